@@ -1,0 +1,1 @@
+//! Debezium-compatible MySQL/MariaDB change data capture source.

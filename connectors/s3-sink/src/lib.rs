@@ -1,0 +1,1 @@
+//! Confluent-compatible S3 sink.

@@ -1,0 +1,81 @@
+//! The source task trait and its context.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::config::ConnectorConfig;
+use crate::error::ConnectError;
+use crate::record::{SourceOffset, SourcePartition, SourceRecord};
+use crate::Props;
+
+/// Reads committed source offsets (`OffsetStorageReader`).
+#[async_trait]
+pub trait OffsetStorageReader: Send + Sync + std::fmt::Debug {
+    /// The last committed offset of each partition that has one.
+    ///
+    /// # Errors
+    /// When the offset store cannot be read.
+    async fn offsets(
+        &self,
+        partitions: &[SourcePartition],
+    ) -> Result<Vec<(SourcePartition, SourceOffset)>, ConnectError>;
+}
+
+/// Side channels from any task to the runtime.
+pub trait TaskHost: Send + Sync + std::fmt::Debug {
+    /// Asks for an offset commit soon rather than at the next `offset.flush.interval.ms`.
+    fn request_commit(&self);
+    /// Publishes progress (snapshot tables done, rows read, rows/s …) for logs and the REST API.
+    fn report_progress(&self, progress: serde_json::Value);
+}
+
+/// Handed to a source task at start (`SourceTaskContext`).
+#[derive(Debug, Clone)]
+pub struct SourceTaskContext {
+    pub connector: String,
+    pub task: u32,
+    /// The task's raw properties, for pass-through keys a typed config does not declare.
+    pub props: Props,
+    pub offsets: Arc<dyn OffsetStorageReader>,
+    pub host: Arc<dyn TaskHost>,
+}
+
+/// A source task (`SourceTask`).
+///
+/// The runner calls [`SourceTask::poll`] in a loop, converts and produces the records, and once a
+/// record is acknowledged by Kafka calls [`SourceTask::commit_record`]; its offset becomes
+/// committable only when every earlier record of the same poll order is acknowledged too.
+pub trait SourceTask: Sized + Send + 'static {
+    type Config: ConnectorConfig;
+
+    fn start(
+        ctx: SourceTaskContext,
+        config: Self::Config,
+    ) -> impl Future<Output = Result<Self, ConnectError>> + Send;
+
+    /// The next batch; an empty batch means "nothing now" (the runner polls again).
+    ///
+    /// # Cancel safety
+    /// Must be cancel-safe: the runner `select!`s it against shutdown, so a dropped future must
+    /// not lose data (keep read-but-unreturned rows in `self`, not in the future).
+    fn poll(&mut self) -> impl Future<Output = Result<Vec<SourceRecord>, ConnectError>> + Send;
+
+    /// Called once per record after Kafka acknowledged it.
+    fn commit_record(
+        &mut self,
+        _record: &SourceRecord,
+    ) -> impl Future<Output = Result<(), ConnectError>> + Send {
+        async { Ok(()) }
+    }
+
+    /// Called after offsets were flushed to the offset store.
+    fn commit(&mut self) -> impl Future<Output = Result<(), ConnectError>> + Send {
+        async { Ok(()) }
+    }
+
+    fn stop(&mut self) -> impl Future<Output = Result<(), ConnectError>> + Send {
+        async { Ok(()) }
+    }
+}

@@ -1,0 +1,1 @@
+//! Kafka Connect converters: JsonConverter, StringConverter, ByteArrayConverter, SimpleHeaderConverter.

@@ -1,0 +1,1 @@
+//! The worker runtime: herder, task runners, plugin registry, shared Kafka clients.

@@ -1,0 +1,1 @@
+//! Config, offset and status stores: memory, file and Kafka-topic backed.

@@ -1,0 +1,3 @@
+//! The sluice binary: a Kafka Connect-compatible worker.
+
+fn main() {}

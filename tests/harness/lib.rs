@@ -1,0 +1,166 @@
+//! Service harness for Sluice's end-to-end tests.
+//!
+//! Starts real processes on loopback — no Docker on our machines — or reuses the ones
+//! `scripts/stack.sh up` started, when `scripts/test.sh` exported their addresses:
+//!
+//! | handle     | reuses          | else starts                                         |
+//! |------------|-----------------|-----------------------------------------------------|
+//! | [`Broker`] | `KAFKA_BOOTSTRAP` | `tansu broker` with `memory://` storage            |
+//! | [`Mysql`]  | `MYSQL_URL`     | a private `mariadbd` with the binlog on (ROW, FULL) |
+//! | [`S3`]     | `S3_ENDPOINT`   | `s3s-fs` with bucket `warehouse`                    |
+//!
+//! Service-backed tests are gated on [`it_enabled`] (`CONNECT_IT=1`) and return early otherwise.
+//! Each handle is shared per test binary through a `tokio::sync::OnceCell`; under nextest every
+//! test is its own process, so export the endpoints (as `scripts/test.sh` does) to avoid one
+//! service start per test. Use [`random_name`] for topics, databases, groups and keys so tests
+//! can share a service.
+//!
+//! [`Worker`] launches the built `sluice` binary on a free port and talks to it through
+//! [`RestClient`].
+//!
+//! # Layout
+//! - `process`: spawning with log files, a watchdog that reaps services when the test exits
+//! - `broker`, `mysql`, `s3`: the shared service handles
+//! - `worker`: the `sluice` launcher (kill / restart)
+//! - `rest`: a small typed Kafka Connect REST client
+//!
+//! # Example
+//! ```no_run
+//! # async fn t() -> Result<(), connect_e2e::BoxError> {
+//! if !connect_e2e::it_enabled() {
+//!     return Ok(());
+//! }
+//! let broker = connect_e2e::Broker::shared().await;
+//! let topic = connect_e2e::random_name("orders");
+//! println!("{} {topic}", broker.bootstrap());
+//! # Ok(()) }
+//! ```
+
+mod broker;
+mod mysql;
+mod process;
+mod rest;
+mod s3;
+mod worker;
+
+use std::future::Future;
+use std::net::{Ipv4Addr, TcpListener};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+pub use broker::Broker;
+pub use mysql::Mysql;
+pub use rest::{
+    ConnectorState, ConnectorStateInfo, PluginInfo, RestClient, RestResponse, ServerInfo,
+    TaskState,
+};
+pub use s3::S3;
+pub use worker::{Worker, WorkerBuilder};
+
+/// Error type of the harness and of tests (`Result<(), BoxError>` plus `?`).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// True when service-backed tests should run (`CONNECT_IT=1`, as `scripts/test.sh` sets).
+pub fn it_enabled() -> bool {
+    std::env::var("CONNECT_IT").is_ok_and(|v| v == "1")
+}
+
+/// A name unique to this call: `<prefix>_<pid>_<random>`, safe for topics, groups, MySQL
+/// databases and S3 keys (lowercase ASCII, digits and `_`).
+pub fn random_name(prefix: &str) -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    let suffix: String = (0..10)
+        .map(|_| char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[rng.random_range(0..36)]))
+        .collect();
+    format!("{prefix}_{}_{suffix}", std::process::id())
+}
+
+/// A loopback port that was free a moment ago. The OS hands out ephemeral ports round-robin,
+/// so the race with another process grabbing it before our service binds is small; starters
+/// retry on a fresh port if the service fails to come up.
+pub fn free_port() -> Result<u16, BoxError> {
+    let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+    Ok(l.local_addr()?.port())
+}
+
+/// Polls `probe` with exponential backoff (20 ms doubling to 1 s) until it returns `true` or
+/// `timeout` passes. Returns whether it succeeded.
+pub async fn wait_until<F, Fut>(timeout: Duration, mut probe: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    let mut delay = Duration::from_millis(20);
+    loop {
+        if probe().await {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(delay.min(deadline.saturating_duration_since(Instant::now()))).await;
+        delay = (delay * 2).min(Duration::from_secs(1));
+    }
+}
+
+/// The workspace root (parent of this package's folder).
+pub fn workspace_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+}
+
+/// Finds an executable on `PATH`, then in the places our installs put things that a test's
+/// `PATH` may lack (`/usr/sbin` for `mariadbd`, `~/.cargo/bin` for tansu and s3s-fs).
+pub fn find_program(name: &str) -> Option<PathBuf> {
+    let mut dirs: Vec<PathBuf> =
+        std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
+    dirs.push("/usr/sbin".into());
+    dirs.push("/usr/local/sbin".into());
+    if let Some(home) = std::env::var_os("HOME") {
+        dirs.push(PathBuf::from(home).join(".cargo/bin"));
+    }
+    dirs.into_iter().map(|d| d.join(name)).find(|p| p.is_file())
+}
+
+pub(crate) fn program(name: &str, hint: &str) -> Result<PathBuf, BoxError> {
+    find_program(name).ok_or_else(|| format!("`{name}` not found on PATH; {hint}").into())
+}
+
+/// Timeout for a service to become ready; `SLUICE_IT_READY_SECS` overrides (slow CI disks).
+pub(crate) fn ready_timeout() -> Duration {
+    std::env::var("SLUICE_IT_READY_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map(Duration::from_secs)
+        .unwrap_or(Duration::from_secs(60))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_names_differ_and_are_identifier_safe() {
+        let a = random_name("t");
+        let b = random_name("t");
+        assert_ne!(a, b);
+        assert!(a.starts_with("t_"));
+        assert!(a.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_'));
+    }
+
+    #[tokio::test]
+    async fn wait_until_times_out_and_succeeds() {
+        assert!(!wait_until(Duration::from_millis(50), || async { false }).await);
+        let mut n = 0;
+        assert!(
+            wait_until(Duration::from_secs(5), || {
+                n += 1;
+                let done = n >= 3;
+                async move { done }
+            })
+            .await
+        );
+    }
+}
