@@ -73,7 +73,13 @@ port_of() {
 
 pidfile() { echo "$RUN/$1.pid"; }
 read_pid() { local f; f="$(pidfile "$1")"; [[ -s "$f" ]] && cat "$f" || true; }
-alive() { [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null; }
+# A zombie (killed, not yet reaped by init) still passes kill -0: treat it as dead.
+alive() {
+  [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null || return 1
+  local st
+  st="$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null || true)"
+  [[ "$st" != Z ]]
+}
 
 # True when something accepts TCP connections on 127.0.0.1:$1. bash's /dev/tcp needs no nc.
 port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
@@ -105,8 +111,8 @@ spawn() {
     printf '\n==== %s start %s\n' "$svc" "$(date -Is)"
     printf '==== cmd:'; printf ' %q' "$@"; printf '\n'
   } >>"$LOGS/$svc.log"
-  # 8>&- 9>&-: the service must not inherit our flock fds, or the lock would outlive `up`.
-  setsid bash -c 'echo $$ > "$0"; exec "$@"' "$pf" "$@" </dev/null >>"$LOGS/$svc.log" 2>&1 8>&- 9>&- &
+  # 7-9>&-: the service must not inherit our (or test.sh's) flock fds, or a lock would outlive us.
+  setsid bash -c 'echo $$ > "$0"; exec "$@"' "$pf" "$@" </dev/null >>"$LOGS/$svc.log" 2>&1 7>&- 8>&- 9>&- &
   local i
   for i in $(seq 1 50); do [[ -s "$pf" ]] && return 0; sleep 0.1; done
   die "$svc: no pid file after spawn"
@@ -165,11 +171,14 @@ mysql_sock() {
 start_tansu() {
   mkdir -p "$DIR/tansu"
   # sqlite storage keeps topics and committed group offsets across broker restarts
-  # (memory:// would lose the Connect internal topics). Absolute path => sqlite:///abs/file.
-  spawn tansu tansu broker \
+  # (memory:// would lose the Connect internal topics). Quirk of tansu 0.6: it drops one leading
+  # '/' of the URL path and resolves the rest against its cwd, so `sqlite:///abs/x.db` opens
+  # ./abs/x.db and fails; an absolute file needs four slashes. We also run it in its own folder
+  # so anything else it writes stays there.
+  (cd "$DIR/tansu" && spawn tansu tansu broker \
     --listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
     --advertised-listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
-    --storage-engine "sqlite://$DIR/tansu/tansu.db"
+    --storage-engine "sqlite:///$DIR/tansu/tansu.db")
   wait_ready tansu probe_tansu
 }
 
@@ -281,14 +290,19 @@ up_one() {
     else log "worker: skipped ($SLUICE_BIN not built; run 'make build')"; fi
     return 0
   fi
+  local running=0
   if alive "$pid"; then
     if port_open "$port" && owns_port "$pid" "$port"; then
       log "$svc: already running (pid $pid, port $port)"
-    else
-      # Ours but not answering yet (e.g. a concurrent `up`): wait rather than start a second one.
-      wait_ready "$svc" "probe_$svc" || die "$svc: pid $pid is alive but not ready; try 'down $svc'"
-    fi
-  else
+      running=1
+    elif wait_ready "$svc" "probe_$svc"; then
+      # Ours but was not answering yet (e.g. a concurrent `up`): waiting beat starting a second.
+      running=1
+    elif alive "$pid"; then
+      die "$svc: pid $pid is alive but not ready; try 'scripts/stack.sh down $svc'"
+    fi # else it died meanwhile: start it below
+  fi
+  if ((!running)); then
     if port_open "$port"; then
       local other; other="$(port_pid "$port")"
       die "$svc: port $port is taken by another process${other:+ (pid $other: $(ps -o comm= -p "$other" 2>/dev/null))}; stop it or set the port env var"

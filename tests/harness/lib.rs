@@ -49,12 +49,11 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 pub use broker::Broker;
-pub use mysql::Mysql;
+pub use mysql::{Mysql, ROOT_PASSWORD as MYSQL_ROOT_PASSWORD};
 pub use rest::{
-    ConnectorState, ConnectorStateInfo, PluginInfo, RestClient, RestResponse, ServerInfo,
-    TaskState,
+    ConnectorState, ConnectorStateInfo, PluginInfo, RestClient, RestResponse, ServerInfo, TaskState,
 };
-pub use s3::S3;
+pub use s3::{ACCESS_KEY as S3_ACCESS_KEY, BUCKET as S3_BUCKET, S3, SECRET_KEY as S3_SECRET_KEY};
 pub use worker::{Worker, WorkerBuilder};
 
 /// Error type of the harness and of tests (`Result<(), BoxError>` plus `?`).
@@ -114,8 +113,9 @@ pub fn workspace_root() -> PathBuf {
 /// Finds an executable on `PATH`, then in the places our installs put things that a test's
 /// `PATH` may lack (`/usr/sbin` for `mariadbd`, `~/.cargo/bin` for tansu and s3s-fs).
 pub fn find_program(name: &str) -> Option<PathBuf> {
-    let mut dirs: Vec<PathBuf> =
-        std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
     dirs.push("/usr/sbin".into());
     dirs.push("/usr/local/sbin".into());
     if let Some(home) = std::env::var_os("HOME") {
@@ -147,7 +147,10 @@ mod tests {
         let b = random_name("t");
         assert_ne!(a, b);
         assert!(a.starts_with("t_"));
-        assert!(a.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_'));
+        assert!(
+            a.bytes()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
+        );
     }
 
     #[tokio::test]

@@ -45,11 +45,18 @@ impl Supervised {
     ) -> Result<Self, BoxError> {
         let out = OpenOptions::new().create(true).append(true).open(log)?;
         let err = out.try_clone()?;
-        cmd.stdin(Stdio::null()).stdout(out).stderr(err).kill_on_drop(true);
+        cmd.stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .kill_on_drop(true);
         let child = cmd.spawn().map_err(|e| format!("spawning {name}: {e}"))?;
         let pid = child.id().ok_or_else(|| format!("{name} exited at once"))?;
         watchdog(pid, cleanup_dir)?;
-        Ok(Self { name: name.to_owned(), child, log: log.to_path_buf() })
+        Ok(Self {
+            name: name.to_owned(),
+            child,
+            log: log.to_path_buf(),
+        })
     }
 
     pub(crate) fn pid(&self) -> Option<u32> {
@@ -77,16 +84,16 @@ impl Supervised {
     /// after `grace`.
     pub(crate) async fn terminate(&mut self, grace: std::time::Duration) -> Result<(), BoxError> {
         if let Some(pid) = self.pid() {
-            let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status().await?;
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(pid.to_string())
+                .status()
+                .await?;
             if tokio::time::timeout(grace, self.child.wait()).await.is_ok() {
                 return Ok(());
             }
         }
         self.kill().await
-    }
-
-    pub(crate) fn log_path(&self) -> &Path {
-        &self.log
     }
 
     /// The last `lines` lines of the log, for error messages.

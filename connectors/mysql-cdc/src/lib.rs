@@ -1,1 +1,38 @@
 //! Debezium-compatible MySQL/MariaDB change data capture source.
+//!
+//! This crate is the plugin behind `io.debezium.connector.mysql.MySqlConnector` (and
+//! `io.debezium.connector.mariadb.MariaDbConnector`). It accepts Debezium's connector JSON
+//! unchanged and writes what Debezium **2.2** writes (topics, key/value schemas, `source` block,
+//! offsets, schema history), so every consumer downstream keeps working. The plugin reports
+//! version `2.2.0.Final`: clients that gate features on the Debezium version see the version
+//! whose output they receive.
+//!
+//! # Layout
+//! - [`config`]: the `ConfigDef` (Debezium's property names and defaults) and the typed config.
+//! - [`connector`]: the `SourceConnector` impls (one task: a binlog has a single reader).
+//! - [`table`]: the tracked relational model; [`ddl`] keeps it current from DDL (sqlparser).
+//! - [`convert`]: MySQL types → Connect schemas and values (reference §3).
+//! - [`event`]: envelopes, the `source` block, schema-change events.
+//! - [`history`]: the schema history store (trait, in-memory and Kafka impls) and its records.
+//! - [`offset`]: Debezium's offset map and the restart rules.
+//! - [`snapshot`] and [`binlog`]: the two readers; [`task`] runs them behind `SourceTask`.
+//! - [`jsonout`]: a small `JsonConverter` emulation for golden tests and the history JSON.
+
+pub mod binlog;
+pub mod config;
+pub mod connector;
+pub mod convert;
+pub mod ddl;
+pub mod error;
+pub mod event;
+pub mod history;
+pub mod jsonout;
+pub mod offset;
+pub mod snapshot;
+pub mod table;
+pub mod task;
+
+pub use config::MySqlConfig;
+
+pub use error::CdcError;
+

@@ -1,1 +1,22 @@
-//! The worker runtime: herder, task runners, plugin registry, shared Kafka clients.
+//! The worker runtime of Sluice: it runs connectors and tasks with Kafka Connect's lifecycle.
+//!
+//! # Layout
+//! - [`herder`]: the [`Herder`] trait the REST layer drives, and its error type.
+//! - [`entities`]: serde mirrors of Kafka Connect's REST entities (`ConnectorInfo`,
+//!   `ConnectorStateInfo`, …), with Kafka's field order.
+//! - [`loggers`]: run-time log levels behind `/admin/loggers`.
+
+pub mod entities;
+pub mod herder;
+pub mod loggers;
+
+pub use herder::{Herder, HerderError, HerderErrorKind};
+pub use loggers::Loggers;
+pub use worker::{Stores, WorkerHerder, WorkerSettings};
+pub mod connector_config;
+pub mod kafka;
+pub mod registry;
+pub mod task;
+pub mod topic_creation;
+pub mod worker;
+pub mod worker_config;

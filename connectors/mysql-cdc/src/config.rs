@@ -1,0 +1,434 @@
+//! The connector's configuration: Debezium 2.2's MySQL property names and defaults.
+//!
+//! Every property a Debezium user sets must be accepted unchanged, so names, defaults and the
+//! accepted values are Debezium's (reference §8). Properties Debezium has but Sluice does not act
+//! on yet are still declared, so that `/config/validate` lists them and their defaults.
+
+use std::sync::LazyLock;
+
+use connect_api::config::{ConfigDef, ConfigKey, ConfigType, Importance, Validator};
+use connect_api::{ConnectorConfig, FieldErrors, ParsedConfig};
+use regex::Regex;
+
+/// Debezium's class for the Kafka-backed schema history.
+pub const KAFKA_HISTORY_CLASS: &str = "io.debezium.storage.kafka.history.KafkaSchemaHistory";
+/// Debezium's in-memory schema history (lost on restart; for tests).
+pub const MEMORY_HISTORY_CLASS: &str = "io.debezium.relational.history.MemorySchemaHistory";
+
+/// `snapshot.mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnapshotMode {
+    Initial,
+    InitialOnly,
+    WhenNeeded,
+    /// `no_data` / `schema_only`: structures only, then stream from the current position.
+    NoData,
+    /// `recovery` / `schema_only_recovery`: rebuild the history, keep the stored offset.
+    Recovery,
+    Never,
+}
+
+impl SnapshotMode {
+    const ALLOWED: &'static [&'static str] = &[
+        "initial",
+        "initial_only",
+        "when_needed",
+        "no_data",
+        "schema_only",
+        "recovery",
+        "schema_only_recovery",
+        "never",
+    ];
+
+    fn parse(s: &str) -> Self {
+        match s.to_ascii_lowercase().as_str() {
+            "initial_only" => Self::InitialOnly,
+            "when_needed" => Self::WhenNeeded,
+            "no_data" | "schema_only" => Self::NoData,
+            "recovery" | "schema_only_recovery" => Self::Recovery,
+            "never" => Self::Never,
+            _ => Self::Initial,
+        }
+    }
+}
+
+/// `snapshot.locking.mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockingMode {
+    Minimal,
+    Extended,
+    None,
+}
+
+/// `decimal.handling.mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecimalMode {
+    Precise,
+    Double,
+    String,
+}
+
+/// `bigint.unsigned.handling.mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BigintUnsignedMode {
+    Long,
+    Precise,
+}
+
+/// `time.precision.mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimePrecisionMode {
+    AdaptiveTimeMicroseconds,
+    Connect,
+}
+
+/// `binary.handling.mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinaryMode {
+    Bytes,
+    Base64,
+    Base64UrlSafe,
+    Hex,
+}
+
+/// Where the schema history lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HistoryStore {
+    Kafka { bootstrap_servers: String, topic: String },
+    Memory,
+}
+
+/// The value converters' settings, shared by the snapshot and the binlog reader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ValueModes {
+    pub decimal: DecimalMode,
+    pub bigint_unsigned: BigintUnsignedMode,
+    pub time_precision: TimePrecisionMode,
+    pub binary: BinaryMode,
+}
+
+impl Default for ValueModes {
+    fn default() -> Self {
+        Self {
+            decimal: DecimalMode::Precise,
+            bigint_unsigned: BigintUnsignedMode::Long,
+            time_precision: TimePrecisionMode::AdaptiveTimeMicroseconds,
+            binary: BinaryMode::Bytes,
+        }
+    }
+}
+
+/// Anchored, case-insensitive include/exclude patterns, as Debezium's `Selectors` build them.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    include: Vec<Regex>,
+    exclude: Vec<Regex>,
+}
+
+impl Filter {
+    fn new(include: &[String], exclude: &[String]) -> Result<Self, String> {
+        let compile = |list: &[String]| -> Result<Vec<Regex>, String> {
+            list.iter()
+                .filter(|p| !p.is_empty())
+                .map(|p| {
+                    Regex::new(&format!("(?i)^(?:{p})$"))
+                        .map_err(|e| format!("invalid regular expression {p}: {e}"))
+                })
+                .collect()
+        };
+        Ok(Self { include: compile(include)?, exclude: compile(exclude)? })
+    }
+
+    /// Whether `name` is captured.
+    pub fn matches(&self, name: &str) -> bool {
+        if !self.include.is_empty() {
+            return self.include.iter().any(|r| r.is_match(name));
+        }
+        !self.exclude.iter().any(|r| r.is_match(name))
+    }
+}
+
+/// The typed configuration of the connector and its (single) task.
+#[derive(Debug, Clone)]
+pub struct MySqlConfig {
+    pub hostname: String,
+    pub port: u16,
+    pub user: String,
+    pub password: String,
+    pub server_id: u32,
+    pub topic_prefix: String,
+    pub databases: Filter,
+    pub tables: Filter,
+    pub ignore_builtin: bool,
+    pub tombstones_on_delete: bool,
+    pub include_schema_changes: bool,
+    pub include_query: bool,
+    /// Operations (`c`, `u`, `d`, `t`) that are not emitted.
+    pub skipped_operations: Vec<String>,
+    pub modes: ValueModes,
+    pub snapshot_mode: SnapshotMode,
+    pub locking_mode: LockingMode,
+    pub snapshot_lock_timeout_ms: i64,
+    pub max_batch_size: usize,
+    pub max_queue_size: usize,
+    pub poll_interval_ms: u64,
+    pub heartbeat_interval_ms: u64,
+    pub connect_timeout_ms: u64,
+    pub history: HistoryStore,
+    pub skip_unparseable_ddl: bool,
+    pub store_only_captured_tables_ddl: bool,
+}
+
+const BUILTIN_DATABASES: &[&str] = &["mysql", "sys", "performance_schema", "information_schema"];
+
+impl MySqlConfig {
+    /// Whether `db` is captured.
+    pub fn database_captured(&self, db: &str) -> bool {
+        if self.ignore_builtin && BUILTIN_DATABASES.iter().any(|b| b.eq_ignore_ascii_case(db)) {
+            return false;
+        }
+        self.databases.matches(db)
+    }
+
+    /// Whether `db.table` is captured.
+    pub fn table_captured(&self, db: &str, table: &str) -> bool {
+        self.database_captured(db) && self.tables.matches(&format!("{db}.{table}"))
+    }
+
+    /// Whether operation `op` (`c`, `u`, `d`, `t`) is emitted.
+    pub fn emits(&self, op: &str) -> bool {
+        !self.skipped_operations.iter().any(|s| s == op)
+    }
+}
+
+fn key(name: &str, ty: ConfigType, importance: Importance, doc: &str) -> ConfigKey {
+    ConfigKey::new(name, ty, importance, doc)
+}
+
+static DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
+    use ConfigType::{Boolean, Int, List, Long, Password, String as Str};
+    use Importance::{High, Low, Medium};
+    ConfigDef::builder()
+        .group("Connection")
+        .define(key("database.hostname", Str, High, "Resolvable hostname or IP address of the database server.").required())
+        .define(key("database.port", Int, High, "Port of the database server.").default("3306").validator(Validator::between(1.0, 65535.0)))
+        .define(key("database.user", Str, High, "Name of the database user to be used when connecting to the database.").required())
+        .define(key("database.password", Password, High, "Password of the database user to be used when connecting to the database."))
+        .define(key("database.server.id", Long, Low, "A numeric ID of this database client, which must be unique across all currently-running database processes in the cluster. This connector joins the MySQL database cluster as another server (with this unique ID) so it can read the binlog.").required().validator(Validator::between(1.0, 4_294_967_295.0)))
+        .define(key("topic.prefix", Str, High, "Topic prefix that identifies and provides a namespace for the particular database server/cluster is capturing changes. The topic prefix should be unique across all other connectors, since it is used as a prefix for all Kafka topic names that receive events emitted by this connector. Only alphanumeric characters, hyphens, dots and underscores must be accepted.").required().validator(Validator::custom(|v| match v {
+            connect_api::config::ConfigValue::String(s) if s.is_empty() => Err("String must be non-empty".to_owned()),
+            connect_api::config::ConfigValue::String(s) if !s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) => Err("Topic prefix can only contain alphanumeric characters, dots, hyphens and underscores".to_owned()),
+            _ => Ok(()),
+        })))
+        .define(key("connect.timeout.ms", Long, Medium, "Maximum time to wait after trying to connect to the database before timing out, given in milliseconds.").default("30000").validator(Validator::at_least(1.0)))
+        .group("Filters")
+        .define(key("database.include.list", List, High, "The databases for which changes are to be captured (comma-separated regular expressions).").default(""))
+        .define(key("database.exclude.list", List, High, "A comma-separated list of regular expressions that match database names to be excluded from monitoring.").default(""))
+        .define(key("table.include.list", List, High, "The tables for which changes are to be captured (regular expressions matched against <db>.<table>).").default(""))
+        .define(key("table.exclude.list", List, High, "A comma-separated list of regular expressions that match the fully-qualified names of tables to be excluded from monitoring.").default(""))
+        .define(key("table.ignore.builtin", Boolean, Low, "Flag specifying whether built-in tables should be ignored.").default("true"))
+        .group("Events")
+        .define(key("tombstones.on.delete", Boolean, Medium, "Whether delete operations should be represented by a delete event and a subsequent tombstone event (true) or only by a delete event (false).").default("true"))
+        .define(key("include.schema.changes", Boolean, Medium, "Whether the connector should publish changes in the database schema to a Kafka topic with the same name as the database server ID.").default("true"))
+        .define(key("include.query", Boolean, Medium, "Whether the connector should include the original SQL query that generated the change event.").default("false"))
+        .define(key("skipped.operations", List, Low, "The comma-separated list of operations to skip during streaming, defined as: 'c' for inserts/create; 'u' for updates; 'd' for deletes, 't' for truncates, and 'none' to indicate nothing skipped.").default("t").validator(Validator::ListOf(&["c", "u", "d", "t", "none"])))
+        .define(key("decimal.handling.mode", Str, Medium, "Specify how DECIMAL and NUMERIC columns should be represented in change events: 'precise', 'string' or 'double'.").default("precise").validator(Validator::OneOfIgnoreCase(&["precise", "string", "double"])))
+        .define(key("bigint.unsigned.handling.mode", Str, Medium, "Specify how BIGINT UNSIGNED columns should be represented in change events: 'long' or 'precise'.").default("long").validator(Validator::OneOfIgnoreCase(&["long", "precise"])))
+        .define(key("time.precision.mode", Str, Medium, "Time, date and timestamps can be represented with different kinds of precisions: 'adaptive_time_microseconds' or 'connect'.").default("adaptive_time_microseconds").validator(Validator::OneOfIgnoreCase(&["adaptive_time_microseconds", "connect"])))
+        .define(key("binary.handling.mode", Str, Low, "Specify how binary (blob, binary, etc.) columns should be represented in change events: 'bytes', 'base64', 'base64-url-safe' or 'hex'.").default("bytes").validator(Validator::OneOfIgnoreCase(&["bytes", "base64", "base64-url-safe", "hex"])))
+        .define(key("event.processing.failure.handling.mode", Str, Medium, "Specify how failures during processing of events should be handled: 'fail', 'warn' or 'skip'.").default("fail").validator(Validator::OneOfIgnoreCase(&["fail", "warn", "skip"])))
+        .define(key("provide.transaction.metadata", Boolean, Low, "Enables transaction metadata extraction together with event counting.").default("false"))
+        .group("Snapshot")
+        .define(key("snapshot.mode", Str, Low, "The criteria for running a snapshot upon startup of the connector: 'initial', 'initial_only', 'when_needed', 'schema_only' (no_data), 'schema_only_recovery' (recovery) or 'never'.").default("initial").validator(Validator::OneOfIgnoreCase(SnapshotMode::ALLOWED)))
+        .define(key("snapshot.locking.mode", Str, Low, "Controls how long the connector holds onto the global read lock while it is performing a snapshot: 'minimal', 'extended' or 'none'.").default("minimal").validator(Validator::OneOfIgnoreCase(&["minimal", "extended", "none"])))
+        .define(key("snapshot.lock.timeout.ms", Long, Medium, "The maximum number of millis to wait for table locks at the beginning of a snapshot.").default("10000"))
+        .define(key("snapshot.fetch.size", Int, Medium, "The maximum number of records that should be loaded into memory while performing a snapshot."))
+        .group("Connector")
+        .define(key("max.batch.size", Int, Medium, "Maximum size of each batch of source records.").default("2048").validator(Validator::at_least(1.0)))
+        .define(key("max.queue.size", Int, Medium, "Maximum size of the queue for change events read from the database log but not yet recorded or forwarded.").default("8192").validator(Validator::at_least(1.0)))
+        .define(key("poll.interval.ms", Long, Medium, "Time to wait for new change events to appear after receiving no events, given in milliseconds.").default("500").validator(Validator::at_least(0.0)))
+        .define(key("heartbeat.interval.ms", Int, Medium, "Length of an interval in milli-seconds in in which the connector periodically sends heartbeat messages to a heartbeat topic. Use 0 to disable heartbeat messages.").default("0").validator(Validator::at_least(0.0)))
+        .group("History Storage")
+        .define(key("schema.history.internal", ConfigType::Class, Low, "The name of the SchemaHistory class that should be used to store and recover database schema changes.").default(KAFKA_HISTORY_CLASS).validator(Validator::custom(|v| match v {
+            connect_api::config::ConfigValue::Class(c) if c != KAFKA_HISTORY_CLASS && c != MEMORY_HISTORY_CLASS => Err(format!("Sluice supports {KAFKA_HISTORY_CLASS} and {MEMORY_HISTORY_CLASS}")),
+            _ => Ok(()),
+        })))
+        .define(key("schema.history.internal.kafka.bootstrap.servers", Str, High, "A list of host/port pairs that the connector will use for establishing the initial connection to the Kafka cluster for retrieving database schema history previously stored by the connector."))
+        .define(key("schema.history.internal.kafka.topic", Str, High, "The name of the topic for the database schema history."))
+        .define(key("schema.history.internal.skip.unparseable.ddl", Boolean, Low, "Controls the action Debezium will take when it meets a DDL statement it cannot parse. By default the connector will stop operating but by changing the setting it can ignore the statements which it cannot parse.").default("false"))
+        .define(key("schema.history.internal.store.only.captured.tables.ddl", Boolean, Low, "Controls what DDL will Debezium store in database schema history. By default (false) Debezium will store all incoming DDL statements.").default("false"))
+        .build()
+});
+
+impl ConnectorConfig for MySqlConfig {
+    fn config_def() -> &'static ConfigDef {
+        &DEF
+    }
+
+    fn from_parsed(p: &ParsedConfig) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let lower = |k: &str| p.string(k).to_ascii_lowercase();
+        for (inc, exc) in [
+            ("database.include.list", "database.exclude.list"),
+            ("table.include.list", "table.exclude.list"),
+        ] {
+            if !p.list(inc).is_empty() && !p.list(exc).is_empty() {
+                errors.push(exc, format!("\"{inc}\" is already specified"));
+            }
+        }
+        let databases = Filter::new(p.list("database.include.list"), p.list("database.exclude.list"))
+            .unwrap_or_else(|e| {
+                errors.push("database.include.list", e);
+                Filter::default()
+            });
+        let tables = Filter::new(p.list("table.include.list"), p.list("table.exclude.list"))
+            .unwrap_or_else(|e| {
+                errors.push("table.include.list", e);
+                Filter::default()
+            });
+        let max_batch = p.int("max.batch.size");
+        let max_queue = p.int("max.queue.size");
+        if max_queue <= max_batch {
+            errors.push("max.queue.size", format!("Must be larger than the maximum batch size ({max_batch})"));
+        }
+        let history = if p.string("schema.history.internal") == MEMORY_HISTORY_CLASS {
+            HistoryStore::Memory
+        } else {
+            let bootstrap = p.string("schema.history.internal.kafka.bootstrap.servers").to_owned();
+            let topic = p.string("schema.history.internal.kafka.topic").to_owned();
+            if bootstrap.is_empty() {
+                errors.push("schema.history.internal.kafka.bootstrap.servers", "The 'schema.history.internal.kafka.bootstrap.servers' value is invalid: A value is required");
+            }
+            if topic.is_empty() {
+                errors.push("schema.history.internal.kafka.topic", "The 'schema.history.internal.kafka.topic' value is invalid: A value is required");
+            }
+            HistoryStore::Kafka { bootstrap_servers: bootstrap, topic }
+        };
+        let skipped: Vec<String> =
+            p.list("skipped.operations").iter().filter(|s| *s != "none").cloned().collect();
+        let modes = ValueModes {
+            decimal: match lower("decimal.handling.mode").as_str() {
+                "double" => DecimalMode::Double,
+                "string" => DecimalMode::String,
+                _ => DecimalMode::Precise,
+            },
+            bigint_unsigned: if lower("bigint.unsigned.handling.mode") == "precise" {
+                BigintUnsignedMode::Precise
+            } else {
+                BigintUnsignedMode::Long
+            },
+            time_precision: if lower("time.precision.mode") == "connect" {
+                TimePrecisionMode::Connect
+            } else {
+                TimePrecisionMode::AdaptiveTimeMicroseconds
+            },
+            binary: match lower("binary.handling.mode").as_str() {
+                "base64" => BinaryMode::Base64,
+                "base64-url-safe" => BinaryMode::Base64UrlSafe,
+                "hex" => BinaryMode::Hex,
+                _ => BinaryMode::Bytes,
+            },
+        };
+        let config = Self {
+            hostname: p.string("database.hostname").to_owned(),
+            port: u16::try_from(p.int("database.port")).unwrap_or(3306),
+            user: p.string("database.user").to_owned(),
+            password: p.password("database.password").map(|s| s.expose().to_owned()).unwrap_or_default(),
+            server_id: u32::try_from(p.long("database.server.id")).unwrap_or(1),
+            topic_prefix: p.string("topic.prefix").to_owned(),
+            databases,
+            tables,
+            ignore_builtin: p.boolean("table.ignore.builtin"),
+            tombstones_on_delete: p.boolean("tombstones.on.delete"),
+            include_schema_changes: p.boolean("include.schema.changes"),
+            include_query: p.boolean("include.query"),
+            skipped_operations: skipped,
+            modes,
+            snapshot_mode: SnapshotMode::parse(p.string("snapshot.mode")),
+            locking_mode: match lower("snapshot.locking.mode").as_str() {
+                "extended" => LockingMode::Extended,
+                "none" => LockingMode::None,
+                _ => LockingMode::Minimal,
+            },
+            snapshot_lock_timeout_ms: p.long("snapshot.lock.timeout.ms"),
+            max_batch_size: usize::try_from(max_batch).unwrap_or(2048),
+            max_queue_size: usize::try_from(max_queue).unwrap_or(8192),
+            poll_interval_ms: u64::try_from(p.long("poll.interval.ms")).unwrap_or(500),
+            heartbeat_interval_ms: u64::try_from(p.int("heartbeat.interval.ms")).unwrap_or(0),
+            connect_timeout_ms: u64::try_from(p.long("connect.timeout.ms")).unwrap_or(30_000),
+            history,
+            skip_unparseable_ddl: p.boolean("schema.history.internal.skip.unparseable.ddl"),
+            store_only_captured_tables_ddl: p.boolean("schema.history.internal.store.only.captured.tables.ddl"),
+        };
+        errors.into_result(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use connect_api::Props;
+
+    use super::*;
+
+    /// The article's connector config, verbatim.
+    pub(crate) fn article_props() -> Props {
+        serde_json::from_str(r#"{"connector.class":"io.debezium.connector.mysql.MySqlConnector","tasks.max":"1","database.hostname":"mysql","database.port":"3306","database.user":"debezium","database.password":"dbz","database.server.id":"184054","database.include.list":"brazillian_ecommerce","topic.prefix":"dbserver1","schema.history.internal.kafka.bootstrap.servers":"redpanda:9092","schema.history.internal.kafka.topic":"schema-changes.brazillian_ecommerce"}"#).unwrap()
+    }
+
+    #[test]
+    fn article_config_parses_with_debezium_defaults() {
+        let c = MySqlConfig::parse(&article_props()).unwrap();
+        assert_eq!(c.hostname, "mysql");
+        assert_eq!(c.port, 3306);
+        assert_eq!(c.server_id, 184_054);
+        assert_eq!(c.password, "dbz");
+        assert_eq!(c.topic_prefix, "dbserver1");
+        assert_eq!(c.snapshot_mode, SnapshotMode::Initial);
+        assert_eq!(c.locking_mode, LockingMode::Minimal);
+        assert_eq!(c.modes, ValueModes::default());
+        assert!(c.tombstones_on_delete && c.include_schema_changes && !c.include_query);
+        assert_eq!(c.skipped_operations, ["t"]);
+        assert_eq!(
+            c.history,
+            HistoryStore::Kafka {
+                bootstrap_servers: "redpanda:9092".into(),
+                topic: "schema-changes.brazillian_ecommerce".into()
+            }
+        );
+        assert!(c.table_captured("brazillian_ecommerce", "olist_orders_dataset"));
+        assert!(!c.table_captured("other", "t"));
+        assert!(!c.database_captured("mysql"));
+    }
+
+    #[test]
+    fn missing_required_keys_and_bad_modes_are_reported_per_field() {
+        let mut props = article_props();
+        props.remove("database.hostname");
+        props.insert("time.precision.mode".into(), "adaptive".into());
+        props.insert("database.server.id".into(), "0".into());
+        let errs = MySqlConfig::parse(&props).unwrap_err();
+        let keys: Vec<_> = errs.0.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["database.hostname", "database.server.id", "time.precision.mode"]);
+    }
+
+    #[test]
+    fn cross_field_rules_name_the_offending_field() {
+        let mut props = article_props();
+        props.insert("database.exclude.list".into(), "x".into());
+        props.insert("max.queue.size".into(), "100".into());
+        props.insert("max.batch.size".into(), "200".into());
+        props.remove("schema.history.internal.kafka.topic");
+        let errs = MySqlConfig::parse(&props).unwrap_err();
+        let keys: Vec<_> = errs.0.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["database.exclude.list", "max.queue.size", "schema.history.internal.kafka.topic"]);
+    }
+
+    #[test]
+    fn legacy_snapshot_mode_names_are_aliases() {
+        let mut props = article_props();
+        props.insert("snapshot.mode".into(), "schema_only_recovery".into());
+        assert_eq!(MySqlConfig::parse(&props).unwrap().snapshot_mode, SnapshotMode::Recovery);
+        props.insert("snapshot.mode".into(), "schema_only".into());
+        assert_eq!(MySqlConfig::parse(&props).unwrap().snapshot_mode, SnapshotMode::NoData);
+    }
+}

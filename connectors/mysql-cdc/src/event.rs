@@ -1,0 +1,491 @@
+//! Debezium 2.2's change-event model: topics, key/value/envelope schemas, the `source` block and
+//! schema-change events (reference §1, §2, §7.1).
+//!
+//! The 2.0–2.5 envelope is `before, after, source, op, ts_ms, transaction` (version 1) and its
+//! `source` block has no `ts_us`/`ts_ns` and no schema version; downstream consumers written
+//! against the article's Debezium 2.2 read exactly these shapes.
+
+use std::sync::{Arc, LazyLock};
+
+use connect_api::data::{Schema, SchemaBuilder, SchemaRef, SchemaType, Struct, Value};
+
+use crate::config::ValueModes;
+use crate::convert::column_schema;
+use crate::table::{Column, Table, TableId};
+
+/// The Debezium version this connector reports and whose output it reproduces.
+pub const DEBEZIUM_VERSION: &str = "2.2.0.Final";
+
+/// MySQL or MariaDB naming of the `source` block and schema-change schemas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    MySql,
+    MariaDb,
+}
+
+impl Flavor {
+    pub fn connector(self) -> &'static str {
+        match self {
+            Self::MySql => "mysql",
+            Self::MariaDb => "mariadb",
+        }
+    }
+
+    fn package(self) -> &'static str {
+        match self {
+            Self::MySql => "io.debezium.connector.mysql",
+            Self::MariaDb => "io.debezium.connector.mariadb",
+        }
+    }
+
+    /// The `source` struct schema.
+    pub fn source_schema(self) -> SchemaRef {
+        static MYSQL: LazyLock<SchemaRef> = LazyLock::new(|| build_source_schema(Flavor::MySql));
+        static MARIADB: LazyLock<SchemaRef> = LazyLock::new(|| build_source_schema(Flavor::MariaDb));
+        match self {
+            Self::MySql => MYSQL.clone(),
+            Self::MariaDb => MARIADB.clone(),
+        }
+    }
+}
+
+fn opt(ty: SchemaType) -> SchemaRef {
+    Schema::primitive(ty, true)
+}
+
+fn req(ty: SchemaType) -> SchemaRef {
+    Schema::primitive(ty, false)
+}
+
+fn build_source_schema(flavor: Flavor) -> SchemaRef {
+    let snapshot = Schema::builder(SchemaType::String)
+        .optional()
+        .name("io.debezium.data.Enum")
+        .version(1)
+        .parameter("allowed", "true,last,false,incremental")
+        .default_value(Value::String("false".into()))
+        .build();
+    Schema::struct_builder()
+        .name(format!("{}.Source", flavor.package()))
+        .field("version", req(SchemaType::String))
+        .field("connector", req(SchemaType::String))
+        .field("name", req(SchemaType::String))
+        .field("ts_ms", req(SchemaType::Int64))
+        .field("snapshot", snapshot)
+        .field("db", req(SchemaType::String))
+        .field("sequence", opt(SchemaType::String))
+        .field("table", opt(SchemaType::String))
+        .field("server_id", req(SchemaType::Int64))
+        .field("gtid", opt(SchemaType::String))
+        .field("file", req(SchemaType::String))
+        .field("pos", req(SchemaType::Int64))
+        .field("row", req(SchemaType::Int32))
+        .field("thread", opt(SchemaType::Int64))
+        .field("query", opt(SchemaType::String))
+        .build()
+}
+
+fn transaction_schema() -> SchemaRef {
+    static S: LazyLock<SchemaRef> = LazyLock::new(|| {
+        Schema::struct_builder()
+            .optional()
+            .name("event.block")
+            .version(1)
+            .field("id", req(SchemaType::String))
+            .field("total_order", req(SchemaType::Int64))
+            .field("data_collection_order", req(SchemaType::Int64))
+            .build()
+    });
+    S.clone()
+}
+
+/// The `source` block of one event.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SourceInfo {
+    pub ts_ms: i64,
+    /// `None` while streaming (JsonConverter then writes the schema default `"false"`).
+    pub snapshot: Option<&'static str>,
+    pub db: String,
+    pub table: Option<String>,
+    pub server_id: i64,
+    pub gtid: Option<String>,
+    pub file: String,
+    pub pos: i64,
+    pub row: i32,
+    pub thread: Option<i64>,
+    pub query: Option<String>,
+}
+
+impl SourceInfo {
+    pub fn to_struct(&self, flavor: Flavor, server_name: &str) -> Struct {
+        let mut s = Struct::new(flavor.source_schema());
+        s.put("version", DEBEZIUM_VERSION);
+        s.put("connector", flavor.connector());
+        s.put("name", server_name);
+        s.put("ts_ms", self.ts_ms);
+        s.put("snapshot", self.snapshot.map(str::to_owned));
+        s.put("db", self.db.clone());
+        s.put("table", self.table.clone());
+        s.put("server_id", self.server_id);
+        s.put("gtid", self.gtid.clone());
+        s.put("file", self.file.clone());
+        s.put("pos", self.pos);
+        s.put("row", self.row);
+        s.put("thread", self.thread);
+        s.put("query", self.query.clone());
+        s
+    }
+}
+
+/// Kafka's legal topic characters; anything else becomes `_` (`sanitizedTopicName`).
+pub fn sanitize_topic(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
+        .collect();
+    s.chars().take(249).collect()
+}
+
+/// Everything needed to turn a row of one table into records.
+#[derive(Debug, Clone)]
+pub struct TableSchema {
+    pub table: Table,
+    pub topic: String,
+    pub key_schema: Option<SchemaRef>,
+    pub value_schema: SchemaRef,
+    pub envelope_schema: SchemaRef,
+    /// Indexes of the key columns within the row.
+    key_indexes: Vec<usize>,
+}
+
+impl TableSchema {
+    pub fn new(table: Table, prefix: &str, modes: ValueModes, flavor: Flavor) -> Self {
+        let topic = sanitize_topic(&format!("{prefix}.{}.{}", table.id.db, table.id.table));
+        let key_indexes: Vec<usize> = table
+            .primary_key
+            .iter()
+            .filter_map(|k| table.columns.iter().position(|c| c.name.eq_ignore_ascii_case(k)))
+            .collect();
+        let key_schema = (!key_indexes.is_empty()).then(|| {
+            let mut b = Schema::struct_builder().name(format!("{topic}.Key"));
+            for &i in &key_indexes {
+                let c = &table.columns[i];
+                b = b.field(c.name.clone(), column_schema(c, modes, true));
+            }
+            b.build()
+        });
+        let mut vb = Schema::struct_builder().optional().name(format!("{topic}.Value"));
+        for c in &table.columns {
+            let pk = key_indexes.iter().any(|&i| table.columns[i].name == c.name);
+            vb = vb.field(c.name.clone(), column_schema(c, modes, pk));
+        }
+        let value_schema = vb.build();
+        let envelope_schema = Schema::struct_builder()
+            .name(format!("{topic}.Envelope"))
+            .version(1)
+            .field("before", value_schema.clone())
+            .field("after", value_schema.clone())
+            .field("source", flavor.source_schema())
+            .field("op", req(SchemaType::String))
+            .field("ts_ms", opt(SchemaType::Int64))
+            .field("transaction", transaction_schema())
+            .build();
+        Self { table, topic, key_schema, value_schema, envelope_schema, key_indexes }
+    }
+
+    /// Whether column `i` is part of the key (its field is then required).
+    pub fn is_key_column(&self, i: usize) -> bool {
+        self.key_indexes.contains(&i)
+    }
+
+    pub fn columns(&self) -> &[Column] {
+        &self.table.columns
+    }
+
+    pub fn id(&self) -> &TableId {
+        &self.table.id
+    }
+
+    /// The key struct of a converted row (`None` for a keyless table).
+    pub fn key(&self, row: &[Value]) -> Option<Value> {
+        let schema = self.key_schema.clone()?;
+        let values = self.key_indexes.iter().map(|&i| row.get(i).cloned().unwrap_or(Value::Null)).collect();
+        Struct::from_values(schema, values).map(Value::Struct)
+    }
+
+    /// The `before`/`after` struct of a converted row.
+    pub fn value(&self, row: Vec<Value>) -> Option<Value> {
+        Struct::from_values(self.value_schema.clone(), row).map(Value::Struct)
+    }
+
+    /// The envelope value of one change.
+    pub fn envelope(
+        &self,
+        op: &str,
+        before: Option<Value>,
+        after: Option<Value>,
+        source: Struct,
+        ts_ms: i64,
+    ) -> Value {
+        let mut e = Struct::new(self.envelope_schema.clone());
+        e.put("before", before.unwrap_or(Value::Null));
+        e.put("after", after.unwrap_or(Value::Null));
+        e.put("source", source);
+        e.put("op", op);
+        e.put("ts_ms", ts_ms);
+        Value::Struct(e)
+    }
+}
+
+/// Schemas of the schema-change topic (`<topic.prefix>`).
+#[derive(Debug)]
+pub struct SchemaChangeSchemas {
+    pub key: SchemaRef,
+    pub value: SchemaRef,
+    change: SchemaRef,
+    table: SchemaRef,
+    column: SchemaRef,
+}
+
+impl SchemaChangeSchemas {
+    pub fn get(flavor: Flavor) -> Arc<Self> {
+        static MYSQL: LazyLock<Arc<SchemaChangeSchemas>> = LazyLock::new(|| Arc::new(SchemaChangeSchemas::build(Flavor::MySql)));
+        static MARIADB: LazyLock<Arc<SchemaChangeSchemas>> = LazyLock::new(|| Arc::new(SchemaChangeSchemas::build(Flavor::MariaDb)));
+        match flavor {
+            Flavor::MySql => MYSQL.clone(),
+            Flavor::MariaDb => MARIADB.clone(),
+        }
+    }
+
+    fn build(flavor: Flavor) -> Self {
+        let strings = || SchemaBuilder::array(req(SchemaType::String));
+        let column = Schema::struct_builder()
+            .name("io.debezium.connector.schema.Column")
+            .version(1)
+            .field("name", req(SchemaType::String))
+            .field("jdbcType", req(SchemaType::Int32))
+            .field("nativeType", opt(SchemaType::Int32))
+            .field("typeName", req(SchemaType::String))
+            .field("typeExpression", opt(SchemaType::String))
+            .field("charsetName", opt(SchemaType::String))
+            .field("length", opt(SchemaType::Int32))
+            .field("scale", opt(SchemaType::Int32))
+            .field("position", req(SchemaType::Int32))
+            .field("optional", opt(SchemaType::Boolean))
+            .field("autoIncremented", opt(SchemaType::Boolean))
+            .field("generated", opt(SchemaType::Boolean))
+            .field("comment", opt(SchemaType::String))
+            .field("defaultValueExpression", opt(SchemaType::String))
+            .field("enumValues", strings().optional().build())
+            .build();
+        let table = Schema::struct_builder()
+            .optional()
+            .name("io.debezium.connector.schema.Table")
+            .version(1)
+            .field("defaultCharsetName", opt(SchemaType::String))
+            .field("primaryKeyColumnNames", strings().optional().build())
+            .field("columns", SchemaBuilder::array(column.clone()).build())
+            .field("comment", opt(SchemaType::String))
+            .build();
+        let change = Schema::struct_builder()
+            .name("io.debezium.connector.schema.Change")
+            .version(1)
+            .field("type", req(SchemaType::String))
+            .field("id", req(SchemaType::String))
+            .field("table", table.clone())
+            .build();
+        let key = Schema::struct_builder()
+            .name(format!("{}.SchemaChangeKey", flavor.package()))
+            .version(1)
+            .field("databaseName", req(SchemaType::String))
+            .build();
+        let value = Schema::struct_builder()
+            .name(format!("{}.SchemaChangeValue", flavor.package()))
+            .version(1)
+            .field("source", flavor.source_schema())
+            .field("ts_ms", req(SchemaType::Int64))
+            .field("databaseName", opt(SchemaType::String))
+            .field("schemaName", opt(SchemaType::String))
+            .field("ddl", opt(SchemaType::String))
+            .field("tableChanges", SchemaBuilder::array(change.clone()).build())
+            .build();
+        Self { key, value, change, table, column }
+    }
+
+    pub fn key_value(&self, db: &str) -> Value {
+        let mut k = Struct::new(self.key.clone());
+        k.put("databaseName", db);
+        Value::Struct(k)
+    }
+
+    /// One `tableChanges` element.
+    pub fn change(&self, kind: &str, id: &TableId, table: Option<&Table>) -> Value {
+        let mut c = Struct::new(self.change.clone());
+        c.put("type", kind);
+        c.put("id", id.quoted());
+        if let Some(t) = table {
+            c.put("table", self.table_struct(t));
+        }
+        Value::Struct(c)
+    }
+
+    fn table_struct(&self, t: &Table) -> Struct {
+        let mut s = Struct::new(self.table.clone());
+        s.put("defaultCharsetName", t.default_charset.clone());
+        s.put(
+            "primaryKeyColumnNames",
+            Value::Array(t.primary_key.iter().map(|k| Value::String(k.clone())).collect()),
+        );
+        let cols = t.columns.iter().map(|c| Value::Struct(self.column_struct(c))).collect();
+        s.put("columns", Value::Array(cols));
+        s.put("comment", t.comment.clone());
+        s
+    }
+
+    fn column_struct(&self, c: &Column) -> Struct {
+        let mut s = Struct::new(self.column.clone());
+        s.put("name", c.name.clone());
+        s.put("jdbcType", c.jdbc_type());
+        s.put("typeName", c.type_name.clone());
+        s.put("typeExpression", c.type_name.clone());
+        s.put("charsetName", c.charset.clone());
+        s.put("length", c.length);
+        s.put("scale", c.scale);
+        s.put("position", c.position);
+        s.put("optional", c.optional);
+        s.put("autoIncremented", c.auto_incremented);
+        s.put("generated", c.generated);
+        s.put("comment", c.comment.clone());
+        s.put("defaultValueExpression", c.default_expression.clone());
+        s.put("enumValues", Value::Array(c.enum_values.iter().map(|v| Value::String(v.clone())).collect()));
+        s
+    }
+
+    /// The whole schema-change value.
+    pub fn value(
+        &self,
+        source: Struct,
+        ts_ms: i64,
+        db: &str,
+        ddl: &str,
+        changes: Vec<Value>,
+    ) -> Value {
+        let mut v = Struct::new(self.value.clone());
+        v.put("source", source);
+        v.put("ts_ms", ts_ms);
+        v.put("databaseName", db);
+        v.put("ddl", ddl);
+        v.put("tableChanges", Value::Array(changes));
+        Value::Struct(v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ddl::Schemas;
+    use crate::jsonout;
+
+    /// Reference §2.3, the 2.0–2.5 family (validated against a real 2.4.2 capture).
+    const CUSTOMERS_ENVELOPE_2X: &str = r#"{"type":"struct","fields":[{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"},{"type":"string","optional":false,"field":"first_name"},{"type":"string","optional":false,"field":"last_name"},{"type":"string","optional":false,"field":"email"}],"optional":true,"name":"dbserver1.inventory.customers.Value","field":"before"},{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"},{"type":"string","optional":false,"field":"first_name"},{"type":"string","optional":false,"field":"last_name"},{"type":"string","optional":false,"field":"email"}],"optional":true,"name":"dbserver1.inventory.customers.Value","field":"after"},{"type":"struct","fields":[{"type":"string","optional":false,"field":"version"},{"type":"string","optional":false,"field":"connector"},{"type":"string","optional":false,"field":"name"},{"type":"int64","optional":false,"field":"ts_ms"},{"type":"string","optional":true,"name":"io.debezium.data.Enum","version":1,"parameters":{"allowed":"true,last,false,incremental"},"default":"false","field":"snapshot"},{"type":"string","optional":false,"field":"db"},{"type":"string","optional":true,"field":"sequence"},{"type":"string","optional":true,"field":"table"},{"type":"int64","optional":false,"field":"server_id"},{"type":"string","optional":true,"field":"gtid"},{"type":"string","optional":false,"field":"file"},{"type":"int64","optional":false,"field":"pos"},{"type":"int32","optional":false,"field":"row"},{"type":"int64","optional":true,"field":"thread"},{"type":"string","optional":true,"field":"query"}],"optional":false,"name":"io.debezium.connector.mysql.Source","field":"source"},{"type":"string","optional":false,"field":"op"},{"type":"int64","optional":true,"field":"ts_ms"},{"type":"struct","fields":[{"type":"string","optional":false,"field":"id"},{"type":"int64","optional":false,"field":"total_order"},{"type":"int64","optional":false,"field":"data_collection_order"}],"optional":true,"name":"event.block","version":1,"field":"transaction"}],"optional":false,"name":"dbserver1.inventory.customers.Envelope","version":1}"#;
+
+    fn customers() -> TableSchema {
+        let mut s = Schemas::default();
+        s.apply("inventory", "CREATE TABLE customers (id INTEGER NOT NULL AUTO_INCREMENT PRIMARY KEY, first_name VARCHAR(255) NOT NULL, last_name VARCHAR(255) NOT NULL, email VARCHAR(255) NOT NULL UNIQUE KEY) AUTO_INCREMENT=1001").unwrap();
+        let t = s.get(&TableId::new("inventory", "customers")).unwrap().clone();
+        TableSchema::new(t, "dbserver1", ValueModes::default(), Flavor::MySql)
+    }
+
+    fn row(first: &str) -> Vec<Value> {
+        vec![Value::Int32(1004), first.into(), "Kretchmar".into(), "annek@noanswer.org".into()]
+    }
+
+    #[test]
+    fn envelope_schema_matches_debezium_2x_byte_for_byte() {
+        let ts = customers();
+        let mut out = String::new();
+        out.push_str(&jsonout::envelope(Some(&ts.envelope_schema), &Value::Null));
+        let schema_part = out.strip_prefix("{\"schema\":").unwrap().split(",\"payload\":").next().unwrap();
+        assert_eq!(schema_part, CUSTOMERS_ENVELOPE_2X);
+        assert_eq!(ts.topic, "dbserver1.inventory.customers");
+    }
+
+    #[test]
+    fn key_matches_the_reference_key_bytes() {
+        let ts = customers();
+        let key = ts.key(&row("Anne")).unwrap();
+        assert_eq!(
+            jsonout::envelope(ts.key_schema.as_deref(), &key),
+            r#"{"schema":{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"}],"optional":false,"name":"dbserver1.inventory.customers.Key"},"payload":{"id":1004}}"#
+        );
+    }
+
+    #[test]
+    fn create_and_snapshot_payloads_match_the_reference() {
+        let ts = customers();
+        let src = SourceInfo {
+            ts_ms: 1_465_491_411_000,
+            db: "inventory".into(),
+            table: Some("customers".into()),
+            server_id: 223_344,
+            file: "mysql-bin.000003".into(),
+            pos: 154,
+            thread: Some(7),
+            ..SourceInfo::default()
+        };
+        let v = ts.envelope("c", None, ts.value(row("Anne")), src.to_struct(Flavor::MySql, "dbserver1"), 1_465_491_411_815);
+        let expected = r#"{"before":null,"after":{"id":1004,"first_name":"Anne","last_name":"Kretchmar","email":"annek@noanswer.org"},"source":{"version":"2.2.0.Final","connector":"mysql","name":"dbserver1","ts_ms":1465491411000,"snapshot":"false","db":"inventory","sequence":null,"table":"customers","server_id":223344,"gtid":null,"file":"mysql-bin.000003","pos":154,"row":0,"thread":7,"query":null},"op":"c","ts_ms":1465491411815,"transaction":null}"#;
+        assert_eq!(jsonout::payload_only(&ts.envelope_schema, &v), expected);
+
+        let snap = SourceInfo {
+            ts_ms: 1_465_491_400_000,
+            snapshot: Some("first"),
+            db: "inventory".into(),
+            table: Some("customers".into()),
+            server_id: 0,
+            file: "mysql-bin.000003".into(),
+            pos: 154,
+            ..SourceInfo::default()
+        };
+        let v = ts.envelope("r", None, ts.value(row("Anne")), snap.to_struct(Flavor::MySql, "dbserver1"), 1_465_491_400_123);
+        let expected = r#"{"before":null,"after":{"id":1004,"first_name":"Anne","last_name":"Kretchmar","email":"annek@noanswer.org"},"source":{"version":"2.2.0.Final","connector":"mysql","name":"dbserver1","ts_ms":1465491400000,"snapshot":"first","db":"inventory","sequence":null,"table":"customers","server_id":0,"gtid":null,"file":"mysql-bin.000003","pos":154,"row":0,"thread":null,"query":null},"op":"r","ts_ms":1465491400123,"transaction":null}"#;
+        assert_eq!(jsonout::payload_only(&ts.envelope_schema, &v), expected);
+    }
+
+    #[test]
+    fn column_schemas_match_reference_fragments() {
+        let mut s = Schemas::default();
+        s.apply("db", "CREATE TABLE t (id INT PRIMARY KEY, c_tinyint TINYINT NOT NULL DEFAULT 0, c_usmall SMALLINT UNSIGNED, c_uint INT UNSIGNED, c_dec DECIMAL(10,2) NOT NULL DEFAULT '1.00', c_float FLOAT, c_bit10 BIT(10), c_json JSON, c_enum ENUM('S','M','L') DEFAULT 'M', c_set SET('a','b','c'), c_year YEAR, c_time TIME(3), c_dt DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP, c_dt6 DATETIME(6), c_ts TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, c_geo GEOMETRY, c_pt POINT, c_blob BLOB)").unwrap();
+        let t = s.get(&TableId::new("db", "t")).unwrap().clone();
+        let ts = TableSchema::new(t, "p", ValueModes::default(), Flavor::MySql);
+        let frag = |name: &str| {
+            let f = ts.value_schema.field(name).unwrap();
+            let whole = jsonout::envelope(Some(&Schema::struct_builder().field(name, f.schema.clone()).build()), &Value::Null);
+            let start = whole.find("\"fields\":[").unwrap() + 10;
+            let end = whole.find("],\"optional\":false}").unwrap();
+            whole[start..end].to_owned()
+        };
+        let expected = [
+            ("c_tinyint", r#"{"type":"int16","optional":false,"default":0,"field":"c_tinyint"}"#),
+            ("c_usmall", r#"{"type":"int32","optional":true,"field":"c_usmall"}"#),
+            ("c_uint", r#"{"type":"int64","optional":true,"field":"c_uint"}"#),
+            ("c_dec", r#"{"type":"bytes","optional":false,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"2","connect.decimal.precision":"10"},"default":"ZA==","field":"c_dec"}"#),
+            ("c_float", r#"{"type":"float","optional":true,"field":"c_float"}"#),
+            ("c_bit10", r#"{"type":"bytes","optional":true,"name":"io.debezium.data.Bits","version":1,"parameters":{"length":"10"},"field":"c_bit10"}"#),
+            ("c_json", r#"{"type":"string","optional":true,"name":"io.debezium.data.Json","version":1,"field":"c_json"}"#),
+            ("c_enum", r#"{"type":"string","optional":true,"name":"io.debezium.data.Enum","version":1,"parameters":{"allowed":"S,M,L"},"default":"M","field":"c_enum"}"#),
+            ("c_set", r#"{"type":"string","optional":true,"name":"io.debezium.data.EnumSet","version":1,"parameters":{"allowed":"a,b,c"},"field":"c_set"}"#),
+            ("c_year", r#"{"type":"int32","optional":true,"name":"io.debezium.time.Year","version":1,"field":"c_year"}"#),
+            ("c_time", r#"{"type":"int64","optional":true,"name":"io.debezium.time.MicroTime","version":1,"field":"c_time"}"#),
+            ("c_dt", r#"{"type":"int64","optional":false,"name":"io.debezium.time.Timestamp","version":1,"default":0,"field":"c_dt"}"#),
+            ("c_dt6", r#"{"type":"int64","optional":true,"name":"io.debezium.time.MicroTimestamp","version":1,"field":"c_dt6"}"#),
+            ("c_ts", r#"{"type":"string","optional":false,"name":"io.debezium.time.ZonedTimestamp","version":1,"default":"1970-01-01T00:00:00Z","field":"c_ts"}"#),
+            ("c_geo", r#"{"type":"struct","fields":[{"type":"bytes","optional":false,"field":"wkb"},{"type":"int32","optional":true,"field":"srid"}],"optional":true,"name":"io.debezium.data.geometry.Geometry","version":1,"doc":"Geometry","field":"c_geo"}"#),
+            ("c_pt", r#"{"type":"struct","fields":[{"type":"double","optional":false,"field":"x"},{"type":"double","optional":false,"field":"y"},{"type":"bytes","optional":true,"field":"wkb"},{"type":"int32","optional":true,"field":"srid"}],"optional":true,"name":"io.debezium.data.geometry.Point","version":1,"doc":"Geometry (POINT)","field":"c_pt"}"#),
+            ("c_blob", r#"{"type":"bytes","optional":true,"field":"c_blob"}"#),
+        ];
+        for (name, want) in expected {
+            assert_eq!(frag(name), want, "{name}");
+        }
+    }
+}

@@ -1,0 +1,473 @@
+//! The source task: checks the server, restores the schema from the history, then runs the
+//! snapshot and the binlog reader in a background task that feeds `poll` through a bounded
+//! channel (so `poll` is cancel-safe: unreturned batches stay in the channel).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use connect_api::data::{SchemaAndValue, Value};
+use connect_api::{
+    ConnectError, SourcePartition, SourceRecord, SourceTask, SourceTaskContext, TaskHost,
+};
+use mysql_async::prelude::Queryable;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::config::{HistoryStore, MySqlConfig, SnapshotMode};
+use crate::convert::{Cell, convert};
+use crate::ddl::{DdlEffect, Schemas};
+use crate::error::{CdcError, Result};
+use crate::event::{Flavor, SchemaChangeSchemas, SourceInfo, TableSchema};
+use crate::history::{HistoryRecord, MemoryHistory, SchemaHistory};
+use crate::offset::{BinlogOffset, partition};
+use crate::table::TableId;
+
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(0))
+}
+
+/// Connection options for `config`.
+pub(crate) fn opts(config: &MySqlConfig) -> mysql_async::Opts {
+    mysql_async::OptsBuilder::default()
+        .ip_or_hostname(config.hostname.clone())
+        .tcp_port(config.port)
+        .user(Some(config.user.clone()))
+        .pass(Some(config.password.clone()))
+        .prefer_socket(false)
+        .into()
+}
+
+/// Opens a connection, turning failures into messages an operator can act on.
+pub(crate) async fn connect(config: &MySqlConfig) -> Result<mysql_async::Conn> {
+    let target = format!("{}:{} as user '{}'", config.hostname, config.port, config.user);
+    let timeout = Duration::from_millis(config.connect_timeout_ms);
+    match tokio::time::timeout(timeout, mysql_async::Conn::new(opts(config))).await {
+        Err(_) => Err(CdcError::ServerSetup(format!("Timed out after {} ms connecting to MySQL at {target}", config.connect_timeout_ms))),
+        Ok(Err(e)) => {
+            let hint = match &e {
+                mysql_async::Error::Server(s) if s.code == 1045 => " (check database.user and database.password)",
+                mysql_async::Error::Io(_) => " (check database.hostname and database.port)",
+                _ => "",
+            };
+            Err(CdcError::db(format!("Unable to connect to MySQL at {target}{hint}"), e))
+        }
+        Ok(Ok(c)) => Ok(c),
+    }
+}
+
+type Batch = std::result::Result<Vec<SourceRecord>, CdcError>;
+
+/// State shared by the snapshot and the binlog reader.
+pub(crate) struct Engine {
+    pub config: Arc<MySqlConfig>,
+    pub flavor: Flavor,
+    pub mariadb: bool,
+    pub schemas: Schemas,
+    cache: HashMap<TableId, Arc<TableSchema>>,
+    pub history: Arc<dyn SchemaHistory>,
+    /// The binlog position of the newest DDL in the history: DDL at or before it was applied.
+    pub history_high: Option<(u64, u64)>,
+    pub partition: SourcePartition,
+    out: mpsc::Sender<Batch>,
+    batch: Vec<SourceRecord>,
+    pub host: Arc<dyn TaskHost>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("flavor", &self.flavor).finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    pub fn table_schema(&mut self, id: &TableId) -> Option<Arc<TableSchema>> {
+        if let Some(ts) = self.cache.get(id) {
+            return Some(ts.clone());
+        }
+        let table = self.schemas.get(id)?.clone();
+        let ts = Arc::new(TableSchema::new(table, &self.config.topic_prefix, self.config.modes, self.flavor));
+        self.cache.insert(id.clone(), ts.clone());
+        Some(ts)
+    }
+
+    /// Converts raw cells into the row's Connect values.
+    pub fn convert_row(&self, ts: &TableSchema, cells: Vec<Cell>) -> Result<Vec<Value>> {
+        if cells.len() != ts.columns().len() {
+            return Err(CdcError::Decode(format!(
+                "row of {} has {} columns but the tracked schema has {}; the schema history does not match the binlog (inconsistent schema)",
+                ts.id(),
+                cells.len(),
+                ts.columns().len()
+            )));
+        }
+        cells
+            .into_iter()
+            .enumerate()
+            .map(|(i, cell)| {
+                let col = &ts.columns()[i];
+                let optional = col.optional && !ts.is_key_column(i);
+                convert(col, self.config.modes, cell, optional).map_err(|e| CdcError::Decode(format!("{}: {e}", ts.id())))
+            })
+            .collect()
+    }
+
+    /// Queues the records of one row change (plus the tombstone after a delete).
+    pub async fn emit_change(
+        &mut self,
+        ts: &TableSchema,
+        op: &str,
+        before: Option<Vec<Value>>,
+        after: Option<Vec<Value>>,
+        source: &SourceInfo,
+        offset: &BinlogOffset,
+    ) -> Result<()> {
+        let key_row = after.as_ref().or(before.as_ref()).cloned().unwrap_or_default();
+        let key = match (ts.key(&key_row), &ts.key_schema) {
+            (Some(k), Some(s)) => SchemaAndValue::new(Some(s.clone()), k),
+            _ => SchemaAndValue::NULL,
+        };
+        let value = ts.envelope(
+            op,
+            before.and_then(|r| ts.value(r)),
+            after.and_then(|r| ts.value(r)),
+            source.to_struct(self.flavor, &self.config.topic_prefix),
+            now_ms(),
+        );
+        let rec = SourceRecord::new(
+            self.partition.clone(),
+            offset.to_source_offset(),
+            ts.topic.clone(),
+            key.clone(),
+            SchemaAndValue::new(Some(ts.envelope_schema.clone()), value),
+        );
+        self.push(rec).await?;
+        if op == "d" && self.config.tombstones_on_delete && key.schema.is_some() {
+            let tomb = SourceRecord::new(self.partition.clone(), offset.to_source_offset(), ts.topic.clone(), key, SchemaAndValue::NULL);
+            self.push(tomb).await?;
+        }
+        Ok(())
+    }
+
+    /// A truncate (`op: t`) event, when `skipped.operations` lets it through.
+    pub async fn emit_truncate(&mut self, id: &TableId, source: &SourceInfo, offset: &BinlogOffset) -> Result<()> {
+        let Some(ts) = self.table_schema(id) else { return Ok(()) };
+        let value = ts.envelope("t", None, None, source.to_struct(self.flavor, &self.config.topic_prefix), now_ms());
+        let rec = SourceRecord::new(
+            self.partition.clone(),
+            offset.to_source_offset(),
+            ts.topic.clone(),
+            SchemaAndValue::NULL,
+            SchemaAndValue::new(Some(ts.envelope_schema.clone()), value),
+        );
+        self.push(rec).await
+    }
+
+    pub async fn push(&mut self, rec: SourceRecord) -> Result<()> {
+        self.batch.push(rec);
+        if self.batch.len() >= self.config.max_batch_size {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Hands the pending records to `poll`; waits while the queue is full (back-pressure).
+    pub async fn flush(&mut self) -> Result<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.batch);
+        self.out.send(Ok(batch)).await.map_err(|_| CdcError::Decode("task stopped".into()))
+    }
+
+    /// Applies a DDL statement: updates the tracked tables, writes the history record and, when
+    /// `include.schema.changes` is on, queues the schema-change event.
+    ///
+    /// Returns `None` when the statement was skipped as unparseable.
+    pub async fn apply_ddl(
+        &mut self,
+        current_db: &str,
+        ddl: &str,
+        source: &SourceInfo,
+        offset: &BinlogOffset,
+    ) -> Result<Option<DdlEffect>> {
+        let effect = match self.schemas.apply(current_db, ddl) {
+            Ok(e) => e,
+            Err(reason) if self.config.skip_unparseable_ddl => {
+                tracing::warn!(%ddl, %reason, "skipping unparseable DDL (schema.history.internal.skip.unparseable.ddl=true)");
+                return Ok(None);
+            }
+            Err(reason) => return Err(CdcError::UnparseableDdl { ddl: ddl.to_owned(), reason }),
+        };
+        for c in &effect.changes {
+            self.cache.remove(&c.id);
+            if let Some(p) = &c.previous_id {
+                self.cache.remove(p);
+            }
+        }
+        let db = effect.databases.first().cloned().unwrap_or_else(|| current_db.to_owned());
+        // MySQL's default (store.only.captured.databases.ddl=true): DDL of other databases is
+        // neither stored nor published.
+        if !db.is_empty() && !self.config.database_captured(&db) {
+            return Ok(Some(effect));
+        }
+        let changes: Vec<_> = effect
+            .changes
+            .iter()
+            .filter(|c| !self.config.store_only_captured_tables_ddl || self.config.table_captured(&c.id.db, &c.id.table))
+            .cloned()
+            .collect();
+        let ts_ms = now_ms();
+        let record = HistoryRecord {
+            server: self.config.topic_prefix.clone(),
+            position: offset.clone(),
+            ts_ms,
+            database_name: db.clone(),
+            ddl: ddl.to_owned(),
+            changes: changes.clone(),
+        };
+        self.history.record(std::slice::from_ref(&record)).await?;
+        self.history_high = Some(offset.position_key());
+        if self.config.include_schema_changes && effect.truncated.is_empty() && !db.is_empty() {
+            let schemas = SchemaChangeSchemas::get(self.flavor);
+            let mut src = source.clone();
+            src.db.clone_from(&db);
+            let tables: Vec<String> = changes.iter().map(|c| c.id.table.clone()).collect();
+            src.table = (!tables.is_empty()).then(|| tables.join(","));
+            let table_changes = changes
+                .iter()
+                .map(|c| schemas.change(c.kind, &c.id, c.table.as_ref()))
+                .collect();
+            let value = schemas.value(src.to_struct(self.flavor, &self.config.topic_prefix), ts_ms, &db, ddl, table_changes);
+            let mut rec = SourceRecord::new(
+                self.partition.clone(),
+                offset.to_source_offset(),
+                self.config.topic_prefix.clone(),
+                SchemaAndValue::new(Some(schemas.key.clone()), schemas.key_value(&db)),
+                SchemaAndValue::new(Some(schemas.value.clone()), value),
+            );
+            rec.kafka_partition = Some(0);
+            self.push(rec).await?;
+        }
+        Ok(Some(effect))
+    }
+
+    /// Rebuilds the tracked tables from the history store.
+    pub async fn recover_history(&mut self) -> Result<()> {
+        let records = self.history.recover().await?;
+        if records.is_empty() {
+            return Err(CdcError::HistoryMissing("the schema history is empty".into()));
+        }
+        let mut current_db = String::new();
+        for r in &records {
+            if current_db.is_empty() || !r.database_name.is_empty() {
+                current_db.clone_from(&r.database_name);
+            }
+            match self.schemas.apply(&current_db, &r.ddl) {
+                Ok(e) => {
+                    if let Some(db) = e.use_database {
+                        current_db = db;
+                    }
+                }
+                Err(reason) if self.config.skip_unparseable_ddl => {
+                    tracing::warn!(ddl = %r.ddl, %reason, "skipping unparseable DDL from the history");
+                }
+                Err(reason) => return Err(CdcError::UnparseableDdl { ddl: r.ddl.clone(), reason }),
+            }
+            let key = r.position.position_key();
+            if self.history_high.is_none_or(|h| key > h) {
+                self.history_high = Some(key);
+            }
+        }
+        self.cache.clear();
+        Ok(())
+    }
+}
+
+/// What the background reader does first.
+#[derive(Debug, Clone)]
+enum Plan {
+    /// Snapshot (with or without data), then stream unless `initial_only`.
+    Snapshot { data: bool, stream: bool },
+    /// Re-record the history from the current structures, then stream from `offset`.
+    Recovery { offset: BinlogOffset },
+    /// Stream from `offset` with the recovered history.
+    Resume { offset: BinlogOffset },
+    /// `snapshot.mode=never` without offsets: stream from the oldest binlog.
+    StreamFromStart,
+}
+
+/// The MySQL CDC source task.
+#[derive(Debug)]
+pub struct MySqlSourceTask {
+    rx: mpsc::Receiver<Batch>,
+    handle: Option<JoinHandle<()>>,
+    poll_interval: Duration,
+    finished: bool,
+}
+
+impl MySqlSourceTask {
+    /// Starts the task with an explicit history store (tests, or an embedding application).
+    ///
+    /// # Errors
+    /// Connection failures, a server not set up for CDC, missing history, malformed offsets.
+    pub async fn start_with_history(
+        ctx: SourceTaskContext,
+        config: MySqlConfig,
+        history: Arc<dyn SchemaHistory>,
+    ) -> std::result::Result<Self, ConnectError> {
+        Self::start_inner(ctx, config, history).await.map_err(CdcError::into_connect)
+    }
+
+    async fn start_inner(ctx: SourceTaskContext, config: MySqlConfig, history: Arc<dyn SchemaHistory>) -> Result<Self> {
+        let flavor = match ctx.props.get("connector.class") {
+            Some(c) if c.to_ascii_lowercase().contains("mariadb") => Flavor::MariaDb,
+            _ => Flavor::MySql,
+        };
+        let config = Arc::new(config);
+        let mut conn = connect(&config).await?;
+        let mariadb = crate::snapshot::check_server(&mut conn).await?;
+        let part = partition(&config.topic_prefix);
+        let stored = ctx
+            .offsets
+            .offsets(std::slice::from_ref(&part))
+            .await
+            .map_err(|e| CdcError::Offset(format!("cannot read stored offsets: {e}")))?
+            .into_iter()
+            .find(|(p, _)| *p == part)
+            .map(|(_, o)| BinlogOffset::from_source_offset(&o))
+            .transpose()?;
+        history.initialize().await?;
+        let capacity = (config.max_queue_size / config.max_batch_size.max(1)).max(2);
+        let (tx, rx) = mpsc::channel(capacity);
+        let mut engine = Engine {
+            config: config.clone(),
+            flavor,
+            mariadb,
+            schemas: Schemas::default(),
+            cache: HashMap::new(),
+            history,
+            history_high: None,
+            partition: part,
+            out: tx,
+            batch: Vec::new(),
+            host: ctx.host.clone(),
+        };
+        let plan = match (stored, config.snapshot_mode) {
+            (Some(o), SnapshotMode::Recovery) => Plan::Recovery { offset: o },
+            (Some(o), mode) if o.snapshot && mode != SnapshotMode::Never && mode != SnapshotMode::NoData => {
+                // An interrupted snapshot restarts from scratch, as in Debezium.
+                Plan::Snapshot { data: true, stream: mode != SnapshotMode::InitialOnly }
+            }
+            (Some(o), mode) => {
+                if !engine.history.exists().await? {
+                    return Err(CdcError::HistoryMissing("no schema history records were found while offsets exist".into()));
+                }
+                engine.recover_history().await?;
+                if !crate::snapshot::binlog_available(&mut conn, &o.file).await? {
+                    if mode == SnapshotMode::WhenNeeded {
+                        engine.schemas.clear();
+                        Plan::Snapshot { data: true, stream: true }
+                    } else {
+                        return Err(CdcError::BinlogPurged { position: format!("{}:{}", o.file, o.pos) });
+                    }
+                } else {
+                    Plan::Resume { offset: o }
+                }
+            }
+            (None, SnapshotMode::Never) => Plan::StreamFromStart,
+            (None, SnapshotMode::NoData | SnapshotMode::Recovery) => Plan::Snapshot { data: false, stream: true },
+            (None, SnapshotMode::InitialOnly) => Plan::Snapshot { data: true, stream: false },
+            (None, _) => Plan::Snapshot { data: true, stream: true },
+        };
+        tracing::info!(?plan, connector = %ctx.connector, "starting MySQL CDC task");
+        let handle = tokio::spawn(async move {
+            let out = engine.out.clone();
+            if let Err(e) = run(&mut engine, conn, plan).await {
+                let _ = engine.flush().await;
+                let _ = out.send(Err(e)).await;
+            }
+        });
+        Ok(Self { rx, handle: Some(handle), poll_interval: Duration::from_millis(config.poll_interval_ms.max(1)), finished: false })
+    }
+}
+
+async fn run(engine: &mut Engine, mut conn: mysql_async::Conn, plan: Plan) -> Result<()> {
+    let start = match plan {
+        Plan::Snapshot { data, stream } => {
+            let pos = crate::snapshot::run(engine, &mut conn, data).await?;
+            engine.flush().await?;
+            if !stream {
+                let _ = conn.disconnect().await;
+                return Ok(());
+            }
+            pos
+        }
+        Plan::Recovery { offset } => {
+            engine.schemas.clear();
+            crate::snapshot::run(engine, &mut conn, false).await?;
+            engine.flush().await?;
+            offset
+        }
+        Plan::Resume { offset } => offset,
+        Plan::StreamFromStart => {
+            let first = crate::snapshot::first_binlog(&mut conn).await?;
+            BinlogOffset { file: first, pos: 4, ..BinlogOffset::default() }
+        }
+    };
+    let _ = conn.disconnect().await;
+    crate::binlog::stream(engine, start).await
+}
+
+impl SourceTask for MySqlSourceTask {
+    type Config = MySqlConfig;
+
+    async fn start(ctx: SourceTaskContext, config: MySqlConfig) -> std::result::Result<Self, ConnectError> {
+        let history: Arc<dyn SchemaHistory> = match &config.history {
+            HistoryStore::Memory => Arc::new(MemoryHistory::default()),
+            HistoryStore::Kafka { bootstrap_servers, topic } => {
+                return Err(ConnectError::fatal(format!(
+                    "schema.history.internal={} (topic {topic} at {bootstrap_servers}) is not available in this build; use {}",
+                    crate::config::KAFKA_HISTORY_CLASS,
+                    crate::config::MEMORY_HISTORY_CLASS
+                )));
+            }
+        };
+        Self::start_with_history(ctx, config, history).await
+    }
+
+    async fn poll(&mut self) -> std::result::Result<Vec<SourceRecord>, ConnectError> {
+        if self.finished {
+            tokio::time::sleep(self.poll_interval).await;
+            return Ok(Vec::new());
+        }
+        match tokio::time::timeout(self.poll_interval, self.rx.recv()).await {
+            Err(_) => Ok(Vec::new()),
+            Ok(Some(Ok(batch))) => Ok(batch),
+            Ok(Some(Err(e))) => {
+                self.finished = true;
+                Err(e.into_connect())
+            }
+            Ok(None) => {
+                self.finished = true;
+                Ok(Vec::new())
+            }
+        }
+    }
+
+    async fn stop(&mut self) -> std::result::Result<(), ConnectError> {
+        if let Some(h) = self.handle.take() {
+            h.abort();
+            let _ = h.await;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for MySqlSourceTask {
+    fn drop(&mut self) {
+        if let Some(h) = self.handle.take() {
+            h.abort();
+        }
+    }
+}

@@ -1,0 +1,400 @@
+//! One Kafka partition's writer: Confluent's rotation state machine (reference §4.1), plus the
+//! replay plan that makes recovery exactly-once even when boundaries were not deterministic.
+//!
+//! Writing a record only changes memory; S3 I/O happens in [`PartitionWriter::drive`], which can
+//! be called again after a failure and resumes where it stopped. That split is what lets a
+//! retriable `put` be redelivered without losing or doubling a record.
+
+mod recovery;
+mod upload;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use connect_api::{SchemaRef, SinkRecord, TopicPartition};
+use object_store::path::Path;
+
+use crate::config::{FormatKind, NullBehavior, S3SinkConfig, SchemaCompatibility};
+use crate::error::S3SinkError;
+use crate::format::{RecordEncoder, View};
+use crate::partitioner::{base_key, encode_partition, extract_timestamp};
+use crate::store::SinkStore;
+use crate::timefmt::next_scheduled_rotation;
+
+pub(crate) use recovery::{Planned, recover};
+use upload::ObjectUpload;
+
+/// What every writer of a task shares.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) cfg: Arc<S3SinkConfig>,
+    pub(crate) store: Arc<dyn SinkStore>,
+    pub(crate) encoder: RecordEncoder,
+    /// The views each file set has, with their format and full suffix (`.keys.json.gz`).
+    pub(crate) views: Vec<(View, FormatKind, String)>,
+}
+
+impl Shared {
+    pub(crate) fn new(cfg: Arc<S3SinkConfig>, store: Arc<dyn SinkStore>) -> Self {
+        let mut views = vec![(View::Value, cfg.format, cfg.extension(cfg.format))];
+        if cfg.store_keys {
+            views.push((View::Keys, cfg.keys_format, format!(".keys{}", cfg.extension(cfg.keys_format))));
+        }
+        if cfg.store_headers {
+            views.push((View::Headers, cfg.headers_format, format!(".headers{}", cfg.extension(cfg.headers_format))));
+        }
+        Self { encoder: RecordEncoder::new(&cfg), cfg, store, views }
+    }
+}
+
+/// The files of one encoded partition since the last rotation (one object per view).
+#[derive(Debug)]
+struct OpenFile {
+    encoded: String,
+    start: i64,
+    last: i64,
+    records: u64,
+    schema: Option<SchemaRef>,
+    uploads: Vec<ObjectUpload>,
+    /// On replay: the record count of the object that already holds this file.
+    target: Option<u64>,
+}
+
+/// One assigned Kafka partition.
+#[derive(Debug)]
+pub(crate) struct PartitionWriter {
+    tp: TopicPartition,
+    open: Vec<OpenFile>,
+    /// Rotated files whose objects are not all complete yet.
+    closing: Vec<OpenFile>,
+    /// Offset ranges of files completed since the last reported offset.
+    completed: Vec<(i64, i64)>,
+    /// Records in the current file set (`recordCount`).
+    count: u64,
+    base_ts: Option<i64>,
+    current_ts: Option<i64>,
+    current_encoded: Option<String>,
+    next_scheduled: Option<i64>,
+    /// Highest offset processed (written or deliberately skipped).
+    last_seen: Option<i64>,
+    /// The offset last returned from `pre_commit`, or the committed offset at `open`.
+    reported: Option<i64>,
+    plan: BTreeMap<i64, Planned>,
+}
+
+impl PartitionWriter {
+    pub(crate) fn new(sh: &Shared, tp: TopicPartition, committed: Option<i64>, plan: BTreeMap<i64, Planned>, now: i64) -> Self {
+        let next_scheduled = sh
+            .cfg
+            .rotate_schedule_interval_ms
+            .zip(sh.cfg.timezone)
+            .map(|(iv, zone)| next_scheduled_rotation(now, iv, &zone));
+        Self {
+            tp,
+            open: Vec::new(),
+            closing: Vec::new(),
+            completed: Vec::new(),
+            count: 0,
+            base_ts: None,
+            current_ts: None,
+            current_encoded: None,
+            next_scheduled,
+            last_seen: committed.map(|c| c - 1),
+            reported: committed,
+            plan,
+        }
+    }
+
+    /// Takes one record (in offset order). Changes memory only; see [`Self::drive`].
+    ///
+    /// # Errors
+    /// Data errors (fatal); on error nothing about the record was kept.
+    pub(crate) fn write(&mut self, sh: &Shared, record: &SinkRecord, now: i64) -> Result<(), S3SinkError> {
+        let offset = record.kafka_offset;
+        if self.last_seen.is_some_and(|last| offset <= last) {
+            // Redelivered after a retriable failure, or replayed below the committed offset.
+            return Ok(());
+        }
+        self.drop_stale_plan(offset);
+        if record.value.value.is_null() {
+            match sh.cfg.null_values {
+                NullBehavior::Fail => {
+                    return Err(S3SinkError::NullValue {
+                        topic: record.topic.clone(),
+                        partition: record.kafka_partition,
+                        offset,
+                    });
+                }
+                NullBehavior::Ignore => {
+                    self.last_seen = Some(offset);
+                    return Ok(());
+                }
+            }
+        }
+        let cfg = &sh.cfg;
+        let ts = if cfg.is_time_based() { Some(extract_timestamp(cfg, record, now)?) } else { None };
+        let encoded = encode_partition(cfg, record, ts)?;
+
+        // Encode first, so that a record the format rejects leaves no trace.
+        let mut lines: Vec<Vec<u8>> = Vec::with_capacity(sh.views.len());
+        for (view, format, _) in &sh.views {
+            let mut line = Vec::new();
+            sh.encoder.encode(&mut line, *format, *view, record)?;
+            lines.push(line);
+        }
+
+        let schema = record.value.schema.clone();
+        let count = self.count;
+        let schema_rotation = self.open.iter().find(|f| f.encoded == encoded).is_some_and(|f| {
+            let switch = f.schema.is_none() != schema.is_none();
+            switch || (count > 0 && schema_changed(cfg.schema_compatibility, f.schema.as_ref(), schema.as_ref()))
+        });
+        if schema_rotation {
+            self.rotate();
+        }
+        if self.rotate_on_time(sh, &encoded, ts, now) {
+            self.set_next_scheduled(sh, now);
+            self.rotate();
+        }
+
+        let idx = match self.open.iter().position(|f| f.encoded == encoded) {
+            Some(i) => i,
+            None => {
+                let file = self.new_file(sh, &encoded, offset)?;
+                self.open.push(file);
+                self.open.len() - 1
+            }
+        };
+        let file = &mut self.open[idx];
+        for (upload, line) in file.uploads.iter_mut().zip(&lines) {
+            upload.append(line)?;
+        }
+        file.records += 1;
+        file.last = offset;
+        file.schema = schema;
+        let reached_target = file.target == Some(file.records);
+
+        self.count += 1;
+        self.current_encoded = Some(encoded);
+        self.current_ts = ts;
+        if self.base_ts.is_none() {
+            self.base_ts = ts;
+        }
+        self.last_seen = Some(offset);
+
+        if reached_target {
+            // The object holding this file already exists with exactly these records.
+            let done = self.open.remove(idx);
+            self.closing.push(done);
+            if self.open.is_empty() {
+                self.reset_set();
+            }
+        }
+        if self.count >= cfg.flush_size {
+            self.rotate();
+        }
+        Ok(())
+    }
+
+    /// Time-driven rotation without a new record (Confluent's check when its buffer is empty),
+    /// called on every `put` and `pre_commit`.
+    pub(crate) fn tick(&mut self, sh: &Shared, now: i64) {
+        if self.count == 0 {
+            // A schedule that passed while idle restarts from now (Confluent issue #359).
+            if self.next_scheduled.is_some_and(|n| now >= n) {
+                self.set_next_scheduled(sh, now);
+            }
+            return;
+        }
+        let encoded = self.current_encoded.clone().unwrap_or_default();
+        if self.rotate_on_time(sh, &encoded, self.current_ts, now) {
+            self.set_next_scheduled(sh, now);
+            self.rotate();
+        }
+    }
+
+    fn rotate_on_time(&self, sh: &Shared, encoded: &str, ts: Option<i64>, now: i64) -> bool {
+        if self.count == 0 {
+            return false;
+        }
+        let cfg = &sh.cfg;
+        let periodic = cfg.rotate_interval_ms.is_some_and(|iv| {
+            cfg.is_time_based()
+                && (matches!((self.base_ts, ts), (Some(b), Some(t)) if t - b >= iv)
+                    || (cfg.rotate_file_on_partition_change && self.current_encoded.as_deref() != Some(encoded)))
+        });
+        let scheduled = self.next_scheduled.is_some_and(|n| now >= n);
+        periodic || scheduled
+    }
+
+    fn set_next_scheduled(&mut self, sh: &Shared, now: i64) {
+        if let (Some(iv), Some(zone)) = (sh.cfg.rotate_schedule_interval_ms, sh.cfg.timezone) {
+            self.next_scheduled = Some(next_scheduled_rotation(now, iv, &zone));
+        }
+    }
+
+    /// Rotation (`commitFiles`): every open file of the partition is closed at once. Files a
+    /// replay must reproduce exactly stay open until they hold their recorded count.
+    pub(crate) fn rotate(&mut self) {
+        let (keep, close): (Vec<_>, Vec<_>) = std::mem::take(&mut self.open).into_iter().partition(|f| f.target.is_some());
+        self.closing.extend(close);
+        self.open = keep;
+        self.reset_set();
+    }
+
+    fn reset_set(&mut self) {
+        self.count = 0;
+        self.base_ts = None;
+    }
+
+    fn new_file(&mut self, sh: &Shared, encoded: &str, offset: i64) -> Result<OpenFile, S3SinkError> {
+        let cfg = &sh.cfg;
+        let base = base_key(cfg, &self.tp.topic, self.tp.partition, encoded, offset);
+        let planned = self.plan.remove(&offset);
+        if let Some(p) = &planned
+            && p.base != base
+        {
+            return Err(S3SinkError::Conflict(format!(
+                "replay of {} at offset {offset} would write {base}, but {} already starts there; \
+                 the partitioner configuration or the data changed",
+                self.tp, p.base
+            )));
+        }
+        let mut uploads = Vec::with_capacity(sh.views.len());
+        for (i, (_, _, suffix)) in sh.views.iter().enumerate() {
+            let key_text = format!("{base}{suffix}");
+            let key = Path::parse(&key_text)
+                .map_err(|e| S3SinkError::Data(format!("{key_text} is not a valid object key: {e}")))?;
+            let exists = planned.as_ref().is_some_and(|p| p.existing.get(i).copied().unwrap_or(false));
+            uploads.push(if exists {
+                ObjectUpload::existing(key)
+            } else {
+                ObjectUpload::new(key, cfg.compression, cfg.compression_level)
+            });
+        }
+        Ok(OpenFile {
+            encoded: encoded.to_owned(),
+            start: offset,
+            last: offset,
+            records: 0,
+            schema: None,
+            uploads,
+            target: planned.map(|p| p.records),
+        })
+    }
+
+    /// Plan entries before `offset` can no longer be matched (their first record is gone).
+    fn drop_stale_plan(&mut self, offset: i64) {
+        if self.plan.first_key_value().is_some_and(|(s, _)| *s < offset) {
+            let keep = self.plan.split_off(&offset);
+            for (start, p) in std::mem::replace(&mut self.plan, keep) {
+                tracing::warn!(partition = %self.tp, start, key = %p.base, "an existing object's first record was not redelivered; its records may be written again");
+            }
+        }
+    }
+
+    /// Performs pending S3 work: full parts of open files, then closing files in order.
+    ///
+    /// # Errors
+    /// The first store failure; calling again resumes from there.
+    pub(crate) async fn drive(&mut self, sh: &Shared) -> Result<(), S3SinkError> {
+        let store = sh.store.as_ref();
+        let part_size = sh.cfg.part_size;
+        for file in &mut self.open {
+            for upload in &mut file.uploads {
+                if upload.has_full_part(part_size) {
+                    upload.upload_full_parts(store, part_size).await?;
+                }
+            }
+        }
+        while let Some(file) = self.closing.first_mut() {
+            let records = file.records;
+            for upload in &mut file.uploads {
+                if upload.has_full_part(part_size) {
+                    upload.upload_full_parts(store, part_size).await?;
+                }
+                upload.complete(store, records).await?;
+            }
+            let done = self.closing.remove(0);
+            tracing::debug!(partition = %self.tp, start = done.start, last = done.last, records = done.records, "file committed");
+            self.completed.push((done.start, done.last));
+        }
+        Ok(())
+    }
+
+    /// Bytes this partition holds in memory.
+    pub(crate) fn buffered(&self) -> usize {
+        self.open.iter().chain(&self.closing).flat_map(|f| &f.uploads).map(ObjectUpload::buffered).sum()
+    }
+
+    /// Under memory pressure: send the biggest buffer as an early part if S3 allows it, else
+    /// rotate. Returns false when nothing can be freed here.
+    pub(crate) fn relieve(&mut self) -> bool {
+        let biggest = self
+            .open
+            .iter_mut()
+            .flat_map(|f| f.uploads.iter_mut())
+            .filter(|u| u.is_writing())
+            .max_by_key(|u| u.buffered());
+        if let Some(u) = biggest
+            && u.buffered() >= crate::config::MIN_PART_SIZE
+        {
+            u.flush_early = true;
+            return true;
+        }
+        if self.open.iter().any(|f| f.target.is_none()) {
+            self.rotate();
+            return true;
+        }
+        false
+    }
+
+    /// The offset up to which every record is in a complete object, and no complete object holds
+    /// a record at or after it (so a restart there replays whole files only).
+    pub(crate) fn committable(&self) -> Option<i64> {
+        let mut cut = match self.open.iter().chain(&self.closing).map(|f| f.start).min() {
+            Some(s) => s,
+            None => self.last_seen? + 1,
+        };
+        loop {
+            let straddling = self.completed.iter().filter(|(s, l)| *s < cut && cut <= *l).map(|(s, _)| *s).min();
+            match straddling {
+                Some(s) => cut = s,
+                None => return Some(cut),
+            }
+        }
+    }
+
+    /// The offset to hand to the runtime, if it moved since the last one.
+    pub(crate) fn take_commit(&mut self) -> Option<i64> {
+        let cut = self.committable()?;
+        if self.reported.is_some_and(|r| cut <= r) {
+            return None;
+        }
+        self.reported = Some(cut);
+        self.completed.retain(|(_, l)| *l >= cut);
+        Some(cut)
+    }
+
+    /// Drops in-flight uploads (a rebalance or stop): their records will be consumed again.
+    pub(crate) async fn abort(&mut self, sh: &Shared) {
+        for file in self.open.iter_mut().chain(self.closing.iter_mut()) {
+            for upload in &mut file.uploads {
+                upload.abort(sh.store.as_ref()).await;
+            }
+        }
+        self.open.clear();
+        self.closing.clear();
+    }
+}
+
+fn schema_changed(compat: SchemaCompatibility, current: Option<&SchemaRef>, new: Option<&SchemaRef>) -> bool {
+    match (current, new) {
+        (Some(c), Some(n)) => match compat {
+            SchemaCompatibility::None => c != n,
+            SchemaCompatibility::Backward | SchemaCompatibility::Full => n.version > c.version,
+            SchemaCompatibility::Forward => n.version < c.version,
+        },
+        _ => false,
+    }
+}

@@ -1,0 +1,244 @@
+//! One object being written: its bytes stream into S3 parts as they fill, and every step can be
+//! retried after a failure without repeating the steps that succeeded.
+
+use std::io::Write as _;
+
+use bytes::Bytes;
+use flate2::write::GzEncoder;
+use object_store::MultipartId;
+use object_store::multipart::PartId;
+use object_store::path::Path;
+
+use crate::config::{Compression, MIN_PART_SIZE};
+use crate::error::S3SinkError;
+use crate::store::{Created, META_RECORDS, SinkStore};
+
+enum Body {
+    Plain(Vec<u8>),
+    Gzip(GzEncoder<Vec<u8>>),
+}
+
+impl Body {
+    fn out(&mut self) -> &mut Vec<u8> {
+        match self {
+            Self::Plain(v) => v,
+            Self::Gzip(g) => g.get_mut(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Self::Plain(v) => v.len(),
+            Self::Gzip(g) => g.get_ref().len(),
+        }
+    }
+}
+
+/// An object under construction (or, on replay, one that already exists and is only counted).
+pub(crate) struct ObjectUpload {
+    pub(crate) key: Path,
+    /// `None` once finished, or from the start when the object already exists.
+    body: Option<Body>,
+    multipart: Option<(MultipartId, Vec<PartId>)>,
+    /// A part whose upload failed; it goes first on the next attempt.
+    retry_part: Option<Bytes>,
+    /// The tail of the object, after the body was finished.
+    tail: Option<Bytes>,
+    /// Set when memory pressure asks for the buffer to go out as a part before it is full.
+    pub(crate) flush_early: bool,
+    complete_attempted: bool,
+    pub(crate) done: bool,
+}
+
+impl std::fmt::Debug for ObjectUpload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ObjectUpload")
+            .field("key", &self.key.as_ref())
+            .field("buffered", &self.buffered())
+            .field("multipart", &self.multipart.as_ref().map(|(id, parts)| (id, parts.len())))
+            .field("done", &self.done)
+            .finish()
+    }
+}
+
+impl ObjectUpload {
+    pub(crate) fn new(key: Path, compression: Compression, level: i32) -> Self {
+        let body = match compression {
+            Compression::None => Body::Plain(Vec::new()),
+            Compression::Gzip => {
+                let level = u32::try_from(level).unwrap_or(6).min(9);
+                Body::Gzip(GzEncoder::new(Vec::new(), flate2::Compression::new(level)))
+            }
+        };
+        Self::with_body(key, Some(body))
+    }
+
+    /// An object that already exists: records are counted, nothing is written.
+    pub(crate) fn existing(key: Path) -> Self {
+        let mut u = Self::with_body(key, None);
+        u.done = true;
+        u
+    }
+
+    fn with_body(key: Path, body: Option<Body>) -> Self {
+        Self {
+            key,
+            body,
+            multipart: None,
+            retry_part: None,
+            tail: None,
+            flush_early: false,
+            complete_attempted: false,
+            done: false,
+        }
+    }
+
+    /// Whether bytes are being written (false for an object that already exists).
+    pub(crate) fn is_writing(&self) -> bool {
+        self.body.is_some()
+    }
+
+    pub(crate) fn append(&mut self, bytes: &[u8]) -> Result<(), S3SinkError> {
+        match &mut self.body {
+            Some(Body::Plain(v)) => v.extend_from_slice(bytes),
+            Some(Body::Gzip(g)) => {
+                g.write_all(bytes).map_err(|e| S3SinkError::Data(format!("gzip failed: {e}")))?;
+            }
+            None => {}
+        }
+        Ok(())
+    }
+
+    /// Bytes held in memory for this object.
+    pub(crate) fn buffered(&self) -> usize {
+        self.body.as_ref().map_or(0, Body::len)
+            + self.retry_part.as_ref().map_or(0, Bytes::len)
+            + self.tail.as_ref().map_or(0, Bytes::len)
+    }
+
+    /// Whether [`Self::upload_full_parts`] has anything to do.
+    pub(crate) fn has_full_part(&self, part_size: usize) -> bool {
+        let len = self.body.as_ref().map_or(0, Body::len);
+        self.retry_part.is_some() || len >= part_size || (self.flush_early && len >= MIN_PART_SIZE)
+    }
+
+    /// Uploads every full part (and an early one when asked to).
+    pub(crate) async fn upload_full_parts(&mut self, store: &dyn SinkStore, part_size: usize) -> Result<(), S3SinkError> {
+        if let Some(part) = self.retry_part.take() {
+            self.upload_part(store, part).await?;
+        }
+        loop {
+            let Some(body) = self.body.as_mut() else { return Ok(()) };
+            let out = body.out();
+            let part = if out.len() >= part_size {
+                let rest = out.split_off(part_size);
+                Bytes::from(std::mem::replace(out, rest))
+            } else if self.flush_early && out.len() >= MIN_PART_SIZE {
+                self.flush_early = false;
+                Bytes::from(std::mem::take(out))
+            } else {
+                return Ok(());
+            };
+            self.upload_part(store, part).await?;
+        }
+    }
+
+    async fn upload_part(&mut self, store: &dyn SinkStore, part: Bytes) -> Result<(), S3SinkError> {
+        if self.multipart.is_none() {
+            match store.create_multipart(&self.key).await {
+                Ok(id) => self.multipart = Some((id, Vec::new())),
+                Err(e) => {
+                    self.retry_part = Some(part);
+                    return Err(e);
+                }
+            }
+        }
+        let Some((id, parts)) = self.multipart.as_mut() else { return Ok(()) };
+        match store.put_part(&self.key, id, parts.len(), part.clone()).await {
+            Ok(p) => {
+                parts.push(p);
+                Ok(())
+            }
+            Err(e) => {
+                self.retry_part = Some(part);
+                Err(e)
+            }
+        }
+    }
+
+    /// Makes the object durable and visible; `records` goes into its user metadata when it is a
+    /// single `PUT`. Never replaces an existing object.
+    pub(crate) async fn complete(&mut self, store: &dyn SinkStore, records: u64) -> Result<(), S3SinkError> {
+        if self.done {
+            return Ok(());
+        }
+        if let Some(body) = self.body.take() {
+            let bytes = match body {
+                Body::Plain(v) => v,
+                Body::Gzip(g) => g.finish().map_err(|e| S3SinkError::Data(format!("gzip failed: {e}")))?,
+            };
+            self.tail = Some(Bytes::from(bytes));
+        }
+        if let Some(part) = self.retry_part.take() {
+            self.upload_part(store, part).await?;
+        }
+        if self.multipart.is_none() {
+            let tail = self.tail.clone().unwrap_or_default();
+            return match store.put_new(&self.key, tail, &[(META_RECORDS, records.to_string())]).await? {
+                Created::Yes => {
+                    self.tail = None;
+                    self.done = true;
+                    Ok(())
+                }
+                Created::AlreadyExists => Err(self.conflict()),
+            };
+        }
+        if let Some(tail) = self.tail.take()
+            && !tail.is_empty()
+        {
+            self.upload_part(store, tail).await?;
+        }
+        // object_store 0.14 cannot send If-None-Match on CompleteMultipartUpload, so look first.
+        // A hit after an earlier completion attempt means that attempt succeeded and only its
+        // response was lost.
+        if store.exists(&self.key).await? {
+            if self.complete_attempted {
+                self.done = true;
+                return Ok(());
+            }
+            if let Some((id, _)) = &self.multipart
+                && let Err(e) = store.abort_multipart(&self.key, id).await
+            {
+                tracing::warn!(key = %self.key, error = %e, "could not abort a multipart upload");
+            }
+            return Err(self.conflict());
+        }
+        let Some((id, parts)) = self.multipart.clone() else { return Ok(()) };
+        self.complete_attempted = true;
+        store.complete_multipart(&self.key, &id, parts).await?;
+        self.done = true;
+        Ok(())
+    }
+
+    /// Best-effort cleanup of an upload that will never complete.
+    pub(crate) async fn abort(&mut self, store: &dyn SinkStore) {
+        if let Some((id, _)) = self.multipart.take()
+            && !self.done
+            && let Err(e) = store.abort_multipart(&self.key, &id).await
+        {
+            tracing::warn!(key = %self.key, error = %e, "could not abort a multipart upload; a bucket lifecycle rule will remove it");
+        }
+        self.body = None;
+        self.tail = None;
+        self.retry_part = None;
+    }
+
+    fn conflict(&self) -> S3SinkError {
+        S3SinkError::Conflict(format!(
+            "object {} already exists but this task's recovery did not expect it: another writer \
+             is using the same topics.dir, or the topic's data changed since it was written; \
+             refusing to overwrite it",
+            self.key
+        ))
+    }
+}

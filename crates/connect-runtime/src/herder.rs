@@ -1,0 +1,208 @@
+//! The [`Herder`]: what the REST layer asks of the worker.
+//!
+//! Mirrors Kafka Connect's `Herder` interface. Every error carries the exact message Kafka Connect
+//! gives for that endpoint (see the constructors on [`HerderError`]), and a kind that decides the
+//! HTTP status, so the REST layer never invents wording.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use connect_api::config::{ConfigInfos, ConfigKeyInfo};
+use connect_api::Props;
+
+use crate::entities::{
+    ConnectorInfo, ConnectorOffsets, ConnectorStateInfo, Health, Message, PluginInfo, ServerInfo,
+    TargetState, TaskInfo, TaskState, Upserted,
+};
+
+/// How a [`HerderError`] maps to HTTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HerderErrorKind {
+    /// 400
+    BadRequest,
+    /// 403
+    Forbidden,
+    /// 404
+    NotFound,
+    /// 409
+    Conflict,
+    /// 500
+    Internal,
+}
+
+impl HerderErrorKind {
+    pub fn http_status(self) -> u16 {
+        match self {
+            Self::BadRequest => 400,
+            Self::Forbidden => 403,
+            Self::NotFound => 404,
+            Self::Conflict => 409,
+            Self::Internal => 500,
+        }
+    }
+}
+
+/// An error from the herder, with Kafka Connect's message.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[error("{message}")]
+pub struct HerderError {
+    pub kind: HerderErrorKind,
+    pub message: String,
+}
+
+impl HerderError {
+    pub fn new(kind: HerderErrorKind, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into() }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(HerderErrorKind::BadRequest, message)
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(HerderErrorKind::Internal, message)
+    }
+
+    /// 404 `Connector <c> not found` (info, config, tasks, delete, PATCH config, offsets).
+    pub fn connector_not_found(name: &str) -> Self {
+        Self::new(HerderErrorKind::NotFound, format!("Connector {name} not found"))
+    }
+
+    /// 404 `Unknown connector <c>` (pause, resume, stop).
+    pub fn unknown_connector(name: &str) -> Self {
+        Self::new(HerderErrorKind::NotFound, format!("Unknown connector {name}"))
+    }
+
+    /// 404 `Unknown connector: <c>` (restart, task restart).
+    pub fn unknown_connector_colon(name: &str) -> Self {
+        Self::new(HerderErrorKind::NotFound, format!("Unknown connector: {name}"))
+    }
+
+    /// 404 `Unknown task: <c>-<t>`.
+    pub fn unknown_task(name: &str, task: u32) -> Self {
+        Self::new(HerderErrorKind::NotFound, format!("Unknown task: {name}-{task}"))
+    }
+
+    /// 404 `No status found for connector <c>`.
+    pub fn no_connector_status(name: &str) -> Self {
+        Self::new(HerderErrorKind::NotFound, format!("No status found for connector {name}"))
+    }
+
+    /// 404 `No status found for task <c>-<t>`.
+    pub fn no_task_status(name: &str, task: u32) -> Self {
+        Self::new(HerderErrorKind::NotFound, format!("No status found for task {name}-{task}"))
+    }
+
+    /// 404 `Status for connector <c> not found` (restart with parameters).
+    pub fn restart_status_not_found(name: &str) -> Self {
+        Self::new(HerderErrorKind::NotFound, format!("Status for connector {name} not found"))
+    }
+
+    /// 409 `Connector <c> already exists`.
+    pub fn already_exists(name: &str) -> Self {
+        Self::new(HerderErrorKind::Conflict, format!("Connector {name} already exists"))
+    }
+
+    /// 404 `Unknown plugin <p>.`
+    pub fn unknown_plugin(plugin: &str) -> Self {
+        Self::new(HerderErrorKind::NotFound, format!("Unknown plugin {plugin}."))
+    }
+
+    /// 400 for offsets changes on a connector that is not STOPPED.
+    pub fn not_stopped(name: &str) -> Self {
+        Self::bad_request(format!(
+            "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint"
+        ))
+    }
+
+    /// 400 `Connector configuration is invalid and contains the following N error(s): …`.
+    pub fn invalid_config(errors: &[String]) -> Self {
+        let mut msg = format!(
+            "Connector configuration is invalid and contains the following {} error(s):",
+            errors.len()
+        );
+        for e in errors {
+            msg.push('\n');
+            msg.push_str(e);
+        }
+        msg.push_str("\nYou can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`");
+        Self::bad_request(msg)
+    }
+
+    /// 400 `Connector name configuration (<a>) doesn't match connector name in the URL (<b>)`.
+    pub fn name_mismatch(in_config: &str, in_url: &str) -> Self {
+        Self::bad_request(format!(
+            "Connector name configuration ({in_config}) doesn't match connector name in the URL ({in_url})"
+        ))
+    }
+}
+
+/// What the REST layer asks of the worker (`Herder`).
+///
+/// Implementations must answer read calls without waiting on Kafka when they can (from their
+/// in-memory view of the config and status topics), so the REST API stays responsive when the
+/// broker is slow or down.
+#[async_trait]
+pub trait Herder: Send + Sync + std::fmt::Debug {
+    /// `GET /`.
+    async fn server_info(&self) -> ServerInfo;
+    /// `GET /health`.
+    async fn health(&self) -> Health;
+
+    /// Connector names, sorted.
+    async fn connectors(&self) -> Result<Vec<String>, HerderError>;
+    async fn connector_info(&self, name: &str) -> Result<ConnectorInfo, HerderError>;
+    async fn connector_config(&self, name: &str) -> Result<Props, HerderError>;
+    /// Creates or replaces a connector. `config` already has `name` set to `name` (the REST layer
+    /// checks mismatches). With `allow_replace = false` an existing connector is a 409.
+    async fn put_connector_config(
+        &self,
+        name: &str,
+        config: Props,
+        allow_replace: bool,
+        initial_state: Option<TargetState>,
+    ) -> Result<Upserted, HerderError>;
+    /// `PATCH …/config`: `None` removes a key.
+    async fn patch_connector_config(
+        &self,
+        name: &str,
+        patch: BTreeMap<String, Option<String>>,
+    ) -> Result<ConnectorInfo, HerderError>;
+    async fn delete_connector(&self, name: &str) -> Result<(), HerderError>;
+
+    async fn connector_status(&self, name: &str) -> Result<ConnectorStateInfo, HerderError>;
+    async fn task_status(&self, name: &str, task: u32) -> Result<TaskState, HerderError>;
+    async fn task_configs(&self, name: &str) -> Result<Vec<TaskInfo>, HerderError>;
+
+    /// `None` for the plain restart (204); `Some(plan)` with `includeTasks`/`onlyFailed` (202).
+    async fn restart_connector(
+        &self,
+        name: &str,
+        include_tasks: bool,
+        only_failed: bool,
+    ) -> Result<Option<ConnectorStateInfo>, HerderError>;
+    async fn restart_task(&self, name: &str, task: u32) -> Result<(), HerderError>;
+    async fn pause_connector(&self, name: &str) -> Result<(), HerderError>;
+    async fn resume_connector(&self, name: &str) -> Result<(), HerderError>;
+    async fn stop_connector(&self, name: &str) -> Result<(), HerderError>;
+
+    /// Active topics (KIP-558).
+    async fn connector_topics(&self, name: &str) -> Result<Vec<String>, HerderError>;
+    async fn reset_connector_topics(&self, name: &str) -> Result<(), HerderError>;
+
+    async fn connector_offsets(&self, name: &str) -> Result<ConnectorOffsets, HerderError>;
+    async fn alter_connector_offsets(
+        &self,
+        name: &str,
+        offsets: ConnectorOffsets,
+    ) -> Result<Message, HerderError>;
+    async fn reset_connector_offsets(&self, name: &str) -> Result<Message, HerderError>;
+
+    /// `GET /connector-plugins`, in Kafka's order (sinks, sources, then the rest by kind).
+    fn plugins(&self, connectors_only: bool) -> Vec<PluginInfo>;
+    /// `GET /connector-plugins/{p}/config`.
+    fn plugin_config(&self, plugin: &str) -> Result<Vec<ConfigKeyInfo>, HerderError>;
+    /// `PUT /connector-plugins/{p}/config/validate`; the caller has checked that `connector.class`
+    /// matches `{p}`.
+    async fn validate_connector_config(&self, config: Props) -> Result<ConfigInfos, HerderError>;
+}

@@ -1,0 +1,232 @@
+//! The shared Kafka client pool.
+//!
+//! One `FutureProducer` per effective producer configuration (worker base plus the connector's
+//! `producer.override.*`), shared by clone (rdkafka documents it as cheap: it is an `Arc` inside);
+//! one `AdminClient` per worker. Consumers are never pooled: each sink task owns its own, because
+//! group membership and assignment belong to a single instance.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use dashmap::DashMap;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::producer::FutureProducer;
+
+/// Client settings: `bootstrap.servers` and whatever else the worker passes to every client.
+pub type ClientProps = BTreeMap<String, String>;
+
+/// Errors of the client pool.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    #[error("could not create a Kafka client: {0}")]
+    Create(#[source] KafkaError),
+    #[error("could not create topic {topic}: {source}")]
+    CreateTopic {
+        topic: String,
+        #[source]
+        source: KafkaError,
+    },
+    #[error("could not create topic {topic}: {message}")]
+    CreateTopicRejected { topic: String, message: String },
+}
+
+/// How a missing topic is created (KIP-158 `topic.creation.*`, or the broker's defaults).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TopicSpec {
+    /// `None`: the broker's default (`-1`).
+    pub partitions: Option<i32>,
+    /// `None`: the broker's default (`-1`).
+    pub replication_factor: Option<i32>,
+    pub configs: Vec<(String, String)>,
+}
+
+/// The worker's Kafka clients.
+#[derive(Clone)]
+pub struct KafkaClients {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    base: ClientProps,
+    producers: DashMap<ClientProps, FutureProducer>,
+    admin: AdminClient<DefaultClientContext>,
+    /// Topics known to exist, so the produce path asks the broker at most once per topic.
+    known_topics: DashMap<String, ()>,
+}
+
+impl std::fmt::Debug for KafkaClients {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaClients").field("base", &self.inner.base).finish_non_exhaustive()
+    }
+}
+
+impl KafkaClients {
+    /// Creates the pool (no network I/O happens until a client is used).
+    ///
+    /// # Errors
+    /// When librdkafka rejects the settings.
+    pub fn new(base: ClientProps) -> Result<Self, ClientError> {
+        let admin = client_config(&base, &BTreeMap::new()).create().map_err(ClientError::Create)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                base,
+                producers: DashMap::new(),
+                admin,
+                known_topics: DashMap::new(),
+            }),
+        })
+    }
+
+    /// The settings every client starts from.
+    pub fn base(&self) -> &ClientProps {
+        &self.inner.base
+    }
+
+    /// A consumer configuration (never pooled): base settings plus `overrides`.
+    pub fn consumer_config(&self, overrides: &ClientProps) -> ClientConfig {
+        client_config(&self.inner.base, overrides)
+    }
+
+    /// The shared producer for `overrides` (empty for the worker's default producer).
+    ///
+    /// # Errors
+    /// When librdkafka rejects the settings.
+    pub fn producer(&self, overrides: &ClientProps) -> Result<FutureProducer, ClientError> {
+        if let Some(p) = self.inner.producers.get(overrides) {
+            return Ok(p.clone());
+        }
+        // Defaults tuned for throughput with bounded latency; Kafka Connect's own producer
+        // defaults (acks=all, idempotence) keep ordering and no-duplicate delivery per partition.
+        let mut defaults: ClientProps = [
+            ("acks", "all"),
+            ("enable.idempotence", "true"),
+            ("linger.ms", "5"),
+            ("batch.num.messages", "10000"),
+            ("compression.type", "none"),
+            ("message.timeout.ms", "2147483647"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        defaults.extend(overrides.clone());
+        let producer: FutureProducer =
+            client_config(&self.inner.base, &defaults).create().map_err(ClientError::Create)?;
+        self.inner.producers.insert(overrides.clone(), producer.clone());
+        Ok(producer)
+    }
+
+    pub fn admin(&self) -> &AdminClient<DefaultClientContext> {
+        &self.inner.admin
+    }
+
+    /// The cluster id, for `GET /`. Blocking (librdkafka call), so run it off the runtime.
+    pub async fn cluster_id(&self) -> Option<String> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            this.inner.admin.inner().fetch_cluster_id(Duration::from_secs(5))
+        })
+        .await
+        .ok()
+        .flatten()
+    }
+
+    /// Whether `topic` exists on the broker (a metadata request, off the runtime).
+    pub async fn topic_exists(&self, topic: &str) -> Result<bool, ClientError> {
+        if self.inner.known_topics.contains_key(topic) {
+            return Ok(true);
+        }
+        let this = self.clone();
+        let name = topic.to_owned();
+        let exists = tokio::task::spawn_blocking(move || {
+            this.inner
+                .admin
+                .inner()
+                .fetch_metadata(Some(&name), Duration::from_secs(10))
+                .map(|m| {
+                    m.topics().iter().any(|t| {
+                        t.name() == name && t.error().is_none() && !t.partitions().is_empty()
+                    })
+                })
+        })
+        .await
+        .map_err(|e| ClientError::CreateTopicRejected {
+            topic: topic.to_owned(),
+            message: e.to_string(),
+        })?
+        .map_err(|source| ClientError::CreateTopic { topic: topic.to_owned(), source })?;
+        if exists {
+            self.inner.known_topics.insert(topic.to_owned(), ());
+        }
+        Ok(exists)
+    }
+
+    /// Creates `topic` if it does not exist. Brokers such as tansu (and Redpanda with
+    /// auto-creation off) never create topics on produce, and a produce to a missing topic waits
+    /// forever, so every writer calls this first.
+    ///
+    /// # Errors
+    /// When the broker refuses the creation for a reason other than "already exists".
+    pub async fn ensure_topic(&self, topic: &str, spec: &TopicSpec) -> Result<(), ClientError> {
+        if self.topic_exists(topic).await? {
+            return Ok(());
+        }
+        let partitions = spec.partitions.unwrap_or(-1);
+        let rf = spec.replication_factor.unwrap_or(-1);
+        match self.create_topic(topic, partitions, rf, &spec.configs).await {
+            Ok(()) => {}
+            // Some brokers do not understand -1 ("broker default"); fall back to one partition
+            // and a replication factor of one, which every broker accepts.
+            Err(ClientError::CreateTopicRejected { .. }) if partitions < 0 || rf < 0 => {
+                self.create_topic(topic, partitions.max(1), rf.max(1), &spec.configs).await?;
+            }
+            Err(e) => return Err(e),
+        }
+        self.inner.known_topics.insert(topic.to_owned(), ());
+        tracing::info!(topic, "Created topic.");
+        Ok(())
+    }
+
+    async fn create_topic(
+        &self,
+        topic: &str,
+        partitions: i32,
+        rf: i32,
+        configs: &[(String, String)],
+    ) -> Result<(), ClientError> {
+        let mut new = NewTopic::new(topic, partitions, TopicReplication::Fixed(rf));
+        for (k, v) in configs {
+            new = new.set(k, v);
+        }
+        let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
+        let results = self
+            .inner
+            .admin
+            .create_topics([&new], &opts)
+            .await
+            .map_err(|source| ClientError::CreateTopic { topic: topic.to_owned(), source })?;
+        for r in results {
+            if let Err((_, code)) = r
+                && code != RDKafkaErrorCode::TopicAlreadyExists
+            {
+                return Err(ClientError::CreateTopicRejected {
+                    topic: topic.to_owned(),
+                    message: code.to_string(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+fn client_config(base: &ClientProps, overrides: &ClientProps) -> ClientConfig {
+    let mut cfg = ClientConfig::new();
+    for (k, v) in base.iter().chain(overrides) {
+        cfg.set(k, v);
+    }
+    cfg
+}

@@ -1,0 +1,624 @@
+//! The sink task runner (`WorkerSinkTask`).
+//!
+//! The task owns its consumer (group `connect-<connector>`, never shared). A dedicated thread
+//! polls it — librdkafka's poll is blocking — and hands owned batches and rebalance events to the
+//! runner through one bounded channel, so records and assignment changes arrive in the order the
+//! consumer saw them and a slow task back-pressures the poller instead of growing a queue.
+//! Offsets are stored manually: the runner commits exactly what `pre_commit` reports durable.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant as StdInstant};
+
+use bytes::Bytes;
+use connect_api::{
+    AssignedPartition, ConnectError, Header, OffsetMap, SinkRecord, SinkTaskHost,
+    TaskHost, TimestampType, TopicPartition,
+};
+use connect_storage::{State, StatusStore, TargetState, TopicStatus};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::message::{Header as KHeader, Headers as _, Message as _, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use rdkafka::util::Timeout;
+use rdkafka::{ClientContext, ClientConfig};
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+use super::{ErrorPolicy, HostSignals, StatusReporter, TaskConverters, TaskExit};
+use crate::kafka::{KafkaClients, TopicSpec};
+use crate::registry::DynSinkTask;
+
+/// Records per batch handed to `put` (Kafka's `max.poll.records` default is 500; larger batches
+/// amortize per-call costs for sinks that buffer anyway).
+const MAX_BATCH: usize = 2000;
+/// Batches buffered between the poller and the runner.
+const CHANNEL_BATCHES: usize = 4;
+
+/// A consumed record, detached from librdkafka's buffers.
+#[derive(Debug)]
+struct Consumed {
+    topic: String,
+    partition: i32,
+    offset: i64,
+    timestamp: Option<i64>,
+    timestamp_type: TimestampType,
+    key: Option<Bytes>,
+    value: Option<Bytes>,
+    headers: Vec<(String, Option<Bytes>)>,
+}
+
+enum PollEvent {
+    Records(Vec<Consumed>),
+    Assigned(Vec<AssignedPartition>),
+    /// The poller waits on `done` before letting the rebalance proceed, so the runner can commit
+    /// what is durable for these partitions while they are still ours.
+    Revoked(Vec<TopicPartition>, std::sync::mpsc::SyncSender<()>),
+    Error(String),
+}
+
+struct SinkContext {
+    tx: mpsc::Sender<PollEvent>,
+}
+
+impl ClientContext for SinkContext {}
+
+impl ConsumerContext for SinkContext {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(tpl) = rebalance {
+            let parts = to_partitions(tpl);
+            if parts.is_empty() {
+                return;
+            }
+            let (done_tx, done_rx) = std::sync::mpsc::sync_channel(1);
+            if self.tx.blocking_send(PollEvent::Revoked(parts, done_tx)).is_ok() {
+                // Bounded: a stuck task must not hold the group's rebalance forever.
+                let _ = done_rx.recv_timeout(Duration::from_secs(30));
+            }
+        }
+        let _ = consumer;
+    }
+
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Assign(tpl) = rebalance {
+            let committed = consumer.committed_offsets((*tpl).clone(), Duration::from_secs(10)).ok();
+            let parts = to_partitions(tpl)
+                .into_iter()
+                .map(|p| {
+                    let c = committed.as_ref().and_then(|c| {
+                        c.find_partition(&p.topic, p.partition).and_then(|e| match e.offset() {
+                            Offset::Offset(o) => Some(o),
+                            _ => None,
+                        })
+                    });
+                    AssignedPartition { partition: p, committed: c }
+                })
+                .collect::<Vec<_>>();
+            if !parts.is_empty() {
+                let _ = self.tx.blocking_send(PollEvent::Assigned(parts));
+            }
+        }
+    }
+}
+
+fn to_partitions(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
+    tpl.elements().iter().map(|e| TopicPartition::new(e.topic(), e.partition())).collect()
+}
+
+/// Everything a sink runner needs.
+pub struct SinkRunner {
+    pub connector: String,
+    pub task_id: u32,
+    pub task: Box<dyn DynSinkTask>,
+    pub converters: TaskConverters,
+    pub clients: KafkaClients,
+    pub consumer_config: ClientConfig,
+    pub topics: Vec<String>,
+    pub topics_regex: Option<String>,
+    pub dlq: DlqWriter,
+    pub status: StatusReporter,
+    pub status_store: Arc<dyn StatusStore>,
+    pub errors: ErrorPolicy,
+    pub topic_tracking: bool,
+    pub commit_interval: Duration,
+    pub target: watch::Receiver<TargetState>,
+    pub host: Arc<SinkHost>,
+    pub cancel: CancellationToken,
+}
+
+/// Writes records the converters could not read to the dead letter queue.
+#[derive(Clone)]
+pub struct DlqWriter {
+    pub clients: KafkaClients,
+    pub producer: Option<FutureProducer>,
+    pub policy: ErrorPolicy,
+}
+
+impl std::fmt::Debug for DlqWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DlqWriter").field("policy", &self.policy).finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for SinkRunner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SinkRunner").field("connector", &self.connector).field("task", &self.task_id).finish_non_exhaustive()
+    }
+}
+
+impl DlqWriter {
+    /// Writes an unconvertible record to the dead letter queue, with Kafka Connect's
+    /// `__connect.errors.*` headers when enabled.
+    pub(crate) async fn send(
+        &self,
+        connector: &str,
+        task_id: u32,
+        c: &Consumed,
+        stage: &str,
+        class: &str,
+        error: &ConnectError,
+    ) -> Result<(), ConnectError> {
+        let (Some(topic), Some(producer)) = (&self.policy.dlq_topic, &self.producer) else {
+            return Ok(());
+        };
+        let spec = TopicSpec {
+            partitions: Some(1),
+            replication_factor: Some(i32::from(self.policy.dlq_replication_factor)),
+            configs: Vec::new(),
+        };
+        if let Err(e) = self.clients.ensure_topic(topic, &spec).await {
+            // A replication factor the broker cannot meet (the default is 3): retry with its default.
+            tracing::warn!(error = %e, "Could not create the DLQ topic as configured; using broker defaults.");
+            self.clients
+                .ensure_topic(topic, &TopicSpec::default())
+                .await
+                .map_err(|e| ConnectError::retriable_with("could not create the dead letter queue topic", e))?;
+        }
+        let mut headers = OwnedHeaders::new();
+        for (k, v) in &c.headers {
+            headers = headers.insert(KHeader { key: k, value: v.as_deref() });
+        }
+        if self.policy.dlq_context_headers {
+            let ctx = [
+                ("__connect.errors.topic", c.topic.clone()),
+                ("__connect.errors.partition", c.partition.to_string()),
+                ("__connect.errors.offset", c.offset.to_string()),
+                ("__connect.errors.connector.name", connector.to_owned()),
+                ("__connect.errors.task.id", task_id.to_string()),
+                ("__connect.errors.stage", stage.to_owned()),
+                ("__connect.errors.class.name", class.to_owned()),
+                ("__connect.errors.exception.class.name", error.java_class().to_owned()),
+                ("__connect.errors.exception.message", error.to_string()),
+                ("__connect.errors.exception.stacktrace", error.trace()),
+            ];
+            for (k, v) in &ctx {
+                headers = headers.insert(KHeader { key: k, value: Some(v.as_bytes()) });
+            }
+        }
+        let mut rec: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic).headers(headers);
+        if let Some(k) = &c.key {
+            rec = rec.key(k.as_ref());
+        }
+        if let Some(v) = &c.value {
+            rec = rec.payload(v.as_ref());
+        }
+        producer
+            .send(rec, Timeout::Never)
+            .await
+            .map(|_| ())
+            .map_err(|(e, _)| ConnectError::retriable_with("could not write to the dead letter queue", e))
+    }
+
+}
+
+/// The runtime side of `SinkTaskContext`.
+#[derive(Debug, Default)]
+pub struct SinkHost {
+    pub signals: HostSignals,
+    assignment: std::sync::Mutex<Vec<TopicPartition>>,
+    resets: std::sync::Mutex<Vec<(TopicPartition, i64)>>,
+    retry_timeout: std::sync::Mutex<Option<Duration>>,
+}
+
+impl TaskHost for SinkHost {
+    fn request_commit(&self) {
+        self.signals.request_commit();
+    }
+    fn report_progress(&self, progress: serde_json::Value) {
+        self.signals.report_progress(progress);
+    }
+}
+
+impl SinkTaskHost for SinkHost {
+    fn reset_offset(&self, partition: TopicPartition, offset: i64) {
+        if let Ok(mut r) = self.resets.lock() {
+            r.push((partition, offset));
+        }
+    }
+    fn set_retry_timeout(&self, timeout: Duration) {
+        if let Ok(mut t) = self.retry_timeout.lock() {
+            *t = Some(timeout);
+        }
+    }
+    fn assignment(&self) -> Vec<TopicPartition> {
+        self.assignment.lock().map(|a| a.clone()).unwrap_or_default()
+    }
+}
+
+impl SinkRunner {
+    pub async fn run(mut self) -> TaskExit {
+        let (tx, mut rx) = mpsc::channel(CHANNEL_BATCHES);
+        let consumer: Arc<BaseConsumer<SinkContext>> =
+            match self.consumer_config.create_with_context(SinkContext { tx: tx.clone() }) {
+                Ok(c) => Arc::new(c),
+                Err(e) => {
+                    let err = ConnectError::fatal_with("could not create the sink consumer", e);
+                    return self.fail(err).await;
+                }
+            };
+        let subscribed = match &self.topics_regex {
+            // Kafka matches `topics.regex` against the whole topic name (`Matcher.matches`);
+            // librdkafka treats a subscription starting with `^` as a regex.
+            Some(re) => consumer.subscribe(&[&format!("^(?:{re})$")]),
+            None => {
+                let topics: Vec<&str> = self.topics.iter().map(String::as_str).collect();
+                consumer.subscribe(&topics)
+            }
+        };
+        if let Err(e) = subscribed {
+            return self.fail(ConnectError::fatal_with("could not subscribe", e)).await;
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        let poller = {
+            let consumer = consumer.clone();
+            let stop = stop.clone();
+            std::thread::Builder::new()
+                .name(format!("sink-{}-{}", self.connector, self.task_id))
+                .spawn(move || poll_loop(&consumer, &tx, &stop))
+        };
+        let poller = match poller {
+            Ok(h) => h,
+            Err(e) => return self.fail(ConnectError::fatal_with("could not start the poller", e)).await,
+        };
+        let exit = self.run_loop(&consumer, &mut rx).await;
+        stop.store(true, Ordering::Release);
+        // Drain so the poller is never blocked on a full channel while we join it.
+        rx.close();
+        while rx.recv().await.is_some() {}
+        let _ = tokio::task::spawn_blocking(move || {
+            let _ = poller.join();
+            consumer.unsubscribe();
+        })
+        .await;
+        if let Err(e) = self.task.stop().await {
+            tracing::warn!(connector = %self.connector, task = self.task_id, error = %e, "Task stop failed.");
+        }
+        exit
+    }
+
+    async fn fail(&mut self, e: ConnectError) -> TaskExit {
+        tracing::error!(connector = %self.connector, task = self.task_id, error = %e, "Task failed.");
+        self.status.task(&self.connector, self.task_id, State::Failed, Some(e.trace())).await;
+        TaskExit::Failed(e)
+    }
+
+    async fn run_loop(
+        &mut self,
+        consumer: &Arc<BaseConsumer<SinkContext>>,
+        rx: &mut mpsc::Receiver<PollEvent>,
+    ) -> TaskExit {
+        // Next offset to read per partition (what has been handed to `put`).
+        let mut consumed = OffsetMap::new();
+        // Last offsets committed to the group, to skip no-op commits.
+        let mut committed = OffsetMap::new();
+        let mut seen_topics: HashSet<String> = HashSet::new();
+        let mut commit_tick = tokio::time::interval(self.commit_interval);
+        commit_tick.tick().await;
+        // Sinks that rotate on wall-clock time (the S3 sink's `rotate.schedule.interval.ms`)
+        // need regular calls when no data arrives, as Kafka gives them with empty `put`s.
+        let mut idle_tick = tokio::time::interval(Duration::from_secs(1));
+        let mut got_data = false;
+        let mut paused = false;
+        self.status.task(&self.connector, self.task_id, State::Running, None).await;
+        loop {
+            let target = *self.target.borrow();
+            let want_pause = target != TargetState::Started;
+            if want_pause != paused {
+                paused = want_pause;
+                let assignment = consumer.assignment().unwrap_or_default();
+                let r = if paused { consumer.pause(&assignment) } else { consumer.resume(&assignment) };
+                if let Err(e) = r {
+                    tracing::warn!(error = %e, "Could not pause or resume the consumer.");
+                }
+                let state = if paused { State::Paused } else { State::Running };
+                self.status.task(&self.connector, self.task_id, state, None).await;
+            }
+            tokio::select! {
+                () = self.cancel.cancelled() => break,
+                _ = self.target.changed() => {}
+                _ = commit_tick.tick() => {
+                    if let Err(e) = self.commit(consumer, &consumed, &mut committed, None).await {
+                        return self.fail(e).await;
+                    }
+                }
+                () = self.host.signals.commit_requested() => {
+                    if self.host.signals.take_commit_request()
+                        && let Err(e) = self.commit(consumer, &consumed, &mut committed, None).await
+                    {
+                        return self.fail(e).await;
+                    }
+                }
+                _ = idle_tick.tick() => {
+                    if !got_data && !paused
+                        && let Err(e) = self.put_with_retry(&[]).await
+                    {
+                        return self.fail(e).await;
+                    }
+                    got_data = false;
+                }
+                ev = rx.recv() => match ev {
+                    None => break,
+                    Some(PollEvent::Error(msg)) => {
+                        tracing::warn!(connector = %self.connector, task = self.task_id, error = %msg, "Consumer error.");
+                    }
+                    Some(PollEvent::Assigned(parts)) => {
+                        for p in &parts {
+                            if let Some(c) = p.committed {
+                                committed.insert(p.partition.clone(), c);
+                            }
+                        }
+                        if let Ok(mut a) = self.host.assignment.lock() {
+                            a.extend(parts.iter().map(|p| p.partition.clone()));
+                        }
+                        if let Err(e) = self.task.open(&parts).await {
+                            return self.fail(e).await;
+                        }
+                    }
+                    Some(PollEvent::Revoked(parts, done)) => {
+                        let only: HashSet<TopicPartition> = parts.iter().cloned().collect();
+                        let r = self.commit(consumer, &consumed, &mut committed, Some(&only)).await;
+                        let closed = self.task.close(&parts).await;
+                        for p in &parts {
+                            consumed.remove(p);
+                            committed.remove(p);
+                        }
+                        if let Ok(mut a) = self.host.assignment.lock() {
+                            a.retain(|x| !only.contains(x));
+                        }
+                        let _ = done.send(());
+                        if let Err(e) = r.and(closed) {
+                            return self.fail(e).await;
+                        }
+                    }
+                    Some(PollEvent::Records(batch)) => {
+                        got_data = true;
+                        let records = match self.convert_batch(batch, &mut seen_topics).await {
+                            Ok(r) => r,
+                            Err(e) => return self.fail(e).await,
+                        };
+                        for r in &records.1 {
+                            consumed.insert(TopicPartition::new(&r.0, r.1), r.2 + 1);
+                        }
+                        if let Err(e) = self.put_with_retry(&records.0).await {
+                            return self.fail(e).await;
+                        }
+                        self.apply_resets(consumer);
+                    }
+                }
+            }
+        }
+        // Graceful stop: commit what the task reports durable.
+        if let Err(e) = self.commit(consumer, &consumed, &mut committed, None).await {
+            return self.fail(e).await;
+        }
+        let assigned = self.host.assignment();
+        if let Err(e) = self.task.close(&assigned).await {
+            tracing::warn!(error = %e, "Task close failed.");
+        }
+        TaskExit::Stopped
+    }
+
+    fn apply_resets(&self, consumer: &BaseConsumer<SinkContext>) {
+        let resets: Vec<_> = self.host.resets.lock().map(|mut r| std::mem::take(&mut *r)).unwrap_or_default();
+        for (tp, off) in resets {
+            if let Err(e) = consumer.seek(&tp.topic, tp.partition, Offset::Offset(off), Duration::from_secs(10)) {
+                tracing::warn!(partition = %tp, offset = off, error = %e, "Could not rewind a partition.");
+            }
+        }
+    }
+
+    /// `put`, redelivering the same batch after a retriable failure until it succeeds or the task
+    /// is stopped.
+    async fn put_with_retry(&mut self, records: &[SinkRecord]) -> Result<(), ConnectError> {
+        loop {
+            match self.task.put(records).await {
+                Ok(()) => return Ok(()),
+                Err(e) if e.is_retriable() => {
+                    let wait = self
+                        .host
+                        .retry_timeout
+                        .lock()
+                        .ok()
+                        .and_then(|t| *t)
+                        .unwrap_or(Duration::from_secs(1));
+                    tracing::warn!(connector = %self.connector, task = self.task_id, error = %e, ?wait, "Retriable put failure; redelivering the batch.");
+                    tokio::select! {
+                        () = self.cancel.cancelled() => return Err(ConnectError::Stopped),
+                        () = tokio::time::sleep(wait) => {}
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Converts a batch; returns the records and the (topic, partition, offset) of every
+    /// consumed record, converted or skipped.
+    #[allow(clippy::type_complexity)]
+    async fn convert_batch(
+        &mut self,
+        batch: Vec<Consumed>,
+        seen_topics: &mut HashSet<String>,
+    ) -> Result<(Vec<SinkRecord>, Vec<(String, i32, i64)>), ConnectError> {
+        let mut out = Vec::with_capacity(batch.len());
+        let mut positions = Vec::with_capacity(batch.len());
+        for c in batch {
+            positions.push((c.topic.clone(), c.partition, c.offset));
+            if self.topic_tracking && !seen_topics.contains(&c.topic) {
+                let status = TopicStatus {
+                    topic: c.topic.clone(),
+                    connector: self.connector.clone(),
+                    task: i32::try_from(self.task_id).unwrap_or(i32::MAX),
+                    discover_timestamp: chrono::Utc::now().timestamp_millis(),
+                };
+                if let Err(e) = self.status_store.put_topic(&status).await {
+                    tracing::warn!(error = %e, "Could not record an active topic.");
+                }
+                seen_topics.insert(c.topic.clone());
+            }
+            match self.convert(&c) {
+                Ok(r) => out.push(r),
+                Err((stage, class, e)) if self.errors.tolerate_all => {
+                    if self.errors.log_errors {
+                        if self.errors.log_include_messages {
+                            tracing::error!(connector = %self.connector, topic = %c.topic, partition = c.partition, offset = c.offset, stage, error = %e, "Error converting a record; skipped (errors.tolerance=all).");
+                        } else {
+                            tracing::error!(connector = %self.connector, stage, error = %e, "Error converting a record; skipped (errors.tolerance=all).");
+                        }
+                    }
+                    self.dlq.send(&self.connector, self.task_id, &c, stage, &class, &e).await?;
+                }
+                Err((_, _, e)) => return Err(e),
+            }
+        }
+        Ok((out, positions))
+    }
+
+    fn convert(&self, c: &Consumed) -> Result<SinkRecord, (&'static str, String, ConnectError)> {
+        let conv = &self.converters;
+        let mut headers = Vec::with_capacity(c.headers.len());
+        for (k, v) in &c.headers {
+            let value = conv
+                .header
+                .to_connect_header(&c.topic, k, v.as_deref())
+                .map_err(|e| ("HEADER_CONVERTER", "org.apache.kafka.connect.storage.SimpleHeaderConverter".to_owned(), e.into()))?;
+            headers.push(Header { key: k.clone(), value });
+        }
+        let key = conv
+            .key
+            .to_connect_data(&c.topic, &headers, c.key.as_deref())
+            .map_err(|e| ("KEY_CONVERTER", conv.key_class.clone(), ConnectError::from(e)))?;
+        let value = conv
+            .value
+            .to_connect_data(&c.topic, &headers, c.value.as_deref())
+            .map_err(|e| ("VALUE_CONVERTER", conv.value_class.clone(), ConnectError::from(e)))?;
+        Ok(SinkRecord {
+            topic: c.topic.clone(),
+            kafka_partition: c.partition,
+            kafka_offset: c.offset,
+            key,
+            value,
+            timestamp: c.timestamp,
+            timestamp_type: c.timestamp_type,
+            headers,
+            raw_key: c.key.clone(),
+            raw_value: c.value.clone(),
+        })
+    }
+
+    /// `pre_commit`, then commits exactly the returned offsets that moved forward (optionally
+    /// only for `only`'s partitions).
+    async fn commit(
+        &mut self,
+        consumer: &Arc<BaseConsumer<SinkContext>>,
+        consumed: &OffsetMap,
+        committed: &mut OffsetMap,
+        only: Option<&HashSet<TopicPartition>>,
+    ) -> Result<(), ConnectError> {
+        let current: OffsetMap = match only {
+            Some(set) => consumed.iter().filter(|(tp, _)| set.contains(*tp)).map(|(k, v)| (k.clone(), *v)).collect(),
+            None => consumed.clone(),
+        };
+        if current.is_empty() {
+            return Ok(());
+        }
+        let durable = self.task.pre_commit(&current).await?;
+        let mut tpl = TopicPartitionList::new();
+        let mut advanced = BTreeMap::new();
+        for (tp, off) in durable {
+            // Never commit beyond what was handed to the task, nor backwards.
+            let Some(&limit) = current.get(&tp) else { continue };
+            let off = off.min(limit);
+            if committed.get(&tp).is_some_and(|&c| c >= off) {
+                continue;
+            }
+            if tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(off)).is_ok() {
+                advanced.insert(tp, off);
+            }
+        }
+        if advanced.is_empty() {
+            return Ok(());
+        }
+        let c = consumer.clone();
+        let res = tokio::task::spawn_blocking(move || c.commit(&tpl, CommitMode::Sync))
+            .await
+            .map_err(|e| ConnectError::fatal_with("commit thread failed", e))?;
+        match res {
+            Ok(()) => {
+                tracing::debug!(connector = %self.connector, task = self.task_id, partitions = advanced.len(), "Committed sink offsets.");
+                committed.extend(advanced);
+            }
+            // A failed commit is retried at the next interval; the data is durable, only the
+            // group's bookmark lags (a restart then re-delivers, which sinks absorb).
+            Err(e) => tracing::warn!(connector = %self.connector, error = %e, "Offset commit failed; will retry."),
+        }
+        Ok(())
+    }
+}
+
+fn poll_loop(consumer: &BaseConsumer<SinkContext>, tx: &mpsc::Sender<PollEvent>, stop: &AtomicBool) {
+    while !stop.load(Ordering::Acquire) {
+        let mut batch = Vec::new();
+        let started = StdInstant::now();
+        while batch.len() < MAX_BATCH {
+            let wait = if batch.is_empty() { Duration::from_millis(100) } else { Duration::ZERO };
+            match consumer.poll(wait) {
+                None => break,
+                Some(Ok(m)) => {
+                    let (timestamp, timestamp_type) = match m.timestamp() {
+                        rdkafka::Timestamp::NotAvailable => (None, TimestampType::NoTimestampType),
+                        rdkafka::Timestamp::CreateTime(t) => (Some(t), TimestampType::CreateTime),
+                        rdkafka::Timestamp::LogAppendTime(t) => (Some(t), TimestampType::LogAppendTime),
+                    };
+                    let headers = m
+                        .headers()
+                        .map(|h| h.iter().map(|h| (h.key.to_owned(), h.value.map(Bytes::copy_from_slice))).collect())
+                        .unwrap_or_default();
+                    batch.push(Consumed {
+                        topic: m.topic().to_owned(),
+                        partition: m.partition(),
+                        offset: m.offset(),
+                        timestamp,
+                        timestamp_type,
+                        key: m.key().map(Bytes::copy_from_slice),
+                        value: m.payload().map(Bytes::copy_from_slice),
+                        headers,
+                    });
+                }
+                Some(Err(e)) => {
+                    if tx.blocking_send(PollEvent::Error(e.to_string())).is_err() {
+                        return;
+                    }
+                    break;
+                }
+            }
+            if started.elapsed() > Duration::from_millis(50) {
+                break;
+            }
+        }
+        if !batch.is_empty() && tx.blocking_send(PollEvent::Records(batch)).is_err() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,314 @@
+//! The source task runner (`WorkerSourceTask`).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use connect_api::{ConnectError, SourceOffset, SourcePartition, SourceRecord};
+use connect_storage::{OffsetStore, State, StatusStore, TargetState, TopicStatus};
+use futures::stream::FuturesOrdered;
+use futures::{FutureExt, StreamExt};
+use rdkafka::message::{Header as KHeader, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::util::Timeout;
+use tokio::sync::watch;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::{ErrorPolicy, HostSignals, StatusReporter, TaskConverters, TaskExit};
+use crate::kafka::KafkaClients;
+use crate::registry::DynSourceTask;
+use crate::topic_creation::TopicCreation;
+
+/// At most this many poll batches wait for their delivery reports at once: enough to keep the
+/// producer busy while the next batch is polled, few enough to bound memory.
+const MAX_IN_FLIGHT_BATCHES: usize = 8;
+
+/// Everything a source runner needs.
+pub struct SourceRunner {
+    pub connector: String,
+    pub task_id: u32,
+    pub task: Box<dyn DynSourceTask>,
+    pub converters: TaskConverters,
+    pub producer: FutureProducer,
+    pub clients: KafkaClients,
+    pub offsets: Arc<dyn OffsetStore>,
+    pub status: StatusReporter,
+    pub status_store: Arc<dyn StatusStore>,
+    pub errors: ErrorPolicy,
+    pub topic_creation: TopicCreation,
+    pub topic_tracking: bool,
+    pub flush_interval: Duration,
+    pub target: watch::Receiver<TargetState>,
+    pub signals: Arc<HostSignals>,
+    pub cancel: CancellationToken,
+}
+
+impl std::fmt::Debug for SourceRunner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SourceRunner").field("connector", &self.connector).field("task", &self.task_id).finish_non_exhaustive()
+    }
+}
+
+/// One record ready to send: converted bytes plus what is needed after delivery.
+struct Outgoing {
+    record: SourceRecord,
+    /// `None` when the record was skipped under `errors.tolerance=all`.
+    bytes: Option<(String, Option<Bytes>, Option<Bytes>, OwnedHeaders)>,
+}
+
+type BatchResult = (Vec<SourceRecord>, Result<(), String>);
+
+impl SourceRunner {
+    /// Runs until cancelled or failed. The status is RUNNING/PAUSED/FAILED as it goes; the
+    /// caller writes the final UNASSIGNED/DESTROYED.
+    pub async fn run(mut self) -> TaskExit {
+        let name = self.connector.clone();
+        let id = self.task_id;
+        let exit = self.run_loop().await;
+        if let TaskExit::Failed(e) = &exit {
+            tracing::error!(connector = %name, task = id, error = %e, "Task failed.");
+            self.status.task(&name, id, State::Failed, Some(e.trace())).await;
+        }
+        if let Err(e) = self.task.stop().await {
+            tracing::warn!(connector = %name, task = id, error = %e, "Task stop failed.");
+        }
+        exit
+    }
+
+    async fn run_loop(&mut self) -> TaskExit {
+        let mut in_flight: FuturesOrdered<futures::future::BoxFuture<'static, BatchResult>> =
+            FuturesOrdered::new();
+        let mut pending: HashMap<String, (SourcePartition, SourceOffset)> = HashMap::new();
+        let mut seen_topics: HashSet<String> = HashSet::new();
+        let mut next_flush = Instant::now() + self.flush_interval;
+        let mut paused = false;
+        self.status.task(&self.connector, self.task_id, State::Running, None).await;
+        loop {
+            if self.cancel.is_cancelled() {
+                break;
+            }
+            // Drain delivery reports that are already in, in order.
+            while let Some(Some(done)) = in_flight.next().now_or_never() {
+                if let Err(e) = self.complete(done, &mut pending).await {
+                    return TaskExit::Failed(e);
+                }
+            }
+            let target = *self.target.borrow();
+            if target != TargetState::Started {
+                if !paused {
+                    paused = true;
+                    self.status.task(&self.connector, self.task_id, State::Paused, None).await;
+                }
+                // Settle what is in flight so offsets keep up while paused.
+                while let Some(done) = in_flight.next().await {
+                    if let Err(e) = self.complete(done, &mut pending).await {
+                        return TaskExit::Failed(e);
+                    }
+                }
+                if let Err(e) = self.flush(&mut pending).await {
+                    return TaskExit::Failed(e);
+                }
+                tokio::select! {
+                    () = self.cancel.cancelled() => break,
+                    _ = self.target.changed() => continue,
+                }
+            } else if paused {
+                paused = false;
+                self.status.task(&self.connector, self.task_id, State::Running, None).await;
+            }
+            if in_flight.len() >= MAX_IN_FLIGHT_BATCHES {
+                if let Some(done) = in_flight.next().await
+                    && let Err(e) = self.complete(done, &mut pending).await
+                {
+                    return TaskExit::Failed(e);
+                }
+                continue;
+            }
+            if Instant::now() >= next_flush || self.signals.take_commit_request() {
+                if let Err(e) = self.flush(&mut pending).await {
+                    return TaskExit::Failed(e);
+                }
+                next_flush = Instant::now() + self.flush_interval;
+            }
+            // `poll` is cancel-safe by contract, so racing it against shutdown, the flush deadline,
+            // target-state changes and delivery reports loses nothing.
+            let polled = tokio::select! {
+                () = self.cancel.cancelled() => break,
+                () = tokio::time::sleep_until(next_flush) => continue,
+                () = self.signals.commit_requested() => continue,
+                _ = self.target.changed() => continue,
+                Some(done) = in_flight.next(), if !in_flight.is_empty() => {
+                    if let Err(e) = self.complete(done, &mut pending).await {
+                        return TaskExit::Failed(e);
+                    }
+                    continue;
+                }
+                r = self.task.poll() => r,
+            };
+            let records = match polled {
+                Ok(r) => r,
+                Err(e) if e.is_retriable() => {
+                    tracing::warn!(connector = %self.connector, task = self.task_id, error = %e, "Retriable poll failure; retrying.");
+                    tokio::select! {
+                        () = self.cancel.cancelled() => break,
+                        () = tokio::time::sleep(Duration::from_millis(500)) => continue,
+                    }
+                }
+                Err(e) => return TaskExit::Failed(e),
+            };
+            if records.is_empty() {
+                continue;
+            }
+            match self.send_batch(records, &mut seen_topics).await {
+                Ok(fut) => in_flight.push_back(fut),
+                Err(e) => return TaskExit::Failed(e),
+            }
+        }
+        // Graceful stop: wait for what is in flight, then write its offsets.
+        while let Some(done) = in_flight.next().await {
+            if let Err(e) = self.complete(done, &mut pending).await {
+                return TaskExit::Failed(e);
+            }
+        }
+        if let Err(e) = self.flush(&mut pending).await {
+            return TaskExit::Failed(e);
+        }
+        TaskExit::Stopped
+    }
+
+    /// Converts and enqueues a batch; the returned future resolves when Kafka acknowledged all
+    /// of it (or one failed).
+    async fn send_batch(
+        &mut self,
+        records: Vec<SourceRecord>,
+        seen_topics: &mut HashSet<String>,
+    ) -> Result<futures::future::BoxFuture<'static, BatchResult>, ConnectError> {
+        let mut outgoing = Vec::with_capacity(records.len());
+        for record in records {
+            let bytes = match self.convert(&record) {
+                Ok(b) => Some(b),
+                Err(e) if self.errors.tolerate_all => {
+                    if self.errors.log_errors {
+                        tracing::error!(connector = %self.connector, task = self.task_id, topic = %record.topic, error = %e, "Error converting a source record; skipped (errors.tolerance=all).");
+                    }
+                    None
+                }
+                Err(e) => return Err(e),
+            };
+            if bytes.is_some() && !seen_topics.contains(&record.topic) {
+                self.topic_creation
+                    .ensure(&self.clients, &record.topic)
+                    .await
+                    .map_err(|e| ConnectError::retriable_with(format!("could not create topic {}", record.topic), e))?;
+                if self.topic_tracking {
+                    let status = TopicStatus {
+                        topic: record.topic.clone(),
+                        connector: self.connector.clone(),
+                        task: i32::try_from(self.task_id).unwrap_or(i32::MAX),
+                        discover_timestamp: chrono::Utc::now().timestamp_millis(),
+                    };
+                    if let Err(e) = self.status_store.put_topic(&status).await {
+                        tracing::warn!(error = %e, "Could not record an active topic.");
+                    }
+                }
+                seen_topics.insert(record.topic.clone());
+            }
+            outgoing.push(Outgoing { record, bytes });
+        }
+        let producer = self.producer.clone();
+        Ok(async move {
+            let sends = outgoing.iter().map(|o| {
+                let producer = producer.clone();
+                let rec = &o.record;
+                async move {
+                    let Some((topic, key, value, headers)) = &o.bytes else { return Ok(()) };
+                    let mut fr: FutureRecord<'_, [u8], [u8]> =
+                        FutureRecord::to(topic).headers(headers.clone());
+                    if let Some(k) = key {
+                        fr = fr.key(k.as_ref());
+                    }
+                    if let Some(v) = value {
+                        fr = fr.payload(v.as_ref());
+                    }
+                    if let Some(p) = rec.kafka_partition {
+                        fr = fr.partition(p);
+                    }
+                    if let Some(ts) = rec.timestamp {
+                        fr = fr.timestamp(ts);
+                    }
+                    producer
+                        .send(fr, Timeout::Never)
+                        .await
+                        .map(|_| ())
+                        .map_err(|(e, _)| format!("could not deliver a record to {topic}: {e}"))
+                }
+            });
+            let results = futures::future::join_all(sends).await;
+            let outcome = results.into_iter().find_map(Result::err).map_or(Ok(()), Err);
+            (outgoing.into_iter().map(|o| o.record).collect(), outcome)
+        }
+        .boxed())
+    }
+
+    fn convert(
+        &self,
+        record: &SourceRecord,
+    ) -> Result<(String, Option<Bytes>, Option<Bytes>, OwnedHeaders), ConnectError> {
+        let topic = &record.topic;
+        let c = &self.converters;
+        let key = c.key.from_connect_data(topic, &record.headers, &record.key)?;
+        let value = c.value.from_connect_data(topic, &record.headers, &record.value)?;
+        let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
+        for h in &record.headers {
+            let v = c.header.from_connect_header(topic, &h.key, &h.value)?;
+            headers = headers.insert(KHeader { key: &h.key, value: v.as_deref() });
+        }
+        Ok((topic.clone(), key, value, headers))
+    }
+
+    /// Handles a finished batch: fail on a delivery error, else `commit_record` each record and
+    /// make its offset the partition's latest committable one.
+    async fn complete(
+        &mut self,
+        (records, outcome): BatchResult,
+        pending: &mut HashMap<String, (SourcePartition, SourceOffset)>,
+    ) -> Result<(), ConnectError> {
+        if let Err(msg) = outcome {
+            return Err(ConnectError::fatal(msg));
+        }
+        for r in records {
+            self.task.commit_record(&r).await?;
+            pending.insert(r.source_partition.key(), (r.source_partition, r.source_offset));
+        }
+        Ok(())
+    }
+
+    /// Writes the committable offsets; returns after the store made them durable.
+    async fn flush(
+        &mut self,
+        pending: &mut HashMap<String, (SourcePartition, SourceOffset)>,
+    ) -> Result<(), ConnectError> {
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let batch: Vec<_> = pending.values().map(|(p, o)| (p.clone(), Some(o.clone()))).collect();
+        let n = batch.len();
+        match self.offsets.put_batch(&self.connector, batch).await {
+            Ok(()) => {
+                // Nothing else touches `pending` while this task awaits, so everything in it
+                // was just made durable.
+                pending.clear();
+                tracing::debug!(connector = %self.connector, task = self.task_id, partitions = n, "Committed source offsets.");
+                self.task.commit().await
+            }
+            Err(error) => {
+                // Keep the offsets for the next flush: an offset store outage delays commits
+                // (so a crash would re-send a little more), it never loses data.
+                tracing::warn!(connector = %self.connector, task = self.task_id, %error, "Could not commit source offsets; will retry.");
+                Ok(())
+            }
+        }
+    }
+}

@@ -1,0 +1,276 @@
+//! The worker's herder: one reconcile loop owns every running connector and task.
+//!
+//! The loop is an actor, like Kafka's herder tick thread: it reacts to config-store snapshots
+//! (from this worker's REST calls, another worker, or a previous run read back at start) and to
+//! commands (restart, reconfigure), and starts, stops and reconfigures instances until what runs
+//! matches what the config topic says. REST calls never touch running instances directly; they
+//! write to the stores and, where Kafka answers synchronously, wait for the store to apply it.
+
+mod control;
+mod herder_impl;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use connect_api::connector::ConnectorHost;
+use connect_api::{ConnectError, Props};
+use connect_storage::{StoreError, TargetState};
+use dashmap::DashMap;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::kafka::KafkaClients;
+use crate::registry::{DynConnectorPlugin, PluginRegistry, RunningConnector};
+use crate::task::{HostSignals, TaskExit};
+
+pub use control::Stores;
+
+/// The Kafka version `GET /` reports: clients such as kcctl gate features on it.
+pub const KAFKA_VERSION: &str = "3.9.0";
+
+/// Worker-level settings the herder needs.
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    /// `<advertised host>:<advertised port>`.
+    pub worker_id: String,
+    /// `(class, props)` of the worker's default converters.
+    pub key_converter: (String, Props),
+    pub value_converter: (String, Props),
+    pub header_converter: (String, Props),
+    pub offset_flush_interval: Duration,
+    pub graceful_timeout: Duration,
+    pub topic_tracking: bool,
+    pub topic_tracking_allow_reset: bool,
+    /// Worker `producer.*` settings (prefix stripped).
+    pub producer: Props,
+    /// Worker `consumer.*` settings (prefix stripped).
+    pub consumer: Props,
+    /// The commit id `GET /` reports.
+    pub commit: String,
+}
+
+/// The herder; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct WorkerHerder {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    registry: PluginRegistry,
+    settings: WorkerSettings,
+    clients: KafkaClients,
+    stores: OnceLock<Stores>,
+    ready: watch::Sender<bool>,
+    /// Names with a create in flight, so concurrent creates of one name give one 201.
+    claims: DashMap<String, ()>,
+    commands: mpsc::Sender<Command>,
+    commands_rx: std::sync::Mutex<Option<mpsc::Receiver<Command>>>,
+    cluster_id: OnceLock<String>,
+    /// Why the broker is unreachable, for `/health`.
+    broker_error: std::sync::Mutex<Option<String>>,
+    started_at: String,
+    /// Progress reported by running tasks, by (connector, task).
+    progress: DashMap<(String, u32), Arc<HostSignals>>,
+    cancel: CancellationToken,
+}
+
+/// Requests to the reconcile loop.
+#[derive(Debug)]
+enum Command {
+    RestartConnector(String, oneshot::Sender<()>),
+    RestartTask(String, u32, oneshot::Sender<()>),
+    Reconfigure(String),
+    ConnectorFailed(String, String),
+}
+
+/// A running task.
+#[derive(Debug)]
+struct TaskSlot {
+    config: Props,
+    cancel: CancellationToken,
+    join: JoinHandle<TaskExit>,
+}
+
+/// A connector this worker runs.
+#[derive(Debug)]
+struct ConnectorSlot {
+    config: Props,
+    plugin: Option<Arc<dyn DynConnectorPlugin>>,
+    instance: Option<Box<dyn RunningConnector>>,
+    failed: bool,
+    target: TargetState,
+    target_tx: watch::Sender<TargetState>,
+    tasks: BTreeMap<u32, TaskSlot>,
+    /// Set when task configs must be (re)generated.
+    needs_task_configs: bool,
+}
+
+#[derive(Debug)]
+struct LoopHost {
+    name: String,
+    commands: mpsc::Sender<Command>,
+}
+
+impl ConnectorHost for LoopHost {
+    fn request_task_reconfiguration(&self) {
+        let _ = self.commands.try_send(Command::Reconfigure(self.name.clone()));
+    }
+
+    fn raise_error(&self, error: ConnectError) {
+        let _ = self.commands.try_send(Command::ConnectorFailed(self.name.clone(), error.trace()));
+    }
+}
+
+impl WorkerHerder {
+    pub fn new(registry: PluginRegistry, settings: WorkerSettings, clients: KafkaClients, cancel: CancellationToken) -> Self {
+        let (commands, rx) = mpsc::channel(256);
+        let (ready, _) = watch::channel(false);
+        Self {
+            inner: Arc::new(Inner {
+                registry,
+                settings,
+                clients,
+                stores: OnceLock::new(),
+                ready,
+                claims: DashMap::new(),
+                commands,
+                commands_rx: std::sync::Mutex::new(Some(rx)),
+                cluster_id: OnceLock::new(),
+                broker_error: std::sync::Mutex::new(None),
+                started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                progress: DashMap::new(),
+                cancel,
+            }),
+        }
+    }
+
+    pub fn registry(&self) -> &PluginRegistry {
+        &self.inner.registry
+    }
+
+    /// Opens the stores (retrying with back-off while the broker is unreachable, so the REST API
+    /// stays up and `/health` says why), then runs the reconcile loop until cancelled.
+    pub async fn run<F, Fut>(&self, open_stores: F)
+    where
+        F: Fn() -> Fut + Send,
+        Fut: std::future::Future<Output = Result<Stores, StoreError>> + Send,
+    {
+        let mut backoff = Duration::from_millis(200);
+        let stores = loop {
+            tokio::select! {
+                () = self.inner.cancel.cancelled() => return,
+                r = open_stores() => match r {
+                    Ok(s) => break s,
+                    Err(e) => {
+                        tracing::warn!(error = %e, ?backoff, "Could not open the worker's state stores; retrying.");
+                        self.set_broker_error(Some(e.to_string()));
+                        tokio::select! {
+                            () = self.inner.cancel.cancelled() => return,
+                            () = tokio::time::sleep(backoff) => {}
+                        }
+                        backoff = (backoff * 2).min(Duration::from_secs(10));
+                    }
+                }
+            }
+        };
+        self.set_broker_error(None);
+        let _ = self.inner.stores.set(stores.clone());
+        if let Some(id) = self.inner.clients.cluster_id().await {
+            let _ = self.inner.cluster_id.set(id);
+        }
+        self.inner.ready.send_replace(true);
+        tracing::info!("Worker started; reading connector configurations.");
+        let rx = self.inner.commands_rx.lock().ok().and_then(|mut r| r.take());
+        let Some(rx) = rx else { return };
+        let probe = tokio::spawn(self.clone().probe_broker());
+        control::Reconciler::new(self.clone(), stores).run(rx).await;
+        probe.abort();
+    }
+
+    /// Watches the broker so `/health` can say why the worker is unhealthy.
+    async fn probe_broker(self) {
+        loop {
+            tokio::select! {
+                () = self.inner.cancel.cancelled() => return,
+                () = tokio::time::sleep(Duration::from_secs(5)) => {}
+            }
+            let clients = self.inner.clients.clone();
+            let r = tokio::task::spawn_blocking(move || {
+                clients.admin().inner().fetch_metadata(None, Duration::from_secs(5)).map(|_| ())
+            })
+            .await;
+            match r {
+                Ok(Ok(())) => self.set_broker_error(None),
+                Ok(Err(e)) => self.set_broker_error(Some(format!("Unable to reach the Kafka cluster: {e}"))),
+                Err(_) => {}
+            }
+        }
+    }
+
+    fn set_broker_error(&self, e: Option<String>) {
+        if let Ok(mut b) = self.inner.broker_error.lock() {
+            *b = e;
+        }
+    }
+
+    /// The stores, waiting for start-up to finish (Kafka answers requests made during start-up
+    /// once the herder is ready, or times out).
+    async fn stores(&self) -> Result<&Stores, crate::HerderError> {
+        if let Some(s) = self.inner.stores.get() {
+            return Ok(s);
+        }
+        let mut rx = self.inner.ready.subscribe();
+        let waited = tokio::time::timeout(Duration::from_secs(90), rx.wait_for(|r| *r)).await;
+        match (waited, self.inner.stores.get()) {
+            (Ok(Ok(_)), Some(s)) => Ok(s),
+            _ => Err(crate::HerderError::internal(format!(
+                "Request timed out. The worker is currently initializing and reading to the end of internal topics, which began at {}.",
+                self.inner.started_at
+            ))),
+        }
+    }
+
+    /// Progress reported by a task (snapshot progress and the like).
+    pub fn task_progress(&self, connector: &str, task: u32) -> Option<serde_json::Value> {
+        self.inner.progress.get(&(connector.to_owned(), task)).and_then(|s| s.progress())
+    }
+}
+
+/// `io.debezium.connector.mysql.MySqlConnector` → `…MySqlConnectorTask` (Debezium's naming);
+/// `…FileStreamSourceConnector` → `…FileStreamSourceTask` (Kafka's and Confluent's).
+pub(crate) fn task_class(connector_class: &str) -> String {
+    if connector_class.starts_with("io.debezium.") {
+        return format!("{connector_class}Task");
+    }
+    match connector_class.strip_suffix("Connector") {
+        Some(base) => format!("{base}Task"),
+        None => format!("{connector_class}Task"),
+    }
+}
+
+/// Java's `Map.toString()` (`{k=v, k2=v2}`), used in Kafka's error messages.
+pub(crate) fn java_map(props: &Props) -> String {
+    let inner: Vec<String> = props.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("{{{}}}", inner.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn task_class_follows_each_vendors_naming() {
+        assert_eq!(
+            task_class("org.apache.kafka.connect.file.FileStreamSourceConnector"),
+            "org.apache.kafka.connect.file.FileStreamSourceTask"
+        );
+        assert_eq!(
+            task_class("io.debezium.connector.mysql.MySqlConnector"),
+            "io.debezium.connector.mysql.MySqlConnectorTask"
+        );
+        assert_eq!(task_class("io.confluent.connect.s3.S3SinkConnector"), "io.confluent.connect.s3.S3SinkTask");
+    }
+}

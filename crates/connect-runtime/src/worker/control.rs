@@ -1,0 +1,556 @@
+//! The reconcile loop.
+
+use std::collections::{BTreeMap, HashMap};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use connect_api::connector::ConnectorContext;
+use connect_api::{
+    ConnectError, OffsetStorageReader, PluginKind, Props, SinkTaskContext, SourceOffset,
+    SourcePartition, SourceTaskContext,
+};
+use connect_storage::{ClusterConfigState, ConfigStore, OffsetStore, State, StatusStore, TargetState};
+use tokio::sync::{mpsc, watch};
+
+use super::{Command, ConnectorSlot, LoopHost, TaskSlot, WorkerHerder, task_class};
+use crate::connector_config::{FrameworkConfig, framework_def};
+use crate::task::sink::{SinkHost, SinkRunner};
+use crate::task::source::SourceRunner;
+use crate::task::{ErrorPolicy, HostSignals, StatusReporter, TaskConverters, TaskExit};
+use crate::topic_creation::TopicCreation;
+
+/// The three state stores.
+#[derive(Debug, Clone)]
+pub struct Stores {
+    pub config: Arc<dyn ConfigStore>,
+    pub offsets: Arc<dyn OffsetStore>,
+    pub status: Arc<dyn StatusStore>,
+}
+
+/// Reads source offsets for tasks.
+#[derive(Debug)]
+struct OffsetReader {
+    connector: String,
+    store: Arc<dyn OffsetStore>,
+}
+
+#[async_trait]
+impl OffsetStorageReader for OffsetReader {
+    async fn offsets(
+        &self,
+        partitions: &[SourcePartition],
+    ) -> Result<Vec<(SourcePartition, SourceOffset)>, ConnectError> {
+        self.store
+            .get(&self.connector, partitions)
+            .await
+            .map_err(|e| ConnectError::retriable_with("could not read source offsets", e))
+    }
+}
+
+pub(super) struct Reconciler {
+    herder: WorkerHerder,
+    stores: Stores,
+    connectors: HashMap<String, ConnectorSlot>,
+    /// The last restart request served, per connector.
+    restart_seq: HashMap<String, i64>,
+    reporter: StatusReporter,
+}
+
+impl Reconciler {
+    pub(super) fn new(herder: WorkerHerder, stores: Stores) -> Self {
+        let reporter = StatusReporter {
+            store: stores.status.clone(),
+            worker_id: herder.inner.settings.worker_id.clone(),
+            generation: 1,
+        };
+        // Requests already in the log at start-up are not served again (Kafka ignores them too).
+        let restart_seq = stores
+            .config
+            .snapshot()
+            .restart_requests
+            .iter()
+            .map(|(k, r)| (k.clone(), r.seq))
+            .collect();
+        Self { herder, stores, connectors: HashMap::new(), restart_seq, reporter }
+    }
+
+    pub(super) async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
+        let mut snapshots = self.stores.config.subscribe();
+        let cancel = self.herder.inner.cancel.clone();
+        // A periodic pass notices tasks that ended by themselves.
+        let mut tick = tokio::time::interval(Duration::from_secs(2));
+        loop {
+            let snapshot = snapshots.borrow_and_update().clone();
+            self.reconcile(&snapshot).await;
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                r = snapshots.changed() => if r.is_err() { break },
+                _ = tick.tick() => {}
+                Some(cmd) = commands.recv() => self.command(cmd).await,
+            }
+        }
+        self.shutdown().await;
+    }
+
+    async fn shutdown(&mut self) {
+        let names: Vec<String> = self.connectors.keys().cloned().collect();
+        for name in names {
+            if let Some(mut slot) = self.connectors.remove(&name) {
+                self.stop_tasks(&name, &mut slot, false).await;
+                self.stop_instance(&name, &mut slot).await;
+                self.reporter.connector(&name, State::Unassigned, None).await;
+            }
+        }
+    }
+
+    async fn command(&mut self, cmd: Command) {
+        match cmd {
+            Command::RestartConnector(name, reply) => {
+                self.restart(&name, true, false, false).await;
+                let _ = reply.send(());
+            }
+            Command::RestartTask(name, id, reply) => {
+                if let Some(mut slot) = self.connectors.remove(&name) {
+                    if let Some(t) = slot.tasks.remove(&id) {
+                        self.stop_task(&name, id, t).await;
+                    }
+                    self.connectors.insert(name.clone(), slot);
+                }
+                let _ = reply.send(());
+            }
+            Command::Reconfigure(name) => {
+                if let Some(slot) = self.connectors.get_mut(&name) {
+                    slot.needs_task_configs = true;
+                }
+            }
+            Command::ConnectorFailed(name, trace) => {
+                if let Some(slot) = self.connectors.get_mut(&name) {
+                    slot.failed = true;
+                }
+                self.reporter.connector(&name, State::Failed, Some(trace)).await;
+            }
+        }
+    }
+
+    /// Restarts the connector instance (when `connector`) and its tasks (all with
+    /// `include_tasks`; only FAILED ones with `only_failed`).
+    async fn restart(&mut self, name: &str, connector: bool, include_tasks: bool, only_failed: bool) {
+        let Some(mut slot) = self.connectors.remove(name) else { return };
+        let status = self.stores.status.clone();
+        let conn_failed = status.get_connector(name).is_some_and(|s| s.state == State::Failed);
+        if connector && (!only_failed || conn_failed) {
+            self.reporter.connector(name, State::Restarting, None).await;
+            self.stop_instance(name, &mut slot).await;
+            slot.failed = false;
+            slot.needs_task_configs = true;
+        }
+        if include_tasks {
+            let ids: Vec<u32> = slot.tasks.keys().copied().collect();
+            for id in ids {
+                let failed = status.get_task(name, id).is_some_and(|s| s.state == State::Failed);
+                if (!only_failed || failed)
+                    && let Some(t) = slot.tasks.remove(&id)
+                {
+                    self.reporter.task(name, id, State::Restarting, None).await;
+                    self.stop_task(name, id, t).await;
+                }
+            }
+        }
+        self.connectors.insert(name.to_owned(), slot);
+    }
+
+    async fn reconcile(&mut self, snapshot: &ClusterConfigState) {
+        // Deleted connectors.
+        let gone: Vec<String> =
+            self.connectors.keys().filter(|n| !snapshot.contains(n)).cloned().collect();
+        for name in gone {
+            if let Some(mut slot) = self.connectors.remove(&name) {
+                self.stop_tasks(&name, &mut slot, true).await;
+                self.stop_instance(&name, &mut slot).await;
+            }
+            if let Err(e) = self.stores.status.delete_connector(&name).await {
+                tracing::warn!(connector = %name, error = %e, "Could not delete statuses.");
+            }
+            self.herder.inner.progress.retain(|(c, _), _| *c != name);
+            tracing::info!(connector = %name, "Connector deleted.");
+        }
+        // Restart requests written by a REST call on any worker.
+        for (name, req) in &snapshot.restart_requests {
+            if self.restart_seq.get(name).is_some_and(|&s| s >= req.seq) {
+                continue;
+            }
+            self.restart_seq.insert(name.clone(), req.seq);
+            self.restart(name, true, req.include_tasks, req.only_failed).await;
+        }
+        for (name, config) in &snapshot.connectors {
+            let target = snapshot.target_state(name).unwrap_or(TargetState::Started);
+            let changed = self.connectors.get(name).is_none_or(|s| s.config != *config);
+            if changed {
+                if let Some(mut old) = self.connectors.remove(name) {
+                    self.stop_tasks(name, &mut old, false).await;
+                    self.stop_instance(name, &mut old).await;
+                }
+                let plugin = config
+                    .get("connector.class")
+                    .and_then(|c| self.herder.inner.registry.connector(c))
+                    .cloned();
+                let (target_tx, _) = watch::channel(target);
+                self.connectors.insert(
+                    name.clone(),
+                    ConnectorSlot {
+                        config: config.clone(),
+                        plugin,
+                        instance: None,
+                        failed: false,
+                        target,
+                        target_tx,
+                        tasks: BTreeMap::new(),
+                        needs_task_configs: true,
+                    },
+                );
+            }
+            let Some(mut slot) = self.connectors.remove(name) else { continue };
+            self.converge(name, &mut slot, target, snapshot).await;
+            self.connectors.insert(name.clone(), slot);
+        }
+    }
+
+    /// Brings one connector to its target state and its committed task configs.
+    async fn converge(
+        &mut self,
+        name: &str,
+        slot: &mut ConnectorSlot,
+        target: TargetState,
+        snapshot: &ClusterConfigState,
+    ) {
+        let target_changed = slot.target != target;
+        slot.target = target;
+        slot.target_tx.send_replace(target);
+        if target == TargetState::Stopped {
+            if slot.instance.is_some() || !slot.tasks.is_empty() || target_changed {
+                self.stop_tasks(name, slot, true).await;
+                self.stop_instance(name, slot).await;
+                self.reporter.connector(name, State::Stopped, None).await;
+            }
+            return;
+        }
+        if slot.failed {
+            return;
+        }
+        if slot.instance.is_none() {
+            let Some(plugin) = slot.plugin.clone() else {
+                let class = slot.config.get("connector.class").cloned().unwrap_or_default();
+                let msg = self.herder.inner.registry.unknown_connector_message(&class);
+                slot.failed = true;
+                self.reporter
+                    .connector(name, State::Failed, Some(ConnectError::fatal(msg).trace()))
+                    .await;
+                return;
+            };
+            let ctx = ConnectorContext {
+                name: name.to_owned(),
+                host: Arc::new(LoopHost { name: name.to_owned(), commands: self.herder.inner.commands.clone() }),
+            };
+            match plugin.start(ctx, &slot.config).await {
+                Ok(instance) => {
+                    slot.instance = Some(instance);
+                    slot.needs_task_configs = true;
+                    let state = if target == TargetState::Paused { State::Paused } else { State::Running };
+                    self.reporter.connector(name, state, None).await;
+                    tracing::info!(connector = name, "Connector started.");
+                }
+                Err(e) => {
+                    tracing::error!(connector = name, error = %e, "Connector failed to start.");
+                    slot.failed = true;
+                    self.reporter.connector(name, State::Failed, Some(e.trace())).await;
+                    return;
+                }
+            }
+        } else if target_changed {
+            let state = if target == TargetState::Paused { State::Paused } else { State::Running };
+            self.reporter.connector(name, state, None).await;
+        }
+        if slot.needs_task_configs {
+            slot.needs_task_configs = false;
+            match self.generate_task_configs(slot) {
+                Ok(configs) => {
+                    if configs.as_slice() != snapshot.tasks(name) {
+                        if let Err(e) = self.stores.config.put_task_configs(name, &configs).await {
+                            tracing::warn!(connector = name, error = %e, "Could not write task configs; will retry.");
+                            slot.needs_task_configs = true;
+                        }
+                        // The write comes back as a new snapshot; tasks start from that one.
+                        return;
+                    }
+                }
+                Err(e) => {
+                    slot.failed = true;
+                    self.reporter.connector(name, State::Failed, Some(e.trace())).await;
+                    return;
+                }
+            }
+        }
+        // Tasks: start missing ones, restart changed ones, stop extra ones.
+        let wanted = snapshot.tasks(name);
+        let extra: Vec<u32> = slot.tasks.keys().copied().filter(|&i| i as usize >= wanted.len()).collect();
+        for id in extra {
+            if let Some(t) = slot.tasks.remove(&id) {
+                self.stop_task(name, id, t).await;
+                self.reporter.task(name, id, State::Destroyed, None).await;
+            }
+        }
+        for (i, cfg) in wanted.iter().enumerate() {
+            let id = u32::try_from(i).unwrap_or(u32::MAX);
+            match slot.tasks.get(&id) {
+                Some(t) if t.config == *cfg => continue,
+                Some(_) => {
+                    if let Some(t) = slot.tasks.remove(&id) {
+                        self.stop_task(name, id, t).await;
+                    }
+                }
+                None => {}
+            }
+            if let Some(t) = self.start_task(name, slot, id, cfg).await {
+                slot.tasks.insert(id, t);
+            }
+        }
+    }
+
+    fn generate_task_configs(&self, slot: &ConnectorSlot) -> Result<Vec<Props>, ConnectError> {
+        let Some(instance) = &slot.instance else { return Ok(Vec::new()) };
+        let Some(plugin) = &slot.plugin else { return Ok(Vec::new()) };
+        let is_source = plugin.descriptor().kind == PluginKind::Source;
+        let fw = FrameworkConfig::from_parsed(&framework_def(is_source).parse(&slot.config).parsed, is_source);
+        let max = NonZeroU32::new(fw.tasks_max).unwrap_or(NonZeroU32::MIN);
+        let mut configs = instance.task_configs(max)?;
+        if fw.tasks_max_enforce && configs.len() > fw.tasks_max as usize {
+            return Err(ConnectError::fatal(format!(
+                "The connector {} has generated {} tasks, which is greater than {}, the maximum number of tasks it is configured to create. ",
+                slot.config.get("name").map_or("", String::as_str),
+                configs.len(),
+                fw.tasks_max
+            )));
+        }
+        let class = task_class(plugin.descriptor().class);
+        for c in &mut configs {
+            c.insert("task.class".to_owned(), class.clone());
+            if !is_source {
+                for k in ["topics", "topics.regex"] {
+                    if let Some(v) = slot.config.get(k) {
+                        c.insert(k.to_owned(), v.clone());
+                    }
+                }
+            }
+        }
+        Ok(configs)
+    }
+
+    async fn stop_instance(&mut self, name: &str, slot: &mut ConnectorSlot) {
+        if let Some(mut instance) = slot.instance.take()
+            && let Err(e) = instance.stop().await
+        {
+            tracing::warn!(connector = name, error = %e, "Connector stop failed.");
+        }
+    }
+
+    async fn stop_tasks(&mut self, name: &str, slot: &mut ConnectorSlot, destroy: bool) {
+        let tasks = std::mem::take(&mut slot.tasks);
+        for (id, t) in tasks {
+            self.stop_task(name, id, t).await;
+            if destroy {
+                self.reporter.task(name, id, State::Destroyed, None).await;
+            }
+        }
+    }
+
+    /// Cancels a task and waits up to `task.shutdown.graceful.timeout.ms` for it to flush.
+    async fn stop_task(&mut self, name: &str, id: u32, t: TaskSlot) {
+        t.cancel.cancel();
+        let mut join = t.join;
+        match tokio::time::timeout(self.herder.inner.settings.graceful_timeout, &mut join).await {
+            Ok(Ok(TaskExit::Stopped)) => {
+                self.reporter.task(name, id, State::Unassigned, None).await;
+            }
+            Ok(_) => {}
+            Err(_) => {
+                tracing::error!(connector = name, task = id, "Graceful stop of task timed out.");
+                join.abort();
+                self.reporter.task(name, id, State::Unassigned, None).await;
+            }
+        }
+    }
+
+    async fn start_task(&mut self, name: &str, slot: &ConnectorSlot, id: u32, cfg: &Props) -> Option<TaskSlot> {
+        let plugin = slot.plugin.clone()?;
+        let inner = &self.herder.inner;
+        let is_source = plugin.descriptor().kind == PluginKind::Source;
+        let fw = FrameworkConfig::from_parsed(&framework_def(is_source).parse(&slot.config).parsed, is_source);
+        let converters = match self.herder.converters_for(&slot.config, &fw) {
+            Ok(c) => c,
+            Err(e) => {
+                self.reporter.task(name, id, State::Failed, Some(e.trace())).await;
+                return None;
+            }
+        };
+        let errors = ErrorPolicy {
+            tolerate_all: fw.tolerate_all,
+            log_errors: fw.log_errors,
+            log_include_messages: fw.log_include_messages,
+            dlq_topic: fw.dlq_topic.clone(),
+            dlq_replication_factor: fw.dlq_replication_factor,
+            dlq_context_headers: fw.dlq_context_headers,
+        };
+        let cancel = inner.cancel.child_token();
+        let target = slot.target_tx.subscribe();
+        let join = if is_source {
+            let signals = Arc::new(HostSignals::default());
+            inner.progress.insert((name.to_owned(), id), signals.clone());
+            let ctx = SourceTaskContext {
+                connector: name.to_owned(),
+                task: id,
+                props: cfg.clone(),
+                offsets: Arc::new(OffsetReader { connector: name.to_owned(), store: self.stores.offsets.clone() }),
+                host: signals.clone(),
+            };
+            let task = match plugin.start_source_task(ctx, cfg).await {
+                Ok(t) => t,
+                Err(e) => {
+                    tracing::error!(connector = name, task = id, error = %e, "Task failed to start.");
+                    self.reporter.task(name, id, State::Failed, Some(e.trace())).await;
+                    return None;
+                }
+            };
+            let producer_overrides = prefixed(&slot.config, "producer.override.", &inner.settings.producer);
+            let producer = match inner.clients.producer(&producer_overrides) {
+                Ok(p) => p,
+                Err(e) => {
+                    let e = ConnectError::fatal_with("could not create the producer", e);
+                    self.reporter.task(name, id, State::Failed, Some(e.trace())).await;
+                    return None;
+                }
+            };
+            let runner = SourceRunner {
+                connector: name.to_owned(),
+                task_id: id,
+                task,
+                converters,
+                producer,
+                clients: inner.clients.clone(),
+                offsets: self.stores.offsets.clone(),
+                status: self.reporter.clone(),
+                status_store: self.stores.status.clone(),
+                errors,
+                topic_creation: TopicCreation::from_props(&slot.config),
+                topic_tracking: inner.settings.topic_tracking,
+                flush_interval: inner.settings.offset_flush_interval,
+                target,
+                signals,
+                cancel: cancel.clone(),
+            };
+            tokio::spawn(runner.run())
+        } else {
+            let host = Arc::new(SinkHost::default());
+            let ctx = SinkTaskContext { connector: name.to_owned(), task: id, props: cfg.clone(), host: host.clone() };
+            let task = match plugin.start_sink_task(ctx, cfg).await {
+                Ok(t) => t,
+                Err(e) => {
+                    tracing::error!(connector = name, task = id, error = %e, "Task failed to start.");
+                    self.reporter.task(name, id, State::Failed, Some(e.trace())).await;
+                    return None;
+                }
+            };
+            let consumer_config = self.herder.sink_consumer_config(name, &slot.config);
+            let dlq = crate::task::sink::DlqWriter {
+                clients: inner.clients.clone(),
+                producer: match &fw.dlq_topic {
+                    Some(_) => inner.clients.producer(&inner.settings.producer).ok(),
+                    None => None,
+                },
+                policy: errors.clone(),
+            };
+            let runner = SinkRunner {
+                connector: name.to_owned(),
+                task_id: id,
+                task,
+                converters,
+                clients: inner.clients.clone(),
+                consumer_config,
+                topics: fw.topics.iter().filter(|t| !t.is_empty()).cloned().collect(),
+                topics_regex: fw.topics_regex.clone(),
+                dlq,
+                status: self.reporter.clone(),
+                status_store: self.stores.status.clone(),
+                errors,
+                topic_tracking: inner.settings.topic_tracking,
+                commit_interval: inner.settings.offset_flush_interval,
+                target,
+                host,
+                cancel: cancel.clone(),
+            };
+            tokio::spawn(runner.run())
+        };
+        tracing::info!(connector = name, task = id, "Task started.");
+        Some(TaskSlot { config: cfg.clone(), cancel, join })
+    }
+}
+
+/// `base` overlaid with the keys of `props` under `prefix` (prefix stripped).
+pub(super) fn prefixed(props: &Props, prefix: &str, base: &Props) -> Props {
+    let mut out = base.clone();
+    for (k, v) in props {
+        if let Some(rest) = k.strip_prefix(prefix) {
+            out.insert(rest.to_owned(), v.clone());
+        }
+    }
+    out
+}
+
+impl WorkerHerder {
+    /// The converters of a connector: its own `key.converter` (with its `key.converter.*`
+    /// settings) when set, else the worker's, as Kafka's `Worker` chooses them.
+    pub(super) fn converters_for(&self, config: &Props, fw: &FrameworkConfig) -> Result<TaskConverters, ConnectError> {
+        let s = &self.inner.settings;
+        let reg = &self.inner.registry;
+        let pick = |own: &Option<String>, prefix: &str, worker: &(String, Props)| -> (String, Props) {
+            match own {
+                Some(class) => (class.clone(), prefixed(config, prefix, &Props::new())),
+                None => worker.clone(),
+            }
+        };
+        let (kc, kp) = pick(&fw.key_converter, "key.converter.", &s.key_converter);
+        let (vc, vp) = pick(&fw.value_converter, "value.converter.", &s.value_converter);
+        let (hc, hp) = pick(&fw.header_converter, "header.converter.", &s.header_converter);
+        let find = |class: &str| {
+            reg.converter(class)
+                .cloned()
+                .ok_or_else(|| ConnectError::fatal(format!("Failed to find any class that implements Converter and which name matches {class}")))
+        };
+        let key: Arc<dyn connect_api::Converter> = Arc::from(find(&kc)?.create(&kp, true)?);
+        let value: Arc<dyn connect_api::Converter> = Arc::from(find(&vc)?.create(&vp, false)?);
+        let header: Arc<dyn connect_api::HeaderConverter> = Arc::from(find(&hc)?.create_header(&hp)?);
+        Ok(TaskConverters { key, value, header, key_class: kc, value_class: vc })
+    }
+
+    /// A sink task's consumer: group `connect-<name>`, manual offset storage and commits.
+    pub(super) fn sink_consumer_config(&self, name: &str, config: &Props) -> rdkafka::ClientConfig {
+        let s = &self.inner.settings;
+        let mut props: Props = [
+            ("group.id", format!("connect-{name}")),
+            ("enable.auto.commit", "false".to_owned()),
+            ("enable.auto.offset.store", "false".to_owned()),
+            ("auto.offset.reset", "earliest".to_owned()),
+            // Brokers that hold every fetch for `fetch.wait.max.ms` even when data is ready
+            // (tansu does) would cap a sink at a few batches a second with the 500 ms default.
+            ("fetch.wait.max.ms", "50".to_owned()),
+            ("client.id", format!("connector-consumer-{name}")),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        props.extend(s.consumer.clone());
+        props = prefixed(config, "consumer.override.", &props);
+        self.inner.clients.consumer_config(&props)
+    }
+}

@@ -1,0 +1,231 @@
+//! Offset keys and values as `OffsetStorageWriter` and `OffsetUtils` produce and accept them,
+//! and the table every offset store keeps in memory.
+
+use std::collections::BTreeMap;
+
+use connect_api::{SourceOffset, SourcePartition};
+use serde_json::{Map, Value};
+use tracing::warn;
+
+use crate::{Record, StoreError};
+
+/// Encodes the key `["<connector>",{partition}]` compactly, fields in the map's own order, as
+/// Kafka's `JsonConverter` (schemas off) does.
+pub(crate) fn key(connector: &str, partition: &SourcePartition) -> Result<Vec<u8>, StoreError> {
+    let key = Value::Array(vec![
+        Value::String(connector.to_string()),
+        Value::Object(partition.0.clone()),
+    ]);
+    serde_json::to_vec(&key)
+        .map_err(|e| StoreError::encode(format!("offset key of {connector}"), e))
+}
+
+pub(crate) fn record(
+    connector: &str,
+    update: &(SourcePartition, Option<SourceOffset>),
+) -> Result<Record, StoreError> {
+    let (partition, offset) = update;
+    let value = match offset {
+        Some(o) => Some(
+            serde_json::to_vec(&Value::Object(o.0.clone()))
+                .map_err(|e| StoreError::encode(format!("offset of {connector}"), e))?,
+        ),
+        None => None,
+    };
+    Ok(Record {
+        key: key(connector, partition)?,
+        value,
+    })
+}
+
+/// Parses a key; anything but a 2-element `[String, Map]` is rejected, as
+/// `OffsetUtils.processPartitionKey` does.
+pub(crate) fn parse_key(bytes: &[u8]) -> Option<(String, SourcePartition)> {
+    let Ok(Value::Array(mut parts)) = serde_json::from_slice::<Value>(bytes) else {
+        return None;
+    };
+    if parts.len() != 2 {
+        return None;
+    }
+    let partition = parts.pop()?;
+    let connector = parts.pop()?;
+    match (connector, partition) {
+        (Value::String(c), Value::Object(p)) => Some((c, SourcePartition(p))),
+        _ => None,
+    }
+}
+
+/// The identity of a partition whatever order its fields were written in: Java writes
+/// `HashMap`s, so the same partition may arrive with its fields in another order than ours.
+fn canonical(partition: &SourcePartition) -> String {
+    fn sorted(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => {
+                let mut entries: Vec<_> = m.iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                Value::Object(
+                    entries
+                        .into_iter()
+                        .map(|(k, v)| (k.clone(), sorted(v)))
+                        .collect::<Map<_, _>>(),
+                )
+            }
+            Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    sorted(&Value::Object(partition.0.clone())).to_string()
+}
+
+/// The latest offset of every (connector, partition), built by folding offset records.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct OffsetTable {
+    by_connector: BTreeMap<String, BTreeMap<String, (SourcePartition, SourceOffset)>>,
+}
+
+impl OffsetTable {
+    /// Applies one record; keys and values that are not offsets are logged and skipped.
+    pub(crate) fn apply(&mut self, key: Option<&[u8]>, value: Option<&[u8]>) {
+        let Some((connector, partition)) = key.and_then(parse_key) else {
+            warn!(key = ?key.map(String::from_utf8_lossy), "Ignoring offset record whose key is not [connector, partition].");
+            return;
+        };
+        let offset = match value.map(serde_json::from_slice::<Value>) {
+            None => None,
+            Some(Ok(Value::Object(o))) => Some(SourceOffset(o)),
+            // Java accepts a null JSON value as a tombstone too.
+            Some(Ok(Value::Null)) => None,
+            Some(_) => {
+                warn!(
+                    connector,
+                    "Ignoring offset record whose value is not a JSON object."
+                );
+                return;
+            }
+        };
+        self.set(connector, partition, offset);
+    }
+
+    pub(crate) fn set(
+        &mut self,
+        connector: String,
+        partition: SourcePartition,
+        offset: Option<SourceOffset>,
+    ) {
+        let id = canonical(&partition);
+        match offset {
+            Some(offset) => {
+                self.by_connector
+                    .entry(connector)
+                    .or_default()
+                    .insert(id, (partition, offset));
+            }
+            None => {
+                if let Some(partitions) = self.by_connector.get_mut(&connector) {
+                    partitions.remove(&id);
+                    if partitions.is_empty() {
+                        self.by_connector.remove(&connector);
+                    }
+                }
+            }
+        }
+    }
+
+    pub(crate) fn get(
+        &self,
+        connector: &str,
+        partitions: &[SourcePartition],
+    ) -> Vec<(SourcePartition, SourceOffset)> {
+        let Some(known) = self.by_connector.get(connector) else {
+            return Vec::new();
+        };
+        partitions
+            .iter()
+            .filter_map(|p| {
+                known
+                    .get(&canonical(p))
+                    .map(|(_, o)| (p.clone(), o.clone()))
+            })
+            .collect()
+    }
+
+    pub(crate) fn all_for(&self, connector: &str) -> Vec<(SourcePartition, SourceOffset)> {
+        self.by_connector
+            .get(connector)
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Every entry, for the file store.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (&str, &SourcePartition, &SourceOffset)> {
+        self.by_connector
+            .iter()
+            .flat_map(|(c, m)| m.values().map(move |(p, o)| (c.as_str(), p, o)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn partition(v: Value) -> SourcePartition {
+        match v {
+            Value::Object(m) => SourcePartition(m),
+            _ => panic!("not an object"),
+        }
+    }
+
+    fn offset(v: Value) -> SourceOffset {
+        match v {
+            Value::Object(m) => SourceOffset(m),
+            _ => panic!("not an object"),
+        }
+    }
+
+    #[test]
+    fn key_and_value_match_kafka_bytes() {
+        let p = partition(json!({"filename": "/tmp/test.txt"}));
+        let r = record("file-source", &(p, Some(offset(json!({"position": 30}))))).unwrap();
+        assert_eq!(r.key, br#"["file-source",{"filename":"/tmp/test.txt"}]"#);
+        assert_eq!(r.value.as_deref(), Some(&br#"{"position":30}"#[..]));
+    }
+
+    #[test]
+    fn keys_that_are_not_connector_and_partition_are_ignored() {
+        let mut table = OffsetTable::default();
+        for key in [
+            &br#"["c"]"#[..],
+            br#"["c",{},1]"#,
+            br#"[1,{}]"#,
+            br#"["c",null]"#,
+            br#"{"c":1}"#,
+            b"xx",
+        ] {
+            table.apply(Some(key), Some(br#"{"position":1}"#));
+        }
+        table.apply(None, Some(br#"{"position":1}"#));
+        assert!(table.by_connector.is_empty());
+    }
+
+    #[test]
+    fn partitions_match_whatever_their_field_order() {
+        let mut table = OffsetTable::default();
+        table.apply(Some(br#"["c",{"b":1,"a":2}]"#), Some(br#"{"pos":7}"#));
+        let lookup = partition(json!({"a": 2, "b": 1}));
+        assert_eq!(
+            table.get("c", std::slice::from_ref(&lookup)),
+            vec![(lookup, offset(json!({"pos": 7})))]
+        );
+    }
+
+    #[test]
+    fn tombstone_forgets_a_partition() {
+        let mut table = OffsetTable::default();
+        let key = br#"["c",{"server":"db1"}]"#;
+        table.apply(Some(key), Some(br#"{"pos":7}"#));
+        table.apply(Some(key), None);
+        assert!(table.all_for("c").is_empty());
+    }
+}
