@@ -421,9 +421,15 @@ cmd_install() {
   command -v ss >/dev/null || apt_pkgs+=(iproute2)
   if ((${#apt_pkgs[@]})); then
     log "apt-get install ${apt_pkgs[*]}"
-    # The image's policy-rc.d stops apt from starting the system mariadb (it would take 3306).
     export DEBIAN_FRONTEND=noninteractive
-    run_logged apt bash -c "apt-get update -q && apt-get install -y -q ${apt_pkgs[*]}"
+    # apt must not start the system mariadb service: it would take 3306 from ours. The image
+    # ships a policy-rc.d that forbids starting services; supply one for the apt run if not.
+    local prc=/usr/sbin/policy-rc.d made_prc=0
+    if [[ ! -e "$prc" ]]; then printf '#!/bin/sh\nexit 101\n' >"$prc" && chmod +x "$prc" && made_prc=1; fi
+    local apt_rc=0
+    (run_logged apt bash -c "apt-get update -q && apt-get install -y -q ${apt_pkgs[*]}") || apt_rc=$?
+    if ((made_prc)); then rm -f "$prc"; fi
+    ((apt_rc == 0)) || exit "$apt_rc"
   else
     log "mariadb, curl, ss: present"
   fi

@@ -145,6 +145,10 @@ impl RestClient {
         self.send(self.http.put(self.url(path))).await
     }
 
+    pub async fn patch(&self, path: &str, body: &Value) -> Result<RestResponse, BoxError> {
+        self.send(self.http.patch(self.url(path)).json(body)).await
+    }
+
     pub async fn delete(&self, path: &str) -> Result<RestResponse, BoxError> {
         self.send(self.http.delete(self.url(path))).await
     }

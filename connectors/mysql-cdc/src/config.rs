@@ -177,6 +177,8 @@ pub struct MySqlConfig {
     pub history: HistoryStore,
     pub skip_unparseable_ddl: bool,
     pub store_only_captured_tables_ddl: bool,
+    /// Every raw property, handed to the task unchanged (as Debezium's task configs are).
+    pub originals: connect_api::Props,
 }
 
 const BUILTIN_DATABASES: &[&str] = &["mysql", "sys", "performance_schema", "information_schema"];
@@ -359,6 +361,7 @@ impl ConnectorConfig for MySqlConfig {
             history,
             skip_unparseable_ddl: p.boolean("schema.history.internal.skip.unparseable.ddl"),
             store_only_captured_tables_ddl: p.boolean("schema.history.internal.store.only.captured.tables.ddl"),
+            originals: p.originals().clone(),
         };
         errors.into_result(config)
     }

@@ -199,6 +199,8 @@ pub fn convert(col: &Column, modes: ValueModes, cell: Cell, optional: bool) -> R
         }
         "TINYINT" | "SMALLINT" | "MEDIUMINT" | "INT" | "BIGINT" => {
             let n = as_i128(col, &cell).ok_or_else(|| bad(&cell))?;
+            // mysql_common does not sign-extend MEDIUMINT from the binlog.
+            let n = if t == "MEDIUMINT" && !col.unsigned && n >= 1 << 23 && n < 1 << 24 { n - (1 << 24) } else { n };
             let n = if col.unsigned && n < 0 {
                 // The binlog carries unsigned values as signed when the server does not log
                 // signedness; widen them back by the column's width.
@@ -584,6 +586,7 @@ mod tests {
         assert_eq!(conv("smallint unsigned", Cell::Int(-1)), Value::Int32(65535));
         assert_eq!(conv("int unsigned", Cell::Int(-1)), Value::Int64(4_294_967_295));
         assert_eq!(conv("bigint unsigned", Cell::UInt(u64::MAX)), Value::Int64(-1));
+        assert_eq!(conv("mediumint", Cell::Int(8_388_608)), Value::Int32(-8_388_608));
         let precise = ValueModes { bigint_unsigned: BigintUnsignedMode::Precise, ..ValueModes::default() };
         let v = convert(&col("bigint unsigned"), precise, Cell::Int(-1), true).unwrap();
         assert_eq!(v, Value::Bytes(Decimal::encode(&BigInt::from(u64::MAX))));

@@ -34,5 +34,7 @@ pub mod task;
 
 pub use config::MySqlConfig;
 
+pub use connector::{MariaDbConnector, MySqlConnector};
 pub use error::CdcError;
+pub use task::MySqlSourceTask;
 

@@ -1,1 +1,287 @@
-//! todo
+//! The initial snapshot (reference §4): a consistent read of every captured table at a known
+//! binlog position, emitted as `op: r` events, plus the schema history records that describe
+//! the tables at that position.
+//!
+//! Sequence (`snapshot.locking.mode=minimal`): `FLUSH TABLES WITH READ LOCK`, `START TRANSACTION
+//! WITH CONSISTENT SNAPSHOT`, read the binlog position, `SHOW CREATE TABLE` each table, `UNLOCK
+//! TABLES`, then `SELECT *` per table inside the still-open transaction. The lock makes the
+//! position and the read view agree; releasing it early keeps writers blocked only briefly.
+
+use mysql_async::prelude::Queryable;
+use mysql_async::{Conn, Row, Value as MyValue};
+
+use crate::config::LockingMode;
+use crate::convert::Cell;
+use crate::error::{CdcError, Result};
+use crate::event::SourceInfo;
+use crate::offset::BinlogOffset;
+use crate::table::{Column, TableId};
+use crate::task::{Engine, now_ms};
+
+fn db_err(ctx: &str) -> impl FnOnce(mysql_async::Error) -> CdcError + '_ {
+    move |e| CdcError::db(ctx, e)
+}
+
+/// Checks that the server can be captured; returns whether it is MariaDB.
+///
+/// # Errors
+/// Binlog off, a format other than ROW, a row image other than FULL, missing grants.
+pub(crate) async fn check_server(conn: &mut Conn) -> Result<bool> {
+    let row: Option<(Option<String>, Option<String>, Option<String>, String)> = conn
+        .query_first("SELECT @@log_bin, @@binlog_format, @@binlog_row_image, VERSION()")
+        .await
+        .map_err(db_err("Unable to read the server's binlog settings"))?;
+    let Some((log_bin, format, image, version)) = row else {
+        return Err(CdcError::ServerSetup("the server returned no binlog settings".into()));
+    };
+    let on = matches!(log_bin.as_deref(), Some("1" | "ON" | "on"));
+    if !on {
+        return Err(CdcError::ServerSetup(
+            "The MySQL server is not configured to use a binlog (log_bin is OFF); enable log_bin, binlog_format=ROW and binlog_row_image=FULL".into(),
+        ));
+    }
+    if !format.as_deref().is_some_and(|f| f.eq_ignore_ascii_case("ROW")) {
+        return Err(CdcError::ServerSetup(format!(
+            "The MySQL server is not configured to use a ROW binlog_format, which is required for this connector to work properly. Change the MySQL configuration to use a binlog_format=ROW and restart the connector. (binlog_format={})",
+            format.unwrap_or_default()
+        )));
+    }
+    if !image.as_deref().is_none_or(|i| i.eq_ignore_ascii_case("FULL")) {
+        return Err(CdcError::ServerSetup(format!(
+            "The MySQL server is not configured to use a FULL binlog_row_image, which is required for this connector to work properly. Change the MySQL configuration to use a binlog_row_image=FULL and restart the connector. (binlog_row_image={})",
+            image.unwrap_or_default()
+        )));
+    }
+    if let Err(e) = conn.query_drop("SHOW MASTER STATUS").await {
+        return Err(CdcError::ServerSetup(format!(
+            "The connector's user lacks the REPLICATION CLIENT (MariaDB: BINLOG MONITOR) privilege needed to read the binlog position: {e}. Grant SELECT, RELOAD, SHOW DATABASES, REPLICATION SLAVE, REPLICATION CLIENT ON *.*"
+        )));
+    }
+    Ok(version.to_ascii_lowercase().contains("mariadb"))
+}
+
+/// Whether binlog `file` still exists on the server.
+pub(crate) async fn binlog_available(conn: &mut Conn, file: &str) -> Result<bool> {
+    let logs: Vec<Row> = conn.query("SHOW BINARY LOGS").await.map_err(db_err("SHOW BINARY LOGS failed"))?;
+    Ok(logs.into_iter().any(|mut r| r.take::<String, _>(0).is_some_and(|f| f == file)))
+}
+
+/// The oldest binlog file.
+pub(crate) async fn first_binlog(conn: &mut Conn) -> Result<String> {
+    let logs: Vec<Row> = conn.query("SHOW BINARY LOGS").await.map_err(db_err("SHOW BINARY LOGS failed"))?;
+    logs.into_iter()
+        .next()
+        .and_then(|mut r| r.take::<String, _>(0))
+        .ok_or_else(|| CdcError::ServerSetup("the server lists no binary logs".into()))
+}
+
+/// The current binlog position and GTID set.
+pub(crate) async fn master_position(conn: &mut Conn, mariadb: bool) -> Result<BinlogOffset> {
+    let row: Option<Row> = conn.query_first("SHOW MASTER STATUS").await.map_err(db_err("SHOW MASTER STATUS failed"))?;
+    let Some(mut row) = row else {
+        return Err(CdcError::ServerSetup("SHOW MASTER STATUS returned nothing: the binlog is not enabled".into()));
+    };
+    let file: String = row.take(0).unwrap_or_default();
+    let pos: u64 = row.take(1).unwrap_or(4);
+    let gtids = if mariadb {
+        let g: Option<String> = conn.query_first("SELECT @@gtid_binlog_pos").await.map_err(db_err("reading @@gtid_binlog_pos failed"))?;
+        g.filter(|s| !s.is_empty())
+    } else if row.len() > 4 {
+        row.take::<Option<String>, _>(4).flatten().map(|s| s.replace('\n', "")).filter(|s| !s.is_empty())
+    } else {
+        None
+    };
+    Ok(BinlogOffset { file, pos, gtids, ..BinlogOffset::default() })
+}
+
+fn quote(id: &str) -> String {
+    format!("`{}`", id.replace('`', "``"))
+}
+
+/// Text-protocol value → cell. Binary columns keep their bytes; everything else is text.
+fn cell(col: &Column, v: Option<MyValue>) -> Cell {
+    match v {
+        None | Some(MyValue::NULL) => Cell::Null,
+        Some(MyValue::Bytes(b)) => {
+            let raw = col.is_binary()
+                || matches!(
+                    col.type_name.as_str(),
+                    "BIT" | "GEOMETRY" | "POINT" | "LINESTRING" | "POLYGON" | "MULTIPOINT" | "MULTILINESTRING" | "MULTIPOLYGON" | "GEOMETRYCOLLECTION" | "GEOMCOLLECTION"
+                );
+            if raw {
+                Cell::Bytes(b)
+            } else {
+                match String::from_utf8(b) {
+                    Ok(s) => Cell::Text(s),
+                    Err(e) => Cell::Bytes(e.into_bytes()),
+                }
+            }
+        }
+        Some(MyValue::Int(i)) => Cell::Int(i),
+        Some(MyValue::UInt(u)) => Cell::UInt(u),
+        Some(MyValue::Float(f)) => Cell::Float(f),
+        Some(MyValue::Double(d)) => Cell::Double(d),
+        Some(MyValue::Date(y, m, d, h, mi, s, us)) => Cell::DateTime { year: y, month: m, day: d, hour: h, minute: mi, second: s, micros: us },
+        Some(MyValue::Time(neg, days, h, m, s, us)) => Cell::Time { negative: neg, days, hours: h, minutes: m, seconds: s, micros: us },
+    }
+}
+
+/// Runs the snapshot; returns the binlog position streaming continues from.
+pub(crate) async fn run(engine: &mut Engine, conn: &mut Conn, data: bool) -> Result<BinlogOffset> {
+    let config = engine.config.clone();
+    let timeout_s = (config.snapshot_lock_timeout_ms / 1000).max(1);
+    conn.query_drop(format!("SET SESSION lock_wait_timeout={timeout_s}")).await.map_err(db_err("setting lock_wait_timeout failed"))?;
+    conn.query_drop("SET NAMES utf8mb4").await.map_err(db_err("SET NAMES failed"))?;
+    // TIMESTAMP text is rendered in the session zone; UTC makes it the value Debezium emits.
+    conn.query_drop("SET time_zone='+00:00'").await.map_err(db_err("setting time_zone failed"))?;
+
+    let dbs: Vec<String> = conn.query("SHOW DATABASES").await.map_err(db_err("SHOW DATABASES failed"))?;
+    let dbs: Vec<String> = dbs.into_iter().filter(|d| config.database_captured(d)).collect();
+    let mut tables: Vec<(String, Vec<String>)> = Vec::new();
+    for db in &dbs {
+        let rows: Vec<(String, String)> = conn
+            .query(format!("SHOW FULL TABLES IN {} WHERE Table_Type = 'BASE TABLE'", quote(db)))
+            .await
+            .map_err(db_err("listing tables failed"))?;
+        tables.push((db.clone(), rows.into_iter().map(|(t, _)| t).collect()));
+    }
+
+    let locked = match config.locking_mode {
+        LockingMode::None => false,
+        _ => match conn.query_drop("FLUSH TABLES WITH READ LOCK").await {
+            Ok(()) => true,
+            Err(e) => {
+                return Err(CdcError::ServerSetup(format!(
+                    "Unable to take the global read lock for a consistent snapshot: {e}. Grant RELOAD (or FLUSH_TABLES), or set snapshot.locking.mode=none if no DDL runs during the snapshot"
+                )));
+            }
+        },
+    };
+    conn.query_drop("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").await.map_err(db_err("setting isolation failed"))?;
+    conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT").await.map_err(db_err("START TRANSACTION failed"))?;
+    let mut position = master_position(conn, engine.mariadb).await?;
+    position.ts_sec = Some(now_ms() / 1000);
+    position.snapshot = data;
+
+    // Schema: the same statement sequence Debezium records.
+    let ddl_source = |db: &str, pos: &BinlogOffset| SourceInfo {
+        ts_ms: now_ms(),
+        snapshot: Some("true"),
+        db: db.to_owned(),
+        file: pos.file.clone(),
+        pos: i64::try_from(pos.pos).unwrap_or(i64::MAX),
+        ..SourceInfo::default()
+    };
+    let (cs, coll): (Option<String>, Option<String>) = conn
+        .query_first("SELECT @@character_set_server, @@collation_server")
+        .await
+        .map_err(db_err("reading the server charset failed"))?
+        .unwrap_or((None, None));
+    let set = format!("SET character_set_server={}, collation_server={}", cs.unwrap_or_default(), coll.unwrap_or_default());
+    engine.apply_ddl("", &set, &ddl_source("", &position), &position).await?;
+    for (db, names) in &tables {
+        for t in names {
+            let ddl = format!("DROP TABLE IF EXISTS {}.{}", quote(db), quote(t));
+            engine.apply_ddl(db, &ddl, &ddl_source(db, &position), &position).await?;
+        }
+        engine.apply_ddl(db, &format!("DROP DATABASE IF EXISTS {}", quote(db)), &ddl_source(db, &position), &position).await?;
+        let (dcs, dcoll): (Option<String>, Option<String>) = conn
+            .exec_first(
+                "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+                (db.clone(),),
+            )
+            .await
+            .map_err(db_err("reading the database charset failed"))?
+            .unwrap_or((None, None));
+        let create = format!("CREATE DATABASE {} CHARSET {} COLLATE {}", quote(db), dcs.unwrap_or_default(), dcoll.unwrap_or_default());
+        engine.apply_ddl(db, &create, &ddl_source(db, &position), &position).await?;
+        engine.apply_ddl(db, &format!("USE {}", quote(db)), &ddl_source(db, &position), &position).await?;
+        for t in names {
+            let row: Option<(String, String)> = conn
+                .query_first(format!("SHOW CREATE TABLE {}.{}", quote(db), quote(t)))
+                .await
+                .map_err(db_err("SHOW CREATE TABLE failed"))?;
+            if let Some((_, ddl)) = row {
+                let mut src = ddl_source(db, &position);
+                src.table = Some(t.clone());
+                engine.apply_ddl(db, &ddl, &src, &position).await?;
+            }
+        }
+    }
+    if locked && config.locking_mode == LockingMode::Minimal {
+        conn.query_drop("UNLOCK TABLES").await.map_err(db_err("UNLOCK TABLES failed"))?;
+    }
+
+    if data {
+        read_data(engine, conn, &tables, &position).await?;
+    }
+    conn.query_drop("COMMIT").await.map_err(db_err("COMMIT failed"))?;
+    if locked && config.locking_mode == LockingMode::Extended {
+        conn.query_drop("UNLOCK TABLES").await.map_err(db_err("UNLOCK TABLES failed"))?;
+    }
+    position.snapshot = false;
+    Ok(position)
+}
+
+/// One converted row waiting for its snapshot marker (the next row decides whether it is last).
+struct Pending {
+    id: TableId,
+    values: Vec<connect_api::data::Value>,
+    ts_ms: i64,
+}
+
+async fn read_data(engine: &mut Engine, conn: &mut Conn, tables: &[(String, Vec<String>)], position: &BinlogOffset) -> Result<()> {
+    let captured: Vec<TableId> = tables
+        .iter()
+        .flat_map(|(db, ts)| ts.iter().map(move |t| TableId::new(db.clone(), t.clone())))
+        .filter(|id| engine.config.table_captured(&id.db, &id.table))
+        .collect();
+    let mut pending: Option<Pending> = None;
+    let mut first = true;
+    let total = captured.len();
+    for (n, id) in captured.iter().enumerate() {
+        let Some(ts) = engine.table_schema(id) else { continue };
+        let ts_ms = now_ms() / 1000 * 1000;
+        let mut result = conn
+            .query_iter(format!("SELECT * FROM {}.{}", quote(&id.db), quote(&id.table)))
+            .await
+            .map_err(db_err("snapshot SELECT failed"))?;
+        let mut rows = 0u64;
+        while let Some(row) = result.next().await.map_err(db_err("reading snapshot rows failed"))? {
+            let raw = row.unwrap_raw();
+            let cells = raw.into_iter().enumerate().map(|(i, v)| ts.columns().get(i).map_or(Cell::Null, |c| cell(c, v))).collect();
+            let values = engine.convert_row(&ts, cells)?;
+            if let Some(p) = pending.take() {
+                emit(engine, p, if first { "first" } else { "true" }, position, false).await?;
+                first = false;
+            }
+            pending = Some(Pending { id: id.clone(), values, ts_ms });
+            rows += 1;
+        }
+        engine.host.report_progress(serde_json::json!({
+            "snapshot": {"table": id.to_string(), "rows": rows, "tables_done": n + 1, "tables_total": total}
+        }));
+    }
+    if let Some(p) = pending.take() {
+        emit(engine, p, "last", position, true).await?;
+    }
+    Ok(())
+}
+
+async fn emit(engine: &mut Engine, p: Pending, marker: &'static str, position: &BinlogOffset, last: bool) -> Result<()> {
+    let Some(ts) = engine.table_schema(&p.id) else { return Ok(()) };
+    let source = SourceInfo {
+        ts_ms: p.ts_ms,
+        snapshot: Some(marker),
+        db: p.id.db.clone(),
+        table: Some(p.id.table.clone()),
+        server_id: 0,
+        file: position.file.clone(),
+        pos: i64::try_from(position.pos).unwrap_or(i64::MAX),
+        ..SourceInfo::default()
+    };
+    let mut offset = position.clone();
+    // The last snapshot record's offset marks the snapshot complete.
+    offset.snapshot = !last;
+    engine.emit_change(&ts, "r", None, Some(p.values), &source, &offset).await
+}

@@ -10,7 +10,6 @@ use connect_api::data::{SchemaAndValue, Value};
 use connect_api::{
     ConnectError, SourcePartition, SourceRecord, SourceTask, SourceTaskContext, TaskHost,
 };
-use mysql_async::prelude::Queryable;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -81,7 +80,7 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    pub fn table_schema(&mut self, id: &TableId) -> Option<Arc<TableSchema>> {
+    pub(crate) fn table_schema(&mut self, id: &TableId) -> Option<Arc<TableSchema>> {
         if let Some(ts) = self.cache.get(id) {
             return Some(ts.clone());
         }
@@ -92,7 +91,7 @@ impl Engine {
     }
 
     /// Converts raw cells into the row's Connect values.
-    pub fn convert_row(&self, ts: &TableSchema, cells: Vec<Cell>) -> Result<Vec<Value>> {
+    pub(crate) fn convert_row(&self, ts: &TableSchema, cells: Vec<Cell>) -> Result<Vec<Value>> {
         if cells.len() != ts.columns().len() {
             return Err(CdcError::Decode(format!(
                 "row of {} has {} columns but the tracked schema has {}; the schema history does not match the binlog (inconsistent schema)",
@@ -113,7 +112,7 @@ impl Engine {
     }
 
     /// Queues the records of one row change (plus the tombstone after a delete).
-    pub async fn emit_change(
+    pub(crate) async fn emit_change(
         &mut self,
         ts: &TableSchema,
         op: &str,
@@ -150,7 +149,7 @@ impl Engine {
     }
 
     /// A truncate (`op: t`) event, when `skipped.operations` lets it through.
-    pub async fn emit_truncate(&mut self, id: &TableId, source: &SourceInfo, offset: &BinlogOffset) -> Result<()> {
+    pub(crate) async fn emit_truncate(&mut self, id: &TableId, source: &SourceInfo, offset: &BinlogOffset) -> Result<()> {
         let Some(ts) = self.table_schema(id) else { return Ok(()) };
         let value = ts.envelope("t", None, None, source.to_struct(self.flavor, &self.config.topic_prefix), now_ms());
         let rec = SourceRecord::new(
@@ -163,7 +162,7 @@ impl Engine {
         self.push(rec).await
     }
 
-    pub async fn push(&mut self, rec: SourceRecord) -> Result<()> {
+    pub(crate) async fn push(&mut self, rec: SourceRecord) -> Result<()> {
         self.batch.push(rec);
         if self.batch.len() >= self.config.max_batch_size {
             self.flush().await?;
@@ -172,7 +171,7 @@ impl Engine {
     }
 
     /// Hands the pending records to `poll`; waits while the queue is full (back-pressure).
-    pub async fn flush(&mut self) -> Result<()> {
+    pub(crate) async fn flush(&mut self) -> Result<()> {
         if self.batch.is_empty() {
             return Ok(());
         }
@@ -184,7 +183,7 @@ impl Engine {
     /// `include.schema.changes` is on, queues the schema-change event.
     ///
     /// Returns `None` when the statement was skipped as unparseable.
-    pub async fn apply_ddl(
+    pub(crate) async fn apply_ddl(
         &mut self,
         current_db: &str,
         ddl: &str,
@@ -253,7 +252,7 @@ impl Engine {
     }
 
     /// Rebuilds the tracked tables from the history store.
-    pub async fn recover_history(&mut self) -> Result<()> {
+    pub(crate) async fn recover_history(&mut self) -> Result<()> {
         let records = self.history.recover().await?;
         if records.is_empty() {
             return Err(CdcError::HistoryMissing("the schema history is empty".into()));

@@ -50,6 +50,8 @@ pub enum TimestampExtractor {
 pub enum NullBehavior {
     Fail,
     Ignore,
+    /// Tombstones go to `tombstone.encoded.partition`, as `.keys` (and `.headers`) files only.
+    Write,
 }
 
 /// `schema.compatibility`.
@@ -91,6 +93,7 @@ pub struct S3SinkConfig {
     pub file_delim: String,
     pub zero_pad_width: usize,
     pub null_values: NullBehavior,
+    pub tombstone_partition: String,
     pub store_keys: bool,
     pub store_headers: bool,
     pub retry_backoff_ms: u64,
@@ -188,6 +191,15 @@ static DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
                 .validator(Validator::OneOfIgnoreCase(&["ignore", "fail", "write"])),
         )
         .define(key("rotate.file.on.partition.change", Boolean, Low, "Rotate files on an encoded partition change with rotate.interval.ms.").default("true"))
+        .define(
+            key(
+                "tombstone.encoded.partition",
+                Str,
+                Low,
+                "Output S3 folder to write the tombstone records to.",
+            )
+            .default("tombstone"),
+        )
         .group("Keys and Headers")
         .define(key("store.kafka.keys", Boolean, Low, "Enable or disable writing keys to storage.").default("false"))
         .define(key("store.kafka.headers", Boolean, Low, "Enable or disable writing headers to storage.").default("false"))
@@ -240,7 +252,9 @@ fn positive(v: i64) -> Option<i64> {
 }
 
 fn non_blank(s: Option<&str>) -> Option<String> {
-    s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+    s.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
 }
 
 impl ConnectorConfig for S3SinkConfig {
@@ -251,7 +265,11 @@ impl ConnectorConfig for S3SinkConfig {
     fn from_parsed(p: &ParsedConfig) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::new();
 
-        let topics = p.list("topics").iter().filter(|t| !t.trim().is_empty()).count();
+        let topics = p
+            .list("topics")
+            .iter()
+            .filter(|t| !t.trim().is_empty())
+            .count();
         let regex = !p.string("topics.regex").trim().is_empty();
         match (topics > 0, regex) {
             (false, false) => errors.push("topics", "Must configure one of topics or topics.regex"),
@@ -270,12 +288,20 @@ impl ConnectorConfig for S3SinkConfig {
         let store_keys = p.boolean("store.kafka.keys");
         let store_headers = p.boolean("store.kafka.headers");
         let keys_format = if store_keys {
-            format_kind(&mut errors, "keys.format.class", p.string("keys.format.class"))
+            format_kind(
+                &mut errors,
+                "keys.format.class",
+                p.string("keys.format.class"),
+            )
         } else {
             FormatKind::Json
         };
         let headers_format = if store_headers {
-            format_kind(&mut errors, "headers.format.class", p.string("headers.format.class"))
+            format_kind(
+                &mut errors,
+                "headers.format.class",
+                p.string("headers.format.class"),
+            )
         } else {
             FormatKind::Json
         };
@@ -285,16 +311,30 @@ impl ConnectorConfig for S3SinkConfig {
             errors.push("flush.size", format!("Invalid value {flush_size} for configuration flush.size: Value must be at least 1"));
         }
 
-        let null_values = match p.string("behavior.on.null.values").to_ascii_lowercase().as_str() {
+        let null_values = match p
+            .string("behavior.on.null.values")
+            .to_ascii_lowercase()
+            .as_str()
+        {
             "ignore" => NullBehavior::Ignore,
             "write" => {
-                errors.push("behavior.on.null.values", "Invalid value write for configuration behavior.on.null.values: Sluice does not implement 'write' (tombstone files) yet; use 'ignore' or 'fail'");
-                NullBehavior::Fail
+                if !store_keys {
+                    errors.push(
+                        "behavior.on.null.values",
+                        "Invalid value write for configuration behavior.on.null.values: \
+                         store.kafka.keys must be true to write tombstones",
+                    );
+                }
+                NullBehavior::Write
             }
             _ => NullBehavior::Fail,
         };
 
-        let schema_compatibility = match p.string("schema.compatibility").to_ascii_uppercase().as_str() {
+        let schema_compatibility = match p
+            .string("schema.compatibility")
+            .to_ascii_uppercase()
+            .as_str()
+        {
             "BACKWARD" => SchemaCompatibility::Backward,
             "FORWARD" => SchemaCompatibility::Forward,
             "FULL" => SchemaCompatibility::Full,
@@ -309,18 +349,27 @@ impl ConnectorConfig for S3SinkConfig {
             match Zone::parse(&timezone_raw) {
                 Ok(z) => Some(z),
                 Err(e) => {
-                    errors.push("timezone", format!("Invalid value {timezone_raw} for configuration timezone: {e}"));
+                    errors.push(
+                        "timezone",
+                        format!("Invalid value {timezone_raw} for configuration timezone: {e}"),
+                    );
                     None
                 }
             }
         };
         let rotate_schedule_interval_ms = positive(p.long("rotate.schedule.interval.ms"));
         if rotate_schedule_interval_ms.is_some() && timezone_raw.is_empty() {
-            errors.push("timezone", "timezone configuration must be set when using rotate.schedule.interval.ms");
+            errors.push(
+                "timezone",
+                "timezone configuration must be set when using rotate.schedule.interval.ms",
+            );
         }
 
         let extractor_name = p.string("timestamp.extractor").trim();
-        let timestamp_extractor = match extractor_name.strip_prefix(EXTRACTOR_PREFIX).unwrap_or(extractor_name) {
+        let timestamp_extractor = match extractor_name
+            .strip_prefix(EXTRACTOR_PREFIX)
+            .unwrap_or(extractor_name)
+        {
             "Wallclock" | "WallclockTimestampExtractor" => TimestampExtractor::Wallclock,
             "Record" | "RecordTimestampExtractor" => TimestampExtractor::Record,
             "RecordField" | "RecordFieldTimestampExtractor" => {
@@ -332,39 +381,57 @@ impl ConnectorConfig for S3SinkConfig {
             }
         };
 
-        let directory_delim = p.original("directory.delim").map_or_else(|| "/".to_owned(), str::to_owned);
+        let directory_delim = p
+            .original("directory.delim")
+            .map_or_else(|| "/".to_owned(), str::to_owned);
         let locale = p.string("locale").trim().to_owned();
         let partitioner_class = p.string("partitioner.class");
-        let short = partitioner_class.strip_prefix(PARTITIONER_PKG).unwrap_or(partitioner_class);
-        let time_spec = |errors: &mut FieldErrors, duration: i64, pattern: String| -> PartitionerKind {
-            if locale.is_empty() {
-                errors.push("locale", "Locale cannot be empty.");
-            }
-            let Some(zone) = timezone else {
-                if timezone_raw.is_empty() {
-                    errors.push("timezone", "Timezone cannot be empty.");
+        let short = partitioner_class
+            .strip_prefix(PARTITIONER_PKG)
+            .unwrap_or(partitioner_class);
+        let time_spec =
+            |errors: &mut FieldErrors, duration: i64, pattern: String| -> PartitionerKind {
+                if locale.is_empty() {
+                    errors.push("locale", "Locale cannot be empty.");
                 }
-                return PartitionerKind::Default;
+                let Some(zone) = timezone else {
+                    if timezone_raw.is_empty() {
+                        errors.push("timezone", "Timezone cannot be empty.");
+                    }
+                    return PartitionerKind::Default;
+                };
+                let pattern = pattern
+                    .strip_suffix(directory_delim.as_str())
+                    .map_or(pattern.clone(), str::to_owned);
+                if pattern.trim().is_empty() || pattern == directory_delim {
+                    errors.push("path.format", "Path format cannot be empty.");
+                    return PartitionerKind::Default;
+                }
+                match JodaPattern::parse(&pattern) {
+                    Ok(format) => PartitionerKind::Time(TimeSpec {
+                        duration_ms: duration,
+                        format,
+                        zone,
+                    }),
+                    Err(e) => {
+                        errors.push(
+                            "path.format",
+                            format!("Invalid value {pattern} for configuration path.format: {e}"),
+                        );
+                        PartitionerKind::Default
+                    }
+                }
             };
-            let pattern = pattern.strip_suffix(directory_delim.as_str()).map_or(pattern.clone(), str::to_owned);
-            if pattern.trim().is_empty() || pattern == directory_delim {
-                errors.push("path.format", "Path format cannot be empty.");
-                return PartitionerKind::Default;
-            }
-            match JodaPattern::parse(&pattern) {
-                Ok(format) => PartitionerKind::Time(TimeSpec { duration_ms: duration, format, zone }),
-                Err(e) => {
-                    errors.push("path.format", format!("Invalid value {pattern} for configuration path.format: {e}"));
-                    PartitionerKind::Default
-                }
-            }
-        };
         let dd = directory_delim.as_str();
         let partitioner = match short {
             "DefaultPartitioner" => PartitionerKind::Default,
             "FieldPartitioner" => {
-                let fields: Vec<String> =
-                    p.list("partition.field.name").iter().map(|f| f.trim().to_owned()).filter(|f| !f.is_empty()).collect();
+                let fields: Vec<String> = p
+                    .list("partition.field.name")
+                    .iter()
+                    .map(|f| f.trim().to_owned())
+                    .filter(|f| !f.is_empty())
+                    .collect();
                 if fields.is_empty() {
                     errors.push("partition.field.name", "Invalid value for configuration partition.field.name: FieldPartitioner needs at least one field");
                 }
@@ -377,10 +444,16 @@ impl ConnectorConfig for S3SinkConfig {
                 }
                 time_spec(&mut errors, duration, p.string("path.format").to_owned())
             }
-            "DailyPartitioner" => time_spec(&mut errors, 86_400_000, format!("'year'=YYYY{dd}'month'=MM{dd}'day'=dd")),
-            "HourlyPartitioner" => {
-                time_spec(&mut errors, 3_600_000, format!("'year'=YYYY{dd}'month'=MM{dd}'day'=dd{dd}'hour'=HH"))
-            }
+            "DailyPartitioner" => time_spec(
+                &mut errors,
+                86_400_000,
+                format!("'year'=YYYY{dd}'month'=MM{dd}'day'=dd"),
+            ),
+            "HourlyPartitioner" => time_spec(
+                &mut errors,
+                3_600_000,
+                format!("'year'=YYYY{dd}'month'=MM{dd}'day'=dd{dd}'hour'=HH"),
+            ),
             other => {
                 errors.push("partitioner.class", format!("Invalid value {other} for configuration partitioner.class: Sluice supports the Default, Field, TimeBased, Daily and Hourly partitioners"));
                 PartitionerKind::Default
@@ -388,18 +461,30 @@ impl ConnectorConfig for S3SinkConfig {
         };
 
         if p.boolean("s3.wan.mode") && p.boolean("s3.path.style.access.enabled") {
-            errors.push("s3.wan.mode", "Cannot use s3.wan.mode together with s3.path.style.access.enabled");
+            errors.push(
+                "s3.wan.mode",
+                "Cannot use s3.wan.mode together with s3.path.style.access.enabled",
+            );
         }
         if p.boolean("s3.wan.mode") {
-            errors.push("s3.wan.mode", "Sluice does not support S3 Transfer Acceleration");
+            errors.push(
+                "s3.wan.mode",
+                "Sluice does not support S3 Transfer Acceleration",
+            );
         }
         let region = p.string("s3.region").trim().to_ascii_lowercase();
         if region.is_empty() {
-            errors.push("s3.region", "Invalid value for configuration s3.region: the region cannot be empty");
+            errors.push(
+                "s3.region",
+                "Invalid value for configuration s3.region: the region cannot be empty",
+            );
         }
         let bucket = p.string("s3.bucket.name").trim().to_owned();
         if bucket.is_empty() {
-            errors.push("s3.bucket.name", "Invalid value for configuration s3.bucket.name: the bucket name cannot be empty");
+            errors.push(
+                "s3.bucket.name",
+                "Invalid value for configuration s3.bucket.name: the bucket name cannot be empty",
+            );
         }
         let store_url = non_blank(p.opt_string("store.url"));
         if let Some(url) = &store_url
@@ -407,12 +492,19 @@ impl ConnectorConfig for S3SinkConfig {
         {
             errors.push("store.url", format!("Invalid value {url} for configuration store.url: expected an http:// or https:// URL"));
         }
-        let file_delim = p.original("file.delim").map_or_else(|| "+".to_owned(), str::to_owned);
+        let file_delim = p
+            .original("file.delim")
+            .map_or_else(|| "+".to_owned(), str::to_owned);
         if file_delim.is_empty() || directory_delim.is_empty() {
-            errors.push("directory.delim", "directory.delim and file.delim cannot be empty");
+            errors.push(
+                "directory.delim",
+                "directory.delim and file.delim cannot be empty",
+            );
         }
 
-        let separator = p.original("format.bytearray.separator").map_or_else(|| b"\n".to_vec(), |s| s.as_bytes().to_vec());
+        let separator = p
+            .original("format.bytearray.separator")
+            .map_or_else(|| b"\n".to_vec(), |s| s.as_bytes().to_vec());
 
         let config = Self {
             props: p.originals().clone(),
@@ -422,9 +514,18 @@ impl ConnectorConfig for S3SinkConfig {
             store_url,
             path_style: p.boolean("s3.path.style.access.enabled"),
             access_key_id: non_blank(p.opt_string("aws.access.key.id")),
-            secret_access_key: p.password("aws.secret.access.key").map(|s| s.expose().to_owned()).filter(|s| !s.trim().is_empty()),
-            part_size: usize::try_from(p.int("s3.part.size")).unwrap_or(MIN_PART_SIZE).max(MIN_PART_SIZE),
-            compression: if p.string("s3.compression.type") == "gzip" { Compression::Gzip } else { Compression::None },
+            secret_access_key: p
+                .password("aws.secret.access.key")
+                .map(|s| s.expose().to_owned())
+                .filter(|s| !s.trim().is_empty()),
+            part_size: usize::try_from(p.int("s3.part.size"))
+                .unwrap_or(MIN_PART_SIZE)
+                .max(MIN_PART_SIZE),
+            compression: if p.string("s3.compression.type") == "gzip" {
+                Compression::Gzip
+            } else {
+                Compression::None
+            },
             compression_level: p.int("s3.compression.level"),
             flush_size: u64::try_from(flush_size).unwrap_or(1).max(1),
             rotate_interval_ms: positive(p.long("rotate.interval.ms")),
@@ -441,15 +542,21 @@ impl ConnectorConfig for S3SinkConfig {
             file_delim,
             zero_pad_width: usize::try_from(p.int("filename.offset.zero.pad.width")).unwrap_or(10),
             null_values,
+            tombstone_partition: p.string("tombstone.encoded.partition").to_owned(),
             store_keys,
             store_headers,
             retry_backoff_ms: u64::try_from(p.long("s3.retry.backoff.ms")).unwrap_or(200),
             part_retries: usize::try_from(p.int("s3.part.retries")).unwrap_or(3),
             schema_compatibility,
-            json_decimal_numeric: p.string("json.decimal.format").eq_ignore_ascii_case("NUMERIC"),
-            bytearray_extension: p.original("format.bytearray.extension").map_or_else(|| ".bin".to_owned(), str::to_owned),
+            json_decimal_numeric: p
+                .string("json.decimal.format")
+                .eq_ignore_ascii_case("NUMERIC"),
+            bytearray_extension: p
+                .original("format.bytearray.extension")
+                .map_or_else(|| ".bin".to_owned(), str::to_owned),
             bytearray_separator: separator,
-            max_buffered_bytes: u64::try_from(p.long("sluice.max.buffered.bytes")).unwrap_or(DEFAULT_MAX_BUFFERED_BYTES),
+            max_buffered_bytes: u64::try_from(p.long("sluice.max.buffered.bytes"))
+                .unwrap_or(DEFAULT_MAX_BUFFERED_BYTES),
         };
         errors.into_result(config)
     }
@@ -480,7 +587,10 @@ mod tests {
     use super::*;
 
     pub(crate) fn props(pairs: &[(&str, &str)]) -> Props {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     fn base() -> Vec<(&'static str, &'static str)> {
@@ -527,8 +637,14 @@ mod tests {
             ("topics.dir", "clickstream_events"),
             ("connector.class", "io.confluent.connect.s3.S3SinkConnector"),
             ("key.converter.schemas.enable", "false"),
-            ("key.converter", "org.apache.kafka.connect.json.JsonConverter"),
-            ("value.converter", "org.apache.kafka.connect.json.JsonConverter"),
+            (
+                "key.converter",
+                "org.apache.kafka.connect.json.JsonConverter",
+            ),
+            (
+                "value.converter",
+                "org.apache.kafka.connect.json.JsonConverter",
+            ),
             ("value.converter.schemas.enable", "false"),
             ("s3.compression.type", "gzip"),
             ("format.class", FORMAT_JSON),
@@ -552,34 +668,78 @@ mod tests {
         let mut p = base();
         p.retain(|(k, _)| *k != "topics");
         let errs = S3SinkConfig::parse(&props(&p)).unwrap_err().0;
-        assert_eq!(errs, [("topics".to_owned(), "Must configure one of topics or topics.regex".to_owned())]);
+        assert_eq!(
+            errs,
+            [(
+                "topics".to_owned(),
+                "Must configure one of topics or topics.regex".to_owned()
+            )]
+        );
         let errs = errors_of(&[("topics.regex", "dbserver1.*")]);
-        assert_eq!(errs[0].1, "topics and topics.regex are mutually exclusive options, but both are set.");
+        assert_eq!(
+            errs[0].1,
+            "topics and topics.regex are mutually exclusive options, but both are set."
+        );
     }
 
     #[test]
     fn required_keys_and_ranges_are_reported_together() {
-        let errs = S3SinkConfig::parse(&props(&[("topics", "t"), ("s3.part.size", "1024")])).unwrap_err().0;
+        let errs = S3SinkConfig::parse(&props(&[("topics", "t"), ("s3.part.size", "1024")]))
+            .unwrap_err()
+            .0;
         let keys: Vec<&str> = errs.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(keys, ["format.class", "flush.size", "s3.bucket.name", "s3.part.size", "storage.class"]);
+        assert_eq!(
+            keys,
+            [
+                "format.class",
+                "flush.size",
+                "s3.bucket.name",
+                "s3.part.size",
+                "storage.class"
+            ]
+        );
     }
 
     #[test]
     fn scheduled_rotation_needs_a_timezone() {
         let errs = errors_of(&[("rotate.schedule.interval.ms", "60000")]);
-        assert_eq!(errs, [("timezone".to_owned(), "timezone configuration must be set when using rotate.schedule.interval.ms".to_owned())]);
-        assert!(errors_of(&[("rotate.schedule.interval.ms", "60000"), ("timezone", "UTC")]).is_empty());
+        assert_eq!(
+            errs,
+            [(
+                "timezone".to_owned(),
+                "timezone configuration must be set when using rotate.schedule.interval.ms"
+                    .to_owned()
+            )]
+        );
+        assert!(
+            errors_of(&[
+                ("rotate.schedule.interval.ms", "60000"),
+                ("timezone", "UTC")
+            ])
+            .is_empty()
+        );
     }
 
     #[test]
     fn time_based_partitioners_need_locale_timezone_and_format() {
-        let errs = errors_of(&[("partitioner.class", "io.confluent.connect.storage.partitioner.TimeBasedPartitioner")]);
+        let errs = errors_of(&[(
+            "partitioner.class",
+            "io.confluent.connect.storage.partitioner.TimeBasedPartitioner",
+        )]);
         let keys: Vec<&str> = errs.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["partition.duration.ms", "locale", "timezone"]);
         let c = S3SinkConfig::parse(&props(&[
-            ("topics", "t"), ("format.class", FORMAT_JSON), ("storage.class", STORAGE_S3), ("flush.size", "3"),
-            ("s3.bucket.name", "b"), ("partitioner.class", "io.confluent.connect.storage.partitioner.HourlyPartitioner"),
-            ("locale", "en-US"), ("timezone", "UTC"),
+            ("topics", "t"),
+            ("format.class", FORMAT_JSON),
+            ("storage.class", STORAGE_S3),
+            ("flush.size", "3"),
+            ("s3.bucket.name", "b"),
+            (
+                "partitioner.class",
+                "io.confluent.connect.storage.partitioner.HourlyPartitioner",
+            ),
+            ("locale", "en-US"),
+            ("timezone", "UTC"),
         ]))
         .unwrap();
         assert!(c.is_time_based());
@@ -587,12 +747,24 @@ mod tests {
 
     #[test]
     fn unsupported_classes_are_named() {
-        let errs = errors_of(&[("format.class", "io.confluent.connect.s3.format.avro.AvroFormat"), ("storage.class", "x.Y")]);
+        let errs = errors_of(&[
+            (
+                "format.class",
+                "io.confluent.connect.s3.format.avro.AvroFormat",
+            ),
+            ("storage.class", "x.Y"),
+        ]);
         let keys: Vec<&str> = errs.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["storage.class", "format.class"]);
         // keys.format.class defaults to AvroFormat, as in Confluent, so storing keys needs it set.
         let errs = errors_of(&[("store.kafka.keys", "true")]);
         assert_eq!(errs[0].0, "keys.format.class");
-        assert!(errors_of(&[("store.kafka.keys", "true"), ("keys.format.class", FORMAT_JSON)]).is_empty());
+        assert!(
+            errors_of(&[
+                ("store.kafka.keys", "true"),
+                ("keys.format.class", FORMAT_JSON)
+            ])
+            .is_empty()
+        );
     }
 }

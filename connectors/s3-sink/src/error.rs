@@ -22,7 +22,11 @@ pub enum S3SinkError {
         "Null valued records are not writeable with current behavior.on.null.values 'settings. \
          (topic {topic}, partition {partition}, offset {offset})"
     )]
-    NullValue { topic: String, partition: i32, offset: i64 },
+    NullValue {
+        topic: String,
+        partition: i32,
+        offset: i64,
+    },
     /// The bucket already holds an object that a replay could not account for: writing would
     /// either overwrite someone else's data or duplicate records, so the task stops instead.
     #[error("{0}")]
@@ -34,7 +38,10 @@ pub enum S3SinkError {
 
 impl S3SinkError {
     pub(crate) fn store(key: impl Into<String>, source: object_store::Error) -> Self {
-        Self::Store { key: key.into(), source }
+        Self::Store {
+            key: key.into(),
+            source,
+        }
     }
 }
 

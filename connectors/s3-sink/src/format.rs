@@ -26,7 +26,12 @@ pub struct RecordEncoder {
 
 impl RecordEncoder {
     pub fn new(cfg: &S3SinkConfig) -> Self {
-        Self { json: JsonEncoder { decimal_numeric: cfg.json_decimal_numeric }, separator: cfg.bytearray_separator.clone() }
+        Self {
+            json: JsonEncoder {
+                decimal_numeric: cfg.json_decimal_numeric,
+            },
+            separator: cfg.bytearray_separator.clone(),
+        }
     }
 
     /// Appends `record`'s `view` in `format`, line separator included.
@@ -34,7 +39,13 @@ impl RecordEncoder {
     /// # Errors
     /// Confluent's `DataException` cases: a null key or missing headers when they are stored, a
     /// value ByteArrayFormat cannot write, a value that does not fit its schema.
-    pub fn encode(&self, out: &mut Vec<u8>, format: FormatKind, view: View, record: &SinkRecord) -> Result<(), S3SinkError> {
+    pub fn encode(
+        &self,
+        out: &mut Vec<u8>,
+        format: FormatKind,
+        view: View,
+        record: &SinkRecord,
+    ) -> Result<(), S3SinkError> {
         match view {
             View::Value => self.encode_data(out, format, &record.value, record, "Value"),
             View::Keys => {
@@ -53,7 +64,8 @@ impl RecordEncoder {
                     Ok(())
                 }
                 FormatKind::ByteArray => Err(S3SinkError::Data(
-                    "ByteArrayFormat cannot write headers: set headers.format.class to JsonFormat".into(),
+                    "ByteArrayFormat cannot write headers: set headers.format.class to JsonFormat"
+                        .into(),
                 )),
             },
         }
@@ -73,7 +85,10 @@ impl RecordEncoder {
                 out.push(b'\n');
             }
             FormatKind::ByteArray => {
-                let schema_ok = data.schema.as_ref().is_none_or(|s| s.schema_type == connect_api::SchemaType::Bytes);
+                let schema_ok = data
+                    .schema
+                    .as_ref()
+                    .is_none_or(|s| s.schema_type == connect_api::SchemaType::Bytes);
                 match (&data.value, schema_ok) {
                     (Value::Bytes(b), true) => out.extend_from_slice(b),
                     (_, false) => {
@@ -123,7 +138,9 @@ fn header_string(json: &JsonEncoder, v: &SchemaAndValue) -> Option<String> {
         Value::Null => return None,
         Value::String(s) => s.clone(),
         Value::Bytes(b) => base64::engine::general_purpose::STANDARD.encode(b),
-        Value::Int8(_) | Value::Int16(_) | Value::Int32(_) | Value::Int64(_) => v.value.as_i64().unwrap_or_default().to_string(),
+        Value::Int8(_) | Value::Int16(_) | Value::Int32(_) | Value::Int64(_) => {
+            v.value.as_i64().unwrap_or_default().to_string()
+        }
         Value::Boolean(b) => b.to_string(),
         other => {
             let mut out = Vec::new();
@@ -167,8 +184,14 @@ mod tests {
             timestamp: None,
             timestamp_type: TimestampType::NoTimestampType,
             headers: vec![
-                Header { key: "h1".into(), value: SchemaAndValue::schemaless("v1".into()) },
-                Header { key: "h2".into(), value: SchemaAndValue::schemaless(Value::Int32(42)) },
+                Header {
+                    key: "h1".into(),
+                    value: SchemaAndValue::schemaless("v1".into()),
+                },
+                Header {
+                    key: "h2".into(),
+                    value: SchemaAndValue::schemaless(Value::Int32(42)),
+                },
             ],
             raw_key: None,
             raw_value: None,
@@ -180,24 +203,43 @@ mod tests {
         let e = RecordEncoder::new(&cfg(&[]));
         let r = rec("key".into(), "v".into());
         let mut out = Vec::new();
-        e.encode(&mut out, FormatKind::Json, View::Keys, &r).unwrap();
-        e.encode(&mut out, FormatKind::Json, View::Headers, &r).unwrap();
-        e.encode(&mut out, FormatKind::Json, View::Value, &r).unwrap();
+        e.encode(&mut out, FormatKind::Json, View::Keys, &r)
+            .unwrap();
+        e.encode(&mut out, FormatKind::Json, View::Headers, &r)
+            .unwrap();
+        e.encode(&mut out, FormatKind::Json, View::Value, &r)
+            .unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "\"key\"\n{\"headers\":[{\"key\":\"h1\",\"value\":\"v1\"},{\"key\":\"h2\",\"value\":\"42\"}]}\n\"v\"\n"
         );
         let null_key = rec(Value::Null, "v".into());
-        assert!(e.encode(&mut Vec::new(), FormatKind::Json, View::Keys, &null_key).is_err());
+        assert!(
+            e.encode(&mut Vec::new(), FormatKind::Json, View::Keys, &null_key)
+                .is_err()
+        );
     }
 
     #[test]
     fn byte_array_format_writes_raw_bytes_and_the_separator() {
         let e = RecordEncoder::new(&cfg(&[("format.bytearray.separator", "||")]));
         let mut out = Vec::new();
-        e.encode(&mut out, FormatKind::ByteArray, View::Value, &rec(Value::Null, Value::Bytes(vec![1, 2, 0xff].into()))).unwrap();
+        e.encode(
+            &mut out,
+            FormatKind::ByteArray,
+            View::Value,
+            &rec(Value::Null, Value::Bytes(vec![1, 2, 0xff].into())),
+        )
+        .unwrap();
         assert_eq!(out, [1, 2, 0xff, b'|', b'|']);
-        let err = e.encode(&mut out, FormatKind::ByteArray, View::Value, &rec(Value::Null, "s".into())).unwrap_err();
+        let err = e
+            .encode(
+                &mut out,
+                FormatKind::ByteArray,
+                View::Value,
+                &rec(Value::Null, "s".into()),
+            )
+            .unwrap_err();
         assert!(err.to_string().contains("ByteArrayConverter"));
     }
 }

@@ -80,7 +80,9 @@ mod writer;
 
 use std::num::NonZeroU32;
 
-use connect_api::{ConnectError, ConnectorContext, PluginDescriptor, PluginKind, Props, SinkConnector};
+use connect_api::{
+    ConnectError, ConnectorContext, PluginDescriptor, PluginKind, Props, SinkConnector,
+};
 
 pub use config::S3SinkConfig;
 pub use error::S3SinkError;
@@ -104,7 +106,9 @@ impl SinkConnector for S3SinkConnector {
     };
 
     async fn start(_ctx: ConnectorContext, config: S3SinkConfig) -> Result<Self, ConnectError> {
-        Ok(Self { props: config.props })
+        Ok(Self {
+            props: config.props,
+        })
     }
 
     fn task_configs(&self, max_tasks: NonZeroU32) -> Result<Vec<Props>, ConnectError> {

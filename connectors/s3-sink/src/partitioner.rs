@@ -5,7 +5,7 @@ use connect_api::{SinkRecord, Value};
 
 use crate::config::{S3SinkConfig, TimestampExtractor};
 use crate::error::S3SinkError;
-use crate::timefmt::{bucket_start, JodaPattern, Zone};
+use crate::timefmt::{JodaPattern, Zone, bucket_start};
 
 /// `partitioner.class`, resolved.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,7 +31,11 @@ pub struct TimeSpec {
 ///
 /// # Errors
 /// When the record has no usable timestamp.
-pub fn extract_timestamp(cfg: &S3SinkConfig, record: &SinkRecord, now: i64) -> Result<i64, S3SinkError> {
+pub fn extract_timestamp(
+    cfg: &S3SinkConfig,
+    record: &SinkRecord,
+    now: i64,
+) -> Result<i64, S3SinkError> {
     match &cfg.timestamp_extractor {
         TimestampExtractor::Wallclock => Ok(now),
         TimestampExtractor::Record => record.timestamp.ok_or_else(|| {
@@ -60,7 +64,11 @@ fn nested<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
     for part in path.split('.') {
         cur = match cur {
             Value::Struct(s) => s.get(part)?,
-            Value::Map(entries) => entries.iter().rev().find(|(k, _)| k.as_str() == Some(part)).map(|(_, v)| v)?,
+            Value::Map(entries) => entries
+                .iter()
+                .rev()
+                .find(|(k, _)| k.as_str() == Some(part))
+                .map(|(_, v)| v)?,
             _ => return None,
         };
     }
@@ -76,12 +84,20 @@ fn timestamp_of(v: &Value) -> Option<i64> {
         Value::Float32(f) => Some(*f as i64),
         Value::String(s) => {
             let digits = s.strip_prefix('-').unwrap_or(s);
-            if !digits.is_empty() && digits.len() <= 19 && digits.bytes().all(|b| b.is_ascii_digit()) {
+            if !digits.is_empty()
+                && digits.len() <= 19
+                && digits.bytes().all(|b| b.is_ascii_digit())
+            {
                 return s.parse().ok();
             }
-            chrono::DateTime::parse_from_rfc3339(s).ok().map(|d| d.timestamp_millis()).or_else(|| {
-                chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").ok().map(|d| d.and_utc().timestamp_millis())
-            })
+            chrono::DateTime::parse_from_rfc3339(s)
+                .ok()
+                .map(|d| d.timestamp_millis())
+                .or_else(|| {
+                    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
+                        .ok()
+                        .map(|d| d.and_utc().timestamp_millis())
+                })
         }
         _ => None,
     }
@@ -92,7 +108,11 @@ fn timestamp_of(v: &Value) -> Option<i64> {
 /// # Errors
 /// `"Error encoding partition."` cases: a field partitioner on a non-struct value or a field of
 /// an unsupported type.
-pub fn encode_partition(cfg: &S3SinkConfig, record: &SinkRecord, timestamp: Option<i64>) -> Result<String, S3SinkError> {
+pub fn encode_partition(
+    cfg: &S3SinkConfig,
+    record: &SinkRecord,
+    timestamp: Option<i64>,
+) -> Result<String, S3SinkError> {
     match &cfg.partitioner {
         PartitionerKind::Default => Ok(format!("partition={}", record.kafka_partition)),
         PartitionerKind::Field(fields) => {
@@ -112,9 +132,9 @@ pub fn encode_partition(cfg: &S3SinkConfig, record: &SinkRecord, timestamp: Opti
                         )));
                     }
                     Some(Value::Null) => "null".to_owned(),
-                    Some(v @ (Value::Int8(_) | Value::Int16(_) | Value::Int32(_) | Value::Int64(_))) => {
-                        v.as_i64().unwrap_or_default().to_string()
-                    }
+                    Some(
+                        v @ (Value::Int8(_) | Value::Int16(_) | Value::Int32(_) | Value::Int64(_)),
+                    ) => v.as_i64().unwrap_or_default().to_string(),
                     Some(Value::String(v)) => v.clone(),
                     Some(Value::Boolean(b)) => b.to_string(),
                     Some(_) => {
@@ -130,20 +150,32 @@ pub fn encode_partition(cfg: &S3SinkConfig, record: &SinkRecord, timestamp: Opti
         }
         PartitionerKind::Time(spec) => {
             let ts = timestamp.unwrap_or_default();
-            Ok(spec.format.format(bucket_start(spec.duration_ms, ts, &spec.zone), &spec.zone))
+            Ok(spec
+                .format
+                .format(bucket_start(spec.duration_ms, ts, &spec.zone), &spec.zone))
         }
     }
 }
 
 /// Object key layout (`TopicPartitionWriter.fileKeyToCommit`), without the extension:
 /// `<topics.dir><dd><topic><dd><encoded><dd><topic><fd><partition><fd><offset, zero padded>`.
-pub fn base_key(cfg: &S3SinkConfig, topic: &str, partition: i32, encoded: &str, start_offset: i64) -> String {
+pub fn base_key(
+    cfg: &S3SinkConfig,
+    topic: &str,
+    partition: i32,
+    encoded: &str,
+    start_offset: i64,
+) -> String {
     let dd = &cfg.directory_delim;
     let fd = &cfg.file_delim;
     let width = cfg.zero_pad_width;
     let name = format!("{topic}{fd}{partition}{fd}{start_offset:0width$}");
     let suffix = format!("{topic}{dd}{encoded}{dd}{name}");
-    if cfg.topics_dir.trim().is_empty() { suffix } else { format!("{}{dd}{suffix}", cfg.topics_dir) }
+    if cfg.topics_dir.trim().is_empty() {
+        suffix
+    } else {
+        format!("{}{dd}{suffix}", cfg.topics_dir)
+    }
 }
 
 /// The string every key of `topic`'s files starts with, and, for the default partitioner, the
@@ -199,7 +231,11 @@ mod tests {
     }
 
     fn key_of(c: &S3SinkConfig, r: &SinkRecord, now: i64) -> String {
-        let ts = if c.is_time_based() { Some(extract_timestamp(c, r, now).unwrap()) } else { None };
+        let ts = if c.is_time_based() {
+            Some(extract_timestamp(c, r, now).unwrap())
+        } else {
+            None
+        };
         let enc = encode_partition(c, r, ts).unwrap();
         base_key(c, &r.topic, r.kafka_partition, &enc, r.kafka_offset) + &c.extension(c.format)
     }
@@ -207,17 +243,36 @@ mod tests {
     #[test]
     fn default_partitioner_key_matches_confluent() {
         let c = cfg(&[]);
-        assert_eq!(key_of(&c, &record(Value::Null, None), 0), "topics/orders/partition=3/orders+3+0000000042.json");
-        let c = cfg(&[("topics.dir", ""), ("filename.offset.zero.pad.width", "3"), ("s3.compression.type", "gzip")]);
-        assert_eq!(key_of(&c, &record(Value::Null, None), 0), "orders/partition=3/orders+3+042.json.gz");
-        let c = cfg(&[("format.class", crate::config::FORMAT_BYTEARRAY), ("file.delim", "_")]);
-        assert_eq!(key_of(&c, &record(Value::Null, None), 0), "topics/orders/partition=3/orders_3_0000000042.bin");
+        assert_eq!(
+            key_of(&c, &record(Value::Null, None), 0),
+            "topics/orders/partition=3/orders+3+0000000042.json"
+        );
+        let c = cfg(&[
+            ("topics.dir", ""),
+            ("filename.offset.zero.pad.width", "3"),
+            ("s3.compression.type", "gzip"),
+        ]);
+        assert_eq!(
+            key_of(&c, &record(Value::Null, None), 0),
+            "orders/partition=3/orders+3+042.json.gz"
+        );
+        let c = cfg(&[
+            ("format.class", crate::config::FORMAT_BYTEARRAY),
+            ("file.delim", "_"),
+        ]);
+        assert_eq!(
+            key_of(&c, &record(Value::Null, None), 0),
+            "topics/orders/partition=3/orders_3_0000000042.bin"
+        );
     }
 
     #[test]
     fn offsets_wider_than_the_pad_are_not_truncated() {
         let c = cfg(&[("filename.offset.zero.pad.width", "2")]);
-        assert_eq!(base_key(&c, "t", 0, "partition=0", 12345), "topics/t/partition=0/t+0+12345");
+        assert_eq!(
+            base_key(&c, "t", 0, "partition=0", 12345),
+            "topics/t/partition=0/t+0+12345"
+        );
     }
 
     #[test]
@@ -229,7 +284,10 @@ mod tests {
             .build();
         let s = Struct::new(schema).with("region", "eu").with("tier", 1);
         let c = cfg(&[
-            ("partitioner.class", "io.confluent.connect.storage.partitioner.FieldPartitioner"),
+            (
+                "partitioner.class",
+                "io.confluent.connect.storage.partitioner.FieldPartitioner",
+            ),
             ("partition.field.name", "region,tier,opt"),
         ]);
         assert_eq!(
@@ -243,21 +301,36 @@ mod tests {
     #[test]
     fn time_based_partitioners_bucket_record_time() {
         let hourly = cfg(&[
-            ("partitioner.class", "io.confluent.connect.storage.partitioner.HourlyPartitioner"),
+            (
+                "partitioner.class",
+                "io.confluent.connect.storage.partitioner.HourlyPartitioner",
+            ),
             ("locale", "en-US"),
             ("timezone", "UTC"),
             ("timestamp.extractor", "Record"),
         ]);
         let r = record(Value::Null, Some(1_700_000_000_000));
-        assert_eq!(key_of(&hourly, &r, 0), "topics/orders/year=2023/month=11/day=14/hour=22/orders+3+0000000042.json");
+        assert_eq!(
+            key_of(&hourly, &r, 0),
+            "topics/orders/year=2023/month=11/day=14/hour=22/orders+3+0000000042.json"
+        );
         let daily = cfg(&[
-            ("partitioner.class", "io.confluent.connect.storage.partitioner.DailyPartitioner"),
+            (
+                "partitioner.class",
+                "io.confluent.connect.storage.partitioner.DailyPartitioner",
+            ),
             ("locale", "en"),
             ("timezone", "America/Los_Angeles"),
         ]);
-        assert_eq!(key_of(&daily, &r, 1_700_000_000_000), "topics/orders/year=2023/month=11/day=14/orders+3+0000000042.json");
+        assert_eq!(
+            key_of(&daily, &r, 1_700_000_000_000),
+            "topics/orders/year=2023/month=11/day=14/orders+3+0000000042.json"
+        );
         let field = cfg(&[
-            ("partitioner.class", "io.confluent.connect.storage.partitioner.TimeBasedPartitioner"),
+            (
+                "partitioner.class",
+                "io.confluent.connect.storage.partitioner.TimeBasedPartitioner",
+            ),
             ("partition.duration.ms", "900000"),
             ("path.format", "'dt'=YYYY-MM-dd/'hr'=HH/'min'=mm/"),
             ("locale", "en"),
@@ -267,9 +340,15 @@ mod tests {
         ]);
         let v = Value::Map(vec![(
             "meta".into(),
-            Value::Map(vec![("ts".into(), Value::String("2023-11-14T22:13:20Z".into()))]),
+            Value::Map(vec![(
+                "ts".into(),
+                Value::String("2023-11-14T22:13:20Z".into()),
+            )]),
         )]);
-        assert_eq!(key_of(&field, &record(v, None), 0), "topics/orders/dt=2023-11-14/hr=22/min=00/orders+3+0000000042.json");
+        assert_eq!(
+            key_of(&field, &record(v, None), 0),
+            "topics/orders/dt=2023-11-14/hr=22/min=00/orders+3+0000000042.json"
+        );
         assert!(extract_timestamp(&hourly, &record(Value::Null, None), 0).is_err());
     }
 }

@@ -14,8 +14,8 @@ use object_store::aws::AmazonS3Builder;
 use object_store::multipart::{MultipartStore, PartId};
 use object_store::path::Path;
 use object_store::{
-    Attribute, Attributes, BackoffConfig, GetOptions, MultipartId, ObjectStore, ObjectStoreExt as _, PutMode,
-    PutMultipartOptions, PutOptions, PutPayload, RetryConfig,
+    Attribute, Attributes, BackoffConfig, GetOptions, MultipartId, ObjectStore,
+    ObjectStoreExt as _, PutMode, PutMultipartOptions, PutOptions, PutPayload, RetryConfig,
 };
 
 use crate::config::S3SinkConfig;
@@ -37,14 +37,37 @@ pub enum Created {
 #[async_trait]
 pub trait SinkStore: Send + Sync + fmt::Debug + 'static {
     /// `PUT` with `If-None-Match: *`.
-    async fn put_new(&self, key: &Path, data: Bytes, metadata: &[(&'static str, String)]) -> Result<Created, S3SinkError>;
+    async fn put_new(
+        &self,
+        key: &Path,
+        data: Bytes,
+        metadata: &[(&'static str, String)],
+    ) -> Result<Created, S3SinkError>;
     async fn create_multipart(&self, key: &Path) -> Result<MultipartId, S3SinkError>;
-    async fn put_part(&self, key: &Path, id: &MultipartId, idx: usize, data: Bytes) -> Result<PartId, S3SinkError>;
-    async fn complete_multipart(&self, key: &Path, id: &MultipartId, parts: Vec<PartId>) -> Result<(), S3SinkError>;
+    async fn put_part(
+        &self,
+        key: &Path,
+        id: &MultipartId,
+        idx: usize,
+        data: Bytes,
+    ) -> Result<PartId, S3SinkError>;
+    async fn complete_multipart(
+        &self,
+        key: &Path,
+        id: &MultipartId,
+        parts: Vec<PartId>,
+    ) -> Result<(), S3SinkError>;
     async fn abort_multipart(&self, key: &Path, id: &MultipartId) -> Result<(), S3SinkError>;
     async fn exists(&self, key: &Path) -> Result<bool, S3SinkError>;
     /// Keys under `prefix` (whole path segments), in no particular order.
     async fn list(&self, prefix: Option<&Path>) -> Result<Vec<Path>, S3SinkError>;
+    /// Keys under `prefix` that sort after `after` (S3 `start-after`). The default lists
+    /// everything and filters.
+    async fn list_after(&self, prefix: Option<&Path>, after: &Path) -> Result<Vec<Path>, S3SinkError> {
+        let mut keys = self.list(prefix).await?;
+        keys.retain(|k| k.as_ref() > after.as_ref());
+        Ok(keys)
+    }
     /// An object's bytes and user metadata.
     async fn read(&self, key: &Path) -> Result<(Bytes, HashMap<String, String>), S3SinkError>;
 }
@@ -71,31 +94,62 @@ fn err(key: &Path) -> impl FnOnce(object_store::Error) -> S3SinkError + '_ {
 
 #[async_trait]
 impl SinkStore for ObjectStoreBackend {
-    async fn put_new(&self, key: &Path, data: Bytes, metadata: &[(&'static str, String)]) -> Result<Created, S3SinkError> {
+    async fn put_new(
+        &self,
+        key: &Path,
+        data: Bytes,
+        metadata: &[(&'static str, String)],
+    ) -> Result<Created, S3SinkError> {
         let mut attributes = Attributes::new();
         for (k, v) in metadata {
             attributes.insert(Attribute::Metadata((*k).into()), v.clone().into());
         }
-        let opts = PutOptions { mode: PutMode::Create, attributes, ..PutOptions::default() };
+        let opts = PutOptions {
+            mode: PutMode::Create,
+            attributes,
+            ..PutOptions::default()
+        };
         match self.inner.put_opts(key, PutPayload::from(data), opts).await {
             Ok(_) => Ok(Created::Yes),
-            Err(object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. }) => {
-                Ok(Created::AlreadyExists)
-            }
+            Err(
+                object_store::Error::AlreadyExists { .. }
+                | object_store::Error::Precondition { .. },
+            ) => Ok(Created::AlreadyExists),
             Err(e) => Err(S3SinkError::store(key.as_ref(), e)),
         }
     }
 
     async fn create_multipart(&self, key: &Path) -> Result<MultipartId, S3SinkError> {
-        self.inner.create_multipart_opts(key, PutMultipartOptions::default()).await.map_err(err(key))
+        self.inner
+            .create_multipart_opts(key, PutMultipartOptions::default())
+            .await
+            .map_err(err(key))
     }
 
-    async fn put_part(&self, key: &Path, id: &MultipartId, idx: usize, data: Bytes) -> Result<PartId, S3SinkError> {
-        self.inner.put_part(key, id, idx, PutPayload::from(data)).await.map_err(err(key))
+    async fn put_part(
+        &self,
+        key: &Path,
+        id: &MultipartId,
+        idx: usize,
+        data: Bytes,
+    ) -> Result<PartId, S3SinkError> {
+        self.inner
+            .put_part(key, id, idx, PutPayload::from(data))
+            .await
+            .map_err(err(key))
     }
 
-    async fn complete_multipart(&self, key: &Path, id: &MultipartId, parts: Vec<PartId>) -> Result<(), S3SinkError> {
-        self.inner.complete_multipart(key, id, parts).await.map(|_| ()).map_err(err(key))
+    async fn complete_multipart(
+        &self,
+        key: &Path,
+        id: &MultipartId,
+        parts: Vec<PartId>,
+    ) -> Result<(), S3SinkError> {
+        self.inner
+            .complete_multipart(key, id, parts)
+            .await
+            .map(|_| ())
+            .map_err(err(key))
     }
 
     async fn abort_multipart(&self, key: &Path, id: &MultipartId) -> Result<(), S3SinkError> {
@@ -120,8 +174,22 @@ impl SinkStore for ObjectStoreBackend {
             .map_err(|e| S3SinkError::store(shown, e))
     }
 
+    async fn list_after(&self, prefix: Option<&Path>, after: &Path) -> Result<Vec<Path>, S3SinkError> {
+        let shown = prefix.map(|p| p.to_string()).unwrap_or_default();
+        self.inner
+            .list_with_offset(prefix, after)
+            .map_ok(|m| m.location)
+            .try_collect()
+            .await
+            .map_err(|e| S3SinkError::store(shown, e))
+    }
+
     async fn read(&self, key: &Path) -> Result<(Bytes, HashMap<String, String>), S3SinkError> {
-        let got = self.inner.get_opts(key, GetOptions::default()).await.map_err(err(key))?;
+        let got = self
+            .inner
+            .get_opts(key, GetOptions::default())
+            .await
+            .map_err(err(key))?;
         let metadata = got
             .attributes
             .iter()
@@ -157,7 +225,9 @@ pub fn build_s3(cfg: &S3SinkConfig) -> Result<Arc<dyn SinkStore>, S3SinkError> {
             retry_timeout: Duration::from_secs(300),
         });
     if let Some(url) = &cfg.store_url {
-        b = b.with_endpoint(url).with_allow_http(url.starts_with("http://"));
+        b = b
+            .with_endpoint(url)
+            .with_allow_http(url.starts_with("http://"));
     }
     if let (Some(id), Some(secret)) = (&cfg.access_key_id, &cfg.secret_access_key) {
         b = b.with_access_key_id(id).with_secret_access_key(secret);

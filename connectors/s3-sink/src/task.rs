@@ -4,7 +4,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use connect_api::{AssignedPartition, ConnectError, OffsetMap, SinkRecord, SinkTask, SinkTaskContext, TopicPartition};
+use connect_api::{
+    AssignedPartition, ConnectError, OffsetMap, SinkRecord, SinkTask, SinkTaskContext,
+    TopicPartition,
+};
 
 use crate::config::S3SinkConfig;
 use crate::error::S3SinkError;
@@ -24,8 +27,17 @@ pub struct S3SinkTask {
 impl S3SinkTask {
     /// A task over an explicit store and clock: the seam tests use to inject an in-memory or
     /// failing store and a manual clock.
-    pub fn from_parts(config: S3SinkConfig, store: Arc<dyn SinkStore>, clock: Arc<dyn Clock>) -> Self {
-        Self { shared: Shared::new(Arc::new(config), store), clock, writers: BTreeMap::new(), buffered: 0 }
+    pub fn from_parts(
+        config: S3SinkConfig,
+        store: Arc<dyn SinkStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            shared: Shared::new(Arc::new(config), store),
+            clock,
+            writers: BTreeMap::new(),
+            buffered: 0,
+        }
     }
 
     fn cap(&self) -> usize {
@@ -62,7 +74,9 @@ impl S3SinkTask {
                 break;
             };
             let sh = &self.shared;
-            let Some(w) = self.writers.get_mut(&tp) else { break };
+            let Some(w) = self.writers.get_mut(&tp) else {
+                break;
+            };
             let before = w.buffered();
             if w.relieve() {
                 tracing::info!(partition = %tp, buffered = before, cap, "memory cap reached; flushing early");
@@ -82,7 +96,9 @@ impl S3SinkTask {
         for record in records {
             let tp = TopicPartition::new(record.topic.clone(), record.kafka_partition);
             let sh = &self.shared;
-            let w = self.writers.entry(tp).or_insert_with_key(|tp| PartitionWriter::new(sh, tp.clone(), None, BTreeMap::new(), now));
+            let w = self.writers.entry(tp).or_insert_with_key(|tp| {
+                PartitionWriter::new(sh, tp.clone(), None, BTreeMap::new(), now)
+            });
             let before = w.buffered();
             w.write(sh, record, now)?;
             let result = w.drive(sh).await;
@@ -133,7 +149,11 @@ impl SinkTask for S3SinkTask {
         let now = self.clock.now_millis();
         self.drive_all().await?;
         self.tick(now).await?;
-        Ok(self.writers.iter_mut().filter_map(|(tp, w)| w.take_commit().map(|o| (tp.clone(), o))).collect())
+        Ok(self
+            .writers
+            .iter_mut()
+            .filter_map(|(tp, w)| w.take_commit().map(|o| (tp.clone(), o)))
+            .collect())
     }
 
     async fn close(&mut self, partitions: &[TopicPartition]) -> Result<(), ConnectError> {

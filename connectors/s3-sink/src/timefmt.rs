@@ -32,7 +32,10 @@ impl Zone {
     pub fn offset_ms(&self, utc_ms: i64) -> i64 {
         let utc = utc_datetime(utc_ms);
         let secs = match self {
-            Self::Named(tz) => tz.offset_from_utc_datetime(&utc.naive_utc()).fix().local_minus_utc(),
+            Self::Named(tz) => tz
+                .offset_from_utc_datetime(&utc.naive_utc())
+                .fix()
+                .local_minus_utc(),
             Self::Fixed(f) => f.local_minus_utc(),
         };
         i64::from(secs) * 1000
@@ -78,7 +81,11 @@ fn utc_datetime(ms: i64) -> DateTime<Utc> {
 /// buckets are aligned in local time (Java's truncating division included).
 pub fn bucket_start(duration_ms: i64, ts: i64, zone: &Zone) -> i64 {
     let adjusted = ts + zone.offset_ms(ts);
-    let bucket = if duration_ms > 0 { (adjusted / duration_ms) * duration_ms } else { adjusted };
+    let bucket = if duration_ms > 0 {
+        (adjusted / duration_ms) * duration_ms
+    } else {
+        adjusted
+    };
     zone.local_to_utc(bucket)
 }
 
@@ -96,7 +103,9 @@ pub fn next_scheduled_rotation(now: i64, interval_ms: i64, zone: &Zone) -> i64 {
 }
 
 fn midnight_ms(day: NaiveDate) -> i64 {
-    day.and_hms_opt(0, 0, 0).map(|d| d.and_utc().timestamp_millis()).unwrap_or_default()
+    day.and_hms_opt(0, 0, 0)
+        .map(|d| d.and_utc().timestamp_millis())
+        .unwrap_or_default()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -206,13 +215,35 @@ fn year(out: &mut String, y: i64, n: usize) {
 }
 
 const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
-const DAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+const DAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
 
 fn text(out: &mut String, full: &str, n: usize) {
-    if n >= 4 { out.push_str(full) } else { out.extend(full.chars().take(3)) }
+    if n >= 4 {
+        out.push_str(full)
+    } else {
+        out.extend(full.chars().take(3))
+    }
 }
 
 fn format_field(out: &mut String, c: char, n: usize, t: &NaiveDateTime, utc_ms: i64, zone: &Zone) {
@@ -241,7 +272,11 @@ fn format_field(out: &mut String, c: char, n: usize, t: &NaiveDateTime, utc_ms: 
         'S' => {
             // Joda prints the fraction of second with exactly `n` digits.
             let millis = format!("{:03}", t.and_utc().timestamp_subsec_millis());
-            let digits: String = millis.chars().chain(std::iter::repeat('0')).take(n).collect();
+            let digits: String = millis
+                .chars()
+                .chain(std::iter::repeat('0'))
+                .take(n)
+                .collect();
             out.push_str(&digits);
         }
         'Z' => {
@@ -287,7 +322,10 @@ mod tests {
     fn fifteen_minute_buckets_truncate_minutes() {
         let zone = Zone::parse("UTC").unwrap();
         let p = JodaPattern::parse("'dt'=YYYY-MM-dd/'hr'=HH/'min'=mm").unwrap();
-        assert_eq!(p.format(bucket_start(900_000, 1_700_000_000_000, &zone), &zone), "dt=2023-11-14/hr=22/min=00");
+        assert_eq!(
+            p.format(bucket_start(900_000, 1_700_000_000_000, &zone), &zone),
+            "dt=2023-11-14/hr=22/min=00"
+        );
     }
 
     #[test]
@@ -295,14 +333,20 @@ mod tests {
         // 2024-12-30 is in ISO week 1 of 2025; Joda's YYYY still prints 2024.
         let zone = Zone::parse("UTC").unwrap();
         let ts = 1_735_560_000_000; // 2024-12-30T12:00:00Z
-        assert_eq!(JodaPattern::parse("YYYY/xxxx").unwrap().format(ts, &zone), "2024/2025");
+        assert_eq!(
+            JodaPattern::parse("YYYY/xxxx").unwrap().format(ts, &zone),
+            "2024/2025"
+        );
     }
 
     #[test]
     fn quotes_text_and_fixed_offsets() {
         let zone = Zone::parse("+02:00").unwrap();
         let p = JodaPattern::parse("'it''s' MMM EEEE yy HH:mm:ss.SSS Z").unwrap();
-        assert_eq!(p.format(1_700_000_000_123, &zone), "it's Nov Wednesday 23 00:13:20.123 +0200");
+        assert_eq!(
+            p.format(1_700_000_000_123, &zone),
+            "it's Nov Wednesday 23 00:13:20.123 +0200"
+        );
     }
 
     #[test]
@@ -316,9 +360,18 @@ mod tests {
     fn scheduled_rotation_aligns_to_local_midnight() {
         let zone = Zone::parse("UTC").unwrap();
         let day = 1_699_920_000_000; // 2023-11-14T00:00:00Z
-        assert_eq!(next_scheduled_rotation(day + 1, 3_600_000, &zone), day + 3_600_000);
-        assert_eq!(next_scheduled_rotation(day + 3_600_000, 3_600_000, &zone), day + 7_200_000);
+        assert_eq!(
+            next_scheduled_rotation(day + 1, 3_600_000, &zone),
+            day + 3_600_000
+        );
+        assert_eq!(
+            next_scheduled_rotation(day + 3_600_000, 3_600_000, &zone),
+            day + 7_200_000
+        );
         // 7 h does not divide the day: the last slot is cut at midnight.
-        assert_eq!(next_scheduled_rotation(day + 22 * 3_600_000, 7 * 3_600_000, &zone), day + 86_400_000);
+        assert_eq!(
+            next_scheduled_rotation(day + 22 * 3_600_000, 7 * 3_600_000, &zone),
+            day + 86_400_000
+        );
     }
 }

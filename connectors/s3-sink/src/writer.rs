@@ -38,12 +38,25 @@ impl Shared {
     pub(crate) fn new(cfg: Arc<S3SinkConfig>, store: Arc<dyn SinkStore>) -> Self {
         let mut views = vec![(View::Value, cfg.format, cfg.extension(cfg.format))];
         if cfg.store_keys {
-            views.push((View::Keys, cfg.keys_format, format!(".keys{}", cfg.extension(cfg.keys_format))));
+            views.push((
+                View::Keys,
+                cfg.keys_format,
+                format!(".keys{}", cfg.extension(cfg.keys_format)),
+            ));
         }
         if cfg.store_headers {
-            views.push((View::Headers, cfg.headers_format, format!(".headers{}", cfg.extension(cfg.headers_format))));
+            views.push((
+                View::Headers,
+                cfg.headers_format,
+                format!(".headers{}", cfg.extension(cfg.headers_format)),
+            ));
         }
-        Self { encoder: RecordEncoder::new(&cfg), cfg, store, views }
+        Self {
+            encoder: RecordEncoder::new(&cfg),
+            cfg,
+            store,
+            views,
+        }
     }
 }
 
@@ -83,7 +96,13 @@ pub(crate) struct PartitionWriter {
 }
 
 impl PartitionWriter {
-    pub(crate) fn new(sh: &Shared, tp: TopicPartition, committed: Option<i64>, plan: BTreeMap<i64, Planned>, now: i64) -> Self {
+    pub(crate) fn new(
+        sh: &Shared,
+        tp: TopicPartition,
+        committed: Option<i64>,
+        plan: BTreeMap<i64, Planned>,
+        now: i64,
+    ) -> Self {
         let next_scheduled = sh
             .cfg
             .rotate_schedule_interval_ms
@@ -109,11 +128,21 @@ impl PartitionWriter {
     ///
     /// # Errors
     /// Data errors (fatal); on error nothing about the record was kept.
-    pub(crate) fn write(&mut self, sh: &Shared, record: &SinkRecord, now: i64) -> Result<(), S3SinkError> {
+    pub(crate) fn write(
+        &mut self,
+        sh: &Shared,
+        record: &SinkRecord,
+        now: i64,
+    ) -> Result<(), S3SinkError> {
         let offset = record.kafka_offset;
         if self.last_seen.is_some_and(|last| offset <= last) {
             // Redelivered after a retriable failure, or replayed below the committed offset.
             return Ok(());
+        }
+        if self.reported.is_none() {
+            // Nothing committed yet: consumption started here, so there is nothing to report
+            // until a record at or after this offset is durable.
+            self.reported = Some(offset);
         }
         self.drop_stale_plan(offset);
         if record.value.value.is_null() {
@@ -129,26 +158,49 @@ impl PartitionWriter {
                     self.last_seen = Some(offset);
                     return Ok(());
                 }
+                NullBehavior::Write => {}
             }
         }
         let cfg = &sh.cfg;
-        let ts = if cfg.is_time_based() { Some(extract_timestamp(cfg, record, now)?) } else { None };
-        let encoded = encode_partition(cfg, record, ts)?;
+        let tombstone = record.value.value.is_null();
+        let ts = match (cfg.is_time_based(), tombstone) {
+            (false, _) => None,
+            // `TombstoneTimestampExtractor`: tombstones always use the record time.
+            (true, true) => Some(record.timestamp.unwrap_or(now)),
+            (true, false) => Some(extract_timestamp(cfg, record, now)?),
+        };
+        let encoded = if tombstone {
+            cfg.tombstone_partition.clone()
+        } else {
+            encode_partition(cfg, record, ts)?
+        };
 
         // Encode first, so that a record the format rejects leaves no trace.
         let mut lines: Vec<Vec<u8>> = Vec::with_capacity(sh.views.len());
         for (view, format, _) in &sh.views {
             let mut line = Vec::new();
-            sh.encoder.encode(&mut line, *format, *view, record)?;
+            if !(tombstone && *view == View::Value) {
+                sh.encoder.encode(&mut line, *format, *view, record)?;
+            }
             lines.push(line);
         }
 
         let schema = record.value.schema.clone();
         let count = self.count;
-        let schema_rotation = self.open.iter().find(|f| f.encoded == encoded).is_some_and(|f| {
-            let switch = f.schema.is_none() != schema.is_none();
-            switch || (count > 0 && schema_changed(cfg.schema_compatibility, f.schema.as_ref(), schema.as_ref()))
-        });
+        let schema_rotation = self
+            .open
+            .iter()
+            .find(|f| f.encoded == encoded)
+            .is_some_and(|f| {
+                let switch = f.schema.is_none() != schema.is_none();
+                switch
+                    || (count > 0
+                        && schema_changed(
+                            cfg.schema_compatibility,
+                            f.schema.as_ref(),
+                            schema.as_ref(),
+                        ))
+            });
         if schema_rotation {
             self.rotate();
         }
@@ -221,7 +273,8 @@ impl PartitionWriter {
         let periodic = cfg.rotate_interval_ms.is_some_and(|iv| {
             cfg.is_time_based()
                 && (matches!((self.base_ts, ts), (Some(b), Some(t)) if t - b >= iv)
-                    || (cfg.rotate_file_on_partition_change && self.current_encoded.as_deref() != Some(encoded)))
+                    || (cfg.rotate_file_on_partition_change
+                        && self.current_encoded.as_deref() != Some(encoded)))
         });
         let scheduled = self.next_scheduled.is_some_and(|n| now >= n);
         periodic || scheduled
@@ -236,7 +289,9 @@ impl PartitionWriter {
     /// Rotation (`commitFiles`): every open file of the partition is closed at once. Files a
     /// replay must reproduce exactly stay open until they hold their recorded count.
     pub(crate) fn rotate(&mut self) {
-        let (keep, close): (Vec<_>, Vec<_>) = std::mem::take(&mut self.open).into_iter().partition(|f| f.target.is_some());
+        let (keep, close): (Vec<_>, Vec<_>) = std::mem::take(&mut self.open)
+            .into_iter()
+            .partition(|f| f.target.is_some());
         self.closing.extend(close);
         self.open = keep;
         self.reset_set();
@@ -247,7 +302,12 @@ impl PartitionWriter {
         self.base_ts = None;
     }
 
-    fn new_file(&mut self, sh: &Shared, encoded: &str, offset: i64) -> Result<OpenFile, S3SinkError> {
+    fn new_file(
+        &mut self,
+        sh: &Shared,
+        encoded: &str,
+        offset: i64,
+    ) -> Result<OpenFile, S3SinkError> {
         let cfg = &sh.cfg;
         let base = base_key(cfg, &self.tp.topic, self.tp.partition, encoded, offset);
         let planned = self.plan.remove(&offset);
@@ -263,9 +323,17 @@ impl PartitionWriter {
         let mut uploads = Vec::with_capacity(sh.views.len());
         for (i, (_, _, suffix)) in sh.views.iter().enumerate() {
             let key_text = format!("{base}{suffix}");
-            let key = Path::parse(&key_text)
-                .map_err(|e| S3SinkError::Data(format!("{key_text} is not a valid object key: {e}")))?;
-            let exists = planned.as_ref().is_some_and(|p| p.existing.get(i).copied().unwrap_or(false));
+            let key = Path::parse(&key_text).map_err(|e| {
+                S3SinkError::Data(format!("{key_text} is not a valid object key: {e}"))
+            })?;
+            let exists = planned
+                .as_ref()
+                .is_some_and(|p| p.existing.get(i).copied().unwrap_or(false));
+            // A tombstone file set has no value object (reference §3.5).
+            let tombstones = cfg.null_values == NullBehavior::Write
+                && encoded == cfg.tombstone_partition
+                && sh.views[i].0 == View::Value;
+            let exists = exists || tombstones;
             uploads.push(if exists {
                 ObjectUpload::existing(key)
             } else {
@@ -285,7 +353,11 @@ impl PartitionWriter {
 
     /// Plan entries before `offset` can no longer be matched (their first record is gone).
     fn drop_stale_plan(&mut self, offset: i64) {
-        if self.plan.first_key_value().is_some_and(|(s, _)| *s < offset) {
+        if self
+            .plan
+            .first_key_value()
+            .is_some_and(|(s, _)| *s < offset)
+        {
             let keep = self.plan.split_off(&offset);
             for (start, p) in std::mem::replace(&mut self.plan, keep) {
                 tracing::warn!(partition = %self.tp, start, key = %p.base, "an existing object's first record was not redelivered; its records may be written again");
@@ -324,7 +396,12 @@ impl PartitionWriter {
 
     /// Bytes this partition holds in memory.
     pub(crate) fn buffered(&self) -> usize {
-        self.open.iter().chain(&self.closing).flat_map(|f| &f.uploads).map(ObjectUpload::buffered).sum()
+        self.open
+            .iter()
+            .chain(&self.closing)
+            .flat_map(|f| &f.uploads)
+            .map(ObjectUpload::buffered)
+            .sum()
     }
 
     /// Under memory pressure: send the biggest buffer as an early part if S3 allows it, else
@@ -357,7 +434,12 @@ impl PartitionWriter {
             None => self.last_seen? + 1,
         };
         loop {
-            let straddling = self.completed.iter().filter(|(s, l)| *s < cut && cut <= *l).map(|(s, _)| *s).min();
+            let straddling = self
+                .completed
+                .iter()
+                .filter(|(s, l)| *s < cut && cut <= *l)
+                .map(|(s, _)| *s)
+                .min();
             match straddling {
                 Some(s) => cut = s,
                 None => return Some(cut),
@@ -388,7 +470,11 @@ impl PartitionWriter {
     }
 }
 
-fn schema_changed(compat: SchemaCompatibility, current: Option<&SchemaRef>, new: Option<&SchemaRef>) -> bool {
+fn schema_changed(
+    compat: SchemaCompatibility,
+    current: Option<&SchemaRef>,
+    new: Option<&SchemaRef>,
+) -> bool {
     match (current, new) {
         (Some(c), Some(n)) => match compat {
             SchemaCompatibility::None => c != n,

@@ -4,12 +4,12 @@ use std::future::Future;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
+use crate::Props;
 use crate::config::ConnectorConfig;
 use crate::error::ConnectError;
 use crate::record::{SourceOffset, SourcePartition, TopicPartition};
 use crate::sink::SinkTask;
 use crate::source::SourceTask;
-use crate::Props;
 
 /// The kind of a plugin, as `GET /connector-plugins` reports it (`PluginType`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -2,12 +2,12 @@
 
 use bytes::Bytes;
 
+use crate::Props;
 use crate::config::ConfigDef;
 use crate::connector::PluginDescriptor;
 use crate::data::SchemaAndValue;
 use crate::error::{ConnectError, ConvertError};
 use crate::record::Headers;
-use crate::Props;
 
 /// A configured converter (`Converter`). Selected per connector by class name at run time, so it
 /// is used as `dyn Converter`.
@@ -72,6 +72,9 @@ pub trait ConverterPlugin: Send + Sync + std::fmt::Debug + 'static {
     /// # Errors
     /// On invalid properties, or when this plugin is not a header converter.
     fn create_header(&self, _props: &Props) -> Result<Box<dyn HeaderConverter>, ConnectError> {
-        Err(ConnectError::fatal(format!("{} is not a header converter", self.descriptor().class)))
+        Err(ConnectError::fatal(format!(
+            "{} is not a header converter",
+            self.descriptor().class
+        )))
     }
 }

@@ -43,22 +43,34 @@ pub enum ConnectError {
 impl ConnectError {
     /// A fatal error with a message only.
     pub fn fatal(context: impl Into<String>) -> Self {
-        Self::Fatal { context: context.into(), source: None }
+        Self::Fatal {
+            context: context.into(),
+            source: None,
+        }
     }
 
     /// A fatal error caused by `source`.
     pub fn fatal_with(context: impl Into<String>, source: impl Into<BoxError>) -> Self {
-        Self::Fatal { context: context.into(), source: Some(source.into()) }
+        Self::Fatal {
+            context: context.into(),
+            source: Some(source.into()),
+        }
     }
 
     /// A retriable error with a message only.
     pub fn retriable(context: impl Into<String>) -> Self {
-        Self::Retriable { context: context.into(), source: None }
+        Self::Retriable {
+            context: context.into(),
+            source: None,
+        }
     }
 
     /// A retriable error caused by `source`.
     pub fn retriable_with(context: impl Into<String>, source: impl Into<BoxError>) -> Self {
-        Self::Retriable { context: context.into(), source: Some(source.into()) }
+        Self::Retriable {
+            context: context.into(),
+            source: Some(source.into()),
+        }
     }
 
     /// Whether the runtime should retry the operation rather than fail the task.
@@ -72,7 +84,9 @@ impl ConnectError {
         match self {
             Self::Config(_) => "org.apache.kafka.common.config.ConfigException",
             Self::Retriable { .. } => "org.apache.kafka.connect.errors.RetriableException",
-            Self::Fatal { .. } | Self::Stopped => "org.apache.kafka.connect.errors.ConnectException",
+            Self::Fatal { .. } | Self::Stopped => {
+                "org.apache.kafka.connect.errors.ConnectException"
+            }
             Self::Converter(_) => "org.apache.kafka.connect.errors.DataException",
         }
     }
@@ -115,11 +129,17 @@ pub enum ConvertError {
 impl ConvertError {
     /// A deserialization failure.
     pub fn deserialize(message: impl Into<String>) -> Self {
-        Self::Deserialize { message: message.into(), source: None }
+        Self::Deserialize {
+            message: message.into(),
+            source: None,
+        }
     }
 
     /// A serialization failure.
     pub fn serialize(message: impl Into<String>) -> Self {
-        Self::Serialize { message: message.into(), source: None }
+        Self::Serialize {
+            message: message.into(),
+            source: None,
+        }
     }
 }

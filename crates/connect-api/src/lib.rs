@@ -40,9 +40,13 @@ pub mod source;
 use std::collections::BTreeMap;
 
 pub use config::{ConfigDef, ConnectorConfig, FieldErrors, ParsedConfig};
-pub use connector::{ConnectorContext, PluginDescriptor, PluginKind, SinkConnector, SourceConnector};
+pub use connector::{
+    ConnectorContext, PluginDescriptor, PluginKind, SinkConnector, SourceConnector,
+};
 pub use converter::{Converter, ConverterPlugin, HeaderConverter};
-pub use data::{Field, Schema, SchemaAndValue, SchemaBuilder, SchemaRef, SchemaType, Struct, Value};
+pub use data::{
+    Field, Schema, SchemaAndValue, SchemaBuilder, SchemaRef, SchemaType, Struct, Value,
+};
 pub use error::{BoxError, ConnectError, ConvertError};
 pub use record::{
     Header, Headers, OffsetMap, SinkRecord, SourceOffset, SourcePartition, SourceRecord,

@@ -4,11 +4,11 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::Props;
 use crate::config::ConnectorConfig;
 use crate::error::ConnectError;
 use crate::record::{OffsetMap, SinkRecord, TopicPartition};
 use crate::source::TaskHost;
-use crate::Props;
 
 /// Sink-side requests to the runtime (`SinkTaskContext`).
 pub trait SinkTaskHost: TaskHost {

@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::Props;
 use crate::config::ConnectorConfig;
 use crate::error::ConnectError;
 use crate::record::{SourceOffset, SourcePartition, SourceRecord};
-use crate::Props;
 
 /// Reads committed source offsets (`OffsetStorageReader`).
 #[async_trait]

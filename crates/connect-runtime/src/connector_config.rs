@@ -12,8 +12,11 @@ fn name_validator() -> Validator {
     Validator::custom(|v| match v {
         ConfigValue::String(s) if s.is_empty() => Err("String may not be empty".to_owned()),
         ConfigValue::String(s) => {
-            let ctl: Vec<String> =
-                s.chars().filter(|c| c.is_control()).map(|c| (c as u32).to_string()).collect();
+            let ctl: Vec<String> = s
+                .chars()
+                .filter(|c| c.is_control())
+                .map(|c| (c as u32).to_string())
+                .collect();
             if ctl.is_empty() {
                 Ok(())
             } else {
@@ -81,21 +84,33 @@ fn common(b: connect_api::config::ConfigDefBuilder) -> connect_api::config::Conf
 fn transforms(b: connect_api::config::ConfigDefBuilder) -> connect_api::config::ConfigDefBuilder {
     b.group("Transforms")
         .define(
-            ConfigKey::new("transforms", ConfigType::List, Importance::Low, "Aliases for the transformations to be applied to records.")
-                .default("")
-                .width(Width::Long)
-                .display_name("Transforms"),
+            ConfigKey::new(
+                "transforms",
+                ConfigType::List,
+                Importance::Low,
+                "Aliases for the transformations to be applied to records.",
+            )
+            .default("")
+            .width(Width::Long)
+            .display_name("Transforms"),
         )
         .group("Predicates")
         .define(
-            ConfigKey::new("predicates", ConfigType::List, Importance::Low, "Aliases for the predicates used by transformations.")
-                .default("")
-                .width(Width::Long)
-                .display_name("Predicates"),
+            ConfigKey::new(
+                "predicates",
+                ConfigType::List,
+                Importance::Low,
+                "Aliases for the predicates used by transformations.",
+            )
+            .default("")
+            .width(Width::Long)
+            .display_name("Predicates"),
         )
 }
 
-fn error_handling(b: connect_api::config::ConfigDefBuilder) -> connect_api::config::ConfigDefBuilder {
+fn error_handling(
+    b: connect_api::config::ConfigDefBuilder,
+) -> connect_api::config::ConfigDefBuilder {
     b.group("Error Handling")
         .define(
             ConfigKey::new("errors.retry.timeout", ConfigType::Long, Importance::Medium, "The maximum duration in milliseconds that a failed operation will be reattempted. The default is 0, which means no retries will be attempted. Use -1 for infinite retries.")
@@ -236,7 +251,11 @@ impl FrameworkConfig {
             tolerate_all: p.string("errors.tolerance").eq_ignore_ascii_case("all"),
             log_errors: p.boolean("errors.log.enable"),
             log_include_messages: p.boolean("errors.log.include.messages"),
-            dlq_topic: if is_source { None } else { opt("errors.deadletterqueue.topic.name") },
+            dlq_topic: if is_source {
+                None
+            } else {
+                opt("errors.deadletterqueue.topic.name")
+            },
             dlq_replication_factor: if is_source {
                 3
             } else {
@@ -247,7 +266,11 @@ impl FrameworkConfig {
             },
             dlq_context_headers: !is_source
                 && p.boolean("errors.deadletterqueue.context.headers.enable"),
-            topics: if is_source { Vec::new() } else { p.list("topics").to_vec() },
+            topics: if is_source {
+                Vec::new()
+            } else {
+                p.list("topics").to_vec()
+            },
             topics_regex: if is_source { None } else { opt("topics.regex") },
         }
     }

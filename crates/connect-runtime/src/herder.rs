@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use connect_api::config::{ConfigInfos, ConfigKeyInfo};
 use connect_api::Props;
+use connect_api::config::{ConfigInfos, ConfigKeyInfo};
 
 use crate::entities::{
     ConnectorInfo, ConnectorOffsets, ConnectorStateInfo, Health, Message, PluginInfo, ServerInfo,
@@ -52,7 +52,10 @@ pub struct HerderError {
 
 impl HerderError {
     pub fn new(kind: HerderErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into() }
+        Self {
+            kind,
+            message: message.into(),
+        }
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -65,47 +68,74 @@ impl HerderError {
 
     /// 404 `Connector <c> not found` (info, config, tasks, delete, PATCH config, offsets).
     pub fn connector_not_found(name: &str) -> Self {
-        Self::new(HerderErrorKind::NotFound, format!("Connector {name} not found"))
+        Self::new(
+            HerderErrorKind::NotFound,
+            format!("Connector {name} not found"),
+        )
     }
 
     /// 404 `Unknown connector <c>` (pause, resume, stop).
     pub fn unknown_connector(name: &str) -> Self {
-        Self::new(HerderErrorKind::NotFound, format!("Unknown connector {name}"))
+        Self::new(
+            HerderErrorKind::NotFound,
+            format!("Unknown connector {name}"),
+        )
     }
 
     /// 404 `Unknown connector: <c>` (restart, task restart).
     pub fn unknown_connector_colon(name: &str) -> Self {
-        Self::new(HerderErrorKind::NotFound, format!("Unknown connector: {name}"))
+        Self::new(
+            HerderErrorKind::NotFound,
+            format!("Unknown connector: {name}"),
+        )
     }
 
     /// 404 `Unknown task: <c>-<t>`.
     pub fn unknown_task(name: &str, task: u32) -> Self {
-        Self::new(HerderErrorKind::NotFound, format!("Unknown task: {name}-{task}"))
+        Self::new(
+            HerderErrorKind::NotFound,
+            format!("Unknown task: {name}-{task}"),
+        )
     }
 
     /// 404 `No status found for connector <c>`.
     pub fn no_connector_status(name: &str) -> Self {
-        Self::new(HerderErrorKind::NotFound, format!("No status found for connector {name}"))
+        Self::new(
+            HerderErrorKind::NotFound,
+            format!("No status found for connector {name}"),
+        )
     }
 
     /// 404 `No status found for task <c>-<t>`.
     pub fn no_task_status(name: &str, task: u32) -> Self {
-        Self::new(HerderErrorKind::NotFound, format!("No status found for task {name}-{task}"))
+        Self::new(
+            HerderErrorKind::NotFound,
+            format!("No status found for task {name}-{task}"),
+        )
     }
 
     /// 404 `Status for connector <c> not found` (restart with parameters).
     pub fn restart_status_not_found(name: &str) -> Self {
-        Self::new(HerderErrorKind::NotFound, format!("Status for connector {name} not found"))
+        Self::new(
+            HerderErrorKind::NotFound,
+            format!("Status for connector {name} not found"),
+        )
     }
 
     /// 409 `Connector <c> already exists`.
     pub fn already_exists(name: &str) -> Self {
-        Self::new(HerderErrorKind::Conflict, format!("Connector {name} already exists"))
+        Self::new(
+            HerderErrorKind::Conflict,
+            format!("Connector {name} already exists"),
+        )
     }
 
     /// 404 `Unknown plugin <p>.`
     pub fn unknown_plugin(plugin: &str) -> Self {
-        Self::new(HerderErrorKind::NotFound, format!("Unknown plugin {plugin}."))
+        Self::new(
+            HerderErrorKind::NotFound,
+            format!("Unknown plugin {plugin}."),
+        )
     }
 
     /// 400 for offsets changes on a connector that is not STOPPED.

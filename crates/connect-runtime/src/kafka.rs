@@ -61,7 +61,9 @@ struct Inner {
 
 impl std::fmt::Debug for KafkaClients {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KafkaClients").field("base", &self.inner.base).finish_non_exhaustive()
+        f.debug_struct("KafkaClients")
+            .field("base", &self.inner.base)
+            .finish_non_exhaustive()
     }
 }
 
@@ -71,7 +73,9 @@ impl KafkaClients {
     /// # Errors
     /// When librdkafka rejects the settings.
     pub fn new(base: ClientProps) -> Result<Self, ClientError> {
-        let admin = client_config(&base, &BTreeMap::new()).create().map_err(ClientError::Create)?;
+        let admin = client_config(&base, &BTreeMap::new())
+            .create()
+            .map_err(ClientError::Create)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 base,
@@ -114,9 +118,12 @@ impl KafkaClients {
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
         defaults.extend(overrides.clone());
-        let producer: FutureProducer =
-            client_config(&self.inner.base, &defaults).create().map_err(ClientError::Create)?;
-        self.inner.producers.insert(overrides.clone(), producer.clone());
+        let producer: FutureProducer = client_config(&self.inner.base, &defaults)
+            .create()
+            .map_err(ClientError::Create)?;
+        self.inner
+            .producers
+            .insert(overrides.clone(), producer.clone());
         Ok(producer)
     }
 
@@ -128,7 +135,10 @@ impl KafkaClients {
     pub async fn cluster_id(&self) -> Option<String> {
         let this = self.clone();
         tokio::task::spawn_blocking(move || {
-            this.inner.admin.inner().fetch_cluster_id(Duration::from_secs(5))
+            this.inner
+                .admin
+                .inner()
+                .fetch_cluster_id(Duration::from_secs(5))
         })
         .await
         .ok()
@@ -158,7 +168,10 @@ impl KafkaClients {
             topic: topic.to_owned(),
             message: e.to_string(),
         })?
-        .map_err(|source| ClientError::CreateTopic { topic: topic.to_owned(), source })?;
+        .map_err(|source| ClientError::CreateTopic {
+            topic: topic.to_owned(),
+            source,
+        })?;
         if exists {
             self.inner.known_topics.insert(topic.to_owned(), ());
         }
@@ -177,12 +190,16 @@ impl KafkaClients {
         }
         let partitions = spec.partitions.unwrap_or(-1);
         let rf = spec.replication_factor.unwrap_or(-1);
-        match self.create_topic(topic, partitions, rf, &spec.configs).await {
+        match self
+            .create_topic(topic, partitions, rf, &spec.configs)
+            .await
+        {
             Ok(()) => {}
             // Some brokers do not understand -1 ("broker default"); fall back to one partition
             // and a replication factor of one, which every broker accepts.
             Err(ClientError::CreateTopicRejected { .. }) if partitions < 0 || rf < 0 => {
-                self.create_topic(topic, partitions.max(1), rf.max(1), &spec.configs).await?;
+                self.create_topic(topic, partitions.max(1), rf.max(1), &spec.configs)
+                    .await?;
             }
             Err(e) => return Err(e),
         }
@@ -208,7 +225,10 @@ impl KafkaClients {
             .admin
             .create_topics([&new], &opts)
             .await
-            .map_err(|source| ClientError::CreateTopic { topic: topic.to_owned(), source })?;
+            .map_err(|source| ClientError::CreateTopic {
+                topic: topic.to_owned(),
+                source,
+            })?;
         for r in results {
             if let Err((_, code)) = r
                 && code != RDKafkaErrorCode::TopicAlreadyExists

@@ -336,7 +336,8 @@ pub struct PluginRegistryBuilder {
 
 impl PluginRegistryBuilder {
     pub fn source<C: SourceConnector>(mut self) -> Self {
-        self.connectors.push(Arc::new(SourcePlugin::<C>(PhantomData)));
+        self.connectors
+            .push(Arc::new(SourcePlugin::<C>(PhantomData)));
         self
     }
 
@@ -350,7 +351,10 @@ impl PluginRegistryBuilder {
         self
     }
 
-    pub fn converters(mut self, plugins: impl IntoIterator<Item = Arc<dyn ConverterPlugin>>) -> Self {
+    pub fn converters(
+        mut self,
+        plugins: impl IntoIterator<Item = Arc<dyn ConverterPlugin>>,
+    ) -> Self {
         self.converters.extend(plugins);
         self
     }
@@ -405,12 +409,16 @@ impl PluginRegistry {
 
     /// A connector by class name or alias (exact class first).
     pub fn connector(&self, name: &str) -> Option<&Arc<dyn DynConnectorPlugin>> {
-        self.connector_names.get(name.trim()).map(|&i| &self.connectors[i])
+        self.connector_names
+            .get(name.trim())
+            .map(|&i| &self.connectors[i])
     }
 
     /// A converter or header converter by class name or alias.
     pub fn converter(&self, name: &str) -> Option<&Arc<dyn ConverterPlugin>> {
-        self.converter_names.get(name.trim()).map(|&i| &self.converters[i])
+        self.converter_names
+            .get(name.trim())
+            .map(|&i| &self.converters[i])
     }
 
     pub fn connectors(&self) -> &[Arc<dyn DynConnectorPlugin>] {
@@ -453,7 +461,10 @@ mod tests {
     #[test]
     fn aliases_follow_kafka_simple_and_pruned_names() {
         assert_eq!(
-            aliases_of("org.apache.kafka.connect.file.FileStreamSourceConnector", PluginKind::Source),
+            aliases_of(
+                "org.apache.kafka.connect.file.FileStreamSourceConnector",
+                PluginKind::Source
+            ),
             ["FileStreamSourceConnector", "FileStreamSource"]
         );
         assert_eq!(
@@ -461,7 +472,10 @@ mod tests {
             ["S3SinkConnector", "S3Sink"]
         );
         assert_eq!(
-            aliases_of("org.apache.kafka.connect.json.JsonConverter", PluginKind::Converter),
+            aliases_of(
+                "org.apache.kafka.connect.json.JsonConverter",
+                PluginKind::Converter
+            ),
             ["JsonConverter", "Json"]
         );
     }

@@ -26,19 +26,32 @@ pub struct StatusReporter {
 
 impl StatusReporter {
     fn status(&self, state: State, trace: Option<String>) -> ConnectorStatus {
-        ConnectorStatus { state, trace, worker_id: self.worker_id.clone(), generation: self.generation }
+        ConnectorStatus {
+            state,
+            trace,
+            worker_id: self.worker_id.clone(),
+            generation: self.generation,
+        }
     }
 
     /// Records a connector's state; a failure to write is logged, never fatal (the status topic
     /// is advisory and the next transition rewrites it).
     pub async fn connector(&self, name: &str, state: State, trace: Option<String>) {
-        if let Err(error) = self.store.put_connector(name, &self.status(state, trace)).await {
+        if let Err(error) = self
+            .store
+            .put_connector(name, &self.status(state, trace))
+            .await
+        {
             tracing::warn!(connector = name, %error, "Could not write connector status.");
         }
     }
 
     pub async fn task(&self, name: &str, task: u32, state: State, trace: Option<String>) {
-        if let Err(error) = self.store.put_task(name, task, &self.status(state, trace)).await {
+        if let Err(error) = self
+            .store
+            .put_task(name, task, &self.status(state, trace))
+            .await
+        {
             tracing::warn!(connector = name, task, %error, "Could not write task status.");
         }
     }

@@ -29,7 +29,9 @@ pub struct TopicCreation {
 fn spec_from(props: &Props, prefix: &str) -> TopicSpec {
     let mut spec = TopicSpec::default();
     for (k, v) in props {
-        let Some(rest) = k.strip_prefix(prefix) else { continue };
+        let Some(rest) = k.strip_prefix(prefix) else {
+            continue;
+        };
         match rest {
             "partitions" => spec.partitions = v.trim().parse().ok(),
             "replication.factor" => spec.replication_factor = v.trim().parse().ok(),
@@ -58,7 +60,13 @@ impl TopicCreation {
         let default = spec_from(props, "topic.creation.default.");
         let groups = props
             .get("topic.creation.groups")
-            .map(|g| g.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect::<Vec<_>>())
+            .map(|g| {
+                g.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
             .unwrap_or_default()
             .into_iter()
             .map(|g| {
@@ -77,10 +85,13 @@ impl TopicCreation {
     /// else the default group (fields a group leaves unset fall back to the default group's).
     pub fn spec_for(&self, topic: &str) -> TopicSpec {
         for g in &self.groups {
-            if g.include.iter().any(|r| r.is_match(topic)) && !g.exclude.iter().any(|r| r.is_match(topic)) {
+            if g.include.iter().any(|r| r.is_match(topic))
+                && !g.exclude.iter().any(|r| r.is_match(topic))
+            {
                 let mut spec = g.spec.clone();
                 spec.partitions = spec.partitions.or(self.default.partitions);
-                spec.replication_factor = spec.replication_factor.or(self.default.replication_factor);
+                spec.replication_factor =
+                    spec.replication_factor.or(self.default.replication_factor);
                 return spec;
             }
         }
@@ -116,7 +127,10 @@ mod tests {
         let s = tc.spec_for("dbserver1.db.t");
         assert_eq!(s.partitions, Some(1));
         assert_eq!(s.replication_factor, Some(1));
-        assert_eq!(s.configs, [("cleanup.policy".to_owned(), "compact".to_owned())]);
+        assert_eq!(
+            s.configs,
+            [("cleanup.policy".to_owned(), "compact".to_owned())]
+        );
         let d = tc.spec_for("other");
         assert_eq!(d.partitions, Some(3));
         assert!(d.configs.is_empty());

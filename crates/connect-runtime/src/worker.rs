@@ -116,16 +116,25 @@ struct LoopHost {
 
 impl ConnectorHost for LoopHost {
     fn request_task_reconfiguration(&self) {
-        let _ = self.commands.try_send(Command::Reconfigure(self.name.clone()));
+        let _ = self
+            .commands
+            .try_send(Command::Reconfigure(self.name.clone()));
     }
 
     fn raise_error(&self, error: ConnectError) {
-        let _ = self.commands.try_send(Command::ConnectorFailed(self.name.clone(), error.trace()));
+        let _ = self
+            .commands
+            .try_send(Command::ConnectorFailed(self.name.clone(), error.trace()));
     }
 }
 
 impl WorkerHerder {
-    pub fn new(registry: PluginRegistry, settings: WorkerSettings, clients: KafkaClients, cancel: CancellationToken) -> Self {
+    pub fn new(
+        registry: PluginRegistry,
+        settings: WorkerSettings,
+        clients: KafkaClients,
+        cancel: CancellationToken,
+    ) -> Self {
         let (commands, rx) = mpsc::channel(256);
         let (ready, _) = watch::channel(false);
         Self {
@@ -183,7 +192,12 @@ impl WorkerHerder {
         }
         self.inner.ready.send_replace(true);
         tracing::info!("Worker started; reading connector configurations.");
-        let rx = self.inner.commands_rx.lock().ok().and_then(|mut r| r.take());
+        let rx = self
+            .inner
+            .commands_rx
+            .lock()
+            .ok()
+            .and_then(|mut r| r.take());
         let Some(rx) = rx else { return };
         let probe = tokio::spawn(self.clone().probe_broker());
         control::Reconciler::new(self.clone(), stores).run(rx).await;
@@ -199,12 +213,18 @@ impl WorkerHerder {
             }
             let clients = self.inner.clients.clone();
             let r = tokio::task::spawn_blocking(move || {
-                clients.admin().inner().fetch_metadata(None, Duration::from_secs(5)).map(|_| ())
+                clients
+                    .admin()
+                    .inner()
+                    .fetch_metadata(None, Duration::from_secs(5))
+                    .map(|_| ())
             })
             .await;
             match r {
                 Ok(Ok(())) => self.set_broker_error(None),
-                Ok(Err(e)) => self.set_broker_error(Some(format!("Unable to reach the Kafka cluster: {e}"))),
+                Ok(Err(e)) => {
+                    self.set_broker_error(Some(format!("Unable to reach the Kafka cluster: {e}")))
+                }
                 Err(_) => {}
             }
         }
@@ -235,7 +255,10 @@ impl WorkerHerder {
 
     /// Progress reported by a task (snapshot progress and the like).
     pub fn task_progress(&self, connector: &str, task: u32) -> Option<serde_json::Value> {
-        self.inner.progress.get(&(connector.to_owned(), task)).and_then(|s| s.progress())
+        self.inner
+            .progress
+            .get(&(connector.to_owned(), task))
+            .and_then(|s| s.progress())
     }
 }
 
@@ -271,6 +294,9 @@ mod tests {
             task_class("io.debezium.connector.mysql.MySqlConnector"),
             "io.debezium.connector.mysql.MySqlConnectorTask"
         );
-        assert_eq!(task_class("io.confluent.connect.s3.S3SinkConnector"), "io.confluent.connect.s3.S3SinkTask");
+        assert_eq!(
+            task_class("io.confluent.connect.s3.S3SinkConnector"),
+            "io.confluent.connect.s3.S3SinkTask"
+        );
     }
 }

@@ -512,3 +512,35 @@ async fn cluster_id_is_read_from_the_broker() -> TestResult {
     assert_eq!(config.cluster_id().await?, id);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn topic_that_is_not_compacted_is_refused() -> TestResult {
+    let Some(bootstrap) = bootstrap() else {
+        return Ok(());
+    };
+    let s = settings(&bootstrap);
+    let name = unique("delete-policy-offsets");
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", &bootstrap)
+        .create()?;
+    let topic = NewTopic::new(&name, 1, TopicReplication::Fixed(1)).set("cleanup.policy", "delete");
+    for r in admin.create_topics([&topic], &AdminOptions::new()).await? {
+        r.map_err(|(t, code)| format!("cannot create {t}: {code}"))?;
+    }
+    let err = KafkaOffsetStore::open(&s, &TopicSettings::offsets(&name, 1, 1))
+        .await
+        .expect_err("a topic with cleanup.policy=delete must be refused");
+    assert!(matches!(err, StoreError::Config(_)), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "Topic '{name}' supplied via the 'offset.storage.topic' property is required to have \
+             'cleanup.policy=compact' to guarantee consistency and durability of source connector offsets, but found \
+             the topic currently has 'cleanup.policy=delete'. Continuing would likely result in eventually losing \
+             source connector offsets and problems restarting this Connect cluster in the future. Change the \
+             'offset.storage.topic' property in the Connect worker configurations to use a topic with \
+             'cleanup.policy=compact'."
+        )
+    );
+    Ok(())
+}

@@ -1,3 +1,287 @@
-//! The sluice binary: a Kafka Connect-compatible worker.
+//! `sluice`: a Kafka Connect-compatible worker in one small binary.
+//!
+//! It serves Kafka Connect's REST API, runs the Debezium MySQL source and the Confluent S3 sink
+//! (and Kafka's FileStream examples) as native plugins, and keeps its state where Kafka Connect
+//! keeps it: the config, offset and status topics, and the sink consumer groups.
+//!
+//! # Layout
+//! - `main.rs`: command line, configuration sources, wiring, signals.
+//! - `logging.rs`: `tracing` set-up and the `/admin/loggers` levels.
+//! - `plugins.rs`: the explicit plugin list.
 
-fn main() {}
+mod logging;
+mod plugins;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use connect_api::Props;
+use connect_runtime::Herder;
+use connect_runtime::kafka::KafkaClients;
+use connect_runtime::worker_config::{self, Mode, WorkerConfig};
+use connect_runtime::{Stores, WorkerHerder, WorkerSettings};
+use connect_storage::{
+    FileOffsetStore, KafkaConfigStore, KafkaOffsetStore, KafkaSettings, KafkaStatusStore,
+    MemoryConfigStore, MemoryStatusStore, TopicSettings,
+};
+use tokio_util::sync::CancellationToken;
+
+const AFTER_HELP: &str = "\
+With no command, Sluice runs in distributed mode configured like the debezium/connect image:
+  BOOTSTRAP_SERVERS          bootstrap.servers (required)
+  GROUP_ID                   group.id (default 1)
+  CONFIG_STORAGE_TOPIC       config.storage.topic (required)
+  OFFSET_STORAGE_TOPIC       offset.storage.topic (required)
+  STATUS_STORAGE_TOPIC       status.storage.topic
+  KEY_CONVERTER              key.converter (default org.apache.kafka.connect.json.JsonConverter)
+  VALUE_CONVERTER            value.converter (default org.apache.kafka.connect.json.JsonConverter)
+  OFFSET_FLUSH_INTERVAL_MS   offset.flush.interval.ms (default 60000)
+  OFFSET_FLUSH_TIMEOUT_MS    offset.flush.timeout.ms (default 5000)
+  SHUTDOWN_TIMEOUT           task.shutdown.graceful.timeout.ms (default 10000)
+  ADVERTISED_HOST_NAME       rest.advertised.host.name
+  ADVERTISED_PORT            rest.advertised.port (default 8083)
+  CONNECT_<NAME>             any worker property: CONNECT_HEARTBEAT_INTERVAL_MS -> heartbeat.interval.ms
+  LOG_LEVEL                  root log level (TRACE, DEBUG, INFO, WARN, ERROR)
+
+Worker properties (Kafka 3.9 defaults): listeners=http://:8083, key/value.converter (required in
+files), header.converter=SimpleHeaderConverter, offset.flush.interval.ms=60000,
+config/offset/status.storage.topic, *.storage.partitions (offsets 25, status 5),
+*.storage.replication.factor (3; -1 = broker default), topic.tracking.enable=true,
+rest.advertised.host.name/port, producer.* / consumer.* client settings.
+
+A missing required setting prints one line naming it and exits with code 2.";
+
+/// A Kafka Connect-compatible worker.
+#[derive(Debug, Parser)]
+#[command(name = "sluice", version, about, after_help = AFTER_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Distributed mode (`connect-distributed.sh worker.properties`): state in Kafka topics.
+    Distributed {
+        /// Worker properties file.
+        worker_properties: PathBuf,
+    },
+    /// Standalone mode (`connect-standalone.sh worker.properties connector…`): offsets in
+    /// `offset.storage.file.filename`, connectors from JSON or properties files.
+    Standalone {
+        /// Worker properties file.
+        worker_properties: PathBuf,
+        /// Connector configurations (`.json` in the POST /connectors or flat form, or `.properties`).
+        connectors: Vec<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let (config, connector_files) = match load(&cli) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("sluice: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let loggers = Arc::new(logging::init());
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("sluice: could not start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(config, connector_files, loggers)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "Worker stopped with an error.");
+            eprintln!("sluice: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load(cli: &Cli) -> anyhow::Result<(WorkerConfig, Vec<Props>)> {
+    Ok(match &cli.command {
+        None => {
+            let env: BTreeMap<String, String> = std::env::vars().collect();
+            (WorkerConfig::from_debezium_env(&env)?, Vec::new())
+        }
+        Some(Command::Distributed { worker_properties }) => {
+            (WorkerConfig::load(Mode::Distributed, worker_properties)?, Vec::new())
+        }
+        Some(Command::Standalone { worker_properties, connectors }) => {
+            let config = WorkerConfig::load(Mode::Standalone, worker_properties)?;
+            let mut files = Vec::new();
+            for path in connectors {
+                let file = worker_config::load_connector_file(path)?;
+                let mut props = file.config;
+                props.insert("name".to_owned(), file.name);
+                files.push(props);
+            }
+            (config, files)
+        }
+    })
+}
+
+/// Settings under `prefix`, with the prefix stripped.
+fn with_prefix(props: &Props, prefix: &str) -> Props {
+    props.iter().filter_map(|(k, v)| k.strip_prefix(prefix).map(|s| (s.to_owned(), v.clone()))).collect()
+}
+
+/// Worker settings librdkafka understands too; Java-only client settings are not passed on,
+/// because librdkafka rejects properties it does not know.
+fn client_props(config: &WorkerConfig) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    out.insert("bootstrap.servers".to_owned(), config.bootstrap_servers.join(","));
+    for key in ["security.protocol", "sasl.mechanism", "sasl.username", "sasl.password", "client.dns.lookup"] {
+        if let Some(v) = config.originals.get(key) {
+            out.insert(key.to_owned(), v.clone());
+        }
+    }
+    out
+}
+
+async fn run(config: WorkerConfig, connector_files: Vec<Props>, loggers: Arc<logging::TracingLoggers>) -> anyhow::Result<()> {
+    let cancel = CancellationToken::new();
+    spawn_signal_handler(cancel.clone());
+
+    let local_host = std::env::var("HOSTNAME").unwrap_or_else(|_| "localhost".to_owned());
+    let listener = config.listeners.first().context("no listener configured")?.clone();
+    let advertised = config.advertised_rest_listener().clone();
+    let worker_id = config.worker_id(&local_host);
+    let advertised_url = format!(
+        "{}://{}",
+        advertised.protocol.as_str(),
+        worker_id
+    );
+    let clients = KafkaClients::new(client_props(&config)).context("could not configure the Kafka clients")?;
+    let o = &config.originals;
+    let settings = WorkerSettings {
+        worker_id: worker_id.clone(),
+        key_converter: (config.key_converter.clone(), with_prefix(o, "key.converter.")),
+        value_converter: (config.value_converter.clone(), with_prefix(o, "value.converter.")),
+        header_converter: (config.header_converter.clone(), with_prefix(o, "header.converter.")),
+        offset_flush_interval: config.offset_flush_interval,
+        graceful_timeout: config.task_shutdown_graceful_timeout,
+        topic_tracking: config.topic_tracking_enable,
+        topic_tracking_allow_reset: config.topic_tracking_allow_reset,
+        producer: with_prefix(o, "producer."),
+        consumer: with_prefix(o, "consumer."),
+        commit: env!("SLUICE_COMMIT").to_owned(),
+    };
+    let herder = WorkerHerder::new(plugins::registry()?, settings, clients.clone(), cancel.clone());
+
+    let state = connect_rest::AppState::new(Arc::new(herder.clone()), loggers, advertised_url.clone());
+    let app = connect_rest::router(state);
+    let bind = listener.bind_address();
+    let tcp = tokio::net::TcpListener::bind(&bind).await.with_context(|| format!("could not listen on {bind}"))?;
+    tracing::info!(listener = %bind, worker_id = %worker_id, "REST server listening.");
+    let server = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            axum::serve(tcp, app).with_graceful_shutdown(cancel.cancelled_owned()).await
+        })
+    };
+
+    if !connector_files.is_empty() {
+        let herder = herder.clone();
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            for props in connector_files {
+                let name = props.get("name").cloned().unwrap_or_default();
+                if let Err(e) = herder.put_connector_config(&name, props, true, None).await {
+                    tracing::error!(connector = %name, error = %e, "Could not create a connector from the command line; stopping.");
+                    cancel.cancel();
+                    return;
+                }
+                tracing::info!(connector = %name, "Created connector from the command line.");
+            }
+        });
+    }
+
+    let kafka = {
+        let mut s = KafkaSettings::new(config.bootstrap_servers.join(","));
+        s.extra = client_props(&config);
+        s.extra.remove("bootstrap.servers");
+        s
+    };
+    match config.mode {
+        Mode::Distributed => {
+            let topics = config.storage_topics.clone().context("distributed mode needs the storage topics")?;
+            herder
+                .run(|| {
+                    let kafka = kafka.clone();
+                    let topics = topics.clone();
+                    async move {
+                        let config = KafkaConfigStore::open(
+                            &kafka,
+                            &TopicSettings::config(&topics.config_topic, topics.config_replication_factor),
+                        )
+                        .await?;
+                        let offsets = KafkaOffsetStore::open(
+                            &kafka,
+                            &TopicSettings::offsets(&topics.offset_topic, topics.offset_partitions, topics.offset_replication_factor),
+                        )
+                        .await?;
+                        let status = KafkaStatusStore::open(
+                            &kafka,
+                            &TopicSettings::status(&topics.status_topic, topics.status_partitions, topics.status_replication_factor),
+                        )
+                        .await?;
+                        Ok(Stores { config: Arc::new(config), offsets: Arc::new(offsets), status: Arc::new(status) })
+                    }
+                })
+                .await;
+        }
+        Mode::Standalone => {
+            let path = config.offset_storage_file.clone().context("standalone mode needs offset.storage.file.filename")?;
+            herder
+                .run(|| {
+                    let path = path.clone();
+                    async move {
+                        let offsets = FileOffsetStore::open(path).await?;
+                        Ok(Stores {
+                            config: Arc::new(MemoryConfigStore::new()),
+                            offsets: Arc::new(offsets),
+                            status: Arc::new(MemoryStatusStore::new()),
+                        })
+                    }
+                })
+                .await;
+        }
+    }
+    cancel.cancel();
+    server.await.context("REST server task failed")?.context("REST server failed")?;
+    tracing::info!("Worker stopped.");
+    Ok(())
+}
+
+fn spawn_signal_handler(cancel: CancellationToken) {
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! {
+            _ = ctrl_c => {}
+            () = term => {}
+        }
+        tracing::info!("Shutting down.");
+        cancel.cancel();
+    });
+}

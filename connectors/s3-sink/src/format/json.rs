@@ -22,7 +22,12 @@ impl JsonEncoder {
     ///
     /// # Errors
     /// When a value does not fit its schema.
-    pub fn write(&self, out: &mut Vec<u8>, schema: Option<&Schema>, value: &Value) -> Result<(), S3SinkError> {
+    pub fn write(
+        &self,
+        out: &mut Vec<u8>,
+        schema: Option<&Schema>,
+        value: &Value,
+    ) -> Result<(), S3SinkError> {
         match (schema, value) {
             // A top-level non-struct goes through Jackson, which prints a BigDecimal as a number
             // whatever `json.decimal.format` says.
@@ -34,7 +39,12 @@ impl JsonEncoder {
         }
     }
 
-    fn value(&self, out: &mut Vec<u8>, schema: Option<&Schema>, value: &Value) -> Result<(), S3SinkError> {
+    fn value(
+        &self,
+        out: &mut Vec<u8>,
+        schema: Option<&Schema>,
+        value: &Value,
+    ) -> Result<(), S3SinkError> {
         let value = match (value, schema) {
             // `replace.null.with.default` is on in the JsonFormat's converter.
             (Value::Null, Some(s)) => match &s.default {
@@ -54,12 +64,16 @@ impl JsonEncoder {
             Value::Int16(v) => out.extend_from_slice(v.to_string().as_bytes()),
             Value::Int32(v) => out.extend_from_slice(v.to_string().as_bytes()),
             Value::Int64(v) => out.extend_from_slice(v.to_string().as_bytes()),
-            Value::Float32(v) => write_java_float(out, f64::from(*v), &format!("{v:e}"), v.is_finite()),
+            Value::Float32(v) => {
+                write_java_float(out, f64::from(*v), &format!("{v:e}"), v.is_finite())
+            }
             Value::Float64(v) => write_java_float(out, *v, &format!("{v:e}"), v.is_finite()),
             Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
             Value::String(s) => write_string(out, s),
             Value::Bytes(b) => match schema {
-                Some(s) if s.name.as_deref() == Some(DECIMAL) && self.decimal_numeric => write_decimal_numeric(out, s, b),
+                Some(s) if s.name.as_deref() == Some(DECIMAL) && self.decimal_numeric => {
+                    write_decimal_numeric(out, s, b)
+                }
                 _ => {
                     out.push(b'"');
                     out.extend_from_slice(STANDARD.encode(b).as_bytes());
@@ -94,7 +108,12 @@ impl JsonEncoder {
         Ok(())
     }
 
-    fn map(&self, out: &mut Vec<u8>, schema: Option<&Schema>, entries: &[(Value, Value)]) -> Result<(), S3SinkError> {
+    fn map(
+        &self,
+        out: &mut Vec<u8>,
+        schema: Option<&Schema>,
+        entries: &[(Value, Value)],
+    ) -> Result<(), S3SinkError> {
         let key_schema = schema.and_then(|s| s.key_schema.as_deref());
         let value_schema = schema.and_then(|s| s.value_schema.as_deref());
         let string_keys = match key_schema {
@@ -117,7 +136,10 @@ impl JsonEncoder {
             out.push(b']');
             return Ok(());
         }
-        let keyed: Vec<(&str, &Value)> = entries.iter().filter_map(|(k, v)| k.as_str().map(|k| (k, v))).collect();
+        let keyed: Vec<(&str, &Value)> = entries
+            .iter()
+            .filter_map(|(k, v)| k.as_str().map(|k| (k, v)))
+            .collect();
         out.push(b'{');
         for (i, (k, v)) in java_hash_map_order(&keyed).into_iter().enumerate() {
             if i > 0 {
@@ -158,7 +180,8 @@ where
 }
 
 fn java_string_hash(s: &str) -> i32 {
-    s.encode_utf16().fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
+    s.encode_utf16()
+        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
 }
 
 fn spread(h: i32) -> u32 {
@@ -185,7 +208,11 @@ fn write_java_float(out: &mut Vec<u8>, v: f64, sci: &str, finite: bool) {
 
 fn java_float_text(v: f64, sci: &str) -> String {
     if v == 0.0 {
-        return if v.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+        return if v.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
     }
     let (negative, sci) = match sci.strip_prefix('-') {
         Some(rest) => (true, rest),
@@ -250,7 +277,10 @@ pub fn write_string(out: &mut Vec<u8>, s: &str) {
 
 /// `BigDecimal.toString()` of the unscaled two's-complement `bytes` at the schema's scale.
 fn write_decimal_numeric(out: &mut Vec<u8>, schema: &Schema, bytes: &[u8]) {
-    let scale: i64 = schema.parameter("scale").and_then(|s| s.parse().ok()).unwrap_or(0);
+    let scale: i64 = schema
+        .parameter("scale")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     let unscaled = BigInt::from_signed_bytes_be(bytes);
     out.extend_from_slice(big_decimal_string(&unscaled, scale).as_bytes());
 }
@@ -303,7 +333,9 @@ mod tests {
     use connect_api::{SchemaBuilder, SchemaType, Struct};
 
     fn enc() -> JsonEncoder {
-        JsonEncoder { decimal_numeric: false }
+        JsonEncoder {
+            decimal_numeric: false,
+        }
     }
 
     fn text(schema: Option<&Schema>, v: &Value) -> String {
@@ -313,7 +345,12 @@ mod tests {
     }
 
     fn map(entries: Vec<(&str, Value)>) -> Value {
-        Value::Map(entries.into_iter().map(|(k, v)| (Value::String(k.into()), v)).collect())
+        Value::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| (Value::String(k.into()), v))
+                .collect(),
+        )
     }
 
     #[test]
@@ -329,7 +366,10 @@ mod tests {
             ("zeta", Value::Float64(1e10)),
             ("alpha", Value::Float64(0.0001)),
             ("customer_id", Value::Null),
-            ("nested", map(vec![("y", Value::Int64(1)), ("x", Value::Int64(2))])),
+            (
+                "nested",
+                map(vec![("y", Value::Int64(1)), ("x", Value::Int64(2))]),
+            ),
         ]);
         assert_eq!(
             text(None, &v),
@@ -341,10 +381,16 @@ mod tests {
     fn thirteen_keys_resize_the_table_like_java() {
         let keys: Vec<String> = (0..13).map(|i| format!("field_{i}")).collect();
         let entries: Vec<(&str, u8)> = keys.iter().map(|k| (k.as_str(), 0)).collect();
-        let order: Vec<&str> = java_hash_map_order(&entries).into_iter().map(|(k, _)| k).collect();
+        let order: Vec<&str> = java_hash_map_order(&entries)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
         assert_eq!(
             order,
-            ["field_0", "field_3", "field_10", "field_4", "field_11", "field_1", "field_12", "field_2", "field_7", "field_8", "field_5", "field_6", "field_9"]
+            [
+                "field_0", "field_3", "field_10", "field_4", "field_11", "field_1", "field_12",
+                "field_2", "field_7", "field_8", "field_5", "field_6", "field_9"
+            ]
         );
     }
 
@@ -368,12 +414,18 @@ mod tests {
 
     #[test]
     fn control_characters_use_upper_case_hex() {
-        assert_eq!(text(None, &Value::String("a\u{1f}b\u{7f}\u{2028}".into())), "\"a\\u001Fb\u{7f}\u{2028}\"");
+        assert_eq!(
+            text(None, &Value::String("a\u{1f}b\u{7f}\u{2028}".into())),
+            "\"a\\u001Fb\u{7f}\u{2028}\""
+        );
     }
 
     #[test]
     fn structs_write_the_payload_in_field_order() {
-        let dec = SchemaBuilder::new(SchemaType::Bytes).name(DECIMAL).parameter("scale", "2").build();
+        let dec = SchemaBuilder::new(SchemaType::Bytes)
+            .name(DECIMAL)
+            .parameter("scale", "2")
+            .build();
         let schema = Schema::struct_builder()
             .field("id", Schema::int64())
             .field("f32", Schema::float32())
@@ -391,7 +443,11 @@ mod tests {
             r#"{"id":42,"f32":1.1,"bytes":"AAECAwQF+g==","dec":"BNI=","opt":null}"#
         );
         let mut out = Vec::new();
-        JsonEncoder { decimal_numeric: true }.write(&mut out, Some(&schema), &Value::Struct(s)).unwrap();
+        JsonEncoder {
+            decimal_numeric: true,
+        }
+        .write(&mut out, Some(&schema), &Value::Struct(s))
+        .unwrap();
         assert!(String::from_utf8(out).unwrap().contains(r#""dec":12.34"#));
     }
 
@@ -407,6 +463,14 @@ mod tests {
     fn required_null_without_default_is_an_error() {
         let schema = Schema::struct_builder().field("a", Schema::int32()).build();
         let mut out = Vec::new();
-        assert!(enc().write(&mut out, Some(&schema), &Value::Struct(Struct::new(schema.clone()))).is_err());
+        assert!(
+            enc()
+                .write(
+                    &mut out,
+                    Some(&schema),
+                    &Value::Struct(Struct::new(schema.clone()))
+                )
+                .is_err()
+        );
     }
 }

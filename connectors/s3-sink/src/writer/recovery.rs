@@ -10,7 +10,7 @@ use object_store::path::Path;
 use super::Shared;
 use crate::config::{Compression, FormatKind};
 use crate::error::S3SinkError;
-use crate::partitioner::listing_prefix;
+use crate::partitioner::{PartitionerKind, listing_prefix};
 use crate::store::META_RECORDS;
 
 /// An object (all its views) found at or after the committed offset.
@@ -39,20 +39,45 @@ pub(crate) async fn recover(
     let root = prefix.rfind('/').map(|i| Path::from(&prefix[..i]));
     let head = format!("{}{fd}{}{fd}", tp.topic, tp.partition, fd = cfg.file_delim);
     let mut found: BTreeMap<i64, (String, Vec<Option<Path>>)> = BTreeMap::new();
-    for key in sh.store.list(root.as_ref()).await? {
+    // With the default partitioner every key of the partition shares one prefix and, zero
+    // padded, sorts by start offset: S3 can skip the history before the committed offset.
+    let width = cfg.zero_pad_width;
+    let keys = match committed {
+        // Strictly narrower than the pad: the bound starts with '0', so longer (unpadded) offsets
+        // still sort after it.
+        Some(c) if cfg.partitioner == PartitionerKind::Default && c >= 0 && c.to_string().len() < width => {
+            let after = format!("{prefix}{head}{c:0width$}");
+            sh.store.list_after(root.as_ref(), &Path::from(after.as_str())).await?
+        }
+        _ => sh.store.list(root.as_ref()).await?,
+    };
+    for key in keys {
         let text = key.as_ref();
-        let Some(rest) = text.strip_prefix(prefix.as_str()) else { continue };
-        let name = rest.rsplit(cfg.directory_delim.as_str()).next().unwrap_or(rest);
-        let Some(tail) = name.strip_prefix(head.as_str()) else { continue };
+        let Some(rest) = text.strip_prefix(prefix.as_str()) else {
+            continue;
+        };
+        let name = rest
+            .rsplit(cfg.directory_delim.as_str())
+            .next()
+            .unwrap_or(rest);
+        let Some(tail) = name.strip_prefix(head.as_str()) else {
+            continue;
+        };
         let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
         let (number, suffix) = tail.split_at(digits);
-        let Ok(start) = number.parse::<i64>() else { continue };
-        let Some(view) = sh.views.iter().position(|(_, _, s)| s == suffix) else { continue };
+        let Ok(start) = number.parse::<i64>() else {
+            continue;
+        };
+        let Some(view) = sh.views.iter().position(|(_, _, s)| s == suffix) else {
+            continue;
+        };
         if committed.is_some_and(|c| start < c) {
             continue;
         }
         let base = text[..text.len() - suffix.len()].to_owned();
-        let entry = found.entry(start).or_insert_with(|| (base.clone(), vec![None; sh.views.len()]));
+        let entry = found
+            .entry(start)
+            .or_insert_with(|| (base.clone(), vec![None; sh.views.len()]));
         if entry.0 != base {
             return Err(S3SinkError::Conflict(format!(
                 "{} has two objects starting at offset {start}: {} and {base}",
@@ -64,10 +89,23 @@ pub(crate) async fn recover(
 
     let mut plan = BTreeMap::new();
     for (start, (base, keys)) in found {
-        let Some((view, key)) = keys.iter().enumerate().find_map(|(i, k)| k.as_ref().map(|k| (i, k))) else { continue };
+        let Some((view, key)) = keys
+            .iter()
+            .enumerate()
+            .find_map(|(i, k)| k.as_ref().map(|k| (i, k)))
+        else {
+            continue;
+        };
         let records = count_records(sh, view, key).await?;
         tracing::info!(partition = %tp, start, records, key = %base, "found an object past the committed offset; replay will reproduce it");
-        plan.insert(start, Planned { base, records, existing: keys.iter().map(Option::is_some).collect() });
+        plan.insert(
+            start,
+            Planned {
+                base,
+                records,
+                existing: keys.iter().map(Option::is_some).collect(),
+            },
+        );
     }
     Ok(plan)
 }

@@ -55,7 +55,10 @@ impl std::fmt::Debug for ObjectUpload {
         f.debug_struct("ObjectUpload")
             .field("key", &self.key.as_ref())
             .field("buffered", &self.buffered())
-            .field("multipart", &self.multipart.as_ref().map(|(id, parts)| (id, parts.len())))
+            .field(
+                "multipart",
+                &self.multipart.as_ref().map(|(id, parts)| (id, parts.len())),
+            )
             .field("done", &self.done)
             .finish()
     }
@@ -73,7 +76,8 @@ impl ObjectUpload {
         Self::with_body(key, Some(body))
     }
 
-    /// An object that already exists: records are counted, nothing is written.
+    /// An object this file does not write: it already exists (replay), or the view has no
+    /// object (a tombstone file set has no value object). Records are only counted.
     pub(crate) fn existing(key: Path) -> Self {
         let mut u = Self::with_body(key, None);
         u.done = true;
@@ -102,7 +106,8 @@ impl ObjectUpload {
         match &mut self.body {
             Some(Body::Plain(v)) => v.extend_from_slice(bytes),
             Some(Body::Gzip(g)) => {
-                g.write_all(bytes).map_err(|e| S3SinkError::Data(format!("gzip failed: {e}")))?;
+                g.write_all(bytes)
+                    .map_err(|e| S3SinkError::Data(format!("gzip failed: {e}")))?;
             }
             None => {}
         }
@@ -123,12 +128,18 @@ impl ObjectUpload {
     }
 
     /// Uploads every full part (and an early one when asked to).
-    pub(crate) async fn upload_full_parts(&mut self, store: &dyn SinkStore, part_size: usize) -> Result<(), S3SinkError> {
+    pub(crate) async fn upload_full_parts(
+        &mut self,
+        store: &dyn SinkStore,
+        part_size: usize,
+    ) -> Result<(), S3SinkError> {
         if let Some(part) = self.retry_part.take() {
             self.upload_part(store, part).await?;
         }
         loop {
-            let Some(body) = self.body.as_mut() else { return Ok(()) };
+            let Some(body) = self.body.as_mut() else {
+                return Ok(());
+            };
             let out = body.out();
             let part = if out.len() >= part_size {
                 let rest = out.split_off(part_size);
@@ -153,8 +164,13 @@ impl ObjectUpload {
                 }
             }
         }
-        let Some((id, parts)) = self.multipart.as_mut() else { return Ok(()) };
-        match store.put_part(&self.key, id, parts.len(), part.clone()).await {
+        let Some((id, parts)) = self.multipart.as_mut() else {
+            return Ok(());
+        };
+        match store
+            .put_part(&self.key, id, parts.len(), part.clone())
+            .await
+        {
             Ok(p) => {
                 parts.push(p);
                 Ok(())
@@ -168,14 +184,20 @@ impl ObjectUpload {
 
     /// Makes the object durable and visible; `records` goes into its user metadata when it is a
     /// single `PUT`. Never replaces an existing object.
-    pub(crate) async fn complete(&mut self, store: &dyn SinkStore, records: u64) -> Result<(), S3SinkError> {
+    pub(crate) async fn complete(
+        &mut self,
+        store: &dyn SinkStore,
+        records: u64,
+    ) -> Result<(), S3SinkError> {
         if self.done {
             return Ok(());
         }
         if let Some(body) = self.body.take() {
             let bytes = match body {
                 Body::Plain(v) => v,
-                Body::Gzip(g) => g.finish().map_err(|e| S3SinkError::Data(format!("gzip failed: {e}")))?,
+                Body::Gzip(g) => g
+                    .finish()
+                    .map_err(|e| S3SinkError::Data(format!("gzip failed: {e}")))?,
             };
             self.tail = Some(Bytes::from(bytes));
         }
@@ -184,7 +206,10 @@ impl ObjectUpload {
         }
         if self.multipart.is_none() {
             let tail = self.tail.clone().unwrap_or_default();
-            return match store.put_new(&self.key, tail, &[(META_RECORDS, records.to_string())]).await? {
+            return match store
+                .put_new(&self.key, tail, &[(META_RECORDS, records.to_string())])
+                .await?
+            {
                 Created::Yes => {
                     self.tail = None;
                     self.done = true;
@@ -213,7 +238,9 @@ impl ObjectUpload {
             }
             return Err(self.conflict());
         }
-        let Some((id, parts)) = self.multipart.clone() else { return Ok(()) };
+        let Some((id, parts)) = self.multipart.clone() else {
+            return Ok(());
+        };
         self.complete_attempted = true;
         store.complete_multipart(&self.key, &id, parts).await?;
         self.done = true;

@@ -145,7 +145,11 @@ impl ConfigKey {
     pub fn default_string(&self) -> Option<String> {
         match &self.default {
             DefaultValue::Value(v) if self.config_type == ConfigType::Password => {
-                Some(if v.is_empty() { String::new() } else { "[hidden]".to_owned() })
+                Some(if v.is_empty() {
+                    String::new()
+                } else {
+                    "[hidden]".to_owned()
+                })
             }
             DefaultValue::Value(v) => Some(v.clone()),
             _ => None,
@@ -184,7 +188,11 @@ impl ConfigDef {
     /// this definition (a plugin overriding a framework key).
     #[must_use]
     pub fn merged_with(&self, other: &ConfigDef) -> ConfigDef {
-        let mut b = ConfigDefBuilder { def: self.clone(), current_group: None, next_order: 0 };
+        let mut b = ConfigDefBuilder {
+            def: self.clone(),
+            current_group: None,
+            next_order: 0,
+        };
         for key in &other.keys {
             if !b.def.index.contains_key(&key.name) {
                 b = b.define_raw(key.clone());
@@ -225,7 +233,11 @@ impl ConfigDefBuilder {
                 key.width = Width::Medium;
             }
         }
-        assert!(!self.def.index.contains_key(&key.name), "config key {} defined twice", key.name);
+        assert!(
+            !self.def.index.contains_key(&key.name),
+            "config key {} defined twice",
+            key.name
+        );
         self.define_raw(key)
     }
 

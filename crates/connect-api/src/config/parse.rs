@@ -81,7 +81,10 @@ impl ConfigDef {
             }
         }
         ParseOutcome {
-            parsed: ParsedConfig { values, originals: props.clone() },
+            parsed: ParsedConfig {
+                values,
+                originals: props.clone(),
+            },
             report: ConfigReport { values: infos },
         }
     }
@@ -94,7 +97,10 @@ pub(crate) fn invalid(key: &str, value: &str, reason: &str) -> String {
 
 impl ParsedConfig {
     fn get(&self, key: &str) -> &ConfigValue {
-        debug_assert!(self.values.contains_key(key), "config key {key} is not declared or failed");
+        debug_assert!(
+            self.values.contains_key(key),
+            "config key {key} is not declared or failed"
+        );
         self.values.get(key).unwrap_or(&ConfigValue::Null)
     }
 
@@ -206,18 +212,32 @@ mod tests {
                     .validator(Validator::at_least(1.0)),
             )
             .define(ConfigKey::new("topic", ConfigType::String, Importance::High, "T.").required())
-            .define(ConfigKey::new("flag", ConfigType::Boolean, Importance::Low, "F.").default("false"))
-            .define(ConfigKey::new("secret", ConfigType::Password, Importance::Low, "S."))
+            .define(
+                ConfigKey::new("flag", ConfigType::Boolean, Importance::Low, "F.").default("false"),
+            )
+            .define(ConfigKey::new(
+                "secret",
+                ConfigType::Password,
+                Importance::Low,
+                "S.",
+            ))
             .define(ConfigKey::new("list", ConfigType::List, Importance::Low, "L.").default("a, b"))
             .build()
     }
 
     #[test]
     fn parse_collects_every_field_error_in_kafka_wording() {
-        let props: Props =
-            [("tasks.max", "abc"), ("flag", "yes")].map(|(k, v)| (k.into(), v.into())).into();
+        let props: Props = [("tasks.max", "abc"), ("flag", "yes")]
+            .map(|(k, v)| (k.into(), v.into()))
+            .into();
         let out = def().parse(&props);
-        let errs: Vec<_> = out.report.field_errors().0.into_iter().map(|(_, m)| m).collect();
+        let errs: Vec<_> = out
+            .report
+            .field_errors()
+            .0
+            .into_iter()
+            .map(|(_, m)| m)
+            .collect();
         assert_eq!(
             errs,
             [
@@ -231,8 +251,9 @@ mod tests {
 
     #[test]
     fn range_validator_reports_the_bound() {
-        let props: Props =
-            [("tasks.max", "0"), ("topic", "t")].map(|(k, v)| (k.into(), v.into())).into();
+        let props: Props = [("tasks.max", "0"), ("topic", "t")]
+            .map(|(k, v)| (k.into(), v.into()))
+            .into();
         let out = def().parse(&props);
         assert_eq!(
             out.report.field_errors().0,
@@ -245,15 +266,24 @@ mod tests {
 
     #[test]
     fn defaults_apply_and_passwords_stay_hidden_in_the_report() {
-        let props: Props =
-            [("topic", "t"), ("secret", "s3cr3t")].map(|(k, v)| (k.into(), v.into())).into();
+        let props: Props = [("topic", "t"), ("secret", "s3cr3t")]
+            .map(|(k, v)| (k.into(), v.into()))
+            .into();
         let out = def().parse(&props);
         assert_eq!(out.parsed.int("tasks.max"), 1);
         assert_eq!(out.parsed.list("list"), ["a", "b"]);
         assert!(!out.parsed.boolean("flag"));
         assert_eq!(out.parsed.password("secret").unwrap().expose(), "s3cr3t");
-        let shown = out.report.values.iter().find(|v| v.name == "secret").unwrap();
+        let shown = out
+            .report
+            .values
+            .iter()
+            .find(|v| v.name == "secret")
+            .unwrap();
         assert_eq!(shown.value.as_deref(), Some("[hidden]"));
-        assert_eq!(format!("{:?}", out.parsed.password("secret").unwrap()), "[hidden]");
+        assert_eq!(
+            format!("{:?}", out.parsed.password("secret").unwrap()),
+            "[hidden]"
+        );
     }
 }

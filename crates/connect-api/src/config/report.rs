@@ -119,11 +119,17 @@ impl ConfigInfos {
     pub fn new(name: impl Into<String>, def: &ConfigDef, report: &ConfigReport) -> Self {
         let mut configs = Vec::with_capacity(report.values.len());
         for v in report.values.iter().filter(|v| def.key(&v.name).is_none()) {
-            configs.push(ConfigInfo { definition: None, value: Some(v.clone()) });
+            configs.push(ConfigInfo {
+                definition: None,
+                value: Some(v.clone()),
+            });
         }
         for key in def.keys() {
             let value = report.values.iter().find(|v| v.name == key.name).cloned();
-            configs.push(ConfigInfo { definition: Some(key.into()), value });
+            configs.push(ConfigInfo {
+                definition: Some(key.into()),
+                value,
+            });
         }
         Self {
             name: name.into(),

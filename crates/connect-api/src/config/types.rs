@@ -121,5 +121,9 @@ impl ConfigValue {
 
 /// Java's `Double.toString` for the values configs use (`1.0`, `0.5`).
 fn format_double(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e7 { format!("{v:.1}") } else { v.to_string() }
+    if v.fract() == 0.0 && v.abs() < 1e7 {
+        format!("{v:.1}")
+    } else {
+        v.to_string()
+    }
 }

@@ -38,11 +38,17 @@ impl fmt::Debug for Validator {
 
 impl Validator {
     pub fn at_least(min: f64) -> Self {
-        Self::Range { min: Some(min), max: None }
+        Self::Range {
+            min: Some(min),
+            max: None,
+        }
     }
 
     pub fn between(min: f64, max: f64) -> Self {
-        Self::Range { min: Some(min), max: Some(max) }
+        Self::Range {
+            min: Some(min),
+            max: Some(max),
+        }
     }
 
     pub fn custom(f: impl Fn(&ConfigValue) -> Result<(), String> + Send + Sync + 'static) -> Self {
@@ -81,12 +87,17 @@ impl Validator {
             },
             Self::OneOfIgnoreCase(allowed) => match value {
                 ConfigValue::String(s) if !allowed.iter().any(|a| a.eq_ignore_ascii_case(s)) => {
-                    Err(format!("String must be one of (case insensitive): {}", allowed.join(", ")))
+                    Err(format!(
+                        "String must be one of (case insensitive): {}",
+                        allowed.join(", ")
+                    ))
                 }
                 _ => Ok(()),
             },
             Self::NonEmptyString => match value {
-                ConfigValue::String(s) if s.is_empty() => Err("String must be non-empty".to_owned()),
+                ConfigValue::String(s) if s.is_empty() => {
+                    Err("String must be non-empty".to_owned())
+                }
                 _ => Ok(()),
             },
             Self::ListOf(allowed) => match value {
@@ -108,5 +119,9 @@ impl Validator {
 
 /// Numbers as Java prints the bound (`1`, not `1.0`, for integral bounds).
 fn render(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 9.0e15 { format!("{}", v as i64) } else { v.to_string() }
+    if v.fract() == 0.0 && v.abs() < 9.0e15 {
+        format!("{}", v as i64)
+    } else {
+        v.to_string()
+    }
 }

@@ -77,7 +77,9 @@ pub struct Date;
 impl Date {
     pub const LOGICAL_NAME: &'static str = "org.apache.kafka.connect.data.Date";
     pub fn builder() -> SchemaBuilder {
-        Schema::builder(SchemaType::Int32).name(Self::LOGICAL_NAME).version(1)
+        Schema::builder(SchemaType::Int32)
+            .name(Self::LOGICAL_NAME)
+            .version(1)
     }
 }
 
@@ -87,7 +89,9 @@ pub struct Time;
 impl Time {
     pub const LOGICAL_NAME: &'static str = "org.apache.kafka.connect.data.Time";
     pub fn builder() -> SchemaBuilder {
-        Schema::builder(SchemaType::Int32).name(Self::LOGICAL_NAME).version(1)
+        Schema::builder(SchemaType::Int32)
+            .name(Self::LOGICAL_NAME)
+            .version(1)
     }
 }
 
@@ -97,7 +101,9 @@ pub struct Timestamp;
 impl Timestamp {
     pub const LOGICAL_NAME: &'static str = "org.apache.kafka.connect.data.Timestamp";
     pub fn builder() -> SchemaBuilder {
-        Schema::builder(SchemaType::Int64).name(Self::LOGICAL_NAME).version(1)
+        Schema::builder(SchemaType::Int64)
+            .name(Self::LOGICAL_NAME)
+            .version(1)
     }
 }
 

@@ -157,7 +157,10 @@ impl Schema {
 
     /// The value of parameter `key`.
     pub fn parameter(&self, key: &str) -> Option<&str> {
-        self.parameters.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.parameters
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -244,7 +247,11 @@ impl SchemaBuilder {
     /// Appends a field to a struct schema.
     pub fn field(mut self, name: impl Into<String>, schema: SchemaRef) -> Self {
         let index = self.schema.fields.len();
-        self.schema.fields.push(Field { name: name.into(), index, schema });
+        self.schema.fields.push(Field {
+            name: name.into(),
+            index,
+            schema,
+        });
         self
     }
 

@@ -169,7 +169,9 @@ impl Struct {
     }
 
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.schema.field(name).and_then(|f| self.values.get(f.index))
+        self.schema
+            .field(name)
+            .and_then(|f| self.values.get(f.index))
     }
 
     /// Builds a struct from values already in schema order.
@@ -188,13 +190,19 @@ pub struct SchemaAndValue {
 }
 
 impl SchemaAndValue {
-    pub const NULL: SchemaAndValue = SchemaAndValue { schema: None, value: Value::Null };
+    pub const NULL: SchemaAndValue = SchemaAndValue {
+        schema: None,
+        value: Value::Null,
+    };
 
     pub fn new(schema: Option<SchemaRef>, value: Value) -> Self {
         Self { schema, value }
     }
 
     pub fn schemaless(value: Value) -> Self {
-        Self { schema: None, value }
+        Self {
+            schema: None,
+            value,
+        }
     }
 }

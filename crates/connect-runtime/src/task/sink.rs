@@ -13,8 +13,8 @@ use std::time::{Duration, Instant as StdInstant};
 
 use bytes::Bytes;
 use connect_api::{
-    AssignedPartition, ConnectError, Header, OffsetMap, SinkRecord, SinkTaskHost,
-    TaskHost, TimestampType, TopicPartition,
+    AssignedPartition, ConnectError, Header, OffsetMap, SinkRecord, SinkTaskHost, TaskHost,
+    TimestampType, TopicPartition,
 };
 use connect_storage::{State, StatusStore, TargetState, TopicStatus};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
@@ -22,7 +22,7 @@ use rdkafka::message::{Header as KHeader, Headers as _, Message as _, OwnedHeade
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use rdkafka::util::Timeout;
-use rdkafka::{ClientContext, ClientConfig};
+use rdkafka::{ClientConfig, ClientContext};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
@@ -72,7 +72,11 @@ impl ConsumerContext for SinkContext {
                 return;
             }
             let (done_tx, done_rx) = std::sync::mpsc::sync_channel(1);
-            if self.tx.blocking_send(PollEvent::Revoked(parts, done_tx)).is_ok() {
+            if self
+                .tx
+                .blocking_send(PollEvent::Revoked(parts, done_tx))
+                .is_ok()
+            {
                 // Bounded: a stuck task must not hold the group's rebalance forever.
                 let _ = done_rx.recv_timeout(Duration::from_secs(30));
             }
@@ -82,17 +86,23 @@ impl ConsumerContext for SinkContext {
 
     fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Assign(tpl) = rebalance {
-            let committed = consumer.committed_offsets((*tpl).clone(), Duration::from_secs(10)).ok();
+            let committed = consumer
+                .committed_offsets((*tpl).clone(), Duration::from_secs(10))
+                .ok();
             let parts = to_partitions(tpl)
                 .into_iter()
                 .map(|p| {
                     let c = committed.as_ref().and_then(|c| {
-                        c.find_partition(&p.topic, p.partition).and_then(|e| match e.offset() {
-                            Offset::Offset(o) => Some(o),
-                            _ => None,
-                        })
+                        c.find_partition(&p.topic, p.partition)
+                            .and_then(|e| match e.offset() {
+                                Offset::Offset(o) => Some(o),
+                                _ => None,
+                            })
                     });
-                    AssignedPartition { partition: p, committed: c }
+                    AssignedPartition {
+                        partition: p,
+                        committed: c,
+                    }
                 })
                 .collect::<Vec<_>>();
             if !parts.is_empty() {
@@ -103,7 +113,10 @@ impl ConsumerContext for SinkContext {
 }
 
 fn to_partitions(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
-    tpl.elements().iter().map(|e| TopicPartition::new(e.topic(), e.partition())).collect()
+    tpl.elements()
+        .iter()
+        .map(|e| TopicPartition::new(e.topic(), e.partition()))
+        .collect()
 }
 
 /// Everything a sink runner needs.
@@ -137,13 +150,18 @@ pub struct DlqWriter {
 
 impl std::fmt::Debug for DlqWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DlqWriter").field("policy", &self.policy).finish_non_exhaustive()
+        f.debug_struct("DlqWriter")
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
     }
 }
 
 impl std::fmt::Debug for SinkRunner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SinkRunner").field("connector", &self.connector).field("task", &self.task_id).finish_non_exhaustive()
+        f.debug_struct("SinkRunner")
+            .field("connector", &self.connector)
+            .field("task", &self.task_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -173,11 +191,16 @@ impl DlqWriter {
             self.clients
                 .ensure_topic(topic, &TopicSpec::default())
                 .await
-                .map_err(|e| ConnectError::retriable_with("could not create the dead letter queue topic", e))?;
+                .map_err(|e| {
+                    ConnectError::retriable_with("could not create the dead letter queue topic", e)
+                })?;
         }
         let mut headers = OwnedHeaders::new();
         for (k, v) in &c.headers {
-            headers = headers.insert(KHeader { key: k, value: v.as_deref() });
+            headers = headers.insert(KHeader {
+                key: k,
+                value: v.as_deref(),
+            });
         }
         if self.policy.dlq_context_headers {
             let ctx = [
@@ -188,12 +211,18 @@ impl DlqWriter {
                 ("__connect.errors.task.id", task_id.to_string()),
                 ("__connect.errors.stage", stage.to_owned()),
                 ("__connect.errors.class.name", class.to_owned()),
-                ("__connect.errors.exception.class.name", error.java_class().to_owned()),
+                (
+                    "__connect.errors.exception.class.name",
+                    error.java_class().to_owned(),
+                ),
                 ("__connect.errors.exception.message", error.to_string()),
                 ("__connect.errors.exception.stacktrace", error.trace()),
             ];
             for (k, v) in &ctx {
-                headers = headers.insert(KHeader { key: k, value: Some(v.as_bytes()) });
+                headers = headers.insert(KHeader {
+                    key: k,
+                    value: Some(v.as_bytes()),
+                });
             }
         }
         let mut rec: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic).headers(headers);
@@ -207,9 +236,10 @@ impl DlqWriter {
             .send(rec, Timeout::Never)
             .await
             .map(|_| ())
-            .map_err(|(e, _)| ConnectError::retriable_with("could not write to the dead letter queue", e))
+            .map_err(|(e, _)| {
+                ConnectError::retriable_with("could not write to the dead letter queue", e)
+            })
     }
-
 }
 
 /// The runtime side of `SinkTaskContext`.
@@ -242,21 +272,26 @@ impl SinkTaskHost for SinkHost {
         }
     }
     fn assignment(&self) -> Vec<TopicPartition> {
-        self.assignment.lock().map(|a| a.clone()).unwrap_or_default()
+        self.assignment
+            .lock()
+            .map(|a| a.clone())
+            .unwrap_or_default()
     }
 }
 
 impl SinkRunner {
     pub async fn run(mut self) -> TaskExit {
         let (tx, mut rx) = mpsc::channel(CHANNEL_BATCHES);
-        let consumer: Arc<BaseConsumer<SinkContext>> =
-            match self.consumer_config.create_with_context(SinkContext { tx: tx.clone() }) {
-                Ok(c) => Arc::new(c),
-                Err(e) => {
-                    let err = ConnectError::fatal_with("could not create the sink consumer", e);
-                    return self.fail(err).await;
-                }
-            };
+        let consumer: Arc<BaseConsumer<SinkContext>> = match self
+            .consumer_config
+            .create_with_context(SinkContext { tx: tx.clone() })
+        {
+            Ok(c) => Arc::new(c),
+            Err(e) => {
+                let err = ConnectError::fatal_with("could not create the sink consumer", e);
+                return self.fail(err).await;
+            }
+        };
         let subscribed = match &self.topics_regex {
             // Kafka matches `topics.regex` against the whole topic name (`Matcher.matches`);
             // librdkafka treats a subscription starting with `^` as a regex.
@@ -267,7 +302,9 @@ impl SinkRunner {
             }
         };
         if let Err(e) = subscribed {
-            return self.fail(ConnectError::fatal_with("could not subscribe", e)).await;
+            return self
+                .fail(ConnectError::fatal_with("could not subscribe", e))
+                .await;
         }
         let stop = Arc::new(AtomicBool::new(false));
         let poller = {
@@ -279,7 +316,11 @@ impl SinkRunner {
         };
         let poller = match poller {
             Ok(h) => h,
-            Err(e) => return self.fail(ConnectError::fatal_with("could not start the poller", e)).await,
+            Err(e) => {
+                return self
+                    .fail(ConnectError::fatal_with("could not start the poller", e))
+                    .await;
+            }
         };
         let exit = self.run_loop(&consumer, &mut rx).await;
         stop.store(true, Ordering::Release);
@@ -299,7 +340,14 @@ impl SinkRunner {
 
     async fn fail(&mut self, e: ConnectError) -> TaskExit {
         tracing::error!(connector = %self.connector, task = self.task_id, error = %e, "Task failed.");
-        self.status.task(&self.connector, self.task_id, State::Failed, Some(e.trace())).await;
+        self.status
+            .task(
+                &self.connector,
+                self.task_id,
+                State::Failed,
+                Some(e.trace()),
+            )
+            .await;
         TaskExit::Failed(e)
     }
 
@@ -320,19 +368,31 @@ impl SinkRunner {
         let mut idle_tick = tokio::time::interval(Duration::from_secs(1));
         let mut got_data = false;
         let mut paused = false;
-        self.status.task(&self.connector, self.task_id, State::Running, None).await;
+        self.status
+            .task(&self.connector, self.task_id, State::Running, None)
+            .await;
         loop {
             let target = *self.target.borrow();
             let want_pause = target != TargetState::Started;
             if want_pause != paused {
                 paused = want_pause;
                 let assignment = consumer.assignment().unwrap_or_default();
-                let r = if paused { consumer.pause(&assignment) } else { consumer.resume(&assignment) };
+                let r = if paused {
+                    consumer.pause(&assignment)
+                } else {
+                    consumer.resume(&assignment)
+                };
                 if let Err(e) = r {
                     tracing::warn!(error = %e, "Could not pause or resume the consumer.");
                 }
-                let state = if paused { State::Paused } else { State::Running };
-                self.status.task(&self.connector, self.task_id, state, None).await;
+                let state = if paused {
+                    State::Paused
+                } else {
+                    State::Running
+                };
+                self.status
+                    .task(&self.connector, self.task_id, state, None)
+                    .await;
             }
             tokio::select! {
                 () = self.cancel.cancelled() => break,
@@ -420,9 +480,19 @@ impl SinkRunner {
     }
 
     fn apply_resets(&self, consumer: &BaseConsumer<SinkContext>) {
-        let resets: Vec<_> = self.host.resets.lock().map(|mut r| std::mem::take(&mut *r)).unwrap_or_default();
+        let resets: Vec<_> = self
+            .host
+            .resets
+            .lock()
+            .map(|mut r| std::mem::take(&mut *r))
+            .unwrap_or_default();
         for (tp, off) in resets {
-            if let Err(e) = consumer.seek(&tp.topic, tp.partition, Offset::Offset(off), Duration::from_secs(10)) {
+            if let Err(e) = consumer.seek(
+                &tp.topic,
+                tp.partition,
+                Offset::Offset(off),
+                Duration::from_secs(10),
+            ) {
                 tracing::warn!(partition = %tp, offset = off, error = %e, "Could not rewind a partition.");
             }
         }
@@ -487,7 +557,9 @@ impl SinkRunner {
                             tracing::error!(connector = %self.connector, stage, error = %e, "Error converting a record; skipped (errors.tolerance=all).");
                         }
                     }
-                    self.dlq.send(&self.connector, self.task_id, &c, stage, &class, &e).await?;
+                    self.dlq
+                        .send(&self.connector, self.task_id, &c, stage, &class, &e)
+                        .await?;
                 }
                 Err((_, _, e)) => return Err(e),
             }
@@ -502,17 +574,38 @@ impl SinkRunner {
             let value = conv
                 .header
                 .to_connect_header(&c.topic, k, v.as_deref())
-                .map_err(|e| ("HEADER_CONVERTER", "org.apache.kafka.connect.storage.SimpleHeaderConverter".to_owned(), e.into()))?;
-            headers.push(Header { key: k.clone(), value });
+                .map_err(|e| {
+                    (
+                        "HEADER_CONVERTER",
+                        "org.apache.kafka.connect.storage.SimpleHeaderConverter".to_owned(),
+                        e.into(),
+                    )
+                })?;
+            headers.push(Header {
+                key: k.clone(),
+                value,
+            });
         }
         let key = conv
             .key
             .to_connect_data(&c.topic, &headers, c.key.as_deref())
-            .map_err(|e| ("KEY_CONVERTER", conv.key_class.clone(), ConnectError::from(e)))?;
+            .map_err(|e| {
+                (
+                    "KEY_CONVERTER",
+                    conv.key_class.clone(),
+                    ConnectError::from(e),
+                )
+            })?;
         let value = conv
             .value
             .to_connect_data(&c.topic, &headers, c.value.as_deref())
-            .map_err(|e| ("VALUE_CONVERTER", conv.value_class.clone(), ConnectError::from(e)))?;
+            .map_err(|e| {
+                (
+                    "VALUE_CONVERTER",
+                    conv.value_class.clone(),
+                    ConnectError::from(e),
+                )
+            })?;
         Ok(SinkRecord {
             topic: c.topic.clone(),
             kafka_partition: c.partition,
@@ -537,7 +630,11 @@ impl SinkRunner {
         only: Option<&HashSet<TopicPartition>>,
     ) -> Result<(), ConnectError> {
         let current: OffsetMap = match only {
-            Some(set) => consumed.iter().filter(|(tp, _)| set.contains(*tp)).map(|(k, v)| (k.clone(), *v)).collect(),
+            Some(set) => consumed
+                .iter()
+                .filter(|(tp, _)| set.contains(*tp))
+                .map(|(k, v)| (k.clone(), *v))
+                .collect(),
             None => consumed.clone(),
         };
         if current.is_empty() {
@@ -548,12 +645,17 @@ impl SinkRunner {
         let mut advanced = BTreeMap::new();
         for (tp, off) in durable {
             // Never commit beyond what was handed to the task, nor backwards.
-            let Some(&limit) = current.get(&tp) else { continue };
+            let Some(&limit) = current.get(&tp) else {
+                continue;
+            };
             let off = off.min(limit);
             if committed.get(&tp).is_some_and(|&c| c >= off) {
                 continue;
             }
-            if tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(off)).is_ok() {
+            if tpl
+                .add_partition_offset(&tp.topic, tp.partition, Offset::Offset(off))
+                .is_ok()
+            {
                 advanced.insert(tp, off);
             }
         }
@@ -571,29 +673,45 @@ impl SinkRunner {
             }
             // A failed commit is retried at the next interval; the data is durable, only the
             // group's bookmark lags (a restart then re-delivers, which sinks absorb).
-            Err(e) => tracing::warn!(connector = %self.connector, error = %e, "Offset commit failed; will retry."),
+            Err(e) => {
+                tracing::warn!(connector = %self.connector, error = %e, "Offset commit failed; will retry.")
+            }
         }
         Ok(())
     }
 }
 
-fn poll_loop(consumer: &BaseConsumer<SinkContext>, tx: &mpsc::Sender<PollEvent>, stop: &AtomicBool) {
+fn poll_loop(
+    consumer: &BaseConsumer<SinkContext>,
+    tx: &mpsc::Sender<PollEvent>,
+    stop: &AtomicBool,
+) {
     while !stop.load(Ordering::Acquire) {
         let mut batch = Vec::new();
         let started = StdInstant::now();
         while batch.len() < MAX_BATCH {
-            let wait = if batch.is_empty() { Duration::from_millis(100) } else { Duration::ZERO };
+            let wait = if batch.is_empty() {
+                Duration::from_millis(100)
+            } else {
+                Duration::ZERO
+            };
             match consumer.poll(wait) {
                 None => break,
                 Some(Ok(m)) => {
                     let (timestamp, timestamp_type) = match m.timestamp() {
                         rdkafka::Timestamp::NotAvailable => (None, TimestampType::NoTimestampType),
                         rdkafka::Timestamp::CreateTime(t) => (Some(t), TimestampType::CreateTime),
-                        rdkafka::Timestamp::LogAppendTime(t) => (Some(t), TimestampType::LogAppendTime),
+                        rdkafka::Timestamp::LogAppendTime(t) => {
+                            (Some(t), TimestampType::LogAppendTime)
+                        }
                     };
                     let headers = m
                         .headers()
-                        .map(|h| h.iter().map(|h| (h.key.to_owned(), h.value.map(Bytes::copy_from_slice))).collect())
+                        .map(|h| {
+                            h.iter()
+                                .map(|h| (h.key.to_owned(), h.value.map(Bytes::copy_from_slice)))
+                                .collect()
+                        })
                         .unwrap_or_default();
                     batch.push(Consumed {
                         topic: m.topic().to_owned(),

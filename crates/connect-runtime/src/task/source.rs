@@ -47,7 +47,10 @@ pub struct SourceRunner {
 
 impl std::fmt::Debug for SourceRunner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SourceRunner").field("connector", &self.connector).field("task", &self.task_id).finish_non_exhaustive()
+        f.debug_struct("SourceRunner")
+            .field("connector", &self.connector)
+            .field("task", &self.task_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -69,7 +72,9 @@ impl SourceRunner {
         let exit = self.run_loop().await;
         if let TaskExit::Failed(e) = &exit {
             tracing::error!(connector = %name, task = id, error = %e, "Task failed.");
-            self.status.task(&name, id, State::Failed, Some(e.trace())).await;
+            self.status
+                .task(&name, id, State::Failed, Some(e.trace()))
+                .await;
         }
         if let Err(e) = self.task.stop().await {
             tracing::warn!(connector = %name, task = id, error = %e, "Task stop failed.");
@@ -84,7 +89,9 @@ impl SourceRunner {
         let mut seen_topics: HashSet<String> = HashSet::new();
         let mut next_flush = Instant::now() + self.flush_interval;
         let mut paused = false;
-        self.status.task(&self.connector, self.task_id, State::Running, None).await;
+        self.status
+            .task(&self.connector, self.task_id, State::Running, None)
+            .await;
         loop {
             if self.cancel.is_cancelled() {
                 break;
@@ -99,7 +106,9 @@ impl SourceRunner {
             if target != TargetState::Started {
                 if !paused {
                     paused = true;
-                    self.status.task(&self.connector, self.task_id, State::Paused, None).await;
+                    self.status
+                        .task(&self.connector, self.task_id, State::Paused, None)
+                        .await;
                 }
                 // Settle what is in flight so offsets keep up while paused.
                 while let Some(done) = in_flight.next().await {
@@ -116,7 +125,9 @@ impl SourceRunner {
                 }
             } else if paused {
                 paused = false;
-                self.status.task(&self.connector, self.task_id, State::Running, None).await;
+                self.status
+                    .task(&self.connector, self.task_id, State::Running, None)
+                    .await;
             }
             if in_flight.len() >= MAX_IN_FLIGHT_BATCHES {
                 if let Some(done) = in_flight.next().await
@@ -201,7 +212,12 @@ impl SourceRunner {
                 self.topic_creation
                     .ensure(&self.clients, &record.topic)
                     .await
-                    .map_err(|e| ConnectError::retriable_with(format!("could not create topic {}", record.topic), e))?;
+                    .map_err(|e| {
+                        ConnectError::retriable_with(
+                            format!("could not create topic {}", record.topic),
+                            e,
+                        )
+                    })?;
                 if self.topic_tracking {
                     let status = TopicStatus {
                         topic: record.topic.clone(),
@@ -223,7 +239,9 @@ impl SourceRunner {
                 let producer = producer.clone();
                 let rec = &o.record;
                 async move {
-                    let Some((topic, key, value, headers)) = &o.bytes else { return Ok(()) };
+                    let Some((topic, key, value, headers)) = &o.bytes else {
+                        return Ok(());
+                    };
                     let mut fr: FutureRecord<'_, [u8], [u8]> =
                         FutureRecord::to(topic).headers(headers.clone());
                     if let Some(k) = key {
@@ -246,7 +264,10 @@ impl SourceRunner {
                 }
             });
             let results = futures::future::join_all(sends).await;
-            let outcome = results.into_iter().find_map(Result::err).map_or(Ok(()), Err);
+            let outcome = results
+                .into_iter()
+                .find_map(Result::err)
+                .map_or(Ok(()), Err);
             (outgoing.into_iter().map(|o| o.record).collect(), outcome)
         }
         .boxed())
@@ -258,12 +279,19 @@ impl SourceRunner {
     ) -> Result<(String, Option<Bytes>, Option<Bytes>, OwnedHeaders), ConnectError> {
         let topic = &record.topic;
         let c = &self.converters;
-        let key = c.key.from_connect_data(topic, &record.headers, &record.key)?;
-        let value = c.value.from_connect_data(topic, &record.headers, &record.value)?;
+        let key = c
+            .key
+            .from_connect_data(topic, &record.headers, &record.key)?;
+        let value = c
+            .value
+            .from_connect_data(topic, &record.headers, &record.value)?;
         let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
         for h in &record.headers {
             let v = c.header.from_connect_header(topic, &h.key, &h.value)?;
-            headers = headers.insert(KHeader { key: &h.key, value: v.as_deref() });
+            headers = headers.insert(KHeader {
+                key: &h.key,
+                value: v.as_deref(),
+            });
         }
         Ok((topic.clone(), key, value, headers))
     }
@@ -280,7 +308,10 @@ impl SourceRunner {
         }
         for r in records {
             self.task.commit_record(&r).await?;
-            pending.insert(r.source_partition.key(), (r.source_partition, r.source_offset));
+            pending.insert(
+                r.source_partition.key(),
+                (r.source_partition, r.source_offset),
+            );
         }
         Ok(())
     }
@@ -293,7 +324,10 @@ impl SourceRunner {
         if pending.is_empty() {
             return Ok(());
         }
-        let batch: Vec<_> = pending.values().map(|(p, o)| (p.clone(), Some(o.clone()))).collect();
+        let batch: Vec<_> = pending
+            .values()
+            .map(|(p, o)| (p.clone(), Some(o.clone())))
+            .collect();
         let n = batch.len();
         match self.offsets.put_batch(&self.connector, batch).await {
             Ok(()) => {

@@ -11,7 +11,9 @@ use connect_api::{
     ConnectError, OffsetStorageReader, PluginKind, Props, SinkTaskContext, SourceOffset,
     SourcePartition, SourceTaskContext,
 };
-use connect_storage::{ClusterConfigState, ConfigStore, OffsetStore, State, StatusStore, TargetState};
+use connect_storage::{
+    ClusterConfigState, ConfigStore, OffsetStore, State, StatusStore, TargetState,
+};
 use tokio::sync::{mpsc, watch};
 
 use super::{Command, ConnectorSlot, LoopHost, TaskSlot, WorkerHerder, task_class};
@@ -73,7 +75,13 @@ impl Reconciler {
             .iter()
             .map(|(k, r)| (k.clone(), r.seq))
             .collect();
-        Self { herder, stores, connectors: HashMap::new(), restart_seq, reporter }
+        Self {
+            herder,
+            stores,
+            connectors: HashMap::new(),
+            restart_seq,
+            reporter,
+        }
     }
 
     pub(super) async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
@@ -100,7 +108,9 @@ impl Reconciler {
             if let Some(mut slot) = self.connectors.remove(&name) {
                 self.stop_tasks(&name, &mut slot, false).await;
                 self.stop_instance(&name, &mut slot).await;
-                self.reporter.connector(&name, State::Unassigned, None).await;
+                self.reporter
+                    .connector(&name, State::Unassigned, None)
+                    .await;
             }
         }
     }
@@ -129,17 +139,29 @@ impl Reconciler {
                 if let Some(slot) = self.connectors.get_mut(&name) {
                     slot.failed = true;
                 }
-                self.reporter.connector(&name, State::Failed, Some(trace)).await;
+                self.reporter
+                    .connector(&name, State::Failed, Some(trace))
+                    .await;
             }
         }
     }
 
     /// Restarts the connector instance (when `connector`) and its tasks (all with
     /// `include_tasks`; only FAILED ones with `only_failed`).
-    async fn restart(&mut self, name: &str, connector: bool, include_tasks: bool, only_failed: bool) {
-        let Some(mut slot) = self.connectors.remove(name) else { return };
+    async fn restart(
+        &mut self,
+        name: &str,
+        connector: bool,
+        include_tasks: bool,
+        only_failed: bool,
+    ) {
+        let Some(mut slot) = self.connectors.remove(name) else {
+            return;
+        };
         let status = self.stores.status.clone();
-        let conn_failed = status.get_connector(name).is_some_and(|s| s.state == State::Failed);
+        let conn_failed = status
+            .get_connector(name)
+            .is_some_and(|s| s.state == State::Failed);
         if connector && (!only_failed || conn_failed) {
             self.reporter.connector(name, State::Restarting, None).await;
             self.stop_instance(name, &mut slot).await;
@@ -149,7 +171,9 @@ impl Reconciler {
         if include_tasks {
             let ids: Vec<u32> = slot.tasks.keys().copied().collect();
             for id in ids {
-                let failed = status.get_task(name, id).is_some_and(|s| s.state == State::Failed);
+                let failed = status
+                    .get_task(name, id)
+                    .is_some_and(|s| s.state == State::Failed);
                 if (!only_failed || failed)
                     && let Some(t) = slot.tasks.remove(&id)
                 {
@@ -163,8 +187,12 @@ impl Reconciler {
 
     async fn reconcile(&mut self, snapshot: &ClusterConfigState) {
         // Deleted connectors.
-        let gone: Vec<String> =
-            self.connectors.keys().filter(|n| !snapshot.contains(n)).cloned().collect();
+        let gone: Vec<String> = self
+            .connectors
+            .keys()
+            .filter(|n| !snapshot.contains(n))
+            .cloned()
+            .collect();
         for name in gone {
             if let Some(mut slot) = self.connectors.remove(&name) {
                 self.stop_tasks(&name, &mut slot, true).await;
@@ -182,11 +210,15 @@ impl Reconciler {
                 continue;
             }
             self.restart_seq.insert(name.clone(), req.seq);
-            self.restart(name, true, req.include_tasks, req.only_failed).await;
+            self.restart(name, true, req.include_tasks, req.only_failed)
+                .await;
         }
         for (name, config) in &snapshot.connectors {
             let target = snapshot.target_state(name).unwrap_or(TargetState::Started);
-            let changed = self.connectors.get(name).is_none_or(|s| s.config != *config);
+            let changed = self
+                .connectors
+                .get(name)
+                .is_none_or(|s| s.config != *config);
             if changed {
                 if let Some(mut old) = self.connectors.remove(name) {
                     self.stop_tasks(name, &mut old, false).await;
@@ -211,7 +243,9 @@ impl Reconciler {
                     },
                 );
             }
-            let Some(mut slot) = self.connectors.remove(name) else { continue };
+            let Some(mut slot) = self.connectors.remove(name) else {
+                continue;
+            };
             self.converge(name, &mut slot, target, snapshot).await;
             self.connectors.insert(name.clone(), slot);
         }
@@ -241,7 +275,11 @@ impl Reconciler {
         }
         if slot.instance.is_none() {
             let Some(plugin) = slot.plugin.clone() else {
-                let class = slot.config.get("connector.class").cloned().unwrap_or_default();
+                let class = slot
+                    .config
+                    .get("connector.class")
+                    .cloned()
+                    .unwrap_or_default();
                 let msg = self.herder.inner.registry.unknown_connector_message(&class);
                 slot.failed = true;
                 self.reporter
@@ -251,25 +289,38 @@ impl Reconciler {
             };
             let ctx = ConnectorContext {
                 name: name.to_owned(),
-                host: Arc::new(LoopHost { name: name.to_owned(), commands: self.herder.inner.commands.clone() }),
+                host: Arc::new(LoopHost {
+                    name: name.to_owned(),
+                    commands: self.herder.inner.commands.clone(),
+                }),
             };
             match plugin.start(ctx, &slot.config).await {
                 Ok(instance) => {
                     slot.instance = Some(instance);
                     slot.needs_task_configs = true;
-                    let state = if target == TargetState::Paused { State::Paused } else { State::Running };
+                    let state = if target == TargetState::Paused {
+                        State::Paused
+                    } else {
+                        State::Running
+                    };
                     self.reporter.connector(name, state, None).await;
                     tracing::info!(connector = name, "Connector started.");
                 }
                 Err(e) => {
                     tracing::error!(connector = name, error = %e, "Connector failed to start.");
                     slot.failed = true;
-                    self.reporter.connector(name, State::Failed, Some(e.trace())).await;
+                    self.reporter
+                        .connector(name, State::Failed, Some(e.trace()))
+                        .await;
                     return;
                 }
             }
         } else if target_changed {
-            let state = if target == TargetState::Paused { State::Paused } else { State::Running };
+            let state = if target == TargetState::Paused {
+                State::Paused
+            } else {
+                State::Running
+            };
             self.reporter.connector(name, state, None).await;
         }
         if slot.needs_task_configs {
@@ -287,14 +338,21 @@ impl Reconciler {
                 }
                 Err(e) => {
                     slot.failed = true;
-                    self.reporter.connector(name, State::Failed, Some(e.trace())).await;
+                    self.reporter
+                        .connector(name, State::Failed, Some(e.trace()))
+                        .await;
                     return;
                 }
             }
         }
         // Tasks: start missing ones, restart changed ones, stop extra ones.
         let wanted = snapshot.tasks(name);
-        let extra: Vec<u32> = slot.tasks.keys().copied().filter(|&i| i as usize >= wanted.len()).collect();
+        let extra: Vec<u32> = slot
+            .tasks
+            .keys()
+            .copied()
+            .filter(|&i| i as usize >= wanted.len())
+            .collect();
         for id in extra {
             if let Some(t) = slot.tasks.remove(&id) {
                 self.stop_task(name, id, t).await;
@@ -319,10 +377,17 @@ impl Reconciler {
     }
 
     fn generate_task_configs(&self, slot: &ConnectorSlot) -> Result<Vec<Props>, ConnectError> {
-        let Some(instance) = &slot.instance else { return Ok(Vec::new()) };
-        let Some(plugin) = &slot.plugin else { return Ok(Vec::new()) };
+        let Some(instance) = &slot.instance else {
+            return Ok(Vec::new());
+        };
+        let Some(plugin) = &slot.plugin else {
+            return Ok(Vec::new());
+        };
         let is_source = plugin.descriptor().kind == PluginKind::Source;
-        let fw = FrameworkConfig::from_parsed(&framework_def(is_source).parse(&slot.config).parsed, is_source);
+        let fw = FrameworkConfig::from_parsed(
+            &framework_def(is_source).parse(&slot.config).parsed,
+            is_source,
+        );
         let max = NonZeroU32::new(fw.tasks_max).unwrap_or(NonZeroU32::MIN);
         let mut configs = instance.task_configs(max)?;
         if fw.tasks_max_enforce && configs.len() > fw.tasks_max as usize {
@@ -375,22 +440,37 @@ impl Reconciler {
             }
             Ok(_) => {}
             Err(_) => {
-                tracing::error!(connector = name, task = id, "Graceful stop of task timed out.");
+                tracing::error!(
+                    connector = name,
+                    task = id,
+                    "Graceful stop of task timed out."
+                );
                 join.abort();
                 self.reporter.task(name, id, State::Unassigned, None).await;
             }
         }
     }
 
-    async fn start_task(&mut self, name: &str, slot: &ConnectorSlot, id: u32, cfg: &Props) -> Option<TaskSlot> {
+    async fn start_task(
+        &mut self,
+        name: &str,
+        slot: &ConnectorSlot,
+        id: u32,
+        cfg: &Props,
+    ) -> Option<TaskSlot> {
         let plugin = slot.plugin.clone()?;
         let inner = &self.herder.inner;
         let is_source = plugin.descriptor().kind == PluginKind::Source;
-        let fw = FrameworkConfig::from_parsed(&framework_def(is_source).parse(&slot.config).parsed, is_source);
+        let fw = FrameworkConfig::from_parsed(
+            &framework_def(is_source).parse(&slot.config).parsed,
+            is_source,
+        );
         let converters = match self.herder.converters_for(&slot.config, &fw) {
             Ok(c) => c,
             Err(e) => {
-                self.reporter.task(name, id, State::Failed, Some(e.trace())).await;
+                self.reporter
+                    .task(name, id, State::Failed, Some(e.trace()))
+                    .await;
                 return None;
             }
         };
@@ -406,28 +486,38 @@ impl Reconciler {
         let target = slot.target_tx.subscribe();
         let join = if is_source {
             let signals = Arc::new(HostSignals::default());
-            inner.progress.insert((name.to_owned(), id), signals.clone());
+            inner
+                .progress
+                .insert((name.to_owned(), id), signals.clone());
             let ctx = SourceTaskContext {
                 connector: name.to_owned(),
                 task: id,
                 props: cfg.clone(),
-                offsets: Arc::new(OffsetReader { connector: name.to_owned(), store: self.stores.offsets.clone() }),
+                offsets: Arc::new(OffsetReader {
+                    connector: name.to_owned(),
+                    store: self.stores.offsets.clone(),
+                }),
                 host: signals.clone(),
             };
             let task = match plugin.start_source_task(ctx, cfg).await {
                 Ok(t) => t,
                 Err(e) => {
                     tracing::error!(connector = name, task = id, error = %e, "Task failed to start.");
-                    self.reporter.task(name, id, State::Failed, Some(e.trace())).await;
+                    self.reporter
+                        .task(name, id, State::Failed, Some(e.trace()))
+                        .await;
                     return None;
                 }
             };
-            let producer_overrides = prefixed(&slot.config, "producer.override.", &inner.settings.producer);
+            let producer_overrides =
+                prefixed(&slot.config, "producer.override.", &inner.settings.producer);
             let producer = match inner.clients.producer(&producer_overrides) {
                 Ok(p) => p,
                 Err(e) => {
                     let e = ConnectError::fatal_with("could not create the producer", e);
-                    self.reporter.task(name, id, State::Failed, Some(e.trace())).await;
+                    self.reporter
+                        .task(name, id, State::Failed, Some(e.trace()))
+                        .await;
                     return None;
                 }
             };
@@ -452,12 +542,19 @@ impl Reconciler {
             tokio::spawn(runner.run())
         } else {
             let host = Arc::new(SinkHost::default());
-            let ctx = SinkTaskContext { connector: name.to_owned(), task: id, props: cfg.clone(), host: host.clone() };
+            let ctx = SinkTaskContext {
+                connector: name.to_owned(),
+                task: id,
+                props: cfg.clone(),
+                host: host.clone(),
+            };
             let task = match plugin.start_sink_task(ctx, cfg).await {
                 Ok(t) => t,
                 Err(e) => {
                     tracing::error!(connector = name, task = id, error = %e, "Task failed to start.");
-                    self.reporter.task(name, id, State::Failed, Some(e.trace())).await;
+                    self.reporter
+                        .task(name, id, State::Failed, Some(e.trace()))
+                        .await;
                     return None;
                 }
             };
@@ -477,7 +574,12 @@ impl Reconciler {
                 converters,
                 clients: inner.clients.clone(),
                 consumer_config,
-                topics: fw.topics.iter().filter(|t| !t.is_empty()).cloned().collect(),
+                topics: fw
+                    .topics
+                    .iter()
+                    .filter(|t| !t.is_empty())
+                    .cloned()
+                    .collect(),
                 topics_regex: fw.topics_regex.clone(),
                 dlq,
                 status: self.reporter.clone(),
@@ -492,7 +594,11 @@ impl Reconciler {
             tokio::spawn(runner.run())
         };
         tracing::info!(connector = name, task = id, "Task started.");
-        Some(TaskSlot { config: cfg.clone(), cancel, join })
+        Some(TaskSlot {
+            config: cfg.clone(),
+            cancel,
+            join,
+        })
     }
 }
 
@@ -510,18 +616,27 @@ pub(super) fn prefixed(props: &Props, prefix: &str, base: &Props) -> Props {
 impl WorkerHerder {
     /// The converters of a connector: its own `key.converter` (with its `key.converter.*`
     /// settings) when set, else the worker's, as Kafka's `Worker` chooses them.
-    pub(super) fn converters_for(&self, config: &Props, fw: &FrameworkConfig) -> Result<TaskConverters, ConnectError> {
+    pub(super) fn converters_for(
+        &self,
+        config: &Props,
+        fw: &FrameworkConfig,
+    ) -> Result<TaskConverters, ConnectError> {
         let s = &self.inner.settings;
         let reg = &self.inner.registry;
-        let pick = |own: &Option<String>, prefix: &str, worker: &(String, Props)| -> (String, Props) {
-            match own {
-                Some(class) => (class.clone(), prefixed(config, prefix, &Props::new())),
-                None => worker.clone(),
-            }
-        };
+        let pick =
+            |own: &Option<String>, prefix: &str, worker: &(String, Props)| -> (String, Props) {
+                match own {
+                    Some(class) => (class.clone(), prefixed(config, prefix, &Props::new())),
+                    None => worker.clone(),
+                }
+            };
         let (kc, kp) = pick(&fw.key_converter, "key.converter.", &s.key_converter);
         let (vc, vp) = pick(&fw.value_converter, "value.converter.", &s.value_converter);
-        let (hc, hp) = pick(&fw.header_converter, "header.converter.", &s.header_converter);
+        let (hc, hp) = pick(
+            &fw.header_converter,
+            "header.converter.",
+            &s.header_converter,
+        );
         let find = |class: &str| {
             reg.converter(class)
                 .cloned()
@@ -529,8 +644,15 @@ impl WorkerHerder {
         };
         let key: Arc<dyn connect_api::Converter> = Arc::from(find(&kc)?.create(&kp, true)?);
         let value: Arc<dyn connect_api::Converter> = Arc::from(find(&vc)?.create(&vp, false)?);
-        let header: Arc<dyn connect_api::HeaderConverter> = Arc::from(find(&hc)?.create_header(&hp)?);
-        Ok(TaskConverters { key, value, header, key_class: kc, value_class: vc })
+        let header: Arc<dyn connect_api::HeaderConverter> =
+            Arc::from(find(&hc)?.create_header(&hp)?);
+        Ok(TaskConverters {
+            key,
+            value,
+            header,
+            key_class: kc,
+            value_class: vc,
+        })
     }
 
     /// A sink task's consumer: group `connect-<name>`, manual offset storage and commits.

@@ -48,7 +48,9 @@ fn to_state(s: StoreState) -> State {
 
 impl WorkerHerder {
     fn plugin_for(&self, config: &Props) -> Option<&std::sync::Arc<dyn DynConnectorPlugin>> {
-        config.get("connector.class").and_then(|c| self.inner.registry.connector(c))
+        config
+            .get("connector.class")
+            .and_then(|c| self.inner.registry.connector(c))
     }
 
     fn connector_type(&self, config: &Props) -> ConnectorType {
@@ -68,7 +70,9 @@ impl WorkerHerder {
             )));
         };
         let Some(plugin) = self.inner.registry.connector(class) else {
-            return Err(HerderError::internal(self.inner.registry.unknown_connector_message(class)));
+            return Err(HerderError::internal(
+                self.inner.registry.unknown_connector_message(class),
+            ));
         };
         let is_source = plugin.descriptor().kind == PluginKind::Source;
         let fw_def = framework_def(is_source);
@@ -78,16 +82,24 @@ impl WorkerHerder {
                 && self.inner.registry.converter(c).is_none()
             {
                 let mut e = connect_api::FieldErrors::new();
-                e.push(key, format!("Invalid value {c} for configuration {key}: Class {c} could not be found."));
+                e.push(
+                    key,
+                    format!(
+                        "Invalid value {c} for configuration {key}: Class {c} could not be found."
+                    ),
+                );
                 report.add_errors(&e);
             }
         }
         if !is_source {
             let topics = config.get("topics").is_some_and(|t| !t.trim().is_empty());
-            let regex = config.get("topics.regex").is_some_and(|t| !t.trim().is_empty());
+            let regex = config
+                .get("topics.regex")
+                .is_some_and(|t| !t.trim().is_empty());
             let mut e = connect_api::FieldErrors::new();
             if topics && regex {
-                let msg = "topics and topics.regex are mutually exclusive options, but both are set.";
+                let msg =
+                    "topics and topics.regex are mutually exclusive options, but both are set.";
                 e.push("topics", msg);
                 e.push("topics.regex", msg);
             } else if !topics && !regex {
@@ -120,15 +132,35 @@ impl WorkerHerder {
         }
     }
 
-    fn require_connector(&self, stores: &super::Stores, name: &str, err: fn(&str) -> HerderError) -> Result<Props, HerderError> {
-        stores.config.snapshot().connectors.get(name).cloned().ok_or_else(|| err(name))
+    fn require_connector(
+        &self,
+        stores: &super::Stores,
+        name: &str,
+        err: fn(&str) -> HerderError,
+    ) -> Result<Props, HerderError> {
+        stores
+            .config
+            .snapshot()
+            .connectors
+            .get(name)
+            .cloned()
+            .ok_or_else(|| err(name))
     }
 
-    async fn sink_group_offsets(&self, name: &str, config: &Props) -> Result<Vec<(TopicPartition, i64)>, HerderError> {
+    async fn sink_group_offsets(
+        &self,
+        name: &str,
+        config: &Props,
+    ) -> Result<Vec<(TopicPartition, i64)>, HerderError> {
         let consumer_config = self.sink_consumer_config(name, config);
         let topics: Vec<String> = config
             .get("topics")
-            .map(|t| t.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
+            .map(|t| {
+                t.split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
             .unwrap_or_default();
         let regex = config
             .get("topics.regex")
@@ -136,10 +168,13 @@ impl WorkerHerder {
             .and_then(|r| regex::Regex::new(&format!("^(?:{r})$")).ok());
         tokio::task::spawn_blocking(move || {
             let consumer: BaseConsumer = consumer_config.create().map_err(store_err)?;
-            let md = consumer.fetch_metadata(None, Duration::from_secs(10)).map_err(store_err)?;
+            let md = consumer
+                .fetch_metadata(None, Duration::from_secs(10))
+                .map_err(store_err)?;
             let mut tpl = TopicPartitionList::new();
             for t in md.topics() {
-                let wanted = topics.iter().any(|x| x == t.name()) || regex.as_ref().is_some_and(|r| r.is_match(t.name()));
+                let wanted = topics.iter().any(|x| x == t.name())
+                    || regex.as_ref().is_some_and(|r| r.is_match(t.name()));
                 if wanted {
                     for p in t.partitions() {
                         tpl.add_partition(t.name(), p.id());
@@ -149,7 +184,9 @@ impl WorkerHerder {
             if tpl.count() == 0 {
                 return Ok(Vec::new());
             }
-            let committed = consumer.committed_offsets(tpl, Duration::from_secs(10)).map_err(store_err)?;
+            let committed = consumer
+                .committed_offsets(tpl, Duration::from_secs(10))
+                .map_err(store_err)?;
             Ok(committed
                 .elements()
                 .iter()
@@ -166,7 +203,10 @@ impl WorkerHerder {
 
 fn sink_partition(p: &Map<String, Json>) -> Result<TopicPartition, HerderError> {
     let topic = p.get("kafka_topic").and_then(Json::as_str);
-    let partition = p.get("kafka_partition").and_then(Json::as_i64).and_then(|v| i32::try_from(v).ok());
+    let partition = p
+        .get("kafka_partition")
+        .and_then(Json::as_i64)
+        .and_then(|v| i32::try_from(v).ok());
     match (topic, partition) {
         (Some(t), Some(p)) => Ok(TopicPartition::new(t, p)),
         _ => Err(HerderError::bad_request(
@@ -205,18 +245,36 @@ impl Herder for WorkerHerder {
 
     async fn connectors(&self) -> Result<Vec<String>, HerderError> {
         let stores = self.stores().await?;
-        Ok(stores.config.snapshot().connectors.keys().cloned().collect())
+        Ok(stores
+            .config
+            .snapshot()
+            .connectors
+            .keys()
+            .cloned()
+            .collect())
     }
 
     async fn connector_info(&self, name: &str) -> Result<ConnectorInfo, HerderError> {
         let stores = self.stores().await?;
         let snap = stores.config.snapshot();
-        let config = snap.connectors.get(name).cloned().ok_or_else(|| HerderError::connector_not_found(name))?;
+        let config = snap
+            .connectors
+            .get(name)
+            .cloned()
+            .ok_or_else(|| HerderError::connector_not_found(name))?;
         let tasks = (0..snap.tasks(name).len())
-            .map(|i| ConnectorTaskId { connector: name.to_owned(), task: u32::try_from(i).unwrap_or(u32::MAX) })
+            .map(|i| ConnectorTaskId {
+                connector: name.to_owned(),
+                task: u32::try_from(i).unwrap_or(u32::MAX),
+            })
             .collect();
         let connector_type = self.connector_type(&config);
-        Ok(ConnectorInfo { name: name.to_owned(), config, tasks, connector_type })
+        Ok(ConnectorInfo {
+            name: name.to_owned(),
+            config,
+            tasks,
+            connector_type,
+        })
     }
 
     async fn connector_config(&self, name: &str) -> Result<Props, HerderError> {
@@ -251,12 +309,23 @@ impl Herder for WorkerHerder {
             if existed && !allow_replace {
                 return Err(HerderError::already_exists(name));
             }
-            let target = if existed { None } else { initial_state.map(to_store_target) };
-            stores.config.put_connector_config(name, &config, target).await.map_err(store_err)?;
+            let target = if existed {
+                None
+            } else {
+                initial_state.map(to_store_target)
+            };
+            stores
+                .config
+                .put_connector_config(name, &config, target)
+                .await
+                .map_err(store_err)?;
             let snap = stores.config.snapshot();
             let tasks = if existed {
                 (0..snap.tasks(name).len())
-                    .map(|i| ConnectorTaskId { connector: name.to_owned(), task: u32::try_from(i).unwrap_or(u32::MAX) })
+                    .map(|i| ConnectorTaskId {
+                        connector: name.to_owned(),
+                        task: u32::try_from(i).unwrap_or(u32::MAX),
+                    })
                     .collect()
             } else {
                 Vec::new()
@@ -264,7 +333,12 @@ impl Herder for WorkerHerder {
             let connector_type = self.connector_type(&config);
             Ok(Upserted {
                 created: !existed,
-                info: ConnectorInfo { name: name.to_owned(), config, tasks, connector_type },
+                info: ConnectorInfo {
+                    name: name.to_owned(),
+                    config,
+                    tasks,
+                    connector_type,
+                },
             })
         }
         .await;
@@ -285,18 +359,28 @@ impl Herder for WorkerHerder {
                 None => config.remove(&k),
             };
         }
-        Ok(self.put_connector_config(name, config, true, None).await?.info)
+        Ok(self
+            .put_connector_config(name, config, true, None)
+            .await?
+            .info)
     }
 
     async fn delete_connector(&self, name: &str) -> Result<(), HerderError> {
         let stores = self.stores().await?;
         self.require_connector(stores, name, HerderError::connector_not_found)?;
-        stores.config.remove_connector(name).await.map_err(store_err)
+        stores
+            .config
+            .remove_connector(name)
+            .await
+            .map_err(store_err)
     }
 
     async fn connector_status(&self, name: &str) -> Result<ConnectorStateInfo, HerderError> {
         let stores = self.stores().await?;
-        let status = stores.status.get_connector(name).ok_or_else(|| HerderError::no_connector_status(name))?;
+        let status = stores
+            .status
+            .get_connector(name)
+            .ok_or_else(|| HerderError::no_connector_status(name))?;
         let snap = stores.config.snapshot();
         let config = snap.connectors.get(name).cloned().unwrap_or_default();
         let n = snap.tasks(name).len();
@@ -305,7 +389,12 @@ impl Herder for WorkerHerder {
             .tasks_of(name)
             .into_iter()
             .filter(|(id, s)| (*id as usize) < n && s.state != StoreState::Destroyed)
-            .map(|(id, s)| TaskState { id, state: to_state(s.state), worker_id: s.worker_id, trace: s.trace.filter(|t| !t.is_empty()) })
+            .map(|(id, s)| TaskState {
+                id,
+                state: to_state(s.state),
+                worker_id: s.worker_id,
+                trace: s.trace.filter(|t| !t.is_empty()),
+            })
             .collect();
         Ok(ConnectorStateInfo {
             name: name.to_owned(),
@@ -321,8 +410,16 @@ impl Herder for WorkerHerder {
 
     async fn task_status(&self, name: &str, task: u32) -> Result<TaskState, HerderError> {
         let stores = self.stores().await?;
-        let s = stores.status.get_task(name, task).ok_or_else(|| HerderError::no_task_status(name, task))?;
-        Ok(TaskState { id: task, state: to_state(s.state), worker_id: s.worker_id, trace: s.trace.filter(|t| !t.is_empty()) })
+        let s = stores
+            .status
+            .get_task(name, task)
+            .ok_or_else(|| HerderError::no_task_status(name, task))?;
+        Ok(TaskState {
+            id: task,
+            state: to_state(s.state),
+            worker_id: s.worker_id,
+            trace: s.trace.filter(|t| !t.is_empty()),
+        })
     }
 
     async fn task_configs(&self, name: &str) -> Result<Vec<TaskInfo>, HerderError> {
@@ -336,7 +433,10 @@ impl Herder for WorkerHerder {
             .iter()
             .enumerate()
             .map(|(i, c)| TaskInfo {
-                id: ConnectorTaskId { connector: name.to_owned(), task: u32::try_from(i).unwrap_or(u32::MAX) },
+                id: ConnectorTaskId {
+                    connector: name.to_owned(),
+                    task: u32::try_from(i).unwrap_or(u32::MAX),
+                },
                 config: c.clone(),
             })
             .collect())
@@ -352,7 +452,8 @@ impl Herder for WorkerHerder {
         self.require_connector(stores, name, HerderError::unknown_connector_colon)?;
         if !include_tasks && !only_failed {
             let (tx, rx) = oneshot::channel();
-            self.command(Command::RestartConnector(name.to_owned(), tx), rx).await;
+            self.command(Command::RestartConnector(name.to_owned(), tx), rx)
+                .await;
             return Ok(None);
         }
         let mut plan = self
@@ -371,7 +472,11 @@ impl Herder for WorkerHerder {
                 }
             }
         }
-        stores.config.put_restart_request(name, include_tasks, only_failed).await.map_err(store_err)?;
+        stores
+            .config
+            .put_restart_request(name, include_tasks, only_failed)
+            .await
+            .map_err(store_err)?;
         Ok(Some(plan))
     }
 
@@ -382,44 +487,75 @@ impl Herder for WorkerHerder {
             return Err(HerderError::unknown_task(name, task));
         }
         let (tx, rx) = oneshot::channel();
-        self.command(Command::RestartTask(name.to_owned(), task, tx), rx).await;
+        self.command(Command::RestartTask(name.to_owned(), task, tx), rx)
+            .await;
         Ok(())
     }
 
     async fn pause_connector(&self, name: &str) -> Result<(), HerderError> {
         let stores = self.stores().await?;
         self.require_connector(stores, name, HerderError::unknown_connector)?;
-        stores.config.put_target_state(name, StoreTarget::Paused).await.map_err(store_err)
+        stores
+            .config
+            .put_target_state(name, StoreTarget::Paused)
+            .await
+            .map_err(store_err)
     }
 
     async fn resume_connector(&self, name: &str) -> Result<(), HerderError> {
         let stores = self.stores().await?;
         self.require_connector(stores, name, HerderError::unknown_connector)?;
-        stores.config.put_target_state(name, StoreTarget::Started).await.map_err(store_err)
+        stores
+            .config
+            .put_target_state(name, StoreTarget::Started)
+            .await
+            .map_err(store_err)
     }
 
     async fn stop_connector(&self, name: &str) -> Result<(), HerderError> {
         let stores = self.stores().await?;
         self.require_connector(stores, name, HerderError::unknown_connector)?;
         // Kafka's order: an empty task set first, then the STOPPED target state.
-        stores.config.put_task_configs(name, &[]).await.map_err(store_err)?;
-        stores.config.put_target_state(name, StoreTarget::Stopped).await.map_err(store_err)
+        stores
+            .config
+            .put_task_configs(name, &[])
+            .await
+            .map_err(store_err)?;
+        stores
+            .config
+            .put_target_state(name, StoreTarget::Stopped)
+            .await
+            .map_err(store_err)
     }
 
     async fn connector_topics(&self, name: &str) -> Result<Vec<String>, HerderError> {
         if !self.inner.settings.topic_tracking {
-            return Err(HerderError::new(crate::HerderErrorKind::Forbidden, "Topic tracking is disabled."));
+            return Err(HerderError::new(
+                crate::HerderErrorKind::Forbidden,
+                "Topic tracking is disabled.",
+            ));
         }
         let stores = self.stores().await?;
-        Ok(stores.status.topics_of(name).into_iter().map(|t| t.topic).collect())
+        Ok(stores
+            .status
+            .topics_of(name)
+            .into_iter()
+            .map(|t| t.topic)
+            .collect())
     }
 
     async fn reset_connector_topics(&self, name: &str) -> Result<(), HerderError> {
         if !self.inner.settings.topic_tracking {
-            return Err(HerderError::new(crate::HerderErrorKind::Forbidden, "Topic tracking is disabled."));
+            return Err(HerderError::new(
+                crate::HerderErrorKind::Forbidden,
+                "Topic tracking is disabled.",
+            ));
         }
         if !self.inner.settings.topic_tracking_allow_reset {
-            return Err(HerderError::new(crate::HerderErrorKind::Forbidden, "Topic tracking reset is disabled."));
+            return Err(HerderError::new(
+                crate::HerderErrorKind::Forbidden,
+                "Topic tracking reset is disabled.",
+            ));
         }
         let stores = self.stores().await?;
         stores.status.delete_topics(name).await.map_err(store_err)
@@ -439,7 +575,10 @@ impl Herder for WorkerHerder {
                     p.insert("kafka_partition".into(), Json::from(tp.partition));
                     let mut o = Map::new();
                     o.insert("kafka_offset".into(), Json::from(off));
-                    ConnectorOffset { partition: p, offset: Some(o) }
+                    ConnectorOffset {
+                        partition: p,
+                        offset: Some(o),
+                    }
                 })
                 .collect(),
             _ => stores
@@ -448,23 +587,34 @@ impl Herder for WorkerHerder {
                 .await
                 .map_err(store_err)?
                 .into_iter()
-                .map(|(p, o)| ConnectorOffset { partition: p.0, offset: Some(o.0) })
+                .map(|(p, o)| ConnectorOffset {
+                    partition: p.0,
+                    offset: Some(o.0),
+                })
                 .collect(),
         };
         Ok(ConnectorOffsets { offsets })
     }
 
-    async fn alter_connector_offsets(&self, name: &str, offsets: ConnectorOffsets) -> Result<Message, HerderError> {
+    async fn alter_connector_offsets(
+        &self,
+        name: &str,
+        offsets: ConnectorOffsets,
+    ) -> Result<Message, HerderError> {
         let stores = self.stores().await?;
         let config = self.require_connector(stores, name, HerderError::connector_not_found)?;
         if offsets.offsets.is_empty() {
-            return Err(HerderError::bad_request("Partitions / offsets need to be provided for an alter offsets request"));
+            return Err(HerderError::bad_request(
+                "Partitions / offsets need to be provided for an alter offsets request",
+            ));
         }
         if stores.config.snapshot().target_state(name) != Some(StoreTarget::Stopped) {
             return Err(HerderError::not_stopped(name));
         }
         let plugin = self.plugin_for(&config).cloned().ok_or_else(|| {
-            HerderError::internal(self.inner.registry.unknown_connector_message(config.get("connector.class").map_or("", String::as_str)))
+            HerderError::internal(self.inner.registry.unknown_connector_message(
+                config.get("connector.class").map_or("", String::as_str),
+            ))
         })?;
         let managed = if plugin.descriptor().kind == PluginKind::Sink {
             let mut parsed = Vec::new();
@@ -478,7 +628,9 @@ impl Herder for WorkerHerder {
                 };
                 parsed.push((tp, off));
             }
-            let ok = plugin.alter_sink_offsets(&config, &parsed).map_err(|e| HerderError::bad_request(e.to_string()))?;
+            let ok = plugin
+                .alter_sink_offsets(&config, &parsed)
+                .map_err(|e| HerderError::bad_request(e.to_string()))?;
             let consumer_config = self.sink_consumer_config(name, &config);
             tokio::task::spawn_blocking(move || {
                 let consumer: BaseConsumer = consumer_config.create().map_err(store_err)?;
@@ -487,9 +639,12 @@ impl Herder for WorkerHerder {
                     // A null offset resets the partition: with `auto.offset.reset=earliest` a
                     // commit at the beginning is what a deleted offset amounts to.
                     let o = off.map_or(Offset::Beginning, Offset::Offset);
-                    tpl.add_partition_offset(&tp.topic, tp.partition, o).map_err(store_err)?;
+                    tpl.add_partition_offset(&tp.topic, tp.partition, o)
+                        .map_err(store_err)?;
                 }
-                consumer.commit(&tpl, rdkafka::consumer::CommitMode::Sync).map_err(store_err)
+                consumer
+                    .commit(&tpl, rdkafka::consumer::CommitMode::Sync)
+                    .map_err(store_err)
             })
             .await
             .map_err(store_err)??;
@@ -498,10 +653,21 @@ impl Herder for WorkerHerder {
             let parsed: Vec<(SourcePartition, Option<SourceOffset>)> = offsets
                 .offsets
                 .iter()
-                .map(|o| (SourcePartition(o.partition.clone()), o.offset.clone().map(SourceOffset)))
+                .map(|o| {
+                    (
+                        SourcePartition(o.partition.clone()),
+                        o.offset.clone().map(SourceOffset),
+                    )
+                })
                 .collect();
-            let ok = plugin.alter_source_offsets(&config, &parsed).map_err(|e| HerderError::bad_request(e.to_string()))?;
-            stores.offsets.put_batch(name, parsed).await.map_err(store_err)?;
+            let ok = plugin
+                .alter_source_offsets(&config, &parsed)
+                .map_err(|e| HerderError::bad_request(e.to_string()))?;
+            stores
+                .offsets
+                .put_batch(name, parsed)
+                .await
+                .map_err(store_err)?;
             ok
         };
         Ok(Message {
@@ -522,20 +688,34 @@ impl Herder for WorkerHerder {
         if self.connector_type(&config) == ConnectorType::Sink {
             let group = format!("connect-{name}");
             let opts = rdkafka::admin::AdminOptions::new();
-            let r = self.inner.clients.admin().delete_groups(&[group.as_str()], &opts).await.map_err(store_err)?;
+            let r = self
+                .inner
+                .clients
+                .admin()
+                .delete_groups(&[group.as_str()], &opts)
+                .await
+                .map_err(store_err)?;
             for g in r {
                 if let Err((_, code)) = g
                     && code != rdkafka::types::RDKafkaErrorCode::GroupIdNotFound
                 {
-                    return Err(HerderError::internal(format!("Failed to reset offsets: {code}")));
+                    return Err(HerderError::internal(format!(
+                        "Failed to reset offsets: {code}"
+                    )));
                 }
             }
         } else {
             let all = stores.offsets.all_for(name).await.map_err(store_err)?;
             let tombstones = all.into_iter().map(|(p, _)| (p, None)).collect();
-            stores.offsets.put_batch(name, tombstones).await.map_err(store_err)?;
+            stores
+                .offsets
+                .put_batch(name, tombstones)
+                .await
+                .map_err(store_err)?;
         }
-        Ok(Message { message: "The offsets for this connector have been reset successfully".to_owned() })
+        Ok(Message {
+            message: "The offsets for this connector have been reset successfully".to_owned(),
+        })
     }
 
     fn plugins(&self, connectors_only: bool) -> Vec<PluginInfo> {
@@ -543,10 +723,22 @@ impl Herder for WorkerHerder {
         let mut rows: Vec<(PluginKind, &str, &str)> = reg
             .connectors()
             .iter()
-            .map(|p| (p.descriptor().kind, p.descriptor().class, p.descriptor().version))
+            .map(|p| {
+                (
+                    p.descriptor().kind,
+                    p.descriptor().class,
+                    p.descriptor().version,
+                )
+            })
             .collect();
         if !connectors_only {
-            rows.extend(reg.converters().iter().map(|p| (p.descriptor().kind, p.descriptor().class, p.descriptor().version)));
+            rows.extend(reg.converters().iter().map(|p| {
+                (
+                    p.descriptor().kind,
+                    p.descriptor().class,
+                    p.descriptor().version,
+                )
+            }));
         }
         rows.sort();
         rows.into_iter()

@@ -1,9 +1,11 @@
 //! Creating the internal topics (`TopicAdmin.createTopicsWithRetry`).
 
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use std::collections::BTreeSet;
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, ResourceSpecifier, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use super::{KafkaSettings, TopicSettings};
 use crate::StoreError;
@@ -86,4 +88,55 @@ pub(crate) async fn ensure_topic(
             }
         }
     }
+}
+
+/// Refuses a topic whose `cleanup.policy` is anything but `compact`
+/// (`TopicAdmin.verifyTopicCleanupPolicyOnlyCompact`): with `delete` the broker would
+/// eventually drop configs or offsets and the cluster could not restart. Like Kafka, a broker
+/// that cannot describe topic configs (old, unauthorized, or librdkafka's mock) skips the check.
+pub(crate) async fn verify_compacted(
+    settings: &KafkaSettings,
+    topic: &str,
+    property: &str,
+    purpose: &str,
+) -> Result<(), StoreError> {
+    let admin: AdminClient<DefaultClientContext> = settings
+        .client_config(&[], &[])
+        .create()
+        .map_err(|e| StoreError::kafka("cannot create a Kafka admin client", e))?;
+    // Short: the check is optional, and a broker that ignores the request must not hold up
+    // start-up for the whole store timeout.
+    let wait = settings.timeout.min(std::time::Duration::from_secs(2));
+    let options = AdminOptions::new().request_timeout(Some(wait));
+    let resources = [ResourceSpecifier::Topic(topic)];
+    let policy = match admin.describe_configs(&resources, &options).await {
+        Ok(results) => match results.into_iter().next() {
+            Some(Ok(resource)) => resource.get("cleanup.policy").and_then(|e| e.value.clone()),
+            Some(Err(code)) => {
+                debug!(topic, error = %code, "Cannot describe the internal topic; not checking its cleanup policy.");
+                return Ok(());
+            }
+            None => None,
+        },
+        Err(error) => {
+            debug!(topic, %error, "Cannot describe the internal topic; not checking its cleanup policy.");
+            return Ok(());
+        }
+    };
+    let Some(policy) = policy else { return Ok(()) };
+    let policies: BTreeSet<&str> = policy
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    if policies == BTreeSet::from(["compact"]) {
+        return Ok(());
+    }
+    Err(StoreError::Config(format!(
+        "Topic '{topic}' supplied via the '{property}' property is required to have 'cleanup.policy=compact' to \
+         guarantee consistency and durability of {purpose}, but found the topic currently has \
+         'cleanup.policy={policy}'. Continuing would likely result in eventually losing {purpose} and problems \
+         restarting this Connect cluster in the future. Change the '{property}' property in the Connect worker \
+         configurations to use a topic with 'cleanup.policy=compact'."
+    )))
 }

@@ -32,8 +32,10 @@ impl KafkaConfigStore {
         };
         let (tx, state) = watch::channel(initial);
         let options = LogOptions {
+            property: "config.storage.topic",
+            purpose: "connector configurations",
             read_committed: true,
-            single_partition: Some("config.storage.topic"),
+            single_partition: true,
         };
         let log = KafkaLog::open(settings, topic, options, move |ends| {
             // Restart requests already in the log were meant for a worker that has since

@@ -33,11 +33,16 @@ pub(crate) type Apply = Box<dyn FnMut(Option<&[u8]>, Option<&[u8]>, i32, i64) + 
 /// How a log reads its topic.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct LogOptions {
+    /// The worker property naming the topic (`config.storage.topic`), for error messages.
+    pub(crate) property: &'static str,
+    /// What the topic keeps (`connector configurations`), for error messages.
+    pub(crate) purpose: &'static str,
     /// `isolation.level=read_committed` (the config topic: a Java leader with exactly-once
     /// support writes it transactionally).
     pub(crate) read_committed: bool,
-    /// The worker property naming the topic, when the topic must have exactly one partition.
-    pub(crate) single_partition: Option<&'static str>,
+    /// Whether the topic must have exactly one partition (the config topic: its records are
+    /// only meaningful in one total order).
+    pub(crate) single_partition: bool,
 }
 
 /// A compacted topic, consumed from the beginning by a background task.
@@ -50,6 +55,9 @@ pub(crate) struct KafkaLog {
     progress: watch::Receiver<Vec<i64>>,
     timeout: Duration,
     reader: JoinHandle<()>,
+    /// Held while a batch is enqueued, so that concurrent batches do not interleave (a task
+    /// config update must reach the log as `task-*…, commit-*` without foreign records inside).
+    batch_lock: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for KafkaLog {
@@ -152,9 +160,8 @@ impl KafkaLog {
                         .ok_or(StoreError::Closed)?
                 }
             };
-        if let Some(property) = options.single_partition
-            && partitions > 1
-        {
+        if options.single_partition && partitions > 1 {
+            let property = options.property;
             return Err(StoreError::Config(format!(
                 "Topic '{}' supplied via the '{property}' property is required to have a single partition \
                      in order to guarantee consistency of connector configurations, but found {partitions} partitions.",
@@ -194,9 +201,16 @@ impl KafkaLog {
             progress,
             timeout: settings.timeout,
             reader,
+            batch_lock: tokio::sync::Mutex::new(()),
         };
-        log.wait_for(&ends, "reading the topic to its end at start-up")
-            .await?;
+        // Checked while the log loads: on a broker that ignores the request the check costs
+        // its whole (short) timeout, which then overlaps the initial read.
+        let (verified, loaded) = tokio::join!(
+            admin::verify_compacted(settings, &topic.name, options.property, options.purpose),
+            log.wait_for(&ends, "reading the topic to its end at start-up"),
+        );
+        verified?;
+        loaded?;
         debug!(
             topic = log.topic,
             partitions, "Read internal topic to its end."
@@ -219,8 +233,11 @@ impl KafkaLog {
         let mut pending: Vec<DeliveryFuture> = Vec::with_capacity(records.len());
         // Enqueue everything before awaiting anything: the idempotent producer keeps the order
         // within a partition, and one round trip serves the whole batch.
-        for record in records {
-            pending.push(self.enqueue(record).await?);
+        {
+            let _batch = self.batch_lock.lock().await;
+            for record in records {
+                pending.push(self.enqueue(record).await?);
+            }
         }
         let deadline = tokio::time::Instant::now() + self.timeout;
         let mut written: Vec<(i32, i64)> = Vec::new();

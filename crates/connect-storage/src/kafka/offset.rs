@@ -30,8 +30,10 @@ impl KafkaOffsetStore {
         let table = Arc::new(Mutex::new(OffsetTable::default()));
         let reader_table = table.clone();
         let options = LogOptions {
+            property: "offset.storage.topic",
+            purpose: "source connector offsets",
             read_committed: false,
-            single_partition: None,
+            single_partition: false,
         };
         let log = KafkaLog::open(settings, topic, options, move |_| {
             Box::new(move |key, value, _partition, _offset| {

@@ -29,8 +29,10 @@ impl KafkaStatusStore {
         let table = Arc::new(Mutex::new(StatusTable::default()));
         let reader_table = table.clone();
         let options = LogOptions {
+            property: "status.storage.topic",
+            purpose: "connector and task statuses",
             read_committed: false,
-            single_partition: None,
+            single_partition: false,
         };
         let log = KafkaLog::open(settings, topic, options, move |_| {
             Box::new(move |key, value, _partition, _offset| {

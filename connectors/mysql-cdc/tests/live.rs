@@ -1,0 +1,407 @@
+//! Live tests against a MySQL/MariaDB server with the binlog on (`MYSQL_URL`, e.g.
+//! `mysql://root:debezium@127.0.0.1:3306`). Skipped with a notice when the variable is unset.
+//!
+//! Each test uses its own database and replica `server_id`, so they can run in parallel.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use connect_api::data::{Struct, Value};
+use connect_api::{
+    ConnectError, ConnectorConfig, OffsetStorageReader, Props, SourceOffset, SourcePartition,
+    SourceRecord, SourceTask, SourceTaskContext, TaskHost,
+};
+use connect_mysql_cdc::history::MemoryHistory;
+use connect_mysql_cdc::{MySqlConfig, MySqlSourceTask, jsonout};
+use mysql_async::prelude::Queryable;
+
+#[derive(Debug, Default)]
+struct Offsets(Mutex<Option<SourceOffset>>);
+
+#[async_trait]
+impl OffsetStorageReader for Offsets {
+    async fn offsets(&self, partitions: &[SourcePartition]) -> Result<Vec<(SourcePartition, SourceOffset)>, ConnectError> {
+        let stored = self.0.lock().unwrap().clone();
+        Ok(partitions.iter().filter_map(|p| stored.clone().map(|o| (p.clone(), o))).collect())
+    }
+}
+
+#[derive(Debug, Default)]
+struct Host(Mutex<Vec<serde_json::Value>>);
+
+impl TaskHost for Host {
+    fn request_commit(&self) {}
+    fn report_progress(&self, progress: serde_json::Value) {
+        self.0.lock().unwrap().push(progress);
+    }
+}
+
+struct Server {
+    host: String,
+    port: u16,
+    user: String,
+    password: String,
+    url: String,
+}
+
+fn server() -> Option<Server> {
+    let Ok(url) = std::env::var("MYSQL_URL") else {
+        eprintln!("MYSQL_URL is not set: skipping the live MySQL CDC test");
+        return None;
+    };
+    let rest = url.strip_prefix("mysql://")?;
+    let (cred, addr) = rest.split_once('@')?;
+    let (user, password) = cred.split_once(':').unwrap_or((cred, ""));
+    let addr = addr.trim_end_matches('/');
+    let (host, port) = addr.split_once(':').unwrap_or((addr, "3306"));
+    Some(Server { host: host.into(), port: port.parse().ok()?, user: user.into(), password: password.into(), url: url.clone() })
+}
+
+impl Server {
+    async fn conn(&self) -> mysql_async::Conn {
+        mysql_async::Conn::from_url(&self.url).await.unwrap()
+    }
+
+    fn props(&self, db: &str, server_id: u32, extra: &[(&str, &str)]) -> Props {
+        let mut p: Props = [
+            ("connector.class", "io.debezium.connector.mysql.MySqlConnector"),
+            ("tasks.max", "1"),
+            ("database.hostname", self.host.as_str()),
+            ("database.port", &self.port.to_string()),
+            ("database.user", self.user.as_str()),
+            ("database.password", self.password.as_str()),
+            ("database.server.id", &server_id.to_string()),
+            ("database.include.list", db),
+            ("topic.prefix", "dbserver1"),
+            ("schema.history.internal.kafka.bootstrap.servers", "127.0.0.1:1"),
+            ("schema.history.internal.kafka.topic", "schema-changes.test"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        for (k, v) in extra {
+            p.insert((*k).into(), (*v).into());
+        }
+        p
+    }
+}
+
+struct Harness {
+    offsets: Arc<Offsets>,
+    history: MemoryHistory,
+    props: Props,
+}
+
+impl Harness {
+    fn new(props: Props) -> Self {
+        Self { offsets: Arc::new(Offsets::default()), history: MemoryHistory::default(), props }
+    }
+
+    async fn start(&self) -> Result<MySqlSourceTask, ConnectError> {
+        let ctx = SourceTaskContext {
+            connector: "inventory-connector".into(),
+            task: 0,
+            props: self.props.clone(),
+            offsets: self.offsets.clone(),
+            host: Arc::new(Host::default()),
+        };
+        let config = MySqlConfig::parse(&self.props).map_err(ConnectError::Config)?;
+        MySqlSourceTask::start_with_history(ctx, config, Arc::new(self.history.clone())).await
+    }
+}
+
+/// Polls until `done` holds for the collected records (or 30 s pass).
+async fn collect(task: &mut MySqlSourceTask, out: &mut Vec<SourceRecord>, done: impl Fn(&[SourceRecord]) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done(out) {
+        assert!(Instant::now() < deadline, "timed out; got {} records: {:#?}", out.len(), out.iter().map(describe).collect::<Vec<_>>());
+        out.extend(task.poll().await.unwrap());
+    }
+}
+
+fn describe(r: &SourceRecord) -> String {
+    format!("{} op={:?}", r.topic, field(r, "op"))
+}
+
+fn st(v: &Value) -> &Struct {
+    v.as_struct().unwrap()
+}
+
+fn field<'a>(r: &'a SourceRecord, name: &str) -> Option<&'a Value> {
+    r.value.value.as_struct().and_then(|s| s.get(name))
+}
+
+fn after<'a>(r: &'a SourceRecord, col: &str) -> &'a Value {
+    st(field(r, "after").unwrap()).get(col).unwrap()
+}
+
+fn source<'a>(r: &'a SourceRecord, f: &str) -> &'a Value {
+    st(field(r, "source").unwrap()).get(f).unwrap()
+}
+
+fn ops(records: &[SourceRecord], topic: &str) -> Vec<String> {
+    records
+        .iter()
+        .filter(|r| r.topic == topic)
+        .map(|r| match field(r, "op") {
+            Some(Value::String(s)) => s.clone(),
+            _ => "tombstone".into(),
+        })
+        .collect()
+}
+
+async fn reset_db(conn: &mut mysql_async::Conn, db: &str) {
+    conn.query_drop(format!("DROP DATABASE IF EXISTS {db}")).await.unwrap();
+    conn.query_drop(format!("CREATE DATABASE {db} CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci")).await.unwrap();
+}
+
+const ORDERS_DDL: &str = "CREATE TABLE olist_orders_dataset (order_id varchar(32) NOT NULL PRIMARY KEY, customer_id varchar(32), order_status varchar(32), order_purchase_timestamp varchar(32), order_approved_at varchar(32), order_delivered_carrier_date varchar(32), order_delivered_customer_date varchar(32), order_estimated_delivery_date varchar(32))";
+
+fn order(id: &str, status: &str) -> String {
+    format!("('{id}','c{id}','{status}','2017-10-02 10:56:33','2017-10-02 11:07:15','2017-10-04 19:55:00','2017-10-10 21:25:13','2017-10-18 00:00:00')")
+}
+
+#[tokio::test]
+async fn article_table_snapshot_then_streaming_matches_debezium() {
+    let Some(srv) = server() else { return };
+    let mut conn = srv.conn().await;
+    let db = "brazillian_ecommerce";
+    reset_db(&mut conn, db).await;
+    conn.query_drop(format!("USE {db}")).await.unwrap();
+    conn.query_drop(ORDERS_DDL).await.unwrap();
+    conn.query_drop(format!("INSERT INTO olist_orders_dataset VALUES {},{},{}", order("a1", "delivered"), order("a2", "shipped"), order("a3", "invoiced"))).await.unwrap();
+
+    let h = Harness::new(srv.props(db, 184_054, &[]));
+    let mut task = h.start().await.unwrap();
+    let topic = "dbserver1.brazillian_ecommerce.olist_orders_dataset";
+    let mut recs = Vec::new();
+    collect(&mut task, &mut recs, |r| ops(r, topic).len() >= 3).await;
+
+    // Snapshot: three reads marked first/true/last, same position, server_id 0.
+    let snap: Vec<&SourceRecord> = recs.iter().filter(|r| r.topic == topic).collect();
+    let markers: Vec<_> = snap.iter().map(|r| source(r, "snapshot").as_str().unwrap().to_owned()).collect();
+    assert_eq!(markers, ["first", "true", "last"]);
+    assert_eq!(ops(&recs, topic), ["r", "r", "r"]);
+    assert_eq!(after(snap[0], "order_id"), &Value::from("a1"));
+    assert_eq!(after(snap[1], "order_status"), &Value::from("shipped"));
+    assert_eq!(source(snap[0], "server_id"), &Value::Int64(0));
+    assert_eq!(source(snap[0], "thread"), &Value::Null);
+    assert_eq!(source(snap[0], "version"), &Value::from("2.2.0.Final"));
+    assert_eq!(source(snap[0], "connector"), &Value::from("mysql"));
+    assert_eq!(source(snap[0], "name"), &Value::from("dbserver1"));
+    assert_eq!(source(snap[0], "db"), &Value::from(db));
+    assert_eq!(source(snap[0], "table"), &Value::from("olist_orders_dataset"));
+    assert!(snap[0].source_offset.0.get("snapshot") == Some(&serde_json::Value::Bool(true)));
+    assert!(!snap[2].source_offset.0.contains_key("snapshot"), "the last snapshot record completes the snapshot");
+    assert_eq!(snap[0].source_partition.key(), r#"{"server":"dbserver1"}"#);
+    // Key: the primary key struct, named like Debezium's.
+    let key_json = jsonout::envelope(snap[0].key.schema.as_deref(), &snap[0].key.value);
+    assert_eq!(
+        key_json,
+        r#"{"schema":{"type":"struct","fields":[{"type":"string","optional":false,"field":"order_id"}],"optional":false,"name":"dbserver1.brazillian_ecommerce.olist_orders_dataset.Key"},"payload":{"order_id":"a1"}}"#
+    );
+    // Schema changes were published on the prefix topic, keyed by database.
+    let ddl_recs: Vec<&SourceRecord> = recs.iter().filter(|r| r.topic == "dbserver1").collect();
+    assert!(ddl_recs.iter().any(|r| field(r, "ddl").and_then(Value::as_str).is_some_and(|d| d.starts_with("CREATE TABLE `olist_orders_dataset`"))));
+    assert!(ddl_recs.iter().all(|r| r.kafka_partition == Some(0)));
+    // The history holds Debezium's snapshot sequence.
+    let lines = h.history.lines();
+    assert!(lines[0].contains(r#""ddl":"SET character_set_server="#), "{}", lines[0]);
+    assert!(lines.iter().any(|l| l.contains(r#""ddl":"DROP DATABASE IF EXISTS `brazillian_ecommerce`""#)));
+    assert!(lines.iter().any(|l| l.contains(r#""ddl":"USE `brazillian_ecommerce`""#)));
+
+    // Streaming: insert, update, delete (+ tombstone), DDL, insert with the new column, truncate.
+    conn.query_drop(format!("INSERT INTO olist_orders_dataset VALUES {}", order("b1", "created"))).await.unwrap();
+    conn.query_drop("UPDATE olist_orders_dataset SET order_status='approved' WHERE order_id='b1'").await.unwrap();
+    conn.query_drop("DELETE FROM olist_orders_dataset WHERE order_id='a1'").await.unwrap();
+    conn.query_drop("ALTER TABLE olist_orders_dataset ADD COLUMN note varchar(20) DEFAULT 'none'").await.unwrap();
+    conn.query_drop(format!("INSERT INTO olist_orders_dataset VALUES {}", order("b2", "created").replace(")", ",'hello')"))).await.unwrap();
+    conn.query_drop("TRUNCATE TABLE olist_orders_dataset").await.unwrap();
+    conn.query_drop(format!("INSERT INTO olist_orders_dataset (order_id) VALUES ('b3')")).await.unwrap();
+    let n0 = recs.len();
+    collect(&mut task, &mut recs, |r| ops(&r[n0..], topic).len() >= 6).await;
+    let stream: Vec<&SourceRecord> = recs[n0..].iter().filter(|r| r.topic == topic).collect();
+    assert_eq!(ops(&recs[n0..], topic), ["c", "u", "d", "tombstone", "c", "c"]);
+    let c = stream[0];
+    assert_eq!(field(c, "before"), Some(&Value::Null));
+    assert_eq!(after(c, "order_id"), &Value::from("b1"));
+    assert_eq!(source(c, "snapshot"), &Value::Null, "streaming leaves snapshot unset (JSON shows the default \"false\")");
+    assert_eq!(source(c, "server_id"), &Value::Int64(1));
+    assert_eq!(source(c, "row"), &Value::Int32(0));
+    assert!(source(c, "file").as_str().unwrap().starts_with("binlog."));
+    assert!(source(c, "pos").as_i64().unwrap() > 4);
+    let gtid = source(c, "gtid").as_str().unwrap();
+    assert_eq!(gtid.split('-').count(), 3, "MariaDB GTID domain-server-seq: {gtid}");
+    assert_eq!(source(c, "ts_ms").as_i64().unwrap() % 1000, 0, "binlog timestamps have second resolution");
+    let u = stream[1];
+    assert_eq!(st(field(u, "before").unwrap()).get("order_status"), Some(&Value::from("created")));
+    assert_eq!(after(u, "order_status"), &Value::from("approved"));
+    let d = stream[2];
+    assert_eq!(field(d, "after"), Some(&Value::Null));
+    assert_eq!(st(field(d, "before").unwrap()).get("order_id"), Some(&Value::from("a1")));
+    let tomb = stream[3];
+    assert_eq!(tomb.value.value, Value::Null);
+    assert_eq!(tomb.key, d.key);
+    assert_eq!(after(stream[4], "note"), &Value::from("hello"));
+    assert_eq!(after(stream[5], "note"), &Value::from("none"));
+    // The ALTER produced a schema change event with the new column.
+    let alter = recs[n0..].iter().find(|r| r.topic == "dbserver1").expect("schema change for ALTER");
+    assert!(field(alter, "ddl").unwrap().as_str().unwrap().starts_with("ALTER TABLE olist_orders_dataset ADD COLUMN note"));
+    let changes = match field(alter, "tableChanges").unwrap() { Value::Array(a) => a.clone(), other => panic!("{other:?}") };
+    assert_eq!(st(&changes[0]).get("type"), Some(&Value::from("ALTER")));
+    // The whole update payload in Debezium 2.2's byte layout (timestamps/positions masked).
+    let json = jsonout::payload_only(u.value.schema.as_ref().unwrap(), &u.value.value);
+    assert!(json.starts_with(r#"{"before":{"order_id":"b1","customer_id":"cb1","order_status":"created","#), "{json}");
+    assert!(json.contains(r#""source":{"version":"2.2.0.Final","connector":"mysql","name":"dbserver1","ts_ms":"#), "{json}");
+    assert!(json.contains(r#""snapshot":"false","db":"brazillian_ecommerce","sequence":null,"table":"olist_orders_dataset","server_id":1,"gtid":""#), "{json}");
+    assert!(json.contains(r#""row":0,"thread":null,"query":null},"op":"u","ts_ms":"#), "{json}");
+    assert!(json.ends_with(r#","transaction":null}"#), "{json}");
+    task.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn restart_resumes_after_the_last_committed_row_of_a_half_sent_event() {
+    let Some(srv) = server() else { return };
+    let mut conn = srv.conn().await;
+    let db = "cdc_restart";
+    reset_db(&mut conn, db).await;
+    conn.query_drop(format!("CREATE TABLE {db}.t (id INT PRIMARY KEY, v VARCHAR(10))")).await.unwrap();
+    let h = Harness::new(srv.props(db, 184_055, &[]));
+    let mut task = h.start().await.unwrap();
+    let topic = "dbserver1.cdc_restart.t";
+    let mut recs = Vec::new();
+    // No rows: the snapshot emits only schema changes; wait for the CREATE TABLE one.
+    collect(&mut task, &mut recs, |r| r.iter().any(|x| field(x, "ddl").and_then(Value::as_str).is_some_and(|d| d.starts_with("CREATE TABLE")))).await;
+    conn.query_drop(format!("INSERT INTO {db}.t VALUES (1,'a'),(2,'b'),(3,'c')")).await.unwrap();
+    conn.query_drop(format!("INSERT INTO {db}.t VALUES (4,'d')")).await.unwrap();
+    collect(&mut task, &mut recs, |r| ops(r, topic).len() >= 4).await;
+    task.stop().await.unwrap();
+    drop(task);
+    let rows: Vec<&SourceRecord> = recs.iter().filter(|r| r.topic == topic).collect();
+    // Rows of one event share the position and count up `row`.
+    assert_eq!(source(rows[0], "pos"), source(rows[2], "pos"));
+    assert_eq!(source(rows[2], "row"), &Value::Int32(2));
+    assert_eq!(rows[1].source_offset.0.get("row"), Some(&serde_json::json!(2)));
+    // Commit the offset of the second row only, then restart.
+    *h.offsets.0.lock().unwrap() = Some(rows[1].source_offset.clone());
+    let mut task = h.start().await.unwrap();
+    let mut again = Vec::new();
+    collect(&mut task, &mut again, |r| ops(r, topic).len() >= 2).await;
+    let ids: Vec<_> = again.iter().filter(|r| r.topic == topic).map(|r| after(r, "id").clone()).collect();
+    assert_eq!(ids, [Value::Int32(3), Value::Int32(4)], "exactly the rows after the committed one");
+    task.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn every_column_type_converts_the_same_in_snapshot_and_binlog() {
+    let Some(srv) = server() else { return };
+    let mut conn = srv.conn().await;
+    let db = "cdc_types";
+    reset_db(&mut conn, db).await;
+    conn.query_drop(format!("CREATE TABLE {db}.all_types (id INT NOT NULL PRIMARY KEY, c_tinyint TINYINT NOT NULL DEFAULT 0, c_utiny TINYINT UNSIGNED, c_bool BOOLEAN, c_usmall SMALLINT UNSIGNED, c_medium MEDIUMINT, c_uint INT UNSIGNED, c_big BIGINT, c_ubig BIGINT UNSIGNED, c_dec DECIMAL(10,2) NOT NULL DEFAULT '1.00', c_float FLOAT, c_double DOUBLE, c_bit1 BIT(1), c_bit10 BIT(10), c_char CHAR(3), c_vc VARCHAR(255) CHARACTER SET latin1, c_text TEXT, c_bin BINARY(4), c_blob BLOB, c_enum ENUM('S','M','L') DEFAULT 'M', c_set SET('a','b','c'), c_json JSON, c_year YEAR, c_date DATE, c_time TIME(3), c_dt DATETIME, c_dt6 DATETIME(6), c_ts TIMESTAMP(3) NULL, c_pt POINT, c_geo GEOMETRY)")).await.unwrap();
+    let values = "(ID, -5, 255, 1, 65535, -8388608, 4294967295, -9223372036854775808, 18446744073709551615, -123.45, 1.5, 2.25, b'1', b'1000000001', 'ab', 'café', 'Tシャツ', x'0102', x'DEADBEEF', 'L', 'a,c', '{\"a\": 1}', 2024, '2018-06-20', '-01:02:03.5', '2018-06-20 06:37:03', '2018-06-20 06:37:03.123456', '2018-06-20 13:37:03.250', ST_GeomFromText('POINT(1 2)'), ST_GeomFromText('LINESTRING(0 0,1 1)'))";
+    conn.query_drop("SET time_zone='+00:00'").await.unwrap();
+    conn.query_drop(format!("INSERT INTO {db}.all_types VALUES {}", values.replace("ID", "1"))).await.unwrap();
+    let h = Harness::new(srv.props(db, 184_056, &[]));
+    let mut task = h.start().await.unwrap();
+    let topic = "dbserver1.cdc_types.all_types";
+    let mut recs = Vec::new();
+    collect(&mut task, &mut recs, |r| ops(r, topic).len() >= 1).await;
+    conn.query_drop(format!("INSERT INTO {db}.all_types VALUES {}", values.replace("ID", "2"))).await.unwrap();
+    conn.query_drop(format!("INSERT INTO {db}.all_types (id) VALUES (3)")).await.unwrap();
+    collect(&mut task, &mut recs, |r| ops(r, topic).len() >= 3).await;
+    let rows: Vec<&SourceRecord> = recs.iter().filter(|r| r.topic == topic).collect();
+    let (snap, live, nulls) = (rows[0], rows[1], rows[2]);
+    let expected: Vec<(&str, Value)> = vec![
+        ("c_tinyint", Value::Int16(-5)),
+        ("c_utiny", Value::Int16(255)),
+        ("c_bool", Value::Int16(1)),
+        ("c_usmall", Value::Int32(65535)),
+        ("c_medium", Value::Int32(-8_388_608)),
+        ("c_uint", Value::Int64(4_294_967_295)),
+        ("c_big", Value::Int64(i64::MIN)),
+        ("c_ubig", Value::Int64(-1)),
+        ("c_dec", Value::Bytes(vec![0xcf, 0xc7].into())),
+        ("c_float", Value::Float32(1.5)),
+        ("c_double", Value::Float64(2.25)),
+        ("c_bit1", Value::Boolean(true)),
+        ("c_bit10", Value::Bytes(vec![0x01, 0x02].into())),
+        ("c_char", Value::from("ab")),
+        ("c_vc", Value::from("café")),
+        ("c_text", Value::from("Tシャツ")),
+        ("c_bin", Value::Bytes(vec![1, 2, 0, 0].into())),
+        ("c_blob", Value::Bytes(vec![0xde, 0xad, 0xbe, 0xef].into())),
+        ("c_enum", Value::from("L")),
+        ("c_set", Value::from("a,c")),
+        ("c_year", Value::Int32(2024)),
+        ("c_date", Value::Int32(17702)),
+        ("c_time", Value::Int64(-3_723_500_000)),
+        ("c_dt", Value::Int64(1_529_476_623_000)),
+        ("c_dt6", Value::Int64(1_529_476_623_123_456)),
+        ("c_ts", Value::from("2018-06-20T13:37:03.250Z")),
+    ];
+    for (col, want) in &expected {
+        assert_eq!(after(snap, col), want, "snapshot {col}");
+        assert_eq!(after(live, col), want, "binlog {col}");
+    }
+    assert_eq!(after(snap, "c_json"), &Value::from("{\"a\": 1}"));
+    let pt = st(after(live, "c_pt"));
+    assert_eq!((pt.get("x"), pt.get("y"), pt.get("srid")), (Some(&Value::Float64(1.0)), Some(&Value::Float64(2.0)), Some(&Value::Int32(0))));
+    assert_eq!(after(snap, "c_pt"), after(live, "c_pt"));
+    assert_eq!(after(snap, "c_geo"), after(live, "c_geo"));
+    // Unset columns: null, or the default where the column has one.
+    assert_eq!(after(nulls, "c_tinyint"), &Value::Int16(0));
+    assert_eq!(after(nulls, "c_enum"), &Value::from("M"));
+    assert_eq!(after(nulls, "c_dt"), &Value::Null);
+    task.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn faults_fail_with_actionable_errors() {
+    let Some(srv) = server() else { return };
+    let mut conn = srv.conn().await;
+    let db = "cdc_faults";
+    reset_db(&mut conn, db).await;
+    conn.query_drop(format!("CREATE TABLE {db}.nokey (a INT, b VARCHAR(5))")).await.unwrap();
+    conn.query_drop(format!("INSERT INTO {db}.nokey VALUES (1, 'x')")).await.unwrap();
+
+    let mut bad = Harness::new(srv.props(db, 184_057, &[("database.password", "wrong")]));
+    let err = bad.start().await.unwrap_err().to_string();
+    assert!(err.contains("check database.user and database.password"), "{err}");
+    bad.props.insert("database.hostname".into(), "no-such-host.invalid".into());
+    bad.props.insert("database.password".into(), srv.password.clone());
+    let err = bad.start().await.unwrap_err().to_string();
+    assert!(err.contains("check database.hostname"), "{err}");
+
+    // Offsets without a history: the message says how to recover.
+    let h = Harness::new(srv.props(db, 184_058, &[]));
+    *h.offsets.0.lock().unwrap() = Some(SourceOffset(serde_json::from_str(r#"{"file":"binlog.000001","pos":4}"#).unwrap()));
+    let err = h.start().await.unwrap_err().to_string();
+    assert!(err.contains("snapshot.mode=recovery"), "{err}");
+
+    // A purged (never existing) binlog file.
+    let h2 = Harness::new(srv.props(db, 184_059, &[]));
+    h2.history.set_lines(vec![r#"{"source":{"server":"dbserver1"},"position":{"file":"binlog.000001","pos":4},"ts_ms":0,"databaseName":"cdc_faults","ddl":"CREATE TABLE nokey (a INT, b VARCHAR(5))","tableChanges":[]}"#.into()]);
+    *h2.offsets.0.lock().unwrap() = Some(SourceOffset(serde_json::from_str(r#"{"file":"binlog.999999","pos":4}"#).unwrap()));
+    let err = h2.start().await.unwrap_err().to_string();
+    assert!(err.contains("no longer available on the server"), "{err}");
+
+    // Recovery mode rebuilds the history and keeps the offset.
+    let h3 = Harness::new(srv.props(db, 184_060, &[("snapshot.mode", "recovery")]));
+    let (file, pos): (String, u64) = {
+        let row: mysql_async::Row = conn.query_first("SHOW MASTER STATUS").await.unwrap().unwrap();
+        (row.get(0).unwrap(), row.get(1).unwrap())
+    };
+    *h3.offsets.0.lock().unwrap() = Some(SourceOffset(serde_json::from_str(&format!(r#"{{"file":"{file}","pos":{pos}}}"#)).unwrap()));
+    let mut task = h3.start().await.unwrap();
+    conn.query_drop(format!("INSERT INTO {db}.nokey VALUES (2, 'y')")).await.unwrap();
+    let mut recs = Vec::new();
+    collect(&mut task, &mut recs, |r| ops(r, "dbserver1.cdc_faults.nokey").len() >= 1).await;
+    let rec = recs.iter().find(|r| r.topic == "dbserver1.cdc_faults.nokey").unwrap();
+    assert_eq!(after(rec, "a"), &Value::Int32(2));
+    assert_eq!(rec.key.value, Value::Null, "a table without primary key has a null key");
+    assert!(rec.key.schema.is_none());
+    assert!(h3.history.lines().iter().any(|l| l.contains("CREATE TABLE `nokey`")));
+    task.stop().await.unwrap();
+}

@@ -1,0 +1,311 @@
+//! The herder end to end without an external broker: memory stores and librdkafka's in-process
+//! mock cluster, with the real FileStream plugins and converters.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use connect_api::Props;
+use connect_runtime::entities::{State, TargetState};
+use connect_runtime::kafka::KafkaClients;
+use connect_runtime::registry::PluginRegistry;
+use connect_runtime::{Herder, HerderErrorKind, Stores, WorkerHerder, WorkerSettings};
+use connect_storage::{MemoryConfigStore, MemoryOffsetStore, MemoryStatusStore};
+use rdkafka::mocking::MockCluster;
+use rdkafka::producer::DefaultProducerContext;
+use tokio_util::sync::CancellationToken;
+
+fn props(pairs: &[(&str, &str)]) -> Props {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+fn settings() -> WorkerSettings {
+    let json = |schemas: &str| {
+        (
+            "org.apache.kafka.connect.json.JsonConverter".to_owned(),
+            props(&[("schemas.enable", schemas)]),
+        )
+    };
+    WorkerSettings {
+        worker_id: "127.0.0.1:8083".into(),
+        key_converter: json("true"),
+        value_converter: json("true"),
+        header_converter: (
+            "org.apache.kafka.connect.storage.SimpleHeaderConverter".into(),
+            Props::new(),
+        ),
+        offset_flush_interval: Duration::from_millis(200),
+        graceful_timeout: Duration::from_secs(5),
+        topic_tracking: true,
+        topic_tracking_allow_reset: true,
+        producer: Props::new(),
+        consumer: Props::new(),
+        commit: "0000000000000000".into(),
+    }
+}
+
+async fn until<F: Fn() -> bool>(what: &str, f: F) {
+    for _ in 0..300 {
+        if f() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filestream_source_to_sink_through_the_herder_commits_offsets_after_delivery() {
+    let cluster = MockCluster::<DefaultProducerContext>::new(1).unwrap();
+    let bootstrap = cluster.bootstrap_servers();
+    let registry = PluginRegistry::builder()
+        .source::<connect_file::FileStreamSourceConnector>()
+        .sink::<connect_file::FileStreamSinkConnector>()
+        .converters(connect_converters::plugins())
+        .build()
+        .unwrap();
+    let clients = KafkaClients::new([("bootstrap.servers".to_owned(), bootstrap)].into()).unwrap();
+    let cancel = CancellationToken::new();
+    let herder = WorkerHerder::new(registry, settings(), clients, cancel.clone());
+    let offsets = Arc::new(MemoryOffsetStore::new());
+    let stores = Stores {
+        config: Arc::new(MemoryConfigStore::new()),
+        offsets: offsets.clone(),
+        status: Arc::new(MemoryStatusStore::new()),
+    };
+    let run = {
+        let herder = herder.clone();
+        tokio::spawn(async move {
+            herder
+                .run(move || {
+                    let s = stores.clone();
+                    async move { Ok(s) }
+                })
+                .await
+        })
+    };
+
+    // Given a file of 50 lines and a FileStream source and sink over one topic.
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.txt");
+    let output = dir.path().join("out.txt");
+    let text: String = (0..50).map(|i| format!("row {i}\n")).collect();
+    std::fs::write(&input, &text).unwrap();
+    let input_s = input.display().to_string();
+    let created = herder
+        .put_connector_config(
+            "src",
+            props(&[
+                ("name", "src"),
+                ("connector.class", "FileStreamSource"),
+                ("file", &input_s),
+                ("topic", "lines"),
+            ]),
+            false,
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(created.created);
+    assert!(
+        created.info.tasks.is_empty(),
+        "tasks are generated after the create returns"
+    );
+    herder
+        .put_connector_config(
+            "sink",
+            props(&[
+                ("name", "sink"),
+                ("connector.class", "FileStreamSink"),
+                ("topics", "lines"),
+                ("file", &output.display().to_string()),
+            ]),
+            false,
+            None,
+        )
+        .await
+        .unwrap();
+
+    // Then the lines arrive, and the source offset is the file's length once delivered.
+    until("sink output", || {
+        std::fs::read_to_string(&output).is_ok_and(|s| s == text)
+    })
+    .await;
+    let herder2 = herder.clone();
+    for _ in 0..100 {
+        let o = herder2.connector_offsets("src").await.unwrap();
+        if o.offsets
+            .first()
+            .and_then(|o| o.offset.as_ref())
+            .and_then(|m| m.get("position"))
+            .and_then(|p| p.as_i64())
+            == Some(text.len() as i64)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let status = herder.connector_status("src").await.unwrap();
+    assert_eq!(status.connector.state, State::Running);
+    assert_eq!(status.tasks.len(), 1);
+    assert_eq!(status.tasks[0].state, State::Running);
+    assert_eq!(herder.connector_topics("src").await.unwrap(), ["lines"]);
+    let tasks = herder.task_configs("sink").await.unwrap();
+    assert_eq!(
+        tasks[0].config["task.class"],
+        "org.apache.kafka.connect.file.FileStreamSinkTask"
+    );
+    assert_eq!(
+        tasks[0].config["topics"], "lines",
+        "sink task configs carry the topics"
+    );
+
+    // A second create of the same name is a 409 and changes nothing.
+    let dup = herder
+        .put_connector_config(
+            "src",
+            props(&[
+                ("name", "src"),
+                ("connector.class", "FileStreamSource"),
+                ("topic", "x"),
+            ]),
+            false,
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(dup.kind, HerderErrorKind::Conflict);
+    assert_eq!(dup.message, "Connector src already exists");
+    assert_eq!(
+        herder.connector_config("src").await.unwrap()["topic"],
+        "lines"
+    );
+
+    // Stop: STOPPED with no tasks; offsets can be altered only then.
+    let err = herder.reset_connector_offsets("src").await.unwrap_err();
+    assert_eq!(err.kind, HerderErrorKind::BadRequest);
+    herder.stop_connector("src").await.unwrap();
+    let h = herder.clone();
+    let mut stopped = false;
+    for _ in 0..100 {
+        let s = h.connector_status("src").await.unwrap();
+        if s.connector.state == State::Stopped && s.tasks.is_empty() {
+            stopped = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(stopped, "connector never reached STOPPED");
+    let msg = herder.reset_connector_offsets("src").await.unwrap();
+    assert_eq!(
+        msg.message,
+        "The offsets for this connector have been reset successfully"
+    );
+    assert!(
+        herder
+            .connector_offsets("src")
+            .await
+            .unwrap()
+            .offsets
+            .is_empty()
+    );
+
+    // Delete removes config and status.
+    herder.delete_connector("src").await.unwrap();
+    assert_eq!(herder.connectors().await.unwrap(), ["sink"]);
+    let _ = TargetState::Started;
+    cancel.cancel();
+    run.await.unwrap();
+}
+
+#[tokio::test]
+async fn invalid_configs_are_rejected_with_kafkas_messages() {
+    let registry = PluginRegistry::builder()
+        .source::<connect_file::FileStreamSourceConnector>()
+        .converters(connect_converters::plugins())
+        .build()
+        .unwrap();
+    let clients =
+        KafkaClients::new([("bootstrap.servers".to_owned(), "127.0.0.1:1".to_owned())].into())
+            .unwrap();
+    let cancel = CancellationToken::new();
+    let herder = WorkerHerder::new(registry, settings(), clients, cancel.clone());
+    let stores = Stores {
+        config: Arc::new(MemoryConfigStore::new()),
+        offsets: Arc::new(MemoryOffsetStore::new()),
+        status: Arc::new(MemoryStatusStore::new()),
+    };
+    let h = herder.clone();
+    let run = tokio::spawn(async move {
+        h.run(move || {
+            let s = stores.clone();
+            async move { Ok(s) }
+        })
+        .await
+    });
+
+    let bad = herder
+        .put_connector_config(
+            "x",
+            props(&[
+                ("name", "x"),
+                ("connector.class", "FileStreamSource"),
+                ("tasks.max", "abc"),
+            ]),
+            false,
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(bad.kind, HerderErrorKind::BadRequest);
+    assert_eq!(
+        bad.message,
+        "Connector configuration is invalid and contains the following 2 error(s):\nInvalid value abc for configuration tasks.max: Not a number of type INT\nMissing required configuration \"topic\" which has no default value.\nYou can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`"
+    );
+    let unknown = herder
+        .put_connector_config(
+            "y",
+            props(&[("name", "y"), ("connector.class", "com.example.Nope")]),
+            false,
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.kind, HerderErrorKind::Internal);
+    assert!(unknown.message.starts_with("Failed to find any class that implements Connector and which name matches com.example.Nope, available connectors are: PluginDesc{klass=class org.apache.kafka.connect.file.FileStreamSourceConnector"));
+    let none = herder
+        .put_connector_config("z", props(&[("name", "z")]), false, None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        none.message,
+        "Connector config {name=z} contains no connector type"
+    );
+    assert!(
+        herder.connectors().await.unwrap().is_empty(),
+        "nothing was stored"
+    );
+
+    let infos = herder
+        .validate_connector_config(props(&[
+            ("connector.class", "FileStreamSource"),
+            ("name", "v"),
+            ("tasks.max", "0"),
+        ]))
+        .await
+        .unwrap();
+    assert_eq!(infos.error_count, 2);
+    assert_eq!(infos.groups[0], "Common");
+    let names: Vec<&str> = infos
+        .configs
+        .iter()
+        .filter_map(|c| c.definition.as_ref())
+        .map(|d| d.name.as_str())
+        .collect();
+    assert_eq!(&names[..3], ["name", "connector.class", "tasks.max"]);
+    assert!(names.contains(&"topic") && names.contains(&"batch.size"));
+    cancel.cancel();
+    run.await.unwrap();
+}

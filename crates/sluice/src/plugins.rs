@@ -1,0 +1,15 @@
+//! The plugins this binary ships, registered explicitly (no linker tricks: a list is easy to
+//! read and grep).
+
+use connect_runtime::registry::PluginRegistry;
+
+/// Every connector and converter plugin.
+pub fn registry() -> anyhow::Result<PluginRegistry> {
+    PluginRegistry::builder()
+        .source::<connect_file::FileStreamSourceConnector>()
+        .sink::<connect_file::FileStreamSinkConnector>()
+        .sink::<connect_s3_sink::S3SinkConnector>()
+        .converters(connect_converters::plugins())
+        .build()
+        .map_err(anyhow::Error::msg)
+}

@@ -1,0 +1,217 @@
+//! The worker end to end on a real broker: FileStream source and sink created over REST, data
+//! flowing file → topic → file, pause/resume/stop/restart/delete, and recovery of configs,
+//! target states and offsets from the internal topics after SIGKILL.
+
+use std::path::Path;
+use std::time::Duration;
+
+use connect_e2e::{BoxError, Broker, Worker, it_enabled, random_name, wait_until};
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use serde_json::json;
+
+const WAIT: Duration = Duration::from_secs(60);
+
+fn skip(test: &str) -> bool {
+    if it_enabled() {
+        return false;
+    }
+    eprintln!("{test}: skipped, set CONNECT_IT=1 to run service-backed tests");
+    true
+}
+
+fn lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path).unwrap_or_default().lines().map(str::to_owned).collect()
+}
+
+fn append(path: &Path, from: usize, to: usize) -> Result<(), BoxError> {
+    use std::io::Write as _;
+    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    for i in from..to {
+        writeln!(f, "line-{i}")?;
+    }
+    Ok(())
+}
+
+fn expected(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("line-{i}")).collect()
+}
+
+/// Every record of a topic as (key, value) strings, read with a plain consumer.
+fn read_topic(bootstrap: &str, topic: &str) -> Result<Vec<(Option<String>, Option<String>)>, BoxError> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", random_name("reader"))
+        .set("enable.auto.commit", "false")
+        .set("fetch.wait.max.ms", "10")
+        .create()?;
+    let md = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
+    let mut tpl = TopicPartitionList::new();
+    let mut ends = Vec::new();
+    for t in md.topics() {
+        for p in t.partitions() {
+            tpl.add_partition_offset(topic, p.id(), Offset::Beginning)?;
+            let (_, high) = consumer.fetch_watermarks(topic, p.id(), Duration::from_secs(10))?;
+            ends.push((p.id(), high));
+        }
+    }
+    consumer.assign(&tpl)?;
+    let total: i64 = ends.iter().map(|(_, h)| *h).sum();
+    let mut out = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while (out.len() as i64) < total && std::time::Instant::now() < deadline {
+        if let Some(m) = consumer.poll(Duration::from_millis(200)) {
+            let m = m?;
+            out.push((
+                m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
+                m.payload().map(|v| String::from_utf8_lossy(v).into_owned()),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+#[tokio::test]
+async fn filestream_pipeline_survives_sigkill_with_configs_states_and_offsets() -> Result<(), BoxError> {
+    if skip("filestream_pipeline_survives_sigkill_with_configs_states_and_offsets") {
+        return Ok(());
+    }
+    // Given a worker on a real broker and an input file of 100 lines.
+    let broker = Broker::try_shared().await?;
+    let dir = tempfile::tempdir()?;
+    let input = dir.path().join("in.txt");
+    let output = dir.path().join("out.txt");
+    append(&input, 0, 100)?;
+    let config_topic = random_name("configs");
+    let offset_topic = random_name("offsets");
+    let mut worker = Worker::builder()
+        .env("CONFIG_STORAGE_TOPIC", &config_topic)
+        .env("OFFSET_STORAGE_TOPIC", &offset_topic)
+        .env("OFFSET_FLUSH_INTERVAL_MS", "500")
+        .start()
+        .await?;
+    let rest = worker.rest();
+    let topic = random_name("lines");
+
+    // When the source and the sink are created over REST.
+    let created = rest
+        .post(
+            "/connectors",
+            &json!({"name": "src", "config": {
+                "connector.class": "FileStreamSource", "tasks.max": 1,
+                "file": input.display().to_string(), "topic": topic}}),
+        )
+        .await?;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let body = created.body;
+    assert_eq!(body["tasks"], json!([]));
+    assert_eq!(body["type"], "source");
+    assert_eq!(body["config"]["tasks.max"], "1", "numbers are coerced to strings");
+    let sink = rest
+        .post(
+            "/connectors/",
+            &json!({"name": "sink", "config": {
+                "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
+                "topics": topic, "file": output.display().to_string(),
+                "value.converter": "org.apache.kafka.connect.storage.StringConverter"}}),
+        )
+        .await?;
+    assert_eq!(sink.status, 201, "{}", sink.text);
+    rest.wait_running("src", 1, WAIT).await?;
+    rest.wait_running("sink", 1, WAIT).await?;
+
+    // Then every line reaches the output file, in order.
+    assert!(wait_until(WAIT, || async { lines(&output).len() >= 100 }).await, "sink wrote {:?}", lines(&output).len());
+    assert_eq!(lines(&input).len(), 100);
+
+    // Pause: the status says so, and lines appended meanwhile flow once resumed.
+    assert_eq!(rest.pause_connector("src").await?.status, 202);
+    assert!(wait_until(WAIT, || async {
+        rest.connector_status("src").await.is_ok_and(|s| s.connector.state == "PAUSED" && s.tasks.iter().all(|t| t.state == "PAUSED"))
+    })
+    .await);
+    append(&input, 100, 150)?;
+    assert_eq!(rest.resume_connector("src").await?.status, 202);
+    rest.wait_running("src", 1, WAIT).await?;
+    assert!(wait_until(WAIT, || async { lines(&output).len() >= 150 }).await);
+
+    // The source offset is committed to the offsets topic.
+    let size = std::fs::metadata(&input)?.len();
+    assert!(
+        wait_until(WAIT, || async {
+            rest.get("/connectors/src/offsets").await.is_ok_and(|r| {
+                r.body["offsets"][0]["offset"]["position"] == json!(size)
+            })
+        })
+        .await,
+        "source offset never reached {size}"
+    );
+
+    // SIGKILL, restart: configs, states and offsets come back from the topics.
+    worker.kill().await?;
+    worker.restart().await?;
+    let rest = worker.rest();
+    let mut names = rest.connectors().await?;
+    names.sort();
+    assert_eq!(names, ["sink", "src"]);
+    rest.wait_running("src", 1, WAIT).await?;
+    rest.wait_running("sink", 1, WAIT).await?;
+    append(&input, 150, 200)?;
+    assert!(wait_until(WAIT, || async { lines(&output).len() >= 200 }).await);
+    // The committed offset was honoured: no line of the first 150 was sent twice by the source.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let topic_values: Vec<String> = read_topic(broker.bootstrap(), &topic)?
+        .into_iter()
+        .filter_map(|(_, v)| v)
+        .collect();
+    assert_eq!(topic_values.len(), 200, "records in {topic}");
+    assert_eq!(lines(&output), expected(200));
+
+    // Stop: STOPPED with no tasks; offsets can then be altered; resume brings it back.
+    let stopped = rest.put_empty("/connectors/src/stop").await?;
+    assert_eq!(stopped.status, 204);
+    assert!(wait_until(WAIT, || async {
+        rest.connector_status("src").await.is_ok_and(|s| s.connector.state == "STOPPED" && s.tasks.is_empty())
+    })
+    .await);
+    let altered = rest
+        .patch(
+            "/connectors/src/offsets",
+            &json!({"offsets": [{"partition": {"filename": input.display().to_string()}, "offset": {"position": 0}}]}),
+        )
+        .await?;
+    assert_eq!(altered.status, 200, "{}", altered.text);
+    assert_eq!(altered.body, json!({"message": "The offsets for this connector have been altered successfully"}));
+
+    // The config topic holds Kafka Connect's exact records.
+    let records = read_topic(broker.bootstrap(), &config_topic)?;
+    let src_config = records
+        .iter()
+        .find(|(k, _)| k.as_deref() == Some("connector-src"))
+        .and_then(|(_, v)| v.clone())
+        .ok_or("no connector-src record")?;
+    assert_eq!(
+        src_config,
+        format!(
+            r#"{{"properties":{{"connector.class":"FileStreamSource","file":"{}","name":"src","tasks.max":"1","topic":"{topic}"}}}}"#,
+            input.display()
+        )
+    );
+    assert!(records.iter().any(|(k, v)| k.as_deref() == Some("target-state-src")
+        && v.as_deref() == Some(r#"{"state":"PAUSED","state.v2":"STOPPED"}"#)));
+    assert!(records.iter().any(|(k, v)| k.as_deref() == Some("commit-src") && v.as_deref() == Some(r#"{"tasks":1}"#)));
+    let offsets = read_topic(broker.bootstrap(), &offset_topic)?;
+    assert!(offsets.iter().any(|(k, v)| k.as_deref()
+        == Some(&format!(r#"["src",{{"filename":"{}"}}]"#, input.display()))
+        && v.as_deref() == Some(&format!(r#"{{"position":{size}}}"#))));
+
+    // Delete: gone from the list, status 404.
+    assert_eq!(rest.delete_connector("src").await?.status, 204);
+    assert_eq!(rest.connectors().await?, ["sink"]);
+    let gone = rest.get("/connectors/src/status").await?;
+    assert_eq!(gone.status, 404);
+    worker.stop(Duration::from_secs(10)).await?;
+    Ok(())
+}
