@@ -23,12 +23,19 @@ fn skip(test: &str) -> bool {
 }
 
 fn lines(path: &Path) -> Vec<String> {
-    std::fs::read_to_string(path).unwrap_or_default().lines().map(str::to_owned).collect()
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
 }
 
 fn append(path: &Path, from: usize, to: usize) -> Result<(), BoxError> {
     use std::io::Write as _;
-    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
     for i in from..to {
         writeln!(f, "line-{i}")?;
     }
@@ -40,7 +47,10 @@ fn expected(n: usize) -> Vec<String> {
 }
 
 /// Every record of a topic as (key, value) strings, read with a plain consumer.
-fn read_topic(bootstrap: &str, topic: &str) -> Result<Vec<(Option<String>, Option<String>)>, BoxError> {
+fn read_topic(
+    bootstrap: &str,
+    topic: &str,
+) -> Result<Vec<(Option<String>, Option<String>)>, BoxError> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("group.id", random_name("reader"))
@@ -74,7 +84,8 @@ fn read_topic(bootstrap: &str, topic: &str) -> Result<Vec<(Option<String>, Optio
 }
 
 #[tokio::test]
-async fn filestream_pipeline_survives_sigkill_with_configs_states_and_offsets() -> Result<(), BoxError> {
+async fn filestream_pipeline_survives_sigkill_with_configs_states_and_offsets()
+-> Result<(), BoxError> {
     if skip("filestream_pipeline_survives_sigkill_with_configs_states_and_offsets") {
         return Ok(());
     }
@@ -94,12 +105,15 @@ async fn filestream_pipeline_survives_sigkill_with_configs_states_and_offsets() 
         .await?;
     let rest = worker.rest();
     let topic = random_name("lines");
+    // Unique names: the sink's group `connect-<name>` lives on in a shared broker.
+    let src = random_name("src");
+    let sink_name = random_name("sink");
 
     // When the source and the sink are created over REST.
     let created = rest
         .post(
             "/connectors",
-            &json!({"name": "src", "config": {
+            &json!({"name": src, "config": {
                 "connector.class": "FileStreamSource", "tasks.max": 1,
                 "file": input.display().to_string(), "topic": topic}}),
         )
@@ -108,42 +122,53 @@ async fn filestream_pipeline_survives_sigkill_with_configs_states_and_offsets() 
     let body = created.body;
     assert_eq!(body["tasks"], json!([]));
     assert_eq!(body["type"], "source");
-    assert_eq!(body["config"]["tasks.max"], "1", "numbers are coerced to strings");
+    assert_eq!(
+        body["config"]["tasks.max"], "1",
+        "numbers are coerced to strings"
+    );
     let sink = rest
         .post(
             "/connectors/",
-            &json!({"name": "sink", "config": {
+            &json!({"name": sink_name, "config": {
                 "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
-                "topics": topic, "file": output.display().to_string(),
-                "value.converter": "org.apache.kafka.connect.storage.StringConverter"}}),
+                "topics": topic, "file": output.display().to_string()}}),
         )
         .await?;
     assert_eq!(sink.status, 201, "{}", sink.text);
-    rest.wait_running("src", 1, WAIT).await?;
-    rest.wait_running("sink", 1, WAIT).await?;
+    rest.wait_running(&src, 1, WAIT).await?;
+    rest.wait_running(&sink_name, 1, WAIT).await?;
 
     // Then every line reaches the output file, in order.
-    assert!(wait_until(WAIT, || async { lines(&output).len() >= 100 }).await, "sink wrote {:?}", lines(&output).len());
+    assert!(
+        wait_until(WAIT, || async { lines(&output).len() >= 100 }).await,
+        "sink wrote {} lines; worker log:\n{}",
+        lines(&output).len(),
+        worker.log_tail(80)
+    );
     assert_eq!(lines(&input).len(), 100);
 
     // Pause: the status says so, and lines appended meanwhile flow once resumed.
-    assert_eq!(rest.pause_connector("src").await?.status, 202);
-    assert!(wait_until(WAIT, || async {
-        rest.connector_status("src").await.is_ok_and(|s| s.connector.state == "PAUSED" && s.tasks.iter().all(|t| t.state == "PAUSED"))
-    })
-    .await);
+    assert_eq!(rest.pause_connector(&src).await?.status, 202);
+    assert!(
+        wait_until(WAIT, || async {
+            rest.connector_status(&src).await.is_ok_and(|s| {
+                s.connector.state == "PAUSED" && s.tasks.iter().all(|t| t.state == "PAUSED")
+            })
+        })
+        .await
+    );
     append(&input, 100, 150)?;
-    assert_eq!(rest.resume_connector("src").await?.status, 202);
-    rest.wait_running("src", 1, WAIT).await?;
+    assert_eq!(rest.resume_connector(&src).await?.status, 202);
+    rest.wait_running(&src, 1, WAIT).await?;
     assert!(wait_until(WAIT, || async { lines(&output).len() >= 150 }).await);
 
     // The source offset is committed to the offsets topic.
     let size = std::fs::metadata(&input)?.len();
     assert!(
         wait_until(WAIT, || async {
-            rest.get("/connectors/src/offsets").await.is_ok_and(|r| {
-                r.body["offsets"][0]["offset"]["position"] == json!(size)
-            })
+            rest.get(&format!("/connectors/{src}/offsets"))
+                .await
+                .is_ok_and(|r| r.body["offsets"][0]["offset"]["position"] == json!(size))
         })
         .await,
         "source offset never reached {size}"
@@ -155,63 +180,102 @@ async fn filestream_pipeline_survives_sigkill_with_configs_states_and_offsets() 
     let rest = worker.rest();
     let mut names = rest.connectors().await?;
     names.sort();
-    assert_eq!(names, ["sink", "src"]);
-    rest.wait_running("src", 1, WAIT).await?;
-    rest.wait_running("sink", 1, WAIT).await?;
+    let mut want_names = vec![sink_name.clone(), src.clone()];
+    want_names.sort();
+    assert_eq!(names, want_names);
+    rest.wait_running(&src, 1, WAIT).await?;
+    rest.wait_running(&sink_name, 1, WAIT).await?;
     append(&input, 150, 200)?;
     assert!(wait_until(WAIT, || async { lines(&output).len() >= 200 }).await);
     // The committed offset was honoured: no line of the first 150 was sent twice by the source.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let topic_values: Vec<String> = read_topic(broker.bootstrap(), &topic)?
+    // Values carry the JsonConverter envelope; the topic has several partitions, so compare
+    // as sorted sets (order is only defined within a partition).
+    let mut topic_values: Vec<String> = read_topic(broker.bootstrap(), &topic)?
         .into_iter()
         .filter_map(|(_, v)| v)
+        .map(|v| {
+            let env: serde_json::Value = serde_json::from_str(&v).unwrap_or_default();
+            assert_eq!(
+                env["schema"],
+                json!({"type": "string", "optional": false}),
+                "{v}"
+            );
+            env["payload"].as_str().unwrap_or_default().to_owned()
+        })
         .collect();
-    assert_eq!(topic_values.len(), 200, "records in {topic}");
-    assert_eq!(lines(&output), expected(200));
+    topic_values.sort();
+    let mut want = expected(200);
+    want.sort();
+    assert_eq!(topic_values, want, "records in {topic}: exactly once each");
+    let mut out = lines(&output);
+    out.sort();
+    assert_eq!(out, want);
 
     // Stop: STOPPED with no tasks; offsets can then be altered; resume brings it back.
-    let stopped = rest.put_empty("/connectors/src/stop").await?;
+    let stopped = rest.put_empty(&format!("/connectors/{src}/stop")).await?;
     assert_eq!(stopped.status, 204);
-    assert!(wait_until(WAIT, || async {
-        rest.connector_status("src").await.is_ok_and(|s| s.connector.state == "STOPPED" && s.tasks.is_empty())
-    })
-    .await);
+    assert!(
+        wait_until(WAIT, || async {
+            rest.connector_status(&src)
+                .await
+                .is_ok_and(|s| s.connector.state == "STOPPED" && s.tasks.is_empty())
+        })
+        .await
+    );
     let altered = rest
         .patch(
-            "/connectors/src/offsets",
+            &format!("/connectors/{src}/offsets"),
             &json!({"offsets": [{"partition": {"filename": input.display().to_string()}, "offset": {"position": 0}}]}),
         )
         .await?;
     assert_eq!(altered.status, 200, "{}", altered.text);
-    assert_eq!(altered.body, json!({"message": "The offsets for this connector have been altered successfully"}));
+    assert_eq!(
+        altered.body,
+        json!({"message": "The offsets for this connector have been altered successfully"})
+    );
 
     // The config topic holds Kafka Connect's exact records.
     let records = read_topic(broker.bootstrap(), &config_topic)?;
     let src_config = records
         .iter()
-        .find(|(k, _)| k.as_deref() == Some("connector-src"))
+        .find(|(k, _)| k.as_deref() == Some(format!("connector-{src}").as_str()))
         .and_then(|(_, v)| v.clone())
         .ok_or("no connector-src record")?;
     assert_eq!(
         src_config,
         format!(
-            r#"{{"properties":{{"connector.class":"FileStreamSource","file":"{}","name":"src","tasks.max":"1","topic":"{topic}"}}}}"#,
+            r#"{{"properties":{{"connector.class":"FileStreamSource","file":"{}","name":"{src}","tasks.max":"1","topic":"{topic}"}}}}"#,
             input.display()
         )
     );
-    assert!(records.iter().any(|(k, v)| k.as_deref() == Some("target-state-src")
+    assert!(records.iter().any(|(k, v)| k.as_deref()
+        == Some(format!("target-state-{src}").as_str())
         && v.as_deref() == Some(r#"{"state":"PAUSED","state.v2":"STOPPED"}"#)));
-    assert!(records.iter().any(|(k, v)| k.as_deref() == Some("commit-src") && v.as_deref() == Some(r#"{"tasks":1}"#)));
+    assert!(records.iter().any(
+        |(k, v)| k.as_deref() == Some(format!("commit-{src}").as_str())
+            && v.as_deref() == Some(r#"{"tasks":1}"#)
+    ));
     let offsets = read_topic(broker.bootstrap(), &offset_topic)?;
     assert!(offsets.iter().any(|(k, v)| k.as_deref()
-        == Some(&format!(r#"["src",{{"filename":"{}"}}]"#, input.display()))
+        == Some(&format!(
+            r#"["{src}",{{"filename":"{}"}}]"#,
+            input.display()
+        ))
         && v.as_deref() == Some(&format!(r#"{{"position":{size}}}"#))));
 
     // Delete: gone from the list, status 404.
-    assert_eq!(rest.delete_connector("src").await?.status, 204);
-    assert_eq!(rest.connectors().await?, ["sink"]);
-    let gone = rest.get("/connectors/src/status").await?;
-    assert_eq!(gone.status, 404);
+    assert_eq!(rest.delete_connector(&src).await?.status, 204);
+    assert_eq!(rest.connectors().await?, [sink_name.clone()]);
+    // As in Kafka, the status is tombstoned shortly after the config.
+    assert!(
+        wait_until(WAIT, || async {
+            rest.get(&format!("/connectors/{src}/status")).await.is_ok_and(|r| {
+                r.status == 404 && r.body == json!({"error_code": 404, "message": format!("No status found for connector {src}")})
+            })
+        })
+        .await
+    );
     worker.stop(Duration::from_secs(10)).await?;
     Ok(())
 }

@@ -6,11 +6,12 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use futures::StreamExt;
-use mysql_async::binlog::events::{Event, EventData, RowsEventData};
+use mysql_async::binlog::events::{Event, EventData, RowsEventData, TableMapEvent};
 use mysql_async::{BinlogStreamRequest, Conn};
 use mysql_common::binlog::value::BinlogValue;
 use mysql_common::value::Value as MyValue;
 
+use crate::config::FailureMode;
 use crate::convert::Cell;
 use crate::error::{CdcError, Result};
 use crate::event::SourceInfo;
@@ -19,6 +20,24 @@ use crate::table::{Column, TableId};
 use crate::task::{Engine, connect};
 
 const MARIADB_GTID_EVENT: u8 = 162;
+const TRANSACTION_PAYLOAD_EVENT: u8 = 40;
+
+/// Where TABLE_MAP events are cached: the live stream or a binlog file reader.
+pub(crate) trait TableMaps {
+    fn table_map(&self, table_id: u64) -> Option<&TableMapEvent<'static>>;
+}
+
+impl TableMaps for mysql_async::BinlogStream {
+    fn table_map(&self, table_id: u64) -> Option<&TableMapEvent<'static>> {
+        self.get_tme(table_id)
+    }
+}
+
+impl TableMaps for mysql_common::binlog::EventStreamReader {
+    fn table_map(&self, table_id: u64) -> Option<&TableMapEvent<'static>> {
+        self.get_tme(table_id)
+    }
+}
 const MARIADB_ANNOTATE_ROWS_EVENT: u8 = 160;
 
 /// The completed GTID set: MySQL `uuid:1-5:7` intervals or MariaDB's per-domain last GTID.
@@ -37,7 +56,9 @@ impl GtidSet {
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let dashes: Vec<&str> = part.split('-').collect();
             if !part.contains(':') && dashes.len() == 3 {
-                if let (Ok(d), Ok(srv), Ok(seq)) = (dashes[0].parse(), dashes[1].parse(), dashes[2].parse()) {
+                if let (Ok(d), Ok(srv), Ok(seq)) =
+                    (dashes[0].parse(), dashes[1].parse(), dashes[2].parse())
+                {
                     set.mariadb.insert(d, (srv, seq));
                 }
                 continue;
@@ -94,7 +115,16 @@ impl std::fmt::Display for GtidSet {
             parts.push(format!("{d}-{s}-{q}"));
         }
         for (src, ranges) in &self.mysql {
-            let r: Vec<String> = ranges.iter().map(|(a, b)| if a == b { a.to_string() } else { format!("{a}-{b}") }).collect();
+            let r: Vec<String> = ranges
+                .iter()
+                .map(|(a, b)| {
+                    if a == b {
+                        a.to_string()
+                    } else {
+                        format!("{a}-{b}")
+                    }
+                })
+                .collect();
             parts.push(format!("{src}:{}", r.join(":")));
         }
         f.write_str(&parts.join(","))
@@ -103,30 +133,59 @@ impl std::fmt::Display for GtidSet {
 
 fn uuid_text(sid: [u8; 16]) -> String {
     let h: String = sid.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 /// A binlog value → cell. Strings stay bytes (decoded later with the column charset).
 pub(crate) fn binlog_cell(col: &Column, v: Option<BinlogValue<'_>>) -> Result<Cell> {
     Ok(match v {
-        None => Cell::Null,
+        None => {
+            return Err(CdcError::ServerSetup(format!(
+                "column {} is missing from the binlog row image; the connector needs binlog_row_image=FULL",
+                col.name
+            )));
+        }
         Some(BinlogValue::Value(v)) => match v {
             MyValue::NULL => Cell::Null,
             MyValue::Int(i) => Cell::Int(i),
             MyValue::UInt(u) => Cell::UInt(u),
             MyValue::Float(f) => Cell::Float(f),
             MyValue::Double(d) => Cell::Double(d),
-            MyValue::Date(y, m, d, h, mi, s, us) => Cell::DateTime { year: y, month: m, day: d, hour: h, minute: mi, second: s, micros: us },
-            MyValue::Time(neg, days, h, m, s, us) => Cell::Time { negative: neg, days, hours: h, minutes: m, seconds: s, micros: us },
+            MyValue::Date(y, m, d, h, mi, s, us) => Cell::DateTime {
+                year: y,
+                month: m,
+                day: d,
+                hour: h,
+                minute: mi,
+                second: s,
+                micros: us,
+            },
+            MyValue::Time(neg, days, h, m, s, us) => Cell::Time {
+                negative: neg,
+                days,
+                hours: h,
+                minutes: m,
+                seconds: s,
+                micros: us,
+            },
             MyValue::Bytes(b) => match col.type_name.as_str() {
-                "DECIMAL" | "NUMERIC" | "TIMESTAMP" | "YEAR" | "TINYINT" | "SMALLINT" | "MEDIUMINT" | "INT" | "BIGINT" | "FLOAT" | "DOUBLE" | "REAL" | "DATE" | "DATETIME" | "TIME" => {
-                    Cell::Text(String::from_utf8_lossy(&b).into_owned())
-                }
+                "DECIMAL" | "NUMERIC" | "TIMESTAMP" | "YEAR" | "TINYINT" | "SMALLINT"
+                | "MEDIUMINT" | "INT" | "BIGINT" | "FLOAT" | "DOUBLE" | "REAL" | "DATE"
+                | "DATETIME" | "TIME" => Cell::Text(String::from_utf8_lossy(&b).into_owned()),
                 _ => Cell::Bytes(b),
             },
         },
         Some(BinlogValue::Jsonb(j)) => {
-            let json = serde_json::Value::try_from(j).map_err(|e| CdcError::Decode(format!("column {}: invalid binary JSON: {e}", col.name)))?;
+            let json = serde_json::Value::try_from(j).map_err(|e| {
+                CdcError::Decode(format!("column {}: invalid binary JSON: {e}", col.name))
+            })?;
             Cell::Json(json.to_string())
         }
         Some(BinlogValue::JsonDiff(_)) => {
@@ -138,24 +197,66 @@ pub(crate) fn binlog_cell(col: &Column, v: Option<BinlogValue<'_>>) -> Result<Ce
     })
 }
 
-/// A ROTATE event's file name. The fake ROTATE the server sends before the format description
-/// can carry the 4 checksum bytes after the name; a binlog name ends at its numeric suffix.
-fn clean_file_name(name: &str) -> String {
-    let bytes = name.as_bytes();
-    for (i, b) in bytes.iter().enumerate() {
-        if *b == b'.' {
-            let digits = bytes[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
-            if digits >= 6 {
-                return name[..i + 1 + digits].to_owned();
+/// CRC-32 (IEEE), as the binlog checksums events.
+fn crc32(parts: &[&[u8]]) -> u32 {
+    let mut crc = 0xffff_ffffu32;
+    for part in parts {
+        for &byte in *part {
+            crc ^= u32::from(byte);
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 {
+                    (crc >> 1) ^ 0xedb8_8320
+                } else {
+                    crc >> 1
+                };
             }
         }
     }
-    name.chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')).collect()
+    !crc
+}
+
+/// A ROTATE event's file name. The fake ROTATE the server sends before the format description
+/// carries the event checksum after the name when checksums are on, and the decoder cannot
+/// know that yet: strip the last 4 bytes when they are the CRC-32 of the event.
+fn rotate_file_name(ev: &Event) -> String {
+    let data = ev.data();
+    if data.len() < 8 {
+        return String::new();
+    }
+    let h = ev.header();
+    let mut header = Vec::with_capacity(19);
+    header.extend_from_slice(&h.timestamp().to_le_bytes());
+    header.push(h.event_type_raw());
+    header.extend_from_slice(&h.server_id().to_le_bytes());
+    header.extend_from_slice(&h.event_size().to_le_bytes());
+    header.extend_from_slice(&h.log_pos().to_le_bytes());
+    header.extend_from_slice(&h.flags_raw().to_le_bytes());
+    let mut name = &data[8..];
+    if data.len() >= 12 {
+        let (body, sum) = data.split_at(data.len() - 4);
+        if sum.try_into().map(u32::from_le_bytes).ok() == Some(crc32(&[&header, body])) {
+            name = &body[8..];
+        }
+    }
+    String::from_utf8_lossy(name).into_owned()
+}
+
+/// Statement-format DML (a server switched to STATEMENT/MIXED logging writes these).
+fn is_dml(sql: &str) -> bool {
+    let first = sql
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_ascii_uppercase();
+    matches!(
+        first.as_str(),
+        "INSERT" | "UPDATE" | "DELETE" | "REPLACE" | "SAVEPOINT" | "XA"
+    )
 }
 
 /// Where the reader is.
 #[derive(Debug, Clone, Default)]
-struct Cursor {
+pub(crate) struct Cursor {
     file: String,
     /// The restart position: start of the open transaction, or after the last complete event.
     restart_pos: u64,
@@ -170,6 +271,11 @@ struct Cursor {
     committed_gtids: GtidSet,
     current_gtid: Option<String>,
     pending_gtid: Option<PendingGtid>,
+    /// Whether the open transaction has started its statements (BEGIN, or a MariaDB GTID that
+    /// stands for one); a DDL after a bare GTID is a transaction of its own.
+    begun: bool,
+    /// Start and end of the TRANSACTION_PAYLOAD event whose inner events are being read.
+    payload: Option<(u64, u64)>,
     thread: Option<i64>,
     query: Option<String>,
 }
@@ -196,12 +302,15 @@ impl Cursor {
 
     fn begin(&mut self, start: u64) {
         self.in_tx = true;
+        self.begun = false;
         self.restart_pos = start;
         self.events = 0;
     }
 
     fn commit(&mut self, next: u64) {
         self.in_tx = false;
+        self.begun = false;
+        self.payload = None;
         self.restart_pos = next;
         self.events = 0;
         self.skip_events = 0;
@@ -220,7 +329,11 @@ impl Cursor {
 
 /// Streams from `start` until the task stops, reconnecting with back-off on connection loss.
 pub(crate) async fn stream(engine: &mut Engine, start: BinlogOffset) -> Result<()> {
-    let gtids = start.gtids.as_deref().map(GtidSet::parse).unwrap_or_default();
+    let gtids = start
+        .gtids
+        .as_deref()
+        .map(GtidSet::parse)
+        .unwrap_or_default();
     let mut cursor = Cursor {
         file: start.file.clone(),
         restart_pos: start.pos,
@@ -234,15 +347,23 @@ pub(crate) async fn stream(engine: &mut Engine, start: BinlogOffset) -> Result<(
     loop {
         match stream_once(engine, &mut cursor).await {
             Ok(()) => return Ok(()),
-            Err(CdcError::Database { retriable: true, context, source }) if attempt < 10 => {
+            Err(CdcError::Database {
+                retriable: true,
+                context,
+                source,
+            }) if attempt < 10 => {
                 attempt += 1;
                 let wait = Duration::from_millis(500 * 2u64.pow(attempt.min(6)));
                 tracing::warn!(%context, error = %source, ?wait, attempt, "binlog connection lost; reconnecting");
                 engine.flush().await?;
                 tokio::time::sleep(wait).await;
                 // Resume from the restart point, skipping what this run already emitted.
-                cursor.skip_events = cursor.events;
-                cursor.skip_rows = 0;
+                // Skip what this run already emitted, unless it has not yet got past the skip
+                // it started with (a restart's half-sent event).
+                if cursor.events > cursor.skip_events {
+                    cursor.skip_events = cursor.events;
+                    cursor.skip_rows = 0;
+                }
                 cursor.in_tx = false;
                 cursor.gtids = cursor.committed_gtids.clone();
             }
@@ -256,20 +377,34 @@ async fn open(engine: &Engine, cursor: &Cursor) -> Result<mysql_async::BinlogStr
     if engine.mariadb {
         // MariaDB sends its GTID events only to replicas that announce this capability.
         use mysql_async::prelude::Queryable;
-        conn.query_drop("SET @mariadb_slave_capability=4").await.map_err(|e| CdcError::db("announcing the MariaDB replica capability failed", e))?;
+        conn.query_drop("SET @mariadb_slave_capability=4")
+            .await
+            .map_err(|e| CdcError::db("announcing the MariaDB replica capability failed", e))?;
     }
-    let request = BinlogStreamRequest::new(engine.config.server_id).with_filename(cursor.file.as_bytes()).with_pos(cursor.restart_pos);
-    conn.get_binlog_stream(request).await.map_err(|e| classify(e, cursor))
+    let request = BinlogStreamRequest::new(engine.config.server_id)
+        .with_filename(cursor.file.as_bytes())
+        .with_pos(cursor.restart_pos);
+    conn.get_binlog_stream(request)
+        .await
+        .map_err(|e| classify(e, cursor))
 }
 
 fn classify(e: mysql_async::Error, cursor: &Cursor) -> CdcError {
     if let mysql_async::Error::Server(s) = &e {
         if s.code == 1236 {
             let m = s.message.to_ascii_lowercase();
-            if m.contains("could not find first log file") || m.contains("purged") || m.contains("not find") {
-                return CdcError::BinlogPurged { position: format!("{}:{}", cursor.file, cursor.restart_pos) };
+            if m.contains("could not find first log file")
+                || m.contains("purged")
+                || m.contains("not find")
+            {
+                return CdcError::BinlogPurged {
+                    position: format!("{}:{}", cursor.file, cursor.restart_pos),
+                };
             }
-            return CdcError::ServerSetup(format!("The server refused to send the binlog: {} (is database.server.id unique among replicas?)", s.message));
+            return CdcError::ServerSetup(format!(
+                "The server refused to send the binlog: {} (is database.server.id unique among replicas?)",
+                s.message
+            ));
         }
         if s.code == 1227 || s.code == 1045 {
             return CdcError::ServerSetup(format!(
@@ -284,15 +419,28 @@ fn classify(e: mysql_async::Error, cursor: &Cursor) -> CdcError {
 async fn stream_once(engine: &mut Engine, cursor: &mut Cursor) -> Result<()> {
     let mut stream = open(engine, cursor).await?;
     let idle = Duration::from_millis(engine.config.poll_interval_ms.clamp(10, 100));
+    let heartbeat = Duration::from_millis(engine.config.heartbeat_interval_ms);
+    let mut last_beat = tokio::time::Instant::now();
     loop {
         let next = match tokio::time::timeout(idle, stream.next()).await {
             Err(_) => {
                 engine.flush().await?;
+                if !heartbeat.is_zero() && last_beat.elapsed() >= heartbeat && !cursor.in_tx {
+                    last_beat = tokio::time::Instant::now();
+                    let offset = cursor.offset(0, 0, crate::task::now_ms() / 1000, 0);
+                    engine.emit_heartbeat(&offset).await?;
+                }
                 continue;
             }
             Ok(None) => {
                 engine.flush().await?;
-                return Err(CdcError::db("the server closed the binlog stream", mysql_async::Error::Io(mysql_async::IoError::Io(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "binlog stream ended")))));
+                return Err(CdcError::db(
+                    "the server closed the binlog stream",
+                    mysql_async::Error::Io(mysql_async::IoError::Io(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "binlog stream ended",
+                    ))),
+                ));
             }
             Ok(Some(Err(e))) => return Err(classify(e, cursor)),
             Ok(Some(Ok(ev))) => ev,
@@ -301,16 +449,33 @@ async fn stream_once(engine: &mut Engine, cursor: &mut Cursor) -> Result<()> {
     }
 }
 
-async fn handle(engine: &mut Engine, stream: &mysql_async::BinlogStream, cursor: &mut Cursor, ev: &Event) -> Result<()> {
+pub(crate) async fn handle<M: TableMaps + Sync>(
+    engine: &mut Engine,
+    stream: &M,
+    cursor: &mut Cursor,
+    ev: &Event,
+) -> Result<()> {
     let header = ev.header();
-    let next_pos = u64::from(header.log_pos());
-    let start_pos = next_pos.saturating_sub(u64::from(header.event_size()));
+    let mut next_pos = u64::from(header.log_pos());
+    let mut start_pos = next_pos.saturating_sub(u64::from(header.event_size()));
+    if header.event_type_raw() == TRANSACTION_PAYLOAD_EVENT {
+        // Its events follow, decompressed, with no positions of their own: they are reported
+        // at the payload's position, and the transaction ends after the payload.
+        cursor.payload = Some((start_pos, next_pos));
+        cursor.events += 1;
+        return Ok(());
+    }
+    let in_payload = next_pos == 0 && cursor.payload.is_some();
+    if let Some((s, n)) = cursor.payload.filter(|_| in_payload) {
+        start_pos = s;
+        next_pos = n;
+    }
     let ts_sec = i64::from(header.timestamp());
     let server_id = i64::from(header.server_id());
     let raw_type = header.event_type_raw();
     // Events the server synthesises at stream start (fake ROTATE, FORMAT_DESCRIPTION) have
     // log_pos 0 and do not count towards the transaction's events.
-    let counts = next_pos != 0;
+    let counts = next_pos != 0 && !matches!(header.event_type_raw(), 4 | 15);
 
     if raw_type == MARIADB_GTID_EVENT {
         let d = ev.data();
@@ -323,7 +488,7 @@ async fn handle(engine: &mut Engine, stream: &mysql_async::BinlogStream, cursor:
             cursor.current_gtid = Some(format!("{domain}-{srv}-{seq}"));
             cursor.pending_gtid = Some(PendingGtid::MariaDb(domain, srv, seq));
             // FL_STANDALONE: a single statement (DDL) without BEGIN/COMMIT.
-            cursor.in_tx = flags & 1 == 0;
+            cursor.begun = flags & 1 == 0;
         }
         cursor.events += 1;
         return Ok(());
@@ -335,7 +500,12 @@ async fn handle(engine: &mut Engine, stream: &mysql_async::BinlogStream, cursor:
         cursor.events += 1;
         return Ok(());
     }
-    let data = ev.read_data().map_err(|e| CdcError::Decode(format!("cannot decode binlog event at {}:{start_pos}: {e}", cursor.file)))?;
+    let data = ev.read_data().map_err(|e| {
+        CdcError::Decode(format!(
+            "cannot decode binlog event at {}:{start_pos}: {e}",
+            cursor.file
+        ))
+    })?;
     let Some(data) = data else {
         if counts {
             cursor.events += 1;
@@ -344,7 +514,12 @@ async fn handle(engine: &mut Engine, stream: &mysql_async::BinlogStream, cursor:
     };
     match data {
         EventData::RotateEvent(r) => {
-            cursor.file = clean_file_name(&r.name());
+            let name = rotate_file_name(ev);
+            cursor.file = if name.is_empty() {
+                r.name().into_owned()
+            } else {
+                name
+            };
             if !cursor.in_tx {
                 cursor.restart_pos = r.position();
             }
@@ -357,7 +532,6 @@ async fn handle(engine: &mut Engine, stream: &mysql_async::BinlogStream, cursor:
                 src = format!("{src}:{tag}");
             }
             cursor.begin(start_pos);
-            cursor.in_tx = false;
             cursor.current_gtid = Some(format!("{src}:{}", g.gno()));
             cursor.pending_gtid = Some(PendingGtid::MySql(src, g.gno()));
         }
@@ -365,15 +539,22 @@ async fn handle(engine: &mut Engine, stream: &mysql_async::BinlogStream, cursor:
             let sql = q.query();
             let trimmed = sql.trim();
             if trimmed.eq_ignore_ascii_case("BEGIN") {
-                if cursor.pending_gtid.is_none() || !cursor.in_tx && cursor.events == 0 && cursor.current_gtid.is_none() {
+                if !cursor.in_tx {
                     cursor.begin(start_pos);
                 }
-                cursor.in_tx = true;
+                cursor.begun = true;
                 cursor.thread = Some(i64::from(q.thread_id()));
-            } else if trimmed.eq_ignore_ascii_case("COMMIT") || trimmed.eq_ignore_ascii_case("ROLLBACK") {
+            } else if trimmed.eq_ignore_ascii_case("COMMIT")
+                || trimmed.eq_ignore_ascii_case("ROLLBACK")
+            {
                 cursor.events += 1;
                 cursor.commit(next_pos);
+                engine
+                    .end_transaction(&cursor.offset(0, 0, ts_sec, server_id))
+                    .await?;
                 return Ok(());
+            } else if is_dml(trimmed) {
+                tracing::warn!(query = %trimmed, "ignoring a DML statement in the binlog; binlog_format must be ROW");
             } else if (cursor.restart_pos, next_pos) != (0, 0) {
                 let key = (crate::offset::file_index(&cursor.file), next_pos);
                 let already = engine.history_high.is_some_and(|h| key <= h);
@@ -393,9 +574,14 @@ async fn handle(engine: &mut Engine, stream: &mysql_async::BinlogStream, cursor:
                         query: None,
                         ..SourceInfo::default()
                     };
-                    if let Some(effect) = engine.apply_ddl(&db, trimmed, &source, &after).await? {
+                    if let Some(effect) = engine
+                        .apply_ddl(&db, trimmed, &source, &after, false)
+                        .await?
+                    {
                         for id in &effect.truncated {
-                            if engine.config.emits("t") && engine.config.table_captured(&id.db, &id.table) {
+                            if engine.config.emits("t")
+                                && engine.config.table_captured(&id.db, &id.table)
+                            {
                                 let mut src = source.clone();
                                 src.db.clone_from(&id.db);
                                 src.table = Some(id.table.clone());
@@ -404,7 +590,7 @@ async fn handle(engine: &mut Engine, stream: &mysql_async::BinlogStream, cursor:
                         }
                     }
                 }
-                if !cursor.in_tx {
+                if !cursor.in_tx || !cursor.begun {
                     cursor.events += 1;
                     cursor.commit(next_pos);
                     engine.flush().await?;
@@ -415,19 +601,27 @@ async fn handle(engine: &mut Engine, stream: &mysql_async::BinlogStream, cursor:
         EventData::XidEvent(_) => {
             cursor.events += 1;
             cursor.commit(next_pos);
+            engine
+                .end_transaction(&cursor.offset(0, 0, ts_sec, server_id))
+                .await?;
             engine.flush().await?;
             return Ok(());
         }
-        EventData::RowsQueryEvent(q) => {
-            if engine.config.include_query {
-                cursor.query = Some(q.query().into_owned());
-            }
+        EventData::RowsQueryEvent(q) if engine.config.include_query => {
+            cursor.query = Some(q.query().into_owned());
         }
         EventData::RowsEvent(rows) => {
             let index = cursor.events;
             if index >= cursor.skip_events {
-                let skip_rows = if index == cursor.skip_events { cursor.skip_rows } else { 0 };
-                rows_event(engine, stream, cursor, &rows, index, skip_rows, start_pos, ts_sec, server_id).await?;
+                let skip_rows = if index == cursor.skip_events {
+                    cursor.skip_rows
+                } else {
+                    0
+                };
+                rows_event(
+                    engine, stream, cursor, &rows, index, skip_rows, start_pos, ts_sec, server_id,
+                )
+                .await?;
             }
         }
         _ => {}
@@ -435,7 +629,7 @@ async fn handle(engine: &mut Engine, stream: &mysql_async::BinlogStream, cursor:
     if counts {
         cursor.events += 1;
     }
-    if !cursor.in_tx && counts && !matches!(raw_type, 2 | 15) {
+    if !cursor.in_tx && counts && raw_type != 2 {
         // Outside a transaction every complete event moves the restart point.
         cursor.restart_pos = next_pos;
         cursor.events = 0;
@@ -444,9 +638,9 @@ async fn handle(engine: &mut Engine, stream: &mysql_async::BinlogStream, cursor:
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn rows_event(
+async fn rows_event<M: TableMaps + Sync>(
     engine: &mut Engine,
-    stream: &mysql_async::BinlogStream,
+    stream: &M,
     cursor: &Cursor,
     rows: &RowsEventData<'_>,
     index: u64,
@@ -455,10 +649,17 @@ async fn rows_event(
     ts_sec: i64,
     server_id: i64,
 ) -> Result<()> {
-    let Some(tme) = stream.get_tme(rows.table_id()) else {
-        return Err(CdcError::Decode(format!("rows event at {}:{start_pos} refers to unknown table id {}", cursor.file, rows.table_id())));
+    let Some(tme) = stream.table_map(rows.table_id()) else {
+        return Err(CdcError::Decode(format!(
+            "rows event at {}:{start_pos} refers to unknown table id {}",
+            cursor.file,
+            rows.table_id()
+        )));
     };
-    let id = TableId::new(tme.database_name().into_owned(), tme.table_name().into_owned());
+    let id = TableId::new(
+        tme.database_name().into_owned(),
+        tme.table_name().into_owned(),
+    );
     if !engine.config.table_captured(&id.db, &id.table) {
         return Ok(());
     }
@@ -468,13 +669,43 @@ async fn rows_event(
             cursor.file
         )));
     };
+    if let RowsEventData::PartialUpdateRowsEvent(_) = rows {
+        return Err(CdcError::ServerSetup(format!(
+            "partial JSON update of {id} at {}:{start_pos}; set binlog_row_value_options='' (PARTIAL_JSON is not supported, as in Debezium)",
+            cursor.file
+        )));
+    }
+    let n = ts.columns().len();
+    let full_before = rows
+        .columns_before_image()
+        .is_none_or(|b| b.iter().take(n).all(|x| *x));
+    let full_after = rows
+        .columns_after_image()
+        .is_none_or(|b| b.iter().take(n).all(|x| *x));
+    if !full_before || !full_after {
+        return Err(CdcError::ServerSetup(format!(
+            "rows event for {id} at {}:{start_pos} has a partial row image; the connector needs binlog_row_image=FULL",
+            cursor.file
+        )));
+    }
     let op = match rows {
         RowsEventData::WriteRowsEventV1(_) | RowsEventData::WriteRowsEvent(_) => "c",
-        RowsEventData::UpdateRowsEventV1(_) | RowsEventData::UpdateRowsEvent(_) | RowsEventData::PartialUpdateRowsEvent(_) => "u",
+        RowsEventData::UpdateRowsEventV1(_)
+        | RowsEventData::UpdateRowsEvent(_)
+        | RowsEventData::PartialUpdateRowsEvent(_) => "u",
         RowsEventData::DeleteRowsEventV1(_) | RowsEventData::DeleteRowsEvent(_) => "d",
     };
     if !engine.config.emits(op) {
         return Ok(());
+    }
+    if engine.tx_id.is_none() {
+        // Debezium's transaction id: the GTID, or the position of the transaction's start.
+        engine.tx_id = Some(
+            cursor
+                .current_gtid
+                .clone()
+                .unwrap_or_else(|| format!("file={},pos={}", cursor.file, cursor.restart_pos)),
+        );
     }
     let decode = |row: Option<mysql_common::binlog::row::BinlogRow>| -> Result<Option<Vec<Cell>>> {
         let Some(mut row) = row else { return Ok(None) };
@@ -489,13 +720,39 @@ async fn rows_event(
         Ok(Some(cells))
     };
     for (i, r) in rows.rows(tme).enumerate() {
-        let (before, after) = r.map_err(|e| CdcError::Decode(format!("cannot decode a row of {id} at {}:{start_pos}: {e}", cursor.file)))?;
+        let (before, after) = r.map_err(|e| {
+            CdcError::Decode(format!(
+                "cannot decode a row of {id} at {}:{start_pos}: {e}",
+                cursor.file
+            ))
+        })?;
         let row_no = u64::try_from(i).unwrap_or(u64::MAX);
         if row_no < skip_rows {
             continue;
         }
-        let before = decode(before)?.map(|c| engine.convert_row(&ts, c)).transpose()?;
-        let after = decode(after)?.map(|c| engine.convert_row(&ts, c)).transpose()?;
+        let converted = decode(before)
+            .and_then(|b| b.map(|c| engine.convert_row(&ts, c)).transpose())
+            .and_then(|b| {
+                let a = decode(after)?
+                    .map(|c| engine.convert_row(&ts, c))
+                    .transpose()?;
+                Ok((b, a))
+            });
+        let (before, after) = match converted {
+            Ok(pair) => pair,
+            Err(e @ CdcError::Decode(_)) => match engine.config.failure_mode {
+                FailureMode::Fail => return Err(e),
+                FailureMode::Warn => {
+                    tracing::warn!(error = %e, file = %cursor.file, pos = start_pos, row = i, "skipping a row that cannot be converted (event.processing.failure.handling.mode=warn)");
+                    continue;
+                }
+                FailureMode::Skip => {
+                    tracing::debug!(error = %e, "skipping a row that cannot be converted");
+                    continue;
+                }
+            },
+            Err(e) => return Err(e),
+        };
         let source = SourceInfo {
             ts_ms: ts_sec * 1000,
             snapshot: None,
@@ -510,19 +767,279 @@ async fn rows_event(
             query: cursor.query.clone(),
         };
         let offset = cursor.offset(index, row_no + 1, ts_sec, server_id);
-        engine.emit_change(&ts, op, before, after, &source, &offset).await?;
+        engine
+            .emit_change(&ts, op, before, after, &source, &offset)
+            .await?;
     }
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
+    use std::io::BufReader;
+
+    use connect_api::SourceRecord;
+    use connect_api::data::{Struct, Value};
+    use mysql_common::binlog::BinlogFile;
+    use mysql_common::binlog::consts::BinlogVersion;
+
     use super::*;
+    use crate::table::Table;
+
+    const FIXTURES: &str = "/work/shared/fixtures/mysql-binlogs";
+
+    /// Replays a binlog file through the streaming code, with `seed` DDL (db, statement)
+    /// applied first for tables the file does not create. Returns the records and the first
+    /// error, if any.
+    async fn replay(name: &str, seed: &[(&str, &str)]) -> (Vec<SourceRecord>, Option<CdcError>) {
+        let (mut engine, mut rx) = Engine::for_test(&[("table.ignore.builtin", "false")]);
+        for (db, ddl) in seed {
+            engine.schemas.apply(db, ddl).unwrap();
+        }
+        let path = format!("{FIXTURES}/{name}");
+        let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let mut bf = BinlogFile::new(BinlogVersion::Version4, BufReader::new(file)).unwrap();
+        let mut cursor = Cursor {
+            file: name.to_owned(),
+            restart_pos: 4,
+            ..Cursor::default()
+        };
+        let mut out = Vec::new();
+        let mut error = None;
+        'events: while let Some(ev) = bf.next() {
+            let ev = match ev {
+                Ok(ev) => ev,
+                Err(e) => {
+                    error = Some(CdcError::Decode(e.to_string()));
+                    break;
+                }
+            };
+            let mut inner = Vec::new();
+            if ev.header().event_type_raw() == TRANSACTION_PAYLOAD_EVENT {
+                let tpe = ev
+                    .read_event::<mysql_common::binlog::events::TransactionPayloadEvent<'_>>()
+                    .unwrap();
+                let mut bytes = std::io::Cursor::new(tpe.danger_decompress());
+                while let Some(e) = bf.reader_mut().read_decompressed(&mut bytes).unwrap() {
+                    inner.push(e);
+                }
+            }
+            for e in std::iter::once(&ev).chain(inner.iter()) {
+                if let Err(e) = handle(&mut engine, bf.reader(), &mut cursor, e).await {
+                    error = Some(e);
+                    break 'events;
+                }
+                engine.flush().await.unwrap();
+                while let Ok(batch) = rx.try_recv() {
+                    out.extend(batch.unwrap());
+                }
+            }
+        }
+        engine.flush().await.unwrap();
+        while let Ok(batch) = rx.try_recv() {
+            out.extend(batch.unwrap());
+        }
+        (out, error)
+    }
+
+    fn rows<'a>(recs: &'a [SourceRecord], topic: &str) -> Vec<&'a SourceRecord> {
+        recs.iter()
+            .filter(|r| r.topic == topic && !r.value.value.is_null())
+            .collect()
+    }
+
+    fn env(r: &SourceRecord) -> &Struct {
+        r.value.value.as_struct().unwrap()
+    }
+
+    fn image<'a>(r: &'a SourceRecord, which: &str) -> &'a Struct {
+        env(r).get(which).unwrap().as_struct().unwrap()
+    }
+
+    fn src<'a>(r: &'a SourceRecord, f: &str) -> &'a Value {
+        env(r)
+            .get("source")
+            .unwrap()
+            .as_struct()
+            .unwrap()
+            .get(f)
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn mysql_gtids_with_tags_and_decimals_decode() {
+        let seed = [(
+            "test",
+            "CREATE TABLE orders (id INT PRIMARY KEY, qty INT, amount DECIMAL(10,2))",
+        )];
+        let (recs, err) = replay("binlog_transaction_with_GTID_TAG.000001", &seed).await;
+        assert!(err.is_none(), "{err:?}");
+        let r = rows(&recs, "test.test.orders");
+        assert_eq!(r.len(), 1);
+        let after = image(r[0], "after");
+        assert_eq!(after.get("id"), Some(&Value::Int32(3)));
+        assert_eq!(after.get("qty"), Some(&Value::Int32(100)));
+        assert_eq!(
+            after.get("amount"),
+            Some(&Value::Bytes(vec![0x61, 0xa8].into()))
+        );
+        let gtid = src(r[0], "gtid").as_str().unwrap();
+        assert!(gtid.ends_with(":mytag:3"), "{gtid}");
+        assert_eq!(src(r[0], "server_id"), &Value::Int64(1));
+        // The rows event starts where the TABLE_MAP before it ends (log_pos 461).
+        assert_eq!(src(r[0], "pos"), &Value::Int64(461));
+    }
+
+    #[tokio::test]
+    async fn statement_inserts_and_ddl_with_gtids_update_the_schema() {
+        let (recs, err) = replay("binlog_transaction_with_GTID.000001", &[]).await;
+        assert!(err.is_none(), "{err:?}");
+        // CREATE TABLE and DROP TABLE became schema changes on the prefix topic.
+        let ddl: Vec<String> = recs
+            .iter()
+            .filter(|r| r.topic == "test")
+            .map(|r| env(r).get("ddl").unwrap().as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            ddl,
+            [
+                "CREATE TABLE t1 (c1 INT)",
+                "DROP TABLE `t1` /* generated by server */"
+            ]
+        );
+        let last = recs.last().unwrap();
+        let gtids = last
+            .source_offset
+            .0
+            .get("gtids")
+            .and_then(|g| g.as_str())
+            .unwrap()
+            .to_owned();
+        assert!(
+            gtids.ends_with(":1-2"),
+            "GTID 3 is the DROP itself: {gtids}"
+        );
+    }
+
+    #[tokio::test]
+    async fn compressed_transaction_payloads_are_read() {
+        let seed = [("test", "CREATE TABLE tb1 (id INT PRIMARY KEY)")];
+        let (recs, err) = replay("transaction_compression.000001", &seed).await;
+        assert!(err.is_none(), "{err:?}");
+        let r = rows(&recs, "test.test.tb1");
+        assert_eq!(r.len(), 1);
+        assert_eq!(image(r[0], "after").get("id"), Some(&Value::Int32(1)));
+        // Rows inside the payload report the payload's position.
+        // The TRANSACTION_PAYLOAD event starts at 274 (mysqlbinlog reports that offset).
+        assert_eq!(src(r[0], "pos"), &Value::Int64(274));
+        // After the payload's XID the restart point is the payload's end.
+        assert_eq!(
+            r[0].source_offset.0.get("event"),
+            Some(&serde_json::json!(2))
+        );
+    }
+
+    #[tokio::test]
+    async fn invisible_columns_stay_in_rows_and_unsigned_values_widen() {
+        let (recs, err) = replay("binlog-invisible-columns.000001", &[]).await;
+        assert!(err.is_none(), "{err:?}");
+        let r = rows(&recs, "test.mysql.t1");
+        assert_eq!(r.len(), 3);
+        let a = image(r[0], "after");
+        assert_eq!(a.get("f1"), Some(&Value::Int64(1)));
+        assert_eq!(a.get("f3"), Some(&Value::Int32(-3)));
+        assert_eq!(a.get("f4"), Some(&Value::from("4")));
+        assert_eq!(a.get("f5"), Some(&Value::Bytes(vec![5].into())));
+        assert_eq!(a.get("f6"), Some(&Value::Int64(6_000_000_000)));
+        let u = r[2];
+        assert_eq!(image(u, "before").get("f3"), Some(&Value::Int32(-33)));
+        assert_eq!(image(u, "after").get("f2"), Some(&Value::Int64(222)));
+        assert_eq!(env(u).get("op"), Some(&Value::from("u")));
+    }
+
+    #[tokio::test]
+    async fn enums_sets_and_strings_decode_with_their_labels() {
+        let (recs, err) = replay("mysql-enum-string-set.000001", &[]).await;
+        assert!(err.is_none(), "{err:?}");
+        let r = rows(&recs, "test.mysql.t");
+        assert_eq!(
+            r.iter()
+                .map(|x| env(x).get("op").unwrap().as_str().unwrap())
+                .collect::<Vec<_>>(),
+            ["c", "u", "d"]
+        );
+        let a = image(r[0], "after");
+        assert_eq!(a.get("f3"), Some(&Value::from("var1")));
+        assert_eq!(a.get("f4"), Some(&Value::from("one,three")));
+        let u = image(r[1], "after");
+        assert_eq!(u.get("f1"), Some(&Value::from("field1")));
+        assert_eq!(u.get("f3"), Some(&Value::from("variant2")));
+        // A keyless table: null key, and no tombstone after the delete.
+        assert!(r[2].key.schema.is_none());
+        assert_eq!(recs.iter().filter(|x| x.topic == "test.mysql.t").count(), 3);
+    }
+
+    #[tokio::test]
+    async fn bits_decode_little_endian() {
+        let (recs, err) = replay("mysql_type_bit.000001", &[]).await;
+        assert!(err.is_none(), "{err:?}");
+        let a = image(rows(&recs, "test.mysql.foo")[0], "after");
+        assert_eq!(a.get("a"), Some(&Value::Bytes(vec![4].into())));
+        assert_eq!(a.get("b"), Some(&Value::from("foo")));
+        assert_eq!(a.get("c"), Some(&Value::Bytes(vec![b' '].into())));
+    }
+
+    #[tokio::test]
+    async fn json_rows_are_compact_and_partial_json_updates_fail_clearly() {
+        let (recs, err) = replay("json.binlog.000001", &[]).await;
+        let r = rows(&recs, "test.mysql.t");
+        assert_eq!(
+            r.len(),
+            12,
+            "6 inserts and 6 full updates before the partial ones"
+        );
+        let j = image(r[0], "after")
+            .get("json_col")
+            .unwrap()
+            .as_str()
+            .unwrap();
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(j).unwrap(),
+            serde_json::json!({"age": 24, "data": "xxxxxxxxxx", "name": "Joe"})
+        );
+        assert!(!j.contains(": "), "binlog JSON is compact: {j}");
+        let msg = err.expect("partial JSON must fail").to_string();
+        assert!(msg.contains("binlog_row_value_options"), "{msg}");
+    }
+
+    #[tokio::test]
+    async fn partial_row_images_are_rejected_not_nulled() {
+        let seed = [(
+            "noria",
+            "CREATE TABLE t1 (a INT PRIMARY KEY, b TEXT, c CHAR(1), d INT, e INT UNSIGNED)",
+        )];
+        let (recs, err) = replay("minimal_row_metadata.000001", &seed).await;
+        assert!(rows(&recs, "test.noria.t1").is_empty());
+        let msg = err.expect("minimal image must fail").to_string();
+        assert!(msg.contains("binlog_row_image=FULL"), "{msg}");
+    }
 
     #[test]
-    fn rotate_names_lose_trailing_checksum_bytes() {
-        assert_eq!(clean_file_name("binlog.000001\u{fffd}\0<\u{fffd}"), "binlog.000001");
-        assert_eq!(clean_file_name("mysql-bin.000123"), "mysql-bin.000123");
+    fn tracked_tables_are_unchanged_by_unknown_statements() {
+        let t = Table {
+            id: TableId::new("a", "b"),
+            columns: Vec::new(),
+            primary_key: Vec::new(),
+            default_charset: None,
+            comment: None,
+        };
+        assert!(t.columns.is_empty());
+    }
+
+    #[test]
+    fn crc32_matches_the_standard_check_value() {
+        assert_eq!(crc32(&[b"123456789"]), 0xcbf4_3926);
+        assert_eq!(crc32(&[b"1234", b"56789"]), 0xcbf4_3926);
     }
 
     #[test]

@@ -52,6 +52,14 @@ impl SnapshotMode {
     }
 }
 
+/// `event.processing.failure.handling.mode`: what to do with a row that cannot be converted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureMode {
+    Fail,
+    Warn,
+    Skip,
+}
+
 /// `snapshot.locking.mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LockingMode {
@@ -94,7 +102,10 @@ pub enum BinaryMode {
 /// Where the schema history lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HistoryStore {
-    Kafka { bootstrap_servers: String, topic: String },
+    Kafka {
+        bootstrap_servers: String,
+        topic: String,
+    },
     Memory,
 }
 
@@ -136,7 +147,10 @@ impl Filter {
                 })
                 .collect()
         };
-        Ok(Self { include: compile(include)?, exclude: compile(exclude)? })
+        Ok(Self {
+            include: compile(include)?,
+            exclude: compile(exclude)?,
+        })
     }
 
     /// Whether `name` is captured.
@@ -159,13 +173,19 @@ pub struct MySqlConfig {
     pub topic_prefix: String,
     pub databases: Filter,
     pub tables: Filter,
+    /// Matched against `<db>.<table>.<column>`; excluded columns leave the value, not the key.
+    pub columns: Filter,
+    /// `message.key.columns`: (table pattern, key columns).
+    pub key_columns: Vec<(Regex, Vec<String>)>,
     pub ignore_builtin: bool,
     pub tombstones_on_delete: bool,
     pub include_schema_changes: bool,
     pub include_query: bool,
+    pub provide_transaction_metadata: bool,
     /// Operations (`c`, `u`, `d`, `t`) that are not emitted.
     pub skipped_operations: Vec<String>,
     pub modes: ValueModes,
+    pub failure_mode: FailureMode,
     pub snapshot_mode: SnapshotMode,
     pub locking_mode: LockingMode,
     pub snapshot_lock_timeout_ms: i64,
@@ -174,6 +194,8 @@ pub struct MySqlConfig {
     pub poll_interval_ms: u64,
     pub heartbeat_interval_ms: u64,
     pub connect_timeout_ms: u64,
+    /// `database.initial.statements`, split on `;` (`;;` stands for a literal `;`).
+    pub initial_statements: Vec<String>,
     pub history: HistoryStore,
     pub skip_unparseable_ddl: bool,
     pub store_only_captured_tables_ddl: bool,
@@ -195,6 +217,15 @@ impl MySqlConfig {
     /// Whether `db.table` is captured.
     pub fn table_captured(&self, db: &str, table: &str) -> bool {
         self.database_captured(db) && self.tables.matches(&format!("{db}.{table}"))
+    }
+
+    /// The `message.key.columns` override for `db.table`, if any.
+    pub fn key_override(&self, db: &str, table: &str) -> Option<&[String]> {
+        let name = format!("{db}.{table}");
+        self.key_columns
+            .iter()
+            .find(|(r, _)| r.is_match(&name))
+            .map(|(_, c)| c.as_slice())
     }
 
     /// Whether operation `op` (`c`, `u`, `d`, `t`) is emitted.
@@ -222,12 +253,17 @@ static DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
             connect_api::config::ConfigValue::String(s) if !s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) => Err("Topic prefix can only contain alphanumeric characters, dots, hyphens and underscores".to_owned()),
             _ => Ok(()),
         })))
+        .define(key("database.ssl.mode", Str, Medium, "Whether to use an encrypted connection to the database: 'disabled', 'preferred', 'required', 'verify_ca' or 'verify_identity'.").default("preferred").validator(Validator::OneOfIgnoreCase(&["disabled", "preferred", "required", "verify_ca", "verify_identity"])))
+        .define(key("database.initial.statements", Str, Low, "A semicolon separated list of SQL statements to be executed when a connection to the database is established."))
         .define(key("connect.timeout.ms", Long, Medium, "Maximum time to wait after trying to connect to the database before timing out, given in milliseconds.").default("30000").validator(Validator::at_least(1.0)))
         .group("Filters")
         .define(key("database.include.list", List, High, "The databases for which changes are to be captured (comma-separated regular expressions).").default(""))
         .define(key("database.exclude.list", List, High, "A comma-separated list of regular expressions that match database names to be excluded from monitoring.").default(""))
         .define(key("table.include.list", List, High, "The tables for which changes are to be captured (regular expressions matched against <db>.<table>).").default(""))
         .define(key("table.exclude.list", List, High, "A comma-separated list of regular expressions that match the fully-qualified names of tables to be excluded from monitoring.").default(""))
+        .define(key("column.include.list", List, Medium, "Regular expressions matching columns to include in change events (fully-qualified <db>.<table>.<column>).").default(""))
+        .define(key("column.exclude.list", List, Medium, "Regular expressions matching columns to exclude from change events (fully-qualified <db>.<table>.<column>).").default(""))
+        .define(key("message.key.columns", Str, Low, "A semicolon-separated list of expressions that match fully-qualified tables and column(s) to be used as message key, e.g. inventory.customers:pk1,pk2;(.*).purchaseorders:pk3,pk4"))
         .define(key("table.ignore.builtin", Boolean, Low, "Flag specifying whether built-in tables should be ignored.").default("true"))
         .group("Events")
         .define(key("tombstones.on.delete", Boolean, Medium, "Whether delete operations should be represented by a delete event and a subsequent tombstone event (true) or only by a delete event (false).").default("true"))
@@ -278,25 +314,77 @@ impl ConnectorConfig for MySqlConfig {
                 errors.push(exc, format!("\"{inc}\" is already specified"));
             }
         }
-        let databases = Filter::new(p.list("database.include.list"), p.list("database.exclude.list"))
-            .unwrap_or_else(|e| {
-                errors.push("database.include.list", e);
-                Filter::default()
-            });
+        let databases = Filter::new(
+            p.list("database.include.list"),
+            p.list("database.exclude.list"),
+        )
+        .unwrap_or_else(|e| {
+            errors.push("database.include.list", e);
+            Filter::default()
+        });
         let tables = Filter::new(p.list("table.include.list"), p.list("table.exclude.list"))
             .unwrap_or_else(|e| {
                 errors.push("table.include.list", e);
                 Filter::default()
             });
+        if !p.list("column.include.list").is_empty() && !p.list("column.exclude.list").is_empty() {
+            errors.push(
+                "column.exclude.list",
+                "\"column.include.list\" is already specified",
+            );
+        }
+        let columns = Filter::new(p.list("column.include.list"), p.list("column.exclude.list"))
+            .unwrap_or_else(|e| {
+                errors.push("column.include.list", e);
+                Filter::default()
+            });
+        let mut key_columns = Vec::new();
+        for entry in p
+            .string("message.key.columns")
+            .split(';')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
+            match entry.rsplit_once(':') {
+                Some((table, cols)) if !cols.trim().is_empty() => {
+                    match Regex::new(&format!("(?i)^(?:{table})$")) {
+                        Ok(r) => key_columns
+                            .push((r, cols.split(',').map(|c| c.trim().to_owned()).collect())),
+                        Err(e) => errors.push(
+                            "message.key.columns",
+                            format!("invalid regular expression {table}: {e}"),
+                        ),
+                    }
+                }
+                _ => errors.push(
+                    "message.key.columns",
+                    format!("\"{entry}\" is not of the form <table>:<column>[,<column>…]"),
+                ),
+            }
+        }
+        if matches!(
+            lower("database.ssl.mode").as_str(),
+            "required" | "verify_ca" | "verify_identity"
+        ) {
+            errors.push(
+                "database.ssl.mode",
+                "Encrypted connections are not available in this build of the connector; use 'disabled' or 'preferred' (which connects unencrypted)",
+            );
+        }
         let max_batch = p.int("max.batch.size");
         let max_queue = p.int("max.queue.size");
         if max_queue <= max_batch {
-            errors.push("max.queue.size", format!("Must be larger than the maximum batch size ({max_batch})"));
+            errors.push(
+                "max.queue.size",
+                format!("Must be larger than the maximum batch size ({max_batch})"),
+            );
         }
         let history = if p.string("schema.history.internal") == MEMORY_HISTORY_CLASS {
             HistoryStore::Memory
         } else {
-            let bootstrap = p.string("schema.history.internal.kafka.bootstrap.servers").to_owned();
+            let bootstrap = p
+                .string("schema.history.internal.kafka.bootstrap.servers")
+                .to_owned();
             let topic = p.string("schema.history.internal.kafka.topic").to_owned();
             if bootstrap.is_empty() {
                 errors.push("schema.history.internal.kafka.bootstrap.servers", "The 'schema.history.internal.kafka.bootstrap.servers' value is invalid: A value is required");
@@ -304,10 +392,17 @@ impl ConnectorConfig for MySqlConfig {
             if topic.is_empty() {
                 errors.push("schema.history.internal.kafka.topic", "The 'schema.history.internal.kafka.topic' value is invalid: A value is required");
             }
-            HistoryStore::Kafka { bootstrap_servers: bootstrap, topic }
+            HistoryStore::Kafka {
+                bootstrap_servers: bootstrap,
+                topic,
+            }
         };
-        let skipped: Vec<String> =
-            p.list("skipped.operations").iter().filter(|s| *s != "none").cloned().collect();
+        let skipped: Vec<String> = p
+            .list("skipped.operations")
+            .iter()
+            .filter(|s| *s != "none")
+            .cloned()
+            .collect();
         let modes = ValueModes {
             decimal: match lower("decimal.handling.mode").as_str() {
                 "double" => DecimalMode::Double,
@@ -335,17 +430,28 @@ impl ConnectorConfig for MySqlConfig {
             hostname: p.string("database.hostname").to_owned(),
             port: u16::try_from(p.int("database.port")).unwrap_or(3306),
             user: p.string("database.user").to_owned(),
-            password: p.password("database.password").map(|s| s.expose().to_owned()).unwrap_or_default(),
+            password: p
+                .password("database.password")
+                .map(|s| s.expose().to_owned())
+                .unwrap_or_default(),
             server_id: u32::try_from(p.long("database.server.id")).unwrap_or(1),
             topic_prefix: p.string("topic.prefix").to_owned(),
             databases,
             tables,
+            columns,
+            key_columns,
             ignore_builtin: p.boolean("table.ignore.builtin"),
             tombstones_on_delete: p.boolean("tombstones.on.delete"),
             include_schema_changes: p.boolean("include.schema.changes"),
             include_query: p.boolean("include.query"),
+            provide_transaction_metadata: p.boolean("provide.transaction.metadata"),
             skipped_operations: skipped,
             modes,
+            failure_mode: match lower("event.processing.failure.handling.mode").as_str() {
+                "warn" => FailureMode::Warn,
+                "skip" => FailureMode::Skip,
+                _ => FailureMode::Fail,
+            },
             snapshot_mode: SnapshotMode::parse(p.string("snapshot.mode")),
             locking_mode: match lower("snapshot.locking.mode").as_str() {
                 "extended" => LockingMode::Extended,
@@ -358,9 +464,17 @@ impl ConnectorConfig for MySqlConfig {
             poll_interval_ms: u64::try_from(p.long("poll.interval.ms")).unwrap_or(500),
             heartbeat_interval_ms: u64::try_from(p.int("heartbeat.interval.ms")).unwrap_or(0),
             connect_timeout_ms: u64::try_from(p.long("connect.timeout.ms")).unwrap_or(30_000),
+            initial_statements: p
+                .string("database.initial.statements")
+                .replace(";;", "\u{0}")
+                .split(';')
+                .map(|st| st.replace('\u{0}', ";").trim().to_owned())
+                .filter(|st| !st.is_empty())
+                .collect(),
             history,
             skip_unparseable_ddl: p.boolean("schema.history.internal.skip.unparseable.ddl"),
-            store_only_captured_tables_ddl: p.boolean("schema.history.internal.store.only.captured.tables.ddl"),
+            store_only_captured_tables_ddl: p
+                .boolean("schema.history.internal.store.only.captured.tables.ddl"),
             originals: p.originals().clone(),
         };
         errors.into_result(config)
@@ -411,7 +525,14 @@ mod tests {
         props.insert("database.server.id".into(), "0".into());
         let errs = MySqlConfig::parse(&props).unwrap_err();
         let keys: Vec<_> = errs.0.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(keys, ["database.hostname", "database.server.id", "time.precision.mode"]);
+        assert_eq!(
+            keys,
+            [
+                "database.hostname",
+                "database.server.id",
+                "time.precision.mode"
+            ]
+        );
     }
 
     #[test]
@@ -423,15 +544,68 @@ mod tests {
         props.remove("schema.history.internal.kafka.topic");
         let errs = MySqlConfig::parse(&props).unwrap_err();
         let keys: Vec<_> = errs.0.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(keys, ["database.exclude.list", "max.queue.size", "schema.history.internal.kafka.topic"]);
+        assert_eq!(
+            keys,
+            [
+                "database.exclude.list",
+                "max.queue.size",
+                "schema.history.internal.kafka.topic"
+            ]
+        );
+    }
+
+    #[test]
+    fn message_key_columns_and_column_filters_parse() {
+        let mut props = article_props();
+        props.insert(
+            "message.key.columns".into(),
+            "inventory.customers:pk1,pk2;(.*).purchaseorders:pk3".into(),
+        );
+        props.insert(
+            "column.exclude.list".into(),
+            "inventory\\.customers\\.secret".into(),
+        );
+        let c = MySqlConfig::parse(&props).unwrap();
+        assert_eq!(
+            c.key_override("inventory", "customers").unwrap(),
+            ["pk1", "pk2"]
+        );
+        assert_eq!(c.key_override("x", "purchaseorders").unwrap(), ["pk3"]);
+        assert!(c.key_override("x", "other").is_none());
+        assert!(!c.columns.matches("inventory.customers.secret"));
+        assert!(c.columns.matches("inventory.customers.name"));
+        props.insert("message.key.columns".into(), "nocolon".into());
+        let errs = MySqlConfig::parse(&props).unwrap_err();
+        assert_eq!(errs.0[0].0, "message.key.columns");
+    }
+
+    #[test]
+    fn tls_requirements_are_refused_and_initial_statements_split() {
+        let mut props = article_props();
+        props.insert("database.ssl.mode".into(), "required".into());
+        props.insert(
+            "database.initial.statements".into(),
+            "SET a=1; SET b=';;'".into(),
+        );
+        let errs = MySqlConfig::parse(&props).unwrap_err();
+        assert_eq!(errs.0[0].0, "database.ssl.mode");
+        props.insert("database.ssl.mode".into(), "disabled".into());
+        let c = MySqlConfig::parse(&props).unwrap();
+        assert_eq!(c.initial_statements, ["SET a=1", "SET b=';'"]);
     }
 
     #[test]
     fn legacy_snapshot_mode_names_are_aliases() {
         let mut props = article_props();
         props.insert("snapshot.mode".into(), "schema_only_recovery".into());
-        assert_eq!(MySqlConfig::parse(&props).unwrap().snapshot_mode, SnapshotMode::Recovery);
+        assert_eq!(
+            MySqlConfig::parse(&props).unwrap().snapshot_mode,
+            SnapshotMode::Recovery
+        );
         props.insert("snapshot.mode".into(), "schema_only".into());
-        assert_eq!(MySqlConfig::parse(&props).unwrap().snapshot_mode, SnapshotMode::NoData);
+        assert_eq!(
+            MySqlConfig::parse(&props).unwrap().snapshot_mode,
+            SnapshotMode::NoData
+        );
     }
 }

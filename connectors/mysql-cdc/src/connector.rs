@@ -6,8 +6,8 @@
 use std::num::NonZeroU32;
 
 use connect_api::{
-    ConnectError, ConnectorContext, PluginDescriptor, PluginKind, Props, SourceConnector, SourceOffset,
-    SourcePartition,
+    ConnectError, ConnectorContext, PluginDescriptor, PluginKind, Props, SourceConnector,
+    SourceOffset, SourcePartition,
 };
 
 use crate::config::MySqlConfig;
@@ -39,7 +39,9 @@ impl std::fmt::Debug for MariaDbConnector {
     }
 }
 
-fn check_offsets(offsets: &[(SourcePartition, Option<SourceOffset>)]) -> Result<bool, ConnectError> {
+fn check_offsets(
+    offsets: &[(SourcePartition, Option<SourceOffset>)],
+) -> Result<bool, ConnectError> {
     for (part, off) in offsets {
         if !part.0.contains_key("server") {
             return Err(ConnectError::fatal(format!(
@@ -66,9 +68,14 @@ macro_rules! connector_impl {
                 version: DEBEZIUM_VERSION,
             };
 
-            async fn start(ctx: ConnectorContext, config: MySqlConfig) -> Result<Self, ConnectError> {
+            async fn start(
+                ctx: ConnectorContext,
+                config: MySqlConfig,
+            ) -> Result<Self, ConnectError> {
                 let _ = ctx;
-                Ok(Self { props: config.originals })
+                Ok(Self {
+                    props: config.originals,
+                })
             }
 
             fn task_configs(&self, _max_tasks: NonZeroU32) -> Result<Vec<Props>, ConnectError> {
@@ -87,8 +94,16 @@ macro_rules! connector_impl {
     };
 }
 
-connector_impl!(MySqlConnector, "io.debezium.connector.mysql.MySqlConnector", "MySqlConnector");
-connector_impl!(MariaDbConnector, "io.debezium.connector.mariadb.MariaDbConnector", "MariaDbConnector");
+connector_impl!(
+    MySqlConnector,
+    "io.debezium.connector.mysql.MySqlConnector",
+    "MySqlConnector"
+);
+connector_impl!(
+    MariaDbConnector,
+    "io.debezium.connector.mariadb.MariaDbConnector",
+    "MariaDbConnector"
+);
 
 #[cfg(test)]
 mod tests {
@@ -110,22 +125,32 @@ mod tests {
     async fn one_task_gets_the_connectors_properties_whatever_tasks_max_says() {
         let props: Props = serde_json::from_str(r#"{"connector.class":"io.debezium.connector.mysql.MySqlConnector","tasks.max":"4","database.hostname":"mysql","database.user":"debezium","database.password":"dbz","database.server.id":"184054","topic.prefix":"dbserver1","schema.history.internal.kafka.bootstrap.servers":"redpanda:9092","schema.history.internal.kafka.topic":"h"}"#).unwrap();
         let config = MySqlConfig::parse(&props).unwrap();
-        let ctx = ConnectorContext { name: "c".into(), host: Arc::new(NoHost) };
+        let ctx = ConnectorContext {
+            name: "c".into(),
+            host: Arc::new(NoHost),
+        };
         let c = MySqlConnector::start(ctx, config).await.unwrap();
         let tasks = c.task_configs(NonZeroU32::new(4).unwrap()).unwrap();
         assert_eq!(tasks, vec![props]);
         assert_eq!(MySqlConnector::DESCRIPTOR.version, "2.2.0.Final");
-        assert_eq!(MariaDbConnector::DESCRIPTOR.class, "io.debezium.connector.mariadb.MariaDbConnector");
+        assert_eq!(
+            MariaDbConnector::DESCRIPTOR.class,
+            "io.debezium.connector.mariadb.MariaDbConnector"
+        );
         assert!(!format!("{c:?}").contains("dbz"));
     }
 
     #[test]
     fn offset_alterations_are_checked() {
         let part = crate::offset::partition("dbserver1");
-        let ok = SourceOffset(serde_json::from_str(r#"{"file":"mysql-bin.000003","pos":154}"#).unwrap());
+        let ok =
+            SourceOffset(serde_json::from_str(r#"{"file":"mysql-bin.000003","pos":154}"#).unwrap());
         assert!(MySqlConnector::alter_offsets(&Props::new(), &[(part.clone(), Some(ok))]).unwrap());
         let bad = SourceOffset(serde_json::from_str(r#"{"pos":154}"#).unwrap());
         assert!(MySqlConnector::alter_offsets(&Props::new(), &[(part, Some(bad))]).is_err());
-        assert!(MySqlConnector::alter_offsets(&Props::new(), &[(SourcePartition::default(), None)]).is_err());
+        assert!(
+            MySqlConnector::alter_offsets(&Props::new(), &[(SourcePartition::default(), None)])
+                .is_err()
+        );
     }
 }

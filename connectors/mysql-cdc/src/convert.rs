@@ -26,8 +26,23 @@ pub enum Cell {
     /// Raw bytes: binlog strings (in the column charset), binary strings, BIT, SET bitmaps,
     /// geometry.
     Bytes(Vec<u8>),
-    DateTime { year: u16, month: u8, day: u8, hour: u8, minute: u8, second: u8, micros: u32 },
-    Time { negative: bool, days: u32, hours: u8, minutes: u8, seconds: u8, micros: u32 },
+    DateTime {
+        year: u16,
+        month: u8,
+        day: u8,
+        hour: u8,
+        minute: u8,
+        second: u8,
+        micros: u32,
+    },
+    Time {
+        negative: bool,
+        days: u32,
+        hours: u8,
+        minutes: u8,
+        seconds: u8,
+        micros: u32,
+    },
     /// JSON already rendered as text.
     Json(String),
 }
@@ -53,7 +68,9 @@ fn base_schema(col: &Column, modes: ValueModes) -> SchemaBuilder {
         "BOOLEAN" => Schema::builder(SchemaType::Boolean),
         "BIT" => match col.length.unwrap_or(1) {
             1 => Schema::builder(SchemaType::Boolean),
-            n => named(SchemaType::Bytes, "io.debezium.data.Bits").parameter("length", n.to_string()),
+            n => {
+                named(SchemaType::Bytes, "io.debezium.data.Bits").parameter("length", n.to_string())
+            }
         },
         "TINYINT" => Schema::builder(SchemaType::Int16),
         "SMALLINT" if col.unsigned => Schema::builder(SchemaType::Int32),
@@ -65,11 +82,15 @@ fn base_schema(col: &Column, modes: ValueModes) -> SchemaBuilder {
             decimal_builder(0, 20)
         }
         "BIGINT" => Schema::builder(SchemaType::Int64),
-        "FLOAT" if col.scale.is_none() && col.length.unwrap_or(0) <= 24 => Schema::builder(SchemaType::Float32),
+        "FLOAT" if col.scale.is_none() && col.length.unwrap_or(0) <= 24 => {
+            Schema::builder(SchemaType::Float32)
+        }
         "REAL" => Schema::builder(SchemaType::Float32),
         "FLOAT" | "DOUBLE" => Schema::builder(SchemaType::Float64),
         "DECIMAL" | "NUMERIC" => match modes.decimal {
-            DecimalMode::Precise => decimal_builder(col.scale.unwrap_or(0), col.length.unwrap_or(10)),
+            DecimalMode::Precise => {
+                decimal_builder(col.scale.unwrap_or(0), col.length.unwrap_or(10))
+            }
             DecimalMode::Double => Schema::builder(SchemaType::Float64),
             DecimalMode::String => Schema::builder(SchemaType::String),
         },
@@ -77,25 +98,31 @@ fn base_schema(col: &Column, modes: ValueModes) -> SchemaBuilder {
         "DATE" => named(SchemaType::Int32, "org.apache.kafka.connect.data.Date"),
         "TIME" if adaptive => named(SchemaType::Int64, "io.debezium.time.MicroTime"),
         "TIME" => named(SchemaType::Int32, "org.apache.kafka.connect.data.Time"),
-        "DATETIME" if !adaptive => named(SchemaType::Int64, "org.apache.kafka.connect.data.Timestamp"),
+        "DATETIME" if !adaptive => {
+            named(SchemaType::Int64, "org.apache.kafka.connect.data.Timestamp")
+        }
         "DATETIME" if fsp(col) <= 3 => named(SchemaType::Int64, "io.debezium.time.Timestamp"),
         "DATETIME" => named(SchemaType::Int64, "io.debezium.time.MicroTimestamp"),
         "TIMESTAMP" => named(SchemaType::String, "io.debezium.time.ZonedTimestamp"),
         "YEAR" => named(SchemaType::Int32, "io.debezium.time.Year"),
         "JSON" => named(SchemaType::String, "io.debezium.data.Json"),
-        "ENUM" => named(SchemaType::String, "io.debezium.data.Enum").parameter("allowed", col.enum_values.join(",")),
-        "SET" => named(SchemaType::String, "io.debezium.data.EnumSet").parameter("allowed", col.enum_values.join(",")),
+        "ENUM" => named(SchemaType::String, "io.debezium.data.Enum")
+            .parameter("allowed", col.enum_values.join(",")),
+        "SET" => named(SchemaType::String, "io.debezium.data.EnumSet")
+            .parameter("allowed", col.enum_values.join(",")),
         "POINT" => named(SchemaType::Struct, "io.debezium.data.geometry.Point")
             .doc("Geometry (POINT)")
             .field("x", Schema::float64())
             .field("y", Schema::float64())
             .field("wkb", Schema::optional_bytes())
             .field("srid", Schema::optional_int32()),
-        "GEOMETRY" | "LINESTRING" | "POLYGON" | "MULTIPOINT" | "MULTILINESTRING" | "MULTIPOLYGON"
-        | "GEOMETRYCOLLECTION" | "GEOMCOLLECTION" => named(SchemaType::Struct, "io.debezium.data.geometry.Geometry")
-            .doc("Geometry")
-            .field("wkb", Schema::bytes())
-            .field("srid", Schema::optional_int32()),
+        "GEOMETRY" | "LINESTRING" | "POLYGON" | "MULTIPOINT" | "MULTILINESTRING"
+        | "MULTIPOLYGON" | "GEOMETRYCOLLECTION" | "GEOMCOLLECTION" => {
+            named(SchemaType::Struct, "io.debezium.data.geometry.Geometry")
+                .doc("Geometry")
+                .field("wkb", Schema::bytes())
+                .field("srid", Schema::optional_int32())
+        }
         _ if col.is_binary() => match modes.binary {
             BinaryMode::Bytes => Schema::builder(SchemaType::Bytes),
             _ => Schema::builder(SchemaType::String),
@@ -121,7 +148,10 @@ fn default_value(col: &Column, modes: ValueModes, optional: bool) -> Option<Valu
         return None;
     }
     let upper = expr.to_ascii_uppercase();
-    if upper.starts_with("CURRENT_TIMESTAMP") || upper.starts_with("NOW(") || upper.starts_with("LOCALTIME") {
+    if upper.starts_with("CURRENT_TIMESTAMP")
+        || upper.starts_with("NOW(")
+        || upper.starts_with("LOCALTIME")
+    {
         // Debezium cannot evaluate the function: a required column gets the epoch, an optional
         // one no default at all.
         if optional {
@@ -145,7 +175,9 @@ fn default_value(col: &Column, modes: ValueModes, optional: bool) -> Option<Valu
     } else {
         Cell::Text(literal)
     };
-    convert(col, modes, cell, optional).ok().filter(|v| !v.is_null())
+    convert(col, modes, cell, optional)
+        .ok()
+        .filter(|v| !v.is_null())
 }
 
 /// `b'101'` (already unquoted to `b101`?) or a number as BIT bytes (big-endian, as MySQL sends).
@@ -166,11 +198,21 @@ fn bit_literal(lit: &str, bits: i32) -> Option<Cell> {
 ///
 /// # Errors
 /// A value that does not fit the column type (the message names the column and the value).
-pub fn convert(col: &Column, modes: ValueModes, cell: Cell, optional: bool) -> Result<Value, String> {
+pub fn convert(
+    col: &Column,
+    modes: ValueModes,
+    cell: Cell,
+    optional: bool,
+) -> Result<Value, String> {
     if cell == Cell::Null {
         return Ok(Value::Null);
     }
-    let bad = |what: &dyn std::fmt::Debug| format!("column {} ({}): cannot convert {what:?}", col.name, col.type_name);
+    let bad = |what: &dyn std::fmt::Debug| {
+        format!(
+            "column {} ({}): cannot convert {what:?}",
+            col.name, col.type_name
+        )
+    };
     let adaptive = modes.time_precision == TimePrecisionMode::AdaptiveTimeMicroseconds;
     let t = col.type_name.as_str();
     Ok(match t {
@@ -180,7 +222,10 @@ pub fn convert(col: &Column, modes: ValueModes, cell: Cell, optional: bool) -> R
                 Cell::Bytes(b) => b.clone(),
                 Cell::Int(_) | Cell::UInt(_) | Cell::Text(_) => {
                     let n = as_i128(col, &cell).ok_or_else(|| bad(&cell))?;
-                    let nbytes = usize::try_from(col.length.unwrap_or(1)).unwrap_or(1).div_ceil(8).clamp(1, 8);
+                    let nbytes = usize::try_from(col.length.unwrap_or(1))
+                        .unwrap_or(1)
+                        .div_ceil(8)
+                        .clamp(1, 8);
                     let be = (n as u64).to_be_bytes();
                     be[8 - nbytes..].to_vec()
                 }
@@ -190,7 +235,9 @@ pub fn convert(col: &Column, modes: ValueModes, cell: Cell, optional: bool) -> R
                 Value::Boolean(bytes.iter().any(|b| *b != 0))
             } else {
                 // Debezium's Bits are little-endian, MySQL's big-endian; pad to the declared width.
-                let nbytes = usize::try_from(col.length.unwrap_or(1)).unwrap_or(1).div_ceil(8);
+                let nbytes = usize::try_from(col.length.unwrap_or(1))
+                    .unwrap_or(1)
+                    .div_ceil(8);
                 let mut le: Vec<u8> = bytes.iter().rev().copied().collect();
                 le.resize(nbytes.max(le.len()), 0);
                 le.truncate(nbytes);
@@ -200,11 +247,21 @@ pub fn convert(col: &Column, modes: ValueModes, cell: Cell, optional: bool) -> R
         "TINYINT" | "SMALLINT" | "MEDIUMINT" | "INT" | "BIGINT" => {
             let n = as_i128(col, &cell).ok_or_else(|| bad(&cell))?;
             // mysql_common does not sign-extend MEDIUMINT from the binlog.
-            let n = if t == "MEDIUMINT" && !col.unsigned && n >= 1 << 23 && n < 1 << 24 { n - (1 << 24) } else { n };
+            let n = if t == "MEDIUMINT" && !col.unsigned && (1 << 23..1 << 24).contains(&n) {
+                n - (1 << 24)
+            } else {
+                n
+            };
             let n = if col.unsigned && n < 0 {
                 // The binlog carries unsigned values as signed when the server does not log
                 // signedness; widen them back by the column's width.
-                let bits = match t { "TINYINT" => 8, "SMALLINT" => 16, "MEDIUMINT" => 24, "INT" => 32, _ => 64 };
+                let bits = match t {
+                    "TINYINT" => 8,
+                    "SMALLINT" => 16,
+                    "MEDIUMINT" => 24,
+                    "INT" => 32,
+                    _ => 64,
+                };
                 n + (1i128 << bits)
             } else {
                 n
@@ -243,7 +300,11 @@ pub fn convert(col: &Column, modes: ValueModes, cell: Cell, optional: bool) -> R
                 DecimalMode::String => Value::String(text),
                 DecimalMode::Precise => {
                     let (unscaled, scale) = Decimal::parse(&text).ok_or_else(|| bad(&text))?;
-                    Value::Bytes(Decimal::encode(&rescale(unscaled, scale, col.scale.unwrap_or(0))))
+                    Value::Bytes(Decimal::encode(&rescale(
+                        unscaled,
+                        scale,
+                        col.scale.unwrap_or(0),
+                    )))
                 }
             }
         }
@@ -269,24 +330,37 @@ pub fn convert(col: &Column, modes: ValueModes, cell: Cell, optional: bool) -> R
                 Cell::Text(s) if !s.contains('-') => parse_epoch(s).ok_or_else(|| bad(s))?,
                 other => match parse_datetime(other) {
                     Some(dt) if dt.is_zero_date() => {
-                        return Ok(zero_or_null(optional, Value::String("1970-01-01T00:00:00Z".into())));
+                        return Ok(zero_or_null(
+                            optional,
+                            Value::String("1970-01-01T00:00:00Z".into()),
+                        ));
                     }
                     Some(dt) => {
                         let m = dt.epoch_micros().ok_or_else(|| bad(other))?;
-                        (m.div_euclid(1_000_000), u32::try_from(m.rem_euclid(1_000_000)).unwrap_or(0))
+                        (
+                            m.div_euclid(1_000_000),
+                            u32::try_from(m.rem_euclid(1_000_000)).unwrap_or(0),
+                        )
                     }
                     None => return Err(bad(other)),
                 },
             };
             if secs == 0 && micros == 0 && matches!(cell, Cell::Text(ref s) if !s.contains('-')) {
                 // MySQL stores the zero TIMESTAMP as epoch 0.
-                return Ok(zero_or_null(optional, Value::String("1970-01-01T00:00:00Z".into())));
+                return Ok(zero_or_null(
+                    optional,
+                    Value::String("1970-01-01T00:00:00Z".into()),
+                ));
             }
             Value::String(zoned_timestamp(secs, micros, fsp(col)).ok_or_else(|| bad(&cell))?)
         }
         "TIME" => {
             let micros = parse_time_micros(&cell).ok_or_else(|| bad(&cell))?;
-            if adaptive { Value::Int64(micros) } else { Value::Int32(i32::try_from(micros / 1000).map_err(|_| bad(&micros))?) }
+            if adaptive {
+                Value::Int64(micros)
+            } else {
+                Value::Int32(i32::try_from(micros / 1000).map_err(|_| bad(&micros))?)
+            }
         }
         "YEAR" => {
             let y = as_i128(col, &cell).ok_or_else(|| bad(&cell))?;
@@ -294,7 +368,9 @@ pub fn convert(col: &Column, modes: ValueModes, cell: Cell, optional: bool) -> R
         }
         "ENUM" => match &cell {
             Cell::Int(i) => Value::String(enum_label(col, *i).ok_or_else(|| bad(&cell))?),
-            Cell::UInt(i) => Value::String(enum_label(col, i64::try_from(*i).unwrap_or(0)).ok_or_else(|| bad(&cell))?),
+            Cell::UInt(i) => Value::String(
+                enum_label(col, i64::try_from(*i).unwrap_or(0)).ok_or_else(|| bad(&cell))?,
+            ),
             Cell::Text(s) => Value::String(s.clone()),
             Cell::Bytes(b) => Value::String(decode_text(col, b)),
             other => return Err(bad(other)),
@@ -319,7 +395,9 @@ pub fn convert(col: &Column, modes: ValueModes, cell: Cell, optional: bool) -> R
         },
         "POINT" | "GEOMETRY" | "LINESTRING" | "POLYGON" | "MULTIPOINT" | "MULTILINESTRING"
         | "MULTIPOLYGON" | "GEOMETRYCOLLECTION" | "GEOMCOLLECTION" => {
-            let Cell::Bytes(raw) = &cell else { return Err(bad(&cell)) };
+            let Cell::Bytes(raw) = &cell else {
+                return Err(bad(&cell));
+            };
             geometry(col, modes, raw).ok_or_else(|| bad(&"malformed geometry"))?
         }
         _ if col.is_binary() => {
@@ -337,9 +415,15 @@ pub fn convert(col: &Column, modes: ValueModes, cell: Cell, optional: bool) -> R
             }
             match modes.binary {
                 BinaryMode::Bytes => Value::Bytes(bytes.into()),
-                BinaryMode::Base64 => Value::String(base64::engine::general_purpose::STANDARD.encode(&bytes)),
-                BinaryMode::Base64UrlSafe => Value::String(base64::engine::general_purpose::URL_SAFE.encode(&bytes)),
-                BinaryMode::Hex => Value::String(bytes.iter().map(|b| format!("{b:02x}")).collect()),
+                BinaryMode::Base64 => {
+                    Value::String(base64::engine::general_purpose::STANDARD.encode(&bytes))
+                }
+                BinaryMode::Base64UrlSafe => {
+                    Value::String(base64::engine::general_purpose::URL_SAFE.encode(&bytes))
+                }
+                BinaryMode::Hex => {
+                    Value::String(bytes.iter().map(|b| format!("{b:02x}")).collect())
+                }
             }
         }
         _ => match cell {
@@ -373,8 +457,12 @@ fn as_i128(col: &Column, cell: &Cell) -> Option<i128> {
 fn rescale(unscaled: BigInt, from: i32, to: i32) -> BigInt {
     match to.cmp(&from) {
         std::cmp::Ordering::Equal => unscaled,
-        std::cmp::Ordering::Greater => unscaled * BigInt::from(10).pow(u32::try_from(to - from).unwrap_or(0)),
-        std::cmp::Ordering::Less => unscaled / BigInt::from(10).pow(u32::try_from(from - to).unwrap_or(0)),
+        std::cmp::Ordering::Greater => {
+            unscaled * BigInt::from(10).pow(u32::try_from(to - from).unwrap_or(0))
+        }
+        std::cmp::Ordering::Less => {
+            unscaled / BigInt::from(10).pow(u32::try_from(from - to).unwrap_or(0))
+        }
     }
 }
 
@@ -383,7 +471,9 @@ fn enum_label(col: &Column, index: i64) -> Option<String> {
         // MySQL's "invalid value" marker, stored as the empty string.
         return Some(String::new());
     }
-    col.enum_values.get(usize::try_from(index - 1).ok()?).cloned()
+    col.enum_values
+        .get(usize::try_from(index - 1).ok()?)
+        .cloned()
 }
 
 fn set_labels(col: &Column, bits: u64) -> String {
@@ -399,7 +489,12 @@ fn set_labels(col: &Column, bits: u64) -> String {
 /// Decodes binlog string bytes with the column's character set. Invalid sequences become U+FFFD,
 /// as Java's decoder does in Debezium, rather than failing the whole row.
 pub fn decode_text(col: &Column, bytes: &[u8]) -> String {
-    match col.charset.as_deref().map(str::to_ascii_lowercase).as_deref() {
+    match col
+        .charset
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         Some("latin1") | Some("cp1252") => bytes.iter().map(|b| cp1252(*b)).collect(),
         Some("ascii") | Some("latin2") | Some("binary") if bytes.is_ascii() => {
             String::from_utf8_lossy(bytes).into_owned()
@@ -411,10 +506,15 @@ pub fn decode_text(col: &Column, bytes: &[u8]) -> String {
 /// MySQL's `latin1` is Windows-1252.
 fn cp1252(b: u8) -> char {
     const HIGH: [char; 32] = [
-        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}',
-        '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
+        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž',
+        '\u{8f}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}',
+        'ž', 'Ÿ',
     ];
-    if (0x80..0xa0).contains(&b) { HIGH[usize::from(b - 0x80)] } else { char::from(b) }
+    if (0x80..0xa0).contains(&b) {
+        HIGH[usize::from(b - 0x80)]
+    } else {
+        char::from(b)
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -440,14 +540,25 @@ impl DateTimeParts {
 
     fn epoch_micros(&self) -> Option<i64> {
         let days = i64::from(self.epoch_days()?);
-        let secs = days * 86_400 + i64::from(self.hour) * 3600 + i64::from(self.minute) * 60 + i64::from(self.second);
+        let secs = days * 86_400
+            + i64::from(self.hour) * 3600
+            + i64::from(self.minute) * 60
+            + i64::from(self.second);
         Some(secs * 1_000_000 + i64::from(self.micros))
     }
 }
 
 fn parse_datetime(cell: &Cell) -> Option<DateTimeParts> {
     match cell {
-        Cell::DateTime { year, month, day, hour, minute, second, micros } => Some(DateTimeParts {
+        Cell::DateTime {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            micros,
+        } => Some(DateTimeParts {
             year: i32::from(*year),
             month: u32::from(*month),
             day: u32::from(*day),
@@ -468,9 +579,22 @@ fn parse_datetime(cell: &Cell) -> Option<DateTimeParts> {
             } else {
                 let (hms, frac) = time.split_once('.').unwrap_or((time, ""));
                 let mut t = hms.split(':');
-                (t.next()?.parse().ok()?, t.next()?.parse().ok()?, t.next()?.parse().ok()?, frac_micros(frac)?)
+                (
+                    t.next()?.parse().ok()?,
+                    t.next()?.parse().ok()?,
+                    t.next()?.parse().ok()?,
+                    frac_micros(frac)?,
+                )
             };
-            Some(DateTimeParts { year, month, day, hour, minute, second, micros })
+            Some(DateTimeParts {
+                year,
+                month,
+                day,
+                hour,
+                minute,
+                second,
+                micros,
+            })
         }
         _ => None,
     }
@@ -492,8 +616,18 @@ fn parse_epoch(s: &str) -> Option<(i64, u32)> {
 
 fn parse_time_micros(cell: &Cell) -> Option<i64> {
     match cell {
-        Cell::Time { negative, days, hours, minutes, seconds, micros } => {
-            let secs = i64::from(*days) * 86_400 + i64::from(*hours) * 3600 + i64::from(*minutes) * 60 + i64::from(*seconds);
+        Cell::Time {
+            negative,
+            days,
+            hours,
+            minutes,
+            seconds,
+            micros,
+        } => {
+            let secs = i64::from(*days) * 86_400
+                + i64::from(*hours) * 3600
+                + i64::from(*minutes) * 60
+                + i64::from(*seconds);
             let v = secs * 1_000_000 + i64::from(*micros);
             Some(if *negative { -v } else { v })
         }
@@ -545,7 +679,11 @@ fn geometry(col: &Column, modes: ValueModes, raw: &[u8]) -> Option<Value> {
         let little = w[0] == 1;
         let f = |b: &[u8]| -> Option<f64> {
             let arr: [u8; 8] = b.try_into().ok()?;
-            Some(if little { f64::from_le_bytes(arr) } else { f64::from_be_bytes(arr) })
+            Some(if little {
+                f64::from_le_bytes(arr)
+            } else {
+                f64::from_be_bytes(arr)
+            })
         };
         s.put("x", Value::Float64(f(&w[5..13])?));
         s.put("y", Value::Float64(f(&w[13..21])?));
@@ -573,39 +711,78 @@ mod tests {
             Value::Bytes(b) => base64::engine::general_purpose::STANDARD.encode(b),
             other => panic!("{other:?}"),
         };
-        assert_eq!(b(conv("decimal(10,2)", Cell::Text("123.45".into()))), "MDk=");
-        assert_eq!(b(conv("decimal(10,2)", Cell::Text("-123.45".into()))), "z8c=");
+        assert_eq!(
+            b(conv("decimal(10,2)", Cell::Text("123.45".into()))),
+            "MDk="
+        );
+        assert_eq!(
+            b(conv("decimal(10,2)", Cell::Text("-123.45".into()))),
+            "z8c="
+        );
         assert_eq!(b(conv("decimal(10,2)", Cell::Text("0.00".into()))), "AA==");
         assert_eq!(b(conv("decimal(10,2)", Cell::Text("1".into()))), "ZA==");
-        assert_eq!(b(conv("decimal(10,2)", Cell::Text("999.99".into()))), "AYaf");
+        assert_eq!(
+            b(conv("decimal(10,2)", Cell::Text("999.99".into()))),
+            "AYaf"
+        );
     }
 
     #[test]
     fn unsigned_integers_widen_and_signed_binlog_values_are_corrected() {
         assert_eq!(conv("tinyint unsigned", Cell::Int(-1)), Value::Int16(255));
-        assert_eq!(conv("smallint unsigned", Cell::Int(-1)), Value::Int32(65535));
-        assert_eq!(conv("int unsigned", Cell::Int(-1)), Value::Int64(4_294_967_295));
-        assert_eq!(conv("bigint unsigned", Cell::UInt(u64::MAX)), Value::Int64(-1));
-        assert_eq!(conv("mediumint", Cell::Int(8_388_608)), Value::Int32(-8_388_608));
-        let precise = ValueModes { bigint_unsigned: BigintUnsignedMode::Precise, ..ValueModes::default() };
+        assert_eq!(
+            conv("smallint unsigned", Cell::Int(-1)),
+            Value::Int32(65535)
+        );
+        assert_eq!(
+            conv("int unsigned", Cell::Int(-1)),
+            Value::Int64(4_294_967_295)
+        );
+        assert_eq!(
+            conv("bigint unsigned", Cell::UInt(u64::MAX)),
+            Value::Int64(-1)
+        );
+        assert_eq!(
+            conv("mediumint", Cell::Int(8_388_608)),
+            Value::Int32(-8_388_608)
+        );
+        let precise = ValueModes {
+            bigint_unsigned: BigintUnsignedMode::Precise,
+            ..ValueModes::default()
+        };
         let v = convert(&col("bigint unsigned"), precise, Cell::Int(-1), true).unwrap();
         assert_eq!(v, Value::Bytes(Decimal::encode(&BigInt::from(u64::MAX))));
     }
 
     #[test]
     fn temporal_values_follow_adaptive_time_microseconds() {
-        assert_eq!(conv("date", Cell::Text("2018-06-20".into())), Value::Int32(17702));
-        assert_eq!(conv("datetime", Cell::Text("2018-06-20 06:37:03".into())), Value::Int64(1_529_476_623_000));
         assert_eq!(
-            conv("datetime(6)", Cell::Text("2018-06-20 06:37:03.123456".into())),
+            conv("date", Cell::Text("2018-06-20".into())),
+            Value::Int32(17702)
+        );
+        assert_eq!(
+            conv("datetime", Cell::Text("2018-06-20 06:37:03".into())),
+            Value::Int64(1_529_476_623_000)
+        );
+        assert_eq!(
+            conv(
+                "datetime(6)",
+                Cell::Text("2018-06-20 06:37:03.123456".into())
+            ),
             Value::Int64(1_529_476_623_123_456)
         );
-        assert_eq!(conv("timestamp", Cell::Text("1529501823".into())), Value::String("2018-06-20T13:37:03Z".into()));
+        assert_eq!(
+            conv("timestamp", Cell::Text("1529501823".into())),
+            Value::String("2018-06-20T13:37:03Z".into())
+        );
         assert_eq!(
             conv("timestamp(3)", Cell::Text("2018-06-20 13:37:03.5".into())),
             Value::String("2018-06-20T13:37:03.500Z".into())
         );
-        assert_eq!(conv("time(3)", Cell::Text("-01:00:00.5".into())), Value::Int64(-3_600_500_000));
+        assert_eq!(
+            conv("time(3)", Cell::Text("-01:00:00.5".into())),
+            Value::Int64(-3_600_500_000)
+        );
         assert_eq!(conv("year", Cell::Text("2024".into())), Value::Int32(2024));
     }
 
@@ -613,24 +790,131 @@ mod tests {
     fn zero_dates_are_null_when_optional_and_epoch_otherwise() {
         let c = col("datetime");
         let zero = Cell::Text("0000-00-00 00:00:00".into());
-        assert_eq!(convert(&c, ValueModes::default(), zero.clone(), true).unwrap(), Value::Null);
-        assert_eq!(convert(&c, ValueModes::default(), zero, false).unwrap(), Value::Int64(0));
+        assert_eq!(
+            convert(&c, ValueModes::default(), zero.clone(), true).unwrap(),
+            Value::Null
+        );
+        assert_eq!(
+            convert(&c, ValueModes::default(), zero, false).unwrap(),
+            Value::Int64(0)
+        );
     }
 
     #[test]
     fn bits_enums_and_sets_decode_to_debezium_forms() {
         assert_eq!(conv("bit(1)", Cell::Bytes(vec![1])), Value::Boolean(true));
-        assert_eq!(conv("bit(10)", Cell::Bytes(vec![0x02, 0x01])), Value::Bytes(vec![0x01, 0x02].into()));
-        assert_eq!(conv("enum('S','M','L')", Cell::Int(2)), Value::String("M".into()));
-        assert_eq!(conv("set('a','b','c')", Cell::Bytes(vec![0b101])), Value::String("a,c".into()));
+        assert_eq!(
+            conv("bit(10)", Cell::Bytes(vec![0x02, 0x01])),
+            Value::Bytes(vec![0x01, 0x02].into())
+        );
+        assert_eq!(
+            conv("enum('S','M','L')", Cell::Int(2)),
+            Value::String("M".into())
+        );
+        assert_eq!(
+            conv("set('a','b','c')", Cell::Bytes(vec![0b101])),
+            Value::String("a,c".into())
+        );
     }
 
     #[test]
     fn latin1_bytes_decode_as_windows_1252() {
         let mut c = col("varchar(10)");
         c.charset = Some("latin1".into());
-        let v = convert(&c, ValueModes::default(), Cell::Bytes(vec![0x63, 0x61, 0x66, 0xe9, 0x80]), true).unwrap();
+        let v = convert(
+            &c,
+            ValueModes::default(),
+            Cell::Bytes(vec![0x63, 0x61, 0x66, 0xe9, 0x80]),
+            true,
+        )
+        .unwrap();
         assert_eq!(v, Value::String("café€".into()));
+    }
+
+    #[test]
+    fn decimal_binary_and_time_modes_change_schema_and_value() {
+        let modes = |f: fn(&mut ValueModes)| {
+            let mut m = ValueModes::default();
+            f(&mut m);
+            m
+        };
+        let dec = col("decimal(10,2)");
+        let as_double = modes(|m| m.decimal = DecimalMode::Double);
+        assert_eq!(
+            convert(&dec, as_double, Cell::Text("123.45".into()), true).unwrap(),
+            Value::Float64(123.45)
+        );
+        assert_eq!(
+            column_schema(&dec, as_double, false).schema_type,
+            SchemaType::Float64
+        );
+        let as_string = modes(|m| m.decimal = DecimalMode::String);
+        assert_eq!(
+            convert(&dec, as_string, Cell::Text("0.50".into()), true).unwrap(),
+            Value::String("0.50".into())
+        );
+        let blob = col("blob");
+        let bytes = Cell::Bytes(vec![0xfb, 0xff]);
+        let b64 = modes(|m| m.binary = BinaryMode::Base64);
+        assert_eq!(
+            convert(&blob, b64, bytes.clone(), true).unwrap(),
+            Value::String("+/8=".into())
+        );
+        let url = modes(|m| m.binary = BinaryMode::Base64UrlSafe);
+        assert_eq!(
+            convert(&blob, url, bytes.clone(), true).unwrap(),
+            Value::String("-_8=".into())
+        );
+        let hex = modes(|m| m.binary = BinaryMode::Hex);
+        assert_eq!(
+            convert(&blob, hex, bytes, true).unwrap(),
+            Value::String("fbff".into())
+        );
+        assert_eq!(
+            column_schema(&blob, hex, false).schema_type,
+            SchemaType::String
+        );
+        let connect = modes(|m| m.time_precision = TimePrecisionMode::Connect);
+        let time = col("time(6)");
+        assert_eq!(
+            convert(&time, connect, Cell::Text("01:00:00.123456".into()), true).unwrap(),
+            Value::Int32(3_600_123)
+        );
+        assert_eq!(
+            column_schema(&time, connect, false).name.as_deref(),
+            Some("org.apache.kafka.connect.data.Time")
+        );
+        let dt = col("datetime(6)");
+        assert_eq!(
+            convert(
+                &dt,
+                connect,
+                Cell::Text("2018-06-20 06:37:03.123456".into()),
+                true
+            )
+            .unwrap(),
+            Value::Int64(1_529_476_623_123)
+        );
+        assert_eq!(
+            column_schema(&dt, connect, false).name.as_deref(),
+            Some("org.apache.kafka.connect.data.Timestamp")
+        );
+        assert_eq!(
+            column_schema(&col("date"), connect, false).name.as_deref(),
+            Some("org.apache.kafka.connect.data.Date")
+        );
+    }
+
+    #[test]
+    fn values_that_do_not_fit_the_column_are_errors_naming_the_column() {
+        let err = conv_err("int", Cell::Text("abc".into()));
+        assert!(err.contains("column c (INT)"), "{err}");
+        let err = conv_err("date", Cell::Text("2018-13-45".into()));
+        assert!(err.contains("column c (DATE)"), "{err}");
+    }
+
+    fn conv_err(expr: &str, cell: Cell) -> String {
+        convert(&col(expr), ValueModes::default(), cell, true).unwrap_err()
     }
 
     #[test]
@@ -644,9 +928,15 @@ mod tests {
         c.optional = false;
         c.default_expression = Some("current_timestamp()".into());
         let s = column_schema(&c, ValueModes::default(), false);
-        assert_eq!(s.default, Some(Value::String("1970-01-01T00:00:00Z".into())));
+        assert_eq!(
+            s.default,
+            Some(Value::String("1970-01-01T00:00:00Z".into()))
+        );
         let mut c = col("enum('S','M','L')");
         c.default_expression = Some("'M'".into());
-        assert_eq!(column_schema(&c, ValueModes::default(), false).default, Some(Value::String("M".into())));
+        assert_eq!(
+            column_schema(&c, ValueModes::default(), false).default,
+            Some(Value::String("M".into()))
+        );
     }
 }

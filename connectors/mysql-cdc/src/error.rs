@@ -49,14 +49,27 @@ pub enum CdcError {
 
 impl CdcError {
     pub(crate) fn db(context: impl Into<String>, source: mysql_async::Error) -> Self {
-        let retriable = matches!(source, mysql_async::Error::Io(_));
-        Self::Database { context: context.into(), source, retriable }
+        // I/O failures and the server errors of a dropped or killed connection are transient;
+        // access and SQL errors are not.
+        let retriable = match &source {
+            mysql_async::Error::Io(_) => true,
+            mysql_async::Error::Server(s) => matches!(s.code, 1053 | 1927 | 2006 | 2013),
+            mysql_async::Error::Driver(_) => true,
+            _ => false,
+        };
+        Self::Database {
+            context: context.into(),
+            source,
+            retriable,
+        }
     }
 
     /// The Kafka Connect view of this error.
     pub fn into_connect(self) -> ConnectError {
         match self {
-            Self::Database { retriable: true, .. } => {
+            Self::Database {
+                retriable: true, ..
+            } => {
                 let msg = self.to_string();
                 ConnectError::retriable_with(msg, self)
             }

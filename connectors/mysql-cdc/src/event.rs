@@ -41,7 +41,8 @@ impl Flavor {
     /// The `source` struct schema.
     pub fn source_schema(self) -> SchemaRef {
         static MYSQL: LazyLock<SchemaRef> = LazyLock::new(|| build_source_schema(Flavor::MySql));
-        static MARIADB: LazyLock<SchemaRef> = LazyLock::new(|| build_source_schema(Flavor::MariaDb));
+        static MARIADB: LazyLock<SchemaRef> =
+            LazyLock::new(|| build_source_schema(Flavor::MariaDb));
         match self {
             Self::MySql => MYSQL.clone(),
             Self::MariaDb => MARIADB.clone(),
@@ -141,7 +142,13 @@ impl SourceInfo {
 pub fn sanitize_topic(name: &str) -> String {
     let s: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     s.chars().take(249).collect()
 }
@@ -156,15 +163,35 @@ pub struct TableSchema {
     pub envelope_schema: SchemaRef,
     /// Indexes of the key columns within the row.
     key_indexes: Vec<usize>,
+    /// Indexes of the columns the value keeps.
+    value_indexes: Vec<usize>,
 }
 
 impl TableSchema {
     pub fn new(table: Table, prefix: &str, modes: ValueModes, flavor: Flavor) -> Self {
+        Self::with_options(table, prefix, modes, flavor, None, &|_| true)
+    }
+
+    /// A table schema with a `message.key.columns` override and a column filter (on
+    /// `<db>.<table>.<column>`; filtered columns leave the value but may stay in the key).
+    pub fn with_options(
+        table: Table,
+        prefix: &str,
+        modes: ValueModes,
+        flavor: Flavor,
+        key_override: Option<&[String]>,
+        keep_column: &dyn Fn(&str) -> bool,
+    ) -> Self {
         let topic = sanitize_topic(&format!("{prefix}.{}.{}", table.id.db, table.id.table));
-        let key_indexes: Vec<usize> = table
-            .primary_key
+        let key_names: &[String] = key_override.unwrap_or(&table.primary_key);
+        let key_indexes: Vec<usize> = key_names
             .iter()
-            .filter_map(|k| table.columns.iter().position(|c| c.name.eq_ignore_ascii_case(k)))
+            .filter_map(|k| {
+                table
+                    .columns
+                    .iter()
+                    .position(|c| c.name.eq_ignore_ascii_case(k))
+            })
             .collect();
         let key_schema = (!key_indexes.is_empty()).then(|| {
             let mut b = Schema::struct_builder().name(format!("{topic}.Key"));
@@ -174,10 +201,21 @@ impl TableSchema {
             }
             b.build()
         });
-        let mut vb = Schema::struct_builder().optional().name(format!("{topic}.Value"));
-        for c in &table.columns {
-            let pk = key_indexes.iter().any(|&i| table.columns[i].name == c.name);
-            vb = vb.field(c.name.clone(), column_schema(c, modes, pk));
+        let value_indexes: Vec<usize> = (0..table.columns.len())
+            .filter(|&i| {
+                keep_column(&format!(
+                    "{}.{}.{}",
+                    table.id.db, table.id.table, table.columns[i].name
+                ))
+            })
+            .collect();
+        let mut vb = Schema::struct_builder()
+            .optional()
+            .name(format!("{topic}.Value"));
+        for c in value_indexes.iter().map(|&i| &table.columns[i]) {
+            // Primary-key columns are already NOT NULL in the model; a `message.key.columns`
+            // override leaves the value's optionality as declared, as in Debezium.
+            vb = vb.field(c.name.clone(), column_schema(c, modes, false));
         }
         let value_schema = vb.build();
         let envelope_schema = Schema::struct_builder()
@@ -190,12 +228,15 @@ impl TableSchema {
             .field("ts_ms", opt(SchemaType::Int64))
             .field("transaction", transaction_schema())
             .build();
-        Self { table, topic, key_schema, value_schema, envelope_schema, key_indexes }
-    }
-
-    /// Whether column `i` is part of the key (its field is then required).
-    pub fn is_key_column(&self, i: usize) -> bool {
-        self.key_indexes.contains(&i)
+        Self {
+            table,
+            topic,
+            key_schema,
+            value_schema,
+            envelope_schema,
+            key_indexes,
+            value_indexes,
+        }
     }
 
     pub fn columns(&self) -> &[Column] {
@@ -209,13 +250,25 @@ impl TableSchema {
     /// The key struct of a converted row (`None` for a keyless table).
     pub fn key(&self, row: &[Value]) -> Option<Value> {
         let schema = self.key_schema.clone()?;
-        let values = self.key_indexes.iter().map(|&i| row.get(i).cloned().unwrap_or(Value::Null)).collect();
+        let values = self
+            .key_indexes
+            .iter()
+            .map(|&i| row.get(i).cloned().unwrap_or(Value::Null))
+            .collect();
         Struct::from_values(schema, values).map(Value::Struct)
     }
 
     /// The `before`/`after` struct of a converted row.
     pub fn value(&self, row: Vec<Value>) -> Option<Value> {
-        Struct::from_values(self.value_schema.clone(), row).map(Value::Struct)
+        let values = if self.value_indexes.len() == row.len() {
+            row
+        } else {
+            self.value_indexes
+                .iter()
+                .map(|&i| row.get(i).cloned().unwrap_or(Value::Null))
+                .collect()
+        };
+        Struct::from_values(self.value_schema.clone(), values).map(Value::Struct)
     }
 
     /// The envelope value of one change.
@@ -227,14 +280,86 @@ impl TableSchema {
         source: Struct,
         ts_ms: i64,
     ) -> Value {
+        self.envelope_in_tx(op, before, after, source, ts_ms, None)
+    }
+
+    /// An envelope whose `transaction` block is set (`provide.transaction.metadata=true`).
+    pub fn envelope_in_tx(
+        &self,
+        op: &str,
+        before: Option<Value>,
+        after: Option<Value>,
+        source: Struct,
+        ts_ms: i64,
+        transaction: Option<Value>,
+    ) -> Value {
         let mut e = Struct::new(self.envelope_schema.clone());
         e.put("before", before.unwrap_or(Value::Null));
         e.put("after", after.unwrap_or(Value::Null));
         e.put("source", source);
         e.put("op", op);
         e.put("ts_ms", ts_ms);
+        e.put("transaction", transaction.unwrap_or(Value::Null));
         Value::Struct(e)
     }
+}
+
+/// The envelope's `transaction` block.
+pub fn transaction_block(id: &str, total_order: i64, data_collection_order: i64) -> Value {
+    let mut s = Struct::new(transaction_schema());
+    s.put("id", id);
+    s.put("total_order", total_order);
+    s.put("data_collection_order", data_collection_order);
+    Value::Struct(s)
+}
+
+/// Schemas of the `<prefix>.transaction` topic: key, value, and the per-table count element.
+pub fn transaction_topic_schemas() -> (SchemaRef, SchemaRef, SchemaRef) {
+    static S: LazyLock<(SchemaRef, SchemaRef, SchemaRef)> = LazyLock::new(|| {
+        let key = Schema::struct_builder()
+            .name("io.debezium.connector.common.TransactionMetadataKey")
+            .version(1)
+            .field("id", req(SchemaType::String))
+            .build();
+        let collection = Schema::struct_builder()
+            .name("event.collection")
+            .version(1)
+            .field("data_collection", req(SchemaType::String))
+            .field("event_count", req(SchemaType::Int64))
+            .build();
+        let value = Schema::struct_builder()
+            .name("io.debezium.connector.common.TransactionMetadataValue")
+            .version(1)
+            .field("status", req(SchemaType::String))
+            .field("id", req(SchemaType::String))
+            .field("event_count", opt(SchemaType::Int64))
+            .field(
+                "data_collections",
+                SchemaBuilder::array(collection.clone()).optional().build(),
+            )
+            .field("ts_ms", req(SchemaType::Int64))
+            .build();
+        (key, value, collection)
+    });
+    S.clone()
+}
+
+/// The heartbeat topic's schemas (`__debezium-heartbeat.<prefix>`).
+pub fn heartbeat_schemas() -> (SchemaRef, SchemaRef) {
+    static S: LazyLock<(SchemaRef, SchemaRef)> = LazyLock::new(|| {
+        let key = Schema::struct_builder()
+            .name("io.debezium.connector.common.ServerNameKey")
+            .version(1)
+            .field("serverName", req(SchemaType::String))
+            .build();
+        let value = Schema::struct_builder()
+            .name("io.debezium.connector.common.Heartbeat")
+            .version(1)
+            .field("ts_ms", req(SchemaType::Int64))
+            .build();
+        (key, value)
+    });
+    S.clone()
 }
 
 /// Schemas of the schema-change topic (`<topic.prefix>`).
@@ -242,15 +367,17 @@ impl TableSchema {
 pub struct SchemaChangeSchemas {
     pub key: SchemaRef,
     pub value: SchemaRef,
-    change: SchemaRef,
+    pub(crate) change: SchemaRef,
     table: SchemaRef,
     column: SchemaRef,
 }
 
 impl SchemaChangeSchemas {
     pub fn get(flavor: Flavor) -> Arc<Self> {
-        static MYSQL: LazyLock<Arc<SchemaChangeSchemas>> = LazyLock::new(|| Arc::new(SchemaChangeSchemas::build(Flavor::MySql)));
-        static MARIADB: LazyLock<Arc<SchemaChangeSchemas>> = LazyLock::new(|| Arc::new(SchemaChangeSchemas::build(Flavor::MariaDb)));
+        static MYSQL: LazyLock<Arc<SchemaChangeSchemas>> =
+            LazyLock::new(|| Arc::new(SchemaChangeSchemas::build(Flavor::MySql)));
+        static MARIADB: LazyLock<Arc<SchemaChangeSchemas>> =
+            LazyLock::new(|| Arc::new(SchemaChangeSchemas::build(Flavor::MariaDb)));
         match flavor {
             Flavor::MySql => MYSQL.clone(),
             Flavor::MariaDb => MARIADB.clone(),
@@ -309,7 +436,13 @@ impl SchemaChangeSchemas {
             .field("ddl", opt(SchemaType::String))
             .field("tableChanges", SchemaBuilder::array(change.clone()).build())
             .build();
-        Self { key, value, change, table, column }
+        Self {
+            key,
+            value,
+            change,
+            table,
+            column,
+        }
     }
 
     pub fn key_value(&self, db: &str) -> Value {
@@ -334,9 +467,18 @@ impl SchemaChangeSchemas {
         s.put("defaultCharsetName", t.default_charset.clone());
         s.put(
             "primaryKeyColumnNames",
-            Value::Array(t.primary_key.iter().map(|k| Value::String(k.clone())).collect()),
+            Value::Array(
+                t.primary_key
+                    .iter()
+                    .map(|k| Value::String(k.clone()))
+                    .collect(),
+            ),
         );
-        let cols = t.columns.iter().map(|c| Value::Struct(self.column_struct(c))).collect();
+        let cols = t
+            .columns
+            .iter()
+            .map(|c| Value::Struct(self.column_struct(c)))
+            .collect();
         s.put("columns", Value::Array(cols));
         s.put("comment", t.comment.clone());
         s
@@ -357,7 +499,15 @@ impl SchemaChangeSchemas {
         s.put("generated", c.generated);
         s.put("comment", c.comment.clone());
         s.put("defaultValueExpression", c.default_expression.clone());
-        s.put("enumValues", Value::Array(c.enum_values.iter().map(|v| Value::String(v.clone())).collect()));
+        s.put(
+            "enumValues",
+            Value::Array(
+                c.enum_values
+                    .iter()
+                    .map(|v| Value::String(v.clone()))
+                    .collect(),
+            ),
+        );
         s
     }
 
@@ -392,12 +542,20 @@ mod tests {
     fn customers() -> TableSchema {
         let mut s = Schemas::default();
         s.apply("inventory", "CREATE TABLE customers (id INTEGER NOT NULL AUTO_INCREMENT PRIMARY KEY, first_name VARCHAR(255) NOT NULL, last_name VARCHAR(255) NOT NULL, email VARCHAR(255) NOT NULL UNIQUE KEY) AUTO_INCREMENT=1001").unwrap();
-        let t = s.get(&TableId::new("inventory", "customers")).unwrap().clone();
+        let t = s
+            .get(&TableId::new("inventory", "customers"))
+            .unwrap()
+            .clone();
         TableSchema::new(t, "dbserver1", ValueModes::default(), Flavor::MySql)
     }
 
     fn row(first: &str) -> Vec<Value> {
-        vec![Value::Int32(1004), first.into(), "Kretchmar".into(), "annek@noanswer.org".into()]
+        vec![
+            Value::Int32(1004),
+            first.into(),
+            "Kretchmar".into(),
+            "annek@noanswer.org".into(),
+        ]
     }
 
     #[test]
@@ -405,7 +563,12 @@ mod tests {
         let ts = customers();
         let mut out = String::new();
         out.push_str(&jsonout::envelope(Some(&ts.envelope_schema), &Value::Null));
-        let schema_part = out.strip_prefix("{\"schema\":").unwrap().split(",\"payload\":").next().unwrap();
+        let schema_part = out
+            .strip_prefix("{\"schema\":")
+            .unwrap()
+            .split(",\"payload\":")
+            .next()
+            .unwrap();
         assert_eq!(schema_part, CUSTOMERS_ENVELOPE_2X);
         assert_eq!(ts.topic, "dbserver1.inventory.customers");
     }
@@ -433,7 +596,13 @@ mod tests {
             thread: Some(7),
             ..SourceInfo::default()
         };
-        let v = ts.envelope("c", None, ts.value(row("Anne")), src.to_struct(Flavor::MySql, "dbserver1"), 1_465_491_411_815);
+        let v = ts.envelope(
+            "c",
+            None,
+            ts.value(row("Anne")),
+            src.to_struct(Flavor::MySql, "dbserver1"),
+            1_465_491_411_815,
+        );
         let expected = r#"{"before":null,"after":{"id":1004,"first_name":"Anne","last_name":"Kretchmar","email":"annek@noanswer.org"},"source":{"version":"2.2.0.Final","connector":"mysql","name":"dbserver1","ts_ms":1465491411000,"snapshot":"false","db":"inventory","sequence":null,"table":"customers","server_id":223344,"gtid":null,"file":"mysql-bin.000003","pos":154,"row":0,"thread":7,"query":null},"op":"c","ts_ms":1465491411815,"transaction":null}"#;
         assert_eq!(jsonout::payload_only(&ts.envelope_schema, &v), expected);
 
@@ -447,9 +616,79 @@ mod tests {
             pos: 154,
             ..SourceInfo::default()
         };
-        let v = ts.envelope("r", None, ts.value(row("Anne")), snap.to_struct(Flavor::MySql, "dbserver1"), 1_465_491_400_123);
+        let v = ts.envelope(
+            "r",
+            None,
+            ts.value(row("Anne")),
+            snap.to_struct(Flavor::MySql, "dbserver1"),
+            1_465_491_400_123,
+        );
         let expected = r#"{"before":null,"after":{"id":1004,"first_name":"Anne","last_name":"Kretchmar","email":"annek@noanswer.org"},"source":{"version":"2.2.0.Final","connector":"mysql","name":"dbserver1","ts_ms":1465491400000,"snapshot":"first","db":"inventory","sequence":null,"table":"customers","server_id":0,"gtid":null,"file":"mysql-bin.000003","pos":154,"row":0,"thread":null,"query":null},"op":"r","ts_ms":1465491400123,"transaction":null}"#;
         assert_eq!(jsonout::payload_only(&ts.envelope_schema, &v), expected);
+    }
+
+    #[test]
+    fn schema_change_key_matches_the_reference_and_mariadb_names_its_own_schemas() {
+        let sc = SchemaChangeSchemas::get(Flavor::MySql);
+        assert_eq!(
+            jsonout::envelope(Some(&sc.key), &sc.key_value("inventory")),
+            r#"{"schema":{"type":"struct","fields":[{"type":"string","optional":false,"field":"databaseName"}],"optional":false,"name":"io.debezium.connector.mysql.SchemaChangeKey","version":1},"payload":{"databaseName":"inventory"}}"#
+        );
+        let maria = SchemaChangeSchemas::get(Flavor::MariaDb);
+        assert_eq!(
+            maria.key.name.as_deref(),
+            Some("io.debezium.connector.mariadb.SchemaChangeKey")
+        );
+        assert_eq!(
+            Flavor::MariaDb.source_schema().name.as_deref(),
+            Some("io.debezium.connector.mariadb.Source")
+        );
+        let s = SourceInfo::default().to_struct(Flavor::MariaDb, "p");
+        assert_eq!(s.get("connector"), Some(&Value::from("mariadb")));
+        // A DROP change carries no table.
+        let drop = sc.change("DROP", &TableId::new("inventory", "t"), None);
+        let json = jsonout::payload_only(&sc.change, &drop);
+        assert_eq!(
+            json,
+            r#"{"type":"DROP","id":"\"inventory\".\"t\"","table":null}"#
+        );
+    }
+
+    #[test]
+    fn excluded_columns_leave_the_value_and_key_columns_can_be_overridden() {
+        let mut s = Schemas::default();
+        s.apply("inventory", "CREATE TABLE customers (id INT PRIMARY KEY, first_name VARCHAR(255), email VARCHAR(255))").unwrap();
+        let t = s
+            .get(&TableId::new("inventory", "customers"))
+            .unwrap()
+            .clone();
+        let key_cols = vec!["email".to_owned()];
+        let ts = TableSchema::with_options(
+            t,
+            "p",
+            ValueModes::default(),
+            Flavor::MySql,
+            Some(&key_cols),
+            &|c| c != "inventory.customers.email",
+        );
+        let names: Vec<_> = ts
+            .value_schema
+            .fields
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect();
+        assert_eq!(names, ["id", "first_name"]);
+        let row = vec![Value::Int32(1), "Anne".into(), "a@x".into()];
+        let key = ts.key(&row).unwrap();
+        assert_eq!(
+            jsonout::payload_only(ts.key_schema.as_ref().unwrap(), &key),
+            r#"{"email":"a@x"}"#
+        );
+        let v = ts.value(row).unwrap();
+        assert_eq!(
+            jsonout::payload_only(&ts.value_schema, &v),
+            r#"{"id":1,"first_name":"Anne"}"#
+        );
     }
 
     #[test]
@@ -460,29 +699,87 @@ mod tests {
         let ts = TableSchema::new(t, "p", ValueModes::default(), Flavor::MySql);
         let frag = |name: &str| {
             let f = ts.value_schema.field(name).unwrap();
-            let whole = jsonout::envelope(Some(&Schema::struct_builder().field(name, f.schema.clone()).build()), &Value::Null);
+            let whole = jsonout::envelope(
+                Some(
+                    &Schema::struct_builder()
+                        .field(name, f.schema.clone())
+                        .build(),
+                ),
+                &Value::Null,
+            );
             let start = whole.find("\"fields\":[").unwrap() + 10;
             let end = whole.find("],\"optional\":false}").unwrap();
             whole[start..end].to_owned()
         };
         let expected = [
-            ("c_tinyint", r#"{"type":"int16","optional":false,"default":0,"field":"c_tinyint"}"#),
-            ("c_usmall", r#"{"type":"int32","optional":true,"field":"c_usmall"}"#),
-            ("c_uint", r#"{"type":"int64","optional":true,"field":"c_uint"}"#),
-            ("c_dec", r#"{"type":"bytes","optional":false,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"2","connect.decimal.precision":"10"},"default":"ZA==","field":"c_dec"}"#),
-            ("c_float", r#"{"type":"float","optional":true,"field":"c_float"}"#),
-            ("c_bit10", r#"{"type":"bytes","optional":true,"name":"io.debezium.data.Bits","version":1,"parameters":{"length":"10"},"field":"c_bit10"}"#),
-            ("c_json", r#"{"type":"string","optional":true,"name":"io.debezium.data.Json","version":1,"field":"c_json"}"#),
-            ("c_enum", r#"{"type":"string","optional":true,"name":"io.debezium.data.Enum","version":1,"parameters":{"allowed":"S,M,L"},"default":"M","field":"c_enum"}"#),
-            ("c_set", r#"{"type":"string","optional":true,"name":"io.debezium.data.EnumSet","version":1,"parameters":{"allowed":"a,b,c"},"field":"c_set"}"#),
-            ("c_year", r#"{"type":"int32","optional":true,"name":"io.debezium.time.Year","version":1,"field":"c_year"}"#),
-            ("c_time", r#"{"type":"int64","optional":true,"name":"io.debezium.time.MicroTime","version":1,"field":"c_time"}"#),
-            ("c_dt", r#"{"type":"int64","optional":false,"name":"io.debezium.time.Timestamp","version":1,"default":0,"field":"c_dt"}"#),
-            ("c_dt6", r#"{"type":"int64","optional":true,"name":"io.debezium.time.MicroTimestamp","version":1,"field":"c_dt6"}"#),
-            ("c_ts", r#"{"type":"string","optional":false,"name":"io.debezium.time.ZonedTimestamp","version":1,"default":"1970-01-01T00:00:00Z","field":"c_ts"}"#),
-            ("c_geo", r#"{"type":"struct","fields":[{"type":"bytes","optional":false,"field":"wkb"},{"type":"int32","optional":true,"field":"srid"}],"optional":true,"name":"io.debezium.data.geometry.Geometry","version":1,"doc":"Geometry","field":"c_geo"}"#),
-            ("c_pt", r#"{"type":"struct","fields":[{"type":"double","optional":false,"field":"x"},{"type":"double","optional":false,"field":"y"},{"type":"bytes","optional":true,"field":"wkb"},{"type":"int32","optional":true,"field":"srid"}],"optional":true,"name":"io.debezium.data.geometry.Point","version":1,"doc":"Geometry (POINT)","field":"c_pt"}"#),
-            ("c_blob", r#"{"type":"bytes","optional":true,"field":"c_blob"}"#),
+            (
+                "c_tinyint",
+                r#"{"type":"int16","optional":false,"default":0,"field":"c_tinyint"}"#,
+            ),
+            (
+                "c_usmall",
+                r#"{"type":"int32","optional":true,"field":"c_usmall"}"#,
+            ),
+            (
+                "c_uint",
+                r#"{"type":"int64","optional":true,"field":"c_uint"}"#,
+            ),
+            (
+                "c_dec",
+                r#"{"type":"bytes","optional":false,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"2","connect.decimal.precision":"10"},"default":"ZA==","field":"c_dec"}"#,
+            ),
+            (
+                "c_float",
+                r#"{"type":"float","optional":true,"field":"c_float"}"#,
+            ),
+            (
+                "c_bit10",
+                r#"{"type":"bytes","optional":true,"name":"io.debezium.data.Bits","version":1,"parameters":{"length":"10"},"field":"c_bit10"}"#,
+            ),
+            (
+                "c_json",
+                r#"{"type":"string","optional":true,"name":"io.debezium.data.Json","version":1,"field":"c_json"}"#,
+            ),
+            (
+                "c_enum",
+                r#"{"type":"string","optional":true,"name":"io.debezium.data.Enum","version":1,"parameters":{"allowed":"S,M,L"},"default":"M","field":"c_enum"}"#,
+            ),
+            (
+                "c_set",
+                r#"{"type":"string","optional":true,"name":"io.debezium.data.EnumSet","version":1,"parameters":{"allowed":"a,b,c"},"field":"c_set"}"#,
+            ),
+            (
+                "c_year",
+                r#"{"type":"int32","optional":true,"name":"io.debezium.time.Year","version":1,"field":"c_year"}"#,
+            ),
+            (
+                "c_time",
+                r#"{"type":"int64","optional":true,"name":"io.debezium.time.MicroTime","version":1,"field":"c_time"}"#,
+            ),
+            (
+                "c_dt",
+                r#"{"type":"int64","optional":false,"name":"io.debezium.time.Timestamp","version":1,"default":0,"field":"c_dt"}"#,
+            ),
+            (
+                "c_dt6",
+                r#"{"type":"int64","optional":true,"name":"io.debezium.time.MicroTimestamp","version":1,"field":"c_dt6"}"#,
+            ),
+            (
+                "c_ts",
+                r#"{"type":"string","optional":false,"name":"io.debezium.time.ZonedTimestamp","version":1,"default":"1970-01-01T00:00:00Z","field":"c_ts"}"#,
+            ),
+            (
+                "c_geo",
+                r#"{"type":"struct","fields":[{"type":"bytes","optional":false,"field":"wkb"},{"type":"int32","optional":true,"field":"srid"}],"optional":true,"name":"io.debezium.data.geometry.Geometry","version":1,"doc":"Geometry","field":"c_geo"}"#,
+            ),
+            (
+                "c_pt",
+                r#"{"type":"struct","fields":[{"type":"double","optional":false,"field":"x"},{"type":"double","optional":false,"field":"y"},{"type":"bytes","optional":true,"field":"wkb"},{"type":"int32","optional":true,"field":"srid"}],"optional":true,"name":"io.debezium.data.geometry.Point","version":1,"doc":"Geometry (POINT)","field":"c_pt"}"#,
+            ),
+            (
+                "c_blob",
+                r#"{"type":"bytes","optional":true,"field":"c_blob"}"#,
+            ),
         ];
         for (name, want) in expected {
             assert_eq!(frag(name), want, "{name}");

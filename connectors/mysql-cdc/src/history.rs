@@ -4,6 +4,8 @@
 //! Records are Debezium's `HistoryRecord` JSON, written in Debezium's field order, so a history
 //! topic written by Debezium can be read by Sluice and the other way round.
 
+mod kafka;
+
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -14,6 +16,8 @@ use crate::error::{CdcError, Result};
 use crate::jsonout::push_str;
 use crate::offset::BinlogOffset;
 use crate::table::Column;
+
+pub use kafka::KafkaHistory;
 
 /// One history entry.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,17 +57,30 @@ impl HistoryRecord {
     /// # Errors
     /// When the text is not a history record.
     pub fn from_json(text: &str) -> Result<Self> {
-        let v: Json = serde_json::from_str(text).map_err(|e| CdcError::HistoryMissing(format!("unreadable record: {e}")))?;
-        let field = |k: &str| v.get(k).ok_or_else(|| CdcError::HistoryMissing(format!("record without \"{k}\": {text}")));
+        let v: Json = serde_json::from_str(text)
+            .map_err(|e| CdcError::HistoryMissing(format!("unreadable record: {e}")))?;
+        let field = |k: &str| {
+            v.get(k)
+                .ok_or_else(|| CdcError::HistoryMissing(format!("record without \"{k}\": {text}")))
+        };
         let position = match field("position")? {
-            Json::Object(m) => BinlogOffset::from_source_offset(&connect_api::SourceOffset(m.clone()))?,
+            Json::Object(m) => {
+                BinlogOffset::from_source_offset(&connect_api::SourceOffset(m.clone()))?
+            }
             _ => return Err(CdcError::HistoryMissing(format!("bad position in {text}"))),
         };
         Ok(Self {
-            server: field("source")?.get("server").and_then(Json::as_str).unwrap_or_default().to_owned(),
+            server: field("source")?
+                .get("server")
+                .and_then(Json::as_str)
+                .unwrap_or_default()
+                .to_owned(),
             position,
             ts_ms: field("ts_ms")?.as_i64().unwrap_or(0),
-            database_name: field("databaseName")?.as_str().unwrap_or_default().to_owned(),
+            database_name: field("databaseName")?
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
             ddl: field("ddl")?.as_str().unwrap_or_default().to_owned(),
             changes: Vec::new(),
         })
@@ -131,7 +148,10 @@ fn column_json(o: &mut String, c: &Column) {
         c.position, c.optional, c.auto_incremented, c.generated
     ));
     opt_str(o, c.comment.as_deref());
-    o.push_str(&format!(",\"hasDefaultValue\":{}", c.default_expression.is_some()));
+    o.push_str(&format!(
+        ",\"hasDefaultValue\":{}",
+        c.default_expression.is_some()
+    ));
     if let Some(d) = &c.default_expression {
         o.push_str(",\"defaultValueExpression\":");
         push_str(o, d);
@@ -191,13 +211,19 @@ impl SchemaHistory for MemoryHistory {
     }
 
     async fn record(&self, records: &[HistoryRecord]) -> Result<()> {
-        let mut r = self.records.lock().map_err(|_| CdcError::History("history lock poisoned".into()))?;
+        let mut r = self
+            .records
+            .lock()
+            .map_err(|_| CdcError::History("history lock poisoned".into()))?;
         r.extend(records.iter().map(HistoryRecord::to_json));
         Ok(())
     }
 
     async fn recover(&self) -> Result<Vec<HistoryRecord>> {
-        self.lines().iter().map(|l| HistoryRecord::from_json(l)).collect()
+        self.lines()
+            .iter()
+            .map(|l| HistoryRecord::from_json(l))
+            .collect()
     }
 }
 
@@ -213,7 +239,13 @@ mod tests {
         let effect = s.apply("demo", ddl).unwrap();
         let rec = HistoryRecord {
             server: "demo-debezium".into(),
-            position: BinlogOffset { file: "my-binlog.000002".into(), pos: 342, ts_sec: Some(1_754_040_494), snapshot: true, ..BinlogOffset::default() },
+            position: BinlogOffset {
+                file: "my-binlog.000002".into(),
+                pos: 342,
+                ts_sec: Some(1_754_040_494),
+                snapshot: true,
+                ..BinlogOffset::default()
+            },
             ts_ms: 1_754_040_494_395,
             database_name: "demo".into(),
             ddl: ddl.into(),
@@ -224,12 +256,21 @@ mod tests {
         assert!(json.starts_with(expected_prefix), "{json}");
         assert!(json.contains(r#""tableChanges":[{"type":"CREATE","id":"\"demo\".\"t_user\"","table":{"defaultCharsetName":"utf8mb4","primaryKeyColumnNames":["id"],"columns":[{"name":"id","jdbcType":-5,"typeName":"BIGINT","typeExpression":"BIGINT","charsetName":null,"length":20,"position":1,"optional":false,"autoIncremented":true,"generated":true,"comment":null,"hasDefaultValue":false,"enumValues":[]},{"name":"username","jdbcType":12,"typeName":"VARCHAR","typeExpression":"VARCHAR","charsetName":"utf8mb4","length":64,"position":2,"optional":false,"autoIncremented":false,"generated":false,"comment":"名称","hasDefaultValue":false,"enumValues":[]}],"attributes":[]},"comment":null}]}"#), "{json}");
         let back = HistoryRecord::from_json(&json).unwrap();
-        assert_eq!((back.ddl.as_str(), back.position.pos, back.database_name.as_str()), (ddl, 342, "demo"));
+        assert_eq!(
+            (
+                back.ddl.as_str(),
+                back.position.pos,
+                back.database_name.as_str()
+            ),
+            (ddl, 342, "demo")
+        );
     }
 
     #[test]
     fn damaged_history_is_a_recoverable_error() {
-        let err = HistoryRecord::from_json("{not json").unwrap_err().to_string();
+        let err = HistoryRecord::from_json("{not json")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("snapshot.mode=recovery"), "{err}");
     }
 }

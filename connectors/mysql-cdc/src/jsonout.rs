@@ -13,7 +13,11 @@ pub(crate) fn push_str(out: &mut String, s: &str) {
 /// `{"schema":…,"payload":…}`, or `null` for a tombstone.
 pub fn envelope(schema: Option<&Schema>, value: &Value) -> String {
     let Some(schema) = schema else {
-        return if value.is_null() { "null".into() } else { payload_schemaless(value) };
+        return if value.is_null() {
+            "null".into()
+        } else {
+            payload_schemaless(value)
+        };
     };
     let mut out = String::from("{\"schema\":");
     schema_json(&mut out, schema, None);
@@ -103,7 +107,11 @@ fn schema_json(out: &mut String, s: &Schema, field: Option<&str>) {
 }
 
 fn java_double(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e7 { format!("{v:.1}") } else { v.to_string() }
+    if v.fract() == 0.0 && v.abs() < 1e7 {
+        format!("{v:.1}")
+    } else {
+        v.to_string()
+    }
 }
 
 fn payload(out: &mut String, s: &Schema, v: &Value) {

@@ -17,6 +17,17 @@
 //! - [`offset`]: Debezium's offset map and the restart rules.
 //! - [`snapshot`] and [`binlog`]: the two readers; [`task`] runs them behind `SourceTask`.
 //! - [`jsonout`]: a small `JsonConverter` emulation for golden tests and the history JSON.
+//!
+//! # Known deviations from Debezium 2.2
+//! - Restarts resume by binlog file/position (also with GTIDs); `gtids` is kept in the offset
+//!   and reported, but `COM_BINLOG_DUMP_GTID` is not used, so failover to another server of a
+//!   cluster is not supported.
+//! - With MySQL GTIDs the restart position is the transaction's GTID event (Debezium: its
+//!   `BEGIN`), so `event` counts one more event; Debezium-written offsets are read correctly.
+//! - Binlog JSON is rendered by `serde_json` (keys sorted) rather than in binary-JSON key order.
+//! - Not implemented: incremental/blocking snapshots and signals, `snapshot.select.statement.overrides`,
+//!   table-lock fallback when `FLUSH TABLES WITH READ LOCK` is refused, column masking/truncation,
+//!   `column.propagate.source.type`, converters, `include.query` on MariaDB (needs annotate rows).
 
 pub mod binlog;
 pub mod config;
@@ -37,4 +48,3 @@ pub use config::MySqlConfig;
 pub use connector::{MariaDbConnector, MySqlConnector};
 pub use error::CdcError;
 pub use task::MySqlSourceTask;
-

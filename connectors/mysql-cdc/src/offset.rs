@@ -79,7 +79,9 @@ impl BinlogOffset {
             .and_then(Json::as_str)
             .ok_or_else(|| CdcError::Offset(format!("no \"file\" in {}", Json::Object(m.clone()))))?
             .to_owned();
-        let pos = int("pos").ok_or_else(|| CdcError::Offset(format!("no \"pos\" in {}", Json::Object(m.clone()))))?;
+        let pos = int("pos").ok_or_else(|| {
+            CdcError::Offset(format!("no \"pos\" in {}", Json::Object(m.clone())))
+        })?;
         let snapshot = match m.get("snapshot") {
             Some(Json::Bool(b)) => *b,
             Some(Json::String(s)) => s.eq_ignore_ascii_case("true") || s == "INITIAL",
@@ -89,7 +91,9 @@ impl BinlogOffset {
             file,
             pos: u64::try_from(pos).map_err(|_| CdcError::Offset(format!("negative pos {pos}")))?,
             gtids: m.get("gtids").and_then(Json::as_str).map(str::to_owned),
-            event: int("event").and_then(|v| u64::try_from(v).ok()).unwrap_or(0),
+            event: int("event")
+                .and_then(|v| u64::try_from(v).ok())
+                .unwrap_or(0),
             row: int("row").and_then(|v| u64::try_from(v).ok()).unwrap_or(0),
             ts_sec: int("ts_sec"),
             server_id: int("server_id"),
@@ -105,7 +109,10 @@ impl BinlogOffset {
 
 /// The numeric suffix of a binlog file name (`mysql-bin.000003` → 3).
 pub fn file_index(file: &str) -> u64 {
-    file.rsplit('.').next().and_then(|s| s.parse().ok()).unwrap_or(0)
+    file.rsplit('.')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -129,16 +136,27 @@ mod tests {
             r#"{"event":2,"file":"mysql-bin.000003","pos":817,"row":1,"server_id":223344,"ts_sec":1530088501}"#
         );
         assert_eq!(BinlogOffset::from_source_offset(&m).unwrap(), o);
-        let first: SourceOffset = SourceOffset(serde_json::from_str(r#"{"file":"mysql-bin.000002","pos":154}"#).unwrap());
+        let first: SourceOffset =
+            SourceOffset(serde_json::from_str(r#"{"file":"mysql-bin.000002","pos":154}"#).unwrap());
         let f = BinlogOffset::from_source_offset(&first).unwrap();
-        assert_eq!((f.file.as_str(), f.pos, f.row, f.event, f.snapshot), ("mysql-bin.000002", 154, 0, 0, false));
+        assert_eq!(
+            (f.file.as_str(), f.pos, f.row, f.event, f.snapshot),
+            ("mysql-bin.000002", 154, 0, 0, false)
+        );
     }
 
     #[test]
     fn malformed_offsets_are_errors_not_panics() {
         let bad = SourceOffset(serde_json::from_str(r#"{"pos":"x"}"#).unwrap());
-        assert!(BinlogOffset::from_source_offset(&bad).unwrap_err().to_string().contains("no \"file\""));
-        let snap = SourceOffset(serde_json::from_str(r#"{"file":"b.1","pos":4,"snapshot":true}"#).unwrap());
+        assert!(
+            BinlogOffset::from_source_offset(&bad)
+                .unwrap_err()
+                .to_string()
+                .contains("no \"file\"")
+        );
+        let snap = SourceOffset(
+            serde_json::from_str(r#"{"file":"b.1","pos":4,"snapshot":true}"#).unwrap(),
+        );
         assert!(BinlogOffset::from_source_offset(&snap).unwrap().snapshot);
     }
 }

@@ -27,32 +27,20 @@ fn db_err(ctx: &str) -> impl FnOnce(mysql_async::Error) -> CdcError + '_ {
 /// # Errors
 /// Binlog off, a format other than ROW, a row image other than FULL, missing grants.
 pub(crate) async fn check_server(conn: &mut Conn) -> Result<bool> {
-    let row: Option<(Option<String>, Option<String>, Option<String>, String)> = conn
-        .query_first("SELECT @@log_bin, @@binlog_format, @@binlog_row_image, VERSION()")
+    type Settings = (Option<String>, Option<String>, Option<String>, String);
+    let row: Option<Settings> = conn
+        .query_first(
+            "SELECT @@global.log_bin, @@global.binlog_format, @@global.binlog_row_image, VERSION()",
+        )
         .await
         .map_err(db_err("Unable to read the server's binlog settings"))?;
     let Some((log_bin, format, image, version)) = row else {
-        return Err(CdcError::ServerSetup("the server returned no binlog settings".into()));
-    };
-    let on = matches!(log_bin.as_deref(), Some("1" | "ON" | "on"));
-    if !on {
         return Err(CdcError::ServerSetup(
-            "The MySQL server is not configured to use a binlog (log_bin is OFF); enable log_bin, binlog_format=ROW and binlog_row_image=FULL".into(),
+            "the server returned no binlog settings".into(),
         ));
-    }
-    if !format.as_deref().is_some_and(|f| f.eq_ignore_ascii_case("ROW")) {
-        return Err(CdcError::ServerSetup(format!(
-            "The MySQL server is not configured to use a ROW binlog_format, which is required for this connector to work properly. Change the MySQL configuration to use a binlog_format=ROW and restart the connector. (binlog_format={})",
-            format.unwrap_or_default()
-        )));
-    }
-    if !image.as_deref().is_none_or(|i| i.eq_ignore_ascii_case("FULL")) {
-        return Err(CdcError::ServerSetup(format!(
-            "The MySQL server is not configured to use a FULL binlog_row_image, which is required for this connector to work properly. Change the MySQL configuration to use a binlog_row_image=FULL and restart the connector. (binlog_row_image={})",
-            image.unwrap_or_default()
-        )));
-    }
-    if let Err(e) = conn.query_drop("SHOW MASTER STATUS").await {
+    };
+    validate_settings(log_bin.as_deref(), format.as_deref(), image.as_deref())?;
+    if let Err(e) = binlog_status(conn).await {
         return Err(CdcError::ServerSetup(format!(
             "The connector's user lacks the REPLICATION CLIENT (MariaDB: BINLOG MONITOR) privilege needed to read the binlog position: {e}. Grant SELECT, RELOAD, SHOW DATABASES, REPLICATION SLAVE, REPLICATION CLIENT ON *.*"
         )));
@@ -60,15 +48,60 @@ pub(crate) async fn check_server(conn: &mut Conn) -> Result<bool> {
     Ok(version.to_ascii_lowercase().contains("mariadb"))
 }
 
+/// Debezium's checks of the global binlog settings (`validateBinlogConfiguration`).
+pub(crate) fn validate_settings(
+    log_bin: Option<&str>,
+    format: Option<&str>,
+    image: Option<&str>,
+) -> Result<()> {
+    if !matches!(log_bin, Some("1" | "ON" | "on")) {
+        return Err(CdcError::ServerSetup(
+            "The MySQL server is not configured to use a binlog (log_bin is OFF); enable log_bin, binlog_format=ROW and binlog_row_image=FULL".into(),
+        ));
+    }
+    if !format.is_some_and(|f| f.eq_ignore_ascii_case("ROW")) {
+        return Err(CdcError::ServerSetup(format!(
+            "The MySQL server is not configured to use a ROW binlog_format, which is required for this connector to work properly. Change the MySQL configuration to use a binlog_format=ROW and restart the connector. (binlog_format={})",
+            format.unwrap_or_default()
+        )));
+    }
+    if !image.is_none_or(|i| i.eq_ignore_ascii_case("FULL")) {
+        return Err(CdcError::ServerSetup(format!(
+            "The MySQL server is not configured to use a FULL binlog_row_image, which is required for this connector to work properly. Change the MySQL configuration to use a binlog_row_image=FULL and restart the connector. (binlog_row_image={})",
+            image.unwrap_or_default()
+        )));
+    }
+    Ok(())
+}
+
+/// `SHOW MASTER STATUS`, or its MySQL 8.4+ name `SHOW BINARY LOG STATUS` when the server no
+/// longer knows the old one (syntax error 1064).
+async fn binlog_status(conn: &mut Conn) -> std::result::Result<Option<Row>, mysql_async::Error> {
+    match conn.query_first("SHOW MASTER STATUS").await {
+        Err(mysql_async::Error::Server(e)) if e.code == 1064 => {
+            conn.query_first("SHOW BINARY LOG STATUS").await
+        }
+        other => other,
+    }
+}
+
 /// Whether binlog `file` still exists on the server.
 pub(crate) async fn binlog_available(conn: &mut Conn, file: &str) -> Result<bool> {
-    let logs: Vec<Row> = conn.query("SHOW BINARY LOGS").await.map_err(db_err("SHOW BINARY LOGS failed"))?;
-    Ok(logs.into_iter().any(|mut r| r.take::<String, _>(0).is_some_and(|f| f == file)))
+    let logs: Vec<Row> = conn
+        .query("SHOW BINARY LOGS")
+        .await
+        .map_err(db_err("SHOW BINARY LOGS failed"))?;
+    Ok(logs
+        .into_iter()
+        .any(|mut r| r.take::<String, _>(0).is_some_and(|f| f == file)))
 }
 
 /// The oldest binlog file.
 pub(crate) async fn first_binlog(conn: &mut Conn) -> Result<String> {
-    let logs: Vec<Row> = conn.query("SHOW BINARY LOGS").await.map_err(db_err("SHOW BINARY LOGS failed"))?;
+    let logs: Vec<Row> = conn
+        .query("SHOW BINARY LOGS")
+        .await
+        .map_err(db_err("SHOW BINARY LOGS failed"))?;
     logs.into_iter()
         .next()
         .and_then(|mut r| r.take::<String, _>(0))
@@ -77,21 +110,36 @@ pub(crate) async fn first_binlog(conn: &mut Conn) -> Result<String> {
 
 /// The current binlog position and GTID set.
 pub(crate) async fn master_position(conn: &mut Conn, mariadb: bool) -> Result<BinlogOffset> {
-    let row: Option<Row> = conn.query_first("SHOW MASTER STATUS").await.map_err(db_err("SHOW MASTER STATUS failed"))?;
+    let row: Option<Row> = binlog_status(conn)
+        .await
+        .map_err(db_err("SHOW MASTER STATUS failed"))?;
     let Some(mut row) = row else {
-        return Err(CdcError::ServerSetup("SHOW MASTER STATUS returned nothing: the binlog is not enabled".into()));
+        return Err(CdcError::ServerSetup(
+            "SHOW MASTER STATUS returned nothing: the binlog is not enabled".into(),
+        ));
     };
     let file: String = row.take(0).unwrap_or_default();
     let pos: u64 = row.take(1).unwrap_or(4);
     let gtids = if mariadb {
-        let g: Option<String> = conn.query_first("SELECT @@gtid_binlog_pos").await.map_err(db_err("reading @@gtid_binlog_pos failed"))?;
+        let g: Option<String> = conn
+            .query_first("SELECT @@gtid_binlog_pos")
+            .await
+            .map_err(db_err("reading @@gtid_binlog_pos failed"))?;
         g.filter(|s| !s.is_empty())
     } else if row.len() > 4 {
-        row.take::<Option<String>, _>(4).flatten().map(|s| s.replace('\n', "")).filter(|s| !s.is_empty())
+        row.take::<Option<String>, _>(4)
+            .flatten()
+            .map(|s| s.replace('\n', ""))
+            .filter(|s| !s.is_empty())
     } else {
         None
     };
-    Ok(BinlogOffset { file, pos, gtids, ..BinlogOffset::default() })
+    Ok(BinlogOffset {
+        file,
+        pos,
+        gtids,
+        ..BinlogOffset::default()
+    })
 }
 
 fn quote(id: &str) -> String {
@@ -106,7 +154,16 @@ fn cell(col: &Column, v: Option<MyValue>) -> Cell {
             let raw = col.is_binary()
                 || matches!(
                     col.type_name.as_str(),
-                    "BIT" | "GEOMETRY" | "POINT" | "LINESTRING" | "POLYGON" | "MULTIPOINT" | "MULTILINESTRING" | "MULTIPOLYGON" | "GEOMETRYCOLLECTION" | "GEOMCOLLECTION"
+                    "BIT"
+                        | "GEOMETRY"
+                        | "POINT"
+                        | "LINESTRING"
+                        | "POLYGON"
+                        | "MULTIPOINT"
+                        | "MULTILINESTRING"
+                        | "MULTIPOLYGON"
+                        | "GEOMETRYCOLLECTION"
+                        | "GEOMCOLLECTION"
                 );
             if raw {
                 Cell::Bytes(b)
@@ -121,8 +178,23 @@ fn cell(col: &Column, v: Option<MyValue>) -> Cell {
         Some(MyValue::UInt(u)) => Cell::UInt(u),
         Some(MyValue::Float(f)) => Cell::Float(f),
         Some(MyValue::Double(d)) => Cell::Double(d),
-        Some(MyValue::Date(y, m, d, h, mi, s, us)) => Cell::DateTime { year: y, month: m, day: d, hour: h, minute: mi, second: s, micros: us },
-        Some(MyValue::Time(neg, days, h, m, s, us)) => Cell::Time { negative: neg, days, hours: h, minutes: m, seconds: s, micros: us },
+        Some(MyValue::Date(y, m, d, h, mi, s, us)) => Cell::DateTime {
+            year: y,
+            month: m,
+            day: d,
+            hour: h,
+            minute: mi,
+            second: s,
+            micros: us,
+        },
+        Some(MyValue::Time(neg, days, h, m, s, us)) => Cell::Time {
+            negative: neg,
+            days,
+            hours: h,
+            minutes: m,
+            seconds: s,
+            micros: us,
+        },
     }
 }
 
@@ -130,17 +202,32 @@ fn cell(col: &Column, v: Option<MyValue>) -> Cell {
 pub(crate) async fn run(engine: &mut Engine, conn: &mut Conn, data: bool) -> Result<BinlogOffset> {
     let config = engine.config.clone();
     let timeout_s = (config.snapshot_lock_timeout_ms / 1000).max(1);
-    conn.query_drop(format!("SET SESSION lock_wait_timeout={timeout_s}")).await.map_err(db_err("setting lock_wait_timeout failed"))?;
-    conn.query_drop("SET NAMES utf8mb4").await.map_err(db_err("SET NAMES failed"))?;
+    conn.query_drop(format!("SET SESSION lock_wait_timeout={timeout_s}"))
+        .await
+        .map_err(db_err("setting lock_wait_timeout failed"))?;
+    conn.query_drop("SET NAMES utf8mb4")
+        .await
+        .map_err(db_err("SET NAMES failed"))?;
     // TIMESTAMP text is rendered in the session zone; UTC makes it the value Debezium emits.
-    conn.query_drop("SET time_zone='+00:00'").await.map_err(db_err("setting time_zone failed"))?;
+    conn.query_drop("SET time_zone='+00:00'")
+        .await
+        .map_err(db_err("setting time_zone failed"))?;
 
-    let dbs: Vec<String> = conn.query("SHOW DATABASES").await.map_err(db_err("SHOW DATABASES failed"))?;
-    let dbs: Vec<String> = dbs.into_iter().filter(|d| config.database_captured(d)).collect();
+    let dbs: Vec<String> = conn
+        .query("SHOW DATABASES")
+        .await
+        .map_err(db_err("SHOW DATABASES failed"))?;
+    let dbs: Vec<String> = dbs
+        .into_iter()
+        .filter(|d| config.database_captured(d))
+        .collect();
     let mut tables: Vec<(String, Vec<String>)> = Vec::new();
     for db in &dbs {
         let rows: Vec<(String, String)> = conn
-            .query(format!("SHOW FULL TABLES IN {} WHERE Table_Type = 'BASE TABLE'", quote(db)))
+            .query(format!(
+                "SHOW FULL TABLES IN {} WHERE Table_Type = 'BASE TABLE'",
+                quote(db)
+            ))
             .await
             .map_err(db_err("listing tables failed"))?;
         tables.push((db.clone(), rows.into_iter().map(|(t, _)| t).collect()));
@@ -157,34 +244,46 @@ pub(crate) async fn run(engine: &mut Engine, conn: &mut Conn, data: bool) -> Res
             }
         },
     };
-    conn.query_drop("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").await.map_err(db_err("setting isolation failed"))?;
-    conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT").await.map_err(db_err("START TRANSACTION failed"))?;
+    conn.query_drop("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        .await
+        .map_err(db_err("setting isolation failed"))?;
+    conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT")
+        .await
+        .map_err(db_err("START TRANSACTION failed"))?;
     let mut position = master_position(conn, engine.mariadb).await?;
     position.ts_sec = Some(now_ms() / 1000);
     position.snapshot = data;
 
-    // Schema: the same statement sequence Debezium records.
-    let ddl_source = |db: &str, pos: &BinlogOffset| SourceInfo {
-        ts_ms: now_ms(),
-        snapshot: Some("true"),
-        db: db.to_owned(),
-        file: pos.file.clone(),
-        pos: i64::try_from(pos.pos).unwrap_or(i64::MAX),
-        ..SourceInfo::default()
-    };
+    // Schema: the same statement sequence Debezium records, read under the lock, applied (history
+    // writes, schema-change events) after it is released so writers wait as little as possible.
     let (cs, coll): (Option<String>, Option<String>) = conn
         .query_first("SELECT @@character_set_server, @@collation_server")
         .await
         .map_err(db_err("reading the server charset failed"))?
         .unwrap_or((None, None));
-    let set = format!("SET character_set_server={}, collation_server={}", cs.unwrap_or_default(), coll.unwrap_or_default());
-    engine.apply_ddl("", &set, &ddl_source("", &position), &position).await?;
+    // (database, table, statement)
+    let mut statements: Vec<(String, Option<String>, String)> = vec![(
+        String::new(),
+        None,
+        format!(
+            "SET character_set_server={}, collation_server={}",
+            cs.unwrap_or_default(),
+            coll.unwrap_or_default()
+        ),
+    )];
     for (db, names) in &tables {
         for t in names {
-            let ddl = format!("DROP TABLE IF EXISTS {}.{}", quote(db), quote(t));
-            engine.apply_ddl(db, &ddl, &ddl_source(db, &position), &position).await?;
+            statements.push((
+                db.clone(),
+                None,
+                format!("DROP TABLE IF EXISTS {}.{}", quote(db), quote(t)),
+            ));
         }
-        engine.apply_ddl(db, &format!("DROP DATABASE IF EXISTS {}", quote(db)), &ddl_source(db, &position), &position).await?;
+        statements.push((
+            db.clone(),
+            None,
+            format!("DROP DATABASE IF EXISTS {}", quote(db)),
+        ));
         let (dcs, dcoll): (Option<String>, Option<String>) = conn
             .exec_first(
                 "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
@@ -193,31 +292,57 @@ pub(crate) async fn run(engine: &mut Engine, conn: &mut Conn, data: bool) -> Res
             .await
             .map_err(db_err("reading the database charset failed"))?
             .unwrap_or((None, None));
-        let create = format!("CREATE DATABASE {} CHARSET {} COLLATE {}", quote(db), dcs.unwrap_or_default(), dcoll.unwrap_or_default());
-        engine.apply_ddl(db, &create, &ddl_source(db, &position), &position).await?;
-        engine.apply_ddl(db, &format!("USE {}", quote(db)), &ddl_source(db, &position), &position).await?;
+        statements.push((
+            db.clone(),
+            None,
+            format!(
+                "CREATE DATABASE {} CHARSET {} COLLATE {}",
+                quote(db),
+                dcs.unwrap_or_default(),
+                dcoll.unwrap_or_default()
+            ),
+        ));
+        statements.push((db.clone(), None, format!("USE {}", quote(db))));
         for t in names {
             let row: Option<(String, String)> = conn
                 .query_first(format!("SHOW CREATE TABLE {}.{}", quote(db), quote(t)))
                 .await
                 .map_err(db_err("SHOW CREATE TABLE failed"))?;
             if let Some((_, ddl)) = row {
-                let mut src = ddl_source(db, &position);
-                src.table = Some(t.clone());
-                engine.apply_ddl(db, &ddl, &src, &position).await?;
+                statements.push((db.clone(), Some(t.clone()), ddl));
             }
         }
     }
     if locked && config.locking_mode == LockingMode::Minimal {
-        conn.query_drop("UNLOCK TABLES").await.map_err(db_err("UNLOCK TABLES failed"))?;
+        conn.query_drop("UNLOCK TABLES")
+            .await
+            .map_err(db_err("UNLOCK TABLES failed"))?;
+    }
+    for (db, table, ddl) in statements {
+        let source = SourceInfo {
+            ts_ms: now_ms(),
+            snapshot: Some("true"),
+            db: db.clone(),
+            table,
+            file: position.file.clone(),
+            pos: i64::try_from(position.pos).unwrap_or(i64::MAX),
+            ..SourceInfo::default()
+        };
+        engine
+            .apply_ddl(&db, &ddl, &source, &position, true)
+            .await?;
     }
 
     if data {
         read_data(engine, conn, &tables, &position).await?;
     }
-    conn.query_drop("COMMIT").await.map_err(db_err("COMMIT failed"))?;
+    conn.query_drop("COMMIT")
+        .await
+        .map_err(db_err("COMMIT failed"))?;
     if locked && config.locking_mode == LockingMode::Extended {
-        conn.query_drop("UNLOCK TABLES").await.map_err(db_err("UNLOCK TABLES failed"))?;
+        conn.query_drop("UNLOCK TABLES")
+            .await
+            .map_err(db_err("UNLOCK TABLES failed"))?;
     }
     position.snapshot = false;
     Ok(position)
@@ -230,7 +355,12 @@ struct Pending {
     ts_ms: i64,
 }
 
-async fn read_data(engine: &mut Engine, conn: &mut Conn, tables: &[(String, Vec<String>)], position: &BinlogOffset) -> Result<()> {
+async fn read_data(
+    engine: &mut Engine,
+    conn: &mut Conn,
+    tables: &[(String, Vec<String>)],
+    position: &BinlogOffset,
+) -> Result<()> {
     let captured: Vec<TableId> = tables
         .iter()
         .flat_map(|(db, ts)| ts.iter().map(move |t| TableId::new(db.clone(), t.clone())))
@@ -240,22 +370,47 @@ async fn read_data(engine: &mut Engine, conn: &mut Conn, tables: &[(String, Vec<
     let mut first = true;
     let total = captured.len();
     for (n, id) in captured.iter().enumerate() {
-        let Some(ts) = engine.table_schema(id) else { continue };
+        let Some(ts) = engine.table_schema(id) else {
+            continue;
+        };
         let ts_ms = now_ms() / 1000 * 1000;
         let mut result = conn
-            .query_iter(format!("SELECT * FROM {}.{}", quote(&id.db), quote(&id.table)))
+            .query_iter(format!(
+                "SELECT * FROM {}.{}",
+                quote(&id.db),
+                quote(&id.table)
+            ))
             .await
             .map_err(db_err("snapshot SELECT failed"))?;
         let mut rows = 0u64;
-        while let Some(row) = result.next().await.map_err(db_err("reading snapshot rows failed"))? {
+        while let Some(row) = result
+            .next()
+            .await
+            .map_err(db_err("reading snapshot rows failed"))?
+        {
             let raw = row.unwrap_raw();
-            let cells = raw.into_iter().enumerate().map(|(i, v)| ts.columns().get(i).map_or(Cell::Null, |c| cell(c, v))).collect();
+            let cells = raw
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| ts.columns().get(i).map_or(Cell::Null, |c| cell(c, v)))
+                .collect();
             let values = engine.convert_row(&ts, cells)?;
             if let Some(p) = pending.take() {
-                emit(engine, p, if first { "first" } else { "true" }, position, false).await?;
+                emit(
+                    engine,
+                    p,
+                    if first { "first" } else { "true" },
+                    position,
+                    false,
+                )
+                .await?;
                 first = false;
             }
-            pending = Some(Pending { id: id.clone(), values, ts_ms });
+            pending = Some(Pending {
+                id: id.clone(),
+                values,
+                ts_ms,
+            });
             rows += 1;
         }
         engine.host.report_progress(serde_json::json!({
@@ -268,8 +423,16 @@ async fn read_data(engine: &mut Engine, conn: &mut Conn, tables: &[(String, Vec<
     Ok(())
 }
 
-async fn emit(engine: &mut Engine, p: Pending, marker: &'static str, position: &BinlogOffset, last: bool) -> Result<()> {
-    let Some(ts) = engine.table_schema(&p.id) else { return Ok(()) };
+async fn emit(
+    engine: &mut Engine,
+    p: Pending,
+    marker: &'static str,
+    position: &BinlogOffset,
+    last: bool,
+) -> Result<()> {
+    let Some(ts) = engine.table_schema(&p.id) else {
+        return Ok(());
+    };
     let source = SourceInfo {
         ts_ms: p.ts_ms,
         snapshot: Some(marker),
@@ -283,5 +446,47 @@ async fn emit(engine: &mut Engine, p: Pending, marker: &'static str, position: &
     let mut offset = position.clone();
     // The last snapshot record's offset marks the snapshot complete.
     offset.snapshot = !last;
-    engine.emit_change(&ts, "r", None, Some(p.values), &source, &offset).await
+    engine
+        .emit_change(&ts, "r", None, Some(p.values), &source, &offset)
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binlog_settings_other_than_row_full_are_refused_with_the_fix() {
+        assert!(validate_settings(Some("1"), Some("ROW"), Some("FULL")).is_ok());
+        let off = validate_settings(Some("0"), Some("ROW"), Some("FULL"))
+            .unwrap_err()
+            .to_string();
+        assert!(off.contains("log_bin is OFF"), "{off}");
+        let stmt = validate_settings(Some("ON"), Some("STATEMENT"), Some("FULL"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            stmt.contains("binlog_format=ROW") && stmt.contains("binlog_format=STATEMENT"),
+            "{stmt}"
+        );
+        let minimal = validate_settings(Some("ON"), Some("ROW"), Some("MINIMAL"))
+            .unwrap_err()
+            .to_string();
+        assert!(minimal.contains("binlog_row_image=FULL"), "{minimal}");
+    }
+
+    #[test]
+    fn text_cells_keep_binary_columns_as_bytes() {
+        let bin = Column::new("b", "varbinary(4)");
+        assert_eq!(
+            cell(&bin, Some(MyValue::Bytes(vec![0xff]))),
+            Cell::Bytes(vec![0xff])
+        );
+        let txt = Column::new("t", "varchar(4)");
+        assert_eq!(
+            cell(&txt, Some(MyValue::Bytes(b"ok".to_vec()))),
+            Cell::Text("ok".into())
+        );
+        assert_eq!(cell(&txt, Some(MyValue::NULL)), Cell::Null);
+    }
 }

@@ -11,7 +11,10 @@ pub struct TableId {
 
 impl TableId {
     pub fn new(db: impl Into<String>, table: impl Into<String>) -> Self {
-        Self { db: db.into(), table: table.into() }
+        Self {
+            db: db.into(),
+            table: table.into(),
+        }
     }
 
     /// Debezium's quoted id form used in `tableChanges[].id`: `"db"."table"`.
@@ -72,7 +75,14 @@ impl Column {
     pub fn is_text(&self) -> bool {
         matches!(
             self.type_name.as_str(),
-            "CHAR" | "VARCHAR" | "TINYTEXT" | "TEXT" | "MEDIUMTEXT" | "LONGTEXT" | "NCHAR" | "NVARCHAR"
+            "CHAR"
+                | "VARCHAR"
+                | "TINYTEXT"
+                | "TEXT"
+                | "MEDIUMTEXT"
+                | "LONGTEXT"
+                | "NCHAR"
+                | "NVARCHAR"
         )
     }
 
@@ -87,7 +97,13 @@ impl Column {
     /// `java.sql.Types` code, as Debezium's history records carry it.
     pub fn jdbc_type(&self) -> i32 {
         match self.type_name.as_str() {
-            "BIT" => if self.length.unwrap_or(1) == 1 { 16 } else { -7 },
+            "BIT" => {
+                if self.length.unwrap_or(1) == 1 {
+                    16
+                } else {
+                    -7
+                }
+            }
             "BOOL" | "BOOLEAN" => 16,
             "TINYINT" | "SMALLINT" => 5,
             "MEDIUMINT" | "INT" | "INTEGER" | "YEAR" => 4,
@@ -121,7 +137,9 @@ pub struct Table {
 
 impl Table {
     pub fn column(&self, name: &str) -> Option<&Column> {
-        self.columns.iter().find(|c| c.name.eq_ignore_ascii_case(name))
+        self.columns
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(name))
     }
 
     /// Renumbers positions after a column was added, dropped or moved.
@@ -150,13 +168,26 @@ pub(crate) fn parse_type(expr: &str) -> ParsedType {
     let (head, args, tail) = match expr.find('(') {
         Some(open) => {
             let close = matching_paren(expr, open).unwrap_or(expr.len());
-            (&expr[..open], &expr[open + 1..close.min(expr.len())], expr.get(close + 1..).unwrap_or(""))
+            (
+                &expr[..open],
+                &expr[open + 1..close.min(expr.len())],
+                expr.get(close + 1..).unwrap_or(""),
+            )
         }
         None => (expr, "", ""),
     };
-    let mut words: Vec<String> = head.split_whitespace().map(str::to_ascii_uppercase).collect();
-    let modifiers: Vec<String> = tail.split_whitespace().map(str::to_ascii_uppercase).collect();
-    let unsigned = words.iter().chain(&modifiers).any(|w| w == "UNSIGNED" || w == "ZEROFILL");
+    let mut words: Vec<String> = head
+        .split_whitespace()
+        .map(str::to_ascii_uppercase)
+        .collect();
+    let modifiers: Vec<String> = tail
+        .split_whitespace()
+        .map(str::to_ascii_uppercase)
+        .collect();
+    let unsigned = words
+        .iter()
+        .chain(&modifiers)
+        .any(|w| w == "UNSIGNED" || w == "ZEROFILL");
     words.retain(|w| w != "UNSIGNED" && w != "SIGNED" && w != "ZEROFILL");
     let mut name = words.join(" ");
     name = match name.as_str() {
@@ -176,7 +207,11 @@ pub(crate) fn parse_type(expr: &str) -> ParsedType {
         "SERIAL" => "BIGINT".into(),
         _ => name,
     };
-    let mut t = ParsedType { name, unsigned, ..ParsedType::default() };
+    let mut t = ParsedType {
+        name,
+        unsigned,
+        ..ParsedType::default()
+    };
     if t.name == "ENUM" || t.name == "SET" {
         t.values = split_quoted(args);
         return t;
@@ -187,7 +222,7 @@ pub(crate) fn parse_type(expr: &str) -> ParsedType {
     t
 }
 
-fn matching_paren(s: &str, open: usize) -> Option<usize> {
+pub(crate) fn matching_paren(s: &str, open: usize) -> Option<usize> {
     let mut depth = 0;
     let mut quote: Option<char> = None;
     let mut escaped = false;
@@ -251,7 +286,9 @@ pub(crate) fn split_quoted(s: &str) -> Vec<String> {
 /// Removes SQL quoting from a literal (`'abc'` → `abc`); other expressions are returned as is.
 pub(crate) fn unquote_literal(s: &str) -> String {
     let t = s.trim();
-    if t.len() >= 2 && (t.starts_with('\'') && t.ends_with('\'') || t.starts_with('"') && t.ends_with('"')) {
+    if t.len() >= 2
+        && (t.starts_with('\'') && t.ends_with('\'') || t.starts_with('"') && t.ends_with('"'))
+    {
         split_quoted(t).into_iter().next().unwrap_or_default()
     } else {
         t.to_owned()
@@ -265,9 +302,15 @@ mod tests {
     #[test]
     fn type_expressions_split_into_name_length_scale_and_sign() {
         let t = parse_type("INT(10) UNSIGNED");
-        assert_eq!((t.name.as_str(), t.length, t.unsigned), ("INT", Some(10), true));
+        assert_eq!(
+            (t.name.as_str(), t.length, t.unsigned),
+            ("INT", Some(10), true)
+        );
         let t = parse_type("decimal(10, 2)");
-        assert_eq!((t.name.as_str(), t.length, t.scale), ("DECIMAL", Some(10), Some(2)));
+        assert_eq!(
+            (t.name.as_str(), t.length, t.scale),
+            ("DECIMAL", Some(10), Some(2))
+        );
         let t = parse_type("ENUM('S', 'M''x', 'L')");
         assert_eq!(t.values, ["S", "M'x", "L"]);
         assert_eq!(parse_type("DOUBLE PRECISION").name, "DOUBLE");

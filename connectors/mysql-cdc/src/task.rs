@@ -18,12 +18,14 @@ use crate::convert::{Cell, convert};
 use crate::ddl::{DdlEffect, Schemas};
 use crate::error::{CdcError, Result};
 use crate::event::{Flavor, SchemaChangeSchemas, SourceInfo, TableSchema};
-use crate::history::{HistoryRecord, MemoryHistory, SchemaHistory};
+use crate::history::{HistoryRecord, KafkaHistory, MemoryHistory, SchemaHistory};
 use crate::offset::{BinlogOffset, partition};
 use crate::table::TableId;
 
 pub(crate) fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(0))
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(0))
 }
 
 /// Connection options for `config`.
@@ -39,19 +41,38 @@ pub(crate) fn opts(config: &MySqlConfig) -> mysql_async::Opts {
 
 /// Opens a connection, turning failures into messages an operator can act on.
 pub(crate) async fn connect(config: &MySqlConfig) -> Result<mysql_async::Conn> {
-    let target = format!("{}:{} as user '{}'", config.hostname, config.port, config.user);
+    let target = format!(
+        "{}:{} as user '{}'",
+        config.hostname, config.port, config.user
+    );
     let timeout = Duration::from_millis(config.connect_timeout_ms);
     match tokio::time::timeout(timeout, mysql_async::Conn::new(opts(config))).await {
-        Err(_) => Err(CdcError::ServerSetup(format!("Timed out after {} ms connecting to MySQL at {target}", config.connect_timeout_ms))),
+        Err(_) => Err(CdcError::ServerSetup(format!(
+            "Timed out after {} ms connecting to MySQL at {target}",
+            config.connect_timeout_ms
+        ))),
         Ok(Err(e)) => {
             let hint = match &e {
-                mysql_async::Error::Server(s) if s.code == 1045 => " (check database.user and database.password)",
+                mysql_async::Error::Server(s) if s.code == 1045 => {
+                    " (check database.user and database.password)"
+                }
                 mysql_async::Error::Io(_) => " (check database.hostname and database.port)",
                 _ => "",
             };
-            Err(CdcError::db(format!("Unable to connect to MySQL at {target}{hint}"), e))
+            Err(CdcError::db(
+                format!("Unable to connect to MySQL at {target}{hint}"),
+                e,
+            ))
         }
-        Ok(Ok(c)) => Ok(c),
+        Ok(Ok(mut c)) => {
+            use mysql_async::prelude::Queryable;
+            for st in &config.initial_statements {
+                c.query_drop(st.as_str()).await.map_err(|e| {
+                    CdcError::db(format!("database.initial.statements: '{st}' failed"), e)
+                })?;
+            }
+            Ok(c)
+        }
     }
 }
 
@@ -71,11 +92,25 @@ pub(crate) struct Engine {
     out: mpsc::Sender<Batch>,
     batch: Vec<SourceRecord>,
     pub host: Arc<dyn TaskHost>,
+    /// The id of the transaction being read (GTID, or `file=…,pos=…`), for transaction metadata.
+    pub tx_id: Option<String>,
+    /// Counters of the transaction whose BEGIN was emitted.
+    tx: Option<TxState>,
+}
+
+/// `provide.transaction.metadata` bookkeeping of one transaction.
+#[derive(Debug, Clone)]
+struct TxState {
+    id: String,
+    total: i64,
+    per_table: Vec<(String, i64)>,
 }
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("flavor", &self.flavor).finish_non_exhaustive()
+        f.debug_struct("Engine")
+            .field("flavor", &self.flavor)
+            .finish_non_exhaustive()
     }
 }
 
@@ -85,7 +120,16 @@ impl Engine {
             return Some(ts.clone());
         }
         let table = self.schemas.get(id)?.clone();
-        let ts = Arc::new(TableSchema::new(table, &self.config.topic_prefix, self.config.modes, self.flavor));
+        let config = self.config.clone();
+        let key_override = config.key_override(&id.db, &id.table);
+        let ts = Arc::new(TableSchema::with_options(
+            table,
+            &config.topic_prefix,
+            config.modes,
+            self.flavor,
+            key_override,
+            &|col| config.columns.matches(col),
+        ));
         self.cache.insert(id.clone(), ts.clone());
         Some(ts)
     }
@@ -105,13 +149,23 @@ impl Engine {
             .enumerate()
             .map(|(i, cell)| {
                 let col = &ts.columns()[i];
-                let optional = col.optional && !ts.is_key_column(i);
-                convert(col, self.config.modes, cell, optional).map_err(|e| CdcError::Decode(format!("{}: {e}", ts.id())))
+                let optional = col.optional;
+                convert(col, self.config.modes, cell, optional)
+                    .map_err(|e| CdcError::Decode(format!("{}: {e}", ts.id())))
             })
             .collect()
     }
 
-    /// Queues the records of one row change (plus the tombstone after a delete).
+    fn key_of(ts: &TableSchema, row: Option<&Vec<Value>>) -> SchemaAndValue {
+        match (row.and_then(|r| ts.key(r)), &ts.key_schema) {
+            (Some(k), Some(s)) => SchemaAndValue::new(Some(s.clone()), k),
+            _ => SchemaAndValue::NULL,
+        }
+    }
+
+    /// Queues the records of one row change (plus the tombstone after a delete). An update that
+    /// changes the primary key becomes, as in Debezium, a delete of the old key (with header
+    /// `__debezium.newkey`), its tombstone, and a create of the new key (`__debezium.oldkey`).
     pub(crate) async fn emit_change(
         &mut self,
         ts: &TableSchema,
@@ -121,37 +175,91 @@ impl Engine {
         source: &SourceInfo,
         offset: &BinlogOffset,
     ) -> Result<()> {
-        let key_row = after.as_ref().or(before.as_ref()).cloned().unwrap_or_default();
-        let key = match (ts.key(&key_row), &ts.key_schema) {
-            (Some(k), Some(s)) => SchemaAndValue::new(Some(s.clone()), k),
-            _ => SchemaAndValue::NULL,
-        };
-        let value = ts.envelope(
+        if op == "u" {
+            let old_key = Self::key_of(ts, before.as_ref());
+            let new_key = Self::key_of(ts, after.as_ref());
+            if old_key.schema.is_some() && old_key != new_key {
+                let newkey = connect_api::Header {
+                    key: "__debezium.newkey".into(),
+                    value: new_key.clone(),
+                };
+                let oldkey = connect_api::Header {
+                    key: "__debezium.oldkey".into(),
+                    value: old_key.clone(),
+                };
+                self.emit_one(ts, "d", before, None, old_key, vec![newkey], source, offset)
+                    .await?;
+                return self
+                    .emit_one(ts, "c", None, after, new_key, vec![oldkey], source, offset)
+                    .await;
+            }
+        }
+        let key = Self::key_of(ts, after.as_ref().or(before.as_ref()));
+        self.emit_one(ts, op, before, after, key, Vec::new(), source, offset)
+            .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn emit_one(
+        &mut self,
+        ts: &TableSchema,
+        op: &str,
+        before: Option<Vec<Value>>,
+        after: Option<Vec<Value>>,
+        key: SchemaAndValue,
+        headers: connect_api::Headers,
+        source: &SourceInfo,
+        offset: &BinlogOffset,
+    ) -> Result<()> {
+        let block = self.next_tx_block(ts, offset).await?;
+        let value = ts.envelope_in_tx(
             op,
             before.and_then(|r| ts.value(r)),
             after.and_then(|r| ts.value(r)),
             source.to_struct(self.flavor, &self.config.topic_prefix),
             now_ms(),
+            block,
         );
-        let rec = SourceRecord::new(
+        let mut rec = SourceRecord::new(
             self.partition.clone(),
             offset.to_source_offset(),
             ts.topic.clone(),
             key.clone(),
             SchemaAndValue::new(Some(ts.envelope_schema.clone()), value),
         );
+        rec.headers.clone_from(&headers);
         self.push(rec).await?;
         if op == "d" && self.config.tombstones_on_delete && key.schema.is_some() {
-            let tomb = SourceRecord::new(self.partition.clone(), offset.to_source_offset(), ts.topic.clone(), key, SchemaAndValue::NULL);
+            let mut tomb = SourceRecord::new(
+                self.partition.clone(),
+                offset.to_source_offset(),
+                ts.topic.clone(),
+                key,
+                SchemaAndValue::NULL,
+            );
+            tomb.headers = headers;
             self.push(tomb).await?;
         }
         Ok(())
     }
 
     /// A truncate (`op: t`) event, when `skipped.operations` lets it through.
-    pub(crate) async fn emit_truncate(&mut self, id: &TableId, source: &SourceInfo, offset: &BinlogOffset) -> Result<()> {
-        let Some(ts) = self.table_schema(id) else { return Ok(()) };
-        let value = ts.envelope("t", None, None, source.to_struct(self.flavor, &self.config.topic_prefix), now_ms());
+    pub(crate) async fn emit_truncate(
+        &mut self,
+        id: &TableId,
+        source: &SourceInfo,
+        offset: &BinlogOffset,
+    ) -> Result<()> {
+        let Some(ts) = self.table_schema(id) else {
+            return Ok(());
+        };
+        let value = ts.envelope(
+            "t",
+            None,
+            None,
+            source.to_struct(self.flavor, &self.config.topic_prefix),
+            now_ms(),
+        );
         let rec = SourceRecord::new(
             self.partition.clone(),
             offset.to_source_offset(),
@@ -160,6 +268,112 @@ impl Engine {
             SchemaAndValue::new(Some(ts.envelope_schema.clone()), value),
         );
         self.push(rec).await
+    }
+
+    /// With `provide.transaction.metadata`: emits the BEGIN record on the transaction's first
+    /// event and returns the event's `transaction` block.
+    async fn next_tx_block(
+        &mut self,
+        ts: &TableSchema,
+        offset: &BinlogOffset,
+    ) -> Result<Option<Value>> {
+        if !self.config.provide_transaction_metadata {
+            return Ok(None);
+        }
+        let Some(id) = self.tx_id.clone() else {
+            return Ok(None);
+        };
+        if self.tx.as_ref().is_none_or(|t| t.id != id) {
+            self.tx = Some(TxState {
+                id: id.clone(),
+                total: 0,
+                per_table: Vec::new(),
+            });
+            self.push_tx_record("BEGIN", &id, None, offset).await?;
+        }
+        let table = ts.id().to_string();
+        let Some(tx) = self.tx.as_mut() else {
+            return Ok(None);
+        };
+        tx.total += 1;
+        let order = match tx.per_table.iter_mut().find(|(t, _)| *t == table) {
+            Some((_, n)) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                tx.per_table.push((table, 1));
+                1
+            }
+        };
+        Ok(Some(crate::event::transaction_block(&id, tx.total, order)))
+    }
+
+    /// Ends the current transaction: the END record, when a BEGIN was emitted.
+    pub(crate) async fn end_transaction(&mut self, offset: &BinlogOffset) -> Result<()> {
+        self.tx_id = None;
+        if let Some(tx) = self.tx.take() {
+            self.push_tx_record("END", &tx.id.clone(), Some(&tx), offset)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn push_tx_record(
+        &mut self,
+        status: &str,
+        id: &str,
+        tx: Option<&TxState>,
+        offset: &BinlogOffset,
+    ) -> Result<()> {
+        let (ks, vs, cs) = crate::event::transaction_topic_schemas();
+        let mut key = connect_api::Struct::new(ks.clone());
+        key.put("id", id);
+        let mut value = connect_api::Struct::new(vs.clone());
+        value.put("status", status);
+        value.put("id", id);
+        if let Some(tx) = tx {
+            value.put("event_count", tx.total);
+            let collections = tx
+                .per_table
+                .iter()
+                .map(|(t, n)| {
+                    let mut c = connect_api::Struct::new(cs.clone());
+                    c.put("data_collection", t.clone());
+                    c.put("event_count", *n);
+                    Value::Struct(c)
+                })
+                .collect();
+            value.put("data_collections", Value::Array(collections));
+        }
+        value.put("ts_ms", now_ms());
+        let rec = SourceRecord::new(
+            self.partition.clone(),
+            offset.to_source_offset(),
+            format!("{}.transaction", self.config.topic_prefix),
+            SchemaAndValue::new(Some(ks), Value::Struct(key)),
+            SchemaAndValue::new(Some(vs), Value::Struct(value)),
+        );
+        self.push(rec).await
+    }
+
+    /// A heartbeat carrying `offset`, so Connect can commit progress while tables are idle.
+    pub(crate) async fn emit_heartbeat(&mut self, offset: &BinlogOffset) -> Result<()> {
+        let (ks, vs) = crate::event::heartbeat_schemas();
+        let mut key = connect_api::Struct::new(ks.clone());
+        key.put("serverName", self.config.topic_prefix.clone());
+        let mut value = connect_api::Struct::new(vs.clone());
+        value.put("ts_ms", now_ms());
+        let mut rec = SourceRecord::new(
+            self.partition.clone(),
+            offset.to_source_offset(),
+            format!("__debezium-heartbeat.{}", self.config.topic_prefix),
+            SchemaAndValue::new(Some(ks), Value::Struct(key)),
+            SchemaAndValue::new(Some(vs), Value::Struct(value)),
+        );
+        rec.kafka_partition = Some(0);
+        self.push(rec).await?;
+        self.flush().await
     }
 
     pub(crate) async fn push(&mut self, rec: SourceRecord) -> Result<()> {
@@ -176,7 +390,10 @@ impl Engine {
             return Ok(());
         }
         let batch = std::mem::take(&mut self.batch);
-        self.out.send(Ok(batch)).await.map_err(|_| CdcError::Decode("task stopped".into()))
+        self.out
+            .send(Ok(batch))
+            .await
+            .map_err(|_| CdcError::Decode("task stopped".into()))
     }
 
     /// Applies a DDL statement: updates the tracked tables, writes the history record and, when
@@ -189,6 +406,7 @@ impl Engine {
         ddl: &str,
         source: &SourceInfo,
         offset: &BinlogOffset,
+        always_record: bool,
     ) -> Result<Option<DdlEffect>> {
         let effect = match self.schemas.apply(current_db, ddl) {
             Ok(e) => e,
@@ -196,7 +414,12 @@ impl Engine {
                 tracing::warn!(%ddl, %reason, "skipping unparseable DDL (schema.history.internal.skip.unparseable.ddl=true)");
                 return Ok(None);
             }
-            Err(reason) => return Err(CdcError::UnparseableDdl { ddl: ddl.to_owned(), reason }),
+            Err(reason) => {
+                return Err(CdcError::UnparseableDdl {
+                    ddl: ddl.to_owned(),
+                    reason,
+                });
+            }
         };
         for c in &effect.changes {
             self.cache.remove(&c.id);
@@ -204,7 +427,15 @@ impl Engine {
                 self.cache.remove(p);
             }
         }
-        let db = effect.databases.first().cloned().unwrap_or_else(|| current_db.to_owned());
+        if !always_record && effect == DdlEffect::default() {
+            // Not a statement that shapes tables (GRANT, SET, CREATE USER, …): nothing to keep.
+            return Ok(Some(effect));
+        }
+        let db = effect
+            .databases
+            .first()
+            .cloned()
+            .unwrap_or_else(|| current_db.to_owned());
         // MySQL's default (store.only.captured.databases.ddl=true): DDL of other databases is
         // neither stored nor published.
         if !db.is_empty() && !self.config.database_captured(&db) {
@@ -213,7 +444,10 @@ impl Engine {
         let changes: Vec<_> = effect
             .changes
             .iter()
-            .filter(|c| !self.config.store_only_captured_tables_ddl || self.config.table_captured(&c.id.db, &c.id.table))
+            .filter(|c| {
+                !self.config.store_only_captured_tables_ddl
+                    || self.config.table_captured(&c.id.db, &c.id.table)
+            })
             .cloned()
             .collect();
         let ts_ms = now_ms();
@@ -237,7 +471,13 @@ impl Engine {
                 .iter()
                 .map(|c| schemas.change(c.kind, &c.id, c.table.as_ref()))
                 .collect();
-            let value = schemas.value(src.to_struct(self.flavor, &self.config.topic_prefix), ts_ms, &db, ddl, table_changes);
+            let value = schemas.value(
+                src.to_struct(self.flavor, &self.config.topic_prefix),
+                ts_ms,
+                &db,
+                ddl,
+                table_changes,
+            );
             let mut rec = SourceRecord::new(
                 self.partition.clone(),
                 offset.to_source_offset(),
@@ -252,13 +492,23 @@ impl Engine {
     }
 
     /// Rebuilds the tracked tables from the history store.
-    pub(crate) async fn recover_history(&mut self) -> Result<()> {
+    /// Rebuilds the tracked tables from the history store, replaying only DDL at or before
+    /// `upto` (the offset streaming resumes from): DDL recorded after it is read again from the
+    /// binlog, after the rows that precede it.
+    pub(crate) async fn recover_history(&mut self, upto: Option<&BinlogOffset>) -> Result<()> {
         let records = self.history.recover().await?;
+        let limit = upto.map(BinlogOffset::position_key);
         if records.is_empty() {
-            return Err(CdcError::HistoryMissing("the schema history is empty".into()));
+            return Err(CdcError::HistoryMissing(
+                "the schema history is empty".into(),
+            ));
         }
         let mut current_db = String::new();
         for r in &records {
+            let key = r.position.position_key();
+            if limit.is_some_and(|l| key > l) {
+                continue;
+            }
             if current_db.is_empty() || !r.database_name.is_empty() {
                 current_db.clone_from(&r.database_name);
             }
@@ -271,15 +521,67 @@ impl Engine {
                 Err(reason) if self.config.skip_unparseable_ddl => {
                     tracing::warn!(ddl = %r.ddl, %reason, "skipping unparseable DDL from the history");
                 }
-                Err(reason) => return Err(CdcError::UnparseableDdl { ddl: r.ddl.clone(), reason }),
+                Err(reason) => {
+                    return Err(CdcError::UnparseableDdl {
+                        ddl: r.ddl.clone(),
+                        reason,
+                    });
+                }
             }
-            let key = r.position.position_key();
             if self.history_high.is_none_or(|h| key > h) {
                 self.history_high = Some(key);
             }
         }
         self.cache.clear();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+impl Engine {
+    /// An engine over a minimal config, its output channel, and an in-memory history.
+    pub(crate) fn for_test(extra: &[(&str, &str)]) -> (Self, mpsc::Receiver<Batch>) {
+        use connect_api::ConnectorConfig;
+        let mut props: connect_api::Props = [
+            ("database.hostname", "localhost"),
+            ("database.user", "u"),
+            ("database.server.id", "1"),
+            ("topic.prefix", "test"),
+            (
+                "schema.history.internal",
+                crate::config::MEMORY_HISTORY_CLASS,
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        for (k, v) in extra {
+            props.insert((*k).to_owned(), (*v).to_owned());
+        }
+        let config = Arc::new(MySqlConfig::parse(&props).expect("test config"));
+        let (tx, rx) = mpsc::channel(1024);
+        #[derive(Debug)]
+        struct NoHost;
+        impl TaskHost for NoHost {
+            fn request_commit(&self) {}
+            fn report_progress(&self, _p: serde_json::Value) {}
+        }
+        let engine = Self {
+            partition: partition(&config.topic_prefix),
+            config,
+            flavor: Flavor::MySql,
+            mariadb: false,
+            schemas: Schemas::default(),
+            cache: HashMap::new(),
+            history: Arc::new(MemoryHistory::default()),
+            history_high: None,
+            out: tx,
+            batch: Vec::new(),
+            host: Arc::new(NoHost),
+            tx_id: None,
+            tx: None,
+        };
+        (engine, rx)
     }
 }
 
@@ -315,10 +617,16 @@ impl MySqlSourceTask {
         config: MySqlConfig,
         history: Arc<dyn SchemaHistory>,
     ) -> std::result::Result<Self, ConnectError> {
-        Self::start_inner(ctx, config, history).await.map_err(CdcError::into_connect)
+        Self::start_inner(ctx, config, history)
+            .await
+            .map_err(CdcError::into_connect)
     }
 
-    async fn start_inner(ctx: SourceTaskContext, config: MySqlConfig, history: Arc<dyn SchemaHistory>) -> Result<Self> {
+    async fn start_inner(
+        ctx: SourceTaskContext,
+        config: MySqlConfig,
+        history: Arc<dyn SchemaHistory>,
+    ) -> Result<Self> {
         let flavor = match ctx.props.get("connector.class") {
             Some(c) if c.to_ascii_lowercase().contains("mariadb") => Flavor::MariaDb,
             _ => Flavor::MySql,
@@ -351,43 +659,74 @@ impl MySqlSourceTask {
             out: tx,
             batch: Vec::new(),
             host: ctx.host.clone(),
+            tx_id: None,
+            tx: None,
         };
         let plan = match (stored, config.snapshot_mode) {
             (Some(o), SnapshotMode::Recovery) => Plan::Recovery { offset: o },
-            (Some(o), mode) if o.snapshot && mode != SnapshotMode::Never && mode != SnapshotMode::NoData => {
+            (Some(o), mode)
+                if o.snapshot && mode != SnapshotMode::Never && mode != SnapshotMode::NoData =>
+            {
                 // An interrupted snapshot restarts from scratch, as in Debezium.
-                Plan::Snapshot { data: true, stream: mode != SnapshotMode::InitialOnly }
+                Plan::Snapshot {
+                    data: true,
+                    stream: mode != SnapshotMode::InitialOnly,
+                }
             }
             (Some(o), mode) => {
                 if !engine.history.exists().await? {
-                    return Err(CdcError::HistoryMissing("no schema history records were found while offsets exist".into()));
+                    return Err(CdcError::HistoryMissing(
+                        "no schema history records were found while offsets exist".into(),
+                    ));
                 }
-                engine.recover_history().await?;
+                engine.recover_history(Some(&o)).await?;
                 if !crate::snapshot::binlog_available(&mut conn, &o.file).await? {
                     if mode == SnapshotMode::WhenNeeded {
                         engine.schemas.clear();
-                        Plan::Snapshot { data: true, stream: true }
+                        Plan::Snapshot {
+                            data: true,
+                            stream: true,
+                        }
                     } else {
-                        return Err(CdcError::BinlogPurged { position: format!("{}:{}", o.file, o.pos) });
+                        return Err(CdcError::BinlogPurged {
+                            position: format!("{}:{}", o.file, o.pos),
+                        });
                     }
                 } else {
                     Plan::Resume { offset: o }
                 }
             }
             (None, SnapshotMode::Never) => Plan::StreamFromStart,
-            (None, SnapshotMode::NoData | SnapshotMode::Recovery) => Plan::Snapshot { data: false, stream: true },
-            (None, SnapshotMode::InitialOnly) => Plan::Snapshot { data: true, stream: false },
-            (None, _) => Plan::Snapshot { data: true, stream: true },
+            (None, SnapshotMode::NoData | SnapshotMode::Recovery) => Plan::Snapshot {
+                data: false,
+                stream: true,
+            },
+            (None, SnapshotMode::InitialOnly) => Plan::Snapshot {
+                data: true,
+                stream: false,
+            },
+            (None, _) => Plan::Snapshot {
+                data: true,
+                stream: true,
+            },
         };
         tracing::info!(?plan, connector = %ctx.connector, "starting MySQL CDC task");
         let handle = tokio::spawn(async move {
             let out = engine.out.clone();
             if let Err(e) = run(&mut engine, conn, plan).await {
-                let _ = engine.flush().await;
-                let _ = out.send(Err(e)).await;
+                // The records before the failure still go out; then `poll` reports it. If the
+                // task is already gone nobody is left to tell.
+                if engine.flush().await.is_ok() && out.send(Err(e)).await.is_err() {
+                    tracing::debug!("task stopped before its failure could be reported");
+                }
             }
         });
-        Ok(Self { rx, handle: Some(handle), poll_interval: Duration::from_millis(config.poll_interval_ms.max(1)), finished: false })
+        Ok(Self {
+            rx,
+            handle: Some(handle),
+            poll_interval: Duration::from_millis(config.poll_interval_ms.max(1)),
+            finished: false,
+        })
     }
 }
 
@@ -397,7 +736,9 @@ async fn run(engine: &mut Engine, mut conn: mysql_async::Conn, plan: Plan) -> Re
             let pos = crate::snapshot::run(engine, &mut conn, data).await?;
             engine.flush().await?;
             if !stream {
-                let _ = conn.disconnect().await;
+                if let Err(e) = conn.disconnect().await {
+                    tracing::debug!(error = %e, "closing the snapshot connection failed");
+                }
                 return Ok(());
             }
             pos
@@ -411,26 +752,36 @@ async fn run(engine: &mut Engine, mut conn: mysql_async::Conn, plan: Plan) -> Re
         Plan::Resume { offset } => offset,
         Plan::StreamFromStart => {
             let first = crate::snapshot::first_binlog(&mut conn).await?;
-            BinlogOffset { file: first, pos: 4, ..BinlogOffset::default() }
+            BinlogOffset {
+                file: first,
+                pos: 4,
+                ..BinlogOffset::default()
+            }
         }
     };
-    let _ = conn.disconnect().await;
+    if let Err(e) = conn.disconnect().await {
+        tracing::debug!(error = %e, "closing the snapshot connection failed");
+    }
     crate::binlog::stream(engine, start).await
 }
 
 impl SourceTask for MySqlSourceTask {
     type Config = MySqlConfig;
 
-    async fn start(ctx: SourceTaskContext, config: MySqlConfig) -> std::result::Result<Self, ConnectError> {
+    async fn start(
+        ctx: SourceTaskContext,
+        config: MySqlConfig,
+    ) -> std::result::Result<Self, ConnectError> {
         let history: Arc<dyn SchemaHistory> = match &config.history {
             HistoryStore::Memory => Arc::new(MemoryHistory::default()),
-            HistoryStore::Kafka { bootstrap_servers, topic } => {
-                return Err(ConnectError::fatal(format!(
-                    "schema.history.internal={} (topic {topic} at {bootstrap_servers}) is not available in this build; use {}",
-                    crate::config::KAFKA_HISTORY_CLASS,
-                    crate::config::MEMORY_HISTORY_CLASS
-                )));
-            }
+            HistoryStore::Kafka {
+                bootstrap_servers,
+                topic,
+            } => Arc::new(KafkaHistory::new(
+                bootstrap_servers,
+                topic,
+                &config.originals,
+            )),
         };
         Self::start_with_history(ctx, config, history).await
     }
@@ -448,8 +799,18 @@ impl SourceTask for MySqlSourceTask {
                 Err(e.into_connect())
             }
             Ok(None) => {
+                // The reader ended. Normal only for `initial_only`; a panic must fail the task
+                // rather than leave it silently idle.
                 self.finished = true;
-                Ok(Vec::new())
+                match self.handle.take() {
+                    Some(h) => match h.await {
+                        Err(e) if e.is_panic() => Err(ConnectError::fatal(format!(
+                            "the MySQL reader task panicked: {e}"
+                        ))),
+                        _ => Ok(Vec::new()),
+                    },
+                    None => Ok(Vec::new()),
+                }
             }
         }
     }
@@ -457,7 +818,11 @@ impl SourceTask for MySqlSourceTask {
     async fn stop(&mut self) -> std::result::Result<(), ConnectError> {
         if let Some(h) = self.handle.take() {
             h.abort();
-            let _ = h.await;
+            if let Err(e) = h.await
+                && !e.is_cancelled()
+            {
+                tracing::warn!(error = %e, "the reader task ended abnormally");
+            }
         }
         Ok(())
     }

@@ -96,7 +96,11 @@ pub struct S3SinkConfig {
     pub tombstone_partition: String,
     pub store_keys: bool,
     pub store_headers: bool,
+    /// `s3.retry.backoff.ms`: the S3 client's first retry delay.
     pub retry_backoff_ms: u64,
+    /// `retry.backoff.ms`: how long the runtime waits before redelivering after a retriable
+    /// failure (`context.timeout`).
+    pub connector_retry_backoff_ms: u64,
     pub part_retries: usize,
     pub schema_compatibility: SchemaCompatibility,
     pub json_decimal_numeric: bool,
@@ -158,6 +162,13 @@ static DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
         .define(key("aws.secret.access.key", Password, High, "The secret access key used to authenticate."))
         .define(key("s3.path.style.access.enabled", Boolean, Low, "Specifies whether or not to enable path style access to the bucket.").default("true"))
         .define(key("s3.wan.mode", Boolean, Medium, "Use S3 accelerated endpoint.").default("false"))
+        .define(key("s3.ssea.name", Str, Low, "The S3 Server Side Encryption Algorithm.").default(""))
+        .define(key("s3.sse.customer.key", Password, Low, "The S3 Server Side Encryption Customer-Provided Key (SSE-C)."))
+        .define(key("s3.sse.kms.key.id", Str, Low, "The name of the AWS Key Management Service key to be used for server side encryption.").default(""))
+        .define(key("s3.acl.canned", Str, Low, "An S3 canned ACL header value to apply when writing objects."))
+        .define(key("s3.proxy.url", Str, Low, "S3 Proxy settings encoded in URL syntax.").default(""))
+        .define(key("s3.object.tagging", Boolean, Low, "Tag S3 objects with start and end offsets, as well as record count.").default("false"))
+        .define(key("enable.conditional.writes", Boolean, Low, "Never overwrite an existing object (Sluice always writes conditionally).").default("true"))
         .define(
             key("s3.compression.type", Str, Low, "Compression type for files written to S3.")
                 .default("none")
@@ -472,6 +483,26 @@ impl ConnectorConfig for S3SinkConfig {
                 "Sluice does not support S3 Transfer Acceleration",
             );
         }
+        // Silently ignoring these would store data without the encryption, ACL or routing the
+        // user asked for.
+        for k in [
+            "s3.ssea.name",
+            "s3.sse.kms.key.id",
+            "s3.acl.canned",
+            "s3.proxy.url",
+        ] {
+            if let Some(v) = p.opt_string(k).filter(|v| !v.trim().is_empty()) {
+                errors.push(k, format!("Invalid value {v} for configuration {k}: Sluice does not support this setting yet"));
+            }
+        }
+        if p.password("s3.sse.customer.key")
+            .is_some_and(|k| !k.expose().trim().is_empty())
+        {
+            errors.push("s3.sse.customer.key", "Sluice does not support SSE-C yet");
+        }
+        if p.boolean("s3.object.tagging") {
+            errors.push("s3.object.tagging", "Invalid value true for configuration s3.object.tagging: Sluice does not support object tagging yet");
+        }
         let region = p.string("s3.region").trim().to_ascii_lowercase();
         if region.is_empty() {
             errors.push(
@@ -546,6 +577,7 @@ impl ConnectorConfig for S3SinkConfig {
             store_keys,
             store_headers,
             retry_backoff_ms: u64::try_from(p.long("s3.retry.backoff.ms")).unwrap_or(200),
+            connector_retry_backoff_ms: u64::try_from(p.long("retry.backoff.ms")).unwrap_or(5000),
             part_retries: usize::try_from(p.int("s3.part.retries")).unwrap_or(3),
             schema_compatibility,
             json_decimal_numeric: p

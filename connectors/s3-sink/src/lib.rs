@@ -11,16 +11,17 @@
 //! - [`config`]: the `ConfigDef` with Confluent's keys and defaults, and [`S3SinkConfig`].
 //! - [`partitioner`]: Default, Field, TimeBased/Daily/Hourly partitioners and the key layout;
 //!   [`timefmt`]: time zones and the Joda-Time `path.format` language.
-//! - [`format`]: JsonFormat and ByteArrayFormat, value/`.keys`/`.headers` views.
+//! - [`format`](mod@format): JsonFormat and ByteArrayFormat, value/`.keys`/`.headers` views.
 //! - [`store`]: the object-store operations behind [`SinkStore`], the S3 client, the [`Clock`].
 //! - `writer`: one Kafka partition's rotation state machine, streaming uploads and recovery.
 //! - [`S3SinkTask`], [`S3SinkConnector`].
 //!
 //! # Version
-//! The descriptor reports `10.3.1`, the Confluent release the article's `GET /connector-plugins`
-//! lists, so tools that check the plugin version see what they expect. Behaviour follows the
-//! reference's 10.x description (JSON/ByteArray writers, keys, rotation and offsets are the same
-//! across 10.x); 10.4+ `behavior.on.null.values=write` is rejected at validation.
+//! The descriptor reports `10.3.1`: the reference does not pin what Confluent reports (it is the
+//! jar's version), and `10.3.1` is what the article's `GET /connector-plugins` lists, so tools
+//! that check the plugin version see what they expect. Behaviour follows the reference's 10.x
+//! description (JSON/ByteArray writers, keys, rotation and offsets are the same across 10.x), plus
+//! 10.4's `behavior.on.null.values=write`.
 //!
 //! # Exactly-once, including scheduled rotation
 //! Confluent's guarantee rests on deterministic file boundaries: after a crash, consumption
@@ -52,9 +53,13 @@
 //! and replaying the same input produces the same keys and contents. Assumptions: the same
 //! configuration and converter output on replay (as for Confluent), no other writer on the same
 //! `topics.dir`/topic, and the committed offset only ever set by this connector (an offset reset
-//! into the middle of an object cannot be detected). Cost: one `LIST` of the partition's prefix
-//! per `open` (the whole topic prefix for Field/Time partitioners) plus one `GET` per uncommitted
-//! object.
+//! into the middle of an object cannot be detected). Limits: if retention deletes the first
+//! record of an uncommitted object before the replay, that object cannot be matched (a warning
+//! is logged and its remaining records are written again); if compaction removes records of an
+//! uncommitted object, its replay never reaches the recorded count and commits of that
+//! partition stall (visible as growing lag). Cost per `open`: one `LIST` (from the committed
+//! offset on with the default partitioner, the whole topic prefix for Field/Time partitioners or
+//! when nothing is committed) plus one `GET` per uncommitted object without record metadata.
 //!
 //! # Memory
 //! Bytes stream into S3 parts of `s3.part.size` as files fill; buffers grow with data (nothing
@@ -68,6 +73,22 @@
 //! surface as [`connect_api::ConnectError::Retriable`] from `put`/`pre_commit`. All task state
 //! stays: a failed part is kept and re-sent, a failed completion is retried, redelivered records
 //! are recognised by offset and skipped, so nothing is lost or doubled.
+//!
+//! # Differences from Confluent (deliberate or not yet done)
+//! - Objects smaller than `s3.part.size` are one conditional `PUT` (Confluent always uses
+//!   multipart): same bytes, but the ETag has the single-part form.
+//! - AvroFormat/ParquetFormat, SSE, canned ACLs, proxies and object tagging are rejected at
+//!   validation rather than silently ignored; `s3.credentials.provider.class` is accepted and
+//!   the AWS environment/default chain is used when `aws.access.key.id` is blank.
+//! - `schema.compatibility` BACKWARD/FORWARD/FULL rotate on version changes as Confluent does but
+//!   do not project records to the older schema.
+//! - Format and partitioner errors fail the task: the SPI has no errant-record reporter yet, so
+//!   they cannot go to the DLQ the way Confluent reports them.
+//! - Joda text fields (`MMM`, `EEEE`) are English whatever `locale` says.
+//! - The bucket is not probed at start (`doesBucketExistV2`); a missing bucket surfaces on the
+//!   first write.
+//! - Early parts under memory pressure can make parts of unequal size (fine for S3 and MinIO;
+//!   Cloudflare R2 requires equal parts).
 
 pub mod config;
 mod error;

@@ -63,7 +63,11 @@ pub trait SinkStore: Send + Sync + fmt::Debug + 'static {
     async fn list(&self, prefix: Option<&Path>) -> Result<Vec<Path>, S3SinkError>;
     /// Keys under `prefix` that sort after `after` (S3 `start-after`). The default lists
     /// everything and filters.
-    async fn list_after(&self, prefix: Option<&Path>, after: &Path) -> Result<Vec<Path>, S3SinkError> {
+    async fn list_after(
+        &self,
+        prefix: Option<&Path>,
+        after: &Path,
+    ) -> Result<Vec<Path>, S3SinkError> {
         let mut keys = self.list(prefix).await?;
         keys.retain(|k| k.as_ref() > after.as_ref());
         Ok(keys)
@@ -174,7 +178,11 @@ impl SinkStore for ObjectStoreBackend {
             .map_err(|e| S3SinkError::store(shown, e))
     }
 
-    async fn list_after(&self, prefix: Option<&Path>, after: &Path) -> Result<Vec<Path>, S3SinkError> {
+    async fn list_after(
+        &self,
+        prefix: Option<&Path>,
+        after: &Path,
+    ) -> Result<Vec<Path>, S3SinkError> {
         let shown = prefix.map(|p| p.to_string()).unwrap_or_default();
         self.inner
             .list_with_offset(prefix, after)

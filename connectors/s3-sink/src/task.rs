@@ -3,10 +3,11 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use connect_api::{
     AssignedPartition, ConnectError, OffsetMap, SinkRecord, SinkTask, SinkTaskContext,
-    TopicPartition,
+    SinkTaskHost, TopicPartition,
 };
 
 use crate::config::S3SinkConfig;
@@ -22,6 +23,8 @@ pub struct S3SinkTask {
     writers: BTreeMap<TopicPartition, PartitionWriter>,
     /// Bytes held by all writers' buffers (kept up to date incrementally).
     buffered: usize,
+    /// Set when started by the runtime: told how long to wait after a retriable failure.
+    host: Option<Arc<dyn SinkTaskHost>>,
 }
 
 impl S3SinkTask {
@@ -37,6 +40,7 @@ impl S3SinkTask {
             clock,
             writers: BTreeMap::new(),
             buffered: 0,
+            host: None,
         }
     }
 
@@ -123,9 +127,16 @@ impl S3SinkTask {
 impl SinkTask for S3SinkTask {
     type Config = S3SinkConfig;
 
-    async fn start(_ctx: SinkTaskContext, config: S3SinkConfig) -> Result<Self, ConnectError> {
+    async fn start(ctx: SinkTaskContext, config: S3SinkConfig) -> Result<Self, ConnectError> {
+        if config.rotate_interval_ms.is_some() && !config.is_time_based() {
+            tracing::warn!(
+                "rotate.interval.ms is only honoured with a time-based partitioner; ignoring it"
+            );
+        }
         let store = build_s3(&config)?;
-        Ok(Self::from_parts(config, store, Arc::new(SystemClock)))
+        let mut task = Self::from_parts(config, store, Arc::new(SystemClock));
+        task.host = Some(ctx.host);
+        Ok(task)
     }
 
     async fn open(&mut self, partitions: &[AssignedPartition]) -> Result<(), ConnectError> {
@@ -142,7 +153,15 @@ impl SinkTask for S3SinkTask {
     }
 
     async fn put(&mut self, records: &[SinkRecord]) -> Result<(), ConnectError> {
-        Ok(self.put_records(records).await?)
+        let result = self.put_records(records).await.map_err(ConnectError::from);
+        if let (Err(e), Some(host)) = (&result, &self.host)
+            && e.is_retriable()
+        {
+            host.set_retry_timeout(Duration::from_millis(
+                self.shared.cfg.connector_retry_backoff_ms,
+            ));
+        }
+        result
     }
 
     async fn pre_commit(&mut self, _current: &OffsetMap) -> Result<OffsetMap, ConnectError> {

@@ -484,3 +484,88 @@ fn schema_changed(
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::ObjectStoreBackend;
+    use connect_api::{ConnectorConfig, Props};
+
+    fn shared() -> Shared {
+        let p: Props = [
+            ("topics", "t"),
+            ("format.class", crate::config::FORMAT_JSON),
+            ("storage.class", crate::config::STORAGE_S3),
+            ("flush.size", "3"),
+            ("s3.bucket.name", "b"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        let store = Arc::new(ObjectStoreBackend::new(Arc::new(
+            object_store::memory::InMemory::new(),
+        )));
+        Shared::new(Arc::new(S3SinkConfig::parse(&p).unwrap()), store)
+    }
+
+    #[test]
+    fn commit_offsets_never_cut_through_a_complete_file() {
+        let sh = shared();
+        let mut w = PartitionWriter::new(
+            &sh,
+            TopicPartition::new("t", 0),
+            Some(0),
+            BTreeMap::new(),
+            0,
+        );
+        // A replayed file (0..=8) completed while a file started at 7 is still open: committing
+        // 7 would make a restart rewrite record 8, so nothing past 0 is safe.
+        w.completed = vec![(0, 8), (1, 1)];
+        let open = w.new_file(&sh, "partition=0", 7).unwrap();
+        w.open.push(open);
+        w.last_seen = Some(9);
+        assert_eq!(w.committable(), Some(0));
+        assert_eq!(w.take_commit(), None, "0 is already committed");
+        // Once the open file is complete too, everything seen is committable.
+        w.open.clear();
+        w.completed.push((7, 9));
+        assert_eq!(w.take_commit(), Some(10));
+        assert!(
+            w.completed.is_empty(),
+            "ranges below the commit are forgotten"
+        );
+    }
+
+    #[test]
+    fn redelivered_and_replayed_records_are_skipped_by_offset() {
+        let sh = shared();
+        let mut w = PartitionWriter::new(
+            &sh,
+            TopicPartition::new("t", 0),
+            Some(5),
+            BTreeMap::new(),
+            0,
+        );
+        let rec = |o: i64| SinkRecord {
+            topic: "t".into(),
+            kafka_partition: 0,
+            kafka_offset: o,
+            key: connect_api::SchemaAndValue::NULL,
+            value: connect_api::SchemaAndValue::schemaless(connect_api::Value::Int64(o)),
+            timestamp: None,
+            timestamp_type: connect_api::TimestampType::NoTimestampType,
+            headers: Vec::new(),
+            raw_key: None,
+            raw_value: None,
+        };
+        for o in [3, 4, 5, 6, 5, 6, 7] {
+            w.write(&sh, &rec(o), 0).unwrap();
+        }
+        // 5, 6, 7 once each: flush.size 3 rotated exactly one file.
+        assert_eq!(w.closing.len(), 1);
+        assert_eq!(
+            (w.closing[0].start, w.closing[0].last, w.closing[0].records),
+            (5, 7, 3)
+        );
+    }
+}

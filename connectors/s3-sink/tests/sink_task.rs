@@ -832,6 +832,7 @@ async fn http_endpoint_round_trip_and_replay() {
         .build()
         .unwrap();
     let mine = objects_under(&s3, Some(&Path::from(run.as_str()))).await;
+    assert_eq!(mine.len(), 2, "the replay wrote no extra object");
     assert_eq!(
         mine.keys().collect::<Vec<_>>(),
         [
@@ -848,6 +849,18 @@ async fn http_endpoint_round_trip_and_replay() {
         (0..100).map(click_line).collect::<Vec<_>>()
     );
     assert_eq!(event_ids(&mine), (0..200).collect::<Vec<_>>());
+
+    // The endpoint enforces `If-None-Match: *`: an existing object is never replaced.
+    let backend = ObjectStoreBackend::new(Arc::new(s3));
+    let key = Path::from(
+        format!("{run}/clickstream_events/partition=0/clickstream_events+0+0000000000.json.gz")
+            .as_str(),
+    );
+    let again = backend
+        .put_new(&key, Bytes::from_static(b"other"), &[])
+        .await
+        .unwrap();
+    assert_eq!(again, connect_s3_sink::store::Created::AlreadyExists);
 }
 
 fn subsec_nanos() -> u32 {
@@ -883,7 +896,10 @@ fn click_at(partition: i32, offset: i64, ts: i64) -> SinkRecord {
 async fn time_partitioned_file_sets_replay_file_by_file() {
     let (mem, store) = memory();
     let overrides = [
-        ("partitioner.class", "io.confluent.connect.storage.partitioner.HourlyPartitioner"),
+        (
+            "partitioner.class",
+            "io.confluent.connect.storage.partitioner.HourlyPartitioner",
+        ),
         ("locale", "en"),
         ("timezone", "UTC"),
         ("timestamp.extractor", "Record"),
@@ -893,8 +909,14 @@ async fn time_partitioned_file_sets_replay_file_by_file() {
     // Even offsets fall in hour 22, odd ones in hour 23: every file set has two files.
     let rec = |o: i64| click_at(0, o, 1_700_000_000_000 + (o % 2) * 3_600_000);
     let clock = Arc::new(ManualClock::new(T0 + 1_000));
-    let mut t1 = task(config(CLICKSTREAM, &overrides), store.clone(), clock.clone());
-    t1.open(&[assigned("clickstream_events", 0, None)]).await.unwrap();
+    let mut t1 = task(
+        config(CLICKSTREAM, &overrides),
+        store.clone(),
+        clock.clone(),
+    );
+    t1.open(&[assigned("clickstream_events", 0, None)])
+        .await
+        .unwrap();
     t1.put(&(0..6).map(rec).collect::<Vec<_>>()).await.unwrap();
     clock.advance(61_000);
     t1.put(&[]).await.unwrap(); // the schedule closes files 4 and 5 after one record each
@@ -905,9 +927,14 @@ async fn time_partitioned_file_sets_replay_file_by_file() {
 
     let clock2 = Arc::new(ManualClock::new(T0 + 10_000));
     let mut t2 = task(config(CLICKSTREAM, &overrides), store, clock2);
-    t2.open(&[assigned("clickstream_events", 0, None)]).await.unwrap();
+    t2.open(&[assigned("clickstream_events", 0, None)])
+        .await
+        .unwrap();
     t2.put(&(0..12).map(rec).collect::<Vec<_>>()).await.unwrap();
-    assert_eq!(t2.pre_commit(&OffsetMap::new()).await.unwrap(), offsets(&[("clickstream_events", 0, 10)]));
+    assert_eq!(
+        t2.pre_commit(&OffsetMap::new()).await.unwrap(),
+        offsets(&[("clickstream_events", 0, 10)])
+    );
 
     let after = objects(mem.as_ref()).await;
     for (k, v) in &before_crash {
@@ -933,13 +960,23 @@ async fn an_unexpected_existing_object_is_never_overwritten() {
     let (mem, store) = memory();
     let clock = Arc::new(ManualClock::new(T0));
     let mut t = task(config(CLICKSTREAM, &[("flush.size", "2")]), store, clock);
-    t.open(&[assigned("clickstream_events", 0, None)]).await.unwrap();
+    t.open(&[assigned("clickstream_events", 0, None)])
+        .await
+        .unwrap();
     // Another writer creates the key after this task listed the bucket.
-    let key = Path::from("clickstream_events/clickstream_events/partition=0/clickstream_events+0+0000000000.json.gz");
-    mem.put(&key, Bytes::from_static(b"someone else's").into()).await.unwrap();
+    let key = Path::from(
+        "clickstream_events/clickstream_events/partition=0/clickstream_events+0+0000000000.json.gz",
+    );
+    mem.put(&key, Bytes::from_static(b"someone else's").into())
+        .await
+        .unwrap();
     let err = t.put(&[click(0, 0), click(0, 1)]).await.unwrap_err();
     assert!(!err.is_retriable());
-    assert!(err.trace().contains("refusing to overwrite"), "{}", err.trace());
+    assert!(
+        err.trace().contains("refusing to overwrite"),
+        "{}",
+        err.trace()
+    );
     let kept = mem.get(&key).await.unwrap().bytes().await.unwrap();
     assert_eq!(kept.as_ref(), b"someone else's");
 }
@@ -951,37 +988,66 @@ async fn keys_and_headers_files_sit_next_to_values_and_are_rebuilt_when_missing(
     let overrides = [
         ("flush.size", "2"),
         ("store.kafka.keys", "true"),
-        ("keys.format.class", "io.confluent.connect.s3.format.json.JsonFormat"),
+        (
+            "keys.format.class",
+            "io.confluent.connect.s3.format.json.JsonFormat",
+        ),
         ("store.kafka.headers", "true"),
-        ("headers.format.class", "io.confluent.connect.s3.format.json.JsonFormat"),
+        (
+            "headers.format.class",
+            "io.confluent.connect.s3.format.json.JsonFormat",
+        ),
     ];
     let rec = |o: i64| {
         let mut r = click(0, o);
         r.key = SchemaAndValue::schemaless(Value::String(format!("k{o}")));
-        r.headers = vec![Header { key: "trace".into(), value: SchemaAndValue::schemaless(Value::Int64(o)) }];
+        r.headers = vec![Header {
+            key: "trace".into(),
+            value: SchemaAndValue::schemaless(Value::Int64(o)),
+        }];
         r
     };
     let clock = Arc::new(ManualClock::new(T0));
-    let mut t = task(config(CLICKSTREAM, &overrides), store.clone(), clock.clone());
-    t.open(&[assigned("clickstream_events", 0, None)]).await.unwrap();
+    let mut t = task(
+        config(CLICKSTREAM, &overrides),
+        store.clone(),
+        clock.clone(),
+    );
+    t.open(&[assigned("clickstream_events", 0, None)])
+        .await
+        .unwrap();
     t.put(&(0..2).map(rec).collect::<Vec<_>>()).await.unwrap();
     let dir = "clickstream_events/clickstream_events/partition=0/clickstream_events+0+0000000000";
     let objs = objects(mem.as_ref()).await;
     assert_eq!(
         objs.keys().collect::<Vec<_>>(),
-        [&format!("{dir}.headers.json.gz"), &format!("{dir}.json.gz"), &format!("{dir}.keys.json.gz")]
+        [
+            &format!("{dir}.headers.json.gz"),
+            &format!("{dir}.json.gz"),
+            &format!("{dir}.keys.json.gz")
+        ]
     );
-    assert_eq!(lines(&objs[&format!("{dir}.keys.json.gz")]), [r#""k0""#, r#""k1""#]);
+    assert_eq!(
+        lines(&objs[&format!("{dir}.keys.json.gz")]),
+        [r#""k0""#, r#""k1""#]
+    );
     assert_eq!(
         lines(&objs[&format!("{dir}.headers.json.gz")]),
-        [r#"{"headers":[{"key":"trace","value":"0"}]}"#, r#"{"headers":[{"key":"trace","value":"1"}]}"#]
+        [
+            r#"{"headers":[{"key":"trace","value":"0"}]}"#,
+            r#"{"headers":[{"key":"trace","value":"1"}]}"#
+        ]
     );
     drop(t);
 
     // The crash lost the keys object (say its upload never completed): replay rebuilds only it.
-    mem.delete(&Path::from(format!("{dir}.keys.json.gz"))).await.unwrap();
+    mem.delete(&Path::from(format!("{dir}.keys.json.gz")))
+        .await
+        .unwrap();
     let mut t2 = task(config(CLICKSTREAM, &overrides), store, clock);
-    t2.open(&[assigned("clickstream_events", 0, None)]).await.unwrap();
+    t2.open(&[assigned("clickstream_events", 0, None)])
+        .await
+        .unwrap();
     t2.put(&(0..2).map(rec).collect::<Vec<_>>()).await.unwrap();
     assert_eq!(objects(mem.as_ref()).await, objs);
 }
@@ -992,7 +1058,10 @@ async fn tombstones_are_written_as_keys_only_files_with_write() {
     let overrides = [
         ("flush.size", "2"),
         ("store.kafka.keys", "true"),
-        ("keys.format.class", "io.confluent.connect.s3.format.json.JsonFormat"),
+        (
+            "keys.format.class",
+            "io.confluent.connect.s3.format.json.JsonFormat",
+        ),
         ("behavior.on.null.values", "write"),
     ];
     let keyed = |mut r: SinkRecord| {
@@ -1002,9 +1071,16 @@ async fn tombstones_are_written_as_keys_only_files_with_write() {
     let tombstone = |o: i64| keyed(record("clickstream_events", 0, o, SchemaAndValue::NULL));
     let clock = Arc::new(ManualClock::new(T0));
     let mut t = task(config(CLICKSTREAM, &overrides), store, clock);
-    t.open(&[assigned("clickstream_events", 0, None)]).await.unwrap();
-    t.put(&[tombstone(0), keyed(click(0, 1)), tombstone(2)]).await.unwrap();
-    assert_eq!(t.pre_commit(&OffsetMap::new()).await.unwrap(), offsets(&[("clickstream_events", 0, 2)]));
+    t.open(&[assigned("clickstream_events", 0, None)])
+        .await
+        .unwrap();
+    t.put(&[tombstone(0), keyed(click(0, 1)), tombstone(2)])
+        .await
+        .unwrap();
+    assert_eq!(
+        t.pre_commit(&OffsetMap::new()).await.unwrap(),
+        offsets(&[("clickstream_events", 0, 2)])
+    );
     let objs = objects(mem.as_ref()).await;
     let dir = "clickstream_events/clickstream_events";
     assert_eq!(
@@ -1015,5 +1091,95 @@ async fn tombstones_are_written_as_keys_only_files_with_write() {
             &format!("{dir}/tombstone/clickstream_events+0+0000000000.keys.json.gz"),
         ]
     );
-    assert_eq!(lines(&objs[&format!("{dir}/tombstone/clickstream_events+0+0000000000.keys.json.gz")]), [r#""k0""#]);
+    assert_eq!(
+        lines(&objs[&format!("{dir}/tombstone/clickstream_events+0+0000000000.keys.json.gz")]),
+        [r#""k0""#]
+    );
+}
+
+/// Multipart objects against a real endpoint: parts stream out, the key is checked before
+/// completion, and a replay recovers the object's record count by reading it.
+#[tokio::test]
+async fn http_endpoint_multipart_objects_replay_exactly_once() {
+    let Ok(endpoint) = std::env::var("S3_ENDPOINT") else {
+        eprintln!(
+            "skipping http_endpoint_multipart_objects_replay_exactly_once: S3_ENDPOINT is not set"
+        );
+        return;
+    };
+    let run = format!("sluice-s3-it-mp-{}-{}", std::process::id(), subsec_nanos());
+    let overrides = [
+        ("store.url", endpoint.as_str()),
+        ("topics.dir", run.as_str()),
+        ("flush.size", "60"),
+        ("s3.compression.type", "none"),
+        ("s3.part.size", "5242880"),
+    ];
+    let cfg = config(CLICKSTREAM, &overrides);
+    let ctx = connect_api::SinkTaskContext {
+        connector: "sink-s3-clickstream".into(),
+        task: 0,
+        props: cfg.props.clone(),
+        host: Arc::new(StubHost),
+    };
+    let batch: Vec<SinkRecord> = (0..70).map(|o| big_click(0, o, 100_000)).collect();
+    let mut t = S3SinkTask::start(ctx.clone(), cfg.clone()).await.unwrap();
+    t.open(&[assigned("clickstream_events", 0, None)])
+        .await
+        .unwrap();
+    t.put(&batch).await.unwrap();
+    drop(t);
+
+    let mut t = S3SinkTask::start(ctx, cfg).await.unwrap();
+    t.open(&[assigned("clickstream_events", 0, None)])
+        .await
+        .unwrap();
+    t.put(&batch).await.unwrap();
+    t.put(&(70..120).map(|o| big_click(0, o, 10)).collect::<Vec<_>>())
+        .await
+        .unwrap();
+    assert_eq!(
+        t.pre_commit(&OffsetMap::new()).await.unwrap(),
+        offsets(&[("clickstream_events", 0, 120)])
+    );
+
+    let s3 = object_store::aws::AmazonS3Builder::new()
+        .with_endpoint(&endpoint)
+        .with_allow_http(true)
+        .with_bucket_name("warehouse")
+        .with_region("us-east-1")
+        .with_access_key_id("minio")
+        .with_secret_access_key("minio123")
+        .build()
+        .unwrap();
+    let mine = objects_under(&s3, Some(&Path::from(run.as_str()))).await;
+    assert_eq!(mine.len(), 2);
+    assert!(mine.values().next().unwrap().len() > 5_242_880);
+    assert_eq!(event_ids(&mine), (0..120).collect::<Vec<_>>());
+}
+
+/// A real HTTP client against a port nobody listens on: the client retries `s3.part.retries`
+/// times with backoff, then the task reports a retriable error and keeps its records.
+#[tokio::test]
+async fn unreachable_endpoint_is_retriable_after_the_client_retries() {
+    let overrides = [
+        ("store.url", "http://127.0.0.1:9"),
+        ("flush.size", "2"),
+        ("s3.part.retries", "2"),
+        ("s3.retry.backoff.ms", "10"),
+    ];
+    let cfg = config(CLICKSTREAM, &overrides);
+    let ctx = connect_api::SinkTaskContext {
+        connector: "sink-s3-clickstream".into(),
+        task: 0,
+        props: cfg.props.clone(),
+        host: Arc::new(StubHost),
+    };
+    let mut t = S3SinkTask::start(ctx, cfg).await.unwrap();
+    let started = std::time::Instant::now();
+    let err = t.put(&[click(0, 0), click(0, 1)]).await.unwrap_err();
+    assert!(err.is_retriable(), "{}", err.trace());
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    let err = t.pre_commit(&OffsetMap::new()).await.unwrap_err();
+    assert!(err.is_retriable(), "{}", err.trace());
 }

@@ -1,1 +1,31 @@
-//! The Kafka Connect REST API on axum.
+//! The Kafka Connect REST API on axum, indistinguishable from Kafka Connect 3.9's at the wire:
+//! same paths (with or without a trailing slash), JSON shapes and field order, status codes and
+//! error texts.
+//!
+//! # Layout
+//! - [`router`] builds the API from [`ROUTES`] over an [`AppState`] (the [`connect_runtime::Herder`]
+//!   and [`connect_runtime::Loggers`] it drives).
+//! - [`ApiError`] renders every failure as `{"error_code":N,"message":…}`.
+//! - `jackson`: request bodies are read with Jackson's rules and error messages (Kafka answers
+//!   malformed JSON with 500 and Jackson's text).
+//! - `java_order`: maps Kafka renders from a `java.util.HashMap` come out in the same key order.
+//! - [`testkit`] (feature `testkit`): an in-memory herder and loggers for tests.
+//!
+//! The two signed internal endpoints (`POST /connectors/{c}/tasks`, `PUT /connectors/{c}/fence`)
+//! are not served.
+
+mod error;
+mod extract;
+mod handlers;
+mod jackson;
+mod java_order;
+mod routes;
+mod state;
+mod uri;
+
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
+pub use error::ApiError;
+pub use routes::{ROUTES, router};
+pub use state::{AppState, DEFAULT_BODY_LIMIT, DEFAULT_REQUEST_TIMEOUT, TopicTracking};

@@ -1,7 +1,7 @@
 //! Connector and task configurations, target states and restart requests (the config topic).
 //!
 //! Mirrors `KafkaConfigBackingStore`: every implementation turns its operations into the config
-//! topic's records and folds them through the same [`records::ConfigApplier`], so the memory
+//! topic's records and folds them through the same `ConfigApplier`, so the memory
 //! store behaves exactly like the Kafka one, including the buffering of task configs until their
 //! `commit-<connector>` record.
 
@@ -14,6 +14,7 @@ use std::str::FromStr;
 
 use async_trait::async_trait;
 use connect_api::Props;
+use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use crate::StoreError;
@@ -22,7 +23,8 @@ use crate::StoreError;
 ///
 /// The REST `initial_state` spells [`TargetState::Started`] as `RUNNING`; that mapping belongs to
 /// the REST layer, this type uses the config topic's spelling.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
 pub enum TargetState {
     Started,
     Paused,
@@ -70,6 +72,15 @@ pub struct RestartRequest {
     pub seq: i64,
 }
 
+/// A cluster-wide log level (`logger-cluster-<namespace>`, KIP-976) read from the config topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggerLevelUpdate {
+    /// The log4j level name (`DEBUG`, `INFO`, …) as written.
+    pub level: String,
+    /// Position in the config log, as for [`RestartRequest::seq`].
+    pub seq: i64,
+}
+
 /// Everything the config topic says, as of [`ClusterConfigState::offset`]
 /// (`ClusterConfigState`).
 ///
@@ -94,6 +105,9 @@ pub struct ClusterConfigState {
     /// The latest restart request per connector that arrived after the store started; requests
     /// already in the log at start-up are ignored, as Kafka does.
     pub restart_requests: BTreeMap<String, RestartRequest>,
+    /// The latest cluster-wide log level per namespace that arrived after the store started
+    /// (levels already in the log at start-up are ignored, as Kafka does).
+    pub logger_levels: BTreeMap<String, LoggerLevelUpdate>,
 }
 
 impl ClusterConfigState {
@@ -174,6 +188,13 @@ pub trait ConfigStore: Send + Sync + fmt::Debug {
         include_tasks: bool,
         only_failed: bool,
     ) -> Result<(), StoreError>;
+
+    /// Writes `logger-cluster-<namespace>` `{"level":…}` (`PUT /admin/loggers/{ns}?scope=cluster`);
+    /// every worker, this one included, applies it when it reads it.
+    ///
+    /// # Errors
+    /// When the record cannot be written and read back.
+    async fn put_logger_level(&self, namespace: &str, level: &str) -> Result<(), StoreError>;
 
     /// Reads whatever other writers have appended up to now (`refresh`); the herder calls it
     /// before acting as leader.

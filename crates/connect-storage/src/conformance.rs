@@ -53,7 +53,10 @@ pub async fn config_store(store: &dyn ConfigStore) {
         ("tasks.max", "2"),
     ]);
     let mut rx = store.subscribe();
-    rx.borrow_and_update();
+    assert!(
+        !rx.has_changed().expect("store is alive"),
+        "a new subscriber has seen the current state already"
+    );
     let start_offset = store.snapshot().offset;
 
     // Given no connector, when one is created without a target state, then it is visible at
@@ -182,6 +185,24 @@ pub async fn config_store(store: &dyn ConfigStore) {
         second.seq > first.seq,
         "a later request has a larger sequence number"
     );
+
+    // Cluster-wide log levels: the latest per namespace, with a growing sequence number.
+    store
+        .put_logger_level("org.apache.kafka.connect", "DEBUG")
+        .await
+        .expect("logger level");
+    store
+        .put_logger_level("org.apache.kafka.connect", "WARN")
+        .await
+        .expect("second logger level");
+    let level = store
+        .snapshot()
+        .logger_levels
+        .get("org.apache.kafka.connect")
+        .cloned()
+        .expect("logger level is visible");
+    assert_eq!(level.level, "WARN");
+    assert!(level.seq > second.seq);
 
     // Deleting a connector removes its config, target state and tasks, and nothing else.
     store.remove_connector(a).await.expect("remove connector");
@@ -394,6 +415,38 @@ pub async fn status_store(store: &dyn StatusStore) {
         ],
         "tasks are listed by number"
     );
+
+    // Safe writes yield to a newer generation of another worker, not to an older one.
+    let other_worker = |state: State, generation: i32| ConnectorStatus {
+        worker_id: "10.0.0.2:8083".to_string(),
+        ..status(state, generation)
+    };
+    assert!(
+        store
+            .put_task_safe(c, 0, &other_worker(State::Running, 5))
+            .await
+            .expect("safe put of a newer generation"),
+        "a newer generation may overwrite"
+    );
+    assert!(
+        !store
+            .put_task_safe(c, 0, &status(State::Failed, 4))
+            .await
+            .expect("safe put of an older generation"),
+        "an older generation of another worker may not"
+    );
+    assert_eq!(store.get_task(c, 0), Some(other_worker(State::Running, 5)));
+    assert!(
+        store
+            .put_connector_safe(c, &status(State::Running, 1))
+            .await
+            .expect("safe put by the same worker"),
+        "the same worker may always overwrite"
+    );
+    store
+        .put_task(c, 0, &status(State::Running, 2))
+        .await
+        .expect("put task 0 back");
 
     // DESTROYED deletes.
     store

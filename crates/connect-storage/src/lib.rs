@@ -9,7 +9,8 @@
 //!
 //! # Layout
 //! - [`config`]: [`ConfigStore`], [`ClusterConfigState`], [`TargetState`]; records of the config
-//!   topic (`connector-*`, `task-*`, `commit-*`, `target-state-*`, `restart-connector-*`).
+//!   topic (`connector-*`, `task-*`, `commit-*`, `target-state-*`, `restart-connector-*`,
+//!   `logger-cluster-*`).
 //! - [`offset`]: [`OffsetStore`]; offsets topic keys `["<connector>",{partition}]`; the
 //!   [`FileOffsetStore`] for `offset.storage.file.filename`.
 //! - [`status`]: [`StatusStore`], [`ConnectorStatus`], [`State`], [`TopicStatus`]; records of the
@@ -42,7 +43,7 @@ pub mod offset;
 pub mod status;
 
 pub use config::memory::MemoryConfigStore;
-pub use config::{ClusterConfigState, ConfigStore, RestartRequest, TargetState};
+pub use config::{ClusterConfigState, ConfigStore, LoggerLevelUpdate, RestartRequest, TargetState};
 pub use error::StoreError;
 pub use kafka::config::KafkaConfigStore;
 pub use kafka::offset::KafkaOffsetStore;

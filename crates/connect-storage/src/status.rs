@@ -1,7 +1,7 @@
 //! Connector, task and active-topic statuses (the status topic).
 //!
 //! Mirrors `KafkaStatusBackingStore`: records are folded by the same
-//! [`records::StatusTable`] in every implementation.
+//! `StatusTable` in every implementation.
 
 pub(crate) mod memory;
 pub(crate) mod records;
@@ -120,6 +120,40 @@ pub trait StatusStore: Send + Sync + fmt::Debug {
         status: &TaskStatus,
     ) -> Result<(), StoreError>;
 
+    /// Writes the connector's status unless a newer group generation owns it (`putSafe`): the
+    /// write is skipped when the current status comes from another worker with a higher
+    /// generation, so a worker that lost the connector in a rebalance cannot overwrite its new
+    /// owner's status. Returns whether it wrote.
+    ///
+    /// # Errors
+    /// When the record cannot be written.
+    async fn put_connector_safe(
+        &self,
+        connector: &str,
+        status: &ConnectorStatus,
+    ) -> Result<bool, StoreError> {
+        if !may_overwrite(self.get_connector(connector).as_ref(), status) {
+            return Ok(false);
+        }
+        self.put_connector(connector, status).await.map(|()| true)
+    }
+
+    /// [`StatusStore::put_connector_safe`] for a task.
+    ///
+    /// # Errors
+    /// When the record cannot be written.
+    async fn put_task_safe(
+        &self,
+        connector: &str,
+        task: u32,
+        status: &TaskStatus,
+    ) -> Result<bool, StoreError> {
+        if !may_overwrite(self.get_task(connector, task).as_ref(), status) {
+            return Ok(false);
+        }
+        self.put_task(connector, task, status).await.map(|()| true)
+    }
+
     /// Tombstones the connector's status and the status of every task known for it.
     ///
     /// # Errors
@@ -156,4 +190,10 @@ pub trait StatusStore: Send + Sync + fmt::Debug {
 
     /// Every connector with a status.
     fn connectors(&self) -> Vec<String>;
+}
+
+/// `CacheEntry.canWriteSafely`: nothing there yet, the same worker, or a generation at least
+/// as new.
+fn may_overwrite(current: Option<&ConnectorStatus>, next: &ConnectorStatus) -> bool {
+    current.is_none_or(|c| c.worker_id == next.worker_id || c.generation <= next.generation)
 }

@@ -466,8 +466,22 @@ async fn records_written_by_another_worker_are_seen() -> TestResult {
     let p = partition(json!({"db": "d", "table": "t"}));
     assert_eq!(
         offsets.get("java", std::slice::from_ref(&p)).await?,
-        vec![(p, offset(json!({"pos": 42})))]
+        vec![(p.clone(), offset(json!({"pos": 42})))]
     );
+    // And resetting that partition tombstones Java's very key, so compaction forgets it.
+    offsets.put_batch("java", vec![(p, None)]).await?;
+    let records = raw_records(&bootstrap, &t.offsets.name).await?;
+    assert_eq!(
+        records,
+        vec![
+            (
+                r#"["java",{"table":"t","db":"d"}]"#.to_string(),
+                Some(r#"{"pos":42}"#.to_string())
+            ),
+            (r#"["java",{"table":"t","db":"d"}]"#.to_string(), None),
+        ]
+    );
+    assert!(offsets.all_for("java").await?.is_empty());
     Ok(())
 }
 

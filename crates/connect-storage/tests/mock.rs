@@ -1,13 +1,14 @@
 //! The Kafka stores against librdkafka's in-process mock cluster: no broker needed, so these
-//! run everywhere. The mock has no CreateTopics, so topics are created on the mock directly
-//! and the stores must carry on ("assume it exists"), as Kafka does on brokers that refuse
-//! topic creation.
+//! run everywhere. The mock has no CreateTopics and ignores DescribeConfigs, so topics are
+//! created on the mock directly: the stores find them and create nothing, and they skip the
+//! cleanup-policy check after its short timeout, as Kafka does on brokers that cannot answer.
 
 use std::time::Duration;
 
+use connect_api::Props;
 use connect_storage::{
-    ConfigStore, KafkaConfigStore, KafkaOffsetStore, KafkaSettings, KafkaStatusStore, StoreError,
-    TargetState, TopicSettings, conformance,
+    ConfigStore, ConnectorStatus, KafkaConfigStore, KafkaOffsetStore, KafkaSettings,
+    KafkaStatusStore, State, StatusStore, StoreError, TargetState, TopicSettings, conformance,
 };
 use rdkafka::mocking::MockCluster;
 
@@ -56,5 +57,89 @@ async fn multi_partition_config_topic_is_refused_on_the_mock_cluster() -> TestRe
         matches!(err, StoreError::Config(ref m) if m.contains("found 2 partitions")),
         "{err}"
     );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn write_to_an_unreachable_broker_fails_within_the_timeout() -> TestResult {
+    let cluster = MockCluster::new(1)?;
+    cluster.create_topic("configs", 1, 1)?;
+    let mut s = settings(&cluster);
+    s.timeout = Duration::from_secs(2);
+    let config = KafkaConfigStore::open(&s, &TopicSettings::config("configs", 1)).await?;
+
+    // Given a broker that goes down, a write fails with an error instead of hanging a REST call.
+    cluster.broker_down(1)?;
+    let started = std::time::Instant::now();
+    let err = config
+        .put_target_state("c", TargetState::Paused)
+        .await
+        .expect_err("a write to a dead broker must fail");
+    assert!(
+        matches!(err, StoreError::Timeout { .. } | StoreError::Kafka { .. }),
+        "{err:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        config.snapshot().target_state("c"),
+        None,
+        "a failed write is not applied"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_see_each_others_writes() -> TestResult {
+    let cluster = MockCluster::new(1)?;
+    cluster.create_topic("configs", 1, 1)?;
+    cluster.create_topic("status", 5, 1)?;
+    let s = settings(&cluster);
+    let topic = TopicSettings::config("configs", 1);
+    let (leader, follower) = tokio::try_join!(
+        KafkaConfigStore::open(&s, &topic),
+        KafkaConfigStore::open(&s, &topic)
+    )?;
+    let mut follower_rx = follower.subscribe();
+
+    // Given two workers on one config topic, when one writes a connector and its tasks,
+    let props: Props = [("name".to_string(), "c".to_string())].into();
+    leader.put_connector_config("c", &props, None).await?;
+    leader
+        .put_task_configs("c", &[props.clone(), props.clone()])
+        .await?;
+
+    // then the other hears of it and, once refreshed, holds the same state.
+    tokio::time::timeout(Duration::from_secs(10), follower_rx.changed()).await??;
+    follower.refresh().await?;
+    assert_eq!(follower.snapshot(), leader.snapshot());
+    assert_eq!(follower.snapshot().tasks("c").len(), 2);
+
+    // And a pause written by the follower (any worker may write target states) reaches the leader.
+    follower.put_target_state("c", TargetState::Paused).await?;
+    leader.refresh().await?;
+    assert_eq!(
+        leader.snapshot().target_state("c"),
+        Some(TargetState::Paused)
+    );
+
+    // Statuses too.
+    let status_topic = TopicSettings::status("status", 5, 1);
+    let (a, b) = tokio::try_join!(
+        KafkaStatusStore::open(&s, &status_topic),
+        KafkaStatusStore::open(&s, &status_topic)
+    )?;
+    let running = ConnectorStatus {
+        state: State::Running,
+        trace: None,
+        worker_id: "a:8083".into(),
+        generation: 1,
+    };
+    a.put_connector("c", &running).await?;
+    b.refresh().await?;
+    assert_eq!(b.get_connector("c"), Some(running));
     Ok(())
 }

@@ -20,7 +20,14 @@ const LEVELS: &[&str] = &["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL", "O
 const FAMILIES: &[(&str, &[&str])] = &[
     (
         "org.apache.kafka.connect",
-        &["connect_runtime", "connect_rest", "connect_storage", "connect_converters", "connect_file", "sluice"],
+        &[
+            "connect_runtime",
+            "connect_rest",
+            "connect_storage",
+            "connect_converters",
+            "connect_file",
+            "sluice",
+        ],
     ),
     ("io.debezium", &["connect_mysql_cdc"]),
     ("io.confluent.connect.s3", &["connect_s3_sink"]),
@@ -42,7 +49,10 @@ fn tracing_level(level: &str) -> &'static str {
 /// The Rust targets a logger name stands for.
 fn targets(name: &str) -> Vec<String> {
     for (family, crates) in FAMILIES {
-        if name == *family || name.starts_with(&format!("{family}.")) || family.starts_with(&format!("{name}.")) {
+        if name == *family
+            || name.starts_with(&format!("{family}."))
+            || family.starts_with(&format!("{name}."))
+        {
             return crates.iter().map(|c| (*c).to_owned()).collect();
         }
     }
@@ -53,7 +63,11 @@ fn targets(name: &str) -> Vec<String> {
 fn is_known(name: &str) -> bool {
     name == "root"
         || FAMILIES.iter().any(|(f, crates)| {
-            name == *f || name.starts_with(&format!("{f}.")) || crates.iter().any(|c| name == *c || name.starts_with(&format!("{c}::")))
+            name == *f
+                || name.starts_with(&format!("{f}."))
+                || crates
+                    .iter()
+                    .any(|c| name == *c || name.starts_with(&format!("{c}::")))
         })
 }
 
@@ -77,9 +91,16 @@ impl std::fmt::Debug for TracingLoggers {
 
 impl TracingLoggers {
     fn filter(levels: &BTreeMap<String, Entry>) -> EnvFilter {
-        let root = levels.get("root").map_or("info", |e| tracing_level(&e.level));
+        let root = levels
+            .get("root")
+            .map_or("info", |e| tracing_level(&e.level));
         // Quiet noisy dependencies unless asked for.
-        let mut directives = vec![root.to_owned(), "h2=warn".into(), "hyper=warn".into(), "aws_config=warn".into()];
+        let mut directives = vec![
+            root.to_owned(),
+            "h2=warn".into(),
+            "hyper=warn".into(),
+            "aws_config=warn".into(),
+        ];
         // Parents first, so a more specific logger wins.
         let mut names: Vec<&String> = levels.keys().filter(|k| *k != "root").collect();
         names.sort_by_key(|n| n.len());
@@ -95,16 +116,29 @@ impl TracingLoggers {
     fn effective(&self, levels: &BTreeMap<String, Entry>, name: &str) -> LoggerLevel {
         let mut best: Option<(&String, &Entry)> = None;
         for (k, e) in levels {
-            if (name == k || name.starts_with(&format!("{k}."))) && best.is_none_or(|(b, _)| k.len() > b.len()) {
+            if (name == k || name.starts_with(&format!("{k}.")))
+                && best.is_none_or(|(b, _)| k.len() > b.len())
+            {
                 best = Some((k, e));
             }
         }
         match best {
-            Some((k, e)) if k == name => LoggerLevel { level: e.level.clone(), last_modified: e.last_modified },
-            Some((_, e)) => LoggerLevel { level: e.level.clone(), last_modified: None },
+            Some((k, e)) if k == name => LoggerLevel {
+                level: e.level.clone(),
+                last_modified: e.last_modified,
+            },
+            Some((_, e)) => LoggerLevel {
+                level: e.level.clone(),
+                last_modified: None,
+            },
             None => {
-                let root = levels.get("root").map_or("INFO".to_owned(), |e| e.level.clone());
-                LoggerLevel { level: root, last_modified: None }
+                let root = levels
+                    .get("root")
+                    .map_or("INFO".to_owned(), |e| e.level.clone());
+                LoggerLevel {
+                    level: root,
+                    last_modified: None,
+                }
             }
         }
     }
@@ -112,8 +146,21 @@ impl TracingLoggers {
 
 impl Loggers for TracingLoggers {
     fn levels(&self) -> BTreeMap<String, LoggerLevel> {
-        let Ok(levels) = self.levels.lock() else { return BTreeMap::new() };
-        levels.iter().map(|(k, e)| (k.clone(), LoggerLevel { level: e.level.clone(), last_modified: e.last_modified })).collect()
+        let Ok(levels) = self.levels.lock() else {
+            return BTreeMap::new();
+        };
+        levels
+            .iter()
+            .map(|(k, e)| {
+                (
+                    k.clone(),
+                    LoggerLevel {
+                        level: e.level.clone(),
+                        last_modified: e.last_modified,
+                    },
+                )
+            })
+            .collect()
     }
 
     fn level(&self, name: &str) -> Option<LoggerLevel> {
@@ -126,7 +173,10 @@ impl Loggers for TracingLoggers {
         if !LEVELS.contains(&upper.as_str()) {
             return Err(format!("invalid log level '{level}'."));
         }
-        let mut levels = self.levels.lock().map_err(|_| "logger state is poisoned".to_owned())?;
+        let mut levels = self
+            .levels
+            .lock()
+            .map_err(|_| "logger state is poisoned".to_owned())?;
         let now = chrono::Utc::now().timestamp_millis();
         let mut affected = vec![name.to_owned()];
         for (k, e) in levels.iter_mut() {
@@ -136,7 +186,13 @@ impl Loggers for TracingLoggers {
                 affected.push(k.clone());
             }
         }
-        levels.insert(name.to_owned(), Entry { level: upper, last_modified: Some(now) });
+        levels.insert(
+            name.to_owned(),
+            Entry {
+                level: upper,
+                last_modified: Some(now),
+            },
+        );
         let filter = Self::filter(&levels);
         self.handle.reload(filter).map_err(|e| e.to_string())?;
         affected.sort();
@@ -148,15 +204,33 @@ impl Loggers for TracingLoggers {
 /// Installs the subscriber. The initial root level comes from `LOG_LEVEL` (the debezium image's
 /// variable) or `RUST_LOG`-style `SLUICE_LOG`, else INFO.
 pub fn init() -> TracingLoggers {
-    let root = std::env::var("LOG_LEVEL").ok().map(|l| l.to_ascii_uppercase()).filter(|l| LEVELS.contains(&l.as_str()));
+    let root = std::env::var("LOG_LEVEL")
+        .ok()
+        .map(|l| l.to_ascii_uppercase())
+        .filter(|l| LEVELS.contains(&l.as_str()));
     let mut levels = BTreeMap::new();
-    levels.insert("root".to_owned(), Entry { level: root.unwrap_or_else(|| "INFO".to_owned()), last_modified: None });
+    levels.insert(
+        "root".to_owned(),
+        Entry {
+            level: root.unwrap_or_else(|| "INFO".to_owned()),
+            last_modified: None,
+        },
+    );
     let filter = match std::env::var("SLUICE_LOG") {
         Ok(s) => EnvFilter::new(s),
         Err(_) => TracingLoggers::filter(&levels),
     };
     let (layer, handle) = reload::Layer::new(filter);
-    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(false).with_target(true);
-    let _ = tracing_subscriber::registry().with(layer).with(fmt).try_init();
-    TracingLoggers { handle, levels: Mutex::new(levels) }
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(true);
+    let _ = tracing_subscriber::registry()
+        .with(layer)
+        .with(fmt)
+        .try_init();
+    TracingLoggers {
+        handle,
+        levels: Mutex::new(levels),
+    }
 }

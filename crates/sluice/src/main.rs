@@ -90,7 +90,10 @@ fn main() -> ExitCode {
         }
     };
     let loggers = Arc::new(logging::init());
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("sluice: could not start the runtime: {e}");
@@ -113,10 +116,14 @@ fn load(cli: &Cli) -> anyhow::Result<(WorkerConfig, Vec<Props>)> {
             let env: BTreeMap<String, String> = std::env::vars().collect();
             (WorkerConfig::from_debezium_env(&env)?, Vec::new())
         }
-        Some(Command::Distributed { worker_properties }) => {
-            (WorkerConfig::load(Mode::Distributed, worker_properties)?, Vec::new())
-        }
-        Some(Command::Standalone { worker_properties, connectors }) => {
+        Some(Command::Distributed { worker_properties }) => (
+            WorkerConfig::load(Mode::Distributed, worker_properties)?,
+            Vec::new(),
+        ),
+        Some(Command::Standalone {
+            worker_properties,
+            connectors,
+        }) => {
             let config = WorkerConfig::load(Mode::Standalone, worker_properties)?;
             let mut files = Vec::new();
             for path in connectors {
@@ -132,15 +139,27 @@ fn load(cli: &Cli) -> anyhow::Result<(WorkerConfig, Vec<Props>)> {
 
 /// Settings under `prefix`, with the prefix stripped.
 fn with_prefix(props: &Props, prefix: &str) -> Props {
-    props.iter().filter_map(|(k, v)| k.strip_prefix(prefix).map(|s| (s.to_owned(), v.clone()))).collect()
+    props
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix(prefix).map(|s| (s.to_owned(), v.clone())))
+        .collect()
 }
 
 /// Worker settings librdkafka understands too; Java-only client settings are not passed on,
 /// because librdkafka rejects properties it does not know.
 fn client_props(config: &WorkerConfig) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
-    out.insert("bootstrap.servers".to_owned(), config.bootstrap_servers.join(","));
-    for key in ["security.protocol", "sasl.mechanism", "sasl.username", "sasl.password", "client.dns.lookup"] {
+    out.insert(
+        "bootstrap.servers".to_owned(),
+        config.bootstrap_servers.join(","),
+    );
+    for key in [
+        "security.protocol",
+        "sasl.mechanism",
+        "sasl.username",
+        "sasl.password",
+        "client.dns.lookup",
+    ] {
         if let Some(v) = config.originals.get(key) {
             out.insert(key.to_owned(), v.clone());
         }
@@ -148,26 +167,40 @@ fn client_props(config: &WorkerConfig) -> BTreeMap<String, String> {
     out
 }
 
-async fn run(config: WorkerConfig, connector_files: Vec<Props>, loggers: Arc<logging::TracingLoggers>) -> anyhow::Result<()> {
+async fn run(
+    config: WorkerConfig,
+    connector_files: Vec<Props>,
+    loggers: Arc<logging::TracingLoggers>,
+) -> anyhow::Result<()> {
     let cancel = CancellationToken::new();
     spawn_signal_handler(cancel.clone());
 
     let local_host = std::env::var("HOSTNAME").unwrap_or_else(|_| "localhost".to_owned());
-    let listener = config.listeners.first().context("no listener configured")?.clone();
+    let listener = config
+        .listeners
+        .first()
+        .context("no listener configured")?
+        .clone();
     let advertised = config.advertised_rest_listener().clone();
     let worker_id = config.worker_id(&local_host);
-    let advertised_url = format!(
-        "{}://{}",
-        advertised.protocol.as_str(),
-        worker_id
-    );
-    let clients = KafkaClients::new(client_props(&config)).context("could not configure the Kafka clients")?;
+    let advertised_url = format!("{}://{}", advertised.protocol.as_str(), worker_id);
+    let clients = KafkaClients::new(client_props(&config))
+        .context("could not configure the Kafka clients")?;
     let o = &config.originals;
     let settings = WorkerSettings {
         worker_id: worker_id.clone(),
-        key_converter: (config.key_converter.clone(), with_prefix(o, "key.converter.")),
-        value_converter: (config.value_converter.clone(), with_prefix(o, "value.converter.")),
-        header_converter: (config.header_converter.clone(), with_prefix(o, "header.converter.")),
+        key_converter: (
+            config.key_converter.clone(),
+            with_prefix(o, "key.converter."),
+        ),
+        value_converter: (
+            config.value_converter.clone(),
+            with_prefix(o, "value.converter."),
+        ),
+        header_converter: (
+            config.header_converter.clone(),
+            with_prefix(o, "header.converter."),
+        ),
         offset_flush_interval: config.offset_flush_interval,
         graceful_timeout: config.task_shutdown_graceful_timeout,
         topic_tracking: config.topic_tracking_enable,
@@ -176,17 +209,27 @@ async fn run(config: WorkerConfig, connector_files: Vec<Props>, loggers: Arc<log
         consumer: with_prefix(o, "consumer."),
         commit: env!("SLUICE_COMMIT").to_owned(),
     };
-    let herder = WorkerHerder::new(plugins::registry()?, settings, clients.clone(), cancel.clone());
+    let herder = WorkerHerder::new(
+        plugins::registry()?,
+        settings,
+        clients.clone(),
+        cancel.clone(),
+    );
 
-    let state = connect_rest::AppState::new(Arc::new(herder.clone()), loggers, advertised_url.clone());
+    let state =
+        connect_rest::AppState::new(Arc::new(herder.clone()), loggers, advertised_url.clone());
     let app = connect_rest::router(state);
     let bind = listener.bind_address();
-    let tcp = tokio::net::TcpListener::bind(&bind).await.with_context(|| format!("could not listen on {bind}"))?;
+    let tcp = tokio::net::TcpListener::bind(&bind)
+        .await
+        .with_context(|| format!("could not listen on {bind}"))?;
     tracing::info!(listener = %bind, worker_id = %worker_id, "REST server listening.");
     let server = {
         let cancel = cancel.clone();
         tokio::spawn(async move {
-            axum::serve(tcp, app).with_graceful_shutdown(cancel.cancelled_owned()).await
+            axum::serve(tcp, app)
+                .with_graceful_shutdown(cancel.cancelled_owned())
+                .await
         })
     };
 
@@ -214,7 +257,10 @@ async fn run(config: WorkerConfig, connector_files: Vec<Props>, loggers: Arc<log
     };
     match config.mode {
         Mode::Distributed => {
-            let topics = config.storage_topics.clone().context("distributed mode needs the storage topics")?;
+            let topics = config
+                .storage_topics
+                .clone()
+                .context("distributed mode needs the storage topics")?;
             herder
                 .run(|| {
                     let kafka = kafka.clone();
@@ -222,26 +268,44 @@ async fn run(config: WorkerConfig, connector_files: Vec<Props>, loggers: Arc<log
                     async move {
                         let config = KafkaConfigStore::open(
                             &kafka,
-                            &TopicSettings::config(&topics.config_topic, topics.config_replication_factor),
+                            &TopicSettings::config(
+                                &topics.config_topic,
+                                topics.config_replication_factor,
+                            ),
                         )
                         .await?;
                         let offsets = KafkaOffsetStore::open(
                             &kafka,
-                            &TopicSettings::offsets(&topics.offset_topic, topics.offset_partitions, topics.offset_replication_factor),
+                            &TopicSettings::offsets(
+                                &topics.offset_topic,
+                                topics.offset_partitions,
+                                topics.offset_replication_factor,
+                            ),
                         )
                         .await?;
                         let status = KafkaStatusStore::open(
                             &kafka,
-                            &TopicSettings::status(&topics.status_topic, topics.status_partitions, topics.status_replication_factor),
+                            &TopicSettings::status(
+                                &topics.status_topic,
+                                topics.status_partitions,
+                                topics.status_replication_factor,
+                            ),
                         )
                         .await?;
-                        Ok(Stores { config: Arc::new(config), offsets: Arc::new(offsets), status: Arc::new(status) })
+                        Ok(Stores {
+                            config: Arc::new(config),
+                            offsets: Arc::new(offsets),
+                            status: Arc::new(status),
+                        })
                     }
                 })
                 .await;
         }
         Mode::Standalone => {
-            let path = config.offset_storage_file.clone().context("standalone mode needs offset.storage.file.filename")?;
+            let path = config
+                .offset_storage_file
+                .clone()
+                .context("standalone mode needs offset.storage.file.filename")?;
             herder
                 .run(|| {
                     let path = path.clone();
@@ -258,7 +322,10 @@ async fn run(config: WorkerConfig, connector_files: Vec<Props>, loggers: Arc<log
         }
     }
     cancel.cancel();
-    server.await.context("REST server task failed")?.context("REST server failed")?;
+    server
+        .await
+        .context("REST server task failed")?
+        .context("REST server failed")?;
     tracing::info!("Worker stopped.");
     Ok(())
 }

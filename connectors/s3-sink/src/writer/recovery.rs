@@ -36,7 +36,7 @@ pub(crate) async fn recover(
     let cfg = &sh.cfg;
     let prefix = listing_prefix(cfg, &tp.topic, tp.partition);
     // object_store lists whole path segments; the prefix may end inside one (custom delimiters).
-    let root = prefix.rfind('/').map(|i| Path::from(&prefix[..i]));
+    let root = prefix.rfind('/').map(|i| verbatim(&prefix[..i]));
     let head = format!("{}{fd}{}{fd}", tp.topic, tp.partition, fd = cfg.file_delim);
     let mut found: BTreeMap<i64, (String, Vec<Option<Path>>)> = BTreeMap::new();
     // With the default partitioner every key of the partition shares one prefix and, zero
@@ -45,9 +45,15 @@ pub(crate) async fn recover(
     let keys = match committed {
         // Strictly narrower than the pad: the bound starts with '0', so longer (unpadded) offsets
         // still sort after it.
-        Some(c) if cfg.partitioner == PartitionerKind::Default && c >= 0 && c.to_string().len() < width => {
+        Some(c)
+            if cfg.partitioner == PartitionerKind::Default
+                && c >= 0
+                && c.to_string().len() < width =>
+        {
             let after = format!("{prefix}{head}{c:0width$}");
-            sh.store.list_after(root.as_ref(), &Path::from(after.as_str())).await?
+            sh.store
+                .list_after(root.as_ref(), &verbatim(&after))
+                .await?
         }
         _ => sh.store.list(root.as_ref()).await?,
     };
@@ -149,4 +155,10 @@ fn count_occurrences(data: &[u8], sep: &[u8]) -> u64 {
         }
     }
     n
+}
+
+/// The key exactly as written (`Path::from` would percent-encode characters such as `%` that
+/// `Path::parse`, used for object keys, keeps).
+fn verbatim(key: &str) -> Path {
+    Path::parse(key).unwrap_or_else(|_| Path::from(key))
 }

@@ -558,7 +558,11 @@ impl Reconciler {
                     return None;
                 }
             };
-            let consumer_config = self.herder.sink_consumer_config(name, &slot.config);
+            let mut consumer_config = self.herder.sink_consumer_config(name, &slot.config);
+            // Static membership: a task restarted after a crash takes over its own dead member at
+            // once instead of waiting for the group to expire it (brokers such as tansu never
+            // do). One live instance per (connector, task) holds in a single-worker cluster.
+            consumer_config.set("group.instance.id", format!("sluice-{name}-{id}"));
             let dlq = crate::task::sink::DlqWriter {
                 clients: inner.clients.clone(),
                 producer: match &fw.dlq_topic {
@@ -667,6 +671,14 @@ impl WorkerHerder {
             // (tansu does) would cap a sink at a few batches a second with the 500 ms default.
             ("fetch.wait.max.ms", "50".to_owned()),
             ("client.id", format!("connector-consumer-{name}")),
+            // A subscribed topic that does not exist yet (the source creating it has not written
+            // yet) and new topics matching `topics.regex` are noticed at the next metadata
+            // refresh; librdkafka's 5-minute default would stall such sinks for minutes.
+            ("topic.metadata.refresh.interval.ms", "5000".to_owned()),
+            // After a crash the group waits this long for the dead member before reassigning
+            // its partitions. librdkafka heartbeats from a background thread, so a slow `put`
+            // cannot cause a false eviction; 10 s keeps recovery after SIGKILL short.
+            ("session.timeout.ms", "10000".to_owned()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))

@@ -83,6 +83,10 @@ impl ConfigStore for MemoryConfigStore {
         self.write(vec![records::restart(name, include_tasks, only_failed)?])
     }
 
+    async fn put_logger_level(&self, namespace: &str, level: &str) -> Result<(), StoreError> {
+        self.write(vec![records::logger_level(namespace, level)?])
+    }
+
     async fn refresh(&self) -> Result<(), StoreError> {
         Ok(())
     }

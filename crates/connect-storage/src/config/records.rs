@@ -7,7 +7,7 @@ use connect_api::Props;
 use serde::{Deserialize, Serialize};
 use tracing::{debug, warn};
 
-use super::{ClusterConfigState, RestartRequest, TargetState};
+use super::{ClusterConfigState, LoggerLevelUpdate, RestartRequest, TargetState};
 use crate::{Record, StoreError};
 
 const CONNECTOR_PREFIX: &str = "connector-";
@@ -15,9 +15,10 @@ const TASK_PREFIX: &str = "task-";
 const COMMIT_PREFIX: &str = "commit-";
 const TARGET_STATE_PREFIX: &str = "target-state-";
 const RESTART_PREFIX: &str = "restart-connector-";
+const LOGGER_PREFIX: &str = "logger-cluster-";
 // Records we read past without using: they matter only to features Sluice does not implement
-// (exactly-once source fencing, request signing between workers, cluster-wide log levels).
-const IGNORED_PREFIXES: [&str; 3] = ["session-key", "tasks-fencing-", "logger-cluster-"];
+// (exactly-once source fencing, request signing between workers).
+const IGNORED_PREFIXES: [&str; 2] = ["session-key", "tasks-fencing-"];
 
 /// `CONNECTOR_CONFIGURATION_V0` and `TASK_CONFIGURATION_V0`.
 #[derive(Serialize)]
@@ -59,6 +60,12 @@ struct RestartValue {
     include_tasks: bool,
     #[serde(rename = "only-failed", default)]
     only_failed: bool,
+}
+
+/// `LOGGER_LEVEL_V0` (KIP-976).
+#[derive(Serialize, Deserialize)]
+struct LoggerLevelValue {
+    level: String,
 }
 
 fn encode<T: Serialize>(key: String, value: &T) -> Result<Record, StoreError> {
@@ -130,6 +137,15 @@ pub(crate) fn restart(
     )
 }
 
+pub(crate) fn logger_level(namespace: &str, level: &str) -> Result<Record, StoreError> {
+    encode(
+        format!("{LOGGER_PREFIX}{namespace}"),
+        &LoggerLevelValue {
+            level: level.to_string(),
+        },
+    )
+}
+
 /// The records of a task-config update, in the order Kafka writes them.
 pub(crate) fn task_configs(name: &str, configs: &[Props]) -> Result<Vec<Record>, StoreError> {
     let mut records = configs
@@ -161,16 +177,16 @@ pub(crate) fn connector_put(
 pub(crate) struct ConfigApplier {
     /// Task configs read but not yet committed, by connector and task number.
     deferred: BTreeMap<String, BTreeMap<u32, Props>>,
-    /// Restart requests before this log position were in the log when the store started; Kafka
-    /// only acts on requests that arrive while it runs.
-    restart_from: i64,
+    /// Restart requests and cluster log levels before this log position were in the log when
+    /// the store started; Kafka only acts on those that arrive while it runs.
+    live_from: i64,
 }
 
 impl ConfigApplier {
-    pub(crate) fn new(restart_from: i64) -> Self {
+    pub(crate) fn new(live_from: i64) -> Self {
         Self {
             deferred: BTreeMap::new(),
-            restart_from,
+            live_from,
         }
     }
 
@@ -198,6 +214,8 @@ impl ConfigApplier {
             apply_target_state(state, name, value);
         } else if let Some(name) = key.strip_prefix(RESTART_PREFIX) {
             self.apply_restart(state, name, value, seq);
+        } else if let Some(namespace) = key.strip_prefix(LOGGER_PREFIX) {
+            self.apply_logger_level(state, namespace, value, seq);
         } else if IGNORED_PREFIXES.iter().any(|p| key.starts_with(p)) {
             debug!(key, "Ignoring config record Sluice does not use.");
         } else {
@@ -307,7 +325,7 @@ impl ConfigApplier {
         seq: i64,
     ) {
         let Some(value) = value else { return };
-        if seq < self.restart_from {
+        if seq < self.live_from {
             return;
         }
         match serde_json::from_slice::<RestartValue>(value) {
@@ -320,6 +338,32 @@ impl ConfigApplier {
                 state.restart_requests.insert(name.to_string(), request);
             }
             Err(error) => warn!(connector = name, %error, "Skipping malformed restart request."),
+        }
+    }
+}
+
+impl ConfigApplier {
+    fn apply_logger_level(
+        &self,
+        state: &mut ClusterConfigState,
+        namespace: &str,
+        value: Option<&[u8]>,
+        seq: i64,
+    ) {
+        // Levels written before start-up are not applied: a worker starts with its own
+        // logging configuration, as in Kafka.
+        let Some(value) = value.filter(|_| seq >= self.live_from) else {
+            return;
+        };
+        match serde_json::from_slice::<LoggerLevelValue>(value) {
+            Ok(v) => {
+                let update = LoggerLevelUpdate {
+                    level: v.level,
+                    seq,
+                };
+                state.logger_levels.insert(namespace.to_string(), update);
+            }
+            Err(error) => warn!(namespace, %error, "Skipping malformed logger level record."),
         }
     }
 }
@@ -558,5 +602,27 @@ mod tests {
         applier.apply(&mut state, Some(b"connector-c"), Some(value), 0);
         assert_eq!(state.connectors.get("c"), Some(&props(&[("a", "1")])));
         assert_eq!(state.target_state("c"), Some(TargetState::Started));
+    }
+
+    #[test]
+    fn cluster_log_levels_after_start_are_kept_with_their_position() {
+        let mut state = ClusterConfigState::default();
+        let mut applier = ConfigApplier::new(1);
+        let r = logger_level("org.apache.kafka", "DEBUG").unwrap();
+        assert_eq!(r.key, b"logger-cluster-org.apache.kafka");
+        assert_eq!(r.value.as_deref(), Some(&br#"{"level":"DEBUG"}"#[..]));
+        applier.apply(&mut state, Some(&r.key), r.value.as_deref(), 0);
+        assert!(
+            state.logger_levels.is_empty(),
+            "a level from before start-up is not applied"
+        );
+        applier.apply(&mut state, Some(&r.key), r.value.as_deref(), 1);
+        assert_eq!(
+            state.logger_levels.get("org.apache.kafka"),
+            Some(&LoggerLevelUpdate {
+                level: "DEBUG".into(),
+                seq: 1
+            })
+        );
     }
 }

@@ -114,6 +114,12 @@ impl ConfigStore for KafkaConfigStore {
             .await
     }
 
+    async fn put_logger_level(&self, namespace: &str, level: &str) -> Result<(), StoreError> {
+        self.log
+            .write(&[records::logger_level(namespace, level)?])
+            .await
+    }
+
     async fn refresh(&self) -> Result<(), StoreError> {
         self.log.read_to_end().await
     }
@@ -123,6 +129,10 @@ impl ConfigStore for KafkaConfigStore {
     }
 
     fn subscribe(&self) -> watch::Receiver<ClusterConfigState> {
-        self.state.clone()
+        // Like `Sender::subscribe`: the current state counts as seen, so the first `changed()`
+        // means a real change, as with the memory store.
+        let mut rx = self.state.clone();
+        rx.mark_unchanged();
+        rx
     }
 }

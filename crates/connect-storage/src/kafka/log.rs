@@ -23,6 +23,8 @@ const POSITION_TICK: Duration = Duration::from_millis(200);
 /// At most this many records are applied before progress is published and the position
 /// tick gets a chance to run.
 const MAX_DRAIN: usize = 10_000;
+/// Read errors are logged as warnings at most this often (the rest at debug level).
+const WARN_EVERY: Duration = Duration::from_secs(10);
 /// How long to back off after a read error before polling again.
 const ERROR_BACKOFF: Duration = Duration::from_millis(100);
 
@@ -345,6 +347,7 @@ async fn read_loop(
     let mut tick = tokio::time::interval(POSITION_TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut applied: Vec<(i32, i64)> = Vec::new();
+    let mut last_warning: Option<tokio::time::Instant> = None;
     loop {
         tokio::select! {
             message = consumer.recv() => {
@@ -361,7 +364,15 @@ async fn read_loop(
                             applied.push((m.partition(), m.offset() + 1));
                         }
                         Err(error) => {
-                            warn!(topic, %error, "Error while reading an internal topic; retrying.");
+                            // A broker outage fails every poll: say so now and then, not
+                            // ten times a second.
+                            let now = tokio::time::Instant::now();
+                            if last_warning.is_none_or(|at| now.duration_since(at) >= WARN_EVERY) {
+                                warn!(topic, %error, "Error while reading an internal topic; retrying.");
+                                last_warning = Some(now);
+                            } else {
+                                debug!(topic, %error, "Error while reading an internal topic; retrying.");
+                            }
                             tokio::time::sleep(ERROR_BACKOFF).await;
                             break;
                         }

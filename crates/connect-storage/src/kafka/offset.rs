@@ -8,7 +8,7 @@ use connect_api::{SourceOffset, SourcePartition};
 use super::log::{KafkaLog, LogOptions};
 use super::{KafkaSettings, TopicSettings};
 use crate::StoreError;
-use crate::offset::records::{self, OffsetTable};
+use crate::offset::records::OffsetTable;
 use crate::offset::{OffsetStore, OffsetUpdate};
 
 /// An [`OffsetStore`] on `offset.storage.topic`.
@@ -67,10 +67,11 @@ impl OffsetStore for KafkaOffsetStore {
         connector: &str,
         updates: Vec<OffsetUpdate>,
     ) -> Result<(), StoreError> {
-        let encoded = updates
-            .iter()
-            .map(|u| records::record(connector, u))
-            .collect::<Result<Vec<_>, _>>()?;
+        let encoded = self
+            .table
+            .lock()
+            .map_err(|_| StoreError::Closed)?
+            .encode(connector, &updates)?;
         // Acknowledged is durable: the reader applies the records when they come round,
         // and the next `get` reads to the end before answering.
         self.log.send(&encoded).await.map(drop)

@@ -18,7 +18,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use connect_api::{SourceOffset, SourcePartition};
 
-use super::records::{self, OffsetTable};
+use super::records::OffsetTable;
 use super::{OffsetStore, OffsetUpdate};
 use crate::StoreError;
 
@@ -69,6 +69,16 @@ fn load(path: &Path) -> Result<OffsetTable, StoreError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(table),
         Err(e) => return Err(io(path)(e)),
     };
+    // Java's object streams start with 0xACED: the file of a Java worker, which this store
+    // cannot read (see the module docs), deserves a clearer word than a JSON syntax error.
+    if bytes.starts_with(&[0xAC, 0xED]) {
+        return Err(StoreError::CorruptFile {
+            path: path.to_path_buf(),
+            reason: "it was written by a Java Kafka Connect worker (Java serialization), which \
+                     Sluice cannot read; move it away or point offset.storage.file.filename elsewhere"
+                .into(),
+        });
+    }
     let pairs: Vec<(String, Option<String>)> =
         serde_json::from_slice(&bytes).map_err(|e| StoreError::CorruptFile {
             path: path.to_path_buf(),
@@ -101,16 +111,18 @@ fn save(path: &Path, contents: &[u8]) -> Result<(), StoreError> {
 }
 
 fn serialize(table: &OffsetTable) -> Result<Vec<u8>, StoreError> {
-    let mut pairs: Vec<(String, String)> = Vec::new();
-    for (connector, partition, offset) in table.entries() {
-        let record = records::record(connector, &(partition.clone(), Some(offset.clone())))?;
-        let key = String::from_utf8_lossy(&record.key).into_owned();
-        let value = record
-            .value
-            .map(|v| String::from_utf8_lossy(&v).into_owned())
-            .unwrap_or_default();
-        pairs.push((key, value));
-    }
+    let pairs: Vec<(String, String)> = table
+        .records()?
+        .into_iter()
+        .map(|r| {
+            let key = String::from_utf8_lossy(&r.key).into_owned();
+            let value = r
+                .value
+                .map(|v| String::from_utf8_lossy(&v).into_owned())
+                .unwrap_or_default();
+            (key, value)
+        })
+        .collect();
     serde_json::to_vec(&pairs).map_err(|e| StoreError::encode("offset file", e))
 }
 
@@ -133,13 +145,10 @@ impl OffsetStore for FileOffsetStore {
         connector: &str,
         updates: Vec<OffsetUpdate>,
     ) -> Result<(), StoreError> {
-        let encoded = updates
-            .iter()
-            .map(|u| records::record(connector, u))
-            .collect::<Result<Vec<_>, _>>()?;
         let _writer = self.write.lock().await;
         // Apply to a copy first: offsets become visible only once they are on disk.
         let mut next = self.table.lock().map_err(|_| StoreError::Closed)?.clone();
+        let encoded = next.encode(connector, &updates)?;
         for r in encoded {
             next.apply(Some(&r.key), r.value.as_deref());
         }
@@ -214,6 +223,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("connect.offsets");
         std::fs::write(&path, b"\xac\xed\x00\x05java-serialized").unwrap();
+        let err = FileOffsetStore::open(&path).await.unwrap_err();
+        assert!(matches!(err, StoreError::CorruptFile { .. }), "{err}");
+        assert!(err.to_string().contains("Java serialization"), "{err}");
+        std::fs::write(&path, b"[[1,2]]").unwrap();
         let err = FileOffsetStore::open(&path).await.unwrap_err();
         assert!(matches!(err, StoreError::CorruptFile { .. }), "{err}");
     }

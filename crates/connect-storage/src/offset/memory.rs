@@ -5,7 +5,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use connect_api::{SourceOffset, SourcePartition};
 
-use super::records::{self, OffsetTable};
+use super::records::OffsetTable;
 use super::{OffsetStore, OffsetUpdate};
 use crate::StoreError;
 
@@ -41,11 +41,8 @@ impl OffsetStore for MemoryOffsetStore {
         connector: &str,
         updates: Vec<OffsetUpdate>,
     ) -> Result<(), StoreError> {
-        let encoded = updates
-            .iter()
-            .map(|u| records::record(connector, u))
-            .collect::<Result<Vec<_>, _>>()?;
         let mut table = self.table.lock().map_err(|_| StoreError::Closed)?;
+        let encoded = table.encode(connector, &updates)?;
         for r in encoded {
             table.apply(Some(&r.key), r.value.as_deref());
         }

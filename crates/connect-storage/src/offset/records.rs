@@ -20,9 +20,12 @@ pub(crate) fn key(connector: &str, partition: &SourcePartition) -> Result<Vec<u8
         .map_err(|e| StoreError::encode(format!("offset key of {connector}"), e))
 }
 
+/// The record of one update, on `existing_key` when the partition already has key bytes in
+/// the log (see [`OffsetTable::encode`]).
 pub(crate) fn record(
     connector: &str,
     update: &(SourcePartition, Option<SourceOffset>),
+    existing_key: Option<Vec<u8>>,
 ) -> Result<Record, StoreError> {
     let (partition, offset) = update;
     let value = match offset {
@@ -32,10 +35,11 @@ pub(crate) fn record(
         ),
         None => None,
     };
-    Ok(Record {
-        key: key(connector, partition)?,
-        value,
-    })
+    let key = match existing_key {
+        Some(k) => k,
+        None => key(connector, partition)?,
+    };
+    Ok(Record { key, value })
 }
 
 /// Parses a key; anything but a 2-element `[String, Map]` is rejected, as
@@ -81,12 +85,16 @@ fn canonical(partition: &SourcePartition) -> String {
 #[derive(Debug, Default, Clone)]
 pub(crate) struct OffsetTable {
     by_connector: BTreeMap<String, BTreeMap<String, (SourcePartition, SourceOffset)>>,
+    /// The key bytes first seen for each (connector, canonical partition), kept even after a
+    /// tombstone: every later write of that partition reuses them (see [`OffsetTable::encode`]).
+    keys: BTreeMap<(String, String), Vec<u8>>,
 }
 
 impl OffsetTable {
     /// Applies one record; keys and values that are not offsets are logged and skipped.
     pub(crate) fn apply(&mut self, key: Option<&[u8]>, value: Option<&[u8]>) {
-        let Some((connector, partition)) = key.and_then(parse_key) else {
+        let Some((raw_key, (connector, partition))) = key.and_then(|k| Some((k, parse_key(k)?)))
+        else {
             warn!(key = ?key.map(String::from_utf8_lossy), "Ignoring offset record whose key is not [connector, partition].");
             return;
         };
@@ -103,16 +111,10 @@ impl OffsetTable {
                 return;
             }
         };
-        self.set(connector, partition, offset);
-    }
-
-    pub(crate) fn set(
-        &mut self,
-        connector: String,
-        partition: SourcePartition,
-        offset: Option<SourceOffset>,
-    ) {
         let id = canonical(&partition);
+        self.keys
+            .entry((connector.clone(), id.clone()))
+            .or_insert_with(|| raw_key.to_vec());
         match offset {
             Some(offset) => {
                 self.by_connector
@@ -129,6 +131,28 @@ impl OffsetTable {
                 }
             }
         }
+    }
+
+    /// The records of a batch of updates. A partition that already has a key in the log is
+    /// written on those very key bytes: a Java worker's `HashMap` may order the fields
+    /// differently from ours, and only the same bytes make compaction replace its record and
+    /// the default partitioner keep both in one partition, in order (so that a tombstone
+    /// really forgets the partition, even after a restart).
+    pub(crate) fn encode(
+        &self,
+        connector: &str,
+        updates: &[(SourcePartition, Option<SourceOffset>)],
+    ) -> Result<Vec<Record>, StoreError> {
+        updates
+            .iter()
+            .map(|u| {
+                let known = self
+                    .keys
+                    .get(&(connector.to_string(), canonical(&u.0)))
+                    .cloned();
+                record(connector, u, known)
+            })
+            .collect()
     }
 
     pub(crate) fn get(
@@ -156,8 +180,16 @@ impl OffsetTable {
             .unwrap_or_default()
     }
 
-    /// Every entry, for the file store.
-    pub(crate) fn entries(&self) -> impl Iterator<Item = (&str, &SourcePartition, &SourceOffset)> {
+    /// Every live entry as a record, for the file store.
+    pub(crate) fn records(&self) -> Result<Vec<Record>, StoreError> {
+        let mut out = Vec::new();
+        for (connector, partition, offset) in self.entries() {
+            out.extend(self.encode(connector, &[(partition.clone(), Some(offset.clone()))])?);
+        }
+        Ok(out)
+    }
+
+    fn entries(&self) -> impl Iterator<Item = (&str, &SourcePartition, &SourceOffset)> {
         self.by_connector
             .iter()
             .flat_map(|(c, m)| m.values().map(move |(p, o)| (c.as_str(), p, o)))
@@ -187,7 +219,12 @@ mod tests {
     #[test]
     fn key_and_value_match_kafka_bytes() {
         let p = partition(json!({"filename": "/tmp/test.txt"}));
-        let r = record("file-source", &(p, Some(offset(json!({"position": 30}))))).unwrap();
+        let r = record(
+            "file-source",
+            &(p, Some(offset(json!({"position": 30})))),
+            None,
+        )
+        .unwrap();
         assert_eq!(r.key, br#"["file-source",{"filename":"/tmp/test.txt"}]"#);
         assert_eq!(r.value.as_deref(), Some(&br#"{"position":30}"#[..]));
     }
@@ -227,5 +264,27 @@ mod tests {
         table.apply(Some(key), Some(br#"{"pos":7}"#));
         table.apply(Some(key), None);
         assert!(table.all_for("c").is_empty());
+    }
+
+    #[test]
+    fn updates_reuse_the_key_bytes_a_java_worker_wrote() {
+        let mut table = OffsetTable::default();
+        let java_key = br#"["c",{"table":"t","db":"d"}]"#;
+        table.apply(Some(java_key), Some(br#"{"pos":1}"#));
+        table.apply(Some(java_key), None);
+        // Even after the tombstone, a new write and a reset land on Java's key bytes.
+        let p = partition(json!({"db": "d", "table": "t"}));
+        let records = table
+            .encode(
+                "c",
+                &[(p.clone(), Some(offset(json!({"pos": 2})))), (p, None)],
+            )
+            .unwrap();
+        assert!(records.iter().all(|r| r.key == java_key));
+        // A partition never seen is encoded our way.
+        let fresh = table
+            .encode("c", &[(partition(json!({"b": 1, "a": 2})), None)])
+            .unwrap();
+        assert_eq!(fresh[0].key, br#"["c",{"a":2,"b":1}]"#);
     }
 }

@@ -1,0 +1,216 @@
+//! `io.debezium.storage.kafka.history.KafkaSchemaHistory`: the history in a one-partition topic
+//! with infinite retention, written and read with the connector's own Kafka clients (as
+//! Debezium does), because the worker's producer gives no read-back and no ordering guarantee
+//! across restarts.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use connect_api::Props;
+use rdkafka::ClientConfig;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::message::Message;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{Offset, TopicPartitionList};
+
+use super::{HistoryRecord, SchemaHistory};
+use crate::error::{CdcError, Result};
+
+/// The history topic and the clients' settings.
+#[derive(Clone)]
+pub struct KafkaHistory {
+    bootstrap: String,
+    topic: String,
+    /// `schema.history.internal.producer.*` pass-through settings.
+    producer_overrides: Props,
+    /// `schema.history.internal.consumer.*` pass-through settings.
+    consumer_overrides: Props,
+    timeout: Duration,
+    /// Created on first write and reused: a snapshot writes one record per table.
+    producer: Arc<OnceLock<FutureProducer>>,
+}
+
+impl std::fmt::Debug for KafkaHistory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Client overrides can hold SASL secrets: name the topic only.
+        f.debug_struct("KafkaHistory")
+            .field("bootstrap", &self.bootstrap)
+            .field("topic", &self.topic)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KafkaHistory {
+    pub fn new(bootstrap: &str, topic: &str, originals: &Props) -> Self {
+        let prefixed = |p: &str| -> Props {
+            originals
+                .iter()
+                .filter_map(|(k, v)| k.strip_prefix(p).map(|s| (s.to_owned(), v.clone())))
+                .collect()
+        };
+        Self {
+            bootstrap: bootstrap.to_owned(),
+            topic: topic.to_owned(),
+            producer_overrides: prefixed("schema.history.internal.producer."),
+            consumer_overrides: prefixed("schema.history.internal.consumer."),
+            timeout: Duration::from_secs(30),
+            producer: Arc::new(OnceLock::new()),
+        }
+    }
+
+    fn base(&self, overrides: &Props) -> ClientConfig {
+        let mut c = ClientConfig::new();
+        c.set("bootstrap.servers", &self.bootstrap);
+        for (k, v) in overrides {
+            c.set(k, v);
+        }
+        c
+    }
+
+    fn err(&self, what: &str, e: impl std::fmt::Display) -> CdcError {
+        CdcError::History(format!(
+            "{what} (topic {} at {}): {e}",
+            self.topic, self.bootstrap
+        ))
+    }
+
+    fn consumer(&self) -> Result<BaseConsumer> {
+        let mut c = self.base(&self.consumer_overrides);
+        c.set("group.id", format!("{}-sluice-history", self.topic))
+            .set("enable.auto.commit", "false")
+            .set("enable.partition.eof", "false")
+            // The broker holds fetches for fetch.wait.max.ms even when data is ready.
+            .set("fetch.wait.max.ms", "10");
+        c.create()
+            .map_err(|e| self.err("cannot create the history consumer", e))
+    }
+
+    /// The high watermark of partition 0, or `None` when the topic does not exist.
+    fn high_watermark(&self, consumer: &BaseConsumer) -> Result<Option<i64>> {
+        let md = consumer
+            .fetch_metadata(Some(&self.topic), self.timeout)
+            .map_err(|e| self.err("cannot read metadata", e))?;
+        let exists = md
+            .topics()
+            .iter()
+            .any(|t| t.name() == self.topic && t.error().is_none() && !t.partitions().is_empty());
+        if !exists {
+            return Ok(None);
+        }
+        let (_, high) = consumer
+            .fetch_watermarks(&self.topic, 0, self.timeout)
+            .map_err(|e| self.err("cannot read the history size", e))?;
+        Ok(Some(high))
+    }
+}
+
+#[async_trait]
+impl SchemaHistory for KafkaHistory {
+    async fn exists(&self) -> Result<bool> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let consumer = this.consumer()?;
+            Ok(this.high_watermark(&consumer)?.is_some_and(|h| h > 0))
+        })
+        .await
+        .map_err(|e| CdcError::History(format!("history check panicked: {e}")))?
+    }
+
+    async fn initialize(&self) -> Result<()> {
+        let admin: AdminClient<DefaultClientContext> = self
+            .base(&self.producer_overrides)
+            .create()
+            .map_err(|e| self.err("cannot create an admin client", e))?;
+        let opts = AdminOptions::new().operation_timeout(Some(self.timeout));
+        let topic = NewTopic::new(&self.topic, 1, TopicReplication::Fixed(1))
+            .set("cleanup.policy", "delete")
+            .set("retention.ms", "9223372036854775807")
+            .set("retention.bytes", "-1");
+        let results = admin
+            .create_topics([&topic], &opts)
+            .await
+            .map_err(|e| self.err("cannot create the history topic", e))?;
+        for r in results {
+            match r {
+                Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+                Err((_, code)) => return Err(self.err("cannot create the history topic", code)),
+            }
+        }
+        Ok(())
+    }
+
+    async fn record(&self, records: &[HistoryRecord]) -> Result<()> {
+        let producer = match self.producer.get() {
+            Some(p) => p,
+            None => {
+                let p: FutureProducer = self
+                    .base(&self.producer_overrides)
+                    .set("acks", "1")
+                    .set("message.timeout.ms", "30000")
+                    .create()
+                    .map_err(|e| self.err("cannot create the history producer", e))?;
+                self.producer.get_or_init(|| p)
+            }
+        };
+        for r in records {
+            let json = r.to_json();
+            let rec: FutureRecord<'_, (), str> =
+                FutureRecord::to(&self.topic).partition(0).payload(&json);
+            producer
+                .send(rec, self.timeout)
+                .await
+                .map_err(|(e, _)| self.err("cannot write a history record", e))?;
+        }
+        Ok(())
+    }
+
+    async fn recover(&self) -> Result<Vec<HistoryRecord>> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let consumer = this.consumer()?;
+            let Some(high) = this.high_watermark(&consumer)? else {
+                return Ok(Vec::new());
+            };
+            let mut tpl = TopicPartitionList::new();
+            tpl.add_partition_offset(&this.topic, 0, Offset::Beginning)
+                .map_err(|e| this.err("cannot assign", e))?;
+            consumer
+                .assign(&tpl)
+                .map_err(|e| this.err("cannot assign", e))?;
+            let mut out = Vec::new();
+            let deadline = std::time::Instant::now() + this.timeout * 4;
+            let mut next = 0;
+            while next < high {
+                if std::time::Instant::now() > deadline {
+                    return Err(CdcError::HistoryMissing(format!(
+                        "read only {next} of {high} history records from {}",
+                        this.topic
+                    )));
+                }
+                match consumer.poll(Duration::from_millis(200)) {
+                    None => {}
+                    Some(Err(e)) => return Err(this.err("cannot read the history", e)),
+                    Some(Ok(m)) => {
+                        next = m.offset() + 1;
+                        let text = m.payload_view::<str>().transpose().map_err(|e| {
+                            CdcError::HistoryMissing(format!(
+                                "record at offset {} is not UTF-8: {e:?}",
+                                m.offset()
+                            ))
+                        })?;
+                        if let Some(t) = text {
+                            out.push(HistoryRecord::from_json(t)?);
+                        }
+                    }
+                }
+            }
+            Ok(out)
+        })
+        .await
+        .map_err(|e| CdcError::History(format!("history recovery panicked: {e}")))?
+    }
+}

@@ -1,0 +1,258 @@
+//! The route table, the router, and the request pipeline Jersey applies before a resource method
+//! runs (404 → 405 → 415 → 406), plus timeouts, panics and logging.
+
+use std::collections::BTreeMap;
+use std::panic::AssertUnwindSafe;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, delete, get, patch, post, put};
+use futures::FutureExt;
+use http::{HeaderValue, Method, header};
+use tower::util::MapResponse;
+use tower_http::trace::TraceLayer;
+
+use crate::error::ApiError;
+use crate::extract::{accepts_json, compatible_with_json, media_type};
+use crate::handlers as h;
+use crate::state::AppState;
+
+/// Every route served, as `(method, path template)`. The router is built from this table, and
+/// `openapi.yaml` must describe exactly these operations (checked by a test). Each path is also
+/// served with a trailing slash (`/connectors/`), as JAX-RS does; `HEAD` is served wherever `GET`
+/// is, and `OPTIONS` everywhere.
+pub const ROUTES: &[(Method, &str)] = &[
+    (Method::GET, "/"),
+    (Method::GET, "/health"),
+    (Method::GET, "/connectors"),
+    (Method::POST, "/connectors"),
+    (Method::GET, "/connectors/{connector}"),
+    (Method::DELETE, "/connectors/{connector}"),
+    (Method::GET, "/connectors/{connector}/config"),
+    (Method::PUT, "/connectors/{connector}/config"),
+    (Method::PATCH, "/connectors/{connector}/config"),
+    (Method::GET, "/connectors/{connector}/status"),
+    (Method::POST, "/connectors/{connector}/restart"),
+    (Method::PUT, "/connectors/{connector}/pause"),
+    (Method::PUT, "/connectors/{connector}/resume"),
+    (Method::PUT, "/connectors/{connector}/stop"),
+    (Method::GET, "/connectors/{connector}/tasks"),
+    (Method::GET, "/connectors/{connector}/tasks-config"),
+    (Method::GET, "/connectors/{connector}/tasks/{task}/status"),
+    (Method::POST, "/connectors/{connector}/tasks/{task}/restart"),
+    (Method::GET, "/connectors/{connector}/topics"),
+    (Method::PUT, "/connectors/{connector}/topics/reset"),
+    (Method::GET, "/connectors/{connector}/offsets"),
+    (Method::PATCH, "/connectors/{connector}/offsets"),
+    (Method::DELETE, "/connectors/{connector}/offsets"),
+    (Method::GET, "/connector-plugins"),
+    (Method::GET, "/connector-plugins/{plugin}/config"),
+    (Method::PUT, "/connector-plugins/{plugin}/config/validate"),
+    (Method::GET, "/admin/loggers"),
+    (Method::GET, "/admin/loggers/{logger}"),
+    (Method::PUT, "/admin/loggers/{logger}"),
+];
+
+/// The handler for one row of [`ROUTES`].
+///
+/// # Panics
+/// For a row without a handler (caught by the tests).
+fn endpoint(method: &Method, path: &str) -> MethodRouter<AppState> {
+    match (method.as_str(), path) {
+        ("GET", "/") => get(h::server_info),
+        ("GET", "/health") => get(h::health),
+        ("GET", "/connectors") => get(h::list_connectors),
+        ("POST", "/connectors") => post(h::create_connector),
+        ("GET", "/connectors/{connector}") => get(h::get_connector),
+        ("DELETE", "/connectors/{connector}") => delete(h::delete_connector),
+        ("GET", "/connectors/{connector}/config") => get(h::get_connector_config),
+        ("PUT", "/connectors/{connector}/config") => put(h::put_connector_config),
+        ("PATCH", "/connectors/{connector}/config") => patch(h::patch_connector_config),
+        ("GET", "/connectors/{connector}/status") => get(h::connector_status),
+        ("POST", "/connectors/{connector}/restart") => post(h::restart_connector),
+        ("PUT", "/connectors/{connector}/pause") => put(h::pause_connector),
+        ("PUT", "/connectors/{connector}/resume") => put(h::resume_connector),
+        ("PUT", "/connectors/{connector}/stop") => put(h::stop_connector),
+        ("GET", "/connectors/{connector}/tasks") => get(h::task_configs),
+        ("GET", "/connectors/{connector}/tasks-config") => get(h::tasks_config),
+        ("GET", "/connectors/{connector}/tasks/{task}/status") => get(h::task_status),
+        ("POST", "/connectors/{connector}/tasks/{task}/restart") => post(h::restart_task),
+        ("GET", "/connectors/{connector}/topics") => get(h::connector_topics),
+        ("PUT", "/connectors/{connector}/topics/reset") => put(h::reset_connector_topics),
+        ("GET", "/connectors/{connector}/offsets") => get(h::get_offsets),
+        ("PATCH", "/connectors/{connector}/offsets") => patch(h::alter_offsets),
+        ("DELETE", "/connectors/{connector}/offsets") => delete(h::reset_offsets),
+        ("GET", "/connector-plugins") => get(h::list_plugins),
+        ("GET", "/connector-plugins/{plugin}/config") => get(h::plugin_config),
+        ("PUT", "/connector-plugins/{plugin}/config/validate") => put(h::validate_config),
+        ("GET", "/admin/loggers") => get(h::list_loggers),
+        ("GET", "/admin/loggers/{logger}") => get(h::get_logger),
+        ("PUT", "/admin/loggers/{logger}") => put(h::set_logger),
+        (m, p) => panic!("no handler for {m} {p}"),
+    }
+}
+
+/// The Kafka Connect REST API.
+///
+/// Every answer that is not a success is `{"error_code":N,"message":…}` (see [`ApiError`]).
+pub fn router(state: AppState) -> Router {
+    let mut by_path: BTreeMap<&str, MethodRouter<AppState>> = BTreeMap::new();
+    for (method, path) in ROUTES {
+        let route = endpoint(method, path);
+        let merged = match by_path.remove(path) {
+            Some(existing) => existing.merge(route),
+            None => route,
+        };
+        by_path.insert(path, merged);
+    }
+    let mut app: Router<AppState> = Router::new();
+    for (path, route) in by_path {
+        if path != "/" {
+            app = app.route(&format!("{path}/"), route.clone());
+        }
+        app = app.route(path, route);
+    }
+    let guard = Guard {
+        timeout: state.request_timeout,
+    };
+    let app: Router = app
+        .route_layer(middleware::from_fn(negotiate))
+        .fallback(route_not_found)
+        .layer(DefaultBodyLimit::max(state.body_limit))
+        .layer(middleware::from_fn_with_state(guard, guard_request))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let route = req
+                .extensions()
+                .get::<MatchedPath>()
+                .map_or("<unmatched>", MatchedPath::as_str);
+            tracing::info_span!("rest", method = %req.method(), route, uri = %req.uri())
+        }))
+        .with_state(state);
+    // axum's method router adds `Allow` to a 405 after every layer has run; Kafka's exception
+    // mapper answers with a fresh response that has none. Strip it from outside.
+    Router::new().fallback_service(MapResponse::new(
+        app,
+        strip_allow_from_405 as fn(Response) -> Response,
+    ))
+}
+
+fn strip_allow_from_405(mut resp: Response) -> Response {
+    if resp.status() == http::StatusCode::METHOD_NOT_ALLOWED {
+        resp.headers_mut().remove(header::ALLOW);
+    }
+    resp
+}
+
+/// The template of a matched path without its trailing slash.
+fn template(matched: &str) -> &str {
+    if matched.len() > 1 {
+        matched.strip_suffix('/').unwrap_or(matched)
+    } else {
+        matched
+    }
+}
+
+/// The methods a path template accepts, as [`ROUTES`] lists them.
+fn allowed_methods(path: &str) -> Vec<&'static Method> {
+    ROUTES
+        .iter()
+        .filter(|(_, p)| *p == path)
+        .map(|(m, _)| m)
+        .collect()
+}
+
+/// Jersey's method selection for a matched path: 405 for a method the resource lacks,
+/// `OPTIONS` answered with the allowed methods, 415 for a `Content-Type` the resource does not
+/// consume (`application/json` everywhere but `/` and `/health`), 406 for an `Accept` that
+/// excludes `application/json`.
+async fn negotiate(req: Request, next: Next) -> Response {
+    let Some(matched) = req.extensions().get::<MatchedPath>().cloned() else {
+        return next.run(req).await;
+    };
+    let path = template(matched.as_str());
+    let allowed = allowed_methods(path);
+    let method = req.method();
+    if method == Method::OPTIONS {
+        return options(&allowed);
+    }
+    let ok =
+        allowed.contains(&method) || (method == Method::HEAD && allowed.contains(&&Method::GET));
+    if !ok {
+        return ApiError::method_not_allowed().into_response();
+    }
+    let consumes_json = path != "/" && path != "/health";
+    if consumes_json && let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
+        match ct.to_str().ok().and_then(media_type) {
+            None => return ApiError::bad_request().into_response(),
+            Some((t, s)) if !compatible_with_json(&t, &s) => {
+                return ApiError::unsupported_media_type().into_response();
+            }
+            Some(_) => {}
+        }
+    }
+    if !accepts_json(req.headers()) {
+        return ApiError::not_acceptable().into_response();
+    }
+    next.run(req).await
+}
+
+/// Jersey's automatic `OPTIONS` answer: the allowed methods as `text/plain`.
+fn options(allowed: &[&Method]) -> Response {
+    let mut methods: Vec<&str> = allowed.iter().map(|m| m.as_str()).collect();
+    if methods.contains(&"GET") {
+        methods.push("HEAD");
+    }
+    methods.push("OPTIONS");
+    let methods = crate::java_order::string_keys_in_hash_order(methods);
+    let list = methods.join(", ");
+    let mut resp = Response::new(Body::from(list.clone()));
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    if let Ok(v) = HeaderValue::from_str(&list) {
+        resp.headers_mut().insert(header::ALLOW, v);
+    }
+    resp
+}
+
+/// 404 for a path no route matches.
+async fn route_not_found() -> ApiError {
+    ApiError::route_not_found()
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Guard {
+    timeout: Duration,
+}
+
+/// Runs the request on its own task: past the timeout the client gets `500 Request timed out`
+/// while the operation still completes (as Kafka Connect's herder does), and a panic becomes a
+/// logged `500` instead of a dropped connection.
+async fn guard_request(State(guard): State<Guard>, req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let uri = req.uri().clone();
+    let task = tokio::spawn(AssertUnwindSafe(next.run(req)).catch_unwind());
+    match tokio::time::timeout(guard.timeout, task).await {
+        Ok(Ok(Ok(resp))) => resp,
+        Ok(Ok(Err(panic))) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(ToString::to_string)
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(%method, %uri, panic = %what, "request handler panicked");
+            ApiError::internal().into_response()
+        }
+        Ok(Err(join)) => {
+            tracing::error!(%method, %uri, error = %join, "request task failed");
+            ApiError::internal().into_response()
+        }
+        Err(_) => {
+            tracing::warn!(%method, %uri, timeout = ?guard.timeout, "request timed out");
+            ApiError::timed_out().into_response()
+        }
+    }
+}
