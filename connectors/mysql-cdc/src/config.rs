@@ -189,6 +189,12 @@ pub struct MySqlConfig {
     pub snapshot_mode: SnapshotMode,
     pub locking_mode: LockingMode,
     pub snapshot_lock_timeout_ms: i64,
+    /// `snapshot.chunk.size` (0 = off).
+    pub snapshot_chunk_size: usize,
+    /// `snapshot.include.collection.list`.
+    pub snapshot_tables: Filter,
+    /// `snapshot.select.statement.overrides`: `db.table` → the SELECT to run instead of `SELECT *`.
+    pub snapshot_selects: Vec<(String, String)>,
     pub max_batch_size: usize,
     pub max_queue_size: usize,
     pub poll_interval_ms: u64,
@@ -280,6 +286,9 @@ static DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
         .define(key("snapshot.mode", Str, Low, "The criteria for running a snapshot upon startup of the connector: 'initial', 'initial_only', 'when_needed', 'schema_only' (no_data), 'schema_only_recovery' (recovery) or 'never'.").default("initial").validator(Validator::OneOfIgnoreCase(SnapshotMode::ALLOWED)))
         .define(key("snapshot.locking.mode", Str, Low, "Controls how long the connector holds onto the global read lock while it is performing a snapshot: 'minimal', 'extended' or 'none'.").default("minimal").validator(Validator::OneOfIgnoreCase(&["minimal", "extended", "none"])))
         .define(key("snapshot.lock.timeout.ms", Long, Medium, "The maximum number of millis to wait for table locks at the beginning of a snapshot.").default("10000"))
+        .define(key("snapshot.include.collection.list", List, Medium, "Regular expressions matching the fully-qualified names of tables (<db>.<table>) whose data the snapshot reads; defaults to all captured tables.").default(""))
+        .define(key("snapshot.select.statement.overrides", List, Medium, "Tables (<db>.<table>) whose snapshot SELECT is given by the property snapshot.select.statement.overrides.<db>.<table>.").default(""))
+        .define(key("snapshot.chunk.size", Int, Low, "Sluice extension: read each table with a primary key in chunks of this many rows (ordered by the key), recording the last key in the offsets so that a restarted snapshot resumes after it instead of starting over. 0 (default) reads each table with one SELECT, as Debezium does.").default("0").validator(Validator::at_least(0.0)))
         .define(key("snapshot.fetch.size", Int, Medium, "The maximum number of records that should be loaded into memory while performing a snapshot."))
         .group("Connector")
         .define(key("max.batch.size", Int, Medium, "Maximum size of each batch of source records.").default("2048").validator(Validator::at_least(1.0)))
@@ -371,6 +380,22 @@ impl ConnectorConfig for MySqlConfig {
                 "Encrypted connections are not available in this build of the connector; use 'disabled' or 'preferred' (which connects unencrypted)",
             );
         }
+        let snapshot_tables = Filter::new(p.list("snapshot.include.collection.list"), &[])
+            .unwrap_or_else(|e| {
+                errors.push("snapshot.include.collection.list", e);
+                Filter::default()
+            });
+        let mut snapshot_selects = Vec::new();
+        for table in p.list("snapshot.select.statement.overrides") {
+            let key = format!("snapshot.select.statement.overrides.{table}");
+            match p.original(&key).map(str::trim).filter(|q| !q.is_empty()) {
+                Some(q) => snapshot_selects.push((table.clone(), q.to_owned())),
+                None => errors.push(
+                    "snapshot.select.statement.overrides",
+                    format!("{table} is listed but {key} is not set"),
+                ),
+            }
+        }
         let max_batch = p.int("max.batch.size");
         let max_queue = p.int("max.queue.size");
         if max_queue <= max_batch {
@@ -459,6 +484,9 @@ impl ConnectorConfig for MySqlConfig {
                 _ => LockingMode::Minimal,
             },
             snapshot_lock_timeout_ms: p.long("snapshot.lock.timeout.ms"),
+            snapshot_tables,
+            snapshot_selects,
+            snapshot_chunk_size: usize::try_from(p.int("snapshot.chunk.size")).unwrap_or(0),
             max_batch_size: usize::try_from(max_batch).unwrap_or(2048),
             max_queue_size: usize::try_from(max_queue).unwrap_or(8192),
             poll_interval_ms: u64::try_from(p.long("poll.interval.ms")).unwrap_or(500),
@@ -592,6 +620,26 @@ mod tests {
         props.insert("database.ssl.mode".into(), "disabled".into());
         let c = MySqlConfig::parse(&props).unwrap();
         assert_eq!(c.initial_statements, ["SET a=1", "SET b=';'"]);
+    }
+
+    #[test]
+    fn select_overrides_need_their_statement() {
+        let mut props = article_props();
+        props.insert("snapshot.select.statement.overrides".into(), "db.t".into());
+        let errs = MySqlConfig::parse(&props).unwrap_err();
+        assert_eq!(errs.0[0].0, "snapshot.select.statement.overrides");
+        props.insert(
+            "snapshot.select.statement.overrides.db.t".into(),
+            "SELECT * FROM db.t WHERE id > 1".into(),
+        );
+        let c = MySqlConfig::parse(&props).unwrap();
+        assert_eq!(
+            c.snapshot_selects,
+            [(
+                "db.t".to_owned(),
+                "SELECT * FROM db.t WHERE id > 1".to_owned()
+            )]
+        );
     }
 
     #[test]

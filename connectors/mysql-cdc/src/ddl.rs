@@ -724,7 +724,8 @@ fn replace_column(
 /// columns are still in every binlog row, so they stay in the table model).
 fn normalize(sql: &str) -> String {
     let sql = drop_words(sql, &["INVISIBLE", "VISIBLE"]);
-    let sql = strip_partitioning(&sql);
+    let sql = strip_table_options(&sql);
+    let sql = replace_words(&sql, &[("PERSISTENT", "STORED")]);
     let sql = sql.as_str();
     let upper = sql.to_ascii_uppercase();
     let mut out = String::with_capacity(sql.len());
@@ -744,18 +745,106 @@ fn normalize(sql: &str) -> String {
     out
 }
 
-/// Drops a `CREATE TABLE`'s trailing `PARTITION BY …` clause (it does not shape columns).
-fn strip_partitioning(sql: &str) -> String {
+/// Drops what follows a `CREATE TABLE`'s column list: table options (`ENGINE`,
+/// `PAGE_COMPRESSED`, `WITH SYSTEM VERSIONING`, partitioning …) shape no column, the parser knows
+/// only some of them, and the default charset is read from the original text.
+fn strip_table_options(sql: &str) -> String {
+    if !sql
+        .trim_start()
+        .get(..6)
+        .is_some_and(|w| w.eq_ignore_ascii_case("CREATE"))
+    {
+        return sql.to_owned();
+    }
     let Some(open) = sql.find('(') else {
         return sql.to_owned();
     };
-    let Some(close) = crate::table::matching_paren(sql, open) else {
+    let head = sql[..open].to_ascii_uppercase();
+    if head.contains(" LIKE ") || head.contains("SELECT") || !head.contains("TABLE") {
         return sql.to_owned();
+    }
+    match crate::table::matching_paren(sql, open) {
+        Some(close) if !sql[close + 1..].to_ascii_uppercase().contains("SELECT") => {
+            sql[..=close].to_owned()
+        }
+        _ => sql.to_owned(),
+    }
+}
+
+/// Replaces unquoted whole words (any case).
+fn replace_words(sql: &str, pairs: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut quote: Option<char> = None;
+    let mut word = String::new();
+    let flush = |out: &mut String, word: &mut String| {
+        match pairs
+            .iter()
+            .find(|(from, _)| from.eq_ignore_ascii_case(word))
+        {
+            Some((_, to)) => out.push_str(to),
+            None => out.push_str(word),
+        }
+        word.clear();
     };
-    let tail_upper = sql[close..].to_ascii_uppercase();
-    match tail_upper.find("PARTITION BY") {
-        Some(i) => sql[..close + i].trim_end().to_owned(),
-        None => sql.to_owned(),
+    for c in sql.chars() {
+        if let Some(q) = quote {
+            out.push(c);
+            if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        if c.is_ascii_alphanumeric() || c == '_' {
+            word.push(c);
+            continue;
+        }
+        flush(&mut out, &mut word);
+        if matches!(c, '\'' | '"' | '`') {
+            quote = Some(c);
+        }
+        out.push(c);
+    }
+    flush(&mut out, &mut word);
+    out
+}
+
+/// The database a table DDL statement targets: the qualifier of the first table name after
+/// `TABLE` (skipping `IF [NOT] EXISTS`), else `current_db`. `None` when no table is named.
+pub(crate) fn target_database(ddl: &str, current_db: &str) -> Option<String> {
+    let text = strip_comments(ddl);
+    let upper = text.to_ascii_uppercase();
+    let mut from = 0;
+    let at = loop {
+        let i = upper[from..].find("TABLE")? + from;
+        let before_ok = i == 0 || !upper.as_bytes()[i - 1].is_ascii_alphanumeric();
+        let after_ok = upper
+            .as_bytes()
+            .get(i + 5)
+            .is_none_or(|c| !c.is_ascii_alphanumeric() && *c != b'_');
+        if before_ok && after_ok {
+            break i + 5;
+        }
+        from = i + 5;
+    };
+    let mut rest = text[at..].trim_start();
+    for w in ["IF", "NOT", "EXISTS"] {
+        if rest
+            .get(..w.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(w))
+            && rest
+                .as_bytes()
+                .get(w.len())
+                .is_some_and(u8::is_ascii_whitespace)
+        {
+            rest = rest[w.len()..].trim_start();
+        }
+    }
+    let (name, _) = split_alter_head(&format!("TABLE {rest}"))?;
+    let parts = parse_object_name(&name).ok().map(|n| ident_parts(&n))?;
+    match parts.as_slice() {
+        [db, _] => Some(db.clone()),
+        [_] => Some(current_db.to_owned()),
+        _ => None,
     }
 }
 
@@ -1137,6 +1226,9 @@ mod more_tests {
             "ANALYZE TABLE t1",
             "OPTIMIZE TABLE t1",
             "CREATE VIEW v AS SELECT 1",
+            "CREATE TABLE p1 (id INT PRIMARY KEY) WITH SYSTEM VERSIONING",
+            "CREATE TABLE p4 (id INT PRIMARY KEY) ENGINE=InnoDB PAGE_COMPRESSED=1 DEFAULT CHARSET=latin1",
+            "CREATE TABLE p7 (id INT PRIMARY KEY, v INT AS (id+1) PERSISTENT)",
             "CREATE DEFINER=`root`@`localhost` TRIGGER tr BEFORE INSERT ON t1 FOR EACH ROW SET NEW.a = 1",
         ];
         let mut failures = Vec::new();
@@ -1150,6 +1242,20 @@ mod more_tests {
         let names: Vec<_> = t1.columns.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["b", "id", "a", "c", "d", "e2", "f"]);
         assert!(s.get(&TableId::new("db", "t4")).is_some());
+        assert_eq!(
+            s.get(&TableId::new("db", "p4"))
+                .unwrap()
+                .default_charset
+                .as_deref(),
+            Some("latin1")
+        );
+        assert!(
+            s.get(&TableId::new("db", "p7"))
+                .unwrap()
+                .column("v")
+                .unwrap()
+                .generated
+        );
         assert!(s.get(&TableId::new("db", "t2b")).is_none());
     }
 }
@@ -1157,6 +1263,27 @@ mod more_tests {
 #[cfg(test)]
 mod robustness_tests {
     use super::*;
+
+    #[test]
+    fn the_target_database_of_a_statement_is_found_without_parsing_it() {
+        assert_eq!(
+            target_database("CREATE TABLE other.u (id INT, PERIOD FOR p(s, e))", "db").as_deref(),
+            Some("other")
+        );
+        assert_eq!(
+            target_database("create table if not exists `x`.`y` (a int)", "db").as_deref(),
+            Some("x")
+        );
+        assert_eq!(
+            target_database("ALTER TABLE t ADD COLUMN q INT", "db").as_deref(),
+            Some("db")
+        );
+        assert_eq!(
+            target_database("CREATE TABLE tablet (a INT)", "db").as_deref(),
+            Some("db")
+        );
+        assert_eq!(target_database("GRANT ALL ON *.* TO x", "db"), None);
+    }
 
     #[test]
     fn malformed_ddl_is_an_error_or_ignored_never_a_panic() {

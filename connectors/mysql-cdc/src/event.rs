@@ -119,22 +119,26 @@ pub struct SourceInfo {
 
 impl SourceInfo {
     pub fn to_struct(&self, flavor: Flavor, server_name: &str) -> Struct {
-        let mut s = Struct::new(flavor.source_schema());
-        s.put("version", DEBEZIUM_VERSION);
-        s.put("connector", flavor.connector());
-        s.put("name", server_name);
-        s.put("ts_ms", self.ts_ms);
-        s.put("snapshot", self.snapshot.map(str::to_owned));
-        s.put("db", self.db.clone());
-        s.put("table", self.table.clone());
-        s.put("server_id", self.server_id);
-        s.put("gtid", self.gtid.clone());
-        s.put("file", self.file.clone());
-        s.put("pos", self.pos);
-        s.put("row", self.row);
-        s.put("thread", self.thread);
-        s.put("query", self.query.clone());
-        s
+        // Field order of `build_source_schema`; built positionally because this runs per row.
+        let values = vec![
+            Value::String(DEBEZIUM_VERSION.to_owned()),
+            Value::String(flavor.connector().to_owned()),
+            Value::String(server_name.to_owned()),
+            Value::Int64(self.ts_ms),
+            self.snapshot.map(str::to_owned).into(),
+            Value::String(self.db.clone()),
+            Value::Null,
+            self.table.clone().into(),
+            Value::Int64(self.server_id),
+            self.gtid.clone().into(),
+            Value::String(self.file.clone()),
+            Value::Int64(self.pos),
+            Value::Int32(self.row),
+            self.thread.into(),
+            self.query.clone().into(),
+        ];
+        let schema = flavor.source_schema();
+        Struct::from_values(schema.clone(), values).unwrap_or_else(|| Struct::new(schema))
     }
 }
 

@@ -18,6 +18,13 @@
 //! - [`snapshot`] and [`binlog`]: the two readers; [`task`] runs them behind `SourceTask`.
 //! - [`jsonout`]: a small `JsonConverter` emulation for golden tests and the history JSON.
 //!
+//! # Beyond Debezium
+//! `snapshot.chunk.size` (default 0 = Debezium's single `SELECT` per table) reads tables with a
+//! primary key in key-ordered chunks and records the last emitted key in each snapshot offset
+//! (`snapshot_table`, `snapshot_key`); a restarted snapshot then continues after that row in a
+//! new consistent read instead of starting over, and streaming starts at the original snapshot
+//! position so changes made meanwhile are replayed on top (at-least-once, converging).
+//!
 //! # Known deviations from Debezium 2.2
 //! - Restarts resume by binlog file/position (also with GTIDs); `gtids` is kept in the offset
 //!   and reported, but `COM_BINLOG_DUMP_GTID` is not used, so failover to another server of a
@@ -25,9 +32,12 @@
 //! - With MySQL GTIDs the restart position is the transaction's GTID event (Debezium: its
 //!   `BEGIN`), so `event` counts one more event; Debezium-written offsets are read correctly.
 //! - Binlog JSON is rendered by `serde_json` (keys sorted) rather than in binary-JSON key order.
-//! - Not implemented: incremental/blocking snapshots and signals, `snapshot.select.statement.overrides`,
+//! - Not implemented: incremental/blocking snapshots and signals,
 //!   table-lock fallback when `FLUSH TABLES WITH READ LOCK` is refused, column masking/truncation,
-//!   `column.propagate.source.type`, converters, `include.query` on MariaDB (needs annotate rows).
+//!   `column.propagate.source.type`, converters, `include.query` on MariaDB (needs annotate rows),
+//!   TLS (`database.ssl.mode=required` is refused at validation), `snapshot.max.threads`.
+//! - When the last captured table is empty, the last emitted snapshot row is still marked
+//!   `last` (Debezium then marks none), so the snapshot's completion is always in an offset.
 
 pub mod binlog;
 pub mod config;

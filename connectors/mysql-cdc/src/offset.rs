@@ -32,6 +32,10 @@ pub struct BinlogOffset {
     pub server_id: Option<i64>,
     /// `true` while the initial snapshot is not complete.
     pub snapshot: bool,
+    /// Sluice extension (chunked snapshots): the table being read and the primary key of the
+    /// last row emitted from it, as a JSON array, so a restarted snapshot resumes after it.
+    pub snapshot_table: Option<String>,
+    pub snapshot_key: Option<String>,
 }
 
 impl BinlogOffset {
@@ -57,6 +61,10 @@ impl BinlogOffset {
         }
         if self.snapshot {
             m.insert("snapshot".into(), true.into());
+            if let (Some(t), Some(k)) = (&self.snapshot_table, &self.snapshot_key) {
+                m.insert("snapshot_table".into(), t.clone().into());
+                m.insert("snapshot_key".into(), k.clone().into());
+            }
         }
         SourceOffset(m)
     }
@@ -98,6 +106,14 @@ impl BinlogOffset {
             ts_sec: int("ts_sec"),
             server_id: int("server_id"),
             snapshot,
+            snapshot_table: m
+                .get("snapshot_table")
+                .and_then(Json::as_str)
+                .map(str::to_owned),
+            snapshot_key: m
+                .get("snapshot_key")
+                .and_then(Json::as_str)
+                .map(str::to_owned),
         })
     }
 

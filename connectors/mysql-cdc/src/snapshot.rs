@@ -198,6 +198,112 @@ fn cell(col: &Column, v: Option<MyValue>) -> Cell {
     }
 }
 
+/// The captured databases and their base tables, in the server's (sorted) order.
+async fn list_tables(engine: &Engine, conn: &mut Conn) -> Result<Vec<(String, Vec<String>)>> {
+    let dbs: Vec<String> = conn
+        .query("SHOW DATABASES")
+        .await
+        .map_err(db_err("SHOW DATABASES failed"))?;
+    let mut tables = Vec::new();
+    for db in dbs
+        .into_iter()
+        .filter(|d| engine.config.database_captured(d))
+    {
+        let rows: Vec<(String, String)> = conn
+            .query(format!(
+                "SHOW FULL TABLES IN {} WHERE Table_Type = 'BASE TABLE'",
+                quote(&db)
+            ))
+            .await
+            .map_err(db_err("listing tables failed"))?;
+        tables.push((db, rows.into_iter().map(|(t, _)| t).collect()));
+    }
+    Ok(tables)
+}
+
+/// Continues an interrupted chunked snapshot after the row recorded in `offset`, in a new
+/// consistent read; streaming then starts at the original snapshot position, so changes made
+/// meanwhile are replayed (at-least-once) on top of the rows read now.
+pub(crate) async fn resume(
+    engine: &mut Engine,
+    conn: &mut Conn,
+    offset: &BinlogOffset,
+) -> Result<BinlogOffset> {
+    conn.query_drop("SET NAMES utf8mb4")
+        .await
+        .map_err(db_err("SET NAMES failed"))?;
+    conn.query_drop("SET time_zone='+00:00'")
+        .await
+        .map_err(db_err("setting time_zone failed"))?;
+    let tables = list_tables(engine, conn).await?;
+    conn.query_drop("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        .await
+        .map_err(db_err("setting isolation failed"))?;
+    conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT")
+        .await
+        .map_err(db_err("START TRANSACTION failed"))?;
+    let key: Vec<serde_json::Value> = offset
+        .snapshot_key
+        .as_deref()
+        .and_then(|k| serde_json::from_str(k).ok())
+        .ok_or_else(|| {
+            CdcError::Offset(format!("unreadable snapshot_key {:?}", offset.snapshot_key))
+        })?;
+    let resume = Resume {
+        table: offset.snapshot_table.clone().unwrap_or_default(),
+        key,
+    };
+    let mut position = offset.clone();
+    position.snapshot_table = None;
+    position.snapshot_key = None;
+    position.snapshot = true;
+    read_data(engine, conn, &tables, &position, Some(resume)).await?;
+    conn.query_drop("COMMIT")
+        .await
+        .map_err(db_err("COMMIT failed"))?;
+    position.snapshot = false;
+    Ok(position)
+}
+
+/// Where an interrupted chunked snapshot continues.
+#[derive(Debug, Clone)]
+struct Resume {
+    table: String,
+    key: Vec<serde_json::Value>,
+}
+
+/// A key cell as JSON for the offset; `None` when the value cannot be bound back exactly.
+fn key_json(c: &Cell) -> Option<serde_json::Value> {
+    Some(match c {
+        Cell::Int(i) => (*i).into(),
+        Cell::UInt(u) => (*u).into(),
+        Cell::Text(s) => s.clone().into(),
+        Cell::DateTime {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            micros,
+        } => format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02}.{micros:06}")
+            .into(),
+        _ => return None,
+    })
+}
+
+fn key_param(v: &serde_json::Value) -> MyValue {
+    match v {
+        serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => MyValue::Int(i),
+            (_, Some(u)) => MyValue::UInt(u),
+            _ => MyValue::Double(n.as_f64().unwrap_or(0.0)),
+        },
+        serde_json::Value::String(s) => MyValue::Bytes(s.clone().into_bytes()),
+        _ => MyValue::NULL,
+    }
+}
+
 /// Runs the snapshot; returns the binlog position streaming continues from.
 pub(crate) async fn run(engine: &mut Engine, conn: &mut Conn, data: bool) -> Result<BinlogOffset> {
     let config = engine.config.clone();
@@ -213,25 +319,7 @@ pub(crate) async fn run(engine: &mut Engine, conn: &mut Conn, data: bool) -> Res
         .await
         .map_err(db_err("setting time_zone failed"))?;
 
-    let dbs: Vec<String> = conn
-        .query("SHOW DATABASES")
-        .await
-        .map_err(db_err("SHOW DATABASES failed"))?;
-    let dbs: Vec<String> = dbs
-        .into_iter()
-        .filter(|d| config.database_captured(d))
-        .collect();
-    let mut tables: Vec<(String, Vec<String>)> = Vec::new();
-    for db in &dbs {
-        let rows: Vec<(String, String)> = conn
-            .query(format!(
-                "SHOW FULL TABLES IN {} WHERE Table_Type = 'BASE TABLE'",
-                quote(db)
-            ))
-            .await
-            .map_err(db_err("listing tables failed"))?;
-        tables.push((db.clone(), rows.into_iter().map(|(t, _)| t).collect()));
-    }
+    let tables = list_tables(engine, conn).await?;
 
     let locked = match config.locking_mode {
         LockingMode::None => false,
@@ -334,7 +422,7 @@ pub(crate) async fn run(engine: &mut Engine, conn: &mut Conn, data: bool) -> Res
     }
 
     if data {
-        read_data(engine, conn, &tables, &position).await?;
+        read_data(engine, conn, &tables, &position, None).await?;
     }
     conn.query_drop("COMMIT")
         .await
@@ -353,68 +441,167 @@ struct Pending {
     id: TableId,
     values: Vec<connect_api::data::Value>,
     ts_ms: i64,
+    /// The row's primary key (chunked snapshots), for the resume point in its offset.
+    key: Option<Vec<serde_json::Value>>,
 }
 
+/// Reads the captured tables' rows. With `snapshot.chunk.size`, tables with a primary key are
+/// read in key order, chunk by chunk, and each record's offset names its key.
 async fn read_data(
     engine: &mut Engine,
     conn: &mut Conn,
     tables: &[(String, Vec<String>)],
     position: &BinlogOffset,
+    resume: Option<Resume>,
 ) -> Result<()> {
     let captured: Vec<TableId> = tables
         .iter()
         .flat_map(|(db, ts)| ts.iter().map(move |t| TableId::new(db.clone(), t.clone())))
         .filter(|id| engine.config.table_captured(&id.db, &id.table))
+        .filter(|id| engine.config.snapshot_tables.matches(&id.to_string()))
         .collect();
+    let chunk = engine.config.snapshot_chunk_size;
     let mut pending: Option<Pending> = None;
-    let mut first = true;
+    let mut first = resume.is_none();
+    let mut skipping = resume.is_some();
     let total = captured.len();
     for (n, id) in captured.iter().enumerate() {
+        let name = id.to_string();
+        let mut after: Option<Vec<serde_json::Value>> = None;
+        if let Some(r) = resume.as_ref().filter(|_| skipping) {
+            if name != r.table {
+                continue;
+            }
+            skipping = false;
+            after = Some(r.key.clone());
+        }
         let Some(ts) = engine.table_schema(id) else {
             continue;
         };
         let ts_ms = now_ms() / 1000 * 1000;
-        let mut result = conn
-            .query_iter(format!(
-                "SELECT * FROM {}.{}",
-                quote(&id.db),
-                quote(&id.table)
-            ))
-            .await
-            .map_err(db_err("snapshot SELECT failed"))?;
+        let select = engine
+            .config
+            .snapshot_selects
+            .iter()
+            .find(|(t, _)| *t == name)
+            .map(|(_, q)| q.clone());
+        let pk: Vec<usize> = ts
+            .table
+            .primary_key
+            .iter()
+            .filter_map(|k| {
+                ts.columns()
+                    .iter()
+                    .position(|c| c.name.eq_ignore_ascii_case(k))
+            })
+            .collect();
+        let chunked = chunk > 0 && select.is_none() && !pk.is_empty();
         let mut rows = 0u64;
-        while let Some(row) = result
-            .next()
-            .await
-            .map_err(db_err("reading snapshot rows failed"))?
-        {
-            let raw = row.unwrap_raw();
-            let cells = raw
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| ts.columns().get(i).map_or(Cell::Null, |c| cell(c, v)))
-                .collect();
-            let values = engine.convert_row(&ts, cells)?;
-            if let Some(p) = pending.take() {
-                emit(
-                    engine,
-                    p,
-                    if first { "first" } else { "true" },
-                    position,
-                    false,
-                )
-                .await?;
-                first = false;
+        loop {
+            let raw_rows: Vec<Vec<Option<MyValue>>> = if chunked {
+                let cols: Vec<String> = pk.iter().map(|&i| quote(&ts.columns()[i].name)).collect();
+                let mut sql = format!("SELECT * FROM {}.{}", quote(&id.db), quote(&id.table));
+                let mut params = Vec::new();
+                if let Some(k) = &after {
+                    let marks = vec!["?"; k.len()].join(", ");
+                    sql.push_str(&format!(" WHERE ({}) > ({marks})", cols.join(", ")));
+                    params = k.iter().map(key_param).collect();
+                }
+                sql.push_str(&format!(" ORDER BY {} LIMIT {chunk}", cols.join(", ")));
+                let fetched: Vec<Row> = conn
+                    .exec(sql, mysql_async::Params::Positional(params))
+                    .await
+                    .map_err(db_err("snapshot chunk SELECT failed"))?;
+                fetched.into_iter().map(Row::unwrap_raw).collect()
+            } else {
+                Vec::new()
+            };
+            if !chunked {
+                let sql = select.clone().unwrap_or_else(|| {
+                    format!("SELECT * FROM {}.{}", quote(&id.db), quote(&id.table))
+                });
+                let mut result = conn
+                    .query_iter(sql)
+                    .await
+                    .map_err(db_err("snapshot SELECT failed"))?;
+                while let Some(row) = result
+                    .next()
+                    .await
+                    .map_err(db_err("reading snapshot rows failed"))?
+                {
+                    let cells: Vec<Cell> = row
+                        .unwrap_raw()
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, v)| ts.columns().get(i).map_or(Cell::Null, |c| cell(c, v)))
+                        .collect();
+                    let values = engine.convert_row(&ts, cells)?;
+                    if let Some(p) = pending.take() {
+                        emit(
+                            engine,
+                            p,
+                            if first { "first" } else { "true" },
+                            position,
+                            false,
+                        )
+                        .await?;
+                        first = false;
+                    }
+                    pending = Some(Pending {
+                        id: id.clone(),
+                        values,
+                        ts_ms,
+                        key: None,
+                    });
+                    rows += 1;
+                }
+                break;
             }
-            pending = Some(Pending {
-                id: id.clone(),
-                values,
-                ts_ms,
-            });
-            rows += 1;
+            let fetched = raw_rows.len();
+            for raw in raw_rows {
+                let cells: Vec<Cell> = raw
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, v)| ts.columns().get(i).map_or(Cell::Null, |c| cell(c, v)))
+                    .collect();
+                let key: Option<Vec<serde_json::Value>> = pk
+                    .iter()
+                    .map(|&i| cells.get(i).and_then(key_json))
+                    .collect();
+                let values = engine.convert_row(&ts, cells)?;
+                if let Some(p) = pending.take() {
+                    emit(
+                        engine,
+                        p,
+                        if first { "first" } else { "true" },
+                        position,
+                        false,
+                    )
+                    .await?;
+                    first = false;
+                }
+                after.clone_from(&key);
+                pending = Some(Pending {
+                    id: id.clone(),
+                    values,
+                    ts_ms,
+                    key,
+                });
+                rows += 1;
+            }
+            if fetched < chunk || after.is_none() {
+                // The last chunk, or a key that cannot be bound back: the table is done (a key
+                // of raw bytes ends chunking early, so such tables need chunk.size 0).
+                if fetched == chunk && after.is_none() {
+                    return Err(CdcError::Decode(format!(
+                        "{name}: its primary key cannot be used for chunked snapshots; set snapshot.chunk.size=0"
+                    )));
+                }
+                break;
+            }
         }
         engine.host.report_progress(serde_json::json!({
-            "snapshot": {"table": id.to_string(), "rows": rows, "tables_done": n + 1, "tables_total": total}
+            "snapshot": {"table": name, "rows": rows, "tables_done": n + 1, "tables_total": total}
         }));
     }
     if let Some(p) = pending.take() {
@@ -446,6 +633,10 @@ async fn emit(
     let mut offset = position.clone();
     // The last snapshot record's offset marks the snapshot complete.
     offset.snapshot = !last;
+    if !last && let Some(k) = &p.key {
+        offset.snapshot_table = Some(p.id.to_string());
+        offset.snapshot_key = Some(serde_json::Value::Array(k.clone()).to_string());
+    }
     engine
         .emit_change(&ts, "r", None, Some(p.values), &source, &offset)
         .await

@@ -414,6 +414,14 @@ impl Engine {
                 tracing::warn!(%ddl, %reason, "skipping unparseable DDL (schema.history.internal.skip.unparseable.ddl=true)");
                 return Ok(None);
             }
+            Err(reason)
+                if crate::ddl::target_database(ddl, current_db)
+                    .is_some_and(|db| !self.config.database_captured(&db)) =>
+            {
+                // A database this connector does not capture: its tables never reach us.
+                tracing::debug!(%ddl, %reason, "ignoring unparseable DDL of a database that is not captured");
+                return Ok(None);
+            }
             Err(reason) => {
                 return Err(CdcError::UnparseableDdl {
                     ddl: ddl.to_owned(),
@@ -594,6 +602,8 @@ enum Plan {
     Recovery { offset: BinlogOffset },
     /// Stream from `offset` with the recovered history.
     Resume { offset: BinlogOffset },
+    /// Continue a chunked snapshot after the row in `offset`, then stream from its position.
+    ResumeSnapshot { offset: BinlogOffset, stream: bool },
     /// `snapshot.mode=never` without offsets: stream from the oldest binlog.
     StreamFromStart,
 }
@@ -665,6 +675,18 @@ impl MySqlSourceTask {
         let plan = match (stored, config.snapshot_mode) {
             (Some(o), SnapshotMode::Recovery) => Plan::Recovery { offset: o },
             (Some(o), mode)
+                if o.snapshot
+                    && o.snapshot_table.is_some()
+                    && config.snapshot_chunk_size > 0
+                    && engine.history.exists().await? =>
+            {
+                engine.recover_history(Some(&o)).await?;
+                Plan::ResumeSnapshot {
+                    offset: o,
+                    stream: mode != SnapshotMode::InitialOnly,
+                }
+            }
+            (Some(o), mode)
                 if o.snapshot && mode != SnapshotMode::Never && mode != SnapshotMode::NoData =>
             {
                 // An interrupted snapshot restarts from scratch, as in Debezium.
@@ -735,6 +757,8 @@ async fn run(engine: &mut Engine, mut conn: mysql_async::Conn, plan: Plan) -> Re
         Plan::Snapshot { data, stream } => {
             let pos = crate::snapshot::run(engine, &mut conn, data).await?;
             engine.flush().await?;
+            // The snapshot's completion is in the last record's offset: commit it soon.
+            engine.host.request_commit();
             if !stream {
                 if let Err(e) = conn.disconnect().await {
                     tracing::debug!(error = %e, "closing the snapshot connection failed");
@@ -750,6 +774,15 @@ async fn run(engine: &mut Engine, mut conn: mysql_async::Conn, plan: Plan) -> Re
             offset
         }
         Plan::Resume { offset } => offset,
+        Plan::ResumeSnapshot { offset, stream } => {
+            let pos = crate::snapshot::resume(engine, &mut conn, &offset).await?;
+            engine.flush().await?;
+            engine.host.request_commit();
+            if !stream {
+                return Ok(());
+            }
+            pos
+        }
         Plan::StreamFromStart => {
             let first = crate::snapshot::first_binlog(&mut conn).await?;
             BinlogOffset {

@@ -327,7 +327,19 @@ async fn article_table_snapshot_then_streaming_matches_debezium() {
     );
     assert_eq!(source(c, "server_id"), &Value::Int64(1));
     assert_eq!(source(c, "row"), &Value::Int32(0));
-    assert!(source(c, "file").as_str().unwrap().starts_with("binlog."));
+    let (master_file,): (String,) = {
+        let row: mysql_async::Row = conn
+            .query_first("SHOW MASTER STATUS")
+            .await
+            .unwrap()
+            .unwrap();
+        (row.get(0).unwrap(),)
+    };
+    assert_eq!(
+        source(c, "file").as_str().unwrap(),
+        master_file,
+        "the exact binlog file name"
+    );
     assert!(source(c, "pos").as_i64().unwrap() > 4);
     let gtid = source(c, "gtid").as_str().unwrap();
     assert_eq!(
@@ -1153,5 +1165,319 @@ async fn a_restart_before_a_recorded_ddl_decodes_earlier_rows_with_the_earlier_s
         "row 1 predates the column"
     );
     assert_eq!(after(rows[1], "v"), &Value::from("x"));
+    task.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_binlog_rotation_moves_events_to_the_new_file() {
+    let Some(srv) = server() else { return };
+    let mut conn = srv.conn().await;
+    let db = "cdc_rotate";
+    reset_db(&mut conn, db).await;
+    conn.query_drop(format!("CREATE TABLE {db}.t (id INT PRIMARY KEY)"))
+        .await
+        .unwrap();
+    let h = Harness::new(srv.props(db, 184_073, &[]));
+    let mut task = h.start().await.unwrap();
+    let topic = "dbserver1.cdc_rotate.t";
+    let mut recs = Vec::new();
+    collect(&mut task, &mut recs, |r| {
+        r.iter().any(|x| {
+            field(x, "ddl")
+                .and_then(Value::as_str)
+                .is_some_and(|d| d.starts_with("CREATE TABLE"))
+        })
+    })
+    .await;
+    conn.query_drop(format!("INSERT INTO {db}.t VALUES (1)"))
+        .await
+        .unwrap();
+    conn.query_drop("FLUSH BINARY LOGS").await.unwrap();
+    let row: mysql_async::Row = conn
+        .query_first("SHOW MASTER STATUS")
+        .await
+        .unwrap()
+        .unwrap();
+    let new_file: String = row.get(0).unwrap();
+    conn.query_drop(format!("INSERT INTO {db}.t VALUES (2)"))
+        .await
+        .unwrap();
+    collect(&mut task, &mut recs, |r| ops(r, topic).len() >= 2).await;
+    let rows: Vec<&SourceRecord> = recs.iter().filter(|r| r.topic == topic).collect();
+    assert_ne!(source(rows[0], "file"), source(rows[1], "file"));
+    assert_eq!(source(rows[1], "file").as_str().unwrap(), new_file);
+    assert_eq!(
+        rows[1].source_offset.0.get("file").and_then(|f| f.as_str()),
+        Some(new_file.as_str())
+    );
+    task.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn snapshot_data_can_be_limited_and_its_select_overridden() {
+    let Some(srv) = server() else { return };
+    let mut conn = srv.conn().await;
+    let db = "cdc_snapsel";
+    reset_db(&mut conn, db).await;
+    conn.query_drop(format!("CREATE TABLE {db}.a (id INT PRIMARY KEY)"))
+        .await
+        .unwrap();
+    conn.query_drop(format!("CREATE TABLE {db}.b (id INT PRIMARY KEY)"))
+        .await
+        .unwrap();
+    conn.query_drop(format!("INSERT INTO {db}.a VALUES (1),(2),(3)"))
+        .await
+        .unwrap();
+    conn.query_drop(format!("INSERT INTO {db}.b VALUES (1)"))
+        .await
+        .unwrap();
+    let h = Harness::new(srv.props(
+        db,
+        184_074,
+        &[
+            ("snapshot.include.collection.list", "cdc_snapsel\\.a"),
+            ("snapshot.select.statement.overrides", "cdc_snapsel.a"),
+            (
+                "snapshot.select.statement.overrides.cdc_snapsel.a",
+                "SELECT * FROM cdc_snapsel.a WHERE id >= 2",
+            ),
+        ],
+    ));
+    let mut task = h.start().await.unwrap();
+    let mut recs = Vec::new();
+    collect(&mut task, &mut recs, |r| {
+        ops(r, "dbserver1.cdc_snapsel.a").len() >= 2
+    })
+    .await;
+    // Streaming still covers b.
+    conn.query_drop(format!("INSERT INTO {db}.b VALUES (2)"))
+        .await
+        .unwrap();
+    collect(&mut task, &mut recs, |r| {
+        !ops(r, "dbserver1.cdc_snapsel.b").is_empty()
+    })
+    .await;
+    let a: Vec<Value> = recs
+        .iter()
+        .filter(|r| r.topic == "dbserver1.cdc_snapsel.a")
+        .map(|r| after(r, "id").clone())
+        .collect();
+    assert_eq!(a, [Value::Int32(2), Value::Int32(3)]);
+    assert_eq!(ops(&recs, "dbserver1.cdc_snapsel.b"), ["c"]);
+    task.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn unparseable_ddl_stops_the_task_unless_told_to_skip_it() {
+    let Some(srv) = server() else { return };
+    let mut conn = srv.conn().await;
+    let db = "cdc_badddl";
+    reset_db(&mut conn, db).await;
+    conn.query_drop(format!("CREATE TABLE {db}.t (id INT PRIMARY KEY)"))
+        .await
+        .unwrap();
+    let strict = Harness::new(srv.props(db, 184_075, &[]));
+    let lenient = Harness::new(srv.props(
+        db,
+        184_076,
+        &[("schema.history.internal.skip.unparseable.ddl", "true")],
+    ));
+    let mut t1 = strict.start().await.unwrap();
+    let mut t2 = lenient.start().await.unwrap();
+    let mut r1 = Vec::new();
+    let mut r2 = Vec::new();
+    let ready = |r: &[SourceRecord]| {
+        r.iter().any(|x| {
+            field(x, "ddl")
+                .and_then(Value::as_str)
+                .is_some_and(|d| d.starts_with("CREATE TABLE `t`"))
+        })
+    };
+    collect(&mut t1, &mut r1, ready).await;
+    collect(&mut t2, &mut r2, ready).await;
+    // Application-time periods: valid MariaDB, unknown to the parser.
+    conn.query_drop(format!(
+        "CREATE TABLE {db}.u (id INT PRIMARY KEY, s DATE, e DATE, PERIOD FOR p(s, e))"
+    ))
+    .await
+    .unwrap();
+    conn.query_drop(format!("INSERT INTO {db}.t VALUES (1)"))
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let err = loop {
+        assert!(Instant::now() < deadline, "no error reported");
+        match t1.poll().await {
+            Ok(batch) => r1.extend(batch),
+            Err(e) => break e.to_string(),
+        }
+    };
+    assert!(
+        err.contains("couldn't be parsed") && err.contains("skip.unparseable.ddl"),
+        "{err}"
+    );
+    assert!(
+        !r1.iter()
+            .any(|r| r.topic == "dbserver1.cdc_badddl.t"
+                && field(r, "op") == Some(&Value::from("c"))),
+        "nothing after the bad DDL"
+    );
+    collect(&mut t2, &mut r2, |r| {
+        !ops(r, "dbserver1.cdc_badddl.t").is_empty()
+    })
+    .await;
+    assert_eq!(ops(&r2, "dbserver1.cdc_badddl.t"), ["c"]);
+    t1.stop().await.unwrap();
+    t2.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_user_without_replication_slave_fails_when_streaming_starts() {
+    let Some(srv) = server() else { return };
+    let mut conn = srv.conn().await;
+    let db = "cdc_noslave";
+    reset_db(&mut conn, db).await;
+    conn.query_drop(format!("CREATE TABLE {db}.t (id INT PRIMARY KEY)"))
+        .await
+        .unwrap();
+    conn.query_drop("DROP USER IF EXISTS 'cdc_noslave'@'%'")
+        .await
+        .unwrap();
+    conn.query_drop("CREATE USER 'cdc_noslave'@'%' IDENTIFIED BY 'pw'")
+        .await
+        .unwrap();
+    conn.query_drop(
+        "GRANT SELECT, RELOAD, SHOW DATABASES, BINLOG MONITOR ON *.* TO 'cdc_noslave'@'%'",
+    )
+    .await
+    .unwrap();
+    let h = Harness::new(srv.props(
+        db,
+        184_077,
+        &[
+            ("database.user", "cdc_noslave"),
+            ("database.password", "pw"),
+        ],
+    ));
+    let mut task = h.start().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let err = loop {
+        assert!(Instant::now() < deadline, "no error reported");
+        if let Err(e) = task.poll().await {
+            break e.to_string();
+        }
+    };
+    assert!(err.contains("REPLICATION SLAVE"), "{err}");
+    task.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_chunked_snapshot_resumes_after_the_last_committed_row() {
+    let Some(srv) = server() else { return };
+    let mut conn = srv.conn().await;
+    let db = "cdc_chunks";
+    reset_db(&mut conn, db).await;
+    conn.query_drop(format!(
+        "CREATE TABLE {db}.t (id INT PRIMARY KEY, v VARCHAR(10))"
+    ))
+    .await
+    .unwrap();
+    conn.query_drop(format!(
+        "CREATE TABLE {db}.u (a VARCHAR(5), b INT, PRIMARY KEY (a, b))"
+    ))
+    .await
+    .unwrap();
+    let values: Vec<String> = (1..=10).map(|i| format!("({i}, 'v{i}')")).collect();
+    conn.query_drop(format!("INSERT INTO {db}.t VALUES {}", values.join(",")))
+        .await
+        .unwrap();
+    conn.query_drop(format!(
+        "INSERT INTO {db}.u VALUES ('x', 2), ('x', 1), ('y', 0)"
+    ))
+    .await
+    .unwrap();
+    let extra = [
+        ("snapshot.chunk.size", "3"),
+        ("max.batch.size", "1"),
+        ("max.queue.size", "2"),
+    ];
+    let h = Harness::new(srv.props(db, 184_078, &extra));
+    let (t, u) = ("dbserver1.cdc_chunks.t", "dbserver1.cdc_chunks.u");
+    let mut task = h.start().await.unwrap();
+    let mut recs = Vec::new();
+    collect(&mut task, &mut recs, |r| ops(r, t).len() >= 5).await;
+    task.stop().await.unwrap();
+    drop(task);
+    let fifth = recs.iter().filter(|r| r.topic == t).nth(4).unwrap();
+    assert_eq!(after(fifth, "id"), &Value::Int32(5));
+    assert_eq!(
+        fifth.source_offset.0.get("snapshot_table"),
+        Some(&serde_json::json!("cdc_chunks.t"))
+    );
+    assert_eq!(
+        fifth.source_offset.0.get("snapshot_key"),
+        Some(&serde_json::json!("[5]"))
+    );
+    // Changes while the connector is down, before and after the resume point.
+    conn.query_drop(format!("UPDATE {db}.t SET v = 'changed' WHERE id = 7"))
+        .await
+        .unwrap();
+    conn.query_drop(format!("INSERT INTO {db}.t VALUES (11, 'v11')"))
+        .await
+        .unwrap();
+    conn.query_drop(format!("DELETE FROM {db}.t WHERE id = 2"))
+        .await
+        .unwrap();
+
+    *h.offsets.0.lock().unwrap() = Some(fifth.source_offset.clone());
+    let mut task = h.start().await.unwrap();
+    let mut again = Vec::new();
+    collect(&mut task, &mut again, |r| {
+        ops(r, u).len() >= 3 && ops(r, t).iter().filter(|o| *o != "r").count() >= 4
+    })
+    .await;
+    let reads: Vec<Value> = again
+        .iter()
+        .filter(|r| r.topic == t && field(r, "op") == Some(&Value::from("r")))
+        .map(|r| after(r, "id").clone())
+        .collect();
+    assert_eq!(
+        reads,
+        (6..=11).map(Value::Int32).collect::<Vec<_>>(),
+        "exactly the rows after the resume point, as they are now"
+    );
+    let seven = again
+        .iter()
+        .find(|r| r.topic == t && after(r, "id") == &Value::Int32(7))
+        .unwrap();
+    assert_eq!(after(seven, "v"), &Value::from("changed"));
+    let u_keys: Vec<(Value, Value)> = again
+        .iter()
+        .filter(|r| r.topic == u)
+        .map(|r| (after(r, "a").clone(), after(r, "b").clone()))
+        .collect();
+    assert_eq!(
+        u_keys,
+        [
+            ("x".into(), Value::Int32(1)),
+            ("x".into(), Value::Int32(2)),
+            ("y".into(), Value::Int32(0))
+        ],
+        "composite keys in key order"
+    );
+    let markers: Vec<String> = again
+        .iter()
+        .filter(|r| field(r, "op") == Some(&Value::from("r")))
+        .map(|r| source(r, "snapshot").as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        markers.first().map(String::as_str),
+        Some("true"),
+        "the resumed part does not restart at first"
+    );
+    assert_eq!(markers.last().map(String::as_str), Some("last"));
+    // Streaming starts from the original snapshot position: the changes are replayed.
+    let streamed: Vec<String> = ops(&again, t).into_iter().filter(|o| o != "r").collect();
+    assert_eq!(streamed, ["u", "c", "d", "tombstone"]);
     task.stop().await.unwrap();
 }

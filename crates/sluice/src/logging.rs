@@ -78,7 +78,7 @@ struct Entry {
 }
 
 /// Run-time log levels on a `tracing` reload handle.
-pub struct TracingLoggers {
+pub(crate) struct TracingLoggers {
     handle: reload::Handle<EnvFilter, Registry>,
     levels: Mutex<BTreeMap<String, Entry>>,
 }
@@ -203,7 +203,7 @@ impl Loggers for TracingLoggers {
 
 /// Installs the subscriber. The initial root level comes from `LOG_LEVEL` (the debezium image's
 /// variable) or `RUST_LOG`-style `SLUICE_LOG`, else INFO.
-pub fn init() -> TracingLoggers {
+pub(crate) fn init() -> TracingLoggers {
     let root = std::env::var("LOG_LEVEL")
         .ok()
         .map(|l| l.to_ascii_uppercase())

@@ -4,7 +4,7 @@
 use connect_runtime::registry::PluginRegistry;
 
 /// Every connector and converter plugin.
-pub fn registry() -> anyhow::Result<PluginRegistry> {
+pub(crate) fn registry() -> anyhow::Result<PluginRegistry> {
     PluginRegistry::builder()
         .source::<connect_file::FileStreamSourceConnector>()
         .sink::<connect_file::FileStreamSinkConnector>()
