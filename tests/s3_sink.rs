@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use connect_e2e::{BoxError, Broker, S3, Worker, it_enabled, random_name, wait_until};
+use connect_e2e::{BoxError, Broker, S3, Worker, it_enabled, random_name};
 use futures::TryStreamExt as _;
 use object_store::aws::AmazonS3Builder;
 use object_store::path::Path as ObjPath;
@@ -281,27 +281,22 @@ async fn wait_for_keys(
     n: usize,
     worker: &Worker,
 ) -> Result<Vec<String>, BoxError> {
-    let mut last = Vec::new();
-    let ok = wait_until(WAIT, || {
-        let r = list_keys(store, prefix);
-        let last = &mut last;
-        async move {
-            if let Ok(k) = r.await {
-                *last = k;
-            }
-            last.len() >= n
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let last = list_keys(store, prefix).await?;
+        if last.len() >= n {
+            return Ok(last);
         }
-    })
-    .await;
-    if !ok {
-        return Err(format!(
-            "{prefix}: {} objects after {WAIT:?}, want {n}: {last:#?}\nworker log:\n{}",
-            last.len(),
-            worker.log_tail(60)
-        )
-        .into());
+        if Instant::now() > deadline {
+            return Err(format!(
+                "{prefix}: {} objects after {WAIT:?}, want {n}: {last:#?}\nworker log:\n{}",
+                last.len(),
+                worker.log_tail(60)
+            )
+            .into());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    Ok(last)
 }
 
 /// `<dir>/<topic>/<encoded>/<topic>+<p>+<offset padded to 10><ext>`.

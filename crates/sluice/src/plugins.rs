@@ -8,6 +8,8 @@ pub(crate) fn registry() -> anyhow::Result<PluginRegistry> {
     PluginRegistry::builder()
         .source::<connect_file::FileStreamSourceConnector>()
         .sink::<connect_file::FileStreamSinkConnector>()
+        .source::<connect_mysql_cdc::connector::MySqlConnector>()
+        .source::<connect_mysql_cdc::connector::MariaDbConnector>()
         .sink::<connect_s3_sink::S3SinkConnector>()
         .converters(connect_converters::plugins())
         .build()

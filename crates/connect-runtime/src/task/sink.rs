@@ -38,7 +38,7 @@ const CHANNEL_BATCHES: usize = 4;
 
 /// A consumed record, detached from librdkafka's buffers.
 #[derive(Debug)]
-struct Consumed {
+pub(crate) struct Consumed {
     topic: String,
     partition: i32,
     offset: i64,
