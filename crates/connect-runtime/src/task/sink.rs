@@ -294,8 +294,9 @@ impl SinkRunner {
         };
         let subscribed = match &self.topics_regex {
             // Kafka matches `topics.regex` against the whole topic name (`Matcher.matches`);
-            // librdkafka treats a subscription starting with `^` as a regex.
-            Some(re) => consumer.subscribe(&[&format!("^(?:{re})$")]),
+            // librdkafka treats a subscription starting with `^` as a regex; its engine has no
+            // `(?:…)`, so a plain group anchors the alternatives.
+            Some(re) => consumer.subscribe(&[&format!("^({re})$")]),
             None => {
                 let topics: Vec<&str> = self.topics.iter().map(String::as_str).collect();
                 consumer.subscribe(&topics)
