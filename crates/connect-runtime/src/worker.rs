@@ -116,15 +116,15 @@ struct LoopHost {
 
 impl ConnectorHost for LoopHost {
     fn request_task_reconfiguration(&self) {
-        let _ = self
-            .commands
-            .try_send(Command::Reconfigure(self.name.clone()));
+        self.commands
+            .try_send(Command::Reconfigure(self.name.clone()))
+            .ok();
     }
 
     fn raise_error(&self, error: ConnectError) {
-        let _ = self
-            .commands
-            .try_send(Command::ConnectorFailed(self.name.clone(), error.trace()));
+        self.commands
+            .try_send(Command::ConnectorFailed(self.name.clone(), error.trace()))
+            .ok();
     }
 }
 
@@ -186,9 +186,9 @@ impl WorkerHerder {
             }
         };
         self.set_broker_error(None);
-        let _ = self.inner.stores.set(stores.clone());
+        self.inner.stores.set(stores.clone()).ok();
         if let Some(id) = self.inner.clients.cluster_id().await {
-            let _ = self.inner.cluster_id.set(id);
+            self.inner.cluster_id.set(id).ok();
         }
         self.inner.ready.send_replace(true);
         tracing::info!("Worker started; reading connector configurations.");

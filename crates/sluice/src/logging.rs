@@ -225,10 +225,11 @@ pub(crate) fn init() -> TracingLoggers {
         .with_writer(std::io::stderr)
         .with_ansi(false)
         .with_target(true);
-    let _ = tracing_subscriber::registry()
+    tracing_subscriber::registry()
         .with(layer)
         .with(fmt)
-        .try_init();
+        .try_init()
+        .ok();
     TracingLoggers {
         handle,
         levels: Mutex::new(levels),

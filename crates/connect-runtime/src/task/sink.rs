@@ -78,7 +78,11 @@ impl ConsumerContext for SinkContext {
                 .is_ok()
             {
                 // Bounded: a stuck task must not hold the group's rebalance forever.
-                let _ = done_rx.recv_timeout(Duration::from_secs(30));
+                if done_rx.recv_timeout(Duration::from_secs(30)).is_err() {
+                    tracing::warn!(
+                        "Rebalance went ahead before the task committed its revoked partitions."
+                    );
+                }
             }
         }
         let _ = consumer;
@@ -106,7 +110,7 @@ impl ConsumerContext for SinkContext {
                 })
                 .collect::<Vec<_>>();
             if !parts.is_empty() {
-                let _ = self.tx.blocking_send(PollEvent::Assigned(parts));
+                self.tx.blocking_send(PollEvent::Assigned(parts)).ok();
             }
         }
     }
@@ -328,11 +332,15 @@ impl SinkRunner {
         // Drain so the poller is never blocked on a full channel while we join it.
         rx.close();
         while rx.recv().await.is_some() {}
-        let _ = tokio::task::spawn_blocking(move || {
-            let _ = poller.join();
+        let joined = tokio::task::spawn_blocking(move || {
+            let clean = poller.join().is_ok();
             consumer.unsubscribe();
+            clean
         })
         .await;
+        if !matches!(joined, Ok(true)) {
+            tracing::warn!(connector = %self.connector, task = self.task_id, "The consumer poll thread ended abnormally.");
+        }
         if let Err(e) = self.task.stop().await {
             tracing::warn!(connector = %self.connector, task = self.task_id, error = %e, "Task stop failed.");
         }
@@ -447,7 +455,7 @@ impl SinkRunner {
                         if let Ok(mut a) = self.host.assignment.lock() {
                             a.retain(|x| !only.contains(x));
                         }
-                        let _ = done.send(());
+                        done.send(()).ok();
                         if let Err(e) = r.and(closed) {
                             return self.fail(e).await;
                         }

@@ -119,7 +119,7 @@ impl Reconciler {
         match cmd {
             Command::RestartConnector(name, reply) => {
                 self.restart(&name, true, false, false).await;
-                let _ = reply.send(());
+                reply.send(()).ok();
             }
             Command::RestartTask(name, id, reply) => {
                 if let Some(mut slot) = self.connectors.remove(&name) {
@@ -128,7 +128,7 @@ impl Reconciler {
                     }
                     self.connectors.insert(name.clone(), slot);
                 }
-                let _ = reply.send(());
+                reply.send(()).ok();
             }
             Command::Reconfigure(name) => {
                 if let Some(slot) = self.connectors.get_mut(&name) {

@@ -127,8 +127,12 @@ impl WorkerHerder {
     }
 
     async fn command(&self, cmd: Command, rx: oneshot::Receiver<()>) {
-        if self.inner.commands.send(cmd).await.is_ok() {
-            let _ = tokio::time::timeout(Duration::from_secs(60), rx).await;
+        if self.inner.commands.send(cmd).await.is_ok()
+            && tokio::time::timeout(Duration::from_secs(60), rx)
+                .await
+                .is_err()
+        {
+            tracing::warn!("The worker did not confirm a restart within 60 s.");
         }
     }
 
