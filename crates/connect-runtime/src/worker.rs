@@ -49,6 +49,10 @@ pub struct WorkerSettings {
     pub consumer: Props,
     /// The commit id `GET /` reports.
     pub commit: String,
+    /// Sink consumers join their group as static members (`group.instance.id`), so a task
+    /// restarted after a crash replaces its dead member at once. Off only for brokers without
+    /// KIP-345 support (librdkafka's mock cluster).
+    pub sink_static_membership: bool,
 }
 
 /// The herder; cheap to clone.

@@ -43,6 +43,8 @@ fn settings() -> WorkerSettings {
         producer: Props::new(),
         consumer: Props::new(),
         commit: "0000000000000000".into(),
+        // librdkafka's mock cluster has no static membership.
+        sink_static_membership: false,
     }
 }
 

@@ -562,7 +562,9 @@ impl Reconciler {
             // Static membership: a task restarted after a crash takes over its own dead member at
             // once instead of waiting for the group to expire it (brokers such as tansu never
             // do). One live instance per (connector, task) holds in a single-worker cluster.
-            consumer_config.set("group.instance.id", format!("sluice-{name}-{id}"));
+            if inner.settings.sink_static_membership {
+                consumer_config.set("group.instance.id", format!("sluice-{name}-{id}"));
+            }
             let dlq = crate::task::sink::DlqWriter {
                 clients: inner.clients.clone(),
                 producer: match &fw.dlq_topic {
