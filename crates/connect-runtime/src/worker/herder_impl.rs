@@ -91,6 +91,14 @@ impl WorkerHerder {
                 report.add_errors(&e);
             }
         }
+        // Silently running without the user's transformations would change their data.
+        for key in ["transforms", "predicates"] {
+            if let Some(v) = config.get(key).filter(|v| !v.trim().is_empty()) {
+                let mut e = connect_api::FieldErrors::new();
+                e.push(key, format!("Invalid value {v} for configuration {key}: Sluice does not support single message transforms or predicates yet"));
+                report.add_errors(&e);
+            }
+        }
         if !is_source {
             let topics = config.get("topics").is_some_and(|t| !t.trim().is_empty());
             let regex = config
