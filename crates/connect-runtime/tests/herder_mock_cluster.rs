@@ -52,7 +52,7 @@ fn settings() -> WorkerSettings {
 async fn filestream_source_to_sink_through_the_herder_commits_offsets_after_delivery() {
     // `TEST_LOG=debug` shows the worker's logs when this needs debugging.
     if let Ok(f) = std::env::var("TEST_LOG") {
-        let _ = tracing_subscriber::fmt().with_env_filter(f).try_init();
+        tracing_subscriber::fmt().with_env_filter(f).try_init().ok();
     }
     let cluster = MockCluster::<DefaultProducerContext>::new(1).unwrap();
     let bootstrap = cluster.bootstrap_servers();
