@@ -209,15 +209,7 @@ impl SourceRunner {
                 Err(e) => return Err(e),
             };
             if bytes.is_some() && !seen_topics.contains(&record.topic) {
-                self.topic_creation
-                    .ensure(&self.clients, &record.topic)
-                    .await
-                    .map_err(|e| {
-                        ConnectError::retriable_with(
-                            format!("could not create topic {}", record.topic),
-                            e,
-                        )
-                    })?;
+                self.ensure_topic(&record.topic).await?;
                 if self.topic_tracking {
                     let status = TopicStatus {
                         topic: record.topic.clone(),
@@ -271,6 +263,25 @@ impl SourceRunner {
             (outgoing.into_iter().map(|o| o.record).collect(), outcome)
         }
         .boxed())
+    }
+
+    /// Creates `topic` when missing, retrying with back-off while the broker cannot (it is down,
+    /// or still starting): a source must wait for its broker, not fail.
+    async fn ensure_topic(&self, topic: &str) -> Result<(), ConnectError> {
+        let mut backoff = Duration::from_millis(200);
+        loop {
+            match self.topic_creation.ensure(&self.clients, topic).await {
+                Ok(()) => return Ok(()),
+                Err(error) => {
+                    tracing::warn!(connector = %self.connector, task = self.task_id, topic, %error, ?backoff, "Could not create the topic; retrying.");
+                    tokio::select! {
+                        () = self.cancel.cancelled() => return Err(ConnectError::Stopped),
+                        () = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(10));
+                }
+            }
+        }
     }
 
     fn convert(
