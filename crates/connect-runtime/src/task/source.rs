@@ -267,7 +267,7 @@ impl SourceRunner {
 
     /// Creates `topic` when missing, retrying with back-off while the broker cannot (it is down,
     /// or still starting): a source must wait for its broker, not fail.
-    async fn ensure_topic(&self, topic: &str) -> Result<(), ConnectError> {
+    async fn ensure_topic(&mut self, topic: &str) -> Result<(), ConnectError> {
         let mut backoff = Duration::from_millis(200);
         loop {
             match self.topic_creation.ensure(&self.clients, topic).await {
