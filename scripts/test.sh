@@ -120,6 +120,16 @@ shopt -s globstar nullglob
 py_tests=(tests/python/**/test_*.py tests/python/**/*_test.py)
 shopt -u globstar nullglob
 if ((${#py_tests[@]})); then
+  # The Python tests drive the article's clients against a running worker on :8083 (the
+  # stack's `worker` service, started from the release binary just built).
+  if [[ -x "$REPO/target/release/sluice" ]]; then
+    wst="$(scripts/stack.sh status worker 2>/dev/null 7>&- | awk '{print $2}')" || true
+    if [[ "$wst" != up ]]; then
+      STARTED+=(worker)
+      step "worker up" scripts/stack.sh up worker 7>&- || scripts/stack.sh logs worker 7>&- >&2 || true
+    fi
+    export CONNECT_URL="http://127.0.0.1:${SLUICE_PORT:-8083}"
+  fi
   # pytest exits 5 when it collects nothing: not a failure here.
   pytest_step() { .venv/bin/pytest tests/python -q; local rc=$?; ((rc == 5)) && return 0; return "$rc"; }
   step "pytest tests/python" pytest_step
