@@ -59,37 +59,46 @@ impl Broker {
 
     /// Starts a private tansu with in-memory storage (fast; lost when it stops).
     pub async fn start() -> Result<Self, BoxError> {
-        let tansu = program("tansu", "run `scripts/stack.sh install`")?;
-        let dir = temp_dir("sluice-tansu-")?;
         let mut last = None;
         // A free port can be taken between our probe and tansu's bind: retry on a new one.
         for _ in 0..3 {
-            let port = free_port()?;
-            let url = format!("tcp://127.0.0.1:{port}");
-            let mut cmd = Command::new(&tansu);
-            cmd.arg("broker")
-                .args(["--listener-url", &url, "--advertised-listener-url", &url])
-                .args(["--storage-engine", "memory://tansu/"])
-                // Keep stray files (if any) in the temp dir, not the test's cwd.
-                .current_dir(&dir);
-            let mut process = Supervised::spawn("tansu", cmd, &dir.join("tansu.log"), Some(&dir))?;
-            let addr = format!("127.0.0.1:{port}");
-            let ready = wait_until(ready_timeout(), || {
-                let up = process.exited().is_none();
-                let addr = addr.clone();
-                async move { up && tcp_ok(&addr).await }
-            })
-            .await;
-            if ready {
-                return Ok(Self {
-                    bootstrap: addr,
-                    process: Some(process),
-                });
+            match Self::start_on(free_port()?).await {
+                Ok(b) => return Ok(b),
+                Err(e) => last = Some(e),
             }
-            last = Some(process.startup_error("did not accept connections"));
-            process.kill().await.ok();
         }
         Err(last.unwrap_or_else(|| "tansu did not start".into()))
+    }
+
+    /// Starts a private tansu on `port` (for tests where a client was told the address before
+    /// the broker existed).
+    pub async fn start_on(port: u16) -> Result<Self, BoxError> {
+        let tansu = program("tansu", "run `scripts/stack.sh install`")?;
+        let dir = temp_dir("sluice-tansu-")?;
+        let url = format!("tcp://127.0.0.1:{port}");
+        let mut cmd = Command::new(&tansu);
+        cmd.arg("broker")
+            .args(["--listener-url", &url, "--advertised-listener-url", &url])
+            .args(["--storage-engine", "memory://tansu/"])
+            // Keep stray files (if any) in the temp dir, not the test's cwd.
+            .current_dir(&dir);
+        let mut process = Supervised::spawn("tansu", cmd, &dir.join("tansu.log"), Some(&dir))?;
+        let addr = format!("127.0.0.1:{port}");
+        let ready = wait_until(ready_timeout(), || {
+            let up = process.exited().is_none();
+            let addr = addr.clone();
+            async move { up && tcp_ok(&addr).await }
+        })
+        .await;
+        if ready {
+            return Ok(Self {
+                bootstrap: addr,
+                process: Some(process),
+            });
+        }
+        let err = process.startup_error("did not accept connections");
+        process.kill().await.ok();
+        Err(err)
     }
 
     /// `host:port[,host:port…]` for `bootstrap.servers`.
