@@ -387,6 +387,9 @@ fn index(descs: impl Iterator<Item = PluginDescriptor>) -> Result<HashMap<String
     for (i, d) in descs.iter().enumerate() {
         let mut all = aliases_of(d.class, d.kind);
         all.extend(d.extra_aliases.iter().map(|s| (*s).to_owned()));
+        // A plugin naming one of its computed aliases again must not make it ambiguous.
+        all.sort();
+        all.dedup();
         for a in all {
             *alias_count.entry(a.clone()).or_default() += 1;
             alias_of.push((a, i));
@@ -457,6 +460,22 @@ impl PluginRegistry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_alias_given_twice_by_one_plugin_still_resolves() {
+        let mut names = index(
+            [PluginDescriptor {
+                class: "io.debezium.connector.mysql.MySqlConnector",
+                extra_aliases: &["MySqlConnector", "MySql"],
+                kind: PluginKind::Source,
+                version: "2.2.0.Final",
+            }]
+            .into_iter(),
+        )
+        .unwrap();
+        assert_eq!(names.remove("MySqlConnector"), Some(0));
+        assert_eq!(names.remove("MySql"), Some(0));
+    }
 
     #[test]
     fn aliases_follow_kafka_simple_and_pruned_names() {
