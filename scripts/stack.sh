@@ -174,11 +174,12 @@ start_tansu() {
   # (memory:// would lose the Connect internal topics). Quirk of tansu 0.6: it drops one leading
   # '/' of the URL path and resolves the rest against its cwd, so `sqlite:///abs/x.db` opens
   # ./abs/x.db and fails; an absolute file needs four slashes. We also run it in its own folder
-  # so anything else it writes stays there.
+  # so anything else it writes stays there. SLUICE_TANSU_STORAGE overrides the engine (the test
+  # run uses memory://: tansu 0.6's SQLite engine once panicked under concurrent topic creation).
   (cd "$DIR/tansu" && spawn tansu tansu broker \
     --listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
     --advertised-listener-url "tcp://127.0.0.1:$KAFKA_PORT" \
-    --storage-engine "sqlite:///$DIR/tansu/tansu.db")
+    --storage-engine "${SLUICE_TANSU_STORAGE:-sqlite:///$DIR/tansu/tansu.db}")
   wait_ready tansu probe_tansu
 }
 

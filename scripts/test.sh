@@ -94,7 +94,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-if ! step "stack up" env SLUICE_SKIP_WORKER=1 scripts/stack.sh up 7>&-; then
+# Tests need no broker state across restarts; tansu's in-memory engine is the sturdier one.
+if ! step "stack up" env SLUICE_SKIP_WORKER=1 SLUICE_TANSU_STORAGE="${SLUICE_TANSU_STORAGE:-memory://tansu/}" scripts/stack.sh up 7>&-; then
   scripts/stack.sh logs 7>&- >&2 || true
   summary
   exit 1

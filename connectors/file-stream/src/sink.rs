@@ -156,9 +156,17 @@ impl SinkTask for FileStreamSinkTask {
             text.push_str(&java_string(&record.value.value));
             text.push('\n');
         }
+        // Kafka's task prints through a `PrintStream`, which hands every line to the file at
+        // once: readers of the file see records as they arrive. Flush (not fsync) per batch.
         let result = match self.output.as_mut() {
-            Some(Output::File { writer, .. }) => writer.write_all(text.as_bytes()).await,
-            Some(Output::Stdout(out)) => out.write_all(text.as_bytes()).await,
+            Some(Output::File { writer, .. }) => match writer.write_all(text.as_bytes()).await {
+                Ok(()) => writer.flush().await,
+                Err(e) => Err(e),
+            },
+            Some(Output::Stdout(out)) => match out.write_all(text.as_bytes()).await {
+                Ok(()) => out.flush().await,
+                Err(e) => Err(e),
+            },
             None => return Err(ConnectError::Stopped),
         };
         result.map_err(|e| {

@@ -64,7 +64,7 @@ impl connect_api::connector::ConnectorHost for NoopConnectorHost {
 }
 
 #[tokio::test]
-async fn offsets_are_returned_only_once_the_lines_are_on_disk() {
+async fn lines_reach_the_file_as_they_arrive_and_offsets_follow_the_sync() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("out.txt");
     let mut task = start_task(&path).await;
@@ -76,8 +76,9 @@ async fn offsets_are_returned_only_once_the_lines_are_on_disk() {
     ])
     .await
     .unwrap();
-    // `put` only buffers; nothing is promised durable until pre_commit.
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), "");
+    // Like Kafka's PrintStream, each batch reaches the file at once (readers see it); durability
+    // (fsync) is promised only by pre_commit.
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "first\n2\nnull\n");
 
     let current: OffsetMap = [(TopicPartition::new("lines", 0), 3)].into();
     let committed = task.pre_commit(&current).await.unwrap();
@@ -136,7 +137,7 @@ async fn an_unwritable_file_fails_start_with_kafkas_message() {
 }
 
 #[tokio::test]
-async fn offsets_are_withheld_when_the_flush_fails() {
+async fn a_full_disk_fails_the_batch_as_retriable_so_nothing_is_committed_past_it() {
     // /dev/full accepts the open and fails every write with ENOSPC: a disk that filled up.
     let full = std::path::Path::new("/dev/full");
     if !full.exists() {
@@ -144,14 +145,10 @@ async fn offsets_are_withheld_when_the_flush_fails() {
         return;
     }
     let mut task = start_task(full).await;
-    task.put(&[record(0, "lost".into())]).await.unwrap();
-
-    let current: OffsetMap = [(TopicPartition::new("lines", 0), 1)].into();
-    let err = task.pre_commit(&current).await.unwrap_err();
-
+    let err = task.put(&[record(0, "lost".into())]).await.unwrap_err();
     assert!(
         err.is_retriable(),
-        "the runner should retry the commit later, not fail the task"
+        "the runner should redeliver the batch later, not fail the task"
     );
-    assert_eq!(err.to_string(), "Failed to flush /dev/full");
+    assert_eq!(err.to_string(), "Failed to write to /dev/full");
 }
