@@ -6,7 +6,8 @@ missing), keyed by customer_id.
     python demo/02_generate_clickstream.py       # N_DAYS=3 as upstream; sleeps 3 s between days
 
 Env: N_DAYS (3), SLEEP_S (3), DEMO_CSV, KAFKA_BOOTSTRAP (127.0.0.1:9092; the article's container
-used redpanda:9092).
+used redpanda:9092), CLICKSTREAM_RAW_KEYS=1 to send bare ids as keys like upstream (the
+article's JsonConverter sink then fails; see sluice_demo.event_key).
 """
 
 import os

@@ -7,8 +7,8 @@ varchar columns of `olist_orders_dataset` and `daily` (the purchase date the gen
 group by), 74,254 orders over 366 days from 2017-08-01, as the article's output shows
 (`(74254, 9)`, `NO. DATES: 366`, then 165, 157 and 148 records on the first three days).
 
-Random 32-hex ids make the file 4.6 MB gzipped (13 MB raw), too big to ship, so it is generated on the
-fly; a fixed seed makes every run, and every machine, produce the same bytes.
+Random 32-hex ids make the file 4.6 MB gzipped (13 MB raw), too big to ship, so it is generated
+on first use (about 2 s); a fixed seed makes every run, and every machine, write the same bytes.
 
     python demo/gen_olist.py [--out PATH] [--seed N]
 """
@@ -100,9 +100,7 @@ def _order(rng: random.Random, day: dt.date) -> list[str]:
     approved = purchase + dt.timedelta(minutes=rng.randint(5, 2880))
     carrier = approved + dt.timedelta(hours=rng.randint(10, 140))
     delivered = carrier + dt.timedelta(hours=rng.randint(24, 20 * 24))
-    estimated = dt.datetime.combine(
-        purchase.date() + dt.timedelta(days=rng.randint(12, 35)), dt.time()
-    )
+    estimated = dt.datetime.combine(purchase.date() + dt.timedelta(days=rng.randint(12, 35)), dt.time())
     approved_s = approved.strftime(TS) if status not in ("created", "canceled") else ""
     carrier_s = carrier.strftime(TS) if status in ("delivered", "shipped") else ""
     delivered_s = delivered.strftime(TS) if status == "delivered" else ""

@@ -13,6 +13,7 @@ Knobs (environment):
   DEMO_DRAIN=1         flush the sinks' last partial file (see below); 0 keeps the article config
   DEMO_DRAIN_AFTER=10  seconds without progress before draining
   DEMO_SOURCES_ONLY=0  1: only MySQL + Kafka (no worker needed), for checking the generators
+  CLICKSTREAM_RAW_KEYS=0  1: bare customer ids as keys, as upstream (sluice_demo.event_key)
   plus the host settings of sluice_demo.Settings (MYSQL_HOST, KAFKA_BOOTSTRAP, S3_ENDPOINT,
   CONNECT_URL, ...).
 
@@ -153,7 +154,9 @@ def main() -> int:
             log(f"no Connect worker answers at {s.connect_url}: `make build && make up` starts one")
             log("(DEMO_SOURCES_ONLY=1 runs the MySQL and Kafka parts without it)")
             return 2
-        log(f"worker {info.get('version')} commit {info.get('commit')} cluster {info.get('kafka_cluster_id')}")
+        log(
+            f"worker {info.get('version')} commit {info.get('commit')} cluster {info.get('kafka_cluster_id')}"
+        )
         missing = demo.missing_plugins(s)
         if missing:
             log(f"the worker lacks the article's plugins: {', '.join(missing)}")
@@ -190,8 +193,11 @@ def main() -> int:
 
     if sources_only:
         after = demo.end_offsets(s, [demo.CLICKSTREAM_TOPIC])
-        log(f"DEMO_SOURCES_ONLY: {n_rows} rows in MySQL, {n_events} events sent; "
-            f"{demo.CLICKSTREAM_TOPIC} end offset {base[demo.CLICKSTREAM_TOPIC]} -> {after[demo.CLICKSTREAM_TOPIC]}")
+        log(
+            f"DEMO_SOURCES_ONLY: {n_rows} rows in MySQL, {n_events} events sent; "
+            f"{demo.CLICKSTREAM_TOPIC} end offset"
+            f" {base[demo.CLICKSTREAM_TOPIC]} -> {after[demo.CLICKSTREAM_TOPIC]}"
+        )
         report_stages(stages, time.monotonic() - t_all)
         return 0
 
@@ -222,8 +228,12 @@ def main() -> int:
             if prog[c].done and c not in done_at:
                 done_at[c] = now - t_wait
             remaining = expected[c] - prog[c].found
-            if (drain_on and c not in drained and 0 < remaining < FLUSH_SIZE[c]
-                    and now - last_change[c] >= drain_after):
+            if (
+                drain_on
+                and c not in drained
+                and 0 < remaining < FLUSH_SIZE[c]
+                and now - last_change[c] >= drain_after
+            ):
                 if tty:
                     print()
                 drain(s, c)
@@ -243,7 +253,17 @@ def main() -> int:
         print()
     stages.stop()
 
-    ok = report(s, info, days, prog, done_at, drained, base, stages, time.monotonic() - t_all)
+    ok = report(
+        s,
+        info,
+        days=days,
+        prog=prog,
+        done_at=done_at,
+        drained=drained,
+        base=base,
+        stages=stages,
+        total=time.monotonic() - t_all,
+    )
     return 0 if ok else 1
 
 
@@ -254,7 +274,7 @@ def report_stages(stages: Stages, total: float) -> None:
     print(f"  {total:7.1f} s  total")
 
 
-def report(s, info, days, prog, done_at, drained, base, stages, total) -> bool:
+def report(s, info, *, days, prog, done_at, drained, base, stages, total) -> bool:
     try:
         states = demo.connector_states(s)
     except demo.ConnectError as e:
@@ -274,14 +294,19 @@ def report(s, info, days, prog, done_at, drained, base, stages, total) -> bool:
         old = f", {p.other} older lines re-delivered" if p.other else ""
         when = f" after {done_at[c]:.1f} s" if c in done_at else " (INCOMPLETE)"
         print(f"    records: {p.found}/{p.expected} {what} in the bucket{when}{dup}{old}")
-        print(f"    objects: {p.objects}" + (" (last file drained by rotate.schedule.interval.ms)" if c in drained else ""))
+        print(
+            f"    objects: {p.objects}"
+            + (" (last file drained by rotate.schedule.interval.ms)" if c in drained else "")
+        )
         for k in p.keys[:3]:
             print(f"      s3://{s.bucket}/{k}")
         if len(p.keys) > 3:
             print(f"      ... {len(p.keys) - 3} more")
         ok = ok and p.done and not p.duplicates
     report_stages(stages, total)
-    print("result: " + ("OK, every row and event is in the bucket exactly once" if ok else "FAILED (see above)"))
+    print(
+        "result: " + ("OK, every row and event is in the bucket exactly once" if ok else "FAILED (see above)")
+    )
     return ok
 
 

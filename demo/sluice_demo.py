@@ -17,10 +17,10 @@ import time
 import urllib.error
 import urllib.request
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterable
 from urllib.parse import unquote
 
 DEMO_DIR = Path(__file__).resolve().parent
@@ -156,9 +156,7 @@ def mysql_connect(s: Settings, database: str | None = DATABASE):
 
 def schema_statements(sql_path: Path = DEMO_DIR / "mysql_schemas.sql") -> list[str]:
     """The statements of mysql_schemas.sql (comments dropped, split on `;`)."""
-    text = "\n".join(
-        line for line in sql_path.read_text().splitlines() if not line.lstrip().startswith("--")
-    )
+    text = "\n".join(line for line in sql_path.read_text().splitlines() if not line.lstrip().startswith("--"))
     return [s.strip() for s in text.split(";") if s.strip()]
 
 
@@ -308,22 +306,36 @@ def clickstream_event(day: str, rng) -> dict:
     }
 
 
+def event_key(customer_id: str, raw: bool = False) -> bytes:
+    """The record key. Upstream sends the bare id (`b552efd0...`), but the article's sink reads
+    keys with JsonConverter, and a bare hex id is not JSON: Kafka Connect (Jackson) fails the
+    task on the first id that starts with a letter (one starting with a digit parses as a
+    number), and so does Sluice. A JSON string (`"b552efd0..."`) is the smallest change that
+    keeps the article's connector config; raw=True reproduces upstream exactly."""
+    return customer_id.encode("utf-8") if raw else json.dumps(customer_id).encode("utf-8")
+
+
 def generate_clickstream(
     s: Settings,
     orders: Orders,
     n_days: int,
     sleep_s: float,
+    *,
     out: Callable[[str], None] = print,
     seed: int | None = None,
+    raw_keys: bool | None = None,
 ) -> list[tuple[str, int]]:
     """02_generate_clickstream.py: one event per customer of each of the first `n_days` days,
-    keyed by customer_id. Waits for every send to be acknowledged (the upstream script relied
-    on the process lingering). Returns (day, events sent) per day."""
+    keyed by customer_id (see event_key; CLICKSTREAM_RAW_KEYS=1 sends upstream's bare ids).
+    Waits for every send to be acknowledged (the upstream script relied on the process
+    lingering). Returns (day, events sent) per day."""
     import random  # noqa: PLC0415
 
     from kafka import KafkaProducer  # noqa: PLC0415
 
     rng = random.Random(seed)
+    if raw_keys is None:
+        raw_keys = os.environ.get("CLICKSTREAM_RAW_KEYS") == "1"
     ensure_topic(s, CLICKSTREAM_TOPIC, out)
     out(str(orders.shape))
     out(f"NO. DATES: {len(orders.by_day)}")
@@ -339,7 +351,7 @@ def generate_clickstream(
             futures = []
             key = value = b""
             for cust in customers:
-                key = cust.encode("utf-8")
+                key = event_key(cust, raw_keys)
                 value = json.dumps(clickstream_event(day, rng)).encode("utf-8")
                 futures.append(producer.send(CLICKSTREAM_TOPIC, key=key, value=value))
             producer.flush(timeout=60)
@@ -367,6 +379,7 @@ def rest(
     method: str,
     path: str,
     body: object | None = None,
+    *,
     timeout: float = 10.0,
     headers: dict[str, str] | None = None,
 ) -> tuple[int, object | None]:

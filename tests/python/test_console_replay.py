@@ -24,8 +24,19 @@ CONSOLE_TIMEOUT = 6.0  # connect-client's ReadTimeout default
 SOURCE = "org.apache.kafka.connect.file.FileStreamSourceConnector"
 SINK = "org.apache.kafka.connect.file.FileStreamSinkConnector"
 
-DEFINITION_KEYS = {"name", "type", "required", "default_value", "importance", "documentation",
-                   "group", "width", "display_name", "dependents", "order"}
+DEFINITION_KEYS = {
+    "name",
+    "type",
+    "required",
+    "default_value",
+    "importance",
+    "documentation",
+    "group",
+    "width",
+    "display_name",
+    "dependents",
+    "order",
+}
 VALUE_KEYS = {"name", "value", "recommended_values", "errors", "visible"}
 
 
@@ -60,7 +71,8 @@ class Console:
         if status >= 400:
             # Console reads error_code as its own status; 0 or missing reads as "unknown error".
             assert isinstance(parsed, dict) and parsed.get("error_code") == status, self.fail(
-                f"{method} {path}: error body {parsed!r}")
+                f"{method} {path}: error body {parsed!r}"
+            )
             assert isinstance(parsed.get("message"), (str, type(None)))
         return status, parsed
 
@@ -101,8 +113,9 @@ def create_topic(topic: str) -> None:
         print(f"could not create topic {topic}: {e}")
 
 
-def wait_status(console: Console, name: str, connector_state: str, task_state: str | None,
-                timeout: float = 20.0) -> dict:
+def wait_status(
+    console: Console, name: str, connector_state: str, task_state: str | None, timeout: float = 20.0
+) -> dict:
     """Polls GET /connectors/{name}/status until the states match (status is published through
     the status topic, so it lags the REST call that changed it)."""
     deadline = time.monotonic() + timeout
@@ -113,7 +126,8 @@ def wait_status(console: Console, name: str, connector_state: str, task_state: s
             last = body
             tasks = body.get("tasks", [])
             if body["connector"]["state"] == connector_state and (
-                (task_state is None and tasks == []) or (tasks and all(t["state"] == task_state for t in tasks))
+                (task_state is None and tasks == [])
+                or (tasks and all(t["state"] == task_state for t in tasks))
             ):
                 return body
         time.sleep(0.25)
@@ -186,7 +200,9 @@ def test_console_session_against_a_filestream_connector(kind, tmp_path):
         assert v["error_count"] >= 1, v
         flagged = {c["value"]["name"] for c in v["configs"] if c["value"] and c["value"]["errors"]}
         assert flagged & {"topic", "topics", "topics.regex"}, flagged
-        v = console.expect(200, "PUT", f"/connector-plugins/{klass}/config/validate", {**config, "name": name})
+        v = console.expect(
+            200, "PUT", f"/connector-plugins/{klass}/config/validate", {**config, "name": name}
+        )
         check_validation(v, klass)
         assert v["error_count"] == 0, v
         created = console.expect(201, "POST", "/connectors", {"name": name, "config": config})
@@ -246,14 +262,18 @@ def test_console_errors_for_unknown_connectors_carry_kafkas_messages():
     ghost = f"ghost-{uuid.uuid4().hex[:8]}"
     assert console.expect(404, "GET", f"/connectors/{ghost}")["message"] == f"Connector {ghost} not found"
     assert console.expect(404, "GET", f"/connectors/{ghost}/status")["message"] == (
-        f"No status found for connector {ghost}")
+        f"No status found for connector {ghost}"
+    )
     assert console.expect(404, "PUT", f"/connectors/{ghost}/pause")["message"] == f"Unknown connector {ghost}"
     restart = console.expect(404, "POST", f"/connectors/{ghost}/restart?includeTasks=true&onlyFailed=false")
     assert restart["message"] in (f"Unknown connector: {ghost}", f"Status for connector {ghost} not found")
     assert console.expect(404, "DELETE", f"/connectors/{ghost}")["message"] == f"Connector {ghost} not found"
 
 
-def test_filestream_pair_moves_lines_end_to_end(tmp_path):
+def test_filestream_sink_writes_lines_as_they_arrive(tmp_path):
+    """Source file -> topic -> sink file. Kafka's FileStreamSinkTask prints each record through
+    an unbuffered PrintStream, so lines show up within seconds, long before the first offset
+    commit (offset.flush.interval.ms, 60 s): 30 s is ample."""
     console = Console(CONNECT_URL)
     plugins = {p["class"] for p in console.expect(200, "GET", "/connector-plugins")}
     if not {SOURCE, SINK} <= plugins:
@@ -266,11 +286,30 @@ def test_filestream_pair_moves_lines_end_to_end(tmp_path):
     out = tmp_path / "out.txt"
     names = [f"console-pipe-src-{tag}", f"console-pipe-sink-{tag}"]
     try:
-        console.expect(201, "POST", "/connectors", {"name": names[0], "config": {
-            "connector.class": SOURCE, "tasks.max": "1", "file": str(tmp_path / "in.txt"), "topic": topic}})
-        console.expect(201, "POST", "/connectors", {"name": names[1], "config": {
-            "connector.class": SINK, "tasks.max": "1", "file": str(out), "topics": topic}})
-        deadline = time.monotonic() + 60
+        console.expect(
+            201,
+            "POST",
+            "/connectors",
+            {
+                "name": names[0],
+                "config": {
+                    "connector.class": SOURCE,
+                    "tasks.max": "1",
+                    "file": str(tmp_path / "in.txt"),
+                    "topic": topic,
+                },
+            },
+        )
+        console.expect(
+            201,
+            "POST",
+            "/connectors",
+            {
+                "name": names[1],
+                "config": {"connector.class": SINK, "tasks.max": "1", "file": str(out), "topics": topic},
+            },
+        )
+        deadline = time.monotonic() + 30
         got: list[str] = []
         while time.monotonic() < deadline:
             got = out.read_text().splitlines() if out.exists() else []

@@ -139,15 +139,25 @@ def test_orders_rows_are_consistent(orders_rows):
     assert len({r["order_id"] for r in orders_rows}) == len(orders_rows)
     statuses = Counter(r["order_status"] for r in orders_rows)
     assert statuses.most_common(1)[0][0] == "delivered"
-    assert set(statuses) <= {"delivered", "shipped", "canceled", "unavailable", "invoiced",
-                             "processing", "approved", "created"}
+    assert set(statuses) <= {
+        "delivered",
+        "shipped",
+        "canceled",
+        "unavailable",
+        "invoiced",
+        "processing",
+        "approved",
+        "created",
+    }
     for r in orders_rows:
         assert hexid.match(r["order_id"]) and hexid.match(r["customer_id"]), r
         assert r["order_purchase_timestamp"].startswith(r["daily"]), r
         assert all(len(r[c]) <= 32 for c in demo.EXPECTED_COLUMNS), r  # fits varchar(32)
         if r["order_status"] == "delivered":
             assert r["order_approved_at"] and r["order_delivered_customer_date"], r
-            assert r["order_purchase_timestamp"] <= r["order_approved_at"] <= r["order_delivered_carrier_date"]
+            assert (
+                r["order_purchase_timestamp"] <= r["order_approved_at"] <= r["order_delivered_carrier_date"]
+            )
         else:
             assert r["order_delivered_customer_date"] == "", r
 
@@ -166,12 +176,7 @@ def test_ensure_reuses_an_intact_file_and_rewrites_a_tampered_one(tmp_path, orde
 
 def test_load_orders_groups_rows_by_day_in_date_order(tmp_path):
     path = tmp_path / "o.csv"
-    path.write_text(
-        "order_id,customer_id,daily\n"
-        "b,c2,2017-08-02\n"
-        "a,c1,2017-08-01\n"
-        "c,c3,2017-08-02\n"
-    )
+    path.write_text("order_id,customer_id,daily\nb,c2,2017-08-02\na,c1,2017-08-01\nc,c3,2017-08-02\n")
     orders = demo.load_orders(path)
     assert orders.shape == (3, 3)
     assert list(orders.by_day) == ["2017-08-01", "2017-08-02"]
@@ -392,13 +397,16 @@ class FakeS3:
 
 
 def cdc_line(order_id, op="c", ts=2_000_000):
-    return json.dumps({"before": None, "after": {"order_id": order_id}, "source": {"ts_ms": ts},
-                       "op": op, "ts_ms": ts + 5})
+    return json.dumps(
+        {"before": None, "after": {"order_id": order_id}, "source": {"ts_ms": ts}, "op": op, "ts_ms": ts + 5}
+    )
 
 
 def test_measure_counts_this_runs_rows_once_and_flags_duplicates():
     objects = {
-        "p/a+0000000000.json": "\n".join([cdc_line("old", ts=1_000_000), cdc_line("x"), cdc_line("y")]).encode(),
+        "p/a+0000000000.json": "\n".join(
+            [cdc_line("old", ts=1_000_000), cdc_line("x"), cdc_line("y")]
+        ).encode(),
         "p/a+0000000003.json": "\n".join([cdc_line("y"), cdc_line("z", op="u")]).encode() + b"\n",
     }
     reader = demo.BucketReader(FakeS3(objects), "warehouse", "p/")
@@ -419,11 +427,25 @@ def test_bucket_reader_gunzips_and_reads_each_object_once():
 def test_settings_read_the_environment_with_local_defaults():
     d = demo.Settings.from_env({})
     assert (d.mysql_host, d.bootstrap, d.s3_endpoint, d.connect_url) == (
-        "127.0.0.1", "127.0.0.1:9092", "http://127.0.0.1:9000", "http://localhost:8083")
-    s = demo.Settings.from_env({"MYSQL_HOST": "mysql", "BOOTSTRAP_SERVERS": "redpanda:9092",
-                                "CONNECT_URL": "http://kafka-connect:8083/", "MYSQL_PORT": "3307"})
+        "127.0.0.1",
+        "127.0.0.1:9092",
+        "http://127.0.0.1:9000",
+        "http://localhost:8083",
+    )
+    s = demo.Settings.from_env(
+        {
+            "MYSQL_HOST": "mysql",
+            "BOOTSTRAP_SERVERS": "redpanda:9092",
+            "CONNECT_URL": "http://kafka-connect:8083/",
+            "MYSQL_PORT": "3307",
+        }
+    )
     assert (s.mysql_host, s.bootstrap, s.connect_url, s.mysql_port) == (
-        "mysql", "redpanda:9092", "http://kafka-connect:8083", 3307)
+        "mysql",
+        "redpanda:9092",
+        "http://kafka-connect:8083",
+        3307,
+    )
     assert s.script_env()["KAFKA_BOOTSTRAP"] == "redpanda:9092"
 
 
@@ -431,15 +453,24 @@ def test_run_demo_rejects_a_bad_knob():
     proc = subprocess.run(
         [sys.executable, str(DEMO / "run_demo.py")],
         env={**os.environ, "DEMO_DAYS": "three"},
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode != 0
     assert "DEMO_DAYS='three'" in proc.stderr
 
 
 def test_makefile_demo_passes_the_day_knob():
-    out = subprocess.run(["make", "-n", "demo", "DEMO_DAYS=2"], cwd=REPO, capture_output=True,
-                         text=True, timeout=60)
+    out = subprocess.run(
+        ["make", "-n", "demo", "DEMO_DAYS=2"], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0, out.stderr
     assert "DEMO_DAYS=2 .venv/bin/python demo/run_demo.py" in out.stdout
     assert "scripts/stack.sh up" in out.stdout
+
+
+def test_event_keys_are_json_strings_unless_raw_is_asked_for():
+    assert demo.event_key("b552efd0") == b'"b552efd0"'
+    assert json.loads(demo.event_key("b552efd0")) == "b552efd0"
+    assert demo.event_key("b552efd0", raw=True) == b"b552efd0"
