@@ -208,7 +208,9 @@ async fn run(
         producer: with_prefix(o, "producer."),
         consumer: with_prefix(o, "consumer."),
         commit: env!("SLUICE_COMMIT").to_owned(),
-        sink_static_membership: o.get("sluice.sink.static.membership").is_none_or(|v| v.trim() != "false"),
+        sink_static_membership: o
+            .get("sluice.sink.static.membership")
+            .is_none_or(|v| v.trim() != "false"),
     };
     let herder = WorkerHerder::new(
         plugins::registry()?,
