@@ -681,6 +681,12 @@ impl WorkerHerder {
             // its partitions. librdkafka heartbeats from a background thread, so a slow `put`
             // cannot cause a false eviction; 10 s keeps recovery after SIGKILL short.
             ("session.timeout.ms", "10000".to_owned()),
+            // The group's rebalance timeout is taken from this. A worker killed while its sink
+            // was joining leaves a member the group waits for until that timeout; librdkafka's
+            // 5 minutes would stall a restarted sink that long. The poll thread polls even while
+            // `put` runs, so only a channel full for a minute (a long downstream outage) exceeds it,
+            // and then the task simply rejoins.
+            ("max.poll.interval.ms", "60000".to_owned()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
