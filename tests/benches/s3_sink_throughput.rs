@@ -29,10 +29,19 @@ use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use serde_json::json;
 
 const PARTITIONS: i32 = 3;
-const EVENTS: [&str; 5] = ["page_view", "add_to_cart", "purchase", "email_click", "search"];
+const EVENTS: [&str; 5] = [
+    "page_view",
+    "add_to_cart",
+    "purchase",
+    "email_click",
+    "search",
+];
 
 fn env_usize(k: &str, d: usize) -> usize {
-    std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d)
+    std::env::var(k)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(d)
 }
 
 /// A clickstream event of about 350 bytes.
@@ -59,7 +68,11 @@ async fn preload(bootstrap: &str, topic: &str, n: usize) -> Result<u64, BoxError
     let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
     for r in admin
         .create_topics(
-            [&NewTopic::new(topic, PARTITIONS, TopicReplication::Fixed(1))],
+            [&NewTopic::new(
+                topic,
+                PARTITIONS,
+                TopicReplication::Fixed(1),
+            )],
             &opts,
         )
         .await?
@@ -200,7 +213,9 @@ async fn sink_run(
             break keys;
         }
         if start.elapsed() > Duration::from_secs(900) {
-            return Err(format!("{} of {want} objects\n{}", keys.len(), worker.log_tail(40)).into());
+            return Err(
+                format!("{} of {want} objects\n{}", keys.len(), worker.log_tail(40)).into(),
+            );
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
@@ -218,7 +233,7 @@ async fn sink_run(
 async fn main() -> Result<(), BoxError> {
     let n = env_usize("BENCH_RECORDS", 600_000);
     let flush = env_usize("BENCH_FLUSH", 20_000);
-    if n % (flush * PARTITIONS as usize) != 0 {
+    if !n.is_multiple_of(flush * PARTITIONS as usize) {
         return Err("BENCH_RECORDS must be a multiple of 3 * BENCH_FLUSH".into());
     }
     let broker = Broker::try_shared().await?;
@@ -244,9 +259,15 @@ async fn main() -> Result<(), BoxError> {
         t.elapsed().as_secs_f64()
     );
     let worker = Worker::builder().start().await?;
-    eprintln!("worker {} pid {:?}", Worker::binary()?.display(), worker.pid());
+    eprintln!(
+        "worker {} pid {:?}",
+        Worker::binary()?.display(),
+        worker.pid()
+    );
 
-    println!("| format | bare consumer rec/s | sink s | sink rec/s | sink MB/s (input) | ratio vs bare | worker CPU s | rec/s per CPU-s | stored MB |");
+    println!(
+        "| format | bare consumer rec/s | sink s | sink rec/s | sink MB/s (input) | ratio vs bare | worker CPU s | rec/s per CPU-s | stored MB |"
+    );
     println!("|---|---|---|---|---|---|---|---|---|");
     for gzip in [false, true] {
         let bare = bare_consumer(broker.bootstrap(), &topic, n)?;
