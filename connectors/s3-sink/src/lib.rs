@@ -36,7 +36,8 @@
 //! 2. **Objects are immutable.** A new object is written with a conditional `PUT`
 //!    (`If-None-Match: *`); a multipart object is checked with `HEAD` before
 //!    `CompleteMultipartUpload` (object_store 0.14 cannot send the header there). A clash is a
-//!    fatal error: Sluice never overwrites an object.
+//!    fatal error: Sluice never overwrites an object. The one exception is an existing object
+//!    with exactly the bytes being written: a retried `PUT` whose first response was lost.
 //! 3. **Recover boundaries from the bucket.** On `open`, the task lists the partition's objects
 //!    whose start offset (it is in the key) is at or after the committed offset: exactly the
 //!    objects a previous incarnation completed but did not commit. Each one's record count comes
@@ -63,9 +64,11 @@
 //!
 //! # Memory
 //! Bytes stream into S3 parts of `s3.part.size` as files fill; buffers grow with data (nothing
-//! is pre-allocated per open file). `sluice.max.buffered.bytes` caps what a task holds: over the
-//! cap, the biggest buffer goes out as an early part when it is at least S3's 5 MiB minimum,
-//! otherwise its partition rotates early. Neither fails the task, and both stay exactly-once
+//! is pre-allocated per open file; a gzip file keeps its first 64 KiB uncompressed and only then
+//! starts its deflate stream, whose ~330 KiB of state counts as buffered).
+//! `sluice.max.buffered.bytes` caps what a task holds: over the cap, the biggest buffer goes out
+//! as an early part when it is at least S3's 5 MiB minimum, otherwise its partition rotates
+//! early. Neither fails the task, and both stay exactly-once
 //! through recovery (above).
 //!
 //! # Failures

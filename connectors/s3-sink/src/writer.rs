@@ -412,9 +412,9 @@ impl PartitionWriter {
             .iter_mut()
             .flat_map(|f| f.uploads.iter_mut())
             .filter(|u| u.is_writing())
-            .max_by_key(|u| u.buffered());
+            .max_by_key(|u| u.pending_out());
         if let Some(u) = biggest
-            && u.buffered() >= crate::config::MIN_PART_SIZE
+            && u.pending_out() >= crate::config::MIN_PART_SIZE
         {
             u.flush_early = true;
             return true;

@@ -1183,3 +1183,95 @@ async fn unreachable_endpoint_is_retriable_after_the_client_retries() {
     let err = t.pre_commit(&OffsetMap::new()).await.unwrap_err();
     assert!(err.is_retriable(), "{}", err.trace());
 }
+
+/// Stores every new object but answers the first `PUT` with an error, as when S3 (or s3s-fs)
+/// fails after writing, or the response is lost.
+#[derive(Debug)]
+struct LostResponseStore {
+    inner: Arc<dyn SinkStore>,
+    lost: AtomicUsize,
+}
+
+#[async_trait]
+impl SinkStore for LostResponseStore {
+    async fn put_new(
+        &self,
+        key: &Path,
+        data: Bytes,
+        metadata: &[(&'static str, String)],
+    ) -> Result<connect_s3_sink::store::Created, S3SinkError> {
+        let created = self.inner.put_new(key, data, metadata).await?;
+        if self.lost.fetch_add(1, Ordering::SeqCst) == 0 {
+            return Err(S3SinkError::Store {
+                key: key.to_string(),
+                source: object_store::Error::Generic {
+                    store: "lost",
+                    source: "500 Internal Server Error".into(),
+                },
+            });
+        }
+        Ok(created)
+    }
+    async fn create_multipart(&self, key: &Path) -> Result<MultipartId, S3SinkError> {
+        self.inner.create_multipart(key).await
+    }
+    async fn put_part(
+        &self,
+        key: &Path,
+        id: &MultipartId,
+        idx: usize,
+        data: Bytes,
+    ) -> Result<PartId, S3SinkError> {
+        self.inner.put_part(key, id, idx, data).await
+    }
+    async fn complete_multipart(
+        &self,
+        key: &Path,
+        id: &MultipartId,
+        parts: Vec<PartId>,
+    ) -> Result<(), S3SinkError> {
+        self.inner.complete_multipart(key, id, parts).await
+    }
+    async fn abort_multipart(&self, key: &Path, id: &MultipartId) -> Result<(), S3SinkError> {
+        self.inner.abort_multipart(key, id).await
+    }
+    async fn exists(&self, key: &Path) -> Result<bool, S3SinkError> {
+        self.inner.exists(key).await
+    }
+    async fn list(&self, prefix: Option<&Path>) -> Result<Vec<Path>, S3SinkError> {
+        self.inner.list(prefix).await
+    }
+    async fn read(
+        &self,
+        key: &Path,
+    ) -> Result<(Bytes, std::collections::HashMap<String, String>), S3SinkError> {
+        self.inner.read(key).await
+    }
+}
+
+#[tokio::test]
+async fn a_put_retried_after_a_lost_response_finds_its_own_object_and_goes_on() {
+    let (mem, inner) = memory();
+    let store = Arc::new(LostResponseStore {
+        inner,
+        lost: AtomicUsize::new(0),
+    });
+    let clock = Arc::new(ManualClock::new(T0));
+    let mut t = task(config(CLICKSTREAM, &[("flush.size", "3")]), store, clock);
+    t.open(&[assigned("clickstream_events", 0, None)])
+        .await
+        .unwrap();
+    let batch: Vec<SinkRecord> = (0..7).map(|o| click(0, o)).collect();
+    let err = t.put(&batch[..4]).await.unwrap_err();
+    assert!(err.is_retriable(), "{err}");
+    // Redelivery retries the conditional PUT, which now answers "already exists".
+    t.put(&batch[..4]).await.unwrap();
+    t.put(&batch[4..]).await.unwrap();
+    assert_eq!(
+        t.pre_commit(&OffsetMap::new()).await.unwrap(),
+        offsets(&[("clickstream_events", 0, 6)])
+    );
+    let objs = objects(mem.as_ref()).await;
+    assert_eq!(objs.len(), 2);
+    assert_eq!(event_ids(&objs), (0..6).collect::<Vec<_>>());
+}
