@@ -103,7 +103,7 @@ async fn standalone_mode_runs_connectors_from_files_and_keeps_offsets_in_its_fil
 
     // Then the connector from the file runs, and its offset reaches the offsets file.
     rest.wait_running(&name, 1, Duration::from_secs(60)).await?;
-    assert_eq!(rest.connectors().await?, [name.clone()]);
+    assert_eq!(rest.connectors().await?, std::slice::from_ref(&name));
     let want = format!(r#"{{"position":{}}}"#, "one\ntwo\nthree\n".len());
     assert!(
         wait_until(Duration::from_secs(30), || async {
