@@ -46,11 +46,11 @@ fn expected(n: usize) -> Vec<String> {
     (0..n).map(|i| format!("line-{i}")).collect()
 }
 
+/// (key, value) of a record, as text.
+type KeyValue = (Option<String>, Option<String>);
+
 /// Every record of a topic as (key, value) strings, read with a plain consumer.
-fn read_topic(
-    bootstrap: &str,
-    topic: &str,
-) -> Result<Vec<(Option<String>, Option<String>)>, BoxError> {
+fn read_topic(bootstrap: &str, topic: &str) -> Result<Vec<KeyValue>, BoxError> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("group.id", random_name("reader"))
@@ -266,7 +266,7 @@ async fn filestream_pipeline_survives_sigkill_with_configs_states_and_offsets()
 
     // Delete: gone from the list, status 404.
     assert_eq!(rest.delete_connector(&src).await?.status, 204);
-    assert_eq!(rest.connectors().await?, [sink_name.clone()]);
+    assert_eq!(rest.connectors().await?, std::slice::from_ref(&sink_name));
     // As in Kafka, the status is tombstoned shortly after the config.
     assert!(
         wait_until(WAIT, || async {
