@@ -83,7 +83,6 @@ pub struct ErrorPolicy {
 pub struct HostSignals {
     commit_requested: AtomicBool,
     notify: Notify,
-    progress: std::sync::Mutex<Option<serde_json::Value>>,
 }
 
 impl HostSignals {
@@ -96,11 +95,6 @@ impl HostSignals {
     pub async fn commit_requested(&self) {
         self.notify.notified().await;
     }
-
-    /// The last progress a task reported.
-    pub fn progress(&self) -> Option<serde_json::Value> {
-        self.progress.lock().ok().and_then(|p| p.clone())
-    }
 }
 
 impl TaskHost for HostSignals {
@@ -110,10 +104,8 @@ impl TaskHost for HostSignals {
     }
 
     fn report_progress(&self, progress: serde_json::Value) {
+        // Logged only for now; exposing it over REST is TODO(#3).
         tracing::info!(progress = %progress, "Task progress.");
-        if let Ok(mut p) = self.progress.lock() {
-            *p = Some(progress);
-        }
     }
 }
 

@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::kafka::KafkaClients;
 use crate::registry::{DynConnectorPlugin, PluginRegistry, RunningConnector};
-use crate::task::{HostSignals, TaskExit};
+use crate::task::TaskExit;
 
 pub use control::Stores;
 
@@ -76,8 +76,6 @@ struct Inner {
     /// Why the broker is unreachable, for `/health`.
     broker_error: std::sync::Mutex<Option<String>>,
     started_at: String,
-    /// Progress reported by running tasks, by (connector, task).
-    progress: DashMap<(String, u32), Arc<HostSignals>>,
     cancel: CancellationToken,
 }
 
@@ -154,14 +152,9 @@ impl WorkerHerder {
                 cluster_id: OnceLock::new(),
                 broker_error: std::sync::Mutex::new(None),
                 started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                progress: DashMap::new(),
                 cancel,
             }),
         }
-    }
-
-    pub fn registry(&self) -> &PluginRegistry {
-        &self.inner.registry
     }
 
     /// Opens the stores (retrying with back-off while the broker is unreachable, so the REST API
@@ -255,14 +248,6 @@ impl WorkerHerder {
                 self.inner.started_at
             ))),
         }
-    }
-
-    /// Progress reported by a task (snapshot progress and the like).
-    pub fn task_progress(&self, connector: &str, task: u32) -> Option<serde_json::Value> {
-        self.inner
-            .progress
-            .get(&(connector.to_owned(), task))
-            .and_then(|s| s.progress())
     }
 }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use connect_api::Props;
-use connect_runtime::entities::{State, TargetState};
+use connect_runtime::entities::State;
 use connect_runtime::kafka::KafkaClients;
 use connect_runtime::registry::PluginRegistry;
 use connect_runtime::{Herder, HerderErrorKind, Stores, WorkerHerder, WorkerSettings};
@@ -226,7 +226,6 @@ async fn filestream_source_to_sink_through_the_herder_commits_offsets_after_deli
     // Delete removes config and status.
     herder.delete_connector("src").await.unwrap();
     assert_eq!(herder.connectors().await.unwrap(), ["sink"]);
-    let _ = TargetState::Started;
     cancel.cancel();
     run.await.unwrap();
 }

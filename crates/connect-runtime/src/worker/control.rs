@@ -201,7 +201,6 @@ impl Reconciler {
             if let Err(e) = self.stores.status.delete_connector(&name).await {
                 tracing::warn!(connector = %name, error = %e, "Could not delete statuses.");
             }
-            self.herder.inner.progress.retain(|(c, _), _| *c != name);
             tracing::info!(connector = %name, "Connector deleted.");
         }
         // Restart requests written by a REST call on any worker.
@@ -486,9 +485,6 @@ impl Reconciler {
         let target = slot.target_tx.subscribe();
         let join = if is_source {
             let signals = Arc::new(HostSignals::default());
-            inner
-                .progress
-                .insert((name.to_owned(), id), signals.clone());
             let ctx = SourceTaskContext {
                 connector: name.to_owned(),
                 task: id,
