@@ -104,7 +104,11 @@ def test_mariadb_debezium_account_and_row_binlog():
                 assert priv in grants, grants
             assert "BINLOG MONITOR" in grants or "REPLICATION CLIENT" in grants, grants
             cur.execute("SELECT @@log_bin, @@binlog_format, @@binlog_row_image, @@max_allowed_packet")
-            assert cur.fetchone() == (1, "ROW", "FULL", 128 * 1024 * 1024)
+            log_bin, fmt, image, packet = cur.fetchone()
+            assert (log_bin, fmt, image) == (1, "ROW", "FULL")
+            # The stack starts MariaDB with 128M; the large-row CDC test raises the
+            # global for its 64 MB row, so the floor is what matters here.
+            assert packet >= 128 * 1024 * 1024, packet
     finally:
         conn.close()
 
