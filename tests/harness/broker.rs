@@ -57,7 +57,12 @@ impl Broker {
         })
     }
 
-    /// Starts a private tansu with in-memory storage (fast; lost when it stops).
+    /// Starts a private tansu with SQLite storage in a temp dir (lost when the test ends).
+    ///
+    /// Not tansu's `memory://` engine: it stores whole batches and answers a fetch only with
+    /// batches starting at or after the fetch offset, so a consumer resuming from a committed
+    /// offset inside a producer's batch never sees that batch's remaining records. Kafka, Redpanda
+    /// and tansu's SQLite engine return the batch that contains the offset.
     pub async fn start() -> Result<Self, BoxError> {
         let mut last = None;
         // A free port can be taken between our probe and tansu's bind: retry on a new one.
@@ -79,7 +84,11 @@ impl Broker {
         let mut cmd = Command::new(&tansu);
         cmd.arg("broker")
             .args(["--listener-url", &url, "--advertised-listener-url", &url])
-            .args(["--storage-engine", "memory://tansu/"])
+            // tansu drops one leading '/' of the path, hence `sqlite:///` + an absolute path.
+            .args([
+                "--storage-engine",
+                &format!("sqlite:///{}", dir.join("tansu.db").display()),
+            ])
             // Keep stray files (if any) in the temp dir, not the test's cwd.
             .current_dir(&dir);
         let mut process = Supervised::spawn("tansu", cmd, &dir.join("tansu.log"), Some(&dir))?;

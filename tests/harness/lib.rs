@@ -5,7 +5,7 @@
 //!
 //! | handle     | reuses          | else starts                                         |
 //! |------------|-----------------|-----------------------------------------------------|
-//! | [`Broker`] | `KAFKA_BOOTSTRAP` | `tansu broker` with `memory://` storage            |
+//! | [`Broker`] | `KAFKA_BOOTSTRAP` | `tansu broker` with SQLite storage in a temp dir    |
 //! | [`Mysql`]  | `MYSQL_URL`     | a private `mariadbd` with the binlog on (ROW, FULL) |
 //! | [`S3`]     | `S3_ENDPOINT`   | `s3s-fs` with bucket `warehouse`                    |
 //!

@@ -35,17 +35,6 @@ import gen_olist  # noqa: E402
 import run_demo  # noqa: E402
 import sluice_demo as demo  # noqa: E402
 
-# Known defect (issue #4/#5): when a sink connector's config is replaced while a partition has
-# an open, unflushed file (the drain step adds rotate.schedule.interval.ms), the restarted task's
-# group offset can land past that file's records, which then never reach the bucket (seen: partition
-# 0 objects at 0 and 1010, committed 1210). These assertions expose it; they flip to XPASS once
-# fixed.
-RECONFIGURE_TAIL_LOSS = pytest.mark.xfail(
-    reason="sink reconfigure can commit past an open file's records (known defect, issue #4)",
-    strict=False,
-)
-
-
 # Enough for a full CDC file (flush.size 1000) per partition even when the topic has three
 # (tansu's default), plus a remainder to drain.
 N_ROWS = 3600
@@ -211,7 +200,6 @@ def parsed(lines_by_key: dict[str, list[str]]):
             yield key, json.loads(line)
 
 
-@RECONFIGURE_TAIL_LOSS
 def test_every_inserted_row_is_in_the_bucket_exactly_once(cdc):
     run = cdc
     seen = Counter(
@@ -224,7 +212,6 @@ def test_every_inserted_row_is_in_the_bucket_exactly_once(cdc):
     assert [k for k, n in seen.items() if n > 1] == []
 
 
-@RECONFIGURE_TAIL_LOSS
 def test_every_clickstream_event_is_in_the_bucket_exactly_once(run):
     ours = [
         rec
@@ -249,7 +236,6 @@ def offsets_are_contiguous(objects: dict[str, list[str]], pattern: re.Pattern) -
             assert a + n == b, f"{key} holds {n} records but the next file is {nxt}"
 
 
-@RECONFIGURE_TAIL_LOSS
 def test_cdc_object_keys_follow_the_default_partitioner(cdc):
     run = cdc
     assert run.objects[demo.CDC_SINK]
