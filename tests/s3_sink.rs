@@ -839,6 +839,62 @@ async fn reconfiguring_a_sink_with_open_files_loses_none_of_their_records() -> R
     Ok(())
 }
 
+/// S3 goes away for a while: the task keeps RUNNING (retrying, neither failing nor dropping its
+/// records), and once S3 is back every record is in exactly one object.
+#[tokio::test]
+async fn an_s3_outage_pauses_the_sink_and_it_resumes_with_nothing_lost_or_doubled()
+-> Result<(), BoxError> {
+    if skip("an_s3_outage_pauses_the_sink_and_it_resumes_with_nothing_lost_or_doubled") {
+        return Ok(());
+    }
+    let broker = Broker::try_shared().await?;
+    // A private s3s-fs, so that stopping it hurts nobody else.
+    let mut s3 = S3::start().await?;
+    let objects_store = store(&s3)?;
+    let topic = random_name("events");
+    let dir = random_name("outage");
+    create_topic(broker.bootstrap(), &topic, 2).await?;
+    let worker = Worker::builder().start().await?;
+    let name = random_name("outage");
+    let config = plain_config(
+        &s3,
+        &dir,
+        &topic,
+        10,
+        &[("s3.part.retries", "1"), ("s3.retry.backoff.ms", "50")],
+    );
+    create_connector(&worker, &name, &config).await?;
+    let p = producer(broker.bootstrap())?;
+    let mut expected = Expected::new();
+    let first: Vec<Rec> = (0..40).map(|i| id_event(i, 2, None)).collect();
+    produce_expected(&p, &topic, &first, &mut expected).await?;
+    wait_for_all_records(&*objects_store, &dir, 40, &worker).await?;
+
+    // When S3 is down while records keep coming,
+    s3.stop().await?;
+    let second: Vec<Rec> = (40..80).map(|i| id_event(i, 2, None)).collect();
+    produce_expected(&p, &topic, &second, &mut expected).await?;
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    // then the task is still running (retriable failures do not fail it),
+    let status = worker.rest().connector_status(&name).await?;
+    assert!(
+        status.tasks.iter().all(|t| t.state == "RUNNING"),
+        "{status:?}\nworker log:\n{}",
+        worker.log_tail(40)
+    );
+    assert!(
+        worker.log_tail(400).contains("S3 is unavailable"),
+        "the outage was noticed and retried:\n{}",
+        worker.log_tail(40)
+    );
+
+    // and once S3 is back, everything lands exactly once.
+    s3.restart().await?;
+    let objects = wait_for_all_records(&*objects_store, &dir, 80, &worker).await?;
+    assert_exactly_once(&objects, &dir, &topic, 2, 80)?;
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------------
 // Exactly-once under SIGKILL
 

@@ -70,7 +70,6 @@ impl S3 {
 
     /// Starts a private s3s-fs over a temp folder holding bucket `warehouse`.
     pub async fn start() -> Result<Self, BoxError> {
-        let bin = program("s3s-fs", "run `scripts/stack.sh install`")?;
         let dir = temp_dir("sluice-s3-")?;
         let data = dir.join("data");
         // Each folder under the root is a bucket.
@@ -78,32 +77,46 @@ impl S3 {
         let mut last = None;
         for _ in 0..3 {
             let port = free_port()?;
-            let mut cmd = Command::new(&bin);
-            cmd.args(["--host", "127.0.0.1", "--port", &port.to_string()])
-                .args(["--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY])
-                .arg(&data);
-            let mut process =
-                Supervised::spawn("s3s-fs", cmd, &dir.join("s3s-fs.log"), Some(&dir))?;
-            let endpoint = format!("http://127.0.0.1:{port}");
-            let ready = wait_until(ready_timeout(), || {
-                let up = process.exited().is_none();
-                let endpoint = endpoint.clone();
-                async move { up && http_answers(&endpoint).await }
-            })
-            .await;
-            if ready {
-                return Ok(Self {
-                    endpoint,
-                    access_key: ACCESS_KEY.to_owned(),
-                    secret_key: SECRET_KEY.to_owned(),
-                    data_dir: Some(data),
-                    process: Some(process),
-                });
+            match spawn_on(&dir, &data, port).await {
+                Ok(process) => {
+                    return Ok(Self {
+                        endpoint: format!("http://127.0.0.1:{port}"),
+                        access_key: ACCESS_KEY.to_owned(),
+                        secret_key: SECRET_KEY.to_owned(),
+                        data_dir: Some(data),
+                        process: Some(process),
+                    });
+                }
+                Err(e) => last = Some(e),
             }
-            last = Some(process.startup_error("did not answer HTTP"));
-            process.kill().await.ok();
         }
         Err(last.unwrap_or_else(|| "s3s-fs did not start".into()))
+    }
+
+    /// Kills a harness-started s3s-fs (an outage); [`S3::restart`] brings it back.
+    pub async fn stop(&mut self) -> Result<(), BoxError> {
+        let p = self
+            .process
+            .as_mut()
+            .ok_or("stop needs a harness-started s3s-fs")?;
+        p.kill().await
+    }
+
+    /// Starts a stopped harness s3s-fs again, on the same port over the same data.
+    pub async fn restart(&mut self) -> Result<(), BoxError> {
+        let data = self
+            .data_dir
+            .clone()
+            .ok_or("restart needs a harness-started s3s-fs")?;
+        let dir = data.parent().ok_or("data dir has no parent")?.to_path_buf();
+        let port: u16 = self
+            .endpoint
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .ok_or("endpoint has no port")?;
+        self.process = Some(spawn_on(&dir, &data, port).await?);
+        Ok(())
     }
 
     /// `http://host:port`, no trailing slash.
@@ -160,4 +173,27 @@ pub(crate) async fn http_answers(endpoint: &str) -> bool {
         Ok(c) => c.get(format!("{endpoint}/")).send().await.is_ok(),
         Err(_) => false,
     }
+}
+
+/// s3s-fs on `port` over `data`, once it answers HTTP.
+async fn spawn_on(dir: &Path, data: &Path, port: u16) -> Result<Supervised, BoxError> {
+    let bin = program("s3s-fs", "run `scripts/stack.sh install`")?;
+    let mut cmd = Command::new(&bin);
+    cmd.args(["--host", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY])
+        .arg(data);
+    let mut process = Supervised::spawn("s3s-fs", cmd, &dir.join("s3s-fs.log"), Some(dir))?;
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let ready = wait_until(ready_timeout(), || {
+        let up = process.exited().is_none();
+        let endpoint = endpoint.clone();
+        async move { up && http_answers(&endpoint).await }
+    })
+    .await;
+    if ready {
+        return Ok(process);
+    }
+    let err = process.startup_error("did not answer HTTP");
+    process.kill().await.ok();
+    Err(err)
 }

@@ -31,6 +31,9 @@ pub enum S3SinkError {
     /// either overwrite someone else's data or duplicate records, so the task stops instead.
     #[error("{0}")]
     Conflict(String),
+    /// A background upload task ended without handing its file back (it panicked).
+    #[error("{0}")]
+    Upload(String),
     /// The S3 client could not be built from the configuration.
     #[error("cannot build the S3 client: {0}")]
     Client(String),

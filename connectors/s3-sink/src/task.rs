@@ -48,12 +48,18 @@ impl S3SinkTask {
         usize::try_from(self.shared.cfg.max_buffered_bytes).unwrap_or(usize::MAX)
     }
 
-    /// Retries whatever S3 work an earlier call left unfinished.
-    async fn drive_all(&mut self) -> Result<(), S3SinkError> {
+    /// Retries whatever S3 work an earlier call left unfinished and collects finished
+    /// background completions; with `settle`, waits until every rotated file is complete.
+    async fn drive_all(&mut self, settle: bool) -> Result<(), S3SinkError> {
         let sh = &self.shared;
         let mut result = Ok(());
         for w in self.writers.values_mut() {
-            if let Err(e) = w.drive(sh).await {
+            let r = if settle {
+                w.settle(sh).await
+            } else {
+                w.drive(sh).await
+            };
+            if let Err(e) = r {
                 result = Err(e);
                 break;
             }
@@ -84,7 +90,8 @@ impl S3SinkTask {
             let before = w.buffered();
             if w.relieve() {
                 tracing::info!(partition = %tp, buffered = before, cap, "memory cap reached; flushing early");
-                let result = w.drive(sh).await;
+                // Wait for the uploads: memory is only free once they are done.
+                let result = w.settle(sh).await;
                 self.buffered = (self.buffered + w.buffered()).saturating_sub(before);
                 result?;
             }
@@ -95,7 +102,7 @@ impl S3SinkTask {
 
     async fn put_records(&mut self, records: &[SinkRecord]) -> Result<(), S3SinkError> {
         let now = self.clock.now_millis();
-        self.drive_all().await?;
+        self.drive_all(false).await?;
         let cap = self.cap();
         for record in records {
             let tp = TopicPartition::new(record.topic.clone(), record.kafka_partition);
@@ -120,7 +127,7 @@ impl S3SinkTask {
         for w in self.writers.values_mut() {
             w.tick(sh, now);
         }
-        self.drive_all().await
+        self.drive_all(false).await
     }
 }
 
@@ -166,8 +173,10 @@ impl SinkTask for S3SinkTask {
 
     async fn pre_commit(&mut self, _current: &OffsetMap) -> Result<OffsetMap, ConnectError> {
         let now = self.clock.now_millis();
-        self.drive_all().await?;
         self.tick(now).await?;
+        // Commits are rare (offset.flush.interval.ms): wait for the uploads in flight so the
+        // offset reported covers every file rotated so far.
+        self.drive_all(true).await?;
         Ok(self
             .writers
             .iter_mut()

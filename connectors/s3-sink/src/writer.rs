@@ -4,6 +4,12 @@
 //! Writing a record only changes memory; S3 I/O happens in [`PartitionWriter::drive`], which can
 //! be called again after a failure and resumes where it stopped. That split is what lets a
 //! retriable `put` be redelivered without losing or doubling a record.
+//!
+//! A rotated file is completed on a background tokio task (at most [`MAX_IN_FLIGHT`] per
+//! partition) so that consumption goes on while its last part or single `PUT` travels. The file
+//! moves into that task and comes back with the outcome: a failed one returns to the queue with
+//! its retry state, so nothing about the retry rules changes, and until it has come back as
+//! complete its start offset holds the committable offset back.
 
 mod recovery;
 mod upload;
@@ -20,6 +26,10 @@ use crate::format::{RecordEncoder, View};
 use crate::partitioner::{base_key, encode_partition, extract_timestamp};
 use crate::store::SinkStore;
 use crate::timefmt::next_scheduled_rotation;
+
+/// Rotated files of one partition being completed in the background at once. Two keep the
+/// consumer busy while one object travels; more would only hold more memory.
+const MAX_IN_FLIGHT: usize = 2;
 
 pub(crate) use recovery::{Planned, recover};
 use upload::ObjectUpload;
@@ -73,13 +83,47 @@ struct OpenFile {
     target: Option<u64>,
 }
 
+impl OpenFile {
+    /// Uploads what is left and completes every object of the file set. Each step is retried
+    /// from where it stopped when called again.
+    async fn finish(&mut self, store: &dyn SinkStore, part_size: usize) -> Result<(), S3SinkError> {
+        let records = self.records;
+        for upload in &mut self.uploads {
+            if upload.has_full_part(part_size) {
+                upload.upload_full_parts(store, part_size).await?;
+            }
+            upload.complete(store, records).await?;
+        }
+        Ok(())
+    }
+
+    fn buffered(&self) -> usize {
+        self.uploads.iter().map(ObjectUpload::buffered).sum()
+    }
+}
+
+/// A rotated file being completed on a background task; the task hands the file back.
+#[derive(Debug)]
+struct InFlight {
+    start: i64,
+    /// What the file held in memory when it left (counted until it comes back).
+    bytes: usize,
+    handle: tokio::task::JoinHandle<(OpenFile, Result<(), S3SinkError>)>,
+}
+
 /// One assigned Kafka partition.
 #[derive(Debug)]
 pub(crate) struct PartitionWriter {
     tp: TopicPartition,
     open: Vec<OpenFile>,
-    /// Rotated files whose objects are not all complete yet.
+    /// Rotated files waiting to be completed (in start-offset order), or whose completion failed
+    /// and will be retried.
     closing: Vec<OpenFile>,
+    /// Rotated files being completed in the background.
+    in_flight: Vec<InFlight>,
+    /// Set when a background completion was lost (its task panicked): the records of that file
+    /// are gone from memory, so nothing may be committed past it again.
+    poisoned: bool,
     /// Offset ranges of files completed since the last reported offset.
     completed: Vec<(i64, i64)>,
     /// Records in the current file set (`recordCount`).
@@ -112,6 +156,8 @@ impl PartitionWriter {
             tp,
             open: Vec::new(),
             closing: Vec::new(),
+            in_flight: Vec::new(),
+            poisoned: false,
             completed: Vec::new(),
             count: 0,
             base_ts: None,
@@ -365,7 +411,9 @@ impl PartitionWriter {
         }
     }
 
-    /// Performs pending S3 work: full parts of open files, then closing files in order.
+    /// Performs pending S3 work without waiting for it: full parts of open files inline, then
+    /// collects finished background completions and starts the next ones. When more files are
+    /// waiting than may be in flight, waits for the oldest completions (back-pressure).
     ///
     /// # Errors
     /// The first store failure; calling again resumes from there.
@@ -379,19 +427,99 @@ impl PartitionWriter {
                 }
             }
         }
-        while let Some(file) = self.closing.first_mut() {
-            let records = file.records;
-            for upload in &mut file.uploads {
-                if upload.has_full_part(part_size) {
-                    upload.upload_full_parts(store, part_size).await?;
-                }
-                upload.complete(store, records).await?;
-            }
-            let done = self.closing.remove(0);
-            tracing::debug!(partition = %self.tp, start = done.start, last = done.last, records = done.records, "file committed");
-            self.completed.push((done.start, done.last));
+        self.collect(false).await?;
+        self.launch(sh, MAX_IN_FLIGHT);
+        while !self.closing.is_empty() {
+            self.collect_oldest().await?;
+            self.launch(sh, MAX_IN_FLIGHT);
         }
         Ok(())
+    }
+
+    /// Completes every rotated file before returning (commits, memory pressure, close).
+    ///
+    /// # Errors
+    /// The first store failure; the failed files stay queued for the next call.
+    pub(crate) async fn settle(&mut self, sh: &Shared) -> Result<(), S3SinkError> {
+        self.drive(sh).await?;
+        self.launch(sh, usize::MAX);
+        self.collect(true).await
+    }
+
+    /// Starts background completions for queued files, oldest first, up to `limit` in flight.
+    fn launch(&mut self, sh: &Shared, limit: usize) {
+        while self.in_flight.len() < limit && !self.closing.is_empty() {
+            let mut file = self.closing.remove(0);
+            let store = Arc::clone(&sh.store);
+            let part_size = sh.cfg.part_size;
+            let start = file.start;
+            let bytes = file.buffered();
+            let handle = tokio::spawn(async move {
+                let result = file.finish(store.as_ref(), part_size).await;
+                (file, result)
+            });
+            self.in_flight.push(InFlight {
+                start,
+                bytes,
+                handle,
+            });
+        }
+    }
+
+    /// Takes back finished completions (all of them, waiting, when `wait`).
+    async fn collect(&mut self, wait: bool) -> Result<(), S3SinkError> {
+        let mut first_error = None;
+        let mut i = 0;
+        while i < self.in_flight.len() {
+            if !wait && !self.in_flight[i].handle.is_finished() {
+                i += 1;
+                continue;
+            }
+            if let Err(e) = self.take_back(i).await {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    async fn collect_oldest(&mut self) -> Result<(), S3SinkError> {
+        let Some(i) = self
+            .in_flight
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, f)| f.start)
+            .map(|(i, _)| i)
+        else {
+            return Ok(());
+        };
+        self.take_back(i).await
+    }
+
+    /// Waits for the completion at `i` and takes its file back. Cancel-safe: the entry leaves
+    /// `in_flight` only once its outcome is in hand, so a dropped call forgets no file.
+    async fn take_back(&mut self, i: usize) -> Result<(), S3SinkError> {
+        let joined = (&mut self.in_flight[i].handle).await;
+        let done = self.in_flight.remove(i);
+        match joined {
+            Ok((file, Ok(()))) => {
+                tracing::debug!(partition = %self.tp, start = file.start, last = file.last, records = file.records, "file committed");
+                self.completed.push((file.start, file.last));
+                Ok(())
+            }
+            Ok((file, Err(e))) => {
+                // Back in the queue, in offset order, with its retry state.
+                let at = self.closing.partition_point(|f| f.start < file.start);
+                self.closing.insert(at, file);
+                Err(e)
+            }
+            Err(e) => {
+                self.poisoned = true;
+                Err(S3SinkError::Upload(format!(
+                    "completing the file of {} at offset {} ended abnormally: {e}",
+                    self.tp, done.start
+                )))
+            }
+        }
     }
 
     /// Bytes this partition holds in memory.
@@ -399,9 +527,9 @@ impl PartitionWriter {
         self.open
             .iter()
             .chain(&self.closing)
-            .flat_map(|f| &f.uploads)
-            .map(ObjectUpload::buffered)
-            .sum()
+            .map(OpenFile::buffered)
+            .sum::<usize>()
+            + self.in_flight.iter().map(|f| f.bytes).sum::<usize>()
     }
 
     /// Under memory pressure: send the biggest buffer as an early part if S3 allows it, else
@@ -429,7 +557,11 @@ impl PartitionWriter {
     /// The offset up to which every record is in a complete object, and no complete object holds
     /// a record at or after it (so a restart there replays whole files only).
     pub(crate) fn committable(&self) -> Option<i64> {
-        let mut cut = match self.open.iter().chain(&self.closing).map(|f| f.start).min() {
+        if self.poisoned {
+            return None;
+        }
+        let pending = self.open.iter().chain(&self.closing).map(|f| f.start);
+        let mut cut = match pending.chain(self.in_flight.iter().map(|f| f.start)).min() {
             Some(s) => s,
             None => self.last_seen? + 1,
         };
@@ -458,8 +590,13 @@ impl PartitionWriter {
         Some(cut)
     }
 
-    /// Drops in-flight uploads (a rebalance or stop): their records will be consumed again.
+    /// Drops unfinished uploads (a rebalance or stop): their records will be consumed again.
+    /// Background completions are waited for, not cancelled: a request already sent may still
+    /// create its object, and the next owner's recovery must see it when it lists the bucket.
     pub(crate) async fn abort(&mut self, sh: &Shared) {
+        if let Err(e) = self.collect(true).await {
+            tracing::debug!(partition = %self.tp, error = %e, "an upload failed while closing; its records will be consumed again");
+        }
         for file in self.open.iter_mut().chain(self.closing.iter_mut()) {
             for upload in &mut file.uploads {
                 upload.abort(sh.store.as_ref()).await;
@@ -467,6 +604,17 @@ impl PartitionWriter {
         }
         self.open.clear();
         self.closing.clear();
+    }
+}
+
+impl Drop for PartitionWriter {
+    /// A writer dropped without [`PartitionWriter::abort`] (its task was dropped mid-call, as
+    /// in a crash) stops its background completions: a detached one could create an object
+    /// after the partition's next owner has listed the bucket for recovery.
+    fn drop(&mut self) {
+        for f in &self.in_flight {
+            f.handle.abort();
+        }
     }
 }
 

@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use async_trait::async_trait;
 use bytes::Bytes;
 use connect_api::{
-    AssignedPartition, ConnectorConfig, OffsetMap, Props, Schema, SchemaAndValue, SinkRecord,
-    SinkTask, Struct, TimestampType, TopicPartition, Value,
+    AssignedPartition, ConnectError, ConnectorConfig, OffsetMap, Props, Schema, SchemaAndValue,
+    SinkRecord, SinkTask, Struct, TimestampType, TopicPartition, Value,
 };
 use connect_s3_sink::{
     Clock, ManualClock, ObjectStoreBackend, S3SinkConfig, S3SinkError, S3SinkTask, SinkStore,
@@ -480,6 +480,7 @@ async fn crash_and_replay(scheduled: bool) {
     t1.put(&(8..10).map(|o| click(0, o)).collect::<Vec<_>>())
         .await
         .unwrap();
+    settle(&mut t1).await; // the uploads finish; the crash comes before the commit
     let before_crash = objects(mem.as_ref()).await;
     drop(t1);
 
@@ -573,6 +574,24 @@ async fn scheduled_rotation_flushes_an_idle_partition_from_pre_commit() {
     );
 }
 
+/// Waits for the task's background uploads, as the runtime's commit does (the offsets it
+/// reports are not committed anywhere here).
+async fn settle(t: &mut S3SinkTask) {
+    t.pre_commit(&OffsetMap::new()).await.unwrap();
+}
+
+/// The error a store failure surfaces as: rotated files complete in the background, so it comes
+/// from this `put` or, at the latest, from the next `pre_commit` (which waits for uploads).
+async fn put_error(t: &mut S3SinkTask, records: &[SinkRecord]) -> ConnectError {
+    match t.put(records).await {
+        Err(e) => e,
+        Ok(()) => t
+            .pre_commit(&OffsetMap::new())
+            .await
+            .expect_err("the store failure surfaces by pre_commit"),
+    }
+}
+
 #[tokio::test]
 async fn s3_outage_is_retriable_and_loses_or_doubles_nothing() {
     let (mem, inner) = memory();
@@ -594,7 +613,7 @@ async fn s3_outage_is_retriable_and_loses_or_doubles_nothing() {
     t.put(&batch[..2]).await.unwrap();
 
     flaky.down.store(true, Ordering::SeqCst);
-    let err = t.put(&batch[2..6]).await.unwrap_err();
+    let err = put_error(&mut t, &batch[2..6]).await;
     assert!(err.is_retriable(), "{err}");
     let err = t.pre_commit(&OffsetMap::new()).await.unwrap_err();
     assert!(err.is_retriable(), "{err}");
@@ -658,9 +677,10 @@ async fn large_files_stream_as_multipart_parts_and_recover_by_counting_lines() {
         "a file is invisible until complete"
     );
     flaky.down.store(true, Ordering::SeqCst);
-    assert!(t.put(&batch[55..]).await.unwrap_err().is_retriable());
+    assert!(put_error(&mut t, &batch[55..]).await.is_retriable());
     flaky.down.store(false, Ordering::SeqCst);
     t.put(&batch[55..]).await.unwrap();
+    settle(&mut t).await;
     let objs = objects(mem.as_ref()).await;
     let key =
         "clickstream_events/clickstream_events/partition=0/clickstream_events+0+0000000000.json";
@@ -921,6 +941,7 @@ async fn time_partitioned_file_sets_replay_file_by_file() {
     clock.advance(61_000);
     t1.put(&[]).await.unwrap(); // the schedule closes files 4 and 5 after one record each
     t1.put(&(6..9).map(rec).collect::<Vec<_>>()).await.unwrap();
+    settle(&mut t1).await; // the uploads finish; the crash comes before the commit
     let before_crash = objects(mem.as_ref()).await;
     assert_eq!(before_crash.len(), 4);
     drop(t1);
@@ -970,7 +991,7 @@ async fn an_unexpected_existing_object_is_never_overwritten() {
     mem.put(&key, Bytes::from_static(b"someone else's").into())
         .await
         .unwrap();
-    let err = t.put(&[click(0, 0), click(0, 1)]).await.unwrap_err();
+    let err = put_error(&mut t, &[click(0, 0), click(0, 1)]).await;
     assert!(!err.is_retriable());
     assert!(
         err.trace().contains("refusing to overwrite"),
@@ -1017,6 +1038,7 @@ async fn keys_and_headers_files_sit_next_to_values_and_are_rebuilt_when_missing(
         .await
         .unwrap();
     t.put(&(0..2).map(rec).collect::<Vec<_>>()).await.unwrap();
+    settle(&mut t).await;
     let dir = "clickstream_events/clickstream_events/partition=0/clickstream_events+0+0000000000";
     let objs = objects(mem.as_ref()).await;
     assert_eq!(
@@ -1049,6 +1071,7 @@ async fn keys_and_headers_files_sit_next_to_values_and_are_rebuilt_when_missing(
         .await
         .unwrap();
     t2.put(&(0..2).map(rec).collect::<Vec<_>>()).await.unwrap();
+    settle(&mut t2).await;
     assert_eq!(objects(mem.as_ref()).await, objs);
 }
 
@@ -1177,7 +1200,7 @@ async fn unreachable_endpoint_is_retriable_after_the_client_retries() {
     };
     let mut t = S3SinkTask::start(ctx, cfg).await.unwrap();
     let started = std::time::Instant::now();
-    let err = t.put(&[click(0, 0), click(0, 1)]).await.unwrap_err();
+    let err = put_error(&mut t, &[click(0, 0), click(0, 1)]).await;
     assert!(err.is_retriable(), "{}", err.trace());
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
     let err = t.pre_commit(&OffsetMap::new()).await.unwrap_err();
@@ -1262,9 +1285,10 @@ async fn a_put_retried_after_a_lost_response_finds_its_own_object_and_goes_on() 
         .await
         .unwrap();
     let batch: Vec<SinkRecord> = (0..7).map(|o| click(0, o)).collect();
-    let err = t.put(&batch[..4]).await.unwrap_err();
+    let err = put_error(&mut t, &batch[..4]).await;
     assert!(err.is_retriable(), "{err}");
-    // Redelivery retries the conditional PUT, which now answers "already exists".
+    // The next call (a redelivery, or a put after the failed commit) retries the conditional
+    // PUT, which now answers "already exists".
     t.put(&batch[..4]).await.unwrap();
     t.put(&batch[4..]).await.unwrap();
     assert_eq!(
@@ -1274,4 +1298,105 @@ async fn a_put_retried_after_a_lost_response_finds_its_own_object_and_goes_on() 
     let objs = objects(mem.as_ref()).await;
     assert_eq!(objs.len(), 2);
     assert_eq!(event_ids(&objs), (0..6).collect::<Vec<_>>());
+}
+
+/// Holds every `PUT` until the test lets it through.
+#[derive(Debug)]
+struct GatedStore {
+    inner: Arc<dyn SinkStore>,
+    gate: tokio::sync::Semaphore,
+}
+
+#[async_trait]
+impl SinkStore for GatedStore {
+    async fn put_new(
+        &self,
+        key: &Path,
+        data: Bytes,
+        metadata: &[(&'static str, String)],
+    ) -> Result<connect_s3_sink::store::Created, S3SinkError> {
+        if let Ok(permit) = self.gate.acquire().await {
+            permit.forget();
+        }
+        self.inner.put_new(key, data, metadata).await
+    }
+    async fn create_multipart(&self, key: &Path) -> Result<MultipartId, S3SinkError> {
+        self.inner.create_multipart(key).await
+    }
+    async fn put_part(
+        &self,
+        key: &Path,
+        id: &MultipartId,
+        idx: usize,
+        data: Bytes,
+    ) -> Result<PartId, S3SinkError> {
+        self.inner.put_part(key, id, idx, data).await
+    }
+    async fn complete_multipart(
+        &self,
+        key: &Path,
+        id: &MultipartId,
+        parts: Vec<PartId>,
+    ) -> Result<(), S3SinkError> {
+        self.inner.complete_multipart(key, id, parts).await
+    }
+    async fn abort_multipart(&self, key: &Path, id: &MultipartId) -> Result<(), S3SinkError> {
+        self.inner.abort_multipart(key, id).await
+    }
+    async fn exists(&self, key: &Path) -> Result<bool, S3SinkError> {
+        self.inner.exists(key).await
+    }
+    async fn list(&self, prefix: Option<&Path>) -> Result<Vec<Path>, S3SinkError> {
+        self.inner.list(prefix).await
+    }
+    async fn read(
+        &self,
+        key: &Path,
+    ) -> Result<(Bytes, std::collections::HashMap<String, String>), S3SinkError> {
+        self.inner.read(key).await
+    }
+}
+
+#[tokio::test]
+async fn puts_go_on_while_rotated_files_upload_and_commits_wait_for_them() {
+    let (mem, inner) = memory();
+    let store = Arc::new(GatedStore {
+        inner,
+        gate: tokio::sync::Semaphore::new(0),
+    });
+    let clock = Arc::new(ManualClock::new(T0));
+    let mut t = task(
+        config(CLICKSTREAM, &[("flush.size", "2")]),
+        store.clone(),
+        clock,
+    );
+    t.open(&[assigned("clickstream_events", 0, None)])
+        .await
+        .unwrap();
+    // Two files rotate while S3 holds every PUT: put returns all the same.
+    let batch: Vec<SinkRecord> = (0..5).map(|o| click(0, o)).collect();
+    tokio::time::timeout(std::time::Duration::from_secs(5), t.put(&batch))
+        .await
+        .expect("put does not wait for the uploads of rotated files")
+        .unwrap();
+    assert!(objects(mem.as_ref()).await.is_empty());
+    // A commit waits for them (and, abandoned, forgets nothing).
+    let waited = tokio::time::timeout(
+        std::time::Duration::from_millis(200),
+        t.pre_commit(&OffsetMap::new()),
+    )
+    .await;
+    assert!(
+        waited.is_err(),
+        "pre_commit reported before the objects existed"
+    );
+    store.gate.add_permits(2);
+    assert_eq!(
+        t.pre_commit(&OffsetMap::new()).await.unwrap(),
+        offsets(&[("clickstream_events", 0, 4)])
+    );
+    assert_eq!(
+        event_ids(&objects(mem.as_ref()).await),
+        (0..4).collect::<Vec<_>>()
+    );
 }

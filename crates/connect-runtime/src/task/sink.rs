@@ -648,7 +648,18 @@ impl SinkRunner {
         if current.is_empty() {
             return Ok(());
         }
-        let durable = self.task.pre_commit(&current).await?;
+        let durable = match self.task.pre_commit(&current).await {
+            Ok(d) => d,
+            // The sink could not make its data durable yet (its store is down): nothing new is
+            // committed this round and the task keeps its records; the next commit tries again.
+            // Kafka rewinds the consumer here instead; our sinks keep their state across a
+            // retriable failure, as they do for `put`.
+            Err(e) if e.is_retriable() => {
+                tracing::warn!(connector = %self.connector, task = self.task_id, error = %e, "Sink could not make its records durable; offsets not committed this time.");
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
         let mut tpl = TopicPartitionList::new();
         let mut advanced = BTreeMap::new();
         for (tp, off) in durable {
