@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use connect_api::{ConnectError, SourceOffset, SourcePartition, SourceRecord};
-use connect_storage::{OffsetStore, State, StatusStore, TargetState, TopicStatus};
+use connect_storage::{OffsetStore, State, StatusStore, StoreError, TargetState, TopicStatus};
 use futures::stream::FuturesOrdered;
 use futures::{FutureExt, StreamExt};
 use rdkafka::message::{Header as KHeader, OwnedHeaders};
@@ -21,9 +21,13 @@ use crate::kafka::KafkaClients;
 use crate::registry::DynSourceTask;
 use crate::topic_creation::TopicCreation;
 
-/// At most this many poll batches wait for their delivery reports at once: enough to keep the
-/// producer busy while the next batch is polled, few enough to bound memory.
-const MAX_IN_FLIGHT_BATCHES: usize = 8;
+/// At most this many poll batches wait for their delivery reports at once. Generous, because a
+/// source that polls small batches (a CDC stream of small transactions) would otherwise be held
+/// to a few batches per broker round trip, and every wait shows up as latency.
+const MAX_IN_FLIGHT_BATCHES: usize = 64;
+/// At most this many records wait for their delivery reports at once (they are kept for
+/// `commit_record`): what bounds memory when batches are large.
+const MAX_IN_FLIGHT_RECORDS: usize = 16_384;
 
 /// Everything a source runner needs.
 pub struct SourceRunner {
@@ -62,6 +66,10 @@ struct Outgoing {
 }
 
 type BatchResult = (Vec<SourceRecord>, Result<(), String>);
+/// Latest committable offset per source partition (keyed by the partition's canonical JSON).
+type Pending = HashMap<String, (SourcePartition, SourceOffset)>;
+/// An offset write in the background: the offsets it carries, and how it went.
+type FlushResult = (Pending, Result<(), StoreError>);
 
 impl SourceRunner {
     /// Runs until cancelled or failed. The status is RUNNING/PAUSED/FAILED as it goes; the
@@ -85,6 +93,11 @@ impl SourceRunner {
     async fn run_loop(&mut self) -> TaskExit {
         let mut in_flight: FuturesOrdered<futures::future::BoxFuture<'static, BatchResult>> =
             FuturesOrdered::new();
+        let mut in_flight_records = 0usize;
+        // The periodic offset write runs beside polling, as Kafka Connect's offset committer
+        // does: waiting for the offsets topic inside the loop would stall the stream by a
+        // broker round trip every `offset.flush.interval.ms`.
+        let mut flushing: Option<futures::future::BoxFuture<'static, FlushResult>> = None;
         let mut pending: HashMap<String, (SourcePartition, SourceOffset)> = HashMap::new();
         let mut seen_topics: HashSet<String> = HashSet::new();
         let mut next_flush = Instant::now() + self.flush_interval;
@@ -98,7 +111,10 @@ impl SourceRunner {
             }
             // Drain delivery reports that are already in, in order.
             while let Some(Some(done)) = in_flight.next().now_or_never() {
-                if let Err(e) = self.complete(done, &mut pending).await {
+                if let Err(e) = self
+                    .complete_counted(done, &mut pending, &mut in_flight_records)
+                    .await
+                {
                     return TaskExit::Failed(e);
                 }
             }
@@ -112,9 +128,15 @@ impl SourceRunner {
                 }
                 // Settle what is in flight so offsets keep up while paused.
                 while let Some(done) = in_flight.next().await {
-                    if let Err(e) = self.complete(done, &mut pending).await {
+                    if let Err(e) = self
+                        .complete_counted(done, &mut pending, &mut in_flight_records)
+                        .await
+                    {
                         return TaskExit::Failed(e);
                     }
+                }
+                if let Err(e) = self.settle_flush(&mut flushing, &mut pending).await {
+                    return TaskExit::Failed(e);
                 }
                 if let Err(e) = self.flush(&mut pending).await {
                     return TaskExit::Failed(e);
@@ -129,17 +151,27 @@ impl SourceRunner {
                     .task(&self.connector, self.task_id, State::Running, None)
                     .await;
             }
-            if in_flight.len() >= MAX_IN_FLIGHT_BATCHES {
-                if let Some(done) = in_flight.next().await
-                    && let Err(e) = self.complete(done, &mut pending).await
-                {
-                    return TaskExit::Failed(e);
+            if in_flight.len() >= MAX_IN_FLIGHT_BATCHES
+                || in_flight_records >= MAX_IN_FLIGHT_RECORDS
+            {
+                match in_flight.next().await {
+                    Some(done) => {
+                        if let Err(e) = self
+                            .complete_counted(done, &mut pending, &mut in_flight_records)
+                            .await
+                        {
+                            return TaskExit::Failed(e);
+                        }
+                    }
+                    // Nothing in flight: the count cannot be anything but zero.
+                    None => in_flight_records = 0,
                 }
                 continue;
             }
             if Instant::now() >= next_flush || self.signals.take_commit_request() {
-                if let Err(e) = self.flush(&mut pending).await {
-                    return TaskExit::Failed(e);
+                // One write at a time; a slow one just makes the next carry more.
+                if flushing.is_none() {
+                    flushing = self.start_flush(&mut pending);
                 }
                 next_flush = Instant::now() + self.flush_interval;
             }
@@ -148,10 +180,22 @@ impl SourceRunner {
             let polled = tokio::select! {
                 () = self.cancel.cancelled() => break,
                 () = tokio::time::sleep_until(next_flush) => continue,
+                r = async {
+                    match flushing.as_mut() {
+                        Some(f) => f.await,
+                        None => std::future::pending().await,
+                    }
+                }, if flushing.is_some() => {
+                    flushing = None;
+                    if let Err(e) = self.flushed(r, &mut pending).await {
+                        return TaskExit::Failed(e);
+                    }
+                    continue;
+                }
                 () = self.signals.commit_requested() => continue,
                 _ = self.target.changed() => continue,
                 Some(done) = in_flight.next(), if !in_flight.is_empty() => {
-                    if let Err(e) = self.complete(done, &mut pending).await {
+                    if let Err(e) = self.complete_counted(done, &mut pending, &mut in_flight_records).await {
                         return TaskExit::Failed(e);
                     }
                     continue;
@@ -172,16 +216,26 @@ impl SourceRunner {
             if records.is_empty() {
                 continue;
             }
+            let count = records.len();
             match self.send_batch(records, &mut seen_topics).await {
-                Ok(fut) => in_flight.push_back(fut),
+                Ok(fut) => {
+                    in_flight_records += count;
+                    in_flight.push_back(fut);
+                }
                 Err(e) => return TaskExit::Failed(e),
             }
         }
         // Graceful stop: wait for what is in flight, then write its offsets.
         while let Some(done) = in_flight.next().await {
-            if let Err(e) = self.complete(done, &mut pending).await {
+            if let Err(e) = self
+                .complete_counted(done, &mut pending, &mut in_flight_records)
+                .await
+            {
                 return TaskExit::Failed(e);
             }
+        }
+        if let Err(e) = self.settle_flush(&mut flushing, &mut pending).await {
+            return TaskExit::Failed(e);
         }
         if let Err(e) = self.flush(&mut pending).await {
             return TaskExit::Failed(e);
@@ -307,6 +361,17 @@ impl SourceRunner {
         Ok((topic.clone(), key, value, headers))
     }
 
+    /// [`Self::complete`], keeping the count of records in flight.
+    async fn complete_counted(
+        &mut self,
+        done: BatchResult,
+        pending: &mut HashMap<String, (SourcePartition, SourceOffset)>,
+        in_flight_records: &mut usize,
+    ) -> Result<(), ConnectError> {
+        *in_flight_records = in_flight_records.saturating_sub(done.0.len());
+        self.complete(done, pending).await
+    }
+
     /// Handles a finished batch: fail on a delivery error, else `commit_record` each record and
     /// make its offset the partition's latest committable one.
     async fn complete(
@@ -328,10 +393,69 @@ impl SourceRunner {
     }
 
     /// Writes the committable offsets; returns after the store made them durable.
-    async fn flush(
+    /// Starts writing the pending offsets in the background (`None` when there are none).
+    fn start_flush(
+        &self,
+        pending: &mut Pending,
+    ) -> Option<futures::future::BoxFuture<'static, FlushResult>> {
+        if pending.is_empty() {
+            return None;
+        }
+        let taken = std::mem::take(pending);
+        let batch: Vec<_> = taken
+            .values()
+            .map(|(p, o)| (p.clone(), Some(o.clone())))
+            .collect();
+        let offsets = Arc::clone(&self.offsets);
+        let connector = self.connector.clone();
+        Some(
+            async move {
+                let result = offsets.put_batch(&connector, batch).await;
+                (taken, result)
+            }
+            .boxed(),
+        )
+    }
+
+    /// A background offset write finished: on success tell the task (`commit`); on failure put
+    /// its offsets back unless a newer one for the same partition arrived meanwhile, so the next
+    /// write carries them (an outage delays commits, it never loses data).
+    async fn flushed(
         &mut self,
-        pending: &mut HashMap<String, (SourcePartition, SourceOffset)>,
+        (taken, result): FlushResult,
+        pending: &mut Pending,
     ) -> Result<(), ConnectError> {
+        match result {
+            Ok(()) => {
+                tracing::debug!(connector = %self.connector, task = self.task_id, partitions = taken.len(), "Committed source offsets.");
+                self.task.commit().await
+            }
+            Err(error) => {
+                for (k, v) in taken {
+                    pending.entry(k).or_insert(v);
+                }
+                tracing::warn!(connector = %self.connector, task = self.task_id, %error, "Could not commit source offsets; will retry.");
+                Ok(())
+            }
+        }
+    }
+
+    /// Waits for a background offset write, if one is running.
+    async fn settle_flush(
+        &mut self,
+        flushing: &mut Option<futures::future::BoxFuture<'static, FlushResult>>,
+        pending: &mut Pending,
+    ) -> Result<(), ConnectError> {
+        match flushing.take() {
+            Some(f) => {
+                let r = f.await;
+                self.flushed(r, pending).await
+            }
+            None => Ok(()),
+        }
+    }
+
+    async fn flush(&mut self, pending: &mut Pending) -> Result<(), ConnectError> {
         if pending.is_empty() {
             return Ok(());
         }

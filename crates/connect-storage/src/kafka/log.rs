@@ -125,9 +125,12 @@ impl KafkaLog {
         let consumer: StreamConsumer = settings
             .client_config(
                 // tansu holds every fetch for fetch.wait.max.ms even when data is ready, and
-                // Kafka's 500 ms default would make every read-back that slow.
+                // Kafka's 500 ms default would make every read-back that slow; but each fetch
+                // costs tansu a query per partition (31 for the three topics), and at 10 ms an
+                // idle worker kept tansu's SQLite engine at 100% of a core. 100 ms costs a REST
+                // write at most that much more and leaves tansu idle.
                 &[
-                    ("fetch.wait.max.ms", "10"),
+                    ("fetch.wait.max.ms", "100"),
                     ("fetch.min.bytes", "1"),
                     ("client.id", &client_id),
                 ],
