@@ -28,7 +28,8 @@ enum Body {
     Plain(Vec<u8>),
     /// gzip, not started yet: the uncompressed bytes so far.
     GzipPending(Vec<u8>, flate2::Compression),
-    Gzip(GzEncoder<Vec<u8>>),
+    /// Boxed: a live deflate stream's state is large and most files never start one.
+    Gzip(Box<GzEncoder<Vec<u8>>>),
 }
 
 impl Body {
@@ -64,7 +65,7 @@ impl Body {
             Self::GzipPending(v, level) => {
                 v.extend_from_slice(bytes);
                 if v.len() >= GZIP_LAZY_BYTES {
-                    let mut g = GzEncoder::new(Vec::new(), *level);
+                    let mut g = Box::new(GzEncoder::new(Vec::new(), *level));
                     g.write_all(v)?;
                     *self = Self::Gzip(g);
                 }
@@ -82,7 +83,7 @@ impl Body {
                 g.write_all(&v)?;
                 g.finish()
             }
-            Self::Gzip(g) => g.finish(),
+            Self::Gzip(g) => (*g).finish(),
         }
     }
 }
