@@ -234,9 +234,20 @@ mod support {
         pub(crate) inner: Arc<dyn SinkStore>,
         pub(crate) down: AtomicBool,
         pub(crate) failures: AtomicUsize,
+        /// When set, every `PUT` waits for a permit (the test lets uploads through by hand).
+        pub(crate) gate: Option<tokio::sync::Semaphore>,
     }
 
     impl FlakyStore {
+        pub(crate) fn new(inner: Arc<dyn SinkStore>) -> Self {
+            Self {
+                inner,
+                down: AtomicBool::new(false),
+                failures: AtomicUsize::new(0),
+                gate: None,
+            }
+        }
+
         fn check(&self, key: &Path) -> Result<(), S3SinkError> {
             if self.down.load(Ordering::SeqCst) {
                 self.failures.fetch_add(1, Ordering::SeqCst);
@@ -260,6 +271,11 @@ mod support {
             data: Bytes,
             metadata: &[(&'static str, String)],
         ) -> Result<connect_s3_sink::store::Created, S3SinkError> {
+            if let Some(gate) = &self.gate
+                && let Ok(permit) = gate.acquire().await
+            {
+                permit.forget();
+            }
             self.check(key)?;
             self.inner.put_new(key, data, metadata).await
         }
@@ -595,11 +611,7 @@ async fn put_error(t: &mut S3SinkTask, records: &[SinkRecord]) -> ConnectError {
 #[tokio::test]
 async fn s3_outage_is_retriable_and_loses_or_doubles_nothing() {
     let (mem, inner) = memory();
-    let flaky = Arc::new(FlakyStore {
-        inner,
-        down: AtomicBool::new(false),
-        failures: AtomicUsize::new(0),
-    });
+    let flaky = Arc::new(FlakyStore::new(inner));
     let clock = Arc::new(ManualClock::new(T0));
     let mut t = task(
         config(CLICKSTREAM, &[("flush.size", "3")]),
@@ -650,11 +662,7 @@ fn big_click(partition: i32, offset: i64, size: usize) -> SinkRecord {
 #[tokio::test]
 async fn large_files_stream_as_multipart_parts_and_recover_by_counting_lines() {
     let (mem, inner) = memory();
-    let flaky = Arc::new(FlakyStore {
-        inner,
-        down: AtomicBool::new(false),
-        failures: AtomicUsize::new(0),
-    });
+    let flaky = Arc::new(FlakyStore::new(inner));
     let overrides = [
         ("s3.compression.type", "none"),
         ("flush.size", "60"),
@@ -1300,69 +1308,13 @@ async fn a_put_retried_after_a_lost_response_finds_its_own_object_and_goes_on() 
     assert_eq!(event_ids(&objs), (0..6).collect::<Vec<_>>());
 }
 
-/// Holds every `PUT` until the test lets it through.
-#[derive(Debug)]
-struct GatedStore {
-    inner: Arc<dyn SinkStore>,
-    gate: tokio::sync::Semaphore,
-}
-
-#[async_trait]
-impl SinkStore for GatedStore {
-    async fn put_new(
-        &self,
-        key: &Path,
-        data: Bytes,
-        metadata: &[(&'static str, String)],
-    ) -> Result<connect_s3_sink::store::Created, S3SinkError> {
-        if let Ok(permit) = self.gate.acquire().await {
-            permit.forget();
-        }
-        self.inner.put_new(key, data, metadata).await
-    }
-    async fn create_multipart(&self, key: &Path) -> Result<MultipartId, S3SinkError> {
-        self.inner.create_multipart(key).await
-    }
-    async fn put_part(
-        &self,
-        key: &Path,
-        id: &MultipartId,
-        idx: usize,
-        data: Bytes,
-    ) -> Result<PartId, S3SinkError> {
-        self.inner.put_part(key, id, idx, data).await
-    }
-    async fn complete_multipart(
-        &self,
-        key: &Path,
-        id: &MultipartId,
-        parts: Vec<PartId>,
-    ) -> Result<(), S3SinkError> {
-        self.inner.complete_multipart(key, id, parts).await
-    }
-    async fn abort_multipart(&self, key: &Path, id: &MultipartId) -> Result<(), S3SinkError> {
-        self.inner.abort_multipart(key, id).await
-    }
-    async fn exists(&self, key: &Path) -> Result<bool, S3SinkError> {
-        self.inner.exists(key).await
-    }
-    async fn list(&self, prefix: Option<&Path>) -> Result<Vec<Path>, S3SinkError> {
-        self.inner.list(prefix).await
-    }
-    async fn read(
-        &self,
-        key: &Path,
-    ) -> Result<(Bytes, std::collections::HashMap<String, String>), S3SinkError> {
-        self.inner.read(key).await
-    }
-}
-
 #[tokio::test]
 async fn puts_go_on_while_rotated_files_upload_and_commits_wait_for_them() {
     let (mem, inner) = memory();
-    let store = Arc::new(GatedStore {
-        inner,
-        gate: tokio::sync::Semaphore::new(0),
+    // S3 holds every PUT until the test lets it through.
+    let store = Arc::new(FlakyStore {
+        gate: Some(tokio::sync::Semaphore::new(0)),
+        ..FlakyStore::new(inner)
     });
     let clock = Arc::new(ManualClock::new(T0));
     let mut t = task(
@@ -1390,7 +1342,9 @@ async fn puts_go_on_while_rotated_files_upload_and_commits_wait_for_them() {
         waited.is_err(),
         "pre_commit reported before the objects existed"
     );
-    store.gate.add_permits(2);
+    if let Some(gate) = &store.gate {
+        gate.add_permits(2);
+    }
     assert_eq!(
         t.pre_commit(&OffsetMap::new()).await.unwrap(),
         offsets(&[("clickstream_events", 0, 4)])
