@@ -1141,9 +1141,9 @@ async fn every_record_lands_once_across_twenty_sigkills() -> Result<(), BoxError
 // in the 19:40 UTC run of 2026-11-25), objects complete up to there. One cause was tansu's
 // memory:// engine, which skips the rest of a batch when a fetch starts inside it (the harness
 // now runs tansu on SQLite, and `reconfiguring_a_sink_with_open_files_loses_none_of_their_records`
-// covers that). On SQLite it passed 2 of 3 runs; the third stalled after a kill "while writing"
-// (kill 12 of 20). Whether the consumer is stuck in the group join or in fetch needs the run
-// with `CONNECT_CONSUMER_DEBUG=cgrp,fetch`. Run it with
+// covers that). On SQLite it passed 6 of 7 runs; one stalled after a kill "while writing"
+// (kill 12 of 20). Three reruns with `CONNECT_CONSUMER_DEBUG=cgrp,fetch` did not reproduce it,
+// so whether the consumer is stuck joining or fetching is still unknown. Run it with
 // `cargo nextest run -p connect-e2e --test s3_sink --run-ignored all`.
 #[tokio::test]
 #[ignore = "a restarted sink can stop receiving records on tansu (issue #4); see the TODO above"]
