@@ -176,6 +176,24 @@ async fn filestream_pipeline_survives_sigkill_with_configs_states_and_offsets()
         .await,
         "source offset never reached {size}"
     );
+    // And the sink has committed all 150 lines. FileStreamSink is at-least-once, as Kafka's is:
+    // lines written after its last commit would be written again after a crash.
+    assert!(
+        wait_until(WAIT, || async {
+            rest.get(&format!("/connectors/{sink_name}/offsets"))
+                .await
+                .is_ok_and(|r| {
+                    r.body["offsets"].as_array().is_some_and(|a| {
+                        a.iter()
+                            .filter_map(|o| o["offset"]["kafka_offset"].as_i64())
+                            .sum::<i64>()
+                            == 150
+                    })
+                })
+        })
+        .await,
+        "the sink never committed all 150 lines"
+    );
 
     // SIGKILL, restart: configs, states and offsets come back from the topics.
     worker.kill().await?;
