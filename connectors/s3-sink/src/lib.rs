@@ -62,8 +62,16 @@
 //! offset on with the default partitioner, the whole topic prefix for Field/Time partitioners or
 //! when nothing is committed) plus one `GET` per uncommitted object without record metadata.
 //!
+//! # Uploads
+//! A rotated file is completed (its last part, or its single `PUT`) on a background tokio task,
+//! at most two per partition, while the task fills the next file. Until it comes back complete,
+//! its start offset holds the committable offset back (rule 1); `pre_commit` waits for it; a
+//! failed completion returns to the queue with its retry state and surfaces as a retriable
+//! error from the next `put` or `pre_commit`.
+//!
 //! # Memory
-//! Bytes stream into S3 parts of `s3.part.size` as files fill; buffers grow with data (nothing
+//! Bytes stream into S3 parts of `s3.part.size` as files fill (files being completed in the
+//! background count until they are done); buffers grow with data (nothing
 //! is pre-allocated per open file; a gzip file keeps its first 64 KiB uncompressed and only then
 //! starts its deflate stream, whose ~330 KiB of state counts as buffered).
 //! `sluice.max.buffered.bytes` caps what a task holds: over the cap, the biggest buffer goes out
