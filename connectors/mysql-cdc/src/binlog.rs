@@ -1,6 +1,11 @@
 //! Streaming: reads the binlog over the replication protocol and turns row events into change
 //! events with the tracked schema, DDL into schema changes, and keeps the restart offset exact
 //! (reference §5, §6).
+//!
+//! Beyond Debezium, MySQL 8 partial JSON updates (`binlog_row_value_options=PARTIAL_JSON`,
+//! `PARTIAL_UPDATE_ROWS_EVENT`) are read: the after value of a partially updated JSON column is
+//! rebuilt by applying the logged diffs to the document in the before image (module `jsondiff`),
+//! which `binlog_row_image=FULL` (required anyway) always carries.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -8,6 +13,9 @@ use std::time::Duration;
 use futures::StreamExt;
 use mysql_async::binlog::events::{Event, EventData, RowsEventData, TableMapEvent};
 use mysql_async::{BinlogStreamRequest, Conn};
+use mysql_common::binlog::jsonb;
+use mysql_common::binlog::jsondiff::JsonDiff;
+use mysql_common::binlog::row::BinlogRow;
 use mysql_common::binlog::value::BinlogValue;
 use mysql_common::value::Value as MyValue;
 
@@ -15,6 +23,7 @@ use crate::config::FailureMode;
 use crate::convert::Cell;
 use crate::error::{CdcError, Result};
 use crate::event::SourceInfo;
+use crate::jsondiff;
 use crate::offset::BinlogOffset;
 use crate::table::{Column, TableId};
 use crate::task::{Engine, connect};
@@ -182,19 +191,94 @@ pub(crate) fn binlog_cell(col: &Column, v: Option<BinlogValue<'_>>) -> Result<Ce
                 _ => Cell::Bytes(b),
             },
         },
-        Some(BinlogValue::Jsonb(j)) => {
-            let json = serde_json::Value::try_from(j).map_err(|e| {
-                CdcError::Decode(format!("column {}: invalid binary JSON: {e}", col.name))
-            })?;
-            Cell::Json(json.to_string())
-        }
+        Some(BinlogValue::Jsonb(j)) => Cell::Json(json_value(col, j)?.to_string()),
+        // Diffs only mean something next to the before image's document; rows_event applies
+        // them (decode_image) and never lets one reach this point.
         Some(BinlogValue::JsonDiff(_)) => {
-            return Err(CdcError::ServerSetup(format!(
-                "column {} holds a partial JSON update; set binlog_row_value_options='' (PARTIAL_JSON is not supported, as in Debezium)",
+            return Err(CdcError::Decode(format!(
+                "column {} holds a partial JSON update but no document to apply it to",
                 col.name
             )));
         }
     })
+}
+
+/// Binary JSON → `serde_json`, for whole documents and for the values of partial-update diffs
+/// alike, so both render the same compact text.
+fn json_value(col: &Column, j: jsonb::Value<'_>) -> Result<serde_json::Value> {
+    serde_json::Value::try_from(j)
+        .map_err(|e| CdcError::Decode(format!("column {}: invalid binary JSON: {e}", col.name)))
+}
+
+/// Applies a partial update's diffs, in order, to the column's before document.
+fn apply_json_diffs(
+    col: &Column,
+    doc: &mut serde_json::Value,
+    diffs: &[JsonDiff<'_>],
+) -> Result<()> {
+    for diff in diffs {
+        let path = std::str::from_utf8(diff.path()).map_err(|e| {
+            CdcError::Decode(format!(
+                "column {}: the path of a partial JSON update is not UTF-8: {e}",
+                col.name
+            ))
+        })?;
+        let value = diff
+            .value()
+            .map(|v| json_value(col, v.clone()))
+            .transpose()?;
+        jsondiff::apply(doc, diff.operation(), path, value)
+            .map_err(|e| CdcError::Decode(format!("column {}: {e}", col.name)))?;
+    }
+    Ok(())
+}
+
+/// Decodes one row image into cells.
+///
+/// `docs` is `Some` for the rows of a partial update: decoding the before image fills it with
+/// the JSON documents by column, and decoding the after image applies each partially updated
+/// column's diffs to its before document. A JSON column outside the event's partial-column
+/// bitmap arrives whole and is decoded like any other.
+fn decode_image(
+    columns: &[Column],
+    id: &TableId,
+    row: Option<BinlogRow>,
+    mut docs: Option<&mut BTreeMap<usize, serde_json::Value>>,
+) -> Result<Option<Vec<Cell>>> {
+    let Some(mut row) = row else { return Ok(None) };
+    let n = row.len();
+    let mut cells = Vec::with_capacity(n);
+    for i in 0..n {
+        let col = columns.get(i).ok_or_else(|| {
+            CdcError::Decode(format!(
+                "rows event for {id} has {n} columns but the tracked schema has {} (inconsistent schema)",
+                columns.len()
+            ))
+        })?;
+        let cell = match (row.take(i), docs.as_deref_mut()) {
+            (Some(BinlogValue::Jsonb(j)), Some(docs)) => {
+                let doc = json_value(col, j)?;
+                let cell = Cell::Json(doc.to_string());
+                docs.insert(i, doc);
+                cell
+            }
+            (Some(BinlogValue::JsonDiff(diffs)), Some(docs)) => {
+                // MySQL refuses to apply diffs to a NULL document too: the source only logs
+                // diffs when it modified a document in place.
+                let mut doc = docs.remove(&i).ok_or_else(|| {
+                    CdcError::Decode(format!(
+                        "column {} of {id} holds a partial JSON update but its before value is not a JSON document",
+                        col.name
+                    ))
+                })?;
+                apply_json_diffs(col, &mut doc, &diffs)?;
+                Cell::Json(doc.to_string())
+            }
+            (v, _) => binlog_cell(col, v)?,
+        };
+        cells.push(cell);
+    }
+    Ok(Some(cells))
 }
 
 /// CRC-32 (IEEE), as the binlog checksums events.
@@ -674,12 +758,7 @@ async fn rows_event<M: TableMaps + Sync>(
             cursor.file
         )));
     };
-    if let RowsEventData::PartialUpdateRowsEvent(_) = rows {
-        return Err(CdcError::ServerSetup(format!(
-            "partial JSON update of {id} at {}:{start_pos}; set binlog_row_value_options='' (PARTIAL_JSON is not supported, as in Debezium)",
-            cursor.file
-        )));
-    }
+    let partial_json = matches!(rows, RowsEventData::PartialUpdateRowsEvent(_));
     let n = ts.columns().len();
     let full_before = rows
         .columns_before_image()
@@ -688,8 +767,15 @@ async fn rows_event<M: TableMaps + Sync>(
         .columns_after_image()
         .is_none_or(|b| b.iter().take(n).all(|x| *x));
     if !full_before || !full_after {
+        // A partial JSON update is only readable with the before image's documents; say so,
+        // since turning PARTIAL_JSON off is the other way out.
+        let why = if partial_json {
+            " (a partial JSON update is rebuilt from the JSON document in the before image; the alternative is binlog_row_value_options='')"
+        } else {
+            ""
+        };
         return Err(CdcError::ServerSetup(format!(
-            "rows event for {id} at {}:{start_pos} has a partial row image; the connector needs binlog_row_image=FULL",
+            "rows event for {id} at {}:{start_pos} has a partial row image; the connector needs binlog_row_image=FULL{why}",
             cursor.file
         )));
     }
@@ -712,18 +798,6 @@ async fn rows_event<M: TableMaps + Sync>(
                 .unwrap_or_else(|| format!("file={},pos={}", cursor.file, cursor.restart_pos)),
         );
     }
-    let decode = |row: Option<mysql_common::binlog::row::BinlogRow>| -> Result<Option<Vec<Cell>>> {
-        let Some(mut row) = row else { return Ok(None) };
-        let n = row.len();
-        let mut cells = Vec::with_capacity(n);
-        for i in 0..n {
-            let col = ts.columns().get(i).ok_or_else(|| {
-                CdcError::Decode(format!("rows event for {id} has {n} columns but the tracked schema has {} (inconsistent schema)", ts.columns().len()))
-            })?;
-            cells.push(binlog_cell(col, row.take(i))?);
-        }
-        Ok(Some(cells))
-    };
     for (i, r) in rows.rows(tme).enumerate() {
         let (before, after) = r.map_err(|e| {
             CdcError::Decode(format!(
@@ -735,10 +809,13 @@ async fn rows_event<M: TableMaps + Sync>(
         if row_no < skip_rows {
             continue;
         }
-        let converted = decode(before)
+        // The before image's JSON documents, by column, for the after image's diffs.
+        let mut docs = BTreeMap::new();
+        let mut docs = partial_json.then_some(&mut docs);
+        let converted = decode_image(ts.columns(), &id, before, docs.as_deref_mut())
             .and_then(|b| b.map(|c| engine.convert_row(&ts, c)).transpose())
             .and_then(|b| {
-                let a = decode(after)?
+                let a = decode_image(ts.columns(), &id, after, docs)?
                     .map(|c| engine.convert_row(&ts, c))
                     .transpose()?;
                 Ok((b, a))
@@ -796,13 +873,22 @@ mod tests {
     /// applied first for tables the file does not create. Returns the records and the first
     /// error, if any.
     async fn replay(name: &str, seed: &[(&str, &str)]) -> (Vec<SourceRecord>, Option<CdcError>) {
+        let path = format!("{FIXTURES}/{name}");
+        let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        replay_from(name, BufReader::new(file), seed).await
+    }
+
+    /// [`replay`] of binlog bytes built by a test, reported as file `name`.
+    async fn replay_from(
+        name: &str,
+        binlog: impl std::io::BufRead,
+        seed: &[(&str, &str)],
+    ) -> (Vec<SourceRecord>, Option<CdcError>) {
         let (mut engine, mut rx) = Engine::for_test(&[("table.ignore.builtin", "false")]);
         for (db, ddl) in seed {
             engine.schemas.apply(db, ddl).unwrap();
         }
-        let path = format!("{FIXTURES}/{name}");
-        let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        let mut bf = BinlogFile::new(BinlogVersion::Version4, BufReader::new(file)).unwrap();
+        let mut bf = BinlogFile::new(BinlogVersion::Version4, binlog).unwrap();
         let mut cursor = Cursor {
             file: name.to_owned(),
             restart_pos: 4,
@@ -1023,27 +1109,299 @@ mod tests {
         assert_eq!(a.get("c"), Some(&Value::Bytes(vec![b' '].into())));
     }
 
-    #[tokio::test]
-    async fn json_rows_are_compact_and_partial_json_updates_fail_clearly() {
-        let (recs, err) = replay("json.binlog.000001", &[]).await;
-        let r = rows(&recs, "test.mysql.t");
-        assert_eq!(
-            r.len(),
-            12,
-            "6 inserts and 6 full updates before the partial ones"
-        );
-        let j = image(r[0], "after")
+    fn op(r: &SourceRecord) -> &str {
+        env(r).get("op").unwrap().as_str().unwrap()
+    }
+
+    /// The `json_col` of a record's image, parsed, with its text.
+    fn json_col(r: &SourceRecord, which: &str) -> (serde_json::Value, String) {
+        let text = image(r, which)
             .get("json_col")
             .unwrap()
             .as_str()
-            .unwrap();
+            .unwrap()
+            .to_owned();
+        (serde_json::from_str(&text).unwrap(), text)
+    }
+
+    /// `json.binlog.000001` (MySQL 8.0.22, from mysql_common's test data) holds, on
+    /// `mysql.t(id INT PRIMARY KEY, json_col JSON, name … AS (json_col->>'$.name'),
+    /// age INT AS (json_col->'$.age'))`: 6 inserts (Joe 24, Sue 32, Pete 40, twice), one
+    /// UPDATE of all 6 rows logged whole (age + 1), then one logged with
+    /// binlog_row_value_options=PARTIAL_JSON: per row the diff `REPLACE $.age <age + 1>`.
+    const JSON_BINLOG: &str = "json.binlog.000001";
+
+    #[tokio::test]
+    async fn binlog_json_is_compact_and_a_minimal_partial_update_asks_for_full_images() {
+        let (recs, err) = replay(JSON_BINLOG, &[]).await;
+        let r = rows(&recs, "test.mysql.t");
+        // The file's partial update was logged with binlog_row_image=MINIMAL: its before image
+        // is the key alone, so there is no document to apply the diffs to.
         assert_eq!(
-            serde_json::from_str::<serde_json::Value>(j).unwrap(),
+            r.iter().map(|x| op(x)).collect::<Vec<_>>(),
+            [["c"; 6], ["u"; 6]].concat(),
+            "6 inserts and 6 full updates before the partial ones"
+        );
+        let (doc, text) = json_col(r[0], "after");
+        assert_eq!(
+            doc,
             serde_json::json!({"age": 24, "data": "xxxxxxxxxx", "name": "Joe"})
         );
-        assert!(!j.contains(": "), "binlog JSON is compact: {j}");
-        let msg = err.expect("partial JSON must fail").to_string();
-        assert!(msg.contains("binlog_row_value_options"), "{msg}");
+        assert_eq!(text, r#"{"age":24,"data":"xxxxxxxxxx","name":"Joe"}"#);
+        let err = err.expect("a partial update without the before document must fail");
+        assert!(matches!(err, CdcError::ServerSetup(_)), "{err:?}");
+        let msg = err.to_string();
+        assert!(msg.contains("binlog_row_image=FULL"), "{msg}");
+        assert!(msg.contains("binlog_row_value_options=''"), "{msg}");
+    }
+
+    /// The events of a binlog file: (start offset, bytes).
+    fn split_events(file: &[u8]) -> Vec<(usize, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut pos = 4;
+        while pos < file.len() {
+            let size = u32::from_le_bytes(file[pos + 9..pos + 13].try_into().unwrap()) as usize;
+            out.push((pos, file[pos..pos + size].to_vec()));
+            pos += size;
+        }
+        out
+    }
+
+    /// Length of the values of `mysql.t`'s columns `cols` (0 `id` INT, 1 `json_col` JSON,
+    /// 2 `name` VARCHAR(100) utf8mb4 with a 2-byte length, 3 `age` INT) at the start of `b`.
+    fn values_len(b: &[u8], cols: &[usize]) -> usize {
+        let mut at = 0;
+        for c in cols {
+            at += match c {
+                0 | 3 => 4,
+                1 => 4 + u32::from_le_bytes(b[at..at + 4].try_into().unwrap()) as usize,
+                2 => 2 + usize::from(u16::from_le_bytes(b[at..at + 2].try_into().unwrap())),
+                _ => unreachable!("mysql.t has 4 columns"),
+            };
+        }
+        at
+    }
+
+    /// How the rebuilt partial update carries `json_col` in its after images.
+    #[derive(Clone, Copy)]
+    enum AfterJson {
+        /// The server's diffs, with the column in the partial-column bitmap.
+        Diffs,
+        /// The whole document (the previous update's), with the column outside the bitmap.
+        Whole,
+    }
+
+    /// `json.binlog.000001` as a server with binlog_row_image=FULL would have written it: the
+    /// partial update's rows get the full before image (each row's after image from the
+    /// preceding full UPDATE, byte for byte) and a full after image (`id` added in front of the
+    /// server's diffs and generated columns). `edit` may change the new event body; event
+    /// sizes, positions and checksums are recomputed.
+    fn json_binlog_with_full_images(after_json: AfterJson, edit: impl Fn(&mut Vec<u8>)) -> Vec<u8> {
+        let file = std::fs::read(format!("{FIXTURES}/{JSON_BINLOG}")).unwrap();
+        let events = split_events(&file);
+        let body = |ev: &[u8]| ev[19..ev.len() - 4].to_vec();
+        // Rows event body: table id (6), flags (2), extra data (its length counts itself),
+        // column count (lenenc), before and after column bitmaps, then the rows.
+        let rows_start = |b: &[u8], bitmaps: [u8; 2]| {
+            let extra = usize::from(u16::from_le_bytes([b[8], b[9]]));
+            let at = 8 + extra;
+            // Only 4 bits count; the server sets the spare bits of a full image's bitmap.
+            assert_eq!(
+                [b[at], b[at + 1] & 0x0f, b[at + 2] & 0x0f],
+                [4, bitmaps[0], bitmaps[1]]
+            );
+            at + 3
+        };
+        let of_type = |t: u8| {
+            let found: Vec<&(usize, Vec<u8>)> = events.iter().filter(|(_, e)| e[4] == t).collect();
+            assert_eq!(found.len(), 1, "one event of type {t}");
+            found[0].clone()
+        };
+
+        // The full UPDATE (UPDATE_ROWS_EVENT, 31): keep each row's after image (null bitmap
+        // and values), by id.
+        let (_, full) = of_type(31);
+        let b = body(&full);
+        let mut at = rows_start(&b, [0x0f, 0x0f]);
+        let mut latest = BTreeMap::new();
+        while at < b.len() {
+            assert_eq!(b[at], 0, "no NULLs in the fixture");
+            at += 1 + values_len(&b[at + 1..], &[0, 1, 2, 3]);
+            let len = 1 + values_len(&b[at + 1..], &[0, 1, 2, 3]);
+            let image = b[at..at + len].to_vec();
+            latest.insert(image[1..5].to_vec(), image);
+            at += len;
+        }
+        assert_eq!(latest.len(), 6);
+
+        // The partial update (PARTIAL_UPDATE_ROWS_EVENT, 39): MINIMAL images, the key before
+        // and the changed columns after, behind the value options (PARTIAL_JSON) and the
+        // partial-column bitmap.
+        let (start, partial) = of_type(39);
+        let b = body(&partial);
+        let head = rows_start(&b, [0x01, 0x0e]);
+        let mut rows = Vec::new();
+        let mut at = head;
+        let mut count = 0;
+        while at < b.len() {
+            assert_eq!(b[at], 0);
+            let id = b[at + 1..at + 5].to_vec();
+            at += 5;
+            assert_eq!(
+                b[at..at + 3],
+                [1, 1, 0],
+                "PARTIAL_JSON, json_col partial, no NULLs"
+            );
+            at += 3;
+            let len = values_len(&b[at..], &[1, 2, 3]);
+            let before = &latest[&id];
+            rows.extend_from_slice(before);
+            match after_json {
+                AfterJson::Diffs => {
+                    rows.extend_from_slice(&[1, 1, 0]);
+                    rows.extend_from_slice(&id);
+                    rows.extend_from_slice(&b[at..at + len]);
+                }
+                AfterJson::Whole => {
+                    rows.extend_from_slice(&[1, 0]);
+                    rows.extend_from_slice(before);
+                }
+            }
+            at += len;
+            count += 1;
+        }
+        assert_eq!(count, 6);
+        let mut new_body = b[..head - 2].to_vec();
+        // Both images whole, with the bitmap bytes the server wrote for its full UPDATE.
+        new_body.extend_from_slice(&[0xff, 0xff]);
+        new_body.extend_from_slice(&rows);
+        edit(&mut new_body);
+
+        let old_size = partial.len();
+        let new_size = 19 + new_body.len() + 4;
+        let mut out = file[..start].to_vec();
+        let mut ev = partial[..19].to_vec();
+        ev[9..13].copy_from_slice(&u32::try_from(new_size).unwrap().to_le_bytes());
+        ev[13..17].copy_from_slice(&u32::try_from(start + new_size).unwrap().to_le_bytes());
+        ev.extend_from_slice(&new_body);
+        let sum = crc32(&[&ev]);
+        ev.extend_from_slice(&sum.to_le_bytes());
+        out.extend_from_slice(&ev);
+        // The events after it move by the size difference.
+        for (s, ev) in events.iter().filter(|(s, _)| *s > start) {
+            let mut ev = ev.clone();
+            let pos = u32::from_le_bytes(ev[13..17].try_into().unwrap()) as usize;
+            let moved = pos + new_size - old_size;
+            assert_eq!(*s + ev.len(), pos);
+            ev[13..17].copy_from_slice(&u32::try_from(moved).unwrap().to_le_bytes());
+            let n = ev.len();
+            let sum = crc32(&[&ev[..n - 4]]);
+            ev[n - 4..].copy_from_slice(&sum.to_le_bytes());
+            out.extend_from_slice(&ev);
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn partial_json_updates_apply_their_diffs_to_the_before_document() {
+        let binlog = json_binlog_with_full_images(AfterJson::Diffs, |_| {});
+        let (recs, err) = replay_from(JSON_BINLOG, &binlog[..], &[]).await;
+        assert!(err.is_none(), "{err:?}");
+        // Every row of every rows event: 6 inserts, 6 full updates, 6 partial updates.
+        let r = rows(&recs, "test.mysql.t");
+        assert_eq!(
+            r.iter().map(|x| op(x)).collect::<Vec<_>>(),
+            [["c"; 6], ["u"; 6], ["u"; 6]].concat()
+        );
+        // What the server's documents are after `age + 1` a second time.
+        let expected = [
+            r#"{"age":26,"data":"xxxxxxxxxx","name":"Joe"}"#,
+            r#"{"age":34,"data":"yyyyyyyyyy","name":"Sue"}"#,
+            r#"{"age":42,"data":"zzzzzzzzzz","name":"Pete"}"#,
+        ];
+        for (k, (full, partial)) in r[6..12].iter().zip(&r[12..]).enumerate() {
+            let id = image(partial, "after").get("id").unwrap().clone();
+            assert_eq!(image(full, "after").get("id"), Some(&id));
+            // The partial update's after image: the same compact text a whole document gives.
+            let (doc, text) = json_col(partial, "after");
+            assert_eq!(text, expected[k % 3], "row {id:?}");
+            // The server computed the generated columns from its own document: they agree
+            // with the rebuilt one.
+            assert_eq!(
+                image(partial, "after").get("age"),
+                Some(&Value::Int32(
+                    i32::try_from(doc["age"].as_i64().unwrap()).unwrap()
+                ))
+            );
+            assert_eq!(
+                image(partial, "after").get("name").and_then(|v| v.as_str()),
+                doc["name"].as_str()
+            );
+            // Consecutive updates of a row chain: the document the partial update starts from
+            // is the one the full update left.
+            assert_eq!(json_col(partial, "before"), json_col(full, "after"));
+            let (mut started, _) = json_col(full, "after");
+            started["age"] = serde_json::json!(started["age"].as_i64().unwrap() + 1);
+            assert_eq!(doc, started);
+        }
+    }
+
+    #[tokio::test]
+    async fn json_columns_outside_the_partial_bitmap_are_whole_documents() {
+        let binlog = json_binlog_with_full_images(AfterJson::Whole, |_| {});
+        let (recs, err) = replay_from(JSON_BINLOG, &binlog[..], &[]).await;
+        assert!(err.is_none(), "{err:?}");
+        let r = rows(&recs, "test.mysql.t");
+        assert_eq!(r.len(), 18);
+        for partial in &r[12..] {
+            assert_eq!(op(partial), "u");
+            assert_eq!(json_col(partial, "after"), json_col(partial, "before"));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_diff_that_does_not_fit_the_before_document_fails_the_row_clearly() {
+        // `$.age` → `$.agf` (same length): REPLACE of a member the documents do not have.
+        let binlog = json_binlog_with_full_images(AfterJson::Diffs, |body| {
+            let at = body.windows(6).position(|w| w == b"\x05$.age").unwrap();
+            body[at + 5] = b'f';
+        });
+        let (recs, err) = replay_from(JSON_BINLOG, &binlog[..], &[]).await;
+        assert_eq!(rows(&recs, "test.mysql.t").len(), 12);
+        let err = err.expect("the diff cannot apply");
+        assert!(matches!(err, CdcError::Decode(_)), "{err:?}");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("column json_col") && msg.contains("REPLACE `$.agf`"),
+            "{msg}"
+        );
+        assert!(msg.contains("no member \"agf\""), "{msg}");
+    }
+
+    #[test]
+    fn diffs_on_a_null_before_value_are_a_decode_error() {
+        use mysql_common::io::ParseBuf;
+        // REPLACE `$.age` with the int16 26, as the fixture's server wrote it.
+        const DIFF: &[u8] = b"\x00\x05$.age\x03\x05\x1a\x00";
+        let diff: JsonDiff<'static> = ParseBuf(DIFF).parse(()).unwrap();
+        let columns = [Column::new("json_col", "json")];
+        let id = TableId::new("mysql", "t");
+        let no_columns: std::sync::Arc<[mysql_common::packets::Column]> = Vec::new().into();
+        let before = BinlogRow::new(
+            vec![Some(BinlogValue::Value(MyValue::NULL))],
+            no_columns.clone(),
+        );
+        let after = BinlogRow::new(vec![Some(BinlogValue::JsonDiff(vec![diff]))], no_columns);
+        let mut docs = BTreeMap::new();
+        let b = decode_image(&columns, &id, Some(before), Some(&mut docs)).unwrap();
+        assert_eq!(b, Some(vec![Cell::Null]));
+        let err = decode_image(&columns, &id, Some(after), Some(&mut docs)).unwrap_err();
+        assert!(matches!(err, CdcError::Decode(_)), "{err:?}");
+        assert!(
+            err.to_string()
+                .contains("before value is not a JSON document"),
+            "{err}"
+        );
     }
 
     #[tokio::test]
