@@ -345,7 +345,7 @@ def bench_catch_up(w, conn, db, rows):
     }
 
 
-def bench_snapshot(w, db, rows):
+def bench_snapshot(w, db, rows, threads=1):
     bare = subprocess.run(
         ["mariadb", "--quick", "--batch"] + mysql_cli_args() + ["-e", f"SELECT * FROM `{db}`.{TABLE}"],
         stdout=subprocess.DEVNULL,
@@ -364,9 +364,10 @@ def bench_snapshot(w, db, rows):
     prefix = f"bench_sn_{rand()}"
     cpu0 = w.cpu_s()
     t0 = time.time()
-    code, body = w.call(
-        "POST", "/connectors", {"name": name, "config": connector_config(db, prefix, "initial")}
-    )
+    config = connector_config(db, prefix, "initial")
+    if threads > 1:
+        config["snapshot.max.threads"] = str(threads)
+    code, body = w.call("POST", "/connectors", {"name": name, "config": config})
     assert code == 201, body
     deadline = time.time() + 300
     while True:
@@ -381,6 +382,7 @@ def bench_snapshot(w, db, rows):
     sluice_s = hi / 1000.0 - t0
     return name, prefix, {
         "rows": rows,
+        "snapshot_max_threads": threads,
         "records": n,
         "worker_cpu_s": cpu,
         "rows_per_cpu_s": rows / cpu,
@@ -514,6 +516,8 @@ def main():
     ap.add_argument("--latency-rate", type=int, default=5000)
     ap.add_argument("--latency-rows-per-tx", type=int, default=10)
     ap.add_argument("--skip", default="", help="comma list of: catchup,snapshot,latency")
+    ap.add_argument("--snapshot-threads", default="1",
+                    help="comma list of snapshot.max.threads values, one snapshot each (e.g. 1,2)")
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     SCHEMAS = "true" if args.schemas == "on" else "false"
@@ -540,9 +544,16 @@ def main():
             log(f"catch-up: {json.dumps(results['catch_up'])}")
         else:
             insert_rows(conn, db, 1, args.rows)
-        name, prefix, snap = bench_snapshot(w, db, args.rows)
-        results["snapshot"] = snap
-        log(f"snapshot: {json.dumps(snap)}")
+        name = None
+        for threads in [int(t) for t in args.snapshot_threads.split(",")]:
+            if name is not None:
+                # One connector per snapshot; the previous one goes first so that its
+                # streaming does not compete.
+                w.call("DELETE", f"/connectors/{name}")
+            name, prefix, snap = bench_snapshot(w, db, args.rows, threads)
+            key = "snapshot" if "snapshot" not in results else f"snapshot_threads_{threads}"
+            results[key] = snap
+            log(f"snapshot (snapshot.max.threads={threads}): {json.dumps(snap)}")
         if "latency" not in skip:
             results["latency"] = bench_latency(
                 w, db, prefix, args.latency_seconds, args.latency_rate, args.latency_rows_per_tx

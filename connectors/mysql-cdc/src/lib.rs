@@ -25,6 +25,22 @@
 //! new consistent read instead of starting over, and streaming starts at the original snapshot
 //! position so changes made meanwhile are replayed on top (at-least-once, converging).
 //!
+//! `snapshot.max.threads` > 1 reads tables with a primary key with that many extra connections
+//! in parallel, in key ranges of `snapshot.chunk.size` rows (8192 when unset): the main
+//! connection walks the key index to each range's upper key (`LIMIT 1 OFFSET chunk-1`, no rows on
+//! the wire) and hands ranges to the readers, whose results are emitted in range order, so
+//! resuming works as above. All readers must see the snapshot's read view: under the global read
+//! lock (`snapshot.locking.mode` minimal/extended) they open their transactions before it is
+//! released; without the lock, on MariaDB, all transactions are opened at once and kept only
+//! when their `binlog_snapshot_file/position` agree (else retried, then one connection). MySQL
+//! without the lock reads with one connection. Progress (table, rows, rows/s, tables done) is
+//! reported every 2 s and per table through `TaskHost::report_progress` (logged, and served at
+//! `GET /connectors/{name}/tasks/{id}/progress`).
+//!
+//! On MariaDB the snapshot's binlog position is its read view's (`binlog_snapshot_*`, with
+//! `BINLOG_GTID_POS`), not `SHOW MASTER STATUS`, so `snapshot.locking.mode=none` does not skip
+//! the writes committed between opening the read and reading the position.
+//!
 //! # Known deviations from Debezium 2.2
 //! - Restarts resume by binlog file/position (also with GTIDs); `gtids` is kept in the offset
 //!   and reported, but `COM_BINLOG_DUMP_GTID` is not used, so failover to another server of a
@@ -35,7 +51,7 @@
 //! - Not implemented: incremental/blocking snapshots and signals,
 //!   table-lock fallback when `FLUSH TABLES WITH READ LOCK` is refused, column masking/truncation,
 //!   `column.propagate.source.type`, converters, `include.query` on MariaDB (needs annotate rows),
-//!   TLS (`database.ssl.mode=required` is refused at validation), `snapshot.max.threads`.
+//!   TLS (`database.ssl.mode=required` is refused at validation).
 //! - When the last captured table is empty, the last emitted snapshot row is still marked
 //!   `last` (Debezium then marks none), so the snapshot's completion is always in an offset.
 
@@ -47,6 +63,7 @@ pub mod ddl;
 pub mod error;
 pub mod event;
 pub mod history;
+mod jsondiff;
 pub mod jsonout;
 pub mod offset;
 pub mod snapshot;

@@ -7,6 +7,8 @@
 //! TABLES`, then `SELECT *` per table inside the still-open transaction. The lock makes the
 //! position and the read view agree; releasing it early keeps writers blocked only briefly.
 
+use std::sync::Arc;
+
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Row, Value as MyValue};
 
@@ -239,9 +241,15 @@ pub(crate) async fn resume(
     conn.query_drop("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         .await
         .map_err(db_err("setting isolation failed"))?;
-    conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT")
-        .await
-        .map_err(db_err("START TRANSACTION failed"))?;
+    // Readers need no common read view here: streaming replays everything since the original
+    // position on top of whatever each range reads now.
+    let threads = engine.config.snapshot_max_threads;
+    let readers = if threads > 1 {
+        connect_readers(engine, threads, true).await?
+    } else {
+        Vec::new()
+    };
+    let readers = start_reads(conn, readers, true).await?;
     let key: Vec<serde_json::Value> = offset
         .snapshot_key
         .as_deref()
@@ -257,7 +265,8 @@ pub(crate) async fn resume(
     position.snapshot_table = None;
     position.snapshot_key = None;
     position.snapshot = true;
-    read_data(engine, conn, &tables, &position, Some(resume)).await?;
+    let readers = read_data(engine, conn, readers, &tables, &position, Some(resume)).await?;
+    close_readers(readers).await;
     conn.query_drop("COMMIT")
         .await
         .map_err(db_err("COMMIT failed"))?;
@@ -320,6 +329,12 @@ pub(crate) async fn run(engine: &mut Engine, conn: &mut Conn, data: bool) -> Res
         .map_err(db_err("setting time_zone failed"))?;
 
     let tables = list_tables(engine, conn).await?;
+    let threads = config.snapshot_max_threads;
+    let readers = if data && threads > 1 && config.snapshot_chunk() > 0 {
+        connect_readers(engine, threads, config.locking_mode != LockingMode::None).await?
+    } else {
+        Vec::new()
+    };
 
     let locked = match config.locking_mode {
         LockingMode::None => false,
@@ -335,10 +350,12 @@ pub(crate) async fn run(engine: &mut Engine, conn: &mut Conn, data: bool) -> Res
     conn.query_drop("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         .await
         .map_err(db_err("setting isolation failed"))?;
-    conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT")
-        .await
-        .map_err(db_err("START TRANSACTION failed"))?;
-    let mut position = master_position(conn, engine.mariadb).await?;
+    // Parallel chunk readers open their reads with this one, while the lock (if any) holds.
+    let readers = start_reads(conn, readers, locked).await?;
+    let mut position = match engine.mariadb {
+        true => read_view_position(conn).await?,
+        false => master_position(conn, false).await?,
+    };
     position.ts_sec = Some(now_ms() / 1000);
     position.snapshot = data;
 
@@ -422,7 +439,8 @@ pub(crate) async fn run(engine: &mut Engine, conn: &mut Conn, data: bool) -> Res
     }
 
     if data {
-        read_data(engine, conn, &tables, &position, None).await?;
+        let readers = read_data(engine, conn, readers, &tables, &position, None).await?;
+        close_readers(readers).await;
     }
     conn.query_drop("COMMIT")
         .await
@@ -445,37 +463,164 @@ struct Pending {
     key: Option<Vec<serde_json::Value>>,
 }
 
-/// Reads the captured tables' rows. With `snapshot.chunk.size`, tables with a primary key are
-/// read in key order, chunk by chunk, and each record's offset names its key.
+/// Emits rows in order, holding one back so that the last row of the snapshot gets `last`.
+struct Emitter<'a> {
+    position: &'a BinlogOffset,
+    pending: Option<Pending>,
+    first: bool,
+}
+
+impl Emitter<'_> {
+    async fn push(&mut self, engine: &mut Engine, row: Pending) -> Result<()> {
+        if let Some(p) = self.pending.replace(row) {
+            let marker = if self.first { "first" } else { "true" };
+            self.first = false;
+            emit(engine, p, marker, self.position, false).await?;
+        }
+        Ok(())
+    }
+
+    async fn finish(mut self, engine: &mut Engine) -> Result<()> {
+        match self.pending.take() {
+            Some(p) => emit(engine, p, "last", self.position, true).await,
+            None => Ok(()),
+        }
+    }
+}
+
+/// Snapshot progress for the logs and `GET /connectors/{name}/tasks/{id}/progress`.
+struct Progress {
+    started: std::time::Instant,
+    last_report: std::time::Instant,
+    rows: u64,
+    tables_done: usize,
+    tables_total: usize,
+    threads: usize,
+}
+
+impl Progress {
+    /// How often a running snapshot reports between tables.
+    const EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+    fn new(tables_total: usize, threads: usize) -> Self {
+        let now = std::time::Instant::now();
+        Self {
+            started: now,
+            last_report: now,
+            rows: 0,
+            tables_done: 0,
+            tables_total,
+            threads,
+        }
+    }
+
+    fn report(&mut self, engine: &Engine, table: &str, table_rows: u64, table_done: bool) {
+        let now = std::time::Instant::now();
+        if !table_done && now.duration_since(self.last_report) < Self::EVERY {
+            return;
+        }
+        self.last_report = now;
+        let secs = now.duration_since(self.started).as_secs_f64();
+        #[allow(clippy::cast_precision_loss)]
+        let rate = if secs > 0.0 {
+            (self.rows as f64 / secs).round()
+        } else {
+            0.0
+        };
+        engine.host.report_progress(serde_json::json!({
+            "snapshot": {
+                "table": table,
+                "table_rows": table_rows,
+                "table_done": table_done,
+                "tables_done": self.tables_done,
+                "tables_total": self.tables_total,
+                "rows": self.rows,
+                "rows_per_second": rate,
+                "elapsed_ms": u64::try_from(now.duration_since(self.started).as_millis()).unwrap_or(u64::MAX),
+                "threads": self.threads,
+            }
+        }));
+    }
+}
+
+/// `(a, b) > (?, ?)`, or `a > ?` for one column, which every optimizer turns into a range.
+fn key_cmp(cols: &[String], op: &str) -> String {
+    let marks = vec!["?"; cols.len()].join(", ");
+    if cols.len() == 1 {
+        format!("{} {op} ?", cols[0])
+    } else {
+        format!("({}) {op} ({marks})", cols.join(", "))
+    }
+}
+
+/// Text-protocol rows → cells of `cols`.
+fn cells_of(cols: &[Column], raw: Vec<Option<MyValue>>) -> Vec<Cell> {
+    raw.into_iter()
+        .enumerate()
+        .map(|(i, v)| cols.get(i).map_or(Cell::Null, |c| cell(c, v)))
+        .collect()
+}
+
+/// One key range of a table, read by a chunk reader on its own connection.
+async fn read_range(
+    mut conn: Conn,
+    sql: String,
+    params: Vec<MyValue>,
+    cols: Arc<[Column]>,
+) -> (Conn, Result<Vec<Vec<Cell>>>) {
+    let fetched: std::result::Result<Vec<Row>, _> = conn
+        .exec(sql, mysql_async::Params::Positional(params))
+        .await;
+    let rows = fetched
+        .map_err(db_err("snapshot chunk SELECT failed"))
+        .map(|rows| {
+            rows.into_iter()
+                .map(|r| cells_of(&cols, r.unwrap_raw()))
+                .collect()
+        });
+    (conn, rows)
+}
+
+/// Reads the captured tables' rows. With a chunk size (`snapshot.chunk.size`, or
+/// `snapshot.max.threads` > 1), tables with a primary key are read in key order, chunk by chunk,
+/// and each record's offset names its key. With `readers`, chunks are read by those connections
+/// in parallel while this one finds the next range's upper key; rows are still emitted in key
+/// order, so a record's offset always means "every row up to this key is out".
 async fn read_data(
     engine: &mut Engine,
     conn: &mut Conn,
+    mut readers: Vec<Conn>,
     tables: &[(String, Vec<String>)],
     position: &BinlogOffset,
     resume: Option<Resume>,
-) -> Result<()> {
+) -> Result<Vec<Conn>> {
     let captured: Vec<TableId> = tables
         .iter()
         .flat_map(|(db, ts)| ts.iter().map(move |t| TableId::new(db.clone(), t.clone())))
         .filter(|id| engine.config.table_captured(&id.db, &id.table))
         .filter(|id| engine.config.snapshot_tables.matches(&id.to_string()))
         .collect();
-    let chunk = engine.config.snapshot_chunk_size;
-    let mut pending: Option<Pending> = None;
-    let mut first = resume.is_none();
+    let chunk = engine.config.snapshot_chunk();
+    let mut out = Emitter {
+        position,
+        pending: None,
+        first: resume.is_none(),
+    };
     let mut skipping = resume.is_some();
-    let total = captured.len();
-    for (n, id) in captured.iter().enumerate() {
+    let mut progress = Progress::new(captured.len(), readers.len().max(1));
+    for id in &captured {
         let name = id.to_string();
         let mut after: Option<Vec<serde_json::Value>> = None;
         if let Some(r) = resume.as_ref().filter(|_| skipping) {
             if name != r.table {
+                progress.tables_done += 1;
                 continue;
             }
             skipping = false;
             after = Some(r.key.clone());
         }
         let Some(ts) = engine.table_schema(id) else {
+            progress.tables_done += 1;
             continue;
         };
         let ts_ms = now_ms() / 1000 * 1000;
@@ -496,118 +641,337 @@ async fn read_data(
             })
             .collect();
         let chunked = chunk > 0 && select.is_none() && !pk.is_empty();
+        let table = format!("{}.{}", quote(&id.db), quote(&id.table));
+        let key_cols: Vec<String> = pk.iter().map(|&i| quote(&ts.columns()[i].name)).collect();
         let mut rows = 0u64;
-        loop {
-            let raw_rows: Vec<Vec<Option<MyValue>>> = if chunked {
-                let cols: Vec<String> = pk.iter().map(|&i| quote(&ts.columns()[i].name)).collect();
-                let mut sql = format!("SELECT * FROM {}.{}", quote(&id.db), quote(&id.table));
-                let mut params = Vec::new();
-                if let Some(k) = &after {
-                    let marks = vec!["?"; k.len()].join(", ");
-                    sql.push_str(&format!(" WHERE ({}) > ({marks})", cols.join(", ")));
-                    params = k.iter().map(key_param).collect();
-                }
-                sql.push_str(&format!(" ORDER BY {} LIMIT {chunk}", cols.join(", ")));
-                let fetched: Vec<Row> = conn
-                    .exec(sql, mysql_async::Params::Positional(params))
-                    .await
-                    .map_err(db_err("snapshot chunk SELECT failed"))?;
-                fetched.into_iter().map(Row::unwrap_raw).collect()
-            } else {
-                Vec::new()
-            };
-            if !chunked {
-                let sql = select.clone().unwrap_or_else(|| {
-                    format!("SELECT * FROM {}.{}", quote(&id.db), quote(&id.table))
-                });
-                let mut result = conn
-                    .query_iter(sql)
-                    .await
-                    .map_err(db_err("snapshot SELECT failed"))?;
-                while let Some(row) = result
-                    .next()
-                    .await
-                    .map_err(db_err("reading snapshot rows failed"))?
-                {
-                    let cells: Vec<Cell> = row
-                        .unwrap_raw()
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, v)| ts.columns().get(i).map_or(Cell::Null, |c| cell(c, v)))
-                        .collect();
-                    let values = engine.convert_row(&ts, cells)?;
-                    if let Some(p) = pending.take() {
-                        emit(
-                            engine,
-                            p,
-                            if first { "first" } else { "true" },
-                            position,
-                            false,
-                        )
-                        .await?;
-                        first = false;
-                    }
-                    pending = Some(Pending {
+        if !chunked {
+            let sql = select.unwrap_or_else(|| format!("SELECT * FROM {table}"));
+            let mut result = conn
+                .query_iter(sql)
+                .await
+                .map_err(db_err("snapshot SELECT failed"))?;
+            while let Some(row) = result
+                .next()
+                .await
+                .map_err(db_err("reading snapshot rows failed"))?
+            {
+                let values = engine.convert_row(&ts, cells_of(ts.columns(), row.unwrap_raw()))?;
+                out.push(
+                    engine,
+                    Pending {
                         id: id.clone(),
                         values,
                         ts_ms,
                         key: None,
-                    });
-                    rows += 1;
+                    },
+                )
+                .await?;
+                rows += 1;
+                progress.rows += 1;
+                if rows.is_multiple_of(4096) {
+                    progress.report(engine, &name, rows, false);
                 }
-                break;
             }
-            let fetched = raw_rows.len();
-            for raw in raw_rows {
-                let cells: Vec<Cell> = raw
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, v)| ts.columns().get(i).map_or(Cell::Null, |c| cell(c, v)))
-                    .collect();
-                let key: Option<Vec<serde_json::Value>> = pk
-                    .iter()
-                    .map(|&i| cells.get(i).and_then(key_json))
-                    .collect();
-                let values = engine.convert_row(&ts, cells)?;
-                if let Some(p) = pending.take() {
-                    emit(
+        } else if readers.is_empty() {
+            // One connection: each chunk starts after the last key of the previous one.
+            loop {
+                let mut sql = format!("SELECT * FROM {table}");
+                let mut params = Vec::new();
+                if let Some(k) = &after {
+                    sql.push_str(&format!(" WHERE {}", key_cmp(&key_cols, ">")));
+                    params = k.iter().map(key_param).collect();
+                }
+                sql.push_str(&format!(" ORDER BY {} LIMIT {chunk}", key_cols.join(", ")));
+                let fetched: Vec<Row> = conn
+                    .exec(sql, mysql_async::Params::Positional(params))
+                    .await
+                    .map_err(db_err("snapshot chunk SELECT failed"))?;
+                let n = fetched.len();
+                for raw in fetched {
+                    let cells = cells_of(ts.columns(), raw.unwrap_raw());
+                    let key: Option<Vec<serde_json::Value>> = pk
+                        .iter()
+                        .map(|&i| cells.get(i).and_then(key_json))
+                        .collect();
+                    let values = engine.convert_row(&ts, cells)?;
+                    after.clone_from(&key);
+                    out.push(
                         engine,
-                        p,
-                        if first { "first" } else { "true" },
-                        position,
-                        false,
+                        Pending {
+                            id: id.clone(),
+                            values,
+                            ts_ms,
+                            key,
+                        },
                     )
                     .await?;
-                    first = false;
                 }
-                after.clone_from(&key);
-                pending = Some(Pending {
-                    id: id.clone(),
-                    values,
-                    ts_ms,
-                    key,
-                });
-                rows += 1;
+                rows += n as u64;
+                progress.rows += n as u64;
+                progress.report(engine, &name, rows, false);
+                if n < chunk {
+                    break;
+                }
+                if after.is_none() {
+                    // A key of raw bytes cannot be bound back into the next chunk's query.
+                    return Err(unchunkable(&name));
+                }
             }
-            if fetched < chunk || after.is_none() {
-                // The last chunk, or a key that cannot be bound back: the table is done (a key
-                // of raw bytes ends chunking early, so such tables need chunk.size 0).
-                if fetched == chunk && after.is_none() {
-                    return Err(CdcError::Decode(format!(
-                        "{name}: its primary key cannot be used for chunked snapshots; set snapshot.chunk.size=0"
-                    )));
+        } else {
+            // Parallel: this connection walks the key index to each range's upper key (no rows
+            // cross the wire), readers fetch the ranges, results are taken in range order.
+            let cols: Arc<[Column]> = ts.columns().to_vec().into();
+            let mut inflight = futures::stream::FuturesOrdered::new();
+            let mut lo = after;
+            let mut exhausted = false;
+            loop {
+                while !exhausted && let Some(reader) = readers.pop() {
+                    let hi = upper_key(conn, &ts, &table, &key_cols, &pk, lo.as_deref(), chunk)
+                        .await
+                        .map_err(|e| e.unwrap_or_else(|| unchunkable(&name)))?;
+                    let mut sql = format!("SELECT * FROM {table}");
+                    let mut params: Vec<MyValue> = Vec::new();
+                    let mut conds = Vec::new();
+                    if let Some(k) = &lo {
+                        conds.push(key_cmp(&key_cols, ">"));
+                        params.extend(k.iter().map(key_param));
+                    }
+                    if let Some(k) = &hi {
+                        conds.push(key_cmp(&key_cols, "<="));
+                        params.extend(k.iter().map(key_param));
+                    }
+                    if !conds.is_empty() {
+                        sql.push_str(&format!(" WHERE {}", conds.join(" AND ")));
+                    }
+                    sql.push_str(&format!(" ORDER BY {}", key_cols.join(", ")));
+                    exhausted = hi.is_none();
+                    lo = hi;
+                    inflight.push_back(tokio::spawn(read_range(reader, sql, params, cols.clone())));
                 }
-                break;
+                let Some(joined) = futures::StreamExt::next(&mut inflight).await else {
+                    break;
+                };
+                let (reader, fetched) = joined.map_err(|e| {
+                    CdcError::Decode(format!("a snapshot chunk reader of {name} failed: {e}"))
+                })?;
+                readers.push(reader);
+                let fetched = fetched?;
+                let n = fetched.len();
+                for cells in fetched {
+                    let key: Option<Vec<serde_json::Value>> = pk
+                        .iter()
+                        .map(|&i| cells.get(i).and_then(key_json))
+                        .collect();
+                    let values = engine.convert_row(&ts, cells)?;
+                    out.push(
+                        engine,
+                        Pending {
+                            id: id.clone(),
+                            values,
+                            ts_ms,
+                            key,
+                        },
+                    )
+                    .await?;
+                }
+                rows += n as u64;
+                progress.rows += n as u64;
+                progress.report(engine, &name, rows, false);
             }
         }
-        engine.host.report_progress(serde_json::json!({
-            "snapshot": {"table": name, "rows": rows, "tables_done": n + 1, "tables_total": total}
-        }));
+        progress.tables_done += 1;
+        progress.report(engine, &name, rows, true);
+        tracing::info!(table = %name, rows, "snapshot of the table done");
     }
-    if let Some(p) = pending.take() {
-        emit(engine, p, "last", position, true).await?;
+    out.finish(engine).await?;
+    Ok(readers)
+}
+
+fn unchunkable(name: &str) -> CdcError {
+    CdcError::Decode(format!(
+        "{name}: its primary key cannot be used for chunked snapshots; set snapshot.chunk.size=0 and snapshot.max.threads=1"
+    ))
+}
+
+/// The key of the `chunk`-th row after `lo`: the inclusive upper end of the next range, or
+/// `Ok(None)` when fewer rows are left (the last range is open). `Err(None)`: a key that cannot
+/// be bound back into a query.
+async fn upper_key(
+    conn: &mut Conn,
+    ts: &crate::event::TableSchema,
+    table: &str,
+    key_cols: &[String],
+    pk: &[usize],
+    lo: Option<&[serde_json::Value]>,
+    chunk: usize,
+) -> std::result::Result<Option<Vec<serde_json::Value>>, Option<CdcError>> {
+    let mut sql = format!("SELECT {} FROM {table}", key_cols.join(", "));
+    let mut params = Vec::new();
+    if let Some(k) = lo {
+        sql.push_str(&format!(" WHERE {}", key_cmp(key_cols, ">")));
+        params = k.iter().map(key_param).collect();
     }
-    Ok(())
+    sql.push_str(&format!(
+        " ORDER BY {} LIMIT 1 OFFSET {}",
+        key_cols.join(", "),
+        chunk - 1
+    ));
+    let row: Option<Row> = conn
+        .exec_first(sql, mysql_async::Params::Positional(params))
+        .await
+        .map_err(|e| {
+            Some(CdcError::db(
+                "finding a snapshot chunk's upper key failed",
+                e,
+            ))
+        })?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let raw = row.unwrap_raw();
+    pk.iter()
+        .zip(raw)
+        .map(|(&i, v)| key_json(&cell(&ts.columns()[i], v)))
+        .collect::<Option<Vec<_>>>()
+        .map(Some)
+        .ok_or(None)
+}
+
+/// Connects `n` readers for parallel chunk reads, before the main connection opens its read view
+/// so that joining it later is a single statement. MySQL has no status that tells a
+/// transaction's binlog position, so without the global read lock nothing can prove that the
+/// readers share the main read view: the snapshot then stays on one connection.
+async fn connect_readers(engine: &Engine, n: usize, locked: bool) -> Result<Vec<Conn>> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    if !locked && !engine.mariadb {
+        tracing::warn!(
+            "snapshot.max.threads > 1 needs snapshot.locking.mode minimal or extended on MySQL (the readers must share one read view); reading with one connection"
+        );
+        return Ok(Vec::new());
+    }
+    let mut readers = Vec::with_capacity(n);
+    for _ in 0..n {
+        let mut c = crate::task::connect(&engine.config).await?;
+        for st in [
+            "SET NAMES utf8mb4",
+            "SET time_zone='+00:00'",
+            "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+        ] {
+            c.query_drop(st)
+                .await
+                .map_err(db_err("setting up a snapshot chunk reader failed"))?;
+        }
+        readers.push(c);
+    }
+    Ok(readers)
+}
+
+/// Opens the main connection's consistent read and each reader's at the same point. Under the
+/// global read lock every read view opened is that point. Without it, all the reads are opened
+/// at once and MariaDB tells each one's binlog position (`binlog_snapshot_file/position`): when
+/// a write landed between them, all are ended and opened again, a bounded number of times, after
+/// which the snapshot goes on with the main connection alone.
+async fn start_reads(main: &mut Conn, mut readers: Vec<Conn>, locked: bool) -> Result<Vec<Conn>> {
+    const START: &str = "START TRANSACTION WITH CONSISTENT SNAPSHOT";
+    const ATTEMPTS: usize = 20;
+    if locked || readers.is_empty() {
+        main.query_drop(START)
+            .await
+            .map_err(db_err("START TRANSACTION failed"))?;
+        for r in futures::future::join_all(readers.iter_mut().map(|c| c.query_drop(START))).await {
+            r.map_err(db_err("opening a snapshot chunk reader's read failed"))?;
+        }
+        return Ok(readers);
+    }
+    for _ in 0..ATTEMPTS {
+        let (m, rs) = futures::future::join(
+            main.query_drop(START),
+            futures::future::join_all(readers.iter_mut().map(|c| c.query_drop(START))),
+        )
+        .await;
+        m.map_err(db_err("START TRANSACTION failed"))?;
+        for r in rs {
+            r.map_err(db_err("opening a snapshot chunk reader's read failed"))?;
+        }
+        let want = snapshot_status(main).await?;
+        let mut same = want.is_some();
+        for c in &mut readers {
+            same = same && snapshot_status(c).await? == want;
+        }
+        if same {
+            return Ok(readers);
+        }
+        let (m, rs) = futures::future::join(
+            main.query_drop("COMMIT"),
+            futures::future::join_all(readers.iter_mut().map(|c| c.query_drop("COMMIT"))),
+        )
+        .await;
+        m.map_err(db_err("COMMIT failed"))?;
+        for r in rs {
+            r.map_err(db_err("ending a snapshot chunk reader's read failed"))?;
+        }
+    }
+    tracing::warn!(
+        "writes kept moving the binlog while the snapshot's chunk readers opened their reads; reading with one connection"
+    );
+    close_readers(readers).await;
+    main.query_drop(START)
+        .await
+        .map_err(db_err("START TRANSACTION failed"))?;
+    Ok(Vec::new())
+}
+
+/// MariaDB: the binlog position of this connection's consistent read and its GTID state. Without
+/// the global read lock (`snapshot.locking.mode=none`) the server's current position may already
+/// be past the read view, and streaming from there would skip the changes in between.
+async fn read_view_position(conn: &mut Conn) -> Result<BinlogOffset> {
+    let Some((file, pos)) = snapshot_status(conn).await? else {
+        return master_position(conn, true).await;
+    };
+    let pos: u64 = pos.parse().map_err(|_| {
+        CdcError::ServerSetup(format!("binlog_snapshot_position is not a number: {pos}"))
+    })?;
+    let gtids: Option<String> = conn
+        .exec_first("SELECT BINLOG_GTID_POS(?, ?)", (file.clone(), pos))
+        .await
+        .map_err(db_err("BINLOG_GTID_POS failed"))?
+        .flatten();
+    Ok(BinlogOffset {
+        file,
+        pos,
+        gtids: gtids.filter(|g| !g.is_empty()),
+        ..BinlogOffset::default()
+    })
+}
+
+/// MariaDB's binlog position of this connection's consistent read, if the server tells it.
+async fn snapshot_status(conn: &mut Conn) -> Result<Option<(String, String)>> {
+    let rows: Vec<(String, String)> = conn
+        .query("SHOW STATUS LIKE 'binlog_snapshot_%'")
+        .await
+        .map_err(db_err("reading binlog_snapshot_file failed"))?;
+    let get = |k: &str| {
+        rows.iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(k))
+            .map(|(_, v)| v.clone())
+    };
+    Ok(get("binlog_snapshot_file")
+        .zip(get("binlog_snapshot_position"))
+        .filter(|(f, _)| !f.is_empty()))
+}
+
+/// Ends the readers' transactions and closes them.
+async fn close_readers(readers: Vec<Conn>) {
+    for mut c in readers {
+        if let Err(e) = c.query_drop("COMMIT").await {
+            tracing::debug!(error = %e, "ending a chunk reader's read failed");
+        }
+        if let Err(e) = c.disconnect().await {
+            tracing::debug!(error = %e, "closing a chunk reader failed");
+        }
+    }
 }
 
 async fn emit(

@@ -677,7 +677,7 @@ impl MySqlSourceTask {
             (Some(o), mode)
                 if o.snapshot
                     && o.snapshot_table.is_some()
-                    && config.snapshot_chunk_size > 0
+                    && config.snapshot_chunk() > 0
                     && engine.history.exists().await? =>
             {
                 engine.recover_history(Some(&o)).await?;

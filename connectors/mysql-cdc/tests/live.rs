@@ -109,6 +109,8 @@ struct Harness {
     offsets: Arc<Offsets>,
     history: MemoryHistory,
     props: Props,
+    /// What the tasks reported through `TaskHost::report_progress`.
+    host: Arc<Host>,
 }
 
 impl Harness {
@@ -117,6 +119,7 @@ impl Harness {
             offsets: Arc::new(Offsets::default()),
             history: MemoryHistory::default(),
             props,
+            host: Arc::new(Host::default()),
         }
     }
 
@@ -126,7 +129,7 @@ impl Harness {
             task: 0,
             props: self.props.clone(),
             offsets: self.offsets.clone(),
-            host: Arc::new(Host::default()),
+            host: self.host.clone(),
         };
         let config = MySqlConfig::parse(&self.props).map_err(ConnectError::Config)?;
         MySqlSourceTask::start_with_history(ctx, config, Arc::new(self.history.clone())).await
@@ -1480,4 +1483,177 @@ async fn a_chunked_snapshot_resumes_after_the_last_committed_row() {
     let streamed: Vec<String> = ops(&again, t).into_iter().filter(|o| o != "r").collect();
     assert_eq!(streamed, ["u", "c", "d", "tombstone"]);
     task.stop().await.unwrap();
+}
+
+/// Replays snapshot reads then changes onto a map id → v, checking the seam: a created row must
+/// not be in the map yet (else the snapshot saw a row whose insert is streamed too), an updated
+/// or deleted one must be. Returns the map, or the first inconsistency.
+fn replay_ids(
+    records: &[SourceRecord],
+    topic: &str,
+) -> Result<std::collections::BTreeMap<i64, String>, String> {
+    let mut rows = std::collections::BTreeMap::new();
+    for r in records.iter().filter(|r| r.topic == topic) {
+        let Some(op) = field(r, "op").and_then(Value::as_str) else {
+            continue; // a tombstone
+        };
+        let image = |which: &str| -> Option<(i64, String)> {
+            let s = field(r, which)?.as_struct()?;
+            let id = match s.get("id")? {
+                Value::Int32(i) => i64::from(*i),
+                other => return Some((-1, format!("{other:?}"))),
+            };
+            Some((id, s.get("v")?.as_str()?.to_owned()))
+        };
+        match op {
+            "r" | "c" => {
+                let (id, v) = image("after").ok_or("no after image")?;
+                if rows.insert(id, v).is_some() {
+                    return Err(format!("{op} of id {id}, which was already there"));
+                }
+            }
+            "u" => {
+                let (id, v) = image("after").ok_or("no after image")?;
+                if rows.insert(id, v).is_none() {
+                    return Err(format!("update of id {id}, which was never read"));
+                }
+            }
+            "d" => {
+                let (id, _) = image("before").ok_or("no before image")?;
+                if rows.remove(&id).is_none() {
+                    return Err(format!("delete of id {id}, which was never read"));
+                }
+            }
+            other => return Err(format!("unexpected op {other}")),
+        }
+    }
+    Ok(rows)
+}
+
+#[tokio::test]
+async fn a_parallel_snapshot_reads_each_row_once_at_the_handover_point_while_writers_run() {
+    let Some(srv) = server() else { return };
+    for (n, locking) in ["minimal", "none"].into_iter().enumerate() {
+        let mut conn = srv.conn().await;
+        let db = format!("cdc_parallel_{locking}");
+        reset_db(&mut conn, &db).await;
+        conn.query_drop(format!(
+            "CREATE TABLE {db}.t (id INT PRIMARY KEY, v VARCHAR(20))"
+        ))
+        .await
+        .unwrap();
+        // 20,000 rows with gaps in the key (ids 3, 6, 9 …), so ranges are not arithmetic.
+        conn.query_drop(format!(
+            "INSERT INTO {db}.t SELECT seq * 3, CONCAT('v', seq) FROM {db}.seq_1_to_20000"
+        ))
+        .await
+        .unwrap();
+        // Writers keep inserting, updating and deleting until the snapshot is over.
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writer = {
+            let stop = stop.clone();
+            let mut w = srv.conn().await;
+            let db = db.clone();
+            tokio::spawn(async move {
+                let mut i = 0i64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    i += 1;
+                    let stmt = match i % 3 {
+                        0 => format!("INSERT INTO {db}.t VALUES ({}, 'new{i}')", 100_000 + i),
+                        1 => format!(
+                            "UPDATE {db}.t SET v = 'upd{i}' WHERE id = {}",
+                            (i * 7919) % 60_000 / 3 * 3 + 3
+                        ),
+                        _ => format!(
+                            "DELETE FROM {db}.t WHERE id = {}",
+                            (i * 104_729) % 60_000 / 3 * 3 + 3
+                        ),
+                    };
+                    w.query_drop(stmt).await.unwrap();
+                }
+                i
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let h = Harness::new(srv.props(
+            &db,
+            184_200 + u32::try_from(n).unwrap(),
+            &[
+                ("snapshot.max.threads", "3"),
+                ("snapshot.chunk.size", "500"),
+                ("snapshot.locking.mode", locking),
+            ],
+        ));
+        let topic = format!("dbserver1.{db}.t");
+        let mut task = h.start().await.unwrap();
+        let mut recs = Vec::new();
+        collect(&mut task, &mut recs, |r| {
+            r.iter().any(|r| {
+                field(r, "source").is_some_and(|_| source(r, "snapshot") == &Value::from("last"))
+            })
+        })
+        .await;
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let writes = writer.await.unwrap();
+        let want: std::collections::BTreeMap<i64, String> = conn
+            .query::<(i64, String), _>(format!("SELECT id, v FROM {db}.t"))
+            .await
+            .unwrap()
+            .into_iter()
+            .collect();
+        // Stream until the replayed table equals the table; any seam error fails at once.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            match replay_ids(&recs, &topic) {
+                Err(e) => panic!("{locking}: {e}"),
+                Ok(got) if got == want => break,
+                Ok(_) => {}
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{locking}: the stream never caught up"
+            );
+            recs.extend(task.poll().await.unwrap());
+        }
+        task.stop().await.unwrap();
+        let reads: Vec<i64> = recs
+            .iter()
+            .filter(|r| r.topic == topic && field(r, "op") == Some(&Value::from("r")))
+            .map(|r| match after(r, "id") {
+                Value::Int32(i) => i64::from(*i),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert!(
+            reads.windows(2).all(|w| w[0] < w[1]),
+            "{locking}: snapshot rows come in key order"
+        );
+        assert!(reads.len() > 19_000, "{locking}: {} rows read", reads.len());
+        let streamed = recs
+            .iter()
+            .filter(|r| r.topic == topic && field(r, "op").is_some_and(|o| o != &Value::from("r")))
+            .count();
+        eprintln!(
+            "{locking}: {} rows read, {streamed} changes streamed, {writes} writes",
+            reads.len()
+        );
+        let progress = h.host.0.lock().unwrap().clone();
+        let last = progress
+            .iter()
+            .rev()
+            .find_map(|p| p.get("snapshot"))
+            .expect("snapshot progress reported");
+        assert_eq!(last["table"], serde_json::json!(format!("{db}.t")));
+        assert_eq!(last["tables_done"], serde_json::json!(1));
+        assert_eq!(last["tables_total"], serde_json::json!(1));
+        assert_eq!(last["rows"], serde_json::json!(reads.len()));
+        assert_eq!(
+            last["threads"],
+            serde_json::json!(3),
+            "{locking}: three readers joined the read view"
+        );
+        conn.query_drop(format!("DROP DATABASE {db}"))
+            .await
+            .unwrap();
+    }
 }
