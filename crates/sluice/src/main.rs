@@ -12,6 +12,12 @@
 mod logging;
 mod plugins;
 
+/// glibc's malloc cost ~19 % of the CPU of a CDC stream (perf, BENCHMARKS.md): every record
+/// allocates its data model, JSON bytes and producer copies on one thread and frees them on
+/// another. mimalloc's thread-local free lists make that cheaper.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
