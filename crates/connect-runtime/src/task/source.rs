@@ -59,10 +59,16 @@ impl std::fmt::Debug for SourceRunner {
 }
 
 /// One record ready to send: converted bytes plus what is needed after delivery.
-struct Outgoing {
-    record: SourceRecord,
-    /// `None` when the record was skipped under `errors.tolerance=all`.
-    bytes: Option<(String, Option<Bytes>, Option<Bytes>, OwnedHeaders)>,
+/// A converted record, ready for the producer.
+struct Serialized {
+    topic: String,
+    key: Option<Bytes>,
+    value: Option<Bytes>,
+    /// `None` for no headers: most CDC records have none, and librdkafka would copy an empty
+    /// header list per message.
+    headers: Option<OwnedHeaders>,
+    partition: Option<i32>,
+    timestamp: Option<i64>,
 }
 
 type BatchResult = (Vec<SourceRecord>, Result<(), String>);
@@ -250,10 +256,11 @@ impl SourceRunner {
         records: Vec<SourceRecord>,
         seen_topics: &mut HashSet<String>,
     ) -> Result<futures::future::BoxFuture<'static, BatchResult>, ConnectError> {
-        let mut outgoing = Vec::with_capacity(records.len());
-        for record in records {
-            let bytes = match self.convert(&record) {
-                Ok(b) => Some(b),
+        // `None` where a record was skipped under `errors.tolerance=all`.
+        let mut outgoing: Vec<Option<Serialized>> = Vec::with_capacity(records.len());
+        for record in &records {
+            let serialized = match self.convert(record) {
+                Ok(s) => Some(s),
                 Err(e) if self.errors.tolerate_all => {
                     if self.errors.log_errors {
                         tracing::error!(connector = %self.connector, task = self.task_id, topic = %record.topic, error = %e, "Error converting a source record; skipped (errors.tolerance=all).");
@@ -262,7 +269,7 @@ impl SourceRunner {
                 }
                 Err(e) => return Err(e),
             };
-            if bytes.is_some() && !seen_topics.contains(&record.topic) {
+            if serialized.is_some() && !seen_topics.contains(&record.topic) {
                 self.ensure_topic(&record.topic).await?;
                 if self.topic_tracking {
                     let status = TopicStatus {
@@ -277,36 +284,36 @@ impl SourceRunner {
                 }
                 seen_topics.insert(record.topic.clone());
             }
-            outgoing.push(Outgoing { record, bytes });
+            outgoing.push(serialized);
         }
         let producer = self.producer.clone();
         Ok(async move {
-            let sends = outgoing.iter().map(|o| {
-                let producer = producer.clone();
-                let rec = &o.record;
+            // The serialized forms move into the producer's futures (no copy of the headers);
+            // the records come back to the caller for `commit_record` and their offsets.
+            let sends = outgoing.into_iter().flatten().map(|o| {
+                let producer = &producer;
                 async move {
-                    let Some((topic, key, value, headers)) = &o.bytes else {
-                        return Ok(());
-                    };
-                    let mut fr: FutureRecord<'_, [u8], [u8]> =
-                        FutureRecord::to(topic).headers(headers.clone());
-                    if let Some(k) = key {
+                    let mut fr: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&o.topic);
+                    if let Some(h) = o.headers {
+                        fr = fr.headers(h);
+                    }
+                    if let Some(k) = &o.key {
                         fr = fr.key(k.as_ref());
                     }
-                    if let Some(v) = value {
+                    if let Some(v) = &o.value {
                         fr = fr.payload(v.as_ref());
                     }
-                    if let Some(p) = rec.kafka_partition {
+                    if let Some(p) = o.partition {
                         fr = fr.partition(p);
                     }
-                    if let Some(ts) = rec.timestamp {
+                    if let Some(ts) = o.timestamp {
                         fr = fr.timestamp(ts);
                     }
                     producer
                         .send(fr, Timeout::Never)
                         .await
                         .map(|_| ())
-                        .map_err(|(e, _)| format!("could not deliver a record to {topic}: {e}"))
+                        .map_err(|(e, _)| format!("could not deliver a record to {}: {e}", o.topic))
                 }
             });
             let results = futures::future::join_all(sends).await;
@@ -314,7 +321,7 @@ impl SourceRunner {
                 .into_iter()
                 .find_map(Result::err)
                 .map_or(Ok(()), Err);
-            (outgoing.into_iter().map(|o| o.record).collect(), outcome)
+            (records, outcome)
         }
         .boxed())
     }
@@ -338,10 +345,7 @@ impl SourceRunner {
         }
     }
 
-    fn convert(
-        &self,
-        record: &SourceRecord,
-    ) -> Result<(String, Option<Bytes>, Option<Bytes>, OwnedHeaders), ConnectError> {
+    fn convert(&self, record: &SourceRecord) -> Result<Serialized, ConnectError> {
         let topic = &record.topic;
         let c = &self.converters;
         let key = c
@@ -350,15 +354,27 @@ impl SourceRunner {
         let value = c
             .value
             .from_connect_data(topic, &record.headers, &record.value)?;
-        let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
-        for h in &record.headers {
-            let v = c.header.from_connect_header(topic, &h.key, &h.value)?;
-            headers = headers.insert(KHeader {
-                key: &h.key,
-                value: v.as_deref(),
-            });
-        }
-        Ok((topic.clone(), key, value, headers))
+        let headers = if record.headers.is_empty() {
+            None
+        } else {
+            let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
+            for h in &record.headers {
+                let v = c.header.from_connect_header(topic, &h.key, &h.value)?;
+                headers = headers.insert(KHeader {
+                    key: &h.key,
+                    value: v.as_deref(),
+                });
+            }
+            Some(headers)
+        };
+        Ok(Serialized {
+            topic: topic.clone(),
+            key,
+            value,
+            headers,
+            partition: record.kafka_partition,
+            timestamp: record.timestamp,
+        })
     }
 
     /// [`Self::complete`], keeping the count of records in flight.
