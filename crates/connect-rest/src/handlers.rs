@@ -555,20 +555,37 @@ fn task_param(path: &PathParams) -> Result<i32, ApiError> {
         .map_err(|_| ApiError::not_found())
 }
 
+/// The `{task}` of the status-like task endpoints as a `u32`: a negative id parses as a Java
+/// `Integer` but no status record can exist for it, so it is the herder's "no status" 404.
+fn status_task_id(path: &PathParams) -> Result<u32, ApiError> {
+    let task = task_param(path)?;
+    u32::try_from(task).map_err(|_| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("No status found for task {}-{task}", path.get("connector")),
+        )
+    })
+}
+
 /// `GET /connectors/{connector}/tasks/{task}/status`
 pub(crate) async fn task_status(State(state): State<AppState>, path: PathParams) -> ApiResult {
     let name = path.get("connector");
-    let task = task_param(&path)?;
-    let Ok(task) = u32::try_from(task) else {
-        // No status record can exist for a negative id.
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("No status found for task {name}-{task}"),
-        ));
-    };
+    let task = status_task_id(&path)?;
     Ok(json(
         StatusCode::OK,
         &state.herder.task_status(name, task).await?,
+    ))
+}
+
+/// `GET /connectors/{connector}/tasks/{task}/progress` (Sluice's own): the task's status with
+/// the latest progress it reported. Unknown connectors and tasks get the status endpoint's 404s,
+/// so clients can treat both endpoints alike.
+pub(crate) async fn task_progress(State(state): State<AppState>, path: PathParams) -> ApiResult {
+    let name = path.get("connector");
+    let task = status_task_id(&path)?;
+    Ok(json(
+        StatusCode::OK,
+        &state.herder.task_progress(name, task).await?,
     ))
 }
 

@@ -12,7 +12,8 @@
 //! - [`testkit`] (feature `testkit`): an in-memory herder and loggers for tests.
 //!
 //! The two signed internal endpoints (`POST /connectors/{c}/tasks`, `PUT /connectors/{c}/fence`)
-//! are not served.
+//! are not served. One endpoint is Sluice's own, not Kafka's:
+//! `GET /connectors/{c}/tasks/{t}/progress`, the latest progress a task reported.
 
 mod error;
 mod extract;

@@ -43,6 +43,8 @@ pub const ROUTES: &[(Method, &str)] = &[
     (Method::GET, "/connectors/{connector}/tasks"),
     (Method::GET, "/connectors/{connector}/tasks-config"),
     (Method::GET, "/connectors/{connector}/tasks/{task}/status"),
+    // Sluice's own (issue #3); Kafka Connect has no progress endpoint.
+    (Method::GET, "/connectors/{connector}/tasks/{task}/progress"),
     (Method::POST, "/connectors/{connector}/tasks/{task}/restart"),
     (Method::GET, "/connectors/{connector}/topics"),
     (Method::PUT, "/connectors/{connector}/topics/reset"),
@@ -80,6 +82,7 @@ fn endpoint(method: &Method, path: &str) -> MethodRouter<AppState> {
         ("GET", "/connectors/{connector}/tasks") => get(h::task_configs),
         ("GET", "/connectors/{connector}/tasks-config") => get(h::tasks_config),
         ("GET", "/connectors/{connector}/tasks/{task}/status") => get(h::task_status),
+        ("GET", "/connectors/{connector}/tasks/{task}/progress") => get(h::task_progress),
         ("POST", "/connectors/{connector}/tasks/{task}/restart") => post(h::restart_task),
         ("GET", "/connectors/{connector}/topics") => get(h::connector_topics),
         ("PUT", "/connectors/{connector}/topics/reset") => put(h::reset_connector_topics),

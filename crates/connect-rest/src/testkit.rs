@@ -16,7 +16,7 @@ use connect_api::config::{ConfigInfo, ConfigInfos, ConfigKeyInfo, ConfigValueInf
 use connect_runtime::entities::{
     ConnectorInfo, ConnectorOffsets, ConnectorState, ConnectorStateInfo, ConnectorTaskId,
     ConnectorType, Health, LoggerLevel, Message, PluginInfo, ServerInfo, State, TargetState,
-    TaskInfo, TaskState, Upserted,
+    TaskInfo, TaskProgressInfo, TaskState, Upserted,
 };
 use connect_runtime::{Herder, HerderError, Loggers};
 
@@ -86,6 +86,8 @@ struct Connector {
     topics: Vec<String>,
     offsets: ConnectorOffsets,
     connector_type: ConnectorType,
+    /// The latest progress report and its epoch-ms time, per task id.
+    progress: BTreeMap<u32, (serde_json::Value, i64)>,
 }
 
 #[derive(Debug)]
@@ -256,6 +258,19 @@ impl FakeHerder {
     pub fn set_offsets(&self, name: &str, offsets: ConnectorOffsets) {
         if let Some(c) = self.lock().connectors.get_mut(name) {
             c.offsets = offsets;
+        }
+    }
+
+    /// Records a progress report of a connector's task, reported at `reported_at_ms`.
+    pub fn set_progress(
+        &self,
+        name: &str,
+        task: u32,
+        progress: serde_json::Value,
+        reported_at_ms: i64,
+    ) {
+        if let Some(c) = self.lock().connectors.get_mut(name) {
+            c.progress.insert(task, (progress, reported_at_ms));
         }
     }
 
@@ -463,6 +478,7 @@ impl FakeHerder {
                 topics: Vec::new(),
                 offsets: ConnectorOffsets::default(),
                 connector_type: plugin.connector_type(),
+                progress: BTreeMap::new(),
             });
         entry.config = config;
         entry.connector_type = plugin.connector_type();
@@ -602,6 +618,24 @@ impl Herder for FakeHerder {
             .and_then(|c| c.status.as_ref())
             .and_then(|s| s.tasks.iter().find(|t| t.id == task).cloned())
             .ok_or_else(|| HerderError::no_task_status(name, task))
+    }
+
+    async fn task_progress(&self, name: &str, task: u32) -> Result<TaskProgressInfo, HerderError> {
+        self.gate().await;
+        let inner = self.lock();
+        let c = inner.connectors.get(name);
+        let status = c
+            .and_then(|c| c.status.as_ref())
+            .and_then(|s| s.tasks.iter().find(|t| t.id == task))
+            .ok_or_else(|| HerderError::no_task_status(name, task))?;
+        let latest = c.and_then(|c| c.progress.get(&task)).cloned();
+        Ok(TaskProgressInfo {
+            id: task,
+            worker_id: status.worker_id.clone(),
+            state: status.state,
+            reported_at_ms: latest.as_ref().map(|(_, at)| *at),
+            progress: latest.map(|(p, _)| p),
+        })
     }
 
     async fn task_configs(&self, name: &str) -> Result<Vec<TaskInfo>, HerderError> {

@@ -789,6 +789,75 @@ async fn task_endpoints() {
 }
 
 #[tokio::test]
+async fn task_progress_shows_the_latest_report_with_its_time() {
+    let app = App::new();
+    app.create_source("c").await;
+    app.herder.set_progress(
+        "c",
+        0,
+        // Keys in sorted order, so the body is the same with or without `preserve_order`.
+        json!({"rows_per_second":350.5,"snapshot":{"rows":1200,"table":"inventory.orders","tables_done":2,"tables_total":5}}),
+        1_720_000_000_123,
+    );
+    let expected = r#"{"id":0,"worker_id":"127.0.0.1:8083","state":"RUNNING","progress":{"rows_per_second":350.5,"snapshot":{"rows":1200,"table":"inventory.orders","tables_done":2,"tables_total":5}},"reported_at_ms":1720000000123}"#;
+    let r = app.get("/connectors/c/tasks/0/progress").await;
+    r.assert(200, expected);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    app.get("/connectors/c/tasks/0/progress/")
+        .await
+        .assert(200, expected);
+    app.get("/connectors/c/tasks/+0/progress")
+        .await
+        .assert(200, expected);
+    // The Kafka Connect status shapes stay as they were.
+    app.get("/connectors/c/tasks/0/status").await.assert(
+        200,
+        r#"{"id":0,"state":"RUNNING","worker_id":"127.0.0.1:8083"}"#,
+    );
+    app.get("/connectors/c/status").await.assert(
+        200,
+        r#"{"name":"c","connector":{"state":"RUNNING","worker_id":"127.0.0.1:8083"},"tasks":[{"id":0,"state":"RUNNING","worker_id":"127.0.0.1:8083"}],"type":"source"}"#,
+    );
+}
+
+#[tokio::test]
+async fn task_progress_is_null_before_the_task_reports() {
+    let app = App::new();
+    app.create_source("c").await;
+    app.get("/connectors/c/tasks/0/progress").await.assert(
+        200,
+        r#"{"id":0,"worker_id":"127.0.0.1:8083","state":"RUNNING","progress":null,"reported_at_ms":null}"#,
+    );
+}
+
+#[tokio::test]
+async fn task_progress_of_an_unknown_connector_or_task_is_the_status_404() {
+    let app = App::new();
+    app.create_source("c").await;
+    // The same bodies as `…/tasks/{task}/status` for the same paths.
+    for (connector, task, message) in [
+        ("nope", "0", "No status found for task nope-0"),
+        ("c", "7", "No status found for task c-7"),
+        ("c", "-1", "No status found for task c--1"),
+        ("c", "abc", "HTTP 404 Not Found"),
+        ("c", "2147483648", "HTTP 404 Not Found"),
+    ] {
+        for endpoint in ["status", "progress"] {
+            let r = app
+                .get(&format!("/connectors/{connector}/tasks/{task}/{endpoint}"))
+                .await;
+            r.assert_error(404, message);
+            assert_eq!(r.header("content-type"), Some("application/json"));
+        }
+    }
+    // A report for a task the connector does not have changes nothing.
+    app.herder.set_progress("c", 7, json!({"rows": 1}), 1);
+    app.get("/connectors/c/tasks/7/progress")
+        .await
+        .assert_error(404, "No status found for task c-7");
+}
+
+#[tokio::test]
 async fn tasks_config_keys_in_hash_order() {
     let app = App::new();
     let body = json!({"name":"multi","config":{"connector.class":"FileStreamSource","topic":"t","tasks.max":"3"}});

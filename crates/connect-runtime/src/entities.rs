@@ -121,6 +121,20 @@ pub struct TaskState {
     pub trace: Option<String>,
 }
 
+/// `GET …/tasks/{t}/progress`: Sluice's own entity (Kafka Connect has no such endpoint), a
+/// task's state with the latest progress it reported. `progress` and `reported_at_ms` are `null`
+/// until the current run of the task reports.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TaskProgressInfo {
+    pub id: u32,
+    pub worker_id: String,
+    pub state: State,
+    /// Whatever JSON the task reported last, unchanged.
+    pub progress: Option<Json>,
+    /// When it was reported, in epoch milliseconds.
+    pub reported_at_ms: Option<i64>,
+}
+
 /// `GET /connectors/{c}/status` (`ConnectorStateInfo`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ConnectorStateInfo {
@@ -216,6 +230,21 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&s).unwrap(),
             r#"{"name":"c","connector":{"state":"RUNNING","worker_id":"127.0.0.1:8083"},"tasks":[{"id":0,"state":"FAILED","worker_id":"127.0.0.1:8083","trace":"boom"}],"type":"source"}"#
+        );
+    }
+
+    #[test]
+    fn task_progress_writes_nulls_before_the_first_report() {
+        let p = TaskProgressInfo {
+            id: 0,
+            worker_id: "127.0.0.1:8083".into(),
+            state: State::Running,
+            progress: None,
+            reported_at_ms: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&p).unwrap(),
+            r#"{"id":0,"worker_id":"127.0.0.1:8083","state":"RUNNING","progress":null,"reported_at_ms":null}"#
         );
     }
 }

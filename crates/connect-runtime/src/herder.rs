@@ -12,7 +12,7 @@ use connect_api::config::{ConfigInfos, ConfigKeyInfo};
 
 use crate::entities::{
     ConnectorInfo, ConnectorOffsets, ConnectorStateInfo, Health, Message, PluginInfo, ServerInfo,
-    TargetState, TaskInfo, TaskState, Upserted,
+    TargetState, TaskInfo, TaskProgressInfo, TaskState, Upserted,
 };
 
 /// How a [`HerderError`] maps to HTTP.
@@ -202,6 +202,9 @@ pub trait Herder: Send + Sync + std::fmt::Debug {
 
     async fn connector_status(&self, name: &str) -> Result<ConnectorStateInfo, HerderError>;
     async fn task_status(&self, name: &str, task: u32) -> Result<TaskState, HerderError>;
+    /// `GET …/tasks/{t}/progress` (Sluice's own): the task's status with the latest progress its
+    /// current run reported on this worker. Errors exactly as [`Herder::task_status`] does.
+    async fn task_progress(&self, name: &str, task: u32) -> Result<TaskProgressInfo, HerderError>;
     async fn task_configs(&self, name: &str) -> Result<Vec<TaskInfo>, HerderError>;
 
     /// `None` for the plain restart (204); `Some(plan)` with `includeTasks`/`onlyFailed` (202).

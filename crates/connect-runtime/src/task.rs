@@ -9,8 +9,8 @@
 pub mod sink;
 pub mod source;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use connect_api::{ConnectError, Converter, HeaderConverter, TaskHost};
 use connect_storage::{ConnectorStatus, State, StatusStore};
@@ -78,14 +78,57 @@ pub struct ErrorPolicy {
     pub dlq_context_headers: bool,
 }
 
+/// What a task last reported through [`TaskHost::report_progress`], and when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProgressReport {
+    /// The connector's JSON, as reported.
+    pub progress: serde_json::Value,
+    /// Wall-clock time of the report, in epoch milliseconds.
+    pub reported_at_ms: i64,
+}
+
+/// The latest [`ProgressReport`] of one task run. The task's [`HostSignals`] writes it and the
+/// worker reads it for the REST API; clones share one value.
+///
+/// A plain mutex is enough: it guards a clone or a swap, never an `.await`.
+#[derive(Debug, Clone, Default)]
+pub struct LatestProgress(Arc<Mutex<Option<ProgressReport>>>);
+
+impl LatestProgress {
+    /// The latest report, if the task made one.
+    pub fn get(&self) -> Option<ProgressReport> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replaces the report. A poisoned lock is taken over: a panic elsewhere must not stop a
+    /// task from reporting, and the value is replaced whole.
+    pub fn set(&self, report: ProgressReport) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(report);
+    }
+}
+
 /// The runtime side of `TaskHost`: commit requests and progress reports.
+///
+/// One per task run, so a restarted task starts with no progress.
 #[derive(Debug, Default)]
 pub struct HostSignals {
     commit_requested: AtomicBool,
     notify: Notify,
+    progress: LatestProgress,
 }
 
 impl HostSignals {
+    /// Signals whose progress reports go to `progress`, which the worker reads.
+    pub fn new(progress: LatestProgress) -> Self {
+        Self {
+            progress,
+            ..Self::default()
+        }
+    }
+
     /// Takes a pending commit request.
     pub fn take_commit_request(&self) -> bool {
         self.commit_requested.swap(false, Ordering::AcqRel)
@@ -95,6 +138,11 @@ impl HostSignals {
     pub async fn commit_requested(&self) {
         self.notify.notified().await;
     }
+
+    /// Where this task run's progress reports are kept.
+    pub fn progress(&self) -> &LatestProgress {
+        &self.progress
+    }
 }
 
 impl TaskHost for HostSignals {
@@ -103,9 +151,14 @@ impl TaskHost for HostSignals {
         self.notify.notify_one();
     }
 
+    /// Logs the report and keeps it as the task's latest. Every report is kept and logged: the
+    /// connector decides how often it reports.
     fn report_progress(&self, progress: serde_json::Value) {
-        // Logged only for now; exposing it over REST is TODO(#3).
         tracing::info!(progress = %progress, "Task progress.");
+        self.progress.set(ProgressReport {
+            progress,
+            reported_at_ms: chrono::Utc::now().timestamp_millis(),
+        });
     }
 }
 
@@ -116,4 +169,36 @@ pub enum TaskExit {
     Stopped,
     /// Failed; the status is already FAILED with this error's trace.
     Failed(ConnectError),
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_report_is_kept_as_the_latest_progress_with_its_time() {
+        let progress = LatestProgress::default();
+        let signals = HostSignals::new(progress.clone());
+        assert_eq!(progress.get(), None, "nothing before the first report");
+        let before = chrono::Utc::now().timestamp_millis();
+        signals.report_progress(json!({"tables_done": 1}));
+        let after = chrono::Utc::now().timestamp_millis();
+        let report = progress.get().expect("a report");
+        assert_eq!(report.progress, json!({"tables_done": 1}));
+        assert!((before..=after).contains(&report.reported_at_ms));
+    }
+
+    #[test]
+    fn every_report_replaces_the_previous_one_without_rate_limiting() {
+        let signals = HostSignals::default();
+        for rows in 0..100 {
+            signals.report_progress(json!({ "rows": rows }));
+        }
+        assert_eq!(
+            signals.progress().get().map(|r| r.progress),
+            Some(json!({"rows": 99}))
+        );
+    }
 }

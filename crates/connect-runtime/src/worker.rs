@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::kafka::KafkaClients;
 use crate::registry::{DynConnectorPlugin, PluginRegistry, RunningConnector};
-use crate::task::TaskExit;
+use crate::task::{LatestProgress, TaskExit};
 
 pub use control::Stores;
 
@@ -70,6 +70,10 @@ struct Inner {
     ready: watch::Sender<bool>,
     /// Names with a create in flight, so concurrent creates of one name give one 201.
     claims: DashMap<String, ()>,
+    /// The progress of each task this worker runs, by `(connector, task)`. The reconcile loop
+    /// adds an entry when it starts a task and removes it when it stops one, so a restarted task
+    /// shows no progress until it reports again; REST reads it without going through the loop.
+    progress: DashMap<(String, u32), LatestProgress>,
     commands: mpsc::Sender<Command>,
     commands_rx: std::sync::Mutex<Option<mpsc::Receiver<Command>>>,
     cluster_id: OnceLock<String>,
@@ -147,6 +151,7 @@ impl WorkerHerder {
                 stores: OnceLock::new(),
                 ready,
                 claims: DashMap::new(),
+                progress: DashMap::new(),
                 commands,
                 commands_rx: std::sync::Mutex::new(Some(rx)),
                 cluster_id: OnceLock::new(),

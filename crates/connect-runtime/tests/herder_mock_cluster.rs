@@ -1,11 +1,18 @@
 //! The herder end to end without an external broker: memory stores and librdkafka's in-process
-//! mock cluster, with the real FileStream plugins and converters.
+//! mock cluster, with the real FileStream plugins and converters (and a test source that
+//! reports progress).
 
-use std::sync::Arc;
+use std::num::NonZeroU32;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
-use connect_api::Props;
-use connect_runtime::entities::State;
+use connect_api::config::{ConfigKey, ConfigType, Importance};
+use connect_api::{
+    ConfigDef, ConnectError, ConnectorConfig, ConnectorContext, FieldErrors, ParsedConfig,
+    PluginDescriptor, PluginKind, Props, SourceConnector, SourceRecord, SourceTask,
+    SourceTaskContext,
+};
+use connect_runtime::entities::{State, TaskProgressInfo};
 use connect_runtime::kafka::KafkaClients;
 use connect_runtime::registry::PluginRegistry;
 use connect_runtime::{Herder, HerderErrorKind, Stores, WorkerHerder, WorkerSettings};
@@ -316,6 +323,186 @@ async fn invalid_configs_are_rejected_with_kafkas_messages() {
         .collect();
     assert_eq!(&names[..3], ["name", "connector.class", "tasks.max"]);
     assert!(names.contains(&"topic") && names.contains(&"batch.size"));
+    cancel.cancel();
+    run.await.unwrap();
+}
+
+/// A source whose task reports `{"run": <report>}` as it starts (when `report` is set) and then
+/// produces nothing: a task host report with nothing else going on.
+#[derive(Debug)]
+struct ReportingSource {
+    originals: Props,
+}
+
+#[derive(Debug)]
+struct ReportingConfig {
+    report: Option<String>,
+    originals: Props,
+}
+
+static REPORTING_DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
+    ConfigDef::builder()
+        .define(ConfigKey::new(
+            "report",
+            ConfigType::String,
+            Importance::High,
+            "What the task reports as it starts; nothing when unset or empty.",
+        ))
+        .build()
+});
+
+impl ConnectorConfig for ReportingConfig {
+    fn config_def() -> &'static ConfigDef {
+        &REPORTING_DEF
+    }
+
+    fn from_parsed(parsed: &ParsedConfig) -> Result<Self, FieldErrors> {
+        Ok(Self {
+            report: parsed
+                .opt_string("report")
+                .filter(|r| !r.is_empty())
+                .map(str::to_owned),
+            originals: parsed.originals().clone(),
+        })
+    }
+}
+
+impl SourceConnector for ReportingSource {
+    type Config = ReportingConfig;
+    type Task = ReportingTask;
+    const DESCRIPTOR: PluginDescriptor = PluginDescriptor {
+        class: "com.example.ReportingSourceConnector",
+        extra_aliases: &[],
+        kind: PluginKind::Source,
+        version: "1.0",
+    };
+
+    async fn start(_ctx: ConnectorContext, config: Self::Config) -> Result<Self, ConnectError> {
+        Ok(Self {
+            originals: config.originals,
+        })
+    }
+
+    fn task_configs(&self, _max_tasks: NonZeroU32) -> Result<Vec<Props>, ConnectError> {
+        Ok(vec![self.originals.clone()])
+    }
+}
+
+#[derive(Debug)]
+struct ReportingTask;
+
+impl SourceTask for ReportingTask {
+    type Config = ReportingConfig;
+
+    async fn start(ctx: SourceTaskContext, config: Self::Config) -> Result<Self, ConnectError> {
+        if let Some(run) = config.report {
+            ctx.host.report_progress(serde_json::json!({ "run": run }));
+        }
+        Ok(Self)
+    }
+
+    async fn poll(&mut self) -> Result<Vec<SourceRecord>, ConnectError> {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        Ok(Vec::new())
+    }
+}
+
+/// Asks for the task's progress until `done` holds (10 s at most) and returns the last answer.
+async fn progress_until(
+    herder: &WorkerHerder,
+    name: &str,
+    done: impl Fn(&TaskProgressInfo) -> bool,
+) -> TaskProgressInfo {
+    let mut last = None;
+    for _ in 0..100 {
+        if let Ok(p) = herder.task_progress(name, 0).await {
+            if done(&p) {
+                return p;
+            }
+            last = Some(p);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("task progress never got there; last answer: {last:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worker_serves_what_a_task_host_reported_until_the_task_restarts() {
+    let cluster = MockCluster::<DefaultProducerContext>::new(1).unwrap();
+    let registry = PluginRegistry::builder()
+        .source::<ReportingSource>()
+        .converters(connect_converters::plugins())
+        .build()
+        .unwrap();
+    let clients =
+        KafkaClients::new([("bootstrap.servers".to_owned(), cluster.bootstrap_servers())].into())
+            .unwrap();
+    let cancel = CancellationToken::new();
+    let herder = WorkerHerder::new(registry, settings(), clients, cancel.clone());
+    let stores = Stores {
+        config: Arc::new(MemoryConfigStore::new()),
+        offsets: Arc::new(MemoryOffsetStore::new()),
+        status: Arc::new(MemoryStatusStore::new()),
+    };
+    let h = herder.clone();
+    let run = tokio::spawn(async move {
+        h.run(move || {
+            let s = stores.clone();
+            async move { Ok(s) }
+        })
+        .await
+    });
+    let config = |report: &str| {
+        props(&[
+            ("name", "reporter"),
+            ("connector.class", "com.example.ReportingSourceConnector"),
+            ("report", report),
+        ])
+    };
+
+    // Given a task that reported once as it started.
+    let before = chrono::Utc::now().timestamp_millis();
+    herder
+        .put_connector_config("reporter", config("first"), false, None)
+        .await
+        .unwrap();
+    let p = progress_until(&herder, "reporter", |p| p.progress.is_some()).await;
+    let after = chrono::Utc::now().timestamp_millis();
+    // Then the worker returns that report, with the task's status and the time it was made.
+    assert_eq!(p.id, 0);
+    assert_eq!(p.worker_id, "127.0.0.1:8083");
+    assert_eq!(p.progress, Some(serde_json::json!({"run": "first"})));
+    let at = p.reported_at_ms.expect("a report time");
+    assert!(
+        (before..=after).contains(&at),
+        "{before} <= {at} <= {after}"
+    );
+    let p = progress_until(&herder, "reporter", |p| p.state == State::Running).await;
+    assert_eq!(p.progress, Some(serde_json::json!({"run": "first"})));
+
+    // When the task restarts (its config changed) and the new run reports nothing,
+    // then the old run's report is gone.
+    herder
+        .put_connector_config("reporter", config(""), true, None)
+        .await
+        .unwrap();
+    let p = progress_until(&herder, "reporter", |p| p.progress.is_none()).await;
+    assert_eq!(p.reported_at_ms, None);
+    // And the next run's report shows once it is made.
+    herder
+        .put_connector_config("reporter", config("third"), true, None)
+        .await
+        .unwrap();
+    let p = progress_until(&herder, "reporter", |p| p.progress.is_some()).await;
+    assert_eq!(p.progress, Some(serde_json::json!({"run": "third"})));
+
+    // Unknown tasks and connectors get the status endpoint's errors.
+    for (name, task) in [("reporter", 1), ("nope", 0)] {
+        let progress = herder.task_progress(name, task).await.unwrap_err();
+        let status = herder.task_status(name, task).await.unwrap_err();
+        assert_eq!(progress, status);
+        assert_eq!(progress.kind, HerderErrorKind::NotFound);
+    }
     cancel.cancel();
     run.await.unwrap();
 }

@@ -254,6 +254,16 @@ pub struct SinkHost {
     retry_timeout: std::sync::Mutex<Option<Duration>>,
 }
 
+impl SinkHost {
+    /// A host whose commit requests and progress reports go through `signals`.
+    pub fn new(signals: HostSignals) -> Self {
+        Self {
+            signals,
+            ..Self::default()
+        }
+    }
+}
+
 impl TaskHost for SinkHost {
     fn request_commit(&self) {
         self.signals.request_commit();

@@ -20,7 +20,9 @@ use super::{Command, ConnectorSlot, LoopHost, TaskSlot, WorkerHerder, task_class
 use crate::connector_config::{FrameworkConfig, framework_def};
 use crate::task::sink::{SinkHost, SinkRunner};
 use crate::task::source::SourceRunner;
-use crate::task::{ErrorPolicy, HostSignals, StatusReporter, TaskConverters, TaskExit};
+use crate::task::{
+    ErrorPolicy, HostSignals, LatestProgress, StatusReporter, TaskConverters, TaskExit,
+};
 use crate::topic_creation::TopicCreation;
 
 /// The three state stores.
@@ -431,6 +433,8 @@ impl Reconciler {
 
     /// Cancels a task and waits up to `task.shutdown.graceful.timeout.ms` for it to flush.
     async fn stop_task(&mut self, name: &str, id: u32, t: TaskSlot) {
+        // The run's progress goes with it: a report from a stopped run would look current.
+        self.herder.inner.progress.remove(&(name.to_owned(), id));
         t.cancel.cancel();
         let mut join = t.join;
         match tokio::time::timeout(self.herder.inner.settings.graceful_timeout, &mut join).await {
@@ -450,12 +454,35 @@ impl Reconciler {
         }
     }
 
+    /// Starts a task with fresh progress, visible to the REST API from before the task's own
+    /// `start` (which may report already); a task that does not start leaves none behind.
     async fn start_task(
         &mut self,
         name: &str,
         slot: &ConnectorSlot,
         id: u32,
         cfg: &Props,
+    ) -> Option<TaskSlot> {
+        let progress = LatestProgress::default();
+        let key = (name.to_owned(), id);
+        self.herder
+            .inner
+            .progress
+            .insert(key.clone(), progress.clone());
+        let started = self.launch_task(name, slot, id, cfg, progress).await;
+        if started.is_none() {
+            self.herder.inner.progress.remove(&key);
+        }
+        started
+    }
+
+    async fn launch_task(
+        &mut self,
+        name: &str,
+        slot: &ConnectorSlot,
+        id: u32,
+        cfg: &Props,
+        progress: LatestProgress,
     ) -> Option<TaskSlot> {
         let plugin = slot.plugin.clone()?;
         let inner = &self.herder.inner;
@@ -484,7 +511,7 @@ impl Reconciler {
         let cancel = inner.cancel.child_token();
         let target = slot.target_tx.subscribe();
         let join = if is_source {
-            let signals = Arc::new(HostSignals::default());
+            let signals = Arc::new(HostSignals::new(progress));
             let ctx = SourceTaskContext {
                 connector: name.to_owned(),
                 task: id,
@@ -537,7 +564,7 @@ impl Reconciler {
             };
             tokio::spawn(runner.run())
         } else {
-            let host = Arc::new(SinkHost::default());
+            let host = Arc::new(SinkHost::new(HostSignals::new(progress)));
             let ctx = SinkTaskContext {
                 connector: name.to_owned(),
                 task: id,

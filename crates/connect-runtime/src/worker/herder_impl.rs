@@ -17,7 +17,7 @@ use crate::connector_config::framework_def;
 use crate::entities::{
     ConnectorInfo, ConnectorOffset, ConnectorOffsets, ConnectorState, ConnectorStateInfo,
     ConnectorTaskId, ConnectorType, Health, Message, PluginInfo, ServerInfo, State, TargetState,
-    TaskInfo, TaskState, Upserted,
+    TaskInfo, TaskProgressInfo, TaskState, Upserted,
 };
 use crate::herder::{Herder, HerderError};
 use crate::registry::DynConnectorPlugin;
@@ -431,6 +431,28 @@ impl Herder for WorkerHerder {
             state: to_state(s.state),
             worker_id: s.worker_id,
             trace: s.trace.filter(|t| !t.is_empty()),
+        })
+    }
+
+    async fn task_progress(&self, name: &str, task: u32) -> Result<TaskProgressInfo, HerderError> {
+        let status = self.task_status(name, task).await?;
+        // Only runs on this worker have an entry; Sluice is the only worker of its cluster, so a
+        // status written by another worker (one Sluice took over from) shows no progress.
+        let latest = self
+            .inner
+            .progress
+            .get(&(name.to_owned(), task))
+            .and_then(|p| p.get());
+        let (progress, reported_at_ms) = match latest {
+            Some(r) => (Some(r.progress), Some(r.reported_at_ms)),
+            None => (None, None),
+        };
+        Ok(TaskProgressInfo {
+            id: status.id,
+            worker_id: status.worker_id,
+            state: status.state,
+            progress,
+            reported_at_ms,
         })
     }
 
