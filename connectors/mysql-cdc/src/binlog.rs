@@ -206,7 +206,9 @@ pub(crate) fn binlog_cell(col: &Column, v: Option<BinlogValue<'_>>) -> Result<Ce
 /// Binary JSON → `serde_json`, for whole documents and for the values of partial-update diffs
 /// alike, so both render the same compact text.
 fn json_value(col: &Column, j: jsonb::Value<'_>) -> Result<serde_json::Value> {
-    serde_json::Value::try_from(j)
+    // Not mysql_common's `TryFrom`: it refuses the opaque values (DECIMAL, DATE, TIME, …) a
+    // document can hold, which `crate::jsonb` renders as Debezium does.
+    crate::jsonb::to_json(j)
         .map_err(|e| CdcError::Decode(format!("column {}: invalid binary JSON: {e}", col.name)))
 }
 
@@ -1430,5 +1432,41 @@ mod tests {
         let mut m = GtidSet::parse("0-1-42,1-2-7");
         m.add_mariadb(0, 1, 43);
         assert_eq!(m.to_string(), "0-1-43,1-2-7");
+    }
+
+    /// `json-opaque.binlog` (MySQL 9.0.1, from mysql_common's test data) inserts eight documents
+    /// into `foo.test(a JSON)`. The first six each hold one value that MySQL stores opaque:
+    /// VARCHAR, DATE, DATETIME, TIME, DECIMAL(6,3) and DECIMAL(11,2). The last two hold none.
+    #[tokio::test]
+    async fn json_opaque_values_decode_and_render_as_debezium_renders_them() {
+        let (recs, err) = replay("json-opaque.binlog", &[]).await;
+        assert!(err.is_none(), "{err:?}");
+        let ours: Vec<&str> = rows(&recs, "test.foo.test")
+            .into_iter()
+            .map(|r| image(r, "after").get("a").unwrap().as_str().unwrap())
+            .collect();
+        // What mysql-binlog-connector-java 0.27.2's `JsonBinary.parseAsString` (the call
+        // Debezium makes) printed for this file's rows, run on a JVM.
+        let debezium = [
+            r#"{"a":"VQ=="}"#,
+            r#"{"b":"2012-03-18"}"#,
+            r#"{"c":"2012-03-18 11:30:45"}"#,
+            r#"{"c":"87:31:46.654321"}"#,
+            r#"{"d":123.456}"#,
+            r#"{"e":9.00}"#,
+            r#"{"e":[0,1,true,false]}"#,
+            r#"{"e":null}"#,
+        ];
+        assert_eq!(ours.len(), debezium.len(), "{ours:?}");
+        for (i, (ours, debezium)) in ours.into_iter().zip(debezium).enumerate() {
+            if i == 5 {
+                // A serde_json Number cannot keep the scale of 9.00 unless serde_json's
+                // `arbitrary_precision` feature is on (module `jsonb`, "Decimals").
+                let number: serde_json::Value = serde_json::from_str(debezium).unwrap();
+                assert_eq!(ours, number.to_string());
+            } else {
+                assert_eq!(ours, debezium);
+            }
+        }
     }
 }

@@ -48,6 +48,10 @@
 //! - With MySQL GTIDs the restart position is the transaction's GTID event (Debezium: its
 //!   `BEGIN`), so `event` counts one more event; Debezium-written offsets are read correctly.
 //! - Binlog JSON is rendered by `serde_json` (keys sorted) rather than in binary-JSON key order.
+//!   Opaque values inside JSON are written as Debezium's `JsonBinary` writes them (dates and
+//!   times as strings, other types as base64), except that a DECIMAL inside a document keeps its
+//!   value but not its scale's trailing zeros (`9.00` → `9.0`; serde_json runs without
+//!   `arbitrary_precision`) and a negative TIME is written `-01:30:00` (Debezium garbles it).
 //! - Not implemented: incremental/blocking snapshots and signals,
 //!   table-lock fallback when `FLUSH TABLES WITH READ LOCK` is refused, column masking/truncation,
 //!   `column.propagate.source.type`, converters, `include.query` on MariaDB (needs annotate rows),
@@ -63,6 +67,7 @@ pub mod ddl;
 pub mod error;
 pub mod event;
 pub mod history;
+mod jsonb;
 mod jsondiff;
 pub mod jsonout;
 pub mod offset;
