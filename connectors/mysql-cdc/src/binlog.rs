@@ -103,6 +103,54 @@ impl GtidSet {
     pub fn is_empty(&self) -> bool {
         self.mysql.is_empty() && self.mariadb.is_empty()
     }
+
+    /// Whether every GTID of `other` is in this set (MariaDB: per domain, by sequence number).
+    pub fn contains(&self, other: &GtidSet) -> bool {
+        let mysql = other.mysql.iter().all(|(src, ranges)| {
+            self.mysql.get(src).is_some_and(|mine| {
+                ranges
+                    .iter()
+                    .all(|&(a, b)| mine.iter().any(|&(x, y)| x <= a && b <= y))
+            })
+        });
+        let mariadb = other.mariadb.iter().all(|(domain, (_, seq))| {
+            self.mariadb
+                .get(domain)
+                .is_some_and(|(_, mine)| mine >= seq)
+        });
+        mysql && mariadb
+    }
+
+    /// The MariaDB part as `@slave_connect_state` wants it: `domain-server-seq,…`.
+    pub(crate) fn mariadb_state(&self) -> String {
+        Self {
+            mysql: BTreeMap::new(),
+            mariadb: self.mariadb.clone(),
+        }
+        .to_string()
+    }
+
+    /// The MySQL part as the SID blocks of `COM_BINLOG_DUMP_GTID`.
+    ///
+    /// # Errors
+    /// A source that is not a UUID (optionally with a tag).
+    pub(crate) fn mysql_sids(&self) -> Result<Vec<mysql_common::packets::Sid<'static>>> {
+        self.mysql
+            .keys()
+            .map(|src| {
+                let one = Self {
+                    mysql: BTreeMap::from([(src.clone(), self.mysql[src].clone())]),
+                    mariadb: BTreeMap::new(),
+                }
+                .to_string();
+                one.parse().map_err(|e| {
+                    CdcError::Offset(format!(
+                        "the offset's GTID set has an invalid part {one}: {e}"
+                    ))
+                })
+            })
+            .collect()
+    }
 }
 
 fn merge(v: &mut Vec<(u64, u64)>) {
@@ -463,18 +511,66 @@ pub(crate) async fn stream(engine: &mut Engine, start: BinlogOffset) -> Result<(
     }
 }
 
+/// Whether the binlog is read from a GTID set instead of a file and position: as in Debezium,
+/// when the offset has GTIDs and the server logs them (MariaDB always; MySQL with
+/// `gtid_mode=ON`). The set survives a failover to another server of the cluster, where file
+/// names and positions mean something else; skipping `event`/`row` works the same, because the
+/// server starts with the transaction after the set, which is the one the position points at.
+async fn use_gtids(engine: &Engine, conn: &mut Conn, cursor: &Cursor) -> Result<bool> {
+    use mysql_async::prelude::Queryable;
+    if cursor.committed_gtids.is_empty() {
+        return Ok(false);
+    }
+    if engine.mariadb {
+        return Ok(!cursor.committed_gtids.mariadb.is_empty());
+    }
+    let mode: Option<String> = conn
+        .query_first("SELECT @@GLOBAL.gtid_mode")
+        .await
+        .map_err(|e| CdcError::db("reading gtid_mode failed", e))?;
+    Ok(mode.is_some_and(|m| m.eq_ignore_ascii_case("ON"))
+        && !cursor.committed_gtids.mysql.is_empty())
+}
+
 async fn open(engine: &Engine, cursor: &Cursor) -> Result<mysql_async::BinlogStream> {
+    use mysql_async::prelude::Queryable;
     let mut conn: Conn = connect(&engine.config).await?;
     if engine.mariadb {
         // MariaDB sends its GTID events only to replicas that announce this capability.
-        use mysql_async::prelude::Queryable;
         conn.query_drop("SET @mariadb_slave_capability=4")
             .await
             .map_err(|e| CdcError::db("announcing the MariaDB replica capability failed", e))?;
     }
-    let request = BinlogStreamRequest::new(engine.config.server_id)
-        .with_filename(cursor.file.as_bytes())
-        .with_pos(cursor.restart_pos);
+    let gtids = use_gtids(engine, &mut conn, cursor).await?;
+    let request = BinlogStreamRequest::new(engine.config.server_id);
+    let request = match (gtids, engine.mariadb) {
+        (false, _) => request
+            .with_filename(cursor.file.as_bytes())
+            .with_pos(cursor.restart_pos),
+        (true, true) => {
+            // A MariaDB primary streams from @slave_connect_state when it is set, whatever
+            // file the dump request names. Not strict: the set may name other domains' or
+            // servers' GTIDs that this server never had.
+            let state = cursor.committed_gtids.mariadb_state();
+            for st in [
+                format!("SET @slave_connect_state='{state}'"),
+                "SET @slave_gtid_strict_mode=0".to_owned(),
+                "SET @slave_gtid_ignore_duplicates=0".to_owned(),
+            ] {
+                conn.query_drop(st)
+                    .await
+                    .map_err(|e| CdcError::db("setting the MariaDB GTID start failed", e))?;
+            }
+            tracing::info!(gtids = %state, "reading the binlog from the offset's GTID set");
+            request
+        }
+        (true, false) => {
+            tracing::info!(gtids = %cursor.committed_gtids, "reading the binlog from the offset's GTID set");
+            request
+                .with_gtid()
+                .with_gtid_set(cursor.committed_gtids.mysql_sids()?)
+        }
+    };
     conn.get_binlog_stream(request)
         .await
         .map_err(|e| classify(e, cursor))
@@ -1432,6 +1528,53 @@ mod tests {
         let mut m = GtidSet::parse("0-1-42,1-2-7");
         m.add_mariadb(0, 1, 43);
         assert_eq!(m.to_string(), "0-1-43,1-2-7");
+    }
+
+    #[test]
+    fn gtid_set_containment_follows_intervals_and_domain_sequences() {
+        let u = "50303655-f22a-11e8-92a5-0242ac1d0003";
+        let big = GtidSet::parse(&format!("{u}:1-10:20-30"));
+        assert!(big.contains(&GtidSet::parse(&format!("{u}:2-5:21"))));
+        assert!(
+            !big.contains(&GtidSet::parse(&format!("{u}:9-21"))),
+            "spans a gap"
+        );
+        assert!(!big.contains(&GtidSet::parse("11111111-f22a-11e8-92a5-0242ac1d0003:1")));
+        assert!(big.contains(&GtidSet::default()));
+        let m = GtidSet::parse("0-1-42,1-2-7");
+        assert!(
+            m.contains(&GtidSet::parse("0-5-40")),
+            "server ids do not matter"
+        );
+        assert!(!m.contains(&GtidSet::parse("0-1-43")));
+        assert!(!m.contains(&GtidSet::parse("2-1-1")), "unknown domain");
+    }
+
+    #[test]
+    fn gtid_sets_become_dump_requests_for_each_flavour() {
+        let set = GtidSet::parse(
+            "0-1-42,50303655-f22a-11e8-92a5-0242ac1d0003:1-5:7,50303655-f22a-11e8-92a5-0242ac1d0004:blue:3",
+        );
+        assert_eq!(set.mariadb_state(), "0-1-42");
+        let sids = set.mysql_sids().unwrap();
+        assert_eq!(sids.len(), 2);
+        let ivals: Vec<(u64, u64)> = sids[0]
+            .intervals()
+            .iter()
+            .map(|i| (i.start(), i.end()))
+            .collect();
+        assert_eq!(
+            ivals,
+            [(1, 6), (7, 8)],
+            "the wire format's ends are exclusive"
+        );
+        assert_eq!(
+            sids[1].tag().map(ToString::to_string).as_deref(),
+            Some("blue")
+        );
+        assert_eq!(sids[1].intervals()[0].start(), 3);
+        let bad = GtidSet::parse("not-a-uuid:1-5");
+        assert!(bad.mysql_sids().is_err());
     }
 
     /// `json-opaque.binlog` (MySQL 9.0.1, from mysql_common's test data) inserts eight documents

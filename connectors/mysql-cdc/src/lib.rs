@@ -42,9 +42,11 @@
 //! the writes committed between opening the read and reading the position.
 //!
 //! # Known deviations from Debezium 2.2
-//! - Restarts resume by binlog file/position (also with GTIDs); `gtids` is kept in the offset
-//!   and reported, but `COM_BINLOG_DUMP_GTID` is not used, so failover to another server of a
-//!   cluster is not supported.
+//! - When the offset has a GTID set and the server logs GTIDs (MariaDB; MySQL with
+//!   `gtid_mode=ON`), the stream starts from the set (`@slave_connect_state` on MariaDB,
+//!   `COM_BINLOG_DUMP_GTID` on MySQL), as Debezium does, so a restart after a failover to another
+//!   server of the cluster finds its place; history records are then placed by GTID containment.
+//!   `gtid.source.includes/excludes` are not applied to the set.
 //! - With MySQL GTIDs the restart position is the transaction's GTID event (Debezium: its
 //!   `BEGIN`), so `event` counts one more event; Debezium-written offsets are read correctly.
 //! - Binlog JSON is rendered by `serde_json` (keys sorted) rather than in binary-JSON key order.

@@ -506,6 +506,13 @@ impl Engine {
     pub(crate) async fn recover_history(&mut self, upto: Option<&BinlogOffset>) -> Result<()> {
         let records = self.history.recover().await?;
         let limit = upto.map(BinlogOffset::position_key);
+        // With GTIDs on both sides a record belongs before the offset when its set is inside
+        // the offset's (Debezium's GTID comparison), which also holds across a failover to a
+        // server whose binlog files and positions differ. Positions decide otherwise.
+        let limit_gtids = upto
+            .and_then(|o| o.gtids.as_deref())
+            .map(crate::binlog::GtidSet::parse)
+            .filter(|g| !g.is_empty());
         if records.is_empty() {
             return Err(CdcError::HistoryMissing(
                 "the schema history is empty".into(),
@@ -514,7 +521,17 @@ impl Engine {
         let mut current_db = String::new();
         for r in &records {
             let key = r.position.position_key();
-            if limit.is_some_and(|l| key > l) {
+            let record_gtids = r
+                .position
+                .gtids
+                .as_deref()
+                .map(crate::binlog::GtidSet::parse)
+                .filter(|g| !g.is_empty());
+            let after = match (&limit_gtids, record_gtids) {
+                (Some(offset), Some(record)) => !offset.contains(&record),
+                _ => limit.is_some_and(|l| key > l),
+            };
+            if after {
                 continue;
             }
             if current_db.is_empty() || !r.database_name.is_empty() {
@@ -702,7 +719,11 @@ impl MySqlSourceTask {
                     ));
                 }
                 engine.recover_history(Some(&o)).await?;
-                if !crate::snapshot::binlog_available(&mut conn, &o.file).await? {
+                // A GTID set positions the stream without the file (it may be another
+                // server's after a failover); the server says if those GTIDs are purged.
+                if o.gtids.as_deref().is_none_or(str::is_empty)
+                    && !crate::snapshot::binlog_available(&mut conn, &o.file).await?
+                {
                     if mode == SnapshotMode::WhenNeeded {
                         engine.schemas.clear();
                         Plan::Snapshot {

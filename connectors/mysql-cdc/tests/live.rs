@@ -1657,3 +1657,91 @@ async fn a_parallel_snapshot_reads_each_row_once_at_the_handover_point_while_wri
             .unwrap();
     }
 }
+
+#[tokio::test]
+async fn a_restart_reads_from_the_offsets_gtid_set_when_its_file_means_nothing_here() {
+    let Some(srv) = server() else { return };
+    let mut conn = srv.conn().await;
+    let db = "cdc_gtid_start";
+    reset_db(&mut conn, db).await;
+    conn.query_drop(format!(
+        "CREATE TABLE {db}.t (id INT PRIMARY KEY, v VARCHAR(10))"
+    ))
+    .await
+    .unwrap();
+    let topic = "dbserver1.cdc_gtid_start.t";
+    conn.query_drop(format!("INSERT INTO {db}.t VALUES (0, 'v0')"))
+        .await
+        .unwrap();
+    let h = Harness::new(srv.props(db, 184_210, &[]));
+    let mut task = h.start().await.unwrap();
+    let mut recs = Vec::new();
+    // The snapshot (one row) is over before the changes this test is about.
+    collect(&mut task, &mut recs, |r| !ops(r, topic).is_empty()).await;
+    for i in 1..=3 {
+        conn.query_drop(format!("INSERT INTO {db}.t VALUES ({i}, 'v{i}')"))
+            .await
+            .unwrap();
+    }
+    // One transaction, one rows event with three rows: the restart lands inside it.
+    conn.query_drop(format!(
+        "INSERT INTO {db}.t VALUES (4, 'v4'), (5, 'v5'), (6, 'v6')"
+    ))
+    .await
+    .unwrap();
+    collect(&mut task, &mut recs, |r| ops(r, topic).len() >= 7).await;
+    assert_eq!(ops(&recs, topic), ["r", "c", "c", "c", "c", "c", "c"]);
+    task.stop().await.unwrap();
+    drop(task);
+    let fifth = recs
+        .iter()
+        .find(|r| r.topic == topic && after(r, "id") == &Value::Int32(5))
+        .unwrap();
+    let mut offset = fifth.source_offset.clone();
+    assert!(
+        offset
+            .0
+            .get("gtids")
+            .and_then(|g| g.as_str())
+            .is_some_and(|g| !g.is_empty()),
+        "MariaDB offsets carry the GTID set: {offset:?}"
+    );
+    assert_eq!(offset.0.get("row"), Some(&serde_json::json!(2)));
+    // As after a failover: the file and position name nothing on this server. Only the GTID
+    // set (and the event/row skip inside the transaction) can place the stream.
+    offset
+        .0
+        .insert("file".into(), serde_json::json!("other-bin.000042"));
+    offset.0.insert("pos".into(), serde_json::json!(4));
+    *h.offsets.0.lock().unwrap() = Some(offset);
+    conn.query_drop(format!("INSERT INTO {db}.t VALUES (7, 'v7')"))
+        .await
+        .unwrap();
+    let mut task = h.start().await.unwrap();
+    let mut again = Vec::new();
+    collect(&mut task, &mut again, |r| {
+        r.iter()
+            .any(|x| x.topic == topic && after(x, "id") == &Value::Int32(7))
+    })
+    .await;
+    task.stop().await.unwrap();
+    let ids: Vec<Value> = again
+        .iter()
+        .filter(|r| r.topic == topic)
+        .map(|r| after(r, "id").clone())
+        .collect();
+    assert_eq!(
+        ids,
+        [Value::Int32(6), Value::Int32(7)],
+        "exactly the rows after the committed one"
+    );
+    let seven = again
+        .iter()
+        .find(|r| r.topic == topic && after(r, "id") == &Value::Int32(7))
+        .unwrap();
+    let file = source(seven, "file").as_str().unwrap();
+    assert!(
+        file.starts_with("binlog."),
+        "positions come from this server again: {file}"
+    );
+}
