@@ -191,6 +191,26 @@ mariadb_sql() { # run SQL as root over the socket, trying the final password fir
     mariadb --no-defaults --socket="$sock" -uroot -e "$1"
 }
 
+# A private CA and a server certificate for 127.0.0.1/localhost (kept across restarts), plus an
+# unrelated CA for tests that must see verification fail. Idempotent.
+mariadb_tls() {
+  local t="$DIR/mariadb-tls"
+  [[ -f "$t/server-cert.pem" && -f "$t/other-ca.pem" ]] && return 0
+  command -v openssl >/dev/null || die "openssl missing: apt-get install openssl"
+  mkdir -p "$t"
+  (
+    cd "$t"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=Sluice test CA" \
+      -keyout ca-key.pem -out ca.pem
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout server-key.pem -out server.csr
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n' >server.ext
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 3650 \
+      -extfile server.ext -out server-cert.pem
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=Some other CA" \
+      -keyout other-ca-key.pem -out other-ca.pem
+  ) >>"$LOGS/mariadb.log" 2>&1 || die "mariadb: making TLS certificates failed (see $LOGS/mariadb.log)"
+}
+
 start_mariadb() {
   local d="$DIR/mariadb" sock
   sock="$(mysql_sock)"
@@ -204,11 +224,15 @@ start_mariadb() {
       { tail -n 30 "$LOGS/mariadb.log" >&2; die "mariadb-install-db failed"; }
     touch "$d/.sluice-initialized"
   fi
+  mariadb_tls
   # ROW + FULL row images are what Debezium requires; 128M packets let 64 MB rows through.
+  # TLS is offered (not required), so database.ssl.mode can be tested; plain clients still work.
   spawn mariadb mariadbd --no-defaults --datadir="$d" --user=root \
     --port="$MYSQL_PORT" --bind-address=127.0.0.1 --socket="$sock" --pid-file="$d/mariadbd.pid" \
     --log-bin="$d/binlog" --binlog-format=ROW --binlog-row-image=FULL --server-id=1 \
-    --max-allowed-packet=128M
+    --max-allowed-packet=128M \
+    --ssl-ca="$DIR/mariadb-tls/ca.pem" --ssl-cert="$DIR/mariadb-tls/server-cert.pem" \
+    --ssl-key="$DIR/mariadb-tls/server-key.pem"
   wait_ready mariadb probe_mariadb
 }
 
@@ -421,6 +445,7 @@ cmd_install() {
   command -v mariadbd >/dev/null || apt_pkgs+=(mariadb-server)
   command -v mariadb >/dev/null || apt_pkgs+=(mariadb-client)
   command -v curl >/dev/null || apt_pkgs+=(curl)
+  command -v openssl >/dev/null || apt_pkgs+=(openssl)
   command -v ss >/dev/null || apt_pkgs+=(iproute2)
   if ((${#apt_pkgs[@]})); then
     log "apt-get install ${apt_pkgs[*]}"

@@ -110,6 +110,8 @@ fi
 
 export KAFKA_BOOTSTRAP="127.0.0.1:${KAFKA_PORT:-9092}"
 export MYSQL_URL="mysql://root:debezium@127.0.0.1:${MYSQL_PORT:-3306}"
+# The stack's MariaDB offers TLS with these certificates (database.ssl.* tests).
+if [[ -f "$DIR/mariadb-tls/ca.pem" ]]; then export MYSQL_TLS_DIR="$DIR/mariadb-tls"; fi
 export S3_ENDPOINT="http://127.0.0.1:${S3_PORT:-9000}"
 export S3_ACCESS_KEY=minio S3_SECRET_KEY=minio123
 export CONNECT_IT=1

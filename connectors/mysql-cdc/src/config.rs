@@ -60,6 +60,21 @@ pub enum FailureMode {
     Skip,
 }
 
+/// `database.ssl.mode`, MySQL's client modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SslMode {
+    /// Never encrypt.
+    Disabled,
+    /// Encrypt when the server offers TLS, without verifying its certificate.
+    Preferred,
+    /// Encrypt or fail, without verifying the certificate.
+    Required,
+    /// Encrypt and verify the certificate's CA, not its host name.
+    VerifyCa,
+    /// Encrypt and verify the CA and that the certificate names `database.hostname`.
+    VerifyIdentity,
+}
+
 /// `snapshot.locking.mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LockingMode {
@@ -202,6 +217,12 @@ pub struct MySqlConfig {
     pub poll_interval_ms: u64,
     pub heartbeat_interval_ms: u64,
     pub connect_timeout_ms: u64,
+    /// `database.ssl.mode`.
+    pub ssl_mode: SslMode,
+    /// `database.ssl.truststore`: CA certificates (PEM) that verify the server.
+    pub ssl_truststore: Option<std::path::PathBuf>,
+    /// `database.ssl.keystore`: the client's certificate chain and private key (PEM).
+    pub ssl_keystore: Option<std::path::PathBuf>,
     /// `database.initial.statements`, split on `;` (`;;` stands for a literal `;`).
     pub initial_statements: Vec<String>,
     pub history: HistoryStore,
@@ -277,6 +298,10 @@ static DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
             connect_api::config::ConfigValue::String(s) if !s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) => Err("Topic prefix can only contain alphanumeric characters, dots, hyphens and underscores".to_owned()),
             _ => Ok(()),
         })))
+        .define(key("database.ssl.truststore", Str, Low, "CA certificates that verify the server's certificate (verify_ca, verify_identity). Sluice reads a PEM file where Debezium reads a Java truststore; without it the system's roots are used.").default(""))
+        .define(key("database.ssl.truststore.password", Password, Low, "The truststore's password (not needed for PEM files).").default(""))
+        .define(key("database.ssl.keystore", Str, Low, "The client's certificate chain and private key, for servers that require client certificates. Sluice reads one PEM file holding both where Debezium reads a Java keystore.").default(""))
+        .define(key("database.ssl.keystore.password", Password, Low, "The keystore's password (not needed for unencrypted PEM keys).").default(""))
         .define(key("database.ssl.mode", Str, Medium, "Whether to use an encrypted connection to the database: 'disabled', 'preferred', 'required', 'verify_ca' or 'verify_identity'.").default("preferred").validator(Validator::OneOfIgnoreCase(&["disabled", "preferred", "required", "verify_ca", "verify_identity"])))
         .define(key("database.initial.statements", Str, Low, "A semicolon separated list of SQL statements to be executed when a connection to the database is established."))
         .define(key("connect.timeout.ms", Long, Medium, "Maximum time to wait after trying to connect to the database before timing out, given in milliseconds.").default("30000").validator(Validator::at_least(1.0)))
@@ -390,15 +415,35 @@ impl ConnectorConfig for MySqlConfig {
                 ),
             }
         }
-        if matches!(
-            lower("database.ssl.mode").as_str(),
-            "required" | "verify_ca" | "verify_identity"
-        ) {
-            errors.push(
-                "database.ssl.mode",
-                "Encrypted connections are not available in this build of the connector; use 'disabled' or 'preferred' (which connects unencrypted)",
-            );
-        }
+        let ssl_mode = match lower("database.ssl.mode").as_str() {
+            "disabled" => SslMode::Disabled,
+            "required" => SslMode::Required,
+            "verify_ca" => SslMode::VerifyCa,
+            "verify_identity" => SslMode::VerifyIdentity,
+            _ => SslMode::Preferred,
+        };
+        let pem_file = |key: &str, errors: &mut FieldErrors| -> Option<std::path::PathBuf> {
+            let path = p.string(key).trim().to_owned();
+            if path.is_empty() {
+                return None;
+            }
+            match std::fs::read(&path) {
+                // 0xFEEDFEED: a Java KeyStore, which only the JVM reads.
+                Ok(b) if b.starts_with(&[0xfe, 0xed, 0xfe, 0xed]) => errors.push(
+                    key,
+                    format!("{path} is a Java KeyStore (JKS); give a PEM file instead (keytool -exportcert -rfc for certificates; openssl pkcs12 for a key)"),
+                ),
+                Ok(b) if !b.starts_with(b"-----BEGIN") && !String::from_utf8_lossy(&b).contains("-----BEGIN ") => errors.push(
+                    key,
+                    format!("{path} is not a PEM file (-----BEGIN …-----)"),
+                ),
+                Ok(_) => return Some(path.into()),
+                Err(e) => errors.push(key, format!("cannot read {path}: {e}")),
+            }
+            None
+        };
+        let ssl_truststore = pem_file("database.ssl.truststore", &mut errors);
+        let ssl_keystore = pem_file("database.ssl.keystore", &mut errors);
         let snapshot_tables = Filter::new(p.list("snapshot.include.collection.list"), &[])
             .unwrap_or_else(|e| {
                 errors.push("snapshot.include.collection.list", e);
@@ -514,6 +559,9 @@ impl ConnectorConfig for MySqlConfig {
             poll_interval_ms: u64::try_from(p.long("poll.interval.ms")).unwrap_or(500),
             heartbeat_interval_ms: u64::try_from(p.int("heartbeat.interval.ms")).unwrap_or(0),
             connect_timeout_ms: u64::try_from(p.long("connect.timeout.ms")).unwrap_or(30_000),
+            ssl_mode,
+            ssl_truststore,
+            ssl_keystore,
             initial_statements: p
                 .string("database.initial.statements")
                 .replace(";;", "\u{0}")
@@ -630,18 +678,44 @@ mod tests {
     }
 
     #[test]
-    fn tls_requirements_are_refused_and_initial_statements_split() {
+    fn ssl_modes_parse_and_key_stores_must_be_pem() {
         let mut props = article_props();
-        props.insert("database.ssl.mode".into(), "required".into());
+        assert_eq!(
+            MySqlConfig::parse(&props).unwrap().ssl_mode,
+            SslMode::Preferred
+        );
+        props.insert("database.ssl.mode".into(), "VERIFY_IDENTITY".into());
         props.insert(
             "database.initial.statements".into(),
             "SET a=1; SET b=';;'".into(),
         );
-        let errs = MySqlConfig::parse(&props).unwrap_err();
-        assert_eq!(errs.0[0].0, "database.ssl.mode");
-        props.insert("database.ssl.mode".into(), "disabled".into());
         let c = MySqlConfig::parse(&props).unwrap();
+        assert_eq!(c.ssl_mode, SslMode::VerifyIdentity);
         assert_eq!(c.initial_statements, ["SET a=1", "SET b=';'"]);
+        let dir = std::env::temp_dir().join(format!("sluice-ssl-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let jks = dir.join("trust.jks");
+        std::fs::write(&jks, [0xfe, 0xed, 0xfe, 0xed, 0, 0, 0, 2]).unwrap();
+        let pem = dir.join("ca.pem");
+        std::fs::write(
+            &pem,
+            "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        props.insert("database.ssl.truststore".into(), jks.display().to_string());
+        props.insert(
+            "database.ssl.keystore".into(),
+            dir.join("missing.pem").display().to_string(),
+        );
+        let errs = MySqlConfig::parse(&props).unwrap_err();
+        let fields: Vec<&str> = errs.0.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(fields, ["database.ssl.truststore", "database.ssl.keystore"]);
+        assert!(errs.0[0].1.contains("Java KeyStore"), "{:?}", errs.0);
+        props.insert("database.ssl.truststore".into(), pem.display().to_string());
+        props.insert("database.ssl.keystore".into(), pem.display().to_string());
+        let c = MySqlConfig::parse(&props).unwrap();
+        assert_eq!(c.ssl_truststore.as_deref(), Some(pem.as_path()));
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

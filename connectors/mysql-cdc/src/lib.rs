@@ -56,8 +56,10 @@
 //!   `arbitrary_precision`) and a negative TIME is written `-01:30:00` (Debezium garbles it).
 //! - Not implemented: incremental/blocking snapshots and signals,
 //!   table-lock fallback when `FLUSH TABLES WITH READ LOCK` is refused, column masking/truncation,
-//!   `column.propagate.source.type`, converters, `include.query` on MariaDB (needs annotate rows),
-//!   TLS (`database.ssl.mode=required` is refused at validation).
+//!   `column.propagate.source.type`, converters, `include.query` on MariaDB (needs annotate rows).
+//! - TLS (`database.ssl.mode`, rustls): `database.ssl.truststore` and `database.ssl.keystore`
+//!   are PEM files (CA certificates; the client's chain and key in one file), not Java key
+//!   stores, which are refused at validation with the conversion to use.
 //! - When the last captured table is empty, the last emitted snapshot row is still marked
 //!   `last` (Debezium then marks none), so the snapshot's completion is always in an offset.
 

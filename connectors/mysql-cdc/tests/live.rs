@@ -1745,3 +1745,85 @@ async fn a_restart_reads_from_the_offsets_gtid_set_when_its_file_means_nothing_h
         "positions come from this server again: {file}"
     );
 }
+
+/// `MYSQL_TLS_DIR`: the stack's TLS files (`scripts/stack.sh` makes them and starts MariaDB
+/// with them; `scripts/test.sh` exports the variable).
+fn tls_dir() -> Option<std::path::PathBuf> {
+    let dir = std::env::var_os("MYSQL_TLS_DIR").map(std::path::PathBuf::from);
+    if dir.is_none() {
+        eprintln!("MYSQL_TLS_DIR is not set: skipping the TLS test");
+    }
+    dir
+}
+
+#[tokio::test]
+async fn ssl_modes_encrypt_and_verify_the_servers_certificate() {
+    let Some(srv) = server() else { return };
+    let Some(tls) = tls_dir() else { return };
+    let mut conn = srv.conn().await;
+    let have: Option<(String, String)> = conn
+        .query_first("SHOW VARIABLES LIKE 'have_ssl'")
+        .await
+        .unwrap();
+    assert_eq!(
+        have.map(|(_, v)| v).as_deref(),
+        Some("YES"),
+        "MYSQL_TLS_DIR is set but the server offers no TLS: restart it with scripts/stack.sh"
+    );
+    let db = "cdc_tls";
+    reset_db(&mut conn, db).await;
+    conn.query_drop(format!("CREATE TABLE {db}.t (id INT PRIMARY KEY)"))
+        .await
+        .unwrap();
+    conn.query_drop(format!("INSERT INTO {db}.t VALUES (1)"))
+        .await
+        .unwrap();
+    // A user the server admits over TLS only: a working connector proves encryption.
+    conn.query_drop(
+        "CREATE OR REPLACE USER 'cdc_tls'@'%' IDENTIFIED BY 'tls-only' REQUIRE SSL; GRANT ALL PRIVILEGES ON *.* TO 'cdc_tls'@'%'",
+    )
+    .await
+    .unwrap();
+    let ca = tls.join("ca.pem").display().to_string();
+    let other = tls.join("other-ca.pem").display().to_string();
+    let topic = "dbserver1.cdc_tls.t";
+    let cases: [(&str, &str, bool); 6] = [
+        ("disabled", "", false),
+        ("preferred", "", true),
+        ("required", "", true),
+        ("verify_ca", &ca, true),
+        ("verify_identity", &ca, true),
+        ("verify_ca", &other, false),
+    ];
+    for (n, (mode, truststore, works)) in cases.into_iter().enumerate() {
+        let h = Harness::new(srv.props(
+            db,
+            184_220 + u32::try_from(n).unwrap(),
+            &[
+                ("database.user", "cdc_tls"),
+                ("database.password", "tls-only"),
+                ("database.ssl.mode", mode),
+                ("database.ssl.truststore", truststore),
+            ],
+        ));
+        match h.start().await {
+            Ok(mut task) => {
+                assert!(works, "{mode} with {truststore:?} must not connect");
+                let mut recs = Vec::new();
+                collect(&mut task, &mut recs, |r| !ops(r, topic).is_empty()).await;
+                task.stop().await.unwrap();
+            }
+            Err(e) => {
+                let e = e.to_string();
+                assert!(!works, "{mode} with {truststore:?}: {e}");
+                assert!(e.contains("Unable to connect to MySQL"), "{mode}: {e}");
+                if mode == "disabled" {
+                    assert!(e.contains("Access denied"), "{e}");
+                } else {
+                    assert!(e.to_lowercase().contains("certificate"), "{mode}: {e}");
+                }
+            }
+        }
+    }
+    conn.query_drop("DROP USER 'cdc_tls'@'%'").await.unwrap();
+}
