@@ -2,7 +2,8 @@
 //!
 //! Preloads N clickstream-like JSON records (~350 bytes) into a 3-partition topic, then for
 //! JSON and for JSON+gzip: times a bare rdkafka consumer reading the same N records
-//! (`fetch.wait.max.ms=10`), then times the sink from connector create until the bucket holds
+//! (`fetch.wait.max.ms=10`, partitions assigned), and one that joins a consumer group with the
+//! sink's membership (static unless `CONNECT_SLUICE_SINK_STATIC_MEMBERSHIP=false`), then times the sink from connector create until the bucket holds
 //! all N records (N / flush.size objects, polled by S3 LIST every 50 ms; the count is then
 //! verified by reading every object back, untimed). The worker's CPU time comes from
 //! `/proc/<pid>/stat` (utime + stime) over the same window.
@@ -123,6 +124,39 @@ fn bare_consumer(bootstrap: &str, topic: &str, n: usize) -> Result<f64, BoxError
     while seen < n {
         if start.elapsed() > Duration::from_secs(600) {
             return Err(format!("bare consumer read {seen} of {n}").into());
+        }
+        if let Some(m) = c.poll(Duration::from_millis(100)) {
+            bytes += m?.payload().map_or(0, <[u8]>::len);
+            seen += 1;
+        }
+    }
+    std::hint::black_box(bytes);
+    Ok(start.elapsed().as_secs_f64())
+}
+
+/// Seconds for a consumer that joins a group as the sink does (subscribe; a static member
+/// unless `CONNECT_SLUICE_SINK_STATIC_MEMBERSHIP=false`) to read all `n` records. It pays the
+/// same group join as the sink — on tansu 6 s for a static member — so the ratio against it is
+/// the sink's own cost.
+fn group_consumer(bootstrap: &str, topic: &str, n: usize) -> Result<f64, BoxError> {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", random_name("bench-group"))
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("fetch.wait.max.ms", "10");
+    if std::env::var("CONNECT_SLUICE_SINK_STATIC_MEMBERSHIP").as_deref() != Ok("false") {
+        config.set("group.instance.id", random_name("bench-member"));
+    }
+    let start = Instant::now();
+    let c: BaseConsumer = config.create()?;
+    c.subscribe(&[topic])?;
+    let mut seen = 0usize;
+    let mut bytes = 0usize;
+    while seen < n {
+        if start.elapsed() > Duration::from_secs(600) {
+            return Err(format!("group consumer read {seen} of {n}").into());
         }
         if let Some(m) = c.poll(Duration::from_millis(100)) {
             bytes += m?.payload().map_or(0, <[u8]>::len);
@@ -266,22 +300,26 @@ async fn main() -> Result<(), BoxError> {
     );
 
     println!(
-        "| format | bare consumer rec/s | sink s | sink rec/s | sink MB/s (input) | ratio vs bare | worker CPU s | rec/s per CPU-s | stored MB |"
+        "| format | bare consumer rec/s | group consumer rec/s | sink s | sink rec/s | sink MB/s (input) | ratio vs bare | ratio vs group | worker CPU s | rec/s per CPU-s | stored MB |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for gzip in [false, true] {
         let bare = bare_consumer(broker.bootstrap(), &topic, n)?;
+        let group = group_consumer(broker.bootstrap(), &topic, n)?;
         let run = sink_run(&worker, s3, &*store, &topic, n, flush, gzip).await?;
         let rate = n as f64 / run.secs;
         let bare_rate = n as f64 / bare;
+        let group_rate = n as f64 / group;
         println!(
-            "| {} | {:.0} | {:.2} | {:.0} | {:.1} | {:.2} | {:.2} | {:.0} | {:.1} |",
+            "| {} | {:.0} | {:.0} | {:.2} | {:.0} | {:.1} | {:.2} | {:.2} | {:.2} | {:.0} | {:.1} |",
             if gzip { "JSON+gzip" } else { "JSON" },
             bare_rate,
+            group_rate,
             run.secs,
             rate,
             bytes as f64 / run.secs / 1e6,
             rate / bare_rate,
+            rate / group_rate,
             run.cpu,
             n as f64 / run.cpu,
             run.stored as f64 / 1e6,
