@@ -255,6 +255,22 @@ impl PartitionWriter {
             self.rotate();
         }
 
+        if self.plan.contains_key(&offset)
+            && let Some(i) = self
+                .open
+                .iter()
+                .position(|f| f.encoded == encoded && f.target.is_none())
+        {
+            // A previous incarnation started an object here, so its file for this partition
+            // ended just before. Rotated files complete in the background, two at a time, so a
+            // crash can leave a later file in the bucket and an earlier one not: the replay's
+            // file for the gap must end here too, or it would repeat the object's records.
+            let done = self.open.remove(i);
+            self.closing.push(done);
+            if self.open.is_empty() {
+                self.reset_set();
+            }
+        }
         let idx = match self.open.iter().position(|f| f.encoded == encoded) {
             Some(i) => i,
             None => {
@@ -714,6 +730,54 @@ mod tests {
         assert_eq!(
             (w.closing[0].start, w.closing[0].last, w.closing[0].records),
             (5, 7, 3)
+        );
+    }
+
+    fn value_record(o: i64) -> SinkRecord {
+        SinkRecord {
+            topic: "t".into(),
+            kafka_partition: 0,
+            kafka_offset: o,
+            key: connect_api::SchemaAndValue::NULL,
+            value: connect_api::SchemaAndValue::schemaless(connect_api::Value::Int64(o)),
+            timestamp: None,
+            timestamp_type: connect_api::TimestampType::NoTimestampType,
+            headers: Vec::new(),
+            raw_key: None,
+            raw_value: None,
+        }
+    }
+
+    #[test]
+    fn a_replay_ends_its_file_where_a_later_uncommitted_object_starts() {
+        // Two rotated files were completing in the background when the worker died: the later
+        // one (2..=3) is in the bucket, the earlier one (0..=1) is not, and the commit is 0.
+        // The replay must write 0..=1 as a file of its own and leave 2..=3 to the existing
+        // object; appending 2 to the open file would write records 2 and 3 twice.
+        let sh = shared();
+        let base = base_key(&sh.cfg, "t", 0, "partition=0", 2);
+        let plan = BTreeMap::from([(
+            2,
+            Planned {
+                base,
+                records: 2,
+                existing: vec![true],
+            },
+        )]);
+        let mut w = PartitionWriter::new(&sh, TopicPartition::new("t", 0), Some(0), plan, 0);
+        for o in 0..=4 {
+            w.write(&sh, &value_record(o), 0).unwrap();
+        }
+        let files: Vec<(i64, i64, u64, Option<u64>)> = w
+            .closing
+            .iter()
+            .chain(&w.open)
+            .map(|f| (f.start, f.last, f.records, f.target))
+            .collect();
+        assert_eq!(
+            files,
+            [(0, 1, 2, None), (2, 3, 2, Some(2)), (4, 4, 1, None)],
+            "the gap's file, the existing object, then the normal rules"
         );
     }
 }
