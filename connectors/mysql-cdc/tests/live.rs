@@ -1376,9 +1376,18 @@ async fn a_user_without_replication_slave_fails_when_streaming_starts() {
 
 #[tokio::test]
 async fn a_chunked_snapshot_resumes_after_the_last_committed_row() {
+    chunked_resume("1", "cdc_chunks", 184_078).await;
+}
+
+#[tokio::test]
+async fn a_parallel_chunked_snapshot_resumes_after_the_last_committed_row() {
+    chunked_resume("3", "cdc_chunks_par", 184_079).await;
+}
+
+/// Kills (stops) a chunked snapshot after its fifth row and resumes it from that row's offset.
+async fn chunked_resume(threads: &str, db: &str, server_id: u32) {
     let Some(srv) = server() else { return };
     let mut conn = srv.conn().await;
-    let db = "cdc_chunks";
     reset_db(&mut conn, db).await;
     conn.query_drop(format!(
         "CREATE TABLE {db}.t (id INT PRIMARY KEY, v VARCHAR(10))"
@@ -1401,11 +1410,12 @@ async fn a_chunked_snapshot_resumes_after_the_last_committed_row() {
     .unwrap();
     let extra = [
         ("snapshot.chunk.size", "3"),
+        ("snapshot.max.threads", threads),
         ("max.batch.size", "1"),
         ("max.queue.size", "2"),
     ];
-    let h = Harness::new(srv.props(db, 184_078, &extra));
-    let (t, u) = ("dbserver1.cdc_chunks.t", "dbserver1.cdc_chunks.u");
+    let h = Harness::new(srv.props(db, server_id, &extra));
+    let (t, u) = (&*format!("dbserver1.{db}.t"), &*format!("dbserver1.{db}.u"));
     let mut task = h.start().await.unwrap();
     let mut recs = Vec::new();
     collect(&mut task, &mut recs, |r| ops(r, t).len() >= 5).await;
@@ -1415,7 +1425,7 @@ async fn a_chunked_snapshot_resumes_after_the_last_committed_row() {
     assert_eq!(after(fifth, "id"), &Value::Int32(5));
     assert_eq!(
         fifth.source_offset.0.get("snapshot_table"),
-        Some(&serde_json::json!("cdc_chunks.t"))
+        Some(&serde_json::json!(format!("{db}.t")))
     );
     assert_eq!(
         fifth.source_offset.0.get("snapshot_key"),
