@@ -5,11 +5,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use connect_e2e::{BoxError, Broker, Worker, it_enabled, random_name, wait_until};
-use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Message;
-use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use connect_e2e::{
+    BoxError, Broker, TopicRecord, Until, Worker, it_enabled, random_name, read_topic, wait_until,
+};
 use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -46,45 +44,9 @@ fn expected(n: usize) -> Vec<String> {
     (0..n).map(|i| format!("line-{i}")).collect()
 }
 
-/// (key, value) of a record, as text.
-type KeyValue = (Option<String>, Option<String>);
-
-/// Every record of a topic as (key, value) strings, read with a plain consumer.
-///
-/// Reads until the topic has been quiet for a while rather than up to the high
-/// watermarks: tansu under-reports the high watermark of partitions written in
-/// multi-record batches, so stopping there drops records that are in the log.
-fn read_topic(bootstrap: &str, topic: &str) -> Result<Vec<KeyValue>, BoxError> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", random_name("reader"))
-        .set("enable.auto.commit", "false")
-        .set("fetch.wait.max.ms", "10")
-        .create()?;
-    let md = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
-    let mut tpl = TopicPartitionList::new();
-    for t in md.topics() {
-        for p in t.partitions() {
-            tpl.add_partition_offset(topic, p.id(), Offset::Beginning)?;
-        }
-    }
-    consumer.assign(&tpl)?;
-    let mut out = Vec::new();
-    let quiet = Duration::from_secs(3);
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    let mut last = std::time::Instant::now();
-    while last.elapsed() < quiet && std::time::Instant::now() < deadline {
-        if let Some(m) = consumer.poll(Duration::from_millis(200)) {
-            let m = m?;
-            last = std::time::Instant::now();
-            out.push((
-                m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
-                m.payload().map(|v| String::from_utf8_lossy(v).into_owned()),
-            ));
-        }
-    }
-    Ok(out)
-}
+/// The internal topics and the data topic reach no known record count, so a read stops once
+/// nothing arrived for this long (see [`read_topic`] on why not at the watermarks).
+const QUIET: Duration = Duration::from_secs(3);
 
 #[tokio::test]
 async fn filestream_pipeline_survives_sigkill_with_configs_states_and_offsets()
@@ -212,9 +174,10 @@ async fn filestream_pipeline_survives_sigkill_with_configs_states_and_offsets()
     tokio::time::sleep(Duration::from_secs(2)).await;
     // Values carry the JsonConverter envelope; the topic has several partitions, so compare
     // as sorted sets (order is only defined within a partition).
-    let mut topic_values: Vec<String> = read_topic(broker.bootstrap(), &topic)?
-        .into_iter()
-        .filter_map(|(_, v)| v)
+    let mut topic_values: Vec<String> = read_topic(broker.bootstrap(), &topic, Until::Quiet(QUIET))
+        .await?
+        .iter()
+        .filter_map(TopicRecord::value_text)
         .map(|v| {
             let env: serde_json::Value = serde_json::from_str(&v).unwrap_or_default();
             assert_eq!(
@@ -257,11 +220,14 @@ async fn filestream_pipeline_survives_sigkill_with_configs_states_and_offsets()
     );
 
     // The config topic holds Kafka Connect's exact records.
-    let records = read_topic(broker.bootstrap(), &config_topic)?;
+    let records = read_topic(broker.bootstrap(), &config_topic, Until::Quiet(QUIET)).await?;
+    let has = |r: &TopicRecord, key: &str, value: &str| {
+        r.key_text().as_deref() == Some(key) && r.value_text().as_deref() == Some(value)
+    };
     let src_config = records
         .iter()
-        .find(|(k, _)| k.as_deref() == Some(format!("connector-{src}").as_str()))
-        .and_then(|(_, v)| v.clone())
+        .find(|r| r.key_text().as_deref() == Some(format!("connector-{src}").as_str()))
+        .and_then(TopicRecord::value_text)
         .ok_or("no connector-src record")?;
     assert_eq!(
         src_config,
@@ -270,20 +236,22 @@ async fn filestream_pipeline_survives_sigkill_with_configs_states_and_offsets()
             input.display()
         )
     );
-    assert!(records.iter().any(|(k, v)| k.as_deref()
-        == Some(format!("target-state-{src}").as_str())
-        && v.as_deref() == Some(r#"{"state":"PAUSED","state.v2":"STOPPED"}"#)));
-    assert!(records.iter().any(
-        |(k, v)| k.as_deref() == Some(format!("commit-{src}").as_str())
-            && v.as_deref() == Some(r#"{"tasks":1}"#)
-    ));
-    let offsets = read_topic(broker.bootstrap(), &offset_topic)?;
-    assert!(offsets.iter().any(|(k, v)| k.as_deref()
-        == Some(&format!(
-            r#"["{src}",{{"filename":"{}"}}]"#,
-            input.display()
-        ))
-        && v.as_deref() == Some(&format!(r#"{{"position":{size}}}"#))));
+    assert!(records.iter().any(|r| has(
+        r,
+        &format!("target-state-{src}"),
+        r#"{"state":"PAUSED","state.v2":"STOPPED"}"#
+    )));
+    assert!(
+        records
+            .iter()
+            .any(|r| has(r, &format!("commit-{src}"), r#"{"tasks":1}"#))
+    );
+    let offsets = read_topic(broker.bootstrap(), &offset_topic, Until::Quiet(QUIET)).await?;
+    assert!(offsets.iter().any(|r| has(
+        r,
+        &format!(r#"["{src}",{{"filename":"{}"}}]"#, input.display()),
+        &format!(r#"{{"position":{size}}}"#)
+    )));
 
     // Delete: gone from the list, status 404.
     assert_eq!(rest.delete_connector(&src).await?.status, 204);

@@ -8,13 +8,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use connect_e2e::{BoxError, Broker, Mysql, Worker, it_enabled, random_name, wait_until};
+use connect_e2e::{
+    BoxError, Broker, Mysql, TopicRecord, Until, Worker, consumer_from_beginning, it_enabled,
+    random_name, read_topic, wait_until,
+};
 use mysql_async::prelude::Queryable;
 use rand::Rng;
-use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
-use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -97,67 +97,28 @@ fn parse(bytes: Option<&[u8]>) -> Option<Value> {
     bytes.map(|b| serde_json::from_slice(b).unwrap_or(Value::Null))
 }
 
-/// A consumer reading every partition of `topic` from the beginning (tansu holds fetches for
-/// `fetch.wait.max.ms`, so keep it short). Waits until the topic exists.
-fn reader(bootstrap: &str, topic: &str) -> Result<BaseConsumer, BoxError> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", random_name("reader"))
-        .set("enable.auto.commit", "false")
-        .set("fetch.wait.max.ms", "10")
-        .create()?;
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let md = consumer.fetch_metadata(Some(topic), Duration::from_secs(5));
-        let parts: Vec<i32> = md
-            .ok()
-            .iter()
-            .flat_map(|m| m.topics())
-            .filter(|t| t.name() == topic && t.error().is_none())
-            .flat_map(|t| t.partitions().iter().map(|p| p.id()))
-            .collect();
-        if !parts.is_empty() {
-            let mut tpl = TopicPartitionList::new();
-            for p in parts {
-                tpl.add_partition_offset(topic, p, Offset::Beginning)?;
-            }
-            consumer.assign(&tpl)?;
-            return Ok(consumer);
+impl From<TopicRecord> for Rec {
+    fn from(r: TopicRecord) -> Self {
+        Self {
+            partition: r.partition,
+            offset: r.offset,
+            key: parse(r.key.as_deref()),
+            value: parse(r.value.as_deref()),
+            raw_value: r.value,
         }
-        if Instant::now() >= deadline {
-            return Err(format!("topic {topic} was never created").into());
-        }
-        std::thread::sleep(Duration::from_millis(200));
     }
 }
 
-/// Reads `topic` until `n` records were read (counted, not trusted to watermarks, which tansu
-/// gets wrong for multi-record batches), then keeps reading for `settle` to catch extras.
-fn read_n(bootstrap: &str, topic: &str, n: usize, settle: Duration) -> Result<Vec<Rec>, BoxError> {
-    let consumer = reader(bootstrap, topic)?;
-    let mut out = Vec::new();
-    let deadline = Instant::now() + WAIT;
-    let mut settle_until: Option<Instant> = None;
-    loop {
-        if out.len() >= n && settle_until.is_none() {
-            settle_until = Some(Instant::now() + settle);
-        }
-        if settle_until.is_some_and(|t| Instant::now() >= t) || Instant::now() >= deadline {
-            break;
-        }
-        if let Some(m) = consumer.poll(Duration::from_millis(100)) {
-            let m = m?;
-            out.push(Rec {
-                partition: m.partition(),
-                offset: m.offset(),
-                key: parse(m.key()),
-                value: parse(m.payload()),
-                raw_value: m.payload().map(<[u8]>::to_vec),
-            });
-        }
-    }
-    out.sort_by_key(|r| (r.partition, r.offset));
-    Ok(out)
+/// Reads `topic` until `n` records were read, then keeps reading for `settle` to catch extras
+/// (a count, not the watermarks: see [`read_topic`]). Sorted by (partition, offset).
+async fn read_n(
+    bootstrap: &str,
+    topic: &str,
+    n: usize,
+    settle: Duration,
+) -> Result<Vec<Rec>, BoxError> {
+    let records = read_topic(bootstrap, topic, Until::Count { n, settle }).await?;
+    Ok(records.into_iter().map(Rec::from).collect())
 }
 
 fn names(schema: &Value) -> Vec<String> {
@@ -324,9 +285,7 @@ async fn article_connector_writes_debezium_topics_and_records() -> Result<(), Bo
 
     // Then the snapshot reads the three rows, marked first / true / last.
     let data_topic = format!("{prefix}.{db}.{TABLE}");
-    let snap = tokio::task::block_in_place(|| {
-        read_n(&bootstrap, &data_topic, 3, Duration::from_millis(200))
-    })?;
+    let snap = read_n(&bootstrap, &data_topic, 3, Duration::from_millis(200)).await?;
     assert_eq!(snap.len(), 3, "worker log:\n{}", worker.log_tail(60));
     let mut by_id: BTreeMap<String, Value> = BTreeMap::new();
     for r in &snap {
@@ -389,9 +348,7 @@ async fn article_connector_writes_debezium_topics_and_records() -> Result<(), Bo
     .await?;
 
     // Then c, u, d + tombstone and a c with the new column follow.
-    let all = tokio::task::block_in_place(|| {
-        read_n(&bootstrap, &data_topic, 3 + 5, Duration::from_millis(500))
-    })?;
+    let all = read_n(&bootstrap, &data_topic, 3 + 5, Duration::from_millis(500)).await?;
     assert_eq!(all.len(), 8, "worker log:\n{}", worker.log_tail(60));
     let streamed: Vec<&Rec> = all
         .iter()
@@ -460,8 +417,7 @@ async fn article_connector_writes_debezium_topics_and_records() -> Result<(), Bo
     );
 
     // The schema change topic `<prefix>`: the snapshot's CREATE TABLE and the streamed ALTER.
-    let changes =
-        tokio::task::block_in_place(|| read_n(&bootstrap, &prefix, 2, Duration::from_millis(500)))?;
+    let changes = read_n(&bootstrap, &prefix, 2, Duration::from_millis(500)).await?;
     let ours: Vec<&Rec> = changes
         .iter()
         .filter(|r| {
@@ -552,9 +508,7 @@ async fn article_connector_writes_debezium_topics_and_records() -> Result<(), Bo
     );
 
     // The history topic: Debezium's HistoryRecord JSON (no schema envelope), keyless, one partition.
-    let history = tokio::task::block_in_place(|| {
-        read_n(&bootstrap, &history_topic, 2, Duration::from_millis(500))
-    })?;
+    let history = read_n(&bootstrap, &history_topic, 2, Duration::from_millis(500)).await?;
     assert!(history.iter().all(|r| r.key.is_none() && r.partition == 0));
     let hist: Vec<&Value> = history.iter().filter_map(|r| r.value.as_ref()).collect();
     for h in &hist {
@@ -615,7 +569,7 @@ fn spawn_counter(
     stop: Arc<AtomicBool>,
 ) -> std::thread::JoinHandle<Result<(), String>> {
     std::thread::spawn(move || {
-        let consumer = reader(&bootstrap, &topic).map_err(|e| e.to_string())?;
+        let consumer = consumer_from_beginning(&bootstrap, &topic).map_err(|e| e.to_string())?;
         while !stop.load(Ordering::Relaxed) {
             let Some(m) = consumer.poll(Duration::from_millis(50)) else {
                 continue;

@@ -16,13 +16,15 @@
 //! can share a service.
 //!
 //! [`Worker`] launches the built `sluice` binary on a free port and talks to it through
-//! [`RestClient`].
+//! [`RestClient`]. [`read_topic`] reads back what it wrote to a topic, stopping on a record count
+//! or a quiet period because tansu's high watermarks cannot be trusted.
 //!
 //! # Layout
 //! - `process`: spawning with log files, a watchdog that reaps services when the test exits
 //! - `broker`, `mysql`, `s3`: the shared service handles
 //! - `worker`: the `sluice` launcher (kill / restart)
 //! - `rest`: a small typed Kafka Connect REST client
+//! - `topic`: reading a topic back from the beginning without trusting watermarks
 //!
 //! # Example
 //! ```no_run
@@ -41,6 +43,7 @@ mod mysql;
 mod process;
 mod rest;
 mod s3;
+mod topic;
 mod worker;
 
 use std::future::Future;
@@ -54,6 +57,7 @@ pub use rest::{
     ConnectorState, ConnectorStateInfo, PluginInfo, RestClient, RestResponse, ServerInfo, TaskState,
 };
 pub use s3::{ACCESS_KEY as S3_ACCESS_KEY, BUCKET as S3_BUCKET, S3, SECRET_KEY as S3_SECRET_KEY};
+pub use topic::{TopicRecord, Until, consumer_from_beginning, read_topic};
 pub use worker::{Worker, WorkerBuilder};
 
 /// Error type of the harness and of tests (`Result<(), BoxError>` plus `?`).
