@@ -410,6 +410,9 @@ pub(crate) struct Cursor {
     /// Whether the open transaction has started its statements (BEGIN, or a MariaDB GTID that
     /// stands for one); a DDL after a bare GTID is a transaction of its own.
     begun: bool,
+    /// Whether the next connection starts from the GTID set (a restart whose file is not on
+    /// this server); cleared once a connection is open, since the stream then knows its file.
+    start_by_gtids: bool,
     /// Start and end of the TRANSACTION_PAYLOAD event whose inner events are being read.
     payload: Option<(u64, u64)>,
     thread: Option<i64>,
@@ -443,6 +446,16 @@ impl Cursor {
         self.events = 0;
     }
 
+    /// The completed set plus the open transaction's GTID, as text.
+    fn gtids_with_pending(&self) -> Option<String> {
+        let mut set = self.gtids.clone();
+        match self.pending_gtid.as_ref()? {
+            PendingGtid::MySql(src, gno) => set.add_mysql(src, *gno),
+            PendingGtid::MariaDb(d, s, q) => set.add_mariadb(*d, *s, *q),
+        }
+        Some(set.to_string())
+    }
+
     fn commit(&mut self, next: u64) {
         self.in_tx = false;
         self.begun = false;
@@ -466,7 +479,9 @@ impl Cursor {
 }
 
 /// Streams from `start` until the task stops, reconnecting with back-off on connection loss.
-pub(crate) async fn stream(engine: &mut Engine, start: BinlogOffset) -> Result<()> {
+/// Streams from `start`; with `by_gtids`, the first connection starts from its GTID set (see
+/// [`use_gtids`]), reconnections from the file and position this stream has reached.
+pub(crate) async fn stream(engine: &mut Engine, start: BinlogOffset, by_gtids: bool) -> Result<()> {
     let gtids = start
         .gtids
         .as_deref()
@@ -480,6 +495,7 @@ pub(crate) async fn stream(engine: &mut Engine, start: BinlogOffset) -> Result<(
         committed_text: (!gtids.is_empty()).then(|| gtids.to_string()),
         committed_gtids: gtids.clone(),
         gtids,
+        start_by_gtids: by_gtids,
         ..Cursor::default()
     };
     let mut attempt = 0u32;
@@ -511,14 +527,14 @@ pub(crate) async fn stream(engine: &mut Engine, start: BinlogOffset) -> Result<(
     }
 }
 
-/// Whether the binlog is read from a GTID set instead of a file and position: as in Debezium,
-/// when the offset has GTIDs and the server logs them (MariaDB always; MySQL with
-/// `gtid_mode=ON`). The set survives a failover to another server of the cluster, where file
-/// names and positions mean something else; skipping `event`/`row` works the same, because the
-/// server starts with the transaction after the set, which is the one the position points at.
+/// Whether the binlog is read from a GTID set instead of a file and position: when the offset's
+/// file is not on this server (a failover to another server of the cluster, where file names and
+/// positions mean something else) and the server logs GTIDs (MariaDB always; MySQL with
+/// `gtid_mode=ON`). Skipping `event`/`row` works the same, because the server starts with the
+/// first transaction outside the set, which is the one the offset's position points at.
 async fn use_gtids(engine: &Engine, conn: &mut Conn, cursor: &Cursor) -> Result<bool> {
     use mysql_async::prelude::Queryable;
-    if cursor.committed_gtids.is_empty() {
+    if !cursor.start_by_gtids || cursor.committed_gtids.is_empty() {
         return Ok(false);
     }
     if engine.mariadb {
@@ -710,6 +726,8 @@ pub(crate) async fn handle<M: TableMaps + Sync>(
             if !cursor.in_tx {
                 cursor.restart_pos = r.position();
             }
+            // The stream now knows its file here: a reconnection resumes by file and position.
+            cursor.start_by_gtids = false;
             return Ok(());
         }
         EventData::FormatDescriptionEvent(_) | EventData::HeartbeatEvent => return Ok(()),
@@ -750,6 +768,9 @@ pub(crate) async fn handle<M: TableMaps + Sync>(
                     let db = q.schema().into_owned();
                     let mut after = cursor.offset(0, 0, ts_sec, server_id);
                     after.pos = next_pos;
+                    // After the DDL means its GTID is done too: a GTID-positioned restart (and
+                    // recovery by GTID containment) must not see this DDL again.
+                    after.gtids = cursor.gtids_with_pending().or(after.gtids);
                     let source = SourceInfo {
                         ts_ms: ts_sec * 1000,
                         db: db.clone(),
@@ -1103,10 +1124,9 @@ mod tests {
             .and_then(|g| g.as_str())
             .unwrap()
             .to_owned();
-        assert!(
-            gtids.ends_with(":1-2"),
-            "GTID 3 is the DROP itself: {gtids}"
-        );
+        // GTID 3 is the DROP itself: its offset points after it, so its set includes it (a
+        // GTID-positioned restart must not apply the DROP again).
+        assert!(gtids.ends_with(":1-3"), "{gtids}");
     }
 
     #[tokio::test]

@@ -42,11 +42,16 @@
 //! the writes committed between opening the read and reading the position.
 //!
 //! # Known deviations from Debezium 2.2
-//! - When the offset has a GTID set and the server logs GTIDs (MariaDB; MySQL with
-//!   `gtid_mode=ON`), the stream starts from the set (`@slave_connect_state` on MariaDB,
-//!   `COM_BINLOG_DUMP_GTID` on MySQL), as Debezium does, so a restart after a failover to another
-//!   server of the cluster finds its place; history records are then placed by GTID containment.
-//!   `gtid.source.includes/excludes` are not applied to the set.
+//! - Restarts use the offset's file and position when that file is on the server. When it is
+//!   not (a failover to another server of the cluster, or purged binlogs) and the offset has a
+//!   GTID set the server can use (MariaDB; MySQL with `gtid_mode=ON`), the stream starts from the
+//!   set (`@slave_connect_state` on MariaDB, `COM_BINLOG_DUMP_GTID` on MySQL) and history
+//!   records are placed by GTID containment. Debezium prefers GTIDs whenever it has them;
+//!   `gtid.source.includes/excludes` are not applied. Purged GTIDs fail the task
+//!   (`snapshot.mode=when_needed` does not re-snapshot in that case).
+//! - A DDL's offset (and its history record) includes the DDL's own GTID.
+//! - `verify_ca` also checks the host name (mysql_async 0.37 with rustls 0.23.46; see
+//!   `task::ssl_opts`); the key store passwords are accepted and not used (PEM files).
 //! - With MySQL GTIDs the restart position is the transaction's GTID event (Debezium: its
 //!   `BEGIN`), so `event` counts one more event; Debezium-written offsets are read correctly.
 //! - Binlog JSON is rendered by `serde_json` (keys sorted) rather than in binary-JSON key order.

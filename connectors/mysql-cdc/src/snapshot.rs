@@ -238,7 +238,7 @@ pub(crate) async fn resume(
         .await
         .map_err(db_err("setting time_zone failed"))?;
     let tables = list_tables(engine, conn).await?;
-    conn.query_drop("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    conn.query_drop("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         .await
         .map_err(db_err("setting isolation failed"))?;
     // Readers need no common read view here: streaming replays everything since the original
@@ -347,7 +347,7 @@ pub(crate) async fn run(engine: &mut Engine, conn: &mut Conn, data: bool) -> Res
             }
         },
     };
-    conn.query_drop("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    conn.query_drop("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         .await
         .map_err(db_err("setting isolation failed"))?;
     // Parallel chunk readers open their reads with this one, while the lock (if any) holds.
@@ -640,7 +640,19 @@ async fn read_data(
                     .position(|c| c.name.eq_ignore_ascii_case(k))
             })
             .collect();
-        let chunked = chunk > 0 && select.is_none() && !pk.is_empty();
+        // Chunk bounds are bound back as parameters from their JSON form, which binary, bit,
+        // floating and TIME keys do not survive exactly. With chunking only implied by
+        // snapshot.max.threads such a table is read whole, as Debezium reads every table.
+        let bindable = pk.iter().all(|&i| {
+            let c = &ts.columns()[i];
+            !c.is_binary()
+                && !matches!(
+                    c.type_name.as_str(),
+                    "BIT" | "FLOAT" | "DOUBLE" | "REAL" | "TIME"
+                )
+        });
+        let implied = engine.config.snapshot_chunk_size == 0;
+        let chunked = chunk > 0 && select.is_none() && !pk.is_empty() && (bindable || !implied);
         let table = format!("{}.{}", quote(&id.db), quote(&id.table));
         let key_cols: Vec<String> = pk.iter().map(|&i| quote(&ts.columns()[i].name)).collect();
         let mut rows = 0u64;
@@ -857,7 +869,7 @@ async fn connect_readers(engine: &Engine, n: usize, locked: bool) -> Result<Vec<
         for st in [
             "SET NAMES utf8mb4",
             "SET time_zone='+00:00'",
-            "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+            "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
         ] {
             c.query_drop(st)
                 .await

@@ -42,7 +42,10 @@ pub(crate) fn opts(config: &MySqlConfig, tls: bool) -> mysql_async::Opts {
 
 /// TLS settings for `database.ssl.mode`, as MySQL's client modes mean them: `preferred` and
 /// `required` encrypt without verifying, `verify_ca` checks the chain against
-/// `database.ssl.truststore` (or the system's roots), `verify_identity` also the host name.
+/// `database.ssl.truststore` (or the bundled Mozilla roots), `verify_identity` also the host
+/// name. Known limit: mysql_async 0.37 recognises rustls's "not valid for name" error by its
+/// old text, so `verify_ca` also checks the host name today (stricter, never weaker): give
+/// `database.hostname` as a name the certificate holds.
 pub(crate) fn ssl_opts(config: &MySqlConfig) -> Option<mysql_async::SslOpts> {
     let verify = match config.ssl_mode {
         SslMode::Disabled => return None,
@@ -69,12 +72,14 @@ pub(crate) fn ssl_opts(config: &MySqlConfig) -> Option<mysql_async::SslOpts> {
 /// Opens a connection, turning failures into messages an operator can act on.
 pub(crate) async fn connect(config: &MySqlConfig) -> Result<mysql_async::Conn> {
     match connect_with(config, config.ssl_mode != SslMode::Disabled).await {
-        // `preferred`: a server without TLS gets a plain connection, as MySQL's client does.
+        // `preferred`: a server without TLS, or whose TLS rustls cannot speak (TLS 1.0/1.1,
+        // weak keys), gets a plain connection, as MySQL's client falls back.
         Err(CdcError::Database { source, .. })
             if config.ssl_mode == SslMode::Preferred
                 && matches!(
                     source,
                     mysql_async::Error::Driver(mysql_async::DriverError::NoClientSslFlagFromServer)
+                        | mysql_async::Error::Io(mysql_async::IoError::Tls(_))
                 ) =>
         {
             connect_with(config, false).await
@@ -552,13 +557,20 @@ impl Engine {
     /// Rebuilds the tracked tables from the history store, replaying only DDL at or before
     /// `upto` (the offset streaming resumes from): DDL recorded after it is read again from the
     /// binlog, after the rows that precede it.
-    pub(crate) async fn recover_history(&mut self, upto: Option<&BinlogOffset>) -> Result<()> {
+    /// Rebuilds the table structures from the history records at or before `upto`: by binlog
+    /// position, or with `by_gtids` (the offset's file is not on this server, e.g. after a
+    /// failover) by GTID containment, as Debezium compares records when GTIDs are in use.
+    pub(crate) async fn recover_history(
+        &mut self,
+        upto: Option<&BinlogOffset>,
+        by_gtids: bool,
+    ) -> Result<()> {
         let records = self.history.recover().await?;
         let limit = upto.map(BinlogOffset::position_key);
-        // With GTIDs on both sides a record belongs before the offset when its set is inside
-        // the offset's (Debezium's GTID comparison), which also holds across a failover to a
-        // server whose binlog files and positions differ. Positions decide otherwise.
+        // By GTIDs, a record belongs before the offset when its set is inside the offset's;
+        // that holds across a failover to a server whose files and positions differ.
         let limit_gtids = upto
+            .filter(|_| by_gtids)
             .and_then(|o| o.gtids.as_deref())
             .map(crate::binlog::GtidSet::parse)
             .filter(|g| !g.is_empty());
@@ -667,7 +679,11 @@ enum Plan {
     /// Re-record the history from the current structures, then stream from `offset`.
     Recovery { offset: BinlogOffset },
     /// Stream from `offset` with the recovered history.
-    Resume { offset: BinlogOffset },
+    Resume {
+        offset: BinlogOffset,
+        /// Start from the offset's GTID set rather than its file and position.
+        by_gtids: bool,
+    },
     /// Continue a chunked snapshot after the row in `offset`, then stream from its position.
     ResumeSnapshot { offset: BinlogOffset, stream: bool },
     /// `snapshot.mode=never` without offsets: stream from the oldest binlog.
@@ -746,7 +762,7 @@ impl MySqlSourceTask {
                     && config.snapshot_chunk() > 0
                     && engine.history.exists().await? =>
             {
-                engine.recover_history(Some(&o)).await?;
+                engine.recover_history(Some(&o), false).await?;
                 Plan::ResumeSnapshot {
                     offset: o,
                     stream: mode != SnapshotMode::InitialOnly,
@@ -767,12 +783,19 @@ impl MySqlSourceTask {
                         "no schema history records were found while offsets exist".into(),
                     ));
                 }
-                engine.recover_history(Some(&o)).await?;
-                // A GTID set positions the stream without the file (it may be another
-                // server's after a failover); the server says if those GTIDs are purged.
-                if o.gtids.as_deref().is_none_or(str::is_empty)
-                    && !crate::snapshot::binlog_available(&mut conn, &o.file).await?
-                {
+                // The offset's file missing here: a failover to another server of the cluster,
+                // or purged binlogs. With a GTID set the stream can still find its place (the
+                // server says if those GTIDs are purged too); on the same server the file and
+                // position stay the exact, proven way.
+                let available = crate::snapshot::binlog_available(&mut conn, &o.file).await?;
+                let by_gtids = !available && o.gtids.as_deref().is_some_and(|g| !g.is_empty());
+                engine.recover_history(Some(&o), by_gtids).await?;
+                if by_gtids {
+                    // History positions are the old server's: they cannot tell which DDL this
+                    // server has already shown; the GTID set does (the server skips those).
+                    engine.history_high = None;
+                }
+                if !available && !by_gtids {
                     if mode == SnapshotMode::WhenNeeded {
                         engine.schemas.clear();
                         Plan::Snapshot {
@@ -785,7 +808,10 @@ impl MySqlSourceTask {
                         });
                     }
                 } else {
-                    Plan::Resume { offset: o }
+                    Plan::Resume {
+                        offset: o,
+                        by_gtids,
+                    }
                 }
             }
             (None, SnapshotMode::Never) => Plan::StreamFromStart,
@@ -843,7 +869,12 @@ async fn run(engine: &mut Engine, mut conn: mysql_async::Conn, plan: Plan) -> Re
             engine.flush().await?;
             offset
         }
-        Plan::Resume { offset } => offset,
+        Plan::Resume { offset, by_gtids } => {
+            if let Err(e) = conn.disconnect().await {
+                tracing::debug!(error = %e, "closing the snapshot connection failed");
+            }
+            return crate::binlog::stream(engine, offset, by_gtids).await;
+        }
         Plan::ResumeSnapshot { offset, stream } => {
             let pos = crate::snapshot::resume(engine, &mut conn, &offset).await?;
             engine.flush().await?;
@@ -865,7 +896,7 @@ async fn run(engine: &mut Engine, mut conn: mysql_async::Conn, plan: Plan) -> Re
     if let Err(e) = conn.disconnect().await {
         tracing::debug!(error = %e, "closing the snapshot connection failed");
     }
-    crate::binlog::stream(engine, start).await
+    crate::binlog::stream(engine, start, false).await
 }
 
 impl SourceTask for MySqlSourceTask {

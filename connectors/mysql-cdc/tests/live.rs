@@ -1693,9 +1693,13 @@ async fn a_restart_reads_from_the_offsets_gtid_set_when_its_file_means_nothing_h
             .await
             .unwrap();
     }
+    // A DDL before the restart point: recovery must place it by GTID, not by position.
+    conn.query_drop(format!("ALTER TABLE {db}.t ADD COLUMN z INT DEFAULT 5"))
+        .await
+        .unwrap();
     // One transaction, one rows event with three rows: the restart lands inside it.
     conn.query_drop(format!(
-        "INSERT INTO {db}.t VALUES (4, 'v4'), (5, 'v5'), (6, 'v6')"
+        "INSERT INTO {db}.t VALUES (4, 'v4', 40), (5, 'v5', 50), (6, 'v6', 60)"
     ))
     .await
     .unwrap();
@@ -1724,7 +1728,11 @@ async fn a_restart_reads_from_the_offsets_gtid_set_when_its_file_means_nothing_h
         .insert("file".into(), serde_json::json!("other-bin.000042"));
     offset.0.insert("pos".into(), serde_json::json!(4));
     *h.offsets.0.lock().unwrap() = Some(offset);
-    conn.query_drop(format!("INSERT INTO {db}.t VALUES (7, 'v7')"))
+    // A DDL after it: the server sends it once and the stream applies it once.
+    conn.query_drop(format!("ALTER TABLE {db}.t ADD COLUMN w INT"))
+        .await
+        .unwrap();
+    conn.query_drop(format!("INSERT INTO {db}.t VALUES (7, 'v7', 70, 700)"))
         .await
         .unwrap();
     let mut task = h.start().await.unwrap();
@@ -1745,10 +1753,25 @@ async fn a_restart_reads_from_the_offsets_gtid_set_when_its_file_means_nothing_h
         [Value::Int32(6), Value::Int32(7)],
         "exactly the rows after the committed one"
     );
+    let six = again
+        .iter()
+        .find(|r| r.topic == topic && after(r, "id") == &Value::Int32(6))
+        .unwrap();
+    assert_eq!(
+        after(six, "z"),
+        &Value::Int32(60),
+        "the DDL before the offset was recovered"
+    );
     let seven = again
         .iter()
         .find(|r| r.topic == topic && after(r, "id") == &Value::Int32(7))
         .unwrap();
+    assert_eq!(
+        after(seven, "w"),
+        &Value::Int32(700),
+        "the DDL after it was applied"
+    );
+    assert_eq!(after(seven, "z"), &Value::Int32(70));
     let file = source(seven, "file").as_str().unwrap();
     assert!(
         file.starts_with("binlog."),
