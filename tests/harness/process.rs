@@ -142,6 +142,9 @@ P=$1 C=$2 D=$3
   if [ -n "$D" ]; then sleep 1; rm -rf "$D"; fi
 ) >/dev/null 2>&1 </dev/null &
 "#;
+    // SLUICE_KEEP_TEST_DIRS=1 keeps logs and data after the test process is gone, to debug a
+    // failure that only shows up once in many runs.
+    let dir = dir.filter(|_| std::env::var_os("SLUICE_KEEP_TEST_DIRS").is_none());
     let status = std::process::Command::new("sh")
         .arg("-c")
         .arg(SCRIPT)
