@@ -60,6 +60,22 @@ enum PollEvent {
 
 struct SinkContext {
     tx: mpsc::Sender<PollEvent>,
+    /// Set once the consumer completed a group join (any assignment, even an empty one).
+    joined: Arc<AtomicBool>,
+}
+
+/// How long a static member may go without completing its first group join before the task
+/// rejoins as a dynamic member. tansu 0.6 expires dead members only on requests without
+/// `group.instance.id`, so a static member can wait forever for a SyncGroup from a leader that
+/// died (a previous incarnation killed mid-rebalance). A normal static join there takes ~6 s;
+/// Kafka and Redpanda answer at once, so this never fires against them.
+const STUCK_JOIN: Duration = Duration::from_secs(20);
+
+/// Why a consumer's run ended.
+enum RunEnd {
+    Exit(TaskExit),
+    /// The first group join did not complete in [`STUCK_JOIN`]: rejoin as a dynamic member.
+    StuckJoin,
 }
 
 impl ClientContext for SinkContext {}
@@ -89,6 +105,7 @@ impl ConsumerContext for SinkContext {
 
     fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Assign(tpl) = rebalance {
+            self.joined.store(true, Ordering::Release);
             let committed = consumer
                 .committed_offsets((*tpl).clone(), Duration::from_secs(10))
                 .ok();
@@ -294,17 +311,38 @@ impl SinkTaskHost for SinkHost {
 
 impl SinkRunner {
     pub async fn run(mut self) -> TaskExit {
-        let (tx, mut rx) = mpsc::channel(CHANNEL_BATCHES);
-        let consumer: Arc<BaseConsumer<SinkContext>> = match self
-            .consumer_config
-            .create_with_context(SinkContext { tx: tx.clone() })
-        {
-            Ok(c) => Arc::new(c),
-            Err(e) => {
-                let err = ConnectError::fatal_with("could not create the sink consumer", e);
-                return self.fail(err).await;
+        let exit = loop {
+            match self.run_consumer().await {
+                RunEnd::Exit(exit) => break exit,
+                RunEnd::StuckJoin => {
+                    tracing::warn!(connector = %self.connector, task = self.task_id, after = ?STUCK_JOIN,
+                        "The consumer did not complete its group join as a static member; rejoining as a dynamic member.");
+                    self.consumer_config.remove("group.instance.id");
+                }
             }
         };
+        if let Err(e) = self.task.stop().await {
+            tracing::warn!(connector = %self.connector, task = self.task_id, error = %e, "Task stop failed.");
+        }
+        exit
+    }
+
+    /// One consumer's life: create, subscribe, poll until the task ends or its join is stuck.
+    async fn run_consumer(&mut self) -> RunEnd {
+        let (tx, mut rx) = mpsc::channel(CHANNEL_BATCHES);
+        let joined = Arc::new(AtomicBool::new(false));
+        let is_static = self.consumer_config.get("group.instance.id").is_some();
+        let consumer: Arc<BaseConsumer<SinkContext>> =
+            match self.consumer_config.create_with_context(SinkContext {
+                tx: tx.clone(),
+                joined: joined.clone(),
+            }) {
+                Ok(c) => Arc::new(c),
+                Err(e) => {
+                    let err = ConnectError::fatal_with("could not create the sink consumer", e);
+                    return RunEnd::Exit(self.fail(err).await);
+                }
+            };
         let subscribed = match &self.topics_regex {
             // Kafka matches `topics.regex` against the whole topic name (`Matcher.matches`);
             // librdkafka treats a subscription starting with `^` as a regex; its engine has no
@@ -316,9 +354,10 @@ impl SinkRunner {
             }
         };
         if let Err(e) = subscribed {
-            return self
-                .fail(ConnectError::fatal_with("could not subscribe", e))
-                .await;
+            return RunEnd::Exit(
+                self.fail(ConnectError::fatal_with("could not subscribe", e))
+                    .await,
+            );
         }
         let stop = Arc::new(AtomicBool::new(false));
         let poller = {
@@ -331,12 +370,14 @@ impl SinkRunner {
         let poller = match poller {
             Ok(h) => h,
             Err(e) => {
-                return self
-                    .fail(ConnectError::fatal_with("could not start the poller", e))
-                    .await;
+                return RunEnd::Exit(
+                    self.fail(ConnectError::fatal_with("could not start the poller", e))
+                        .await,
+                );
             }
         };
-        let exit = self.run_loop(&consumer, &mut rx).await;
+        let join_watch = is_static.then_some(joined);
+        let exit = self.run_loop(&consumer, &mut rx, join_watch).await;
         stop.store(true, Ordering::Release);
         // Drain so the poller is never blocked on a full channel while we join it.
         rx.close();
@@ -349,9 +390,6 @@ impl SinkRunner {
         .await;
         if !matches!(joined, Ok(true)) {
             tracing::warn!(connector = %self.connector, task = self.task_id, "The consumer poll thread ended abnormally.");
-        }
-        if let Err(e) = self.task.stop().await {
-            tracing::warn!(connector = %self.connector, task = self.task_id, error = %e, "Task stop failed.");
         }
         exit
     }
@@ -373,7 +411,12 @@ impl SinkRunner {
         &mut self,
         consumer: &Arc<BaseConsumer<SinkContext>>,
         rx: &mut mpsc::Receiver<PollEvent>,
-    ) -> TaskExit {
+        join_watch: Option<Arc<AtomicBool>>,
+    ) -> RunEnd {
+        // With a static member: the first join must complete within STUCK_JOIN.
+        let join_deadline = tokio::time::sleep(STUCK_JOIN);
+        tokio::pin!(join_deadline);
+        let mut watching = join_watch.is_some();
         // Next offset to read per partition (what has been handed to `put`).
         let mut consumed = OffsetMap::new();
         // Last offsets committed to the group, to skip no-op commits.
@@ -414,24 +457,30 @@ impl SinkRunner {
             }
             tokio::select! {
                 () = self.cancel.cancelled() => break,
+                () = &mut join_deadline, if watching => {
+                    watching = false;
+                    if join_watch.as_ref().is_some_and(|j| !j.load(Ordering::Acquire)) {
+                        return RunEnd::StuckJoin;
+                    }
+                }
                 _ = self.target.changed() => {}
                 _ = commit_tick.tick() => {
                     if let Err(e) = self.commit(consumer, &consumed, &mut committed, None).await {
-                        return self.fail(e).await;
+                        return RunEnd::Exit(self.fail(e).await);
                     }
                 }
                 () = self.host.signals.commit_requested() => {
                     if self.host.signals.take_commit_request()
                         && let Err(e) = self.commit(consumer, &consumed, &mut committed, None).await
                     {
-                        return self.fail(e).await;
+                        return RunEnd::Exit(self.fail(e).await);
                     }
                 }
                 _ = idle_tick.tick() => {
                     if !got_data && !paused
                         && let Err(e) = self.put_with_retry(&[]).await
                     {
-                        return self.fail(e).await;
+                        return RunEnd::Exit(self.fail(e).await);
                     }
                     got_data = false;
                 }
@@ -450,7 +499,7 @@ impl SinkRunner {
                             a.extend(parts.iter().map(|p| p.partition.clone()));
                         }
                         if let Err(e) = self.task.open(&parts).await {
-                            return self.fail(e).await;
+                            return RunEnd::Exit(self.fail(e).await);
                         }
                     }
                     Some(PollEvent::Revoked(parts, done)) => {
@@ -466,20 +515,20 @@ impl SinkRunner {
                         }
                         done.send(()).ok();
                         if let Err(e) = r.and(closed) {
-                            return self.fail(e).await;
+                            return RunEnd::Exit(self.fail(e).await);
                         }
                     }
                     Some(PollEvent::Records(batch)) => {
                         got_data = true;
                         let records = match self.convert_batch(batch, &mut seen_topics).await {
                             Ok(r) => r,
-                            Err(e) => return self.fail(e).await,
+                            Err(e) => return RunEnd::Exit(self.fail(e).await),
                         };
                         for r in &records.1 {
                             consumed.insert(TopicPartition::new(&r.0, r.1), r.2 + 1);
                         }
                         if let Err(e) = self.put_with_retry(&records.0).await {
-                            return self.fail(e).await;
+                            return RunEnd::Exit(self.fail(e).await);
                         }
                         self.apply_resets(consumer);
                     }
@@ -488,13 +537,13 @@ impl SinkRunner {
         }
         // Graceful stop: commit what the task reports durable.
         if let Err(e) = self.commit(consumer, &consumed, &mut committed, None).await {
-            return self.fail(e).await;
+            return RunEnd::Exit(self.fail(e).await);
         }
         let assigned = self.host.assignment();
         if let Err(e) = self.task.close(&assigned).await {
             tracing::warn!(error = %e, "Task close failed.");
         }
-        TaskExit::Stopped
+        RunEnd::Exit(TaskExit::Stopped)
     }
 
     fn apply_resets(&self, consumer: &BaseConsumer<SinkContext>) {
