@@ -377,11 +377,15 @@ cmd_up() {
 }
 
 cmd_down() {
-  local svcs=("$@") i
-  ((${#svcs[@]})) || svcs=(worker s3 mariadb tansu) # reverse start order: clients first
+  local asked=() s a
+  for a in "$@"; do asked+=("$(canon "$a")"); done
   exec 9>"$RUN/lock"
   flock 9
-  for ((i = 0; i < ${#svcs[@]}; i++)); do down_one "$(canon "${svcs[$i]}")"; done
+  # Reverse start order whatever the argument order: clients first, so a worker still has its
+  # broker while it shuts down gracefully (else it waits for it until SIGKILL).
+  for s in worker s3 mariadb tansu; do
+    if ((${#asked[@]} == 0)) || [[ " ${asked[*]} " == *" $s "* ]]; then down_one "$s"; fi
+  done
 }
 
 cmd_ps() {
