@@ -480,6 +480,39 @@ impl Emitter<'_> {
         Ok(())
     }
 
+    /// Converts and pushes rows of a chunked table, each with its primary key for the offset;
+    /// returns the last row's key (`None` when it cannot be bound back into a query).
+    async fn push_keyed(
+        &mut self,
+        engine: &mut Engine,
+        id: &TableId,
+        ts: &crate::event::TableSchema,
+        pk: &[usize],
+        ts_ms: i64,
+        rows: impl Iterator<Item = Vec<Cell>>,
+    ) -> Result<Option<Vec<serde_json::Value>>> {
+        let mut last = None;
+        for cells in rows {
+            let key: Option<Vec<serde_json::Value>> = pk
+                .iter()
+                .map(|&i| cells.get(i).and_then(key_json))
+                .collect();
+            let values = engine.convert_row(ts, cells)?;
+            last.clone_from(&key);
+            self.push(
+                engine,
+                Pending {
+                    id: id.clone(),
+                    values,
+                    ts_ms,
+                    key,
+                },
+            )
+            .await?;
+        }
+        Ok(last)
+    }
+
     async fn finish(mut self, engine: &mut Engine) -> Result<()> {
         match self.pending.take() {
             Some(p) => emit(engine, p, "last", self.position, true).await,
@@ -699,25 +732,10 @@ async fn read_data(
                     .await
                     .map_err(db_err("snapshot chunk SELECT failed"))?;
                 let n = fetched.len();
-                for raw in fetched {
-                    let cells = cells_of(ts.columns(), raw.unwrap_raw());
-                    let key: Option<Vec<serde_json::Value>> = pk
-                        .iter()
-                        .map(|&i| cells.get(i).and_then(key_json))
-                        .collect();
-                    let values = engine.convert_row(&ts, cells)?;
-                    after.clone_from(&key);
-                    out.push(
-                        engine,
-                        Pending {
-                            id: id.clone(),
-                            values,
-                            ts_ms,
-                            key,
-                        },
-                    )
-                    .await?;
-                }
+                let cells = fetched
+                    .into_iter()
+                    .map(|raw| cells_of(ts.columns(), raw.unwrap_raw()));
+                after = out.push_keyed(engine, id, &ts, &pk, ts_ms, cells).await?;
                 rows += n as u64;
                 progress.rows += n as u64;
                 progress.report(engine, &name, rows, false);
@@ -769,23 +787,8 @@ async fn read_data(
                 readers.push(reader);
                 let fetched = fetched?;
                 let n = fetched.len();
-                for cells in fetched {
-                    let key: Option<Vec<serde_json::Value>> = pk
-                        .iter()
-                        .map(|&i| cells.get(i).and_then(key_json))
-                        .collect();
-                    let values = engine.convert_row(&ts, cells)?;
-                    out.push(
-                        engine,
-                        Pending {
-                            id: id.clone(),
-                            values,
-                            ts_ms,
-                            key,
-                        },
-                    )
+                out.push_keyed(engine, id, &ts, &pk, ts_ms, fetched.into_iter())
                     .await?;
-                }
                 rows += n as u64;
                 progress.rows += n as u64;
                 progress.report(engine, &name, rows, false);

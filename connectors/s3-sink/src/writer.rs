@@ -710,20 +710,8 @@ mod tests {
             BTreeMap::new(),
             0,
         );
-        let rec = |o: i64| SinkRecord {
-            topic: "t".into(),
-            kafka_partition: 0,
-            kafka_offset: o,
-            key: connect_api::SchemaAndValue::NULL,
-            value: connect_api::SchemaAndValue::schemaless(connect_api::Value::Int64(o)),
-            timestamp: None,
-            timestamp_type: connect_api::TimestampType::NoTimestampType,
-            headers: Vec::new(),
-            raw_key: None,
-            raw_value: None,
-        };
         for o in [3, 4, 5, 6, 5, 6, 7] {
-            w.write(&sh, &rec(o), 0).unwrap();
+            w.write(&sh, &value_record(o), 0).unwrap();
         }
         // 5, 6, 7 once each: flush.size 3 rotated exactly one file.
         assert_eq!(w.closing.len(), 1);
