@@ -119,11 +119,16 @@ fn bare_consumer(bootstrap: &str, topic: &str, n: usize) -> Result<f64, BoxError
     }
     let start = Instant::now();
     c.assign(&tpl)?;
+    drain(&c, n, start, "bare consumer")
+}
+
+/// Polls `c` until it has read `n` records; seconds since `start`.
+fn drain(c: &BaseConsumer, n: usize, start: Instant, what: &str) -> Result<f64, BoxError> {
     let mut seen = 0usize;
     let mut bytes = 0usize;
     while seen < n {
         if start.elapsed() > Duration::from_secs(600) {
-            return Err(format!("bare consumer read {seen} of {n}").into());
+            return Err(format!("{what} read {seen} of {n}").into());
         }
         if let Some(m) = c.poll(Duration::from_millis(100)) {
             bytes += m?.payload().map_or(0, <[u8]>::len);
@@ -152,19 +157,7 @@ fn group_consumer(bootstrap: &str, topic: &str, n: usize) -> Result<f64, BoxErro
     let start = Instant::now();
     let c: BaseConsumer = config.create()?;
     c.subscribe(&[topic])?;
-    let mut seen = 0usize;
-    let mut bytes = 0usize;
-    while seen < n {
-        if start.elapsed() > Duration::from_secs(600) {
-            return Err(format!("group consumer read {seen} of {n}").into());
-        }
-        if let Some(m) = c.poll(Duration::from_millis(100)) {
-            bytes += m?.payload().map_or(0, <[u8]>::len);
-            seen += 1;
-        }
-    }
-    std::hint::black_box(bytes);
-    Ok(start.elapsed().as_secs_f64())
+    drain(&c, n, start, "group consumer")
 }
 
 fn cpu_secs(pid: u32) -> Result<f64, BoxError> {

@@ -55,6 +55,37 @@ fn settings() -> WorkerSettings {
     }
 }
 
+/// A worker on in-memory stores, its run loop spawned; `cancel` stops it.
+struct Running {
+    herder: WorkerHerder,
+    cancel: CancellationToken,
+    run: tokio::task::JoinHandle<()>,
+}
+
+fn start_worker(registry: PluginRegistry, bootstrap: String) -> Running {
+    let clients = KafkaClients::new([("bootstrap.servers".to_owned(), bootstrap)].into()).unwrap();
+    let cancel = CancellationToken::new();
+    let herder = WorkerHerder::new(registry, settings(), clients, cancel.clone());
+    let stores = Stores {
+        config: Arc::new(MemoryConfigStore::new()),
+        offsets: Arc::new(MemoryOffsetStore::new()),
+        status: Arc::new(MemoryStatusStore::new()),
+    };
+    let h = herder.clone();
+    let run = tokio::spawn(async move {
+        h.run(move || {
+            let s = stores.clone();
+            async move { Ok(s) }
+        })
+        .await;
+    });
+    Running {
+        herder,
+        cancel,
+        run,
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn filestream_source_to_sink_through_the_herder_commits_offsets_after_delivery() {
     // `TEST_LOG=debug` shows the worker's logs when this needs debugging.
@@ -69,26 +100,11 @@ async fn filestream_source_to_sink_through_the_herder_commits_offsets_after_deli
         .converters(connect_converters::plugins())
         .build()
         .unwrap();
-    let clients = KafkaClients::new([("bootstrap.servers".to_owned(), bootstrap)].into()).unwrap();
-    let cancel = CancellationToken::new();
-    let herder = WorkerHerder::new(registry, settings(), clients, cancel.clone());
-    let offsets = Arc::new(MemoryOffsetStore::new());
-    let stores = Stores {
-        config: Arc::new(MemoryConfigStore::new()),
-        offsets: offsets.clone(),
-        status: Arc::new(MemoryStatusStore::new()),
-    };
-    let run = {
-        let herder = herder.clone();
-        tokio::spawn(async move {
-            herder
-                .run(move || {
-                    let s = stores.clone();
-                    async move { Ok(s) }
-                })
-                .await
-        })
-    };
+    let Running {
+        herder,
+        cancel,
+        run,
+    } = start_worker(registry, bootstrap);
 
     // Given a file of 50 lines and a FileStream source and sink over one topic.
     let dir = tempfile::tempdir().unwrap();
@@ -244,24 +260,11 @@ async fn invalid_configs_are_rejected_with_kafkas_messages() {
         .converters(connect_converters::plugins())
         .build()
         .unwrap();
-    let clients =
-        KafkaClients::new([("bootstrap.servers".to_owned(), "127.0.0.1:1".to_owned())].into())
-            .unwrap();
-    let cancel = CancellationToken::new();
-    let herder = WorkerHerder::new(registry, settings(), clients, cancel.clone());
-    let stores = Stores {
-        config: Arc::new(MemoryConfigStore::new()),
-        offsets: Arc::new(MemoryOffsetStore::new()),
-        status: Arc::new(MemoryStatusStore::new()),
-    };
-    let h = herder.clone();
-    let run = tokio::spawn(async move {
-        h.run(move || {
-            let s = stores.clone();
-            async move { Ok(s) }
-        })
-        .await
-    });
+    let Running {
+        herder,
+        cancel,
+        run,
+    } = start_worker(registry, "127.0.0.1:1".to_owned());
 
     let bad = herder
         .put_connector_config(
@@ -434,24 +437,11 @@ async fn the_worker_serves_what_a_task_host_reported_until_the_task_restarts() {
         .converters(connect_converters::plugins())
         .build()
         .unwrap();
-    let clients =
-        KafkaClients::new([("bootstrap.servers".to_owned(), cluster.bootstrap_servers())].into())
-            .unwrap();
-    let cancel = CancellationToken::new();
-    let herder = WorkerHerder::new(registry, settings(), clients, cancel.clone());
-    let stores = Stores {
-        config: Arc::new(MemoryConfigStore::new()),
-        offsets: Arc::new(MemoryOffsetStore::new()),
-        status: Arc::new(MemoryStatusStore::new()),
-    };
-    let h = herder.clone();
-    let run = tokio::spawn(async move {
-        h.run(move || {
-            let s = stores.clone();
-            async move { Ok(s) }
-        })
-        .await
-    });
+    let Running {
+        herder,
+        cancel,
+        run,
+    } = start_worker(registry, cluster.bootstrap_servers());
     let config = |report: &str| {
         props(&[
             ("name", "reporter"),
