@@ -60,10 +60,10 @@ impl JsonEncoder {
         };
         match value {
             Value::Null => out.extend_from_slice(b"null"),
-            Value::Int8(v) => out.extend_from_slice(v.to_string().as_bytes()),
-            Value::Int16(v) => out.extend_from_slice(v.to_string().as_bytes()),
-            Value::Int32(v) => out.extend_from_slice(v.to_string().as_bytes()),
-            Value::Int64(v) => out.extend_from_slice(v.to_string().as_bytes()),
+            Value::Int8(v) => write_int(out, *v),
+            Value::Int16(v) => write_int(out, *v),
+            Value::Int32(v) => write_int(out, *v),
+            Value::Int64(v) => write_int(out, *v),
             Value::Float32(v) => {
                 write_java_float(out, f64::from(*v), &format!("{v:e}"), v.is_finite())
             }
@@ -174,9 +174,13 @@ where
     }
     let mask = capacity - 1;
     // A stable sort keeps insertion order inside a bucket, which is what HashMap's resize
-    // preserves.
-    unique.sort_by_key(|(k, _)| spread(java_string_hash(k)) as usize & mask);
-    unique
+    // preserves. Keys are hashed once each (`sort_by_key` would hash on every comparison).
+    let mut keyed: Vec<(usize, (&'a str, V))> = unique
+        .into_iter()
+        .map(|e| (spread(java_string_hash(e.0)) as usize & mask, e))
+        .collect();
+    keyed.sort_by_key(|&(bucket, _)| bucket);
+    keyed.into_iter().map(|(_, e)| e).collect()
 }
 
 fn java_string_hash(s: &str) -> i32 {
@@ -258,8 +262,18 @@ fn java_float_text(v: f64, sci: &str) -> String {
 /// A JSON string as Jackson escapes it: `"` and `\`, the short escapes, other control characters
 /// as `\u00XX` with upper-case hex; everything else (`/`, DEL, non-ASCII) raw.
 pub fn write_string(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
     out.push(b'"');
-    for &b in s.as_bytes() {
+    // Copies runs of bytes that need no escape in one go: on a clickstream record this was
+    // ~10 % of the sink task's CPU when done byte by byte.
+    let mut run = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if !NEEDS_ESCAPE[usize::from(b)] {
+            continue;
+        }
+        out.extend_from_slice(&bytes[run..i]);
+        run = i + 1;
         match b {
             b'"' => out.extend_from_slice(b"\\\""),
             b'\\' => out.extend_from_slice(b"\\\\"),
@@ -268,11 +282,34 @@ pub fn write_string(out: &mut Vec<u8>, s: &str) {
             0x0A => out.extend_from_slice(b"\\n"),
             0x0C => out.extend_from_slice(b"\\f"),
             0x0D => out.extend_from_slice(b"\\r"),
-            c if c < 0x20 => out.extend_from_slice(format!("\\u{c:04X}").as_bytes()),
-            c => out.push(c),
+            c => {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(c >> 4)]);
+                out.push(HEX[usize::from(c & 0xF)]);
+            }
         }
     }
+    out.extend_from_slice(&bytes[run..]);
     out.push(b'"');
+}
+
+/// The bytes Jackson escapes in a string: the quote, the backslash and the C0 controls.
+const NEEDS_ESCAPE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
+/// Appends an integer's decimal text without a temporary `String`.
+fn write_int(out: &mut Vec<u8>, v: impl itoa::Integer) {
+    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
 /// `BigDecimal.toString()` of the unscaled two's-complement `bytes` at the schema's scale.
@@ -418,6 +455,20 @@ mod tests {
             text(None, &Value::String("a\u{1f}b\u{7f}\u{2028}".into())),
             "\"a\\u001Fb\u{7f}\u{2028}\""
         );
+    }
+
+    #[test]
+    fn escapes_at_the_edges_and_in_a_row_keep_the_text_between_them() {
+        for (input, want) in [
+            ("", r#""""#),
+            ("\"", r#""\"""#),
+            ("\"\"x\\", r#""\"\"x\\""#),
+            ("\n\r\t\u{8}\u{c}\u{0}", r#""\n\r\t\b\f\u0000""#),
+            ("é\"ü", "\"é\\\"ü\""),
+            ("plain text, no escapes", r#""plain text, no escapes""#),
+        ] {
+            assert_eq!(text(None, &Value::String(input.into())), want, "{input:?}");
+        }
     }
 
     #[test]

@@ -87,34 +87,10 @@ impl KafkaLog {
         options: LogOptions,
         make_apply: impl FnOnce(&[i64]) -> Apply,
     ) -> Result<Self, StoreError> {
-        // Created first: the idempotent producer fetches its producer id in the background (its
-        // first attempt finds no connection yet and retries after 500 ms), overlapping the
-        // topic set-up and the initial read.
-        let producer: FutureProducer = settings
-            .client_config(
-                &[
-                    ("linger.ms", "0"),
-                    ("client.id", &format!("sluice-{}-writer", topic.name)),
-                ],
-                &[
-                    ("acks", "all"),
-                    ("enable.idempotence", "true"),
-                    // Java's default partitioner: a key goes where a Java worker would put it,
-                    // so compaction and readers see one partition per key.
-                    ("partitioner", "murmur2_random"),
-                    (
-                        "message.timeout.ms",
-                        &settings.timeout.as_millis().to_string(),
-                    ),
-                ],
-            )
-            .create()
-            .map_err(|e| {
-                StoreError::kafka(
-                    format!("cannot create a producer for topic {}", topic.name),
-                    e,
-                )
-            })?;
+        // Created first (by the first store opened): the idempotent producer fetches its
+        // producer id in the background (its first attempt finds no connection yet and retries
+        // after 500 ms), overlapping the topic set-up and the initial read.
+        let producer = settings.writer()?;
 
         let isolation = if options.read_committed {
             "read_committed"
