@@ -268,3 +268,84 @@ async fn filestream_pipeline_survives_sigkill_with_configs_states_and_offsets()
     worker.stop(Duration::from_secs(10)).await?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sink_created_paused_joins_its_group_but_consumes_nothing_until_resumed()
+-> Result<(), BoxError> {
+    if skip("a_sink_created_paused_joins_its_group_but_consumes_nothing_until_resumed") {
+        return Ok(());
+    }
+    // Given a topic holding 30 lines (written by a FileStream source).
+    let broker = Broker::try_shared().await?;
+    let dir = tempfile::tempdir()?;
+    let input = dir.path().join("in.txt");
+    let output = dir.path().join("out.txt");
+    append(&input, 0, 30)?;
+    let worker = Worker::builder().start().await?;
+    let rest = worker.rest();
+    let topic = random_name("paused-lines");
+    let src = random_name("src");
+    let sink = random_name("sink");
+    let created = rest
+        .post(
+            "/connectors",
+            &json!({"name": src, "config": {"connector.class": "FileStreamSource",
+                "file": input.display().to_string(), "topic": topic}}),
+        )
+        .await?;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let records = read_topic(
+        broker.bootstrap(),
+        &topic,
+        Until::Count {
+            n: 30,
+            settle: Duration::ZERO,
+        },
+    )
+    .await?;
+    assert_eq!(records.len(), 30);
+
+    // When a sink is created with `initial_state: PAUSED` ...
+    let created = rest
+        .post(
+            "/connectors",
+            &json!({"name": sink, "initial_state": "PAUSED", "config": {
+                "connector.class": "FileStreamSink", "topics": topic,
+                "file": output.display().to_string()}}),
+        )
+        .await?;
+    assert_eq!(created.status, 201, "{}", created.text);
+
+    // ... then its task reports PAUSED and its consumer joins the group and gets the
+    // partitions (the runtime logs the assignment, as Kafka's consumer does) ...
+    assert!(
+        wait_until(WAIT, || async {
+            rest.connector_status(&sink)
+                .await
+                .is_ok_and(|s| s.tasks.iter().any(|t| t.state == "PAUSED"))
+                && worker.log_tail(400).lines().any(|l| {
+                    l.contains("Adding newly assigned partitions.") && l.contains(topic.as_str())
+                })
+        })
+        .await,
+        "the paused sink never got its partitions; worker log:\n{}",
+        worker.log_tail(60)
+    );
+    // ... but writes nothing, even with a fetch cycle's time to do so ...
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(lines(&output), Vec::<String>::new());
+
+    // ... until it is resumed: then every line arrives.
+    assert_eq!(rest.resume_connector(&sink).await?.status, 202);
+    assert!(
+        wait_until(WAIT, || async { lines(&output).len() >= 30 }).await,
+        "resumed sink wrote {} lines",
+        lines(&output).len()
+    );
+    // The topic has several partitions, so only the set of lines is fixed.
+    let (mut got, mut want) = (lines(&output), expected(30));
+    got.sort();
+    want.sort();
+    assert_eq!(got, want);
+    Ok(())
+}

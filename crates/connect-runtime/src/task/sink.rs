@@ -62,6 +62,9 @@ struct SinkContext {
     tx: mpsc::Sender<PollEvent>,
     /// Set once the consumer completed a group join (any assignment, even an empty one).
     joined: Arc<AtomicBool>,
+    /// The connector's target state: partitions assigned while it is not `STARTED` are paused
+    /// before the consumer can fetch from them (Kafka Connect's `onPartitionsAssigned`).
+    target: watch::Receiver<TargetState>,
 }
 
 /// How long a static member may go without completing its first group join before the task
@@ -106,6 +109,11 @@ impl ConsumerContext for SinkContext {
     fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Assign(tpl) = rebalance {
             self.joined.store(true, Ordering::Release);
+            if *self.target.borrow() != TargetState::Started
+                && let Err(e) = consumer.pause(tpl)
+            {
+                tracing::warn!(error = %e, "Could not pause newly assigned partitions.");
+            }
             let committed = consumer
                 .committed_offsets((*tpl).clone(), Duration::from_secs(10))
                 .ok();
@@ -336,6 +344,7 @@ impl SinkRunner {
             match self.consumer_config.create_with_context(SinkContext {
                 tx: tx.clone(),
                 joined: joined.clone(),
+                target: self.target.clone(),
             }) {
                 Ok(c) => Arc::new(c),
                 Err(e) => {
@@ -490,6 +499,20 @@ impl SinkRunner {
                         tracing::warn!(connector = %self.connector, task = self.task_id, error = %msg, "Consumer error.");
                     }
                     Some(PollEvent::Assigned(parts)) => {
+                        tracing::info!(connector = %self.connector, task = self.task_id, paused,
+                            partitions = %parts.iter().map(|p| p.partition.to_string()).collect::<Vec<_>>().join(", "),
+                            "Adding newly assigned partitions.");
+                        // The poll thread paused them if the target was not STARTED then; it
+                        // may have changed back since without this loop seeing a change.
+                        if !paused {
+                            let mut tpl = TopicPartitionList::new();
+                            for p in &parts {
+                                tpl.add_partition(&p.partition.topic, p.partition.partition);
+                            }
+                            if let Err(e) = consumer.resume(&tpl) {
+                                tracing::warn!(error = %e, "Could not resume assigned partitions.");
+                            }
+                        }
                         for p in &parts {
                             if let Some(c) = p.committed {
                                 committed.insert(p.partition.clone(), c);
@@ -503,6 +526,9 @@ impl SinkRunner {
                         }
                     }
                     Some(PollEvent::Revoked(parts, done)) => {
+                        tracing::info!(connector = %self.connector, task = self.task_id,
+                            partitions = %parts.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+                            "Revoking previously assigned partitions.");
                         let only: HashSet<TopicPartition> = parts.iter().cloned().collect();
                         let r = self.commit(consumer, &consumed, &mut committed, Some(&only)).await;
                         let closed = self.task.close(&parts).await;
