@@ -158,6 +158,19 @@ mod support {
         S3SinkTask::from_parts(cfg, store, clock as Arc<dyn Clock>)
     }
 
+    /// A task with `clickstream_events-0` opened and no committed offset: most tests' start.
+    pub(crate) async fn click_task(
+        cfg: S3SinkConfig,
+        store: Arc<dyn SinkStore>,
+        clock: Arc<ManualClock>,
+    ) -> S3SinkTask {
+        let mut t = task(cfg, store, clock);
+        t.open(&[assigned("clickstream_events", 0, None)])
+            .await
+            .unwrap();
+        t
+    }
+
     pub(crate) fn assigned(
         topic: &str,
         partition: i32,
@@ -569,10 +582,7 @@ async fn scheduled_rotation_flushes_an_idle_partition_from_pre_commit() {
             ("timezone", "UTC"),
         ],
     );
-    let mut t = task(cfg, store, clock.clone());
-    t.open(&[assigned("clickstream_events", 0, None)])
-        .await
-        .unwrap();
+    let mut t = click_task(cfg, store, clock.clone()).await;
     t.put(&(0..7).map(|o| click(0, o)).collect::<Vec<_>>())
         .await
         .unwrap();
@@ -613,14 +623,12 @@ async fn s3_outage_is_retriable_and_loses_or_doubles_nothing() {
     let (mem, inner) = memory();
     let flaky = Arc::new(FlakyStore::new(inner));
     let clock = Arc::new(ManualClock::new(T0));
-    let mut t = task(
+    let mut t = click_task(
         config(CLICKSTREAM, &[("flush.size", "3")]),
         flaky.clone(),
         clock,
-    );
-    t.open(&[assigned("clickstream_events", 0, None)])
-        .await
-        .unwrap();
+    )
+    .await;
     let batch: Vec<SinkRecord> = (0..8).map(|o| click(0, o)).collect();
     t.put(&batch[..2]).await.unwrap();
 
@@ -669,14 +677,12 @@ async fn large_files_stream_as_multipart_parts_and_recover_by_counting_lines() {
         ("s3.part.size", "5242880"),
     ];
     let clock = Arc::new(ManualClock::new(T0));
-    let mut t = task(
+    let mut t = click_task(
         config(CLICKSTREAM, &overrides),
         flaky.clone(),
         clock.clone(),
-    );
-    t.open(&[assigned("clickstream_events", 0, None)])
-        .await
-        .unwrap();
+    )
+    .await;
     // 60 records of ~100 KB: the first part (5 MiB) goes out while the file is still open.
     let batch: Vec<SinkRecord> = (0..75).map(|o| big_click(0, o, 100_000)).collect();
     t.put(&batch[..55]).await.unwrap();
@@ -698,10 +704,7 @@ async fn large_files_stream_as_multipart_parts_and_recover_by_counting_lines() {
     assert!(head.size > 5_242_880);
     drop(t); // crash before the commit of offset 60
 
-    let mut t2 = task(config(CLICKSTREAM, &overrides), flaky.clone(), clock);
-    t2.open(&[assigned("clickstream_events", 0, None)])
-        .await
-        .unwrap();
+    let mut t2 = click_task(config(CLICKSTREAM, &overrides), flaky.clone(), clock).await;
     t2.put(&batch).await.unwrap();
     t2.put(&(75..120).map(|o| big_click(0, o, 10)).collect::<Vec<_>>())
         .await
@@ -937,14 +940,12 @@ async fn time_partitioned_file_sets_replay_file_by_file() {
     // Even offsets fall in hour 22, odd ones in hour 23: every file set has two files.
     let rec = |o: i64| click_at(0, o, 1_700_000_000_000 + (o % 2) * 3_600_000);
     let clock = Arc::new(ManualClock::new(T0 + 1_000));
-    let mut t1 = task(
+    let mut t1 = click_task(
         config(CLICKSTREAM, &overrides),
         store.clone(),
         clock.clone(),
-    );
-    t1.open(&[assigned("clickstream_events", 0, None)])
-        .await
-        .unwrap();
+    )
+    .await;
     t1.put(&(0..6).map(rec).collect::<Vec<_>>()).await.unwrap();
     clock.advance(61_000);
     t1.put(&[]).await.unwrap(); // the schedule closes files 4 and 5 after one record each
@@ -955,10 +956,7 @@ async fn time_partitioned_file_sets_replay_file_by_file() {
     drop(t1);
 
     let clock2 = Arc::new(ManualClock::new(T0 + 10_000));
-    let mut t2 = task(config(CLICKSTREAM, &overrides), store, clock2);
-    t2.open(&[assigned("clickstream_events", 0, None)])
-        .await
-        .unwrap();
+    let mut t2 = click_task(config(CLICKSTREAM, &overrides), store, clock2).await;
     t2.put(&(0..12).map(rec).collect::<Vec<_>>()).await.unwrap();
     assert_eq!(
         t2.pre_commit(&OffsetMap::new()).await.unwrap(),
@@ -988,10 +986,7 @@ async fn time_partitioned_file_sets_replay_file_by_file() {
 async fn an_unexpected_existing_object_is_never_overwritten() {
     let (mem, store) = memory();
     let clock = Arc::new(ManualClock::new(T0));
-    let mut t = task(config(CLICKSTREAM, &[("flush.size", "2")]), store, clock);
-    t.open(&[assigned("clickstream_events", 0, None)])
-        .await
-        .unwrap();
+    let mut t = click_task(config(CLICKSTREAM, &[("flush.size", "2")]), store, clock).await;
     // Another writer creates the key after this task listed the bucket.
     let key = Path::from(
         "clickstream_events/clickstream_events/partition=0/clickstream_events+0+0000000000.json.gz",
@@ -1037,14 +1032,12 @@ async fn keys_and_headers_files_sit_next_to_values_and_are_rebuilt_when_missing(
         r
     };
     let clock = Arc::new(ManualClock::new(T0));
-    let mut t = task(
+    let mut t = click_task(
         config(CLICKSTREAM, &overrides),
         store.clone(),
         clock.clone(),
-    );
-    t.open(&[assigned("clickstream_events", 0, None)])
-        .await
-        .unwrap();
+    )
+    .await;
     t.put(&(0..2).map(rec).collect::<Vec<_>>()).await.unwrap();
     settle(&mut t).await;
     let dir = "clickstream_events/clickstream_events/partition=0/clickstream_events+0+0000000000";
@@ -1074,10 +1067,7 @@ async fn keys_and_headers_files_sit_next_to_values_and_are_rebuilt_when_missing(
     mem.delete(&Path::from(format!("{dir}.keys.json.gz")))
         .await
         .unwrap();
-    let mut t2 = task(config(CLICKSTREAM, &overrides), store, clock);
-    t2.open(&[assigned("clickstream_events", 0, None)])
-        .await
-        .unwrap();
+    let mut t2 = click_task(config(CLICKSTREAM, &overrides), store, clock).await;
     t2.put(&(0..2).map(rec).collect::<Vec<_>>()).await.unwrap();
     settle(&mut t2).await;
     assert_eq!(objects(mem.as_ref()).await, objs);
@@ -1101,10 +1091,7 @@ async fn tombstones_are_written_as_keys_only_files_with_write() {
     };
     let tombstone = |o: i64| keyed(record("clickstream_events", 0, o, SchemaAndValue::NULL));
     let clock = Arc::new(ManualClock::new(T0));
-    let mut t = task(config(CLICKSTREAM, &overrides), store, clock);
-    t.open(&[assigned("clickstream_events", 0, None)])
-        .await
-        .unwrap();
+    let mut t = click_task(config(CLICKSTREAM, &overrides), store, clock).await;
     t.put(&[tombstone(0), keyed(click(0, 1)), tombstone(2)])
         .await
         .unwrap();
@@ -1288,10 +1275,7 @@ async fn a_put_retried_after_a_lost_response_finds_its_own_object_and_goes_on() 
         lost: AtomicUsize::new(0),
     });
     let clock = Arc::new(ManualClock::new(T0));
-    let mut t = task(config(CLICKSTREAM, &[("flush.size", "3")]), store, clock);
-    t.open(&[assigned("clickstream_events", 0, None)])
-        .await
-        .unwrap();
+    let mut t = click_task(config(CLICKSTREAM, &[("flush.size", "3")]), store, clock).await;
     let batch: Vec<SinkRecord> = (0..7).map(|o| click(0, o)).collect();
     let err = put_error(&mut t, &batch[..4]).await;
     assert!(err.is_retriable(), "{err}");
@@ -1317,14 +1301,12 @@ async fn puts_go_on_while_rotated_files_upload_and_commits_wait_for_them() {
         ..FlakyStore::new(inner)
     });
     let clock = Arc::new(ManualClock::new(T0));
-    let mut t = task(
+    let mut t = click_task(
         config(CLICKSTREAM, &[("flush.size", "2")]),
         store.clone(),
         clock,
-    );
-    t.open(&[assigned("clickstream_events", 0, None)])
-        .await
-        .unwrap();
+    )
+    .await;
     // Two files rotate while S3 holds every PUT: put returns all the same.
     let batch: Vec<SinkRecord> = (0..5).map(|o| click(0, o)).collect();
     tokio::time::timeout(std::time::Duration::from_secs(5), t.put(&batch))
