@@ -17,7 +17,7 @@ use bytes::Bytes;
 use connect_api::config::{ConfigDef, ConfigKey, ConfigType, Importance, Validator, Width};
 use connect_api::{
     ConnectError, ConvertError, Converter, ConverterPlugin, HeaderConverter, Headers,
-    PluginDescriptor, Props, SchemaAndValue, SchemaRef,
+    PluginDescriptor, Props, SchemaAndValue, SchemaRef, Value,
 };
 
 use self::cache::Lru;
@@ -285,12 +285,11 @@ impl JsonConverter {
                 }
             }
         } else {
-            let node = parse::parse(bytes).map_err(syntax)?;
-            Ok(SchemaAndValue::schemaless(decode::value(
-                None,
-                node.as_ref(),
-                replace,
-            )?))
+            match parse::parse_schemaless(bytes) {
+                Ok(value) => Ok(SchemaAndValue::schemaless(value.unwrap_or(Value::Null))),
+                Err(parse::SchemalessError::Syntax(e)) => Err(syntax(e)),
+                Err(parse::SchemalessError::Convert(e)) => Err(e),
+            }
         }
     }
 }

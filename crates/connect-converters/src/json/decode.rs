@@ -415,19 +415,29 @@ fn dedup_last_wins<'n, 'a>(
     out
 }
 
+/// A schemaless JSON number: integral ones are `Int64`, others `Float64`.
+pub(crate) fn schemaless_number(t: &str) -> Result<Value, ConvertError> {
+    Ok(if is_integral(t) {
+        Value::Int64(
+            t.parse()
+                .map_err(|_| err(format!("Numeric value ({t}) out of range of long")))?,
+        )
+    } else {
+        Value::Float64(
+            t.parse()
+                .map_err(|_| err(format!("Invalid numeric value {t}")))?,
+        )
+    })
+}
+
 /// Schemaless JSON: objects become string-keyed maps, integers `Int64`, other numbers `Float64`.
+/// (Whole documents take the fused path, `parse::parse_schemaless`; this serves payloads
+/// whose envelope declares a null schema.)
 fn schemaless(node: &Node<'_>) -> Result<Value, ConvertError> {
     Ok(match node {
         Node::Null => Value::Null,
         Node::Bool(b) => Value::Boolean(*b),
-        Node::Number(t) if is_integral(t) => Value::Int64(
-            t.parse()
-                .map_err(|_| err(format!("Numeric value ({t}) out of range of long")))?,
-        ),
-        Node::Number(t) => Value::Float64(
-            t.parse()
-                .map_err(|_| err(format!("Invalid numeric value {t}")))?,
-        ),
+        Node::Number(t) => schemaless_number(t)?,
         Node::String(t) => Value::String(t.to_string()),
         Node::Array(items) => Value::Array(items.iter().map(schemaless).collect::<Result<_, _>>()?),
         Node::Object(members) => Value::Map(

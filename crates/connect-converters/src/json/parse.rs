@@ -5,6 +5,9 @@
 //! Nodes borrow from the input; strings are copied only when they contain escapes.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
+
+use connect_api::{ConvertError, Value};
 
 use crate::error::Error;
 
@@ -71,6 +74,72 @@ pub(crate) fn parse(input: &[u8]) -> Result<Option<Node<'_>>, Error> {
         return Ok(None);
     }
     p.value(0).map(Some)
+}
+
+/// Why a schemaless parse failed: the text is not JSON, or a number does not fit its type.
+#[derive(Debug)]
+pub(crate) enum SchemalessError {
+    Syntax(Error),
+    Convert(ConvertError),
+}
+
+/// Parses a whole document straight into a schemaless Connect value, as [`parse`] followed by
+/// the schemaless conversion would, without building nodes first: the sink's hot path
+/// (`schemas.enable=false`) then allocates only what the value keeps. Objects become maps with
+/// repeated keys resolved last-wins at the first key's place; a syntax error anywhere wins
+/// over a number that does not fit, as it does when parsing comes first.
+pub(crate) fn parse_schemaless(input: &[u8]) -> Result<Option<Value>, SchemalessError> {
+    let mut p = Parser::new(input).map_err(SchemalessError::Syntax)?;
+    p.skip_ws();
+    if p.at_end() {
+        return Ok(None);
+    }
+    let mut first_convert_error = None;
+    let value = p
+        .schemaless(0, &mut first_convert_error)
+        .map_err(SchemalessError::Syntax)?;
+    match first_convert_error {
+        Some(e) => Err(SchemalessError::Convert(e)),
+        None => Ok(Some(value)),
+    }
+}
+
+/// Members of a schemaless object up to which repeated keys are found by a linear scan.
+const LINEAR_KEYS: usize = 16;
+
+/// Adds a member to a schemaless object, last value wins at the first key's position.
+fn insert_last_wins(
+    members: &mut Vec<(Value, Value)>,
+    index: &mut Option<HashMap<String, usize>>,
+    key: Cow<'_, str>,
+    value: Value,
+) {
+    if let Some(index) = index {
+        if let Some(&i) = index.get(key.as_ref()) {
+            members[i].1 = value;
+        } else {
+            index.insert(key.to_string(), members.len());
+            members.push((Value::String(key.into_owned()), value));
+        }
+        return;
+    }
+    if let Some(slot) = members
+        .iter_mut()
+        .find(|(k, _)| k.as_str() == Some(key.as_ref()))
+    {
+        slot.1 = value;
+        return;
+    }
+    members.push((Value::String(key.into_owned()), value));
+    if members.len() > LINEAR_KEYS {
+        *index = Some(
+            members
+                .iter()
+                .enumerate()
+                .filter_map(|(i, (k, _))| k.as_str().map(|k| (k.to_owned(), i)))
+                .collect(),
+        );
+    }
 }
 
 /// Parses `input` as an envelope. The payload is parsed; the schema is checked but kept as text.
@@ -266,6 +335,70 @@ impl<'a> Parser<'a> {
             Some(b't') => self.literal("true", Node::Bool(true)),
             Some(b'f') => self.literal("false", Node::Bool(false)),
             Some(b'n') => self.literal("null", Node::Null),
+            _ => Err(self.unexpected("expected a valid value (JSON String, Number, Array, Object or token 'null', 'true' or 'false')")),
+        }
+    }
+
+    /// One value as a schemaless Connect value. A number that does not fit is recorded in
+    /// `convert_error` (the first one) and read as null so that the rest is still checked.
+    fn schemaless(
+        &mut self,
+        depth: usize,
+        convert_error: &mut Option<ConvertError>,
+    ) -> Result<Value, Error> {
+        self.skip_ws();
+        match self.peek() {
+            Some(b'{') => {
+                self.check_depth(depth)?;
+                self.pos += 1;
+                let mut members = Vec::new();
+                let mut index = None;
+                self.skip_ws();
+                if self.peek() == Some(b'}') {
+                    self.pos += 1;
+                    return Ok(Value::Map(members));
+                }
+                loop {
+                    self.skip_ws();
+                    let key = self.string()?;
+                    self.colon()?;
+                    let v = self.schemaless(depth + 1, convert_error)?;
+                    insert_last_wins(&mut members, &mut index, key, v);
+                    if !self.comma_or_end(b'}')? {
+                        return Ok(Value::Map(members));
+                    }
+                }
+            }
+            Some(b'[') => {
+                self.check_depth(depth)?;
+                self.pos += 1;
+                let mut items = Vec::new();
+                self.skip_ws();
+                if self.peek() == Some(b']') {
+                    self.pos += 1;
+                    return Ok(Value::Array(items));
+                }
+                loop {
+                    items.push(self.schemaless(depth + 1, convert_error)?);
+                    if !self.comma_or_end(b']')? {
+                        return Ok(Value::Array(items));
+                    }
+                }
+            }
+            Some(b'"') => self.string().map(|s| Value::String(s.into_owned())),
+            Some(b'-' | b'0'..=b'9') => {
+                let text = self.number()?;
+                Ok(match super::decode::schemaless_number(text) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        convert_error.get_or_insert(e);
+                        Value::Null
+                    }
+                })
+            }
+            Some(b't') => self.literal("true", Node::Null).map(|_| Value::Boolean(true)),
+            Some(b'f') => self.literal("false", Node::Null).map(|_| Value::Boolean(false)),
+            Some(b'n') => self.literal("null", Node::Null).map(|_| Value::Null),
             _ => Err(self.unexpected("expected a valid value (JSON String, Number, Array, Object or token 'null', 'true' or 'false')")),
         }
     }
@@ -487,6 +620,59 @@ impl<'a> Parser<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The two-step path the fused schemaless parse replaces.
+    fn two_step(input: &[u8]) -> Result<Option<Value>, String> {
+        match parse(input) {
+            Err(e) => Err(format!("syntax: {e}")),
+            Ok(None) => Ok(None),
+            Ok(Some(node)) => super::super::decode::value(None, Some(&node), true)
+                .map(Some)
+                .map_err(|e| format!("convert: {e}")),
+        }
+    }
+
+    fn fused(input: &[u8]) -> Result<Option<Value>, String> {
+        parse_schemaless(input).map_err(|e| match e {
+            SchemalessError::Syntax(e) => format!("syntax: {e}"),
+            SchemalessError::Convert(e) => format!("convert: {e}"),
+        })
+    }
+
+    #[test]
+    fn the_fused_schemaless_parse_gives_what_parse_then_convert_gives() {
+        let many: String = (0..40)
+            .map(|i| format!(r#""k{}":{i},"#, i % 25))
+            .collect::<String>();
+        let docs: Vec<String> = vec![
+            String::new(),
+            "   ".into(),
+            "null".into(),
+            r#"{"b":12.340,"a":[1,-2e3,true,null],"s":"x\u00e9\n\ud83d\ude00","o":{}}"#.into(),
+            r#"{"a":1,"b":2,"a":3}"#.into(),
+            format!("{{{many}\"last\":[[],[{{}}]]}}"),
+            r#"[1, 2.5, "three", {"four": 4}]"#.into(),
+            r#"{"big": 99999999999999999999}"#.into(),
+            r#"{"big": 99999999999999999999, "broken": }"#.into(),
+            r#"{"a": tru}"#.into(),
+            r#"{"a": 1} trailing"#.into(),
+            "9223372036854775807".into(),
+            "-9223372036854775809".into(),
+            "1e400".into(),
+        ];
+        for doc in &docs {
+            assert_eq!(fused(doc.as_bytes()), two_step(doc.as_bytes()), "{doc}");
+        }
+        // The cases above that must fail do fail, and for the right reason.
+        assert!(
+            fused(br#"{"big": 99999999999999999999, "broken": }"#)
+                .is_err_and(|e| e.starts_with("syntax"))
+        );
+        assert!(
+            fused(br#"{"big": 99999999999999999999}"#)
+                .is_err_and(|e| e.contains("out of range of long"))
+        );
+    }
 
     #[test]
     fn keeps_member_order_number_text_and_escapes() {
