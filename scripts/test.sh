@@ -102,6 +102,13 @@ if [[ " ${STARTED[*]} " == *" tansu "* && -z "${SLUICE_TANSU_STORAGE:-}" ]]; the
   rm -f "$DIR/tansu/test.db" "$DIR/tansu/test.db-wal" "$DIR/tansu/test.db-shm"
   export SLUICE_TANSU_STORAGE="sqlite:///$DIR/tansu/test.db"
 fi
+# Likewise an S3 server started here gets an empty data dir: s3s-fs walks the whole bucket for
+# every LIST, and a bucket kept across runs (9,500 objects after a day of benchmarks) made the
+# sink's per-partition recovery LISTs slow enough to starve a 500-partition test's consumer.
+if [[ " ${STARTED[*]} " == *" s3 "* && -z "${SLUICE_S3_DATA:-}" ]]; then
+  rm -rf "$DIR/s3-test"
+  export SLUICE_S3_DATA="$DIR/s3-test"
+fi
 if ! step "stack up" env SLUICE_SKIP_WORKER=1 scripts/stack.sh up 7>&-; then
   scripts/stack.sh logs 7>&- >&2 || true
   summary

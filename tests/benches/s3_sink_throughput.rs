@@ -316,6 +316,10 @@ async fn sink_run(
         return Err(format!("{dir}: {lines} records in {} objects, want {n}", keys.len()).into());
     }
     rest.delete_connector(&name).await?;
+    // The bucket is the stack's: leave it as it was (s3s-fs LISTs slow down as it grows).
+    for k in &keys {
+        store.delete(&ObjPath::from(k.as_str())).await?;
+    }
     Ok(Run { secs, cpu, stored })
 }
 

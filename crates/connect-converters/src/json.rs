@@ -288,7 +288,15 @@ impl JsonConverter {
             match parse::parse_schemaless(bytes) {
                 Ok(value) => Ok(SchemaAndValue::schemaless(value.unwrap_or(Value::Null))),
                 Err(parse::SchemalessError::Syntax(e)) => Err(syntax(e)),
-                Err(parse::SchemalessError::Convert(e)) => Err(e),
+                // Rare: redo it as nodes, which resolve duplicate keys before converting.
+                Err(parse::SchemalessError::Number) => {
+                    let node = parse::parse(bytes).map_err(syntax)?;
+                    Ok(SchemaAndValue::schemaless(decode::value(
+                        None,
+                        node.as_ref(),
+                        replace,
+                    )?))
+                }
             }
         }
     }

@@ -80,15 +80,23 @@ impl KafkaSettings {
 
     /// The producer for the internal topics' writes, created on first use and shared by every
     /// store opened from this settings value or its clones. The settings it was made with
-    /// (`extra`, `timeout`) are those of the first call.
+    /// (`extra`, `timeout`) are those of the first call. A producer that hit a fatal error
+    /// (the idempotent producer's unrecoverable states) is replaced, so reopening the stores
+    /// after such a failure starts afresh.
     pub(crate) fn writer(&self) -> Result<FutureProducer, StoreError> {
+        use rdkafka::producer::Producer as _;
         let mut slot = self
             .writer
             .0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(p) = slot.as_ref() {
-            return Ok(p.clone());
+            match p.client().fatal_error() {
+                None => return Ok(p.clone()),
+                Some((code, reason)) => {
+                    tracing::warn!(?code, %reason, "The internal topics' producer failed fatally; creating a new one.");
+                }
+            }
         }
         let producer: FutureProducer = self
             .client_config(
@@ -146,6 +154,43 @@ impl KafkaSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_three_stores_write_through_one_producer() {
+        // Each rdkafka producer keeps a polling thread that spins briefly on every 100 ms
+        // poll, so one per store would cost an idle worker three times that.
+        let cluster = rdkafka::mocking::MockCluster::new(1).unwrap();
+        for (topic, partitions) in [("c", 1), ("o", 2), ("s", 2)] {
+            cluster.create_topic(topic, partitions, 1).unwrap();
+        }
+        let mut settings = KafkaSettings::new(cluster.bootstrap_servers());
+        settings.timeout = Duration::from_secs(20);
+        let config = config::KafkaConfigStore::open(&settings, &TopicSettings::config("c", 1))
+            .await
+            .unwrap();
+        let offsets =
+            offset::KafkaOffsetStore::open(&settings.clone(), &TopicSettings::offsets("o", 2, 1))
+                .await
+                .unwrap();
+        let status = status::KafkaStatusStore::open(&settings, &TopicSettings::status("s", 2, 1))
+            .await
+            .unwrap();
+        let handle = config.log.producer_handle();
+        assert_eq!(offsets.log.producer_handle(), handle);
+        assert_eq!(status.log.producer_handle(), handle);
+    }
+
+    #[test]
+    fn clones_of_the_settings_share_one_writer() {
+        use rdkafka::producer::Producer as _;
+        // No broker needed: librdkafka creates the handle without connecting.
+        let settings = KafkaSettings::new("127.0.0.1:1");
+        let first = settings.writer().unwrap();
+        let again = settings.clone().writer().unwrap();
+        assert_eq!(first.client().native_ptr(), again.client().native_ptr());
+        let other = KafkaSettings::new("127.0.0.1:1").writer().unwrap();
+        assert_ne!(first.client().native_ptr(), other.client().native_ptr());
+    }
 
     #[test]
     fn extra_settings_override_defaults_but_not_forced_ones() {

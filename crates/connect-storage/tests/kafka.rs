@@ -138,46 +138,6 @@ async fn produce_raw(bootstrap: &str, topic: &str, key: &str, value: Option<&str
     Ok(())
 }
 
-/// Threads of this process named as rdkafka names a producer's polling thread.
-fn producer_threads() -> usize {
-    std::fs::read_dir("/proc/self/task")
-        .map(|tasks| {
-            tasks
-                .filter_map(Result::ok)
-                .filter(|t| {
-                    std::fs::read_to_string(t.path().join("comm"))
-                        .is_ok_and(|c| c.starts_with("producer pollin"))
-                })
-                .count()
-        })
-        .unwrap_or(0)
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_three_stores_share_one_producer() -> TestResult {
-    let Some(bootstrap) = bootstrap() else {
-        return Ok(());
-    };
-    // Each rdkafka producer keeps a polling thread that spins briefly on every 100 ms poll,
-    // so one per store would cost an idle worker three times that.
-    let before = producer_threads();
-    let s = settings(&bootstrap);
-    let t = topics("shared-writer");
-    let _config = KafkaConfigStore::open(&s, &t.config).await?;
-    let _offsets = KafkaOffsetStore::open(&s.clone(), &t.offsets).await?;
-    let status = KafkaStatusStore::open(&s, &t.status).await?;
-    status
-        .put_topic(&TopicStatus {
-            topic: "t".into(),
-            connector: "c".into(),
-            task: 0,
-            discover_timestamp: 1,
-        })
-        .await?;
-    assert_eq!(producer_threads() - before, 1);
-    Ok(())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kafka_stores_pass_the_conformance_suites() -> TestResult {
     let Some(bootstrap) = bootstrap() else {
@@ -428,7 +388,8 @@ async fn a_new_store_recovers_everything_from_the_topics() -> TestResult {
     )
     .await?;
 
-    // when new stores open the same topics,
+    // when new stores open the same topics (with their own producer, as after a restart),
+    let s = settings(&bootstrap);
     let config = KafkaConfigStore::open(&s, &t.config).await?;
     let offsets = KafkaOffsetStore::open(&s, &t.offsets).await?;
     let status = KafkaStatusStore::open(&s, &t.status).await?;

@@ -99,9 +99,11 @@ async fn two_workers_see_each_others_writes() -> TestResult {
     cluster.create_topic("status", 5, 1)?;
     let s = settings(&cluster);
     let topic = TopicSettings::config("configs", 1);
+    // Separate settings values: two workers do not share a producer.
+    let s2 = settings(&cluster);
     let (leader, follower) = tokio::try_join!(
         KafkaConfigStore::open(&s, &topic),
-        KafkaConfigStore::open(&s, &topic)
+        KafkaConfigStore::open(&s2, &topic)
     )?;
     let mut follower_rx = follower.subscribe();
 
@@ -130,7 +132,7 @@ async fn two_workers_see_each_others_writes() -> TestResult {
     let status_topic = TopicSettings::status("status", 5, 1);
     let (a, b) = tokio::try_join!(
         KafkaStatusStore::open(&s, &status_topic),
-        KafkaStatusStore::open(&s, &status_topic)
+        KafkaStatusStore::open(&s2, &status_topic)
     )?;
     let running = ConnectorStatus {
         state: State::Running,

@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use connect_api::{ConvertError, Value};
+use connect_api::Value;
 
 use crate::error::Error;
 
@@ -76,31 +76,36 @@ pub(crate) fn parse(input: &[u8]) -> Result<Option<Node<'_>>, Error> {
     p.value(0).map(Some)
 }
 
-/// Why a schemaless parse failed: the text is not JSON, or a number does not fit its type.
+/// Why the fused schemaless parse gave up.
 #[derive(Debug)]
 pub(crate) enum SchemalessError {
+    /// Not JSON.
     Syntax(Error),
-    Convert(ConvertError),
+    /// Valid JSON holding a number that does not fit its type. Which error the document gets
+    /// then depends on which values survive duplicate keys (a number later overwritten by its
+    /// key's last value is never converted), so the caller redoes it the two-step way.
+    Number,
 }
 
 /// Parses a whole document straight into a schemaless Connect value, as [`parse`] followed by
 /// the schemaless conversion would, without building nodes first: the sink's hot path
 /// (`schemas.enable=false`) then allocates only what the value keeps. Objects become maps with
-/// repeated keys resolved last-wins at the first key's place; a syntax error anywhere wins
-/// over a number that does not fit, as it does when parsing comes first.
+/// repeated keys resolved last-wins at the first key's place. A syntax error anywhere wins over
+/// a number that does not fit, as it does when parsing comes first.
 pub(crate) fn parse_schemaless(input: &[u8]) -> Result<Option<Value>, SchemalessError> {
     let mut p = Parser::new(input).map_err(SchemalessError::Syntax)?;
     p.skip_ws();
     if p.at_end() {
         return Ok(None);
     }
-    let mut first_convert_error = None;
+    let mut bad_number = false;
     let value = p
-        .schemaless(0, &mut first_convert_error)
+        .schemaless(0, &mut bad_number)
         .map_err(SchemalessError::Syntax)?;
-    match first_convert_error {
-        Some(e) => Err(SchemalessError::Convert(e)),
-        None => Ok(Some(value)),
+    if bad_number {
+        Err(SchemalessError::Number)
+    } else {
+        Ok(Some(value))
     }
 }
 
@@ -339,13 +344,9 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// One value as a schemaless Connect value. A number that does not fit is recorded in
-    /// `convert_error` (the first one) and read as null so that the rest is still checked.
-    fn schemaless(
-        &mut self,
-        depth: usize,
-        convert_error: &mut Option<ConvertError>,
-    ) -> Result<Value, Error> {
+    /// One value as a schemaless Connect value. A number that does not fit sets `bad_number`
+    /// and reads as null, so that the rest is still checked for syntax.
+    fn schemaless(&mut self, depth: usize, bad_number: &mut bool) -> Result<Value, Error> {
         self.skip_ws();
         match self.peek() {
             Some(b'{') => {
@@ -362,7 +363,7 @@ impl<'a> Parser<'a> {
                     self.skip_ws();
                     let key = self.string()?;
                     self.colon()?;
-                    let v = self.schemaless(depth + 1, convert_error)?;
+                    let v = self.schemaless(depth + 1, bad_number)?;
                     insert_last_wins(&mut members, &mut index, key, v);
                     if !self.comma_or_end(b'}')? {
                         return Ok(Value::Map(members));
@@ -379,7 +380,7 @@ impl<'a> Parser<'a> {
                     return Ok(Value::Array(items));
                 }
                 loop {
-                    items.push(self.schemaless(depth + 1, convert_error)?);
+                    items.push(self.schemaless(depth + 1, bad_number)?);
                     if !self.comma_or_end(b']')? {
                         return Ok(Value::Array(items));
                     }
@@ -388,13 +389,10 @@ impl<'a> Parser<'a> {
             Some(b'"') => self.string().map(|s| Value::String(s.into_owned())),
             Some(b'-' | b'0'..=b'9') => {
                 let text = self.number()?;
-                Ok(match super::decode::schemaless_number(text) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        convert_error.get_or_insert(e);
-                        Value::Null
-                    }
-                })
+                Ok(super::decode::schemaless_number(text).unwrap_or_else(|_| {
+                    *bad_number = true;
+                    Value::Null
+                }))
             }
             Some(b't') => self.literal("true", Node::Null).map(|_| Value::Boolean(true)),
             Some(b'f') => self.literal("false", Node::Null).map(|_| Value::Boolean(false)),
@@ -633,10 +631,12 @@ mod tests {
     }
 
     fn fused(input: &[u8]) -> Result<Option<Value>, String> {
-        parse_schemaless(input).map_err(|e| match e {
-            SchemalessError::Syntax(e) => format!("syntax: {e}"),
-            SchemalessError::Convert(e) => format!("convert: {e}"),
-        })
+        match parse_schemaless(input) {
+            Ok(v) => Ok(v),
+            Err(SchemalessError::Syntax(e)) => Err(format!("syntax: {e}")),
+            // What the converter does then: the two-step path decides.
+            Err(SchemalessError::Number) => two_step(input),
+        }
     }
 
     #[test]
@@ -654,6 +654,10 @@ mod tests {
             r#"[1, 2.5, "three", {"four": 4}]"#.into(),
             r#"{"big": 99999999999999999999}"#.into(),
             r#"{"big": 99999999999999999999, "broken": }"#.into(),
+            // An out-of-range number overwritten by its key's last value is never converted;
+            // with several, the error names the one that survives.
+            r#"{"a": 99999999999999999999, "a": 1}"#.into(),
+            r#"{"a": 1, "b": 99999999999999999999, "b": 2, "a": 88888888888888888888}"#.into(),
             r#"{"a": tru}"#.into(),
             r#"{"a": 1} trailing"#.into(),
             "9223372036854775807".into(),

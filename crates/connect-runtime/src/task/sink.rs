@@ -502,16 +502,21 @@ impl SinkRunner {
                         tracing::info!(connector = %self.connector, task = self.task_id, paused,
                             partitions = %parts.iter().map(|p| p.partition.to_string()).collect::<Vec<_>>().join(", "),
                             "Adding newly assigned partitions.");
-                        // The poll thread paused them if the target was not STARTED then; it
-                        // may have changed back since without this loop seeing a change.
-                        if !paused {
-                            let mut tpl = TopicPartitionList::new();
-                            for p in &parts {
-                                tpl.add_partition(&p.partition.topic, p.partition.partition);
-                            }
-                            if let Err(e) = consumer.resume(&tpl) {
-                                tracing::warn!(error = %e, "Could not resume assigned partitions.");
-                            }
+                        // The poll thread paused them or not by the target it saw; the target
+                        // may have changed since in ways this loop cannot see (a watch keeps
+                        // only the latest value), so match the new partitions to it now. A
+                        // difference from `paused` is then reconciled at the top of the loop.
+                        let mut tpl = TopicPartitionList::new();
+                        for p in &parts {
+                            tpl.add_partition(&p.partition.topic, p.partition.partition);
+                        }
+                        let r = if *self.target.borrow() == TargetState::Started {
+                            consumer.resume(&tpl)
+                        } else {
+                            consumer.pause(&tpl)
+                        };
+                        if let Err(e) = r {
+                            tracing::warn!(error = %e, "Could not pause or resume assigned partitions.");
                         }
                         for p in &parts {
                             if let Some(c) = p.committed {

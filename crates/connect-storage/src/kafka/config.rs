@@ -16,7 +16,7 @@ use crate::config::{ClusterConfigState, ConfigStore, TargetState};
 /// with `isolation.level=read_committed`.
 #[derive(Debug)]
 pub struct KafkaConfigStore {
-    log: KafkaLog,
+    pub(super) log: KafkaLog,
     state: watch::Receiver<ClusterConfigState>,
 }
 

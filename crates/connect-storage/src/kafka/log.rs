@@ -72,6 +72,14 @@ impl std::fmt::Debug for KafkaLog {
     }
 }
 
+impl KafkaLog {
+    /// The producer's librdkafka handle, to tell whether two logs share one.
+    #[cfg(test)]
+    pub(crate) fn producer_handle(&self) -> *mut rdkafka::types::RDKafka {
+        self.producer.client().native_ptr()
+    }
+}
+
 impl Drop for KafkaLog {
     fn drop(&mut self) {
         self.reader.abort();

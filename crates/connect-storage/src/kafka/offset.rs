@@ -17,7 +17,7 @@ use crate::offset::{OffsetStore, OffsetUpdate};
 /// the REST offsets API elsewhere) are seen, as Kafka's `get` does.
 #[derive(Debug)]
 pub struct KafkaOffsetStore {
-    log: KafkaLog,
+    pub(super) log: KafkaLog,
     table: Arc<Mutex<OffsetTable>>,
 }
 

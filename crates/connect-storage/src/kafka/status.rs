@@ -16,7 +16,7 @@ use crate::{Record, StoreError};
 /// read back, so a status read right after a write shows it.
 #[derive(Debug)]
 pub struct KafkaStatusStore {
-    log: KafkaLog,
+    pub(super) log: KafkaLog,
     table: Arc<Mutex<StatusTable>>,
 }
 
