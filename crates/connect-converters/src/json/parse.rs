@@ -300,40 +300,20 @@ impl<'a> Parser<'a> {
         self.skip_ws();
         match self.peek() {
             Some(b'{') => {
-                self.check_depth(depth)?;
-                self.pos += 1;
                 let mut members = Vec::new();
-                self.skip_ws();
-                if self.peek() == Some(b'}') {
-                    self.pos += 1;
-                    return Ok(Node::Object(members));
-                }
-                loop {
-                    self.skip_ws();
-                    let key = self.string()?;
-                    self.colon()?;
-                    let v = self.value(depth + 1)?;
-                    members.push((key, v));
-                    if !self.comma_or_end(b'}')? {
-                        return Ok(Node::Object(members));
-                    }
-                }
+                self.members(depth, |p, key| {
+                    members.push((key, p.value(depth + 1)?));
+                    Ok(())
+                })?;
+                Ok(Node::Object(members))
             }
             Some(b'[') => {
-                self.check_depth(depth)?;
-                self.pos += 1;
                 let mut items = Vec::new();
-                self.skip_ws();
-                if self.peek() == Some(b']') {
-                    self.pos += 1;
-                    return Ok(Node::Array(items));
-                }
-                loop {
-                    items.push(self.value(depth + 1)?);
-                    if !self.comma_or_end(b']')? {
-                        return Ok(Node::Array(items));
-                    }
-                }
+                self.elements(depth, |p| {
+                    items.push(p.value(depth + 1)?);
+                    Ok(())
+                })?;
+                Ok(Node::Array(items))
             }
             Some(b'"') => self.string().map(Node::String),
             Some(b'-' | b'0'..=b'9') => self.number().map(Node::Number),
@@ -350,41 +330,22 @@ impl<'a> Parser<'a> {
         self.skip_ws();
         match self.peek() {
             Some(b'{') => {
-                self.check_depth(depth)?;
-                self.pos += 1;
                 let mut members = Vec::new();
                 let mut index = None;
-                self.skip_ws();
-                if self.peek() == Some(b'}') {
-                    self.pos += 1;
-                    return Ok(Value::Map(members));
-                }
-                loop {
-                    self.skip_ws();
-                    let key = self.string()?;
-                    self.colon()?;
-                    let v = self.schemaless(depth + 1, bad_number)?;
+                self.members(depth, |p, key| {
+                    let v = p.schemaless(depth + 1, bad_number)?;
                     insert_last_wins(&mut members, &mut index, key, v);
-                    if !self.comma_or_end(b'}')? {
-                        return Ok(Value::Map(members));
-                    }
-                }
+                    Ok(())
+                })?;
+                Ok(Value::Map(members))
             }
             Some(b'[') => {
-                self.check_depth(depth)?;
-                self.pos += 1;
                 let mut items = Vec::new();
-                self.skip_ws();
-                if self.peek() == Some(b']') {
-                    self.pos += 1;
-                    return Ok(Value::Array(items));
-                }
-                loop {
-                    items.push(self.schemaless(depth + 1, bad_number)?);
-                    if !self.comma_or_end(b']')? {
-                        return Ok(Value::Array(items));
-                    }
-                }
+                self.elements(depth, |p| {
+                    items.push(p.schemaless(depth + 1, bad_number)?);
+                    Ok(())
+                })?;
+                Ok(Value::Array(items))
             }
             Some(b'"') => self.string().map(|s| Value::String(s.into_owned())),
             Some(b'-' | b'0'..=b'9') => {
@@ -394,9 +355,9 @@ impl<'a> Parser<'a> {
                     Value::Null
                 }))
             }
-            Some(b't') => self.literal("true", Node::Null).map(|_| Value::Boolean(true)),
-            Some(b'f') => self.literal("false", Node::Null).map(|_| Value::Boolean(false)),
-            Some(b'n') => self.literal("null", Node::Null).map(|_| Value::Null),
+            Some(b't') => self.word("true").map(|()| Value::Boolean(true)),
+            Some(b'f') => self.word("false").map(|()| Value::Boolean(false)),
+            Some(b'n') => self.word("null").map(|()| Value::Null),
             _ => Err(self.unexpected("expected a valid value (JSON String, Number, Array, Object or token 'null', 'true' or 'false')")),
         }
     }
@@ -405,48 +366,22 @@ impl<'a> Parser<'a> {
     fn skip_value(&mut self, depth: usize) -> Result<(), Error> {
         self.skip_ws();
         match self.peek() {
-            Some(b'{') => {
-                self.check_depth(depth)?;
-                self.pos += 1;
-                self.skip_ws();
-                if self.peek() == Some(b'}') {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                loop {
-                    self.skip_ws();
-                    self.skip_string()?;
-                    self.colon()?;
-                    self.skip_value(depth + 1)?;
-                    if !self.comma_or_end(b'}')? {
-                        return Ok(());
-                    }
-                }
-            }
-            Some(b'[') => {
-                self.check_depth(depth)?;
-                self.pos += 1;
-                self.skip_ws();
-                if self.peek() == Some(b']') {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                loop {
-                    self.skip_value(depth + 1)?;
-                    if !self.comma_or_end(b']')? {
-                        return Ok(());
-                    }
-                }
-            }
+            Some(b'{') => self.members(depth, |p, _| p.skip_value(depth + 1)),
+            Some(b'[') => self.elements(depth, |p| p.skip_value(depth + 1)),
             Some(b'"') => self.skip_string(),
             _ => self.value(depth).map(|_| ()),
         }
     }
 
     fn literal(&mut self, word: &str, node: Node<'a>) -> Result<Node<'a>, Error> {
+        self.word(word).map(|()| node)
+    }
+
+    /// Consumes the token `word` (`true`, `false`, `null`).
+    fn word(&mut self, word: &str) -> Result<(), Error> {
         if self.bytes[self.pos..].starts_with(word.as_bytes()) {
             self.pos += word.len();
-            Ok(node)
+            Ok(())
         } else {
             let token: String = self.text[self.pos..]
                 .chars()
@@ -456,6 +391,53 @@ impl<'a> Parser<'a> {
             Err(self.error(format!(
                 "Unrecognized token '{token}': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')"
             )))
+        }
+    }
+
+    /// At a `{`: reads the object's members up to its `}`, handing each key to `member` with
+    /// the parser at the member's value, which `member` must consume.
+    fn members(
+        &mut self,
+        depth: usize,
+        mut member: impl FnMut(&mut Self, Cow<'a, str>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        self.check_depth(depth)?;
+        self.pos += 1;
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            self.skip_ws();
+            let key = self.string()?;
+            self.colon()?;
+            member(self, key)?;
+            if !self.comma_or_end(b'}')? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// At a `[`: reads the array up to its `]`, calling `element` at each element, which it
+    /// must consume.
+    fn elements(
+        &mut self,
+        depth: usize,
+        mut element: impl FnMut(&mut Self) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        self.check_depth(depth)?;
+        self.pos += 1;
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            element(self)?;
+            if !self.comma_or_end(b']')? {
+                return Ok(());
+            }
         }
     }
 
