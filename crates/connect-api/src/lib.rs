@@ -11,6 +11,9 @@
 //!   `GET /connector-plugins/{p}/config` and `PUT …/config/validate`.
 //! - [`connector`], [`source`], [`sink`]: the typed author traits and their contexts.
 //! - [`converter`]: the byte ⇄ Connect data boundary (`JsonConverter` and friends implement it).
+//! - [`transform`]: Single Message Transforms and predicates over a [`ConnectRecord`].
+//! - [`java`]: Java's text forms (`Double.toString`, `BigDecimal.toString`, civil dates) that
+//!   byte-compatible output inherits; the one home of these rules for every crate.
 //! - [`error`]: [`ConnectError`], which carries Kafka Connect's retriable/fatal distinction.
 //!
 //! # Example
@@ -33,9 +36,11 @@ pub mod connector;
 pub mod converter;
 pub mod data;
 pub mod error;
+pub mod java;
 pub mod record;
 pub mod sink;
 pub mod source;
+pub mod transform;
 
 use std::collections::BTreeMap;
 
@@ -54,6 +59,9 @@ pub use record::{
 };
 pub use sink::{AssignedPartition, SinkTask, SinkTaskContext, SinkTaskHost};
 pub use source::{OffsetStorageReader, SourceTask, SourceTaskContext, TaskHost};
+pub use transform::{
+    ConnectRecord, Predicate, PredicatePlugin, Transformation, TransformationPlugin,
+};
 
 /// Raw Kafka Connect properties: exactly what arrives over REST and is stored in the config topic.
 ///

@@ -17,7 +17,7 @@
 //! Byte-compatibility is the point: downstream consumers (and golden files captured from real
 //! Kafka Connect + Debezium deployments) compare output byte for byte. The JSON writer therefore
 //! follows Jackson's conventions exactly (member order, escapes, `Double.toString` number forms)
-//! instead of using a general-purpose serializer; Java's text forms live in `java_fmt`.
+//! instead of using a general-purpose serializer; Java's text forms live in `connect_api::java`.
 //!
 //! `JsonConverter` writes JSON straight into the output buffer (no intermediate tree) and caches
 //! each schema's JSON per `SchemaRef` (by `Arc` address, holding the `Arc` so the address cannot
@@ -64,7 +64,6 @@
 pub mod bytearray;
 mod error;
 pub mod header;
-mod java_fmt;
 pub mod json;
 pub mod number;
 pub mod string;

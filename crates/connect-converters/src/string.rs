@@ -9,7 +9,8 @@ use connect_api::{
     PluginDescriptor, Props, Schema, SchemaAndValue, SchemaRef, Value,
 };
 
-use crate::{ConverterType, converter_def, descriptor, java_fmt, parse_props};
+use crate::{ConverterType, converter_def, descriptor, parse_props};
+use connect_api::java;
 
 const ENCODING: &str = "converter.encoding";
 
@@ -166,8 +167,8 @@ pub(crate) fn java_to_string(v: &Value) -> String {
         Value::Int16(n) => n.to_string(),
         Value::Int32(n) => n.to_string(),
         Value::Int64(n) => n.to_string(),
-        Value::Float32(n) => java_fmt::float_to_string(*n),
-        Value::Float64(n) => java_fmt::double_to_string(*n),
+        Value::Float32(n) => java::float_to_string(*n),
+        Value::Float64(n) => java::double_to_string(*n),
         Value::Boolean(b) => b.to_string(),
         Value::String(s) => s.clone(),
         // Java would print an identity hash (`[B@1b6d3586`); text is more useful and stable.

@@ -10,7 +10,7 @@ use connect_api::data::{Date, Decimal, Time, Timestamp};
 use connect_api::{Schema, SchemaAndValue, SchemaBuilder, SchemaRef, SchemaType, Value};
 use num_bigint::BigInt;
 
-use crate::java_fmt;
+use connect_api::java;
 
 const MILLIS_PER_DAY: i64 = 86_400_000;
 
@@ -74,8 +74,8 @@ fn append(out: &mut String, schema: Option<&Schema>, v: &Value, embedded: bool) 
         Value::Int16(n) => out.push_str(&n.to_string()),
         Value::Int32(n) => out.push_str(&n.to_string()),
         Value::Int64(n) => out.push_str(&n.to_string()),
-        Value::Float32(n) => out.push_str(&java_fmt::float_to_string(*n)),
-        Value::Float64(n) => out.push_str(&java_fmt::double_to_string(*n)),
+        Value::Float32(n) => out.push_str(&java::float_to_string(*n)),
+        Value::Float64(n) => out.push_str(&java::double_to_string(*n)),
         Value::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::String(text) if embedded => {
             out.push('"');
@@ -144,7 +144,7 @@ fn append_logical(out: &mut String, s: &Schema, name: &str, v: &Value) -> bool {
             else {
                 return false;
             };
-            out.push_str(&java_fmt::big_decimal_to_string(&Decimal::decode(b), scale));
+            out.push_str(&java::big_decimal_to_string(&Decimal::decode(b), scale));
             return true;
         }
         (Date::LOGICAL_NAME, Value::Int32(days)) => i64::from(*days) * MILLIS_PER_DAY,
@@ -167,7 +167,7 @@ fn format_date(millis: i64) -> String {
         ms / 1000 % 60,
         ms % 1000
     );
-    let (y, m, d) = java_fmt::civil_from_days(day);
+    let (y, m, d) = java::civil_from_days(day);
     if millis < MILLIS_PER_DAY {
         time
     } else if ms == 0 {
@@ -219,7 +219,7 @@ pub(crate) fn parse_string(text: &str) -> SchemaAndValue {
 /// `parseAsNumber`: the narrowest integer that holds an integral value, else float32, float64 or
 /// an exact Decimal.
 fn parse_number(token: &str) -> Option<SchemaAndValue> {
-    let (unscaled, scale) = java_fmt::parse_big_decimal(token)?;
+    let (unscaled, scale) = java::parse_big_decimal(token)?;
     if let Some(exact) = exact_integer(&unscaled, scale) {
         return Some(exact);
     }
@@ -304,9 +304,9 @@ fn parse_temporal(token: &str) -> Option<SchemaAndValue> {
         }
         let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
         let (m, d) = (u32::try_from(m).ok()?, u32::try_from(d).ok()?);
-        let days = java_fmt::days_from_civil(y, m, d);
+        let days = java::days_from_civil(y, m, d);
         // Reject dates that do not exist (2023-02-30) rather than rolling them over.
-        (java_fmt::civil_from_days(days) == (y, m, d)).then_some(days)
+        (java::civil_from_days(days) == (y, m, d)).then_some(days)
     };
     match b.len() {
         13 if b[12] == b'Z' => {

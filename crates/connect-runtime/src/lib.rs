@@ -5,6 +5,7 @@
 //! - [`entities`]: serde mirrors of Kafka Connect's REST entities (`ConnectorInfo`,
 //!   `ConnectorStateInfo`, …), with Kafka's field order.
 //! - [`loggers`]: run-time log levels behind `/admin/loggers`.
+//! - [`transforms`]: a connector's SMT chain and the keys its aliases add to validation.
 
 pub mod entities;
 pub mod herder;
@@ -18,5 +19,6 @@ pub mod kafka;
 pub mod registry;
 pub mod task;
 pub mod topic_creation;
+pub mod transforms;
 pub mod worker;
 pub mod worker_config;

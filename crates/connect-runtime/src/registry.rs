@@ -17,8 +17,9 @@ use connect_api::config::{ConfigDef, ConfigReport, ConnectorConfig};
 use connect_api::connector::ConnectorContext;
 use connect_api::{
     AssignedPartition, ConnectError, ConverterPlugin, OffsetMap, PluginDescriptor, PluginKind,
-    Props, SinkConnector, SinkRecord, SinkTask, SinkTaskContext, SourceConnector, SourceOffset,
-    SourcePartition, SourceRecord, SourceTask, SourceTaskContext, TopicPartition,
+    PredicatePlugin, Props, SinkConnector, SinkRecord, SinkTask, SinkTaskContext, SourceConnector,
+    SourceOffset, SourcePartition, SourceRecord, SourceTask, SourceTaskContext, TopicPartition,
+    TransformationPlugin,
 };
 
 /// A source or sink connector plugin, type-erased.
@@ -299,7 +300,10 @@ impl<C: SinkConnector> DynConnectorPlugin for SinkPlugin<C> {
 /// Kafka's alias rules (`PluginUtils.simpleName` / `prunedName`): the simple class name, and the
 /// simple name without its kind suffix (`FileStreamSourceConnector` → `FileStreamSource`).
 pub fn aliases_of(class: &str, kind: PluginKind) -> Vec<String> {
-    let simple = class.rsplit('.').next().unwrap_or(class).to_owned();
+    // Java's `getSimpleName`: a nested class (`Cast$Value`) is known by its own name (`Value`),
+    // which is ambiguous among transforms and so dropped, as in Kafka.
+    let simple = class.rsplit('.').next().unwrap_or(class);
+    let simple = simple.rsplit('$').next().unwrap_or(simple).to_owned();
     let suffix = match kind {
         PluginKind::Source | PluginKind::Sink => "Connector",
         PluginKind::Converter => "Converter",
@@ -321,9 +325,13 @@ pub fn aliases_of(class: &str, kind: PluginKind) -> Vec<String> {
 pub struct PluginRegistry {
     connectors: Vec<Arc<dyn DynConnectorPlugin>>,
     converters: Vec<Arc<dyn ConverterPlugin>>,
+    transformations: Vec<Arc<dyn TransformationPlugin>>,
+    predicates: Vec<Arc<dyn PredicatePlugin>>,
     /// class name or alias → index into `connectors`
     connector_names: HashMap<String, usize>,
     converter_names: HashMap<String, usize>,
+    transformation_names: HashMap<String, usize>,
+    predicate_names: HashMap<String, usize>,
 }
 
 /// Builds a [`PluginRegistry`].
@@ -332,6 +340,8 @@ pub struct PluginRegistry {
 pub struct PluginRegistryBuilder {
     connectors: Vec<Arc<dyn DynConnectorPlugin>>,
     converters: Vec<Arc<dyn ConverterPlugin>>,
+    transformations: Vec<Arc<dyn TransformationPlugin>>,
+    predicates: Vec<Arc<dyn PredicatePlugin>>,
 }
 
 impl PluginRegistryBuilder {
@@ -359,6 +369,23 @@ impl PluginRegistryBuilder {
         self
     }
 
+    pub fn transformations(
+        mut self,
+        plugins: impl IntoIterator<Item = Box<dyn TransformationPlugin>>,
+    ) -> Self {
+        self.transformations
+            .extend(plugins.into_iter().map(Arc::from));
+        self
+    }
+
+    pub fn predicates(
+        mut self,
+        plugins: impl IntoIterator<Item = Box<dyn PredicatePlugin>>,
+    ) -> Self {
+        self.predicates.extend(plugins.into_iter().map(Arc::from));
+        self
+    }
+
     /// # Errors
     /// On two plugins with the same class name. Colliding aliases are dropped (and logged), as
     /// Kafka's `computeAliases` does.
@@ -366,10 +393,14 @@ impl PluginRegistryBuilder {
         let mut reg = PluginRegistry {
             connectors: self.connectors,
             converters: self.converters,
+            transformations: self.transformations,
+            predicates: self.predicates,
             ..PluginRegistry::default()
         };
         reg.connector_names = index(reg.connectors.iter().map(|p| *p.descriptor()))?;
         reg.converter_names = index(reg.converters.iter().map(|p| *p.descriptor()))?;
+        reg.transformation_names = index(reg.transformations.iter().map(|p| *p.descriptor()))?;
+        reg.predicate_names = index(reg.predicates.iter().map(|p| *p.descriptor()))?;
         Ok(reg)
     }
 }
@@ -422,6 +453,37 @@ impl PluginRegistry {
         self.converter_names
             .get(name.trim())
             .map(|&i| &self.converters[i])
+    }
+
+    /// A transformation by class name or alias.
+    pub fn transformation(&self, name: &str) -> Option<&Arc<dyn TransformationPlugin>> {
+        self.transformation_names
+            .get(name.trim())
+            .map(|&i| &self.transformations[i])
+    }
+
+    /// A predicate by class name or alias.
+    pub fn predicate(&self, name: &str) -> Option<&Arc<dyn PredicatePlugin>> {
+        self.predicate_names
+            .get(name.trim())
+            .map(|&i| &self.predicates[i])
+    }
+
+    pub fn transformations(&self) -> &[Arc<dyn TransformationPlugin>] {
+        &self.transformations
+    }
+
+    pub fn predicates(&self) -> &[Arc<dyn PredicatePlugin>] {
+        &self.predicates
+    }
+
+    /// Whether `name` resolves to any plugin of this binary (for "Not a Transformation"
+    /// versus "could not be found").
+    pub fn knows_class(&self, name: &str) -> bool {
+        self.connector(name).is_some()
+            || self.converter(name).is_some()
+            || self.transformation(name).is_some()
+            || self.predicate(name).is_some()
     }
 
     pub fn connectors(&self) -> &[Arc<dyn DynConnectorPlugin>] {

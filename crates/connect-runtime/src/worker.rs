@@ -68,8 +68,11 @@ struct Inner {
     clients: KafkaClients,
     stores: OnceLock<Stores>,
     ready: watch::Sender<bool>,
-    /// Names with a create in flight, so concurrent creates of one name give one 201.
-    claims: DashMap<String, ()>,
+    /// Orders connector config writes (PUT, PATCH) one after another, as Kafka's herder thread
+    /// does: each write validates, reads and writes against the result of the previous one, so
+    /// concurrent PUTs of one name give one 201 and 200s (never 409) and PATCHes lose nothing.
+    /// It guards no data; holding it across the store write is its purpose.
+    config_writes: tokio::sync::Mutex<()>,
     /// The progress of each task this worker runs, by `(connector, task)`. The reconcile loop
     /// adds an entry when it starts a task and removes it when it stops one, so a restarted task
     /// shows no progress until it reports again; REST reads it without going through the loop.
@@ -112,6 +115,8 @@ struct ConnectorSlot {
     tasks: BTreeMap<u32, TaskSlot>,
     /// Set when task configs must be (re)generated.
     needs_task_configs: bool,
+    /// Not converged yet: its first pass reports its state even when nothing changes.
+    fresh: bool,
 }
 
 #[derive(Debug)]
@@ -150,7 +155,7 @@ impl WorkerHerder {
                 clients,
                 stores: OnceLock::new(),
                 ready,
-                claims: DashMap::new(),
+                config_writes: tokio::sync::Mutex::new(()),
                 progress: DashMap::new(),
                 commands,
                 commands_rx: std::sync::Mutex::new(Some(rx)),

@@ -496,3 +496,172 @@ async fn the_worker_serves_what_a_task_host_reported_until_the_task_restarts() {
     cancel.cancel();
     run.await.unwrap();
 }
+
+/// A worker running only [`ReportingSource`], on a fresh mock cluster.
+fn reporting_worker(cluster: &MockCluster<'static, DefaultProducerContext>) -> Running {
+    let registry = PluginRegistry::builder()
+        .source::<ReportingSource>()
+        .converters(connect_converters::plugins())
+        .build()
+        .unwrap();
+    start_worker(registry, cluster.bootstrap_servers())
+}
+
+fn reporting_config(name: &str, report: &str) -> Props {
+    props(&[
+        ("name", name),
+        ("connector.class", "com.example.ReportingSourceConnector"),
+        ("report", report),
+    ])
+}
+
+/// Polls the connector's status until `done` holds (20 s at most) and returns the last answer.
+async fn status_until(
+    herder: &WorkerHerder,
+    name: &str,
+    done: impl Fn(&connect_runtime::entities::ConnectorStateInfo) -> bool,
+) -> connect_runtime::entities::ConnectorStateInfo {
+    let mut last = None;
+    for _ in 0..200 {
+        if let Ok(s) = herder.connector_status(name).await {
+            if done(&s) {
+                return s;
+            }
+            last = Some(s);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("status never got there; last answer: {last:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_puts_of_one_name_give_one_create_and_only_updates() {
+    let cluster = MockCluster::<DefaultProducerContext>::new(1).unwrap();
+    let Running {
+        herder,
+        cancel,
+        run,
+    } = reporting_worker(&cluster);
+
+    // When 50 callers PUT the same new connector at once, with different bodies,
+    let puts = (0..50).map(|i| {
+        let h = herder.clone();
+        tokio::spawn(async move {
+            h.put_connector_config("c", reporting_config("c", &format!("r{i}")), true, None)
+                .await
+        })
+    });
+    let results: Vec<_> = futures::future::join_all(puts)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
+    // then every one succeeds, exactly one as the create (201), the rest as updates (200),
+    let errors: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+    assert!(errors.is_empty(), "errors: {errors:?}");
+    let created = results
+        .iter()
+        .filter(|r| r.as_ref().is_ok_and(|u| u.created))
+        .count();
+    assert_eq!(created, 1);
+    // and the store holds one of the bodies.
+    let report = herder.connector_config("c").await.unwrap()["report"].clone();
+    assert!((0..50).any(|i| report == format!("r{i}")), "{report}");
+
+    // When 20 PATCHes of different keys run at once, every key lands (none is lost to a
+    // read-modify-write race).
+    let patches = (0..20).map(|i| {
+        let h = herder.clone();
+        tokio::spawn(async move {
+            h.patch_connector_config("c", [(format!("extra.{i}"), Some(i.to_string()))].into())
+                .await
+        })
+    });
+    for r in futures::future::join_all(patches).await {
+        r.unwrap().unwrap();
+    }
+    let config = herder.connector_config("c").await.unwrap();
+    for i in 0..20 {
+        assert_eq!(config.get(&format!("extra.{i}")), Some(&i.to_string()));
+    }
+    // And the status converges on one running connector with one running task.
+    status_until(&herder, "c", |s| {
+        s.connector.state == State::Running
+            && s.tasks.len() == 1
+            && s.tasks[0].state == State::Running
+    })
+    .await;
+    cancel.cancel();
+    run.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connector_created_stopped_reports_stopped_with_no_tasks() {
+    let cluster = MockCluster::<DefaultProducerContext>::new(1).unwrap();
+    let Running {
+        herder,
+        cancel,
+        run,
+    } = reporting_worker(&cluster);
+
+    herder
+        .put_connector_config(
+            "s",
+            reporting_config("s", ""),
+            false,
+            Some(connect_runtime::entities::TargetState::Stopped),
+        )
+        .await
+        .unwrap();
+    // Kafka's WorkerConnector records STOPPED when it starts in that target state.
+    let status = status_until(&herder, "s", |s| s.connector.state == State::Stopped).await;
+    assert!(status.tasks.is_empty());
+    assert_eq!(status.connector.worker_id, "127.0.0.1:8083");
+    assert!(herder.task_configs("s").await.unwrap().is_empty());
+    cancel.cancel();
+    run.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_right_after_config_changes_leaves_a_stopped_connector_without_tasks() {
+    let cluster = MockCluster::<DefaultProducerContext>::new(1).unwrap();
+    let Running {
+        herder,
+        cancel,
+        run,
+    } = reporting_worker(&cluster);
+
+    for round in 0..5 {
+        let name = format!("x{round}");
+        herder
+            .put_connector_config(&name, reporting_config(&name, ""), false, None)
+            .await
+            .unwrap();
+        status_until(&herder, &name, |s| {
+            s.connector.state == State::Running && s.tasks.len() == 1
+        })
+        .await;
+        // A PUT and a PATCH (each makes the worker regenerate task configs), then at once a stop.
+        herder
+            .put_connector_config(&name, reporting_config(&name, "a"), true, None)
+            .await
+            .unwrap();
+        herder
+            .patch_connector_config(&name, [("report".to_owned(), Some("b".to_owned()))].into())
+            .await
+            .unwrap();
+        herder.stop_connector(&name).await.unwrap();
+        // Then the connector settles STOPPED with no tasks, and stays so.
+        status_until(&herder, &name, |s| {
+            s.connector.state == State::Stopped && s.tasks.is_empty()
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let s = herder.connector_status(&name).await.unwrap();
+        assert_eq!(s.connector.state, State::Stopped, "round {round}");
+        assert!(s.tasks.is_empty(), "round {round}: {s:?}");
+        assert!(herder.task_configs(&name).await.unwrap().is_empty());
+    }
+    cancel.cancel();
+    run.await.unwrap();
+}

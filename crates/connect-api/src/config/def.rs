@@ -202,6 +202,85 @@ impl ConfigDef {
     }
 }
 
+impl ConfigDef {
+    /// Keys in Kafka's `sortedConfigs` order: by group (first-defined first, ungrouped keys
+    /// before grouped ones), then order in group, then keys without a default, then importance,
+    /// then name.
+    pub fn sorted_keys(&self) -> Vec<&ConfigKey> {
+        let group_ord = |g: &Option<String>| {
+            g.as_ref()
+                .and_then(|g| self.groups.iter().position(|x| x == g))
+        };
+        let rank = |i: Importance| match i {
+            Importance::High => 0,
+            Importance::Medium => 1,
+            Importance::Low => 2,
+        };
+        let mut keys: Vec<&ConfigKey> = self.keys.iter().collect();
+        keys.sort_by(|a, b| {
+            let by_group = match (&a.group, &b.group) {
+                (None, None) => std::cmp::Ordering::Equal,
+                (None, Some(_)) => std::cmp::Ordering::Less,
+                (Some(_), None) => std::cmp::Ordering::Greater,
+                _ => group_ord(&a.group).cmp(&group_ord(&b.group)),
+            };
+            by_group
+                .then(a.order_in_group.cmp(&b.order_in_group))
+                .then(b.is_required().cmp(&a.is_required()))
+                .then(rank(a.importance).cmp(&rank(b.importance)))
+                .then(a.name.cmp(&b.name))
+        });
+        keys
+    }
+
+    /// Appends `child`'s keys under `prefix` (`ConfigDef.embed`): each key is renamed
+    /// `prefix + name`, its group becomes `group` (or `group: <own group>`), and keys are
+    /// numbered from `start_order` in `child`'s sorted order. A name already defined here
+    /// keeps its first definition.
+    #[must_use]
+    pub fn embed(&self, prefix: &str, group: &str, start_order: i32, child: &ConfigDef) -> Self {
+        let mut b = ConfigDefBuilder {
+            def: self.clone(),
+            current_group: None,
+            next_order: 0,
+        };
+        for (order, key) in (start_order..).zip(child.sorted_keys()) {
+            let mut key = key.clone();
+            key.name = format!("{prefix}{}", key.name);
+            key.group = Some(match &key.group {
+                Some(own) => format!("{group}: {own}"),
+                None => group.to_owned(),
+            });
+            key.order_in_group = order;
+            key.dependents = key
+                .dependents
+                .iter()
+                .map(|d| format!("{prefix}{d}"))
+                .collect();
+            if !b.def.index.contains_key(&key.name) {
+                b = b.define_raw(key);
+            }
+        }
+        b.def
+    }
+
+    /// A definition with `key` appended (group and order as set on it); a name already
+    /// defined keeps its first definition.
+    #[must_use]
+    pub fn with_key(&self, key: ConfigKey) -> Self {
+        if self.index.contains_key(&key.name) {
+            return self.clone();
+        }
+        ConfigDefBuilder {
+            def: self.clone(),
+            current_group: None,
+            next_order: 0,
+        }
+        .define_raw(key)
+        .def
+    }
+}
+
 /// Builds a [`ConfigDef`]. Keys defined after [`ConfigDefBuilder::group`] belong to that group and
 /// are numbered 1, 2, … within it, as Kafka's `define(…, group, orderInGroup, …)` calls do.
 #[derive(Debug, Default)]

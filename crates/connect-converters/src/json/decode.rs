@@ -14,8 +14,8 @@ use connect_api::data::{Date, Decimal, Time, Timestamp};
 use connect_api::{ConvertError, Field, Schema, SchemaRef, SchemaType, Struct, Value};
 
 use super::parse::{Node, is_integral};
-use crate::java_fmt;
 use crate::values::java_type_name;
+use connect_api::java;
 
 /// Jackson decodes base64 with or without padding.
 const BASE64: GeneralPurpose = GeneralPurpose::new(
@@ -264,9 +264,9 @@ fn logical(s: &Schema, name: &str, node: &Node<'_>) -> Result<Option<Value>, Con
         Decimal::LOGICAL_NAME => match node {
             Node::Number(text) => {
                 let scale = super::encode::decimal_scale(s).map_err(|e| err(e.to_string()))?;
-                let (unscaled, from) = java_fmt::parse_big_decimal(text)
+                let (unscaled, from) = java::parse_big_decimal(text)
                     .ok_or_else(|| err(format!("Invalid Decimal value {text}")))?;
-                let unscaled = java_fmt::rescale(unscaled, from, scale).ok_or_else(|| {
+                let unscaled = java::rescale(unscaled, from, scale).ok_or_else(|| {
                     err(format!(
                         "Decimal value {text} does not fit the schema's scale {scale}"
                     ))

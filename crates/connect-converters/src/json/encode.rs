@@ -6,8 +6,8 @@ use connect_api::{ConvertError, Schema, SchemaType, Value};
 use num_bigint::BigInt;
 
 use super::write;
-use crate::java_fmt;
 use crate::values::{java_class, java_type_name};
+use connect_api::java;
 
 /// The settings that change the bytes.
 #[derive(Debug, Clone, Copy)]
@@ -213,7 +213,7 @@ fn logical(
             let minimal = minimal_twos_complement(bytes);
             if o.decimal_numeric {
                 let unscaled = BigInt::from_signed_bytes_be(minimal);
-                out.extend_from_slice(java_fmt::big_decimal_to_string(&unscaled, scale).as_bytes());
+                out.extend_from_slice(java::big_decimal_to_string(&unscaled, scale).as_bytes());
             } else {
                 write::base64(out, minimal);
             }

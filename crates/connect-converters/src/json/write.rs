@@ -4,7 +4,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::java_fmt;
+use connect_api::java;
 
 /// Escapes for the bytes below 0x80 that need one: 0 = none, b'u' = `\u00XX`, else `\<c>`.
 const ESCAPES: [u8; 128] = {
@@ -82,18 +82,18 @@ pub(crate) fn int(out: &mut Vec<u8>, v: i64) {
 
 pub(crate) fn double(out: &mut Vec<u8>, v: f64) {
     if v.is_finite() {
-        out.extend_from_slice(java_fmt::double_to_string(v).as_bytes());
+        out.extend_from_slice(java::double_to_string(v).as_bytes());
     } else {
         // Jackson's WRITE_NAN_AS_STRINGS (on by default) quotes the non-finite values.
-        string(out, java_fmt::non_finite(v.is_nan(), v.is_sign_negative()));
+        string(out, java::non_finite(v.is_nan(), v.is_sign_negative()));
     }
 }
 
 pub(crate) fn float(out: &mut Vec<u8>, v: f32) {
     if v.is_finite() {
-        out.extend_from_slice(java_fmt::float_to_string(v).as_bytes());
+        out.extend_from_slice(java::float_to_string(v).as_bytes());
     } else {
-        string(out, java_fmt::non_finite(v.is_nan(), v.is_sign_negative()));
+        string(out, java::non_finite(v.is_nan(), v.is_sign_negative()));
     }
 }
 

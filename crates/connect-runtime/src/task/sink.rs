@@ -29,6 +29,7 @@ use tokio_util::sync::CancellationToken;
 use super::{ErrorPolicy, HostSignals, StatusReporter, TaskConverters, TaskExit};
 use crate::kafka::{KafkaClients, TopicSpec};
 use crate::registry::DynSinkTask;
+use crate::transforms::TransformChain;
 
 /// Records per batch handed to `put` (Kafka's `max.poll.records` default is 500; larger batches
 /// amortize per-call costs for sinks that buffer anyway).
@@ -152,6 +153,8 @@ pub struct SinkRunner {
     pub connector: String,
     pub task_id: u32,
     pub task: Box<dyn DynSinkTask>,
+    /// Applied after the converters, before `put`.
+    pub transforms: TransformChain,
     pub converters: TaskConverters,
     pub clients: KafkaClients,
     pub consumer_config: ClientConfig,
@@ -645,8 +648,18 @@ impl SinkRunner {
                 }
                 seen_topics.insert(c.topic.clone());
             }
-            match self.convert(&c) {
-                Ok(r) => out.push(r),
+            let converted = self.convert(&c).and_then(|r| {
+                if self.transforms.is_empty() {
+                    return Ok(Some(r));
+                }
+                self.transforms
+                    .apply_sink(r)
+                    .map_err(|f| ("TRANSFORMATION", f.class, f.error))
+            });
+            match converted {
+                Ok(Some(r)) => out.push(r),
+                // Dropped by a transform: its offset still counts as processed.
+                Ok(None) => {}
                 Err((stage, class, e)) if self.errors.tolerate_all => {
                     if self.errors.log_errors {
                         if self.errors.log_include_messages {
@@ -659,7 +672,13 @@ impl SinkRunner {
                         .send(&self.connector, self.task_id, &c, stage, &class, &e)
                         .await?;
                 }
-                Err((_, _, e)) => return Err(e),
+                Err((stage, class, e)) => {
+                    tracing::error!(connector = %self.connector, task = self.task_id, "Error encountered in task. Executing stage '{stage}' with class '{class}'.");
+                    return Err(ConnectError::fatal_with(
+                        "Tolerance exceeded in error handler",
+                        e,
+                    ));
+                }
             }
         }
         Ok((out, positions))

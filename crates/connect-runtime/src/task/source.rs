@@ -20,6 +20,7 @@ use super::{ErrorPolicy, HostSignals, StatusReporter, TaskConverters, TaskExit};
 use crate::kafka::KafkaClients;
 use crate::registry::DynSourceTask;
 use crate::topic_creation::TopicCreation;
+use crate::transforms::TransformChain;
 
 /// At most this many poll batches wait for their delivery reports at once. Generous, because a
 /// source that polls small batches (a CDC stream of small transactions) would otherwise be held
@@ -34,6 +35,8 @@ pub struct SourceRunner {
     pub connector: String,
     pub task_id: u32,
     pub task: Box<dyn DynSourceTask>,
+    /// Applied after `poll`, before the converters; offsets stay the polled records'.
+    pub transforms: TransformChain,
     pub converters: TaskConverters,
     pub producer: FutureProducer,
     pub clients: KafkaClients,
@@ -258,7 +261,38 @@ impl SourceRunner {
     ) -> Result<futures::future::BoxFuture<'static, BatchResult>, ConnectError> {
         // `None` where a record was skipped under `errors.tolerance=all`.
         let mut outgoing: Vec<Option<Serialized>> = Vec::with_capacity(records.len());
-        for record in &records {
+        for polled in &records {
+            // Transforms see the polled record; `records` keeps it for `commit_record` and its
+            // offset, which counts as processed even when a transform drops the record.
+            let transformed: SourceRecord;
+            let record = if self.transforms.is_empty() {
+                polled
+            } else {
+                match self.transforms.apply_source(polled) {
+                    Ok(Some(r)) => {
+                        transformed = r;
+                        &transformed
+                    }
+                    Ok(None) => {
+                        outgoing.push(None);
+                        continue;
+                    }
+                    Err(f) if self.errors.tolerate_all => {
+                        if self.errors.log_errors {
+                            tracing::error!(connector = %self.connector, task = self.task_id, topic = %polled.topic, stage = "TRANSFORMATION", class = %f.class, error = %f.error, "Error transforming a source record; skipped (errors.tolerance=all).");
+                        }
+                        outgoing.push(None);
+                        continue;
+                    }
+                    Err(f) => {
+                        tracing::error!(connector = %self.connector, task = self.task_id, "Error encountered in task. Executing stage 'TRANSFORMATION' with class '{}'.", f.class);
+                        return Err(ConnectError::fatal_with(
+                            "Tolerance exceeded in error handler",
+                            f.error,
+                        ));
+                    }
+                }
+            };
             let serialized = match self.convert(record) {
                 Ok(s) => Some(s),
                 Err(e) if self.errors.tolerate_all => {

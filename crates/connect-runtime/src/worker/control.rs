@@ -24,6 +24,7 @@ use crate::task::{
     ErrorPolicy, HostSignals, LatestProgress, StatusReporter, TaskConverters, TaskExit,
 };
 use crate::topic_creation::TopicCreation;
+use crate::transforms::TransformChain;
 
 /// The three state stores.
 #[derive(Debug, Clone)]
@@ -241,6 +242,7 @@ impl Reconciler {
                         target_tx,
                         tasks: BTreeMap::new(),
                         needs_task_configs: true,
+                        fresh: true,
                     },
                 );
             }
@@ -264,13 +266,24 @@ impl Reconciler {
         slot.target = target;
         slot.target_tx.send_replace(target);
         if target == TargetState::Stopped {
-            if slot.instance.is_some() || !slot.tasks.is_empty() || target_changed {
+            // A new slot (created STOPPED, or loaded at start-up) reports STOPPED too, as
+            // Kafka's WorkerConnector does when it starts in that target state.
+            if slot.instance.is_some() || !slot.tasks.is_empty() || target_changed || slot.fresh {
                 self.stop_tasks(name, slot, true).await;
                 self.stop_instance(name, slot).await;
                 self.reporter.connector(name, State::Stopped, None).await;
             }
+            slot.fresh = false;
+            // A stopped connector has no tasks. Task configs written after the stop's empty
+            // set (a reconfiguration that raced with `PUT …/stop`) are cleared again.
+            if !snapshot.tasks(name).is_empty()
+                && let Err(e) = self.stores.config.put_task_configs(name, &[]).await
+            {
+                tracing::warn!(connector = name, error = %e, "Could not clear the task configs of a stopped connector; will retry.");
+            }
             return;
         }
+        slot.fresh = false;
         if slot.failed {
             return;
         }
@@ -288,6 +301,16 @@ impl Reconciler {
                     .await;
                 return;
             };
+            // A chain this binary cannot build fails the connector, naming what is missing:
+            // a config read back from the config topic must never run without its transforms.
+            if let Err(e) = TransformChain::from_config(&self.herder.inner.registry, &slot.config) {
+                tracing::error!(connector = name, error = %e, "Connector transformations are invalid.");
+                slot.failed = true;
+                self.reporter
+                    .connector(name, State::Failed, Some(e.trace()))
+                    .await;
+                return;
+            }
             let ctx = ConnectorContext {
                 name: name.to_owned(),
                 host: Arc::new(LoopHost {
@@ -500,6 +523,15 @@ impl Reconciler {
                 return None;
             }
         };
+        let transforms = match TransformChain::from_config(&inner.registry, &slot.config) {
+            Ok(t) => t,
+            Err(e) => {
+                self.reporter
+                    .task(name, id, State::Failed, Some(e.trace()))
+                    .await;
+                return None;
+            }
+        };
         let errors = ErrorPolicy {
             tolerate_all: fw.tolerate_all,
             log_errors: fw.log_errors,
@@ -548,6 +580,7 @@ impl Reconciler {
                 connector: name.to_owned(),
                 task_id: id,
                 task,
+                transforms,
                 converters,
                 producer,
                 clients: inner.clients.clone(),
@@ -600,6 +633,7 @@ impl Reconciler {
                 connector: name.to_owned(),
                 task_id: id,
                 task,
+                transforms,
                 converters,
                 clients: inner.clients.clone(),
                 consumer_config,

@@ -75,8 +75,12 @@ impl WorkerHerder {
             ));
         };
         let is_source = plugin.descriptor().kind == PluginKind::Source;
-        let fw_def = framework_def(is_source);
+        // The framework keys plus each transformation and predicate alias's own keys
+        // (`ConnectorConfig.enrich`), validated together.
+        let (fw_def, alias_errors) =
+            crate::transforms::enrich(&self.inner.registry, framework_def(is_source), config);
         let mut report = fw_def.parse(config).report;
+        report.add_errors(&alias_errors);
         for key in ["key.converter", "value.converter", "header.converter"] {
             if let Some(c) = config.get(key).filter(|c| !c.trim().is_empty())
                 && self.inner.registry.converter(c).is_none()
@@ -88,14 +92,6 @@ impl WorkerHerder {
                         "Invalid value {c} for configuration {key}: Class {c} could not be found."
                     ),
                 );
-                report.add_errors(&e);
-            }
-        }
-        // Silently running without the user's transformations would change their data.
-        for key in ["transforms", "predicates"] {
-            if let Some(v) = config.get(key).filter(|v| !v.trim().is_empty()) {
-                let mut e = connect_api::FieldErrors::new();
-                e.push(key, format!("Invalid value {v} for configuration {key}: Sluice does not support single message transforms or predicates yet"));
                 report.add_errors(&e);
             }
         }
@@ -157,6 +153,62 @@ impl WorkerHerder {
             .get(name)
             .cloned()
             .ok_or_else(|| err(name))
+    }
+
+    /// Validates and writes one connector config; the caller holds `config_writes`.
+    async fn upsert(
+        &self,
+        stores: &super::Stores,
+        name: &str,
+        config: Props,
+        allow_replace: bool,
+        initial_state: Option<TargetState>,
+    ) -> Result<Upserted, HerderError> {
+        let infos = self.validate(&config)?;
+        if infos.error_count > 0 {
+            let errors: Vec<String> = infos
+                .configs
+                .iter()
+                .filter_map(|c| c.value.as_ref())
+                .flat_map(|v| v.errors.iter().cloned())
+                .collect();
+            return Err(HerderError::invalid_config(&errors));
+        }
+        let existed = stores.config.snapshot().contains(name);
+        if existed && !allow_replace {
+            return Err(HerderError::already_exists(name));
+        }
+        let target = if existed {
+            None
+        } else {
+            initial_state.map(to_store_target)
+        };
+        stores
+            .config
+            .put_connector_config(name, &config, target)
+            .await
+            .map_err(store_err)?;
+        let snap = stores.config.snapshot();
+        let tasks = if existed {
+            (0..snap.tasks(name).len())
+                .map(|i| ConnectorTaskId {
+                    connector: name.to_owned(),
+                    task: u32::try_from(i).unwrap_or(u32::MAX),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let connector_type = self.connector_type(&config);
+        Ok(Upserted {
+            created: !existed,
+            info: ConnectorInfo {
+                name: name.to_owned(),
+                config,
+                tasks,
+                connector_type,
+            },
+        })
     }
 
     async fn sink_group_offsets(
@@ -302,60 +354,9 @@ impl Herder for WorkerHerder {
         initial_state: Option<TargetState>,
     ) -> Result<Upserted, HerderError> {
         let stores = self.stores().await?;
-        let infos = self.validate(&config)?;
-        if infos.error_count > 0 {
-            let errors: Vec<String> = infos
-                .configs
-                .iter()
-                .filter_map(|c| c.value.as_ref())
-                .flat_map(|v| v.errors.iter().cloned())
-                .collect();
-            return Err(HerderError::invalid_config(&errors));
-        }
-        // One create per name at a time: the loser of a race sees the winner's connector.
-        if self.inner.claims.insert(name.to_owned(), ()).is_some() {
-            return Err(HerderError::already_exists(name));
-        }
-        let result = async {
-            let existed = stores.config.snapshot().contains(name);
-            if existed && !allow_replace {
-                return Err(HerderError::already_exists(name));
-            }
-            let target = if existed {
-                None
-            } else {
-                initial_state.map(to_store_target)
-            };
-            stores
-                .config
-                .put_connector_config(name, &config, target)
-                .await
-                .map_err(store_err)?;
-            let snap = stores.config.snapshot();
-            let tasks = if existed {
-                (0..snap.tasks(name).len())
-                    .map(|i| ConnectorTaskId {
-                        connector: name.to_owned(),
-                        task: u32::try_from(i).unwrap_or(u32::MAX),
-                    })
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            let connector_type = self.connector_type(&config);
-            Ok(Upserted {
-                created: !existed,
-                info: ConnectorInfo {
-                    name: name.to_owned(),
-                    config,
-                    tasks,
-                    connector_type,
-                },
-            })
-        }
-        .await;
-        self.inner.claims.remove(name);
-        result
+        let _ordered = self.inner.config_writes.lock().await;
+        self.upsert(stores, name, config, allow_replace, initial_state)
+            .await
     }
 
     async fn patch_connector_config(
@@ -364,6 +365,8 @@ impl Herder for WorkerHerder {
         patch: BTreeMap<String, Option<String>>,
     ) -> Result<ConnectorInfo, HerderError> {
         let stores = self.stores().await?;
+        // Read-modify-write under the write order, so concurrent patches all apply.
+        let _ordered = self.inner.config_writes.lock().await;
         let mut config = self.require_connector(stores, name, HerderError::connector_not_found)?;
         for (k, v) in patch {
             match v {
@@ -371,10 +374,7 @@ impl Herder for WorkerHerder {
                 None => config.remove(&k),
             };
         }
-        Ok(self
-            .put_connector_config(name, config, true, None)
-            .await?
-            .info)
+        Ok(self.upsert(stores, name, config, true, None).await?.info)
     }
 
     async fn delete_connector(&self, name: &str) -> Result<(), HerderError> {
@@ -766,13 +766,13 @@ impl Herder for WorkerHerder {
             })
             .collect();
         if !connectors_only {
-            rows.extend(reg.converters().iter().map(|p| {
-                (
-                    p.descriptor().kind,
-                    p.descriptor().class,
-                    p.descriptor().version,
-                )
-            }));
+            let descriptors = reg
+                .converters()
+                .iter()
+                .map(|p| *p.descriptor())
+                .chain(reg.transformations().iter().map(|p| *p.descriptor()))
+                .chain(reg.predicates().iter().map(|p| *p.descriptor()));
+            rows.extend(descriptors.map(|d| (d.kind, d.class, d.version)));
         }
         rows.sort();
         rows.into_iter()
@@ -793,6 +793,12 @@ impl Herder for WorkerHerder {
         }
         if let Some(c) = reg.converter(plugin) {
             return Ok(c.config_def().key_infos());
+        }
+        if let Some(t) = reg.transformation(plugin) {
+            return Ok(t.config_def().key_infos());
+        }
+        if let Some(p) = reg.predicate(plugin) {
+            return Ok(p.config_def().key_infos());
         }
         Err(HerderError::unknown_plugin(plugin))
     }

@@ -7,7 +7,7 @@
 use num_bigint::{BigInt, Sign};
 
 /// `Double.toString(v)` for finite values (shortest round-tripping digits, as JDK 19+ prints).
-pub(crate) fn double_to_string(v: f64) -> String {
+pub fn double_to_string(v: f64) -> String {
     if v == 0.0 {
         return if v.is_sign_negative() {
             "-0.0".into()
@@ -22,7 +22,7 @@ pub(crate) fn double_to_string(v: f64) -> String {
 }
 
 /// `Float.toString(v)` for finite values.
-pub(crate) fn float_to_string(v: f32) -> String {
+pub fn float_to_string(v: f32) -> String {
     if v == 0.0 {
         return if v.is_sign_negative() {
             "-0.0".into()
@@ -37,7 +37,7 @@ pub(crate) fn float_to_string(v: f32) -> String {
 }
 
 /// Java's names for the non-finite values (`NaN`, `Infinity`, `-Infinity`).
-pub(crate) fn non_finite(nan: bool, negative: bool) -> &'static str {
+pub fn non_finite(nan: bool, negative: bool) -> &'static str {
     if nan {
         "NaN"
     } else if negative {
@@ -93,7 +93,7 @@ fn layout(sci: &str, plain: bool) -> String {
 
 /// `BigDecimal.toString()` of `unscaled × 10^-scale`: plain unless the scale is negative or the
 /// adjusted exponent is below -6, then scientific (`1E-7`, `1.23E+4`).
-pub(crate) fn big_decimal_to_string(unscaled: &BigInt, scale: i32) -> String {
+pub fn big_decimal_to_string(unscaled: &BigInt, scale: i32) -> String {
     let coeff = unscaled.magnitude().to_string();
     let negative = unscaled.sign() == Sign::Minus;
     let mut out = String::with_capacity(coeff.len() + 8);
@@ -136,7 +136,7 @@ pub(crate) fn big_decimal_to_string(unscaled: &BigInt, scale: i32) -> String {
 
 /// Parses a JSON/Java decimal literal (`-12.340`, `1.5E+3`) into (unscaled, scale), keeping every
 /// digit as `new BigDecimal(text)` does.
-pub(crate) fn parse_big_decimal(text: &str) -> Option<(BigInt, i32)> {
+pub fn parse_big_decimal(text: &str) -> Option<(BigInt, i32)> {
     let (mantissa, exp) = match text.find(['e', 'E']) {
         Some(i) => (&text[..i], text[i + 1..].parse::<i32>().ok()?),
         None => (text, 0),
@@ -156,7 +156,7 @@ pub(crate) fn parse_big_decimal(text: &str) -> Option<(BigInt, i32)> {
 }
 
 /// Rescales (unscaled, from) to `to` without losing digits; `None` when digits would be lost.
-pub(crate) fn rescale(unscaled: BigInt, from: i32, to: i32) -> Option<BigInt> {
+pub fn rescale(unscaled: BigInt, from: i32, to: i32) -> Option<BigInt> {
     use std::cmp::Ordering;
     match to.cmp(&from) {
         Ordering::Equal => Some(unscaled),
@@ -173,7 +173,7 @@ pub(crate) fn rescale(unscaled: BigInt, from: i32, to: i32) -> Option<BigInt> {
 }
 
 /// Days since the epoch as (year, month, day) in the proleptic Gregorian calendar.
-pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -187,7 +187,7 @@ pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
 }
 
 /// (year, month, day) as days since the epoch.
-pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y.rem_euclid(400);
