@@ -63,14 +63,19 @@ struct Running {
 }
 
 fn start_worker(registry: PluginRegistry, bootstrap: String) -> Running {
-    let clients = KafkaClients::new([("bootstrap.servers".to_owned(), bootstrap)].into()).unwrap();
-    let cancel = CancellationToken::new();
-    let herder = WorkerHerder::new(registry, settings(), clients, cancel.clone());
     let stores = Stores {
         config: Arc::new(MemoryConfigStore::new()),
         offsets: Arc::new(MemoryOffsetStore::new()),
         status: Arc::new(MemoryStatusStore::new()),
     };
+    start_worker_on(registry, bootstrap, stores)
+}
+
+/// A worker on the given stores (which may already hold connectors, as a config topic does).
+fn start_worker_on(registry: PluginRegistry, bootstrap: String, stores: Stores) -> Running {
+    let clients = KafkaClients::new([("bootstrap.servers".to_owned(), bootstrap)].into()).unwrap();
+    let cancel = CancellationToken::new();
+    let herder = WorkerHerder::new(registry, settings(), clients, cancel.clone());
     let h = herder.clone();
     let run = tokio::spawn(async move {
         h.run(move || {
@@ -662,6 +667,52 @@ async fn stop_right_after_config_changes_leaves_a_stopped_connector_without_task
         assert!(s.tasks.is_empty(), "round {round}: {s:?}");
         assert!(herder.task_configs(&name).await.unwrap().is_empty());
     }
+    cancel.cancel();
+    run.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stored_connector_whose_transform_is_missing_fails_naming_it_and_runs_no_task() {
+    let cluster = MockCluster::<DefaultProducerContext>::new(1).unwrap();
+    let registry = PluginRegistry::builder()
+        .source::<ReportingSource>()
+        .converters(connect_converters::plugins())
+        .build()
+        .unwrap();
+    // Given a config topic that already holds a connector with a transform (written by a JVM
+    // worker: no REST validation on this path),
+    let stores = Stores {
+        config: Arc::new(MemoryConfigStore::new()),
+        offsets: Arc::new(MemoryOffsetStore::new()),
+        status: Arc::new(MemoryStatusStore::new()),
+    };
+    let mut config = reporting_config("u", "");
+    config.insert("transforms".into(), "unwrap".into());
+    config.insert(
+        "transforms.unwrap.type".into(),
+        "io.debezium.transforms.ExtractNewRecordState".into(),
+    );
+    stores
+        .config
+        .put_connector_config("u", &config, None)
+        .await
+        .unwrap();
+    let Running {
+        herder,
+        cancel,
+        run,
+    } = start_worker_on(registry, cluster.bootstrap_servers(), stores);
+    // then the connector goes FAILED with a trace naming the class, and no task runs it
+    // without its transform.
+    let status = status_until(&herder, "u", |s| s.connector.state == State::Failed).await;
+    let trace = status.connector.trace.clone().unwrap_or_default();
+    assert!(
+        trace.contains("io.debezium.transforms.ExtractNewRecordState could not be found"),
+        "{trace}"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(herder.connector_status("u").await.unwrap().tasks.is_empty());
+    assert!(herder.task_configs("u").await.unwrap().is_empty());
     cancel.cancel();
     run.await.unwrap();
 }

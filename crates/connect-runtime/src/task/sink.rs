@@ -76,6 +76,26 @@ struct SinkContext {
 const STUCK_JOIN: Duration = Duration::from_secs(20);
 
 /// Why a consumer's run ended.
+/// Where a consumed record sits in its partition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Position {
+    partition: TopicPartition,
+    offset: i64,
+}
+
+/// What the loop keeps between events.
+#[derive(Debug, Default)]
+struct LoopState {
+    /// Next offset to read per partition (what has been handed to `put`).
+    consumed: OffsetMap,
+    /// Last offsets committed to the group, to skip no-op commits.
+    committed: OffsetMap,
+    seen_topics: HashSet<String>,
+    /// Records arrived since the last idle tick.
+    got_data: bool,
+    paused: bool,
+}
+
 enum RunEnd {
     Exit(TaskExit),
     /// The first group join did not complete in [`STUCK_JOIN`]: rejoin as a dynamic member.
@@ -429,148 +449,51 @@ impl SinkRunner {
         let join_deadline = tokio::time::sleep(STUCK_JOIN);
         tokio::pin!(join_deadline);
         let mut watching = join_watch.is_some();
-        // Next offset to read per partition (what has been handed to `put`).
-        let mut consumed = OffsetMap::new();
-        // Last offsets committed to the group, to skip no-op commits.
-        let mut committed = OffsetMap::new();
-        let mut seen_topics: HashSet<String> = HashSet::new();
+        let mut st = LoopState::default();
         let mut commit_tick = tokio::time::interval(self.commit_interval);
         commit_tick.tick().await;
         // Sinks that rotate on wall-clock time (the S3 sink's `rotate.schedule.interval.ms`)
         // need regular calls when no data arrives, as Kafka gives them with empty `put`s.
         let mut idle_tick = tokio::time::interval(Duration::from_secs(1));
-        let mut got_data = false;
-        let mut paused = false;
         self.status
             .task(&self.connector, self.task_id, State::Running, None)
             .await;
         loop {
-            let target = *self.target.borrow();
-            let want_pause = target != TargetState::Started;
-            if want_pause != paused {
-                paused = want_pause;
-                let assignment = consumer.assignment().unwrap_or_default();
-                let r = if paused {
-                    consumer.pause(&assignment)
-                } else {
-                    consumer.resume(&assignment)
-                };
-                if let Err(e) = r {
-                    tracing::warn!(error = %e, "Could not pause or resume the consumer.");
-                }
-                let state = if paused {
-                    State::Paused
-                } else {
-                    State::Running
-                };
-                self.status
-                    .task(&self.connector, self.task_id, state, None)
-                    .await;
-            }
-            tokio::select! {
+            self.follow_target(consumer, &mut st).await;
+            let turn = tokio::select! {
                 () = self.cancel.cancelled() => break,
                 () = &mut join_deadline, if watching => {
                     watching = false;
                     if join_watch.as_ref().is_some_and(|j| !j.load(Ordering::Acquire)) {
                         return RunEnd::StuckJoin;
                     }
+                    Ok(())
                 }
-                _ = self.target.changed() => {}
-                _ = commit_tick.tick() => {
-                    if let Err(e) = self.commit(consumer, &consumed, &mut committed, None).await {
-                        return RunEnd::Exit(self.fail(e).await);
-                    }
-                }
+                _ = self.target.changed() => Ok(()),
+                _ = commit_tick.tick() => self.commit(consumer, &mut st, None).await,
                 () = self.host.signals.commit_requested() => {
-                    if self.host.signals.take_commit_request()
-                        && let Err(e) = self.commit(consumer, &consumed, &mut committed, None).await
-                    {
-                        return RunEnd::Exit(self.fail(e).await);
+                    if self.host.signals.take_commit_request() {
+                        self.commit(consumer, &mut st, None).await
+                    } else {
+                        Ok(())
                     }
                 }
                 _ = idle_tick.tick() => {
-                    if !got_data && !paused
-                        && let Err(e) = self.put_with_retry(&[]).await
-                    {
-                        return RunEnd::Exit(self.fail(e).await);
-                    }
-                    got_data = false;
+                    let idle = !st.got_data && !st.paused;
+                    st.got_data = false;
+                    if idle { self.put_with_retry(&[]).await } else { Ok(()) }
                 }
                 ev = rx.recv() => match ev {
                     None => break,
-                    Some(PollEvent::Error(msg)) => {
-                        tracing::warn!(connector = %self.connector, task = self.task_id, error = %msg, "Consumer error.");
-                    }
-                    Some(PollEvent::Assigned(parts)) => {
-                        tracing::info!(connector = %self.connector, task = self.task_id, paused,
-                            partitions = %parts.iter().map(|p| p.partition.to_string()).collect::<Vec<_>>().join(", "),
-                            "Adding newly assigned partitions.");
-                        // The poll thread paused them or not by the target it saw; the target
-                        // may have changed since in ways this loop cannot see (a watch keeps
-                        // only the latest value), so match the new partitions to it now. A
-                        // difference from `paused` is then reconciled at the top of the loop.
-                        let mut tpl = TopicPartitionList::new();
-                        for p in &parts {
-                            tpl.add_partition(&p.partition.topic, p.partition.partition);
-                        }
-                        let r = if *self.target.borrow() == TargetState::Started {
-                            consumer.resume(&tpl)
-                        } else {
-                            consumer.pause(&tpl)
-                        };
-                        if let Err(e) = r {
-                            tracing::warn!(error = %e, "Could not pause or resume assigned partitions.");
-                        }
-                        for p in &parts {
-                            if let Some(c) = p.committed {
-                                committed.insert(p.partition.clone(), c);
-                            }
-                        }
-                        if let Ok(mut a) = self.host.assignment.lock() {
-                            a.extend(parts.iter().map(|p| p.partition.clone()));
-                        }
-                        if let Err(e) = self.task.open(&parts).await {
-                            return RunEnd::Exit(self.fail(e).await);
-                        }
-                    }
-                    Some(PollEvent::Revoked(parts, done)) => {
-                        tracing::info!(connector = %self.connector, task = self.task_id,
-                            partitions = %parts.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
-                            "Revoking previously assigned partitions.");
-                        let only: HashSet<TopicPartition> = parts.iter().cloned().collect();
-                        let r = self.commit(consumer, &consumed, &mut committed, Some(&only)).await;
-                        let closed = self.task.close(&parts).await;
-                        for p in &parts {
-                            consumed.remove(p);
-                            committed.remove(p);
-                        }
-                        if let Ok(mut a) = self.host.assignment.lock() {
-                            a.retain(|x| !only.contains(x));
-                        }
-                        done.send(()).ok();
-                        if let Err(e) = r.and(closed) {
-                            return RunEnd::Exit(self.fail(e).await);
-                        }
-                    }
-                    Some(PollEvent::Records(batch)) => {
-                        got_data = true;
-                        let records = match self.convert_batch(batch, &mut seen_topics).await {
-                            Ok(r) => r,
-                            Err(e) => return RunEnd::Exit(self.fail(e).await),
-                        };
-                        for r in &records.1 {
-                            consumed.insert(TopicPartition::new(&r.0, r.1), r.2 + 1);
-                        }
-                        if let Err(e) = self.put_with_retry(&records.0).await {
-                            return RunEnd::Exit(self.fail(e).await);
-                        }
-                        self.apply_resets(consumer);
-                    }
+                    Some(ev) => self.on_event(consumer, &mut st, ev).await,
                 }
+            };
+            if let Err(e) = turn {
+                return RunEnd::Exit(self.fail(e).await);
             }
         }
         // Graceful stop: commit what the task reports durable.
-        if let Err(e) = self.commit(consumer, &consumed, &mut committed, None).await {
+        if let Err(e) = self.commit(consumer, &mut st, None).await {
             return RunEnd::Exit(self.fail(e).await);
         }
         let assigned = self.host.assignment();
@@ -578,6 +501,112 @@ impl SinkRunner {
             tracing::warn!(error = %e, "Task close failed.");
         }
         RunEnd::Exit(TaskExit::Stopped)
+    }
+
+    /// Pauses or resumes the whole assignment when the target state changed.
+    async fn follow_target(&mut self, consumer: &BaseConsumer<SinkContext>, st: &mut LoopState) {
+        let want_pause = *self.target.borrow() != TargetState::Started;
+        if want_pause == st.paused {
+            return;
+        }
+        st.paused = want_pause;
+        let assignment = consumer.assignment().unwrap_or_default();
+        let r = if st.paused {
+            consumer.pause(&assignment)
+        } else {
+            consumer.resume(&assignment)
+        };
+        if let Err(e) = r {
+            tracing::warn!(error = %e, "Could not pause or resume the consumer.");
+        }
+        let state = if st.paused {
+            State::Paused
+        } else {
+            State::Running
+        };
+        self.status
+            .task(&self.connector, self.task_id, state, None)
+            .await;
+    }
+
+    /// Handles one event from the poll thread.
+    async fn on_event(
+        &mut self,
+        consumer: &Arc<BaseConsumer<SinkContext>>,
+        st: &mut LoopState,
+        ev: PollEvent,
+    ) -> Result<(), ConnectError> {
+        match ev {
+            PollEvent::Error(msg) => {
+                tracing::warn!(connector = %self.connector, task = self.task_id, error = %msg, "Consumer error.");
+                Ok(())
+            }
+            PollEvent::Assigned(parts) => self.on_assigned(consumer, st, &parts).await,
+            PollEvent::Revoked(parts, done) => {
+                tracing::info!(connector = %self.connector, task = self.task_id,
+                    partitions = %parts.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+                    "Revoking previously assigned partitions.");
+                let only: HashSet<TopicPartition> = parts.iter().cloned().collect();
+                let committed = self.commit(consumer, st, Some(&only)).await;
+                let closed = self.task.close(&parts).await;
+                for p in &parts {
+                    st.consumed.remove(p);
+                    st.committed.remove(p);
+                }
+                if let Ok(mut a) = self.host.assignment.lock() {
+                    a.retain(|x| !only.contains(x));
+                }
+                // The poll thread waits for this before the consumer gives the partitions up.
+                done.send(()).ok();
+                committed.and(closed)
+            }
+            PollEvent::Records(batch) => {
+                st.got_data = true;
+                let (records, positions) = self.convert_batch(batch, &mut st.seen_topics).await?;
+                for p in positions {
+                    st.consumed.insert(p.partition, p.offset + 1);
+                }
+                self.put_with_retry(&records).await?;
+                self.apply_resets(consumer);
+                Ok(())
+            }
+        }
+    }
+
+    async fn on_assigned(
+        &mut self,
+        consumer: &BaseConsumer<SinkContext>,
+        st: &mut LoopState,
+        parts: &[AssignedPartition],
+    ) -> Result<(), ConnectError> {
+        tracing::info!(connector = %self.connector, task = self.task_id, paused = st.paused,
+            partitions = %parts.iter().map(|p| p.partition.to_string()).collect::<Vec<_>>().join(", "),
+            "Adding newly assigned partitions.");
+        // The poll thread paused them or not by the target it saw; the target may have changed
+        // since in ways this loop cannot see (a watch keeps only the latest value), so match the
+        // new partitions to it now. A difference from `paused` is then reconciled by
+        // `follow_target`.
+        let mut tpl = TopicPartitionList::new();
+        for p in parts {
+            tpl.add_partition(&p.partition.topic, p.partition.partition);
+        }
+        let r = if *self.target.borrow() == TargetState::Started {
+            consumer.resume(&tpl)
+        } else {
+            consumer.pause(&tpl)
+        };
+        if let Err(e) = r {
+            tracing::warn!(error = %e, "Could not pause or resume assigned partitions.");
+        }
+        for p in parts {
+            if let Some(c) = p.committed {
+                st.committed.insert(p.partition.clone(), c);
+            }
+        }
+        if let Ok(mut a) = self.host.assignment.lock() {
+            a.extend(parts.iter().map(|p| p.partition.clone()));
+        }
+        self.task.open(parts).await
     }
 
     fn apply_resets(&self, consumer: &BaseConsumer<SinkContext>) {
@@ -624,18 +653,20 @@ impl SinkRunner {
         }
     }
 
-    /// Converts a batch; returns the records and the (topic, partition, offset) of every
-    /// consumed record, converted or skipped.
-    #[allow(clippy::type_complexity)]
+    /// Converts and transforms a batch; returns the records for `put` and the position of
+    /// every consumed record, whether put, dropped by a transform or skipped as an error.
     async fn convert_batch(
         &mut self,
         batch: Vec<Consumed>,
         seen_topics: &mut HashSet<String>,
-    ) -> Result<(Vec<SinkRecord>, Vec<(String, i32, i64)>), ConnectError> {
+    ) -> Result<(Vec<SinkRecord>, Vec<Position>), ConnectError> {
         let mut out = Vec::with_capacity(batch.len());
         let mut positions = Vec::with_capacity(batch.len());
         for c in batch {
-            positions.push((c.topic.clone(), c.partition, c.offset));
+            positions.push(Position {
+                partition: TopicPartition::new(&c.topic, c.partition),
+                offset: c.offset,
+            });
             if self.topic_tracking && !seen_topics.contains(&c.topic) {
                 let status = TopicStatus {
                     topic: c.topic.clone(),
@@ -742,10 +773,11 @@ impl SinkRunner {
     async fn commit(
         &mut self,
         consumer: &Arc<BaseConsumer<SinkContext>>,
-        consumed: &OffsetMap,
-        committed: &mut OffsetMap,
+        st: &mut LoopState,
         only: Option<&HashSet<TopicPartition>>,
     ) -> Result<(), ConnectError> {
+        let consumed = &st.consumed;
+        let committed = &mut st.committed;
         let current: OffsetMap = match only {
             Some(set) => consumed
                 .iter()

@@ -80,6 +80,28 @@ type Pending = HashMap<String, (SourcePartition, SourceOffset)>;
 /// An offset write in the background: the offsets it carries, and how it went.
 type FlushResult = (Pending, Result<(), StoreError>);
 
+/// Whether the loop goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    Continue,
+    Stop,
+}
+
+/// What the loop keeps between turns.
+struct LoopState {
+    /// Batches awaiting their delivery reports, in poll order.
+    in_flight: FuturesOrdered<futures::future::BoxFuture<'static, BatchResult>>,
+    in_flight_records: usize,
+    /// The offset write running beside polling (one at a time), as Kafka Connect's offset
+    /// committer does: waiting for the offsets topic inside the loop would stall the stream
+    /// by a broker round trip every `offset.flush.interval.ms`.
+    flushing: Option<futures::future::BoxFuture<'static, FlushResult>>,
+    pending: Pending,
+    seen_topics: HashSet<String>,
+    next_flush: Instant,
+    paused: bool,
+}
+
 impl SourceRunner {
     /// Runs until cancelled or failed. The status is RUNNING/PAUSED/FAILED as it goes; the
     /// caller writes the final UNASSIGNED/DESTROYED.
@@ -100,156 +122,135 @@ impl SourceRunner {
     }
 
     async fn run_loop(&mut self) -> TaskExit {
-        let mut in_flight: FuturesOrdered<futures::future::BoxFuture<'static, BatchResult>> =
-            FuturesOrdered::new();
-        let mut in_flight_records = 0usize;
-        // The periodic offset write runs beside polling, as Kafka Connect's offset committer
-        // does: waiting for the offsets topic inside the loop would stall the stream by a
-        // broker round trip every `offset.flush.interval.ms`.
-        let mut flushing: Option<futures::future::BoxFuture<'static, FlushResult>> = None;
-        let mut pending: HashMap<String, (SourcePartition, SourceOffset)> = HashMap::new();
-        let mut seen_topics: HashSet<String> = HashSet::new();
-        let mut next_flush = Instant::now() + self.flush_interval;
-        let mut paused = false;
+        let mut st = LoopState {
+            in_flight: FuturesOrdered::new(),
+            in_flight_records: 0,
+            flushing: None,
+            pending: Pending::new(),
+            seen_topics: HashSet::new(),
+            next_flush: Instant::now() + self.flush_interval,
+            paused: false,
+        };
         self.status
             .task(&self.connector, self.task_id, State::Running, None)
             .await;
-        loop {
-            if self.cancel.is_cancelled() {
-                break;
-            }
-            // Drain delivery reports that are already in, in order.
-            while let Some(Some(done)) = in_flight.next().now_or_never() {
-                if let Err(e) = self
-                    .complete_counted(done, &mut pending, &mut in_flight_records)
-                    .await
-                {
-                    return TaskExit::Failed(e);
-                }
-            }
-            let target = *self.target.borrow();
-            if target != TargetState::Started {
-                if !paused {
-                    paused = true;
-                    self.status
-                        .task(&self.connector, self.task_id, State::Paused, None)
-                        .await;
-                }
-                // Settle what is in flight so offsets keep up while paused.
-                while let Some(done) = in_flight.next().await {
-                    if let Err(e) = self
-                        .complete_counted(done, &mut pending, &mut in_flight_records)
-                        .await
-                    {
-                        return TaskExit::Failed(e);
-                    }
-                }
-                if let Err(e) = self.settle_flush(&mut flushing, &mut pending).await {
-                    return TaskExit::Failed(e);
-                }
-                if let Err(e) = self.flush(&mut pending).await {
-                    return TaskExit::Failed(e);
-                }
-                tokio::select! {
-                    () = self.cancel.cancelled() => break,
-                    _ = self.target.changed() => continue,
-                }
-            } else if paused {
-                paused = false;
+        let run = async {
+            while self.step(&mut st).await? == Flow::Continue {}
+            // Graceful stop: wait for what is in flight, then write its offsets.
+            self.settle(&mut st).await
+        };
+        match run.await {
+            Ok(()) | Err(ConnectError::Stopped) => TaskExit::Stopped,
+            Err(e) => TaskExit::Failed(e),
+        }
+    }
+
+    /// One turn of the loop: settle finished deliveries, follow the target state, start a due
+    /// offset write, then wait for whichever comes first of shutdown, a delivery, the write, a
+    /// state change, or records from `poll`.
+    async fn step(&mut self, st: &mut LoopState) -> Result<Flow, ConnectError> {
+        if self.cancel.is_cancelled() {
+            return Ok(Flow::Stop);
+        }
+        // Drain delivery reports that are already in, in order.
+        while let Some(Some(done)) = st.in_flight.next().now_or_never() {
+            self.complete(st, done).await?;
+        }
+        if *self.target.borrow() != TargetState::Started {
+            if !st.paused {
+                st.paused = true;
                 self.status
-                    .task(&self.connector, self.task_id, State::Running, None)
+                    .task(&self.connector, self.task_id, State::Paused, None)
                     .await;
             }
-            if in_flight.len() >= MAX_IN_FLIGHT_BATCHES
-                || in_flight_records >= MAX_IN_FLIGHT_RECORDS
-            {
-                match in_flight.next().await {
-                    Some(done) => {
-                        if let Err(e) = self
-                            .complete_counted(done, &mut pending, &mut in_flight_records)
-                            .await
-                        {
-                            return TaskExit::Failed(e);
-                        }
-                    }
-                    // Nothing in flight: the count cannot be anything but zero.
-                    None => in_flight_records = 0,
-                }
-                continue;
+            // Settle what is in flight so offsets keep up while paused.
+            self.settle(st).await?;
+            return Ok(tokio::select! {
+                () = self.cancel.cancelled() => Flow::Stop,
+                _ = self.target.changed() => Flow::Continue,
+            });
+        }
+        if st.paused {
+            st.paused = false;
+            self.status
+                .task(&self.connector, self.task_id, State::Running, None)
+                .await;
+        }
+        if st.in_flight.len() >= MAX_IN_FLIGHT_BATCHES
+            || st.in_flight_records >= MAX_IN_FLIGHT_RECORDS
+        {
+            match st.in_flight.next().await {
+                Some(done) => self.complete(st, done).await?,
+                // Nothing in flight: the count cannot be anything but zero.
+                None => st.in_flight_records = 0,
             }
-            if Instant::now() >= next_flush || self.signals.take_commit_request() {
-                // One write at a time; a slow one just makes the next carry more.
-                if flushing.is_none() {
-                    flushing = self.start_flush(&mut pending);
-                }
-                next_flush = Instant::now() + self.flush_interval;
+            return Ok(Flow::Continue);
+        }
+        if Instant::now() >= st.next_flush || self.signals.take_commit_request() {
+            // One write at a time; a slow one just makes the next carry more.
+            if st.flushing.is_none() {
+                st.flushing = self.start_flush(&mut st.pending);
             }
-            // `poll` is cancel-safe by contract, so racing it against shutdown, the flush deadline,
-            // target-state changes and delivery reports loses nothing.
-            let polled = tokio::select! {
-                () = self.cancel.cancelled() => break,
-                () = tokio::time::sleep_until(next_flush) => continue,
-                r = async {
-                    match flushing.as_mut() {
-                        Some(f) => f.await,
-                        None => std::future::pending().await,
-                    }
-                }, if flushing.is_some() => {
-                    flushing = None;
-                    if let Err(e) = self.flushed(r, &mut pending).await {
-                        return TaskExit::Failed(e);
-                    }
-                    continue;
+            st.next_flush = Instant::now() + self.flush_interval;
+        }
+        // `poll` is cancel-safe by contract, so racing it against shutdown, the flush deadline,
+        // target-state changes and delivery reports loses nothing.
+        let polled = tokio::select! {
+            () = self.cancel.cancelled() => return Ok(Flow::Stop),
+            () = tokio::time::sleep_until(st.next_flush) => return Ok(Flow::Continue),
+            r = async {
+                match st.flushing.as_mut() {
+                    Some(f) => f.await,
+                    None => std::future::pending().await,
                 }
-                () = self.signals.commit_requested() => continue,
-                _ = self.target.changed() => continue,
-                Some(done) = in_flight.next(), if !in_flight.is_empty() => {
-                    if let Err(e) = self.complete_counted(done, &mut pending, &mut in_flight_records).await {
-                        return TaskExit::Failed(e);
-                    }
-                    continue;
-                }
-                r = self.task.poll() => r,
-            };
-            let records = match polled {
-                Ok(r) => r,
-                Err(e) if e.is_retriable() => {
-                    tracing::warn!(connector = %self.connector, task = self.task_id, error = %e, "Retriable poll failure; retrying.");
-                    tokio::select! {
-                        () = self.cancel.cancelled() => break,
-                        () = tokio::time::sleep(Duration::from_millis(500)) => continue,
-                    }
-                }
-                Err(e) => return TaskExit::Failed(e),
-            };
-            if records.is_empty() {
-                continue;
+            }, if st.flushing.is_some() => {
+                st.flushing = None;
+                self.flushed(r, &mut st.pending).await?;
+                return Ok(Flow::Continue);
             }
+            () = self.signals.commit_requested() => return Ok(Flow::Continue),
+            _ = self.target.changed() => return Ok(Flow::Continue),
+            Some(done) = st.in_flight.next(), if !st.in_flight.is_empty() => {
+                self.complete(st, done).await?;
+                return Ok(Flow::Continue);
+            }
+            r = self.task.poll() => r,
+        };
+        let records = match polled {
+            Ok(r) => r,
+            Err(e) if e.is_retriable() => {
+                tracing::warn!(connector = %self.connector, task = self.task_id, error = %e, "Retriable poll failure; retrying.");
+                return Ok(tokio::select! {
+                    () = self.cancel.cancelled() => Flow::Stop,
+                    () = tokio::time::sleep(Duration::from_millis(500)) => Flow::Continue,
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        if !records.is_empty() {
             let count = records.len();
-            match self.send_batch(records, &mut seen_topics).await {
-                Ok(fut) => {
-                    in_flight_records += count;
-                    in_flight.push_back(fut);
-                }
-                Err(e) => return TaskExit::Failed(e),
-            }
+            let fut = self.send_batch(records, &mut st.seen_topics).await?;
+            st.in_flight_records += count;
+            st.in_flight.push_back(fut);
         }
-        // Graceful stop: wait for what is in flight, then write its offsets.
-        while let Some(done) = in_flight.next().await {
-            if let Err(e) = self
-                .complete_counted(done, &mut pending, &mut in_flight_records)
-                .await
-            {
-                return TaskExit::Failed(e);
-            }
+        Ok(Flow::Continue)
+    }
+
+    /// Waits for every delivery in flight and for a running offset write, then writes the
+    /// offsets still pending: nothing acknowledged is left uncommitted.
+    async fn settle(&mut self, st: &mut LoopState) -> Result<(), ConnectError> {
+        while let Some(done) = st.in_flight.next().await {
+            self.complete(st, done).await?;
         }
-        if let Err(e) = self.settle_flush(&mut flushing, &mut pending).await {
-            return TaskExit::Failed(e);
+        if let Some(f) = st.flushing.take() {
+            let r = f.await;
+            self.flushed(r, &mut st.pending).await?;
         }
-        if let Err(e) = self.flush(&mut pending).await {
-            return TaskExit::Failed(e);
+        if let Some(f) = self.start_flush(&mut st.pending) {
+            let r = f.await;
+            self.flushed(r, &mut st.pending).await?;
         }
-        TaskExit::Stopped
+        Ok(())
     }
 
     /// Converts and enqueues a batch; the returned future resolves when Kafka acknowledged all
@@ -411,30 +412,20 @@ impl SourceRunner {
         })
     }
 
-    /// [`Self::complete`], keeping the count of records in flight.
-    async fn complete_counted(
-        &mut self,
-        done: BatchResult,
-        pending: &mut HashMap<String, (SourcePartition, SourceOffset)>,
-        in_flight_records: &mut usize,
-    ) -> Result<(), ConnectError> {
-        *in_flight_records = in_flight_records.saturating_sub(done.0.len());
-        self.complete(done, pending).await
-    }
-
     /// Handles a finished batch: fail on a delivery error, else `commit_record` each record and
     /// make its offset the partition's latest committable one.
     async fn complete(
         &mut self,
+        st: &mut LoopState,
         (records, outcome): BatchResult,
-        pending: &mut HashMap<String, (SourcePartition, SourceOffset)>,
     ) -> Result<(), ConnectError> {
+        st.in_flight_records = st.in_flight_records.saturating_sub(records.len());
         if let Err(msg) = outcome {
             return Err(ConnectError::fatal(msg));
         }
         for r in records {
             self.task.commit_record(&r).await?;
-            pending.insert(
+            st.pending.insert(
                 r.source_partition.key(),
                 (r.source_partition, r.source_offset),
             );
@@ -442,8 +433,8 @@ impl SourceRunner {
         Ok(())
     }
 
-    /// Writes the committable offsets; returns after the store made them durable.
-    /// Starts writing the pending offsets in the background (`None` when there are none).
+    /// Starts writing the pending offsets (`None` when there are none); the loop awaits the
+    /// write beside polling, and [`Self::settle`] awaits it in place.
     fn start_flush(
         &self,
         pending: &mut Pending,
@@ -484,47 +475,6 @@ impl SourceRunner {
                 for (k, v) in taken {
                     pending.entry(k).or_insert(v);
                 }
-                tracing::warn!(connector = %self.connector, task = self.task_id, %error, "Could not commit source offsets; will retry.");
-                Ok(())
-            }
-        }
-    }
-
-    /// Waits for a background offset write, if one is running.
-    async fn settle_flush(
-        &mut self,
-        flushing: &mut Option<futures::future::BoxFuture<'static, FlushResult>>,
-        pending: &mut Pending,
-    ) -> Result<(), ConnectError> {
-        match flushing.take() {
-            Some(f) => {
-                let r = f.await;
-                self.flushed(r, pending).await
-            }
-            None => Ok(()),
-        }
-    }
-
-    async fn flush(&mut self, pending: &mut Pending) -> Result<(), ConnectError> {
-        if pending.is_empty() {
-            return Ok(());
-        }
-        let batch: Vec<_> = pending
-            .values()
-            .map(|(p, o)| (p.clone(), Some(o.clone())))
-            .collect();
-        let n = batch.len();
-        match self.offsets.put_batch(&self.connector, batch).await {
-            Ok(()) => {
-                // Nothing else touches `pending` while this task awaits, so everything in it
-                // was just made durable.
-                pending.clear();
-                tracing::debug!(connector = %self.connector, task = self.task_id, partitions = n, "Committed source offsets.");
-                self.task.commit().await
-            }
-            Err(error) => {
-                // Keep the offsets for the next flush: an offset store outage delays commits
-                // (so a crash would re-send a little more), it never loses data.
                 tracing::warn!(connector = %self.connector, task = self.task_id, %error, "Could not commit source offsets; will retry.");
                 Ok(())
             }
