@@ -13,16 +13,15 @@
 //! Objects are read back over S3 (object_store), so the tests work against any endpoint.
 
 use std::collections::BTreeMap;
-use std::io::Read as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use connect_e2e::{BoxError, Broker, S3, Worker, it_enabled, random_name};
-use futures::TryStreamExt as _;
-use object_store::aws::AmazonS3Builder;
-use object_store::path::Path as ObjPath;
-use object_store::{ObjectStore, ObjectStoreExt as _};
+use connect_e2e::{
+    BoxError, Broker, S3, Worker, it_enabled, list_keys, object_lines, object_store as store,
+    random_name,
+};
+use object_store::ObjectStore;
 use rand::Rng as _;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
@@ -248,44 +247,6 @@ fn id_event(id: usize, partitions: i32, ts: Option<i64>) -> Rec {
 
 // ---------------------------------------------------------------------------------------------
 // S3
-
-fn store(s3: &S3) -> Result<Arc<dyn ObjectStore>, BoxError> {
-    Ok(Arc::new(
-        AmazonS3Builder::new()
-            .with_endpoint(s3.endpoint())
-            .with_allow_http(true)
-            .with_virtual_hosted_style_request(false)
-            .with_bucket_name(s3.bucket())
-            .with_region(s3.region())
-            .with_access_key_id(s3.access_key())
-            .with_secret_access_key(s3.secret_key())
-            .build()?,
-    ))
-}
-
-async fn list_keys(store: &dyn ObjectStore, prefix: &str) -> Result<Vec<String>, BoxError> {
-    let prefix = ObjPath::from(prefix);
-    let mut keys: Vec<String> = store
-        .list(Some(&prefix))
-        .map_ok(|m| m.location.to_string())
-        .try_collect()
-        .await?;
-    keys.sort();
-    Ok(keys)
-}
-
-/// The object's lines, gunzipped for `.gz` keys.
-async fn object_lines(store: &dyn ObjectStore, key: &str) -> Result<Vec<String>, BoxError> {
-    let bytes = store.get(&ObjPath::from(key)).await?.bytes().await?;
-    let text = if key.ends_with(".gz") {
-        let mut s = String::new();
-        flate2::read::MultiGzDecoder::new(&bytes[..]).read_to_string(&mut s)?;
-        s
-    } else {
-        String::from_utf8(bytes.to_vec())?
-    };
-    Ok(text.lines().map(str::to_owned).collect())
-}
 
 /// Waits until `prefix` holds at least `n` objects and returns the keys.
 async fn wait_for_keys(

@@ -56,7 +56,10 @@ pub use mysql::{Mysql, ROOT_PASSWORD as MYSQL_ROOT_PASSWORD};
 pub use rest::{
     ConnectorState, ConnectorStateInfo, PluginInfo, RestClient, RestResponse, ServerInfo, TaskState,
 };
-pub use s3::{ACCESS_KEY as S3_ACCESS_KEY, BUCKET as S3_BUCKET, S3, SECRET_KEY as S3_SECRET_KEY};
+pub use s3::{
+    ACCESS_KEY as S3_ACCESS_KEY, BUCKET as S3_BUCKET, S3, SECRET_KEY as S3_SECRET_KEY, list_keys,
+    object_lines, object_store,
+};
 pub use topic::{TopicRecord, Until, consumer_from_beginning, read_topic};
 pub use worker::{Worker, WorkerBuilder};
 

@@ -1,7 +1,14 @@
 //! S3 for sink tests: s3s-fs (MinIO's stand-in), or whatever `S3_ENDPOINT` names.
 
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
+
+use futures::TryStreamExt as _;
+use object_store::aws::AmazonS3Builder;
+use object_store::path::Path as ObjPath;
+use object_store::{ObjectStore, ObjectStoreExt as _};
 
 use tokio::process::Command;
 use tokio::sync::OnceCell;
@@ -196,4 +203,53 @@ async fn spawn_on(dir: &Path, data: &Path, port: u16) -> Result<Supervised, BoxE
     let err = process.startup_error("did not answer HTTP");
     process.kill().await.ok();
     Err(err)
+}
+
+/// An S3 client for `s3`'s bucket, to read back what a sink wrote.
+///
+/// # Errors
+/// When the client cannot be built.
+pub fn object_store(s3: &S3) -> Result<Arc<dyn ObjectStore>, BoxError> {
+    Ok(Arc::new(
+        AmazonS3Builder::new()
+            .with_endpoint(s3.endpoint())
+            .with_allow_http(true)
+            .with_virtual_hosted_style_request(false)
+            .with_bucket_name(s3.bucket())
+            .with_region(s3.region())
+            .with_access_key_id(s3.access_key())
+            .with_secret_access_key(s3.secret_key())
+            .build()?,
+    ))
+}
+
+/// Every key under `prefix`, sorted.
+///
+/// # Errors
+/// When the listing fails.
+pub async fn list_keys(store: &dyn ObjectStore, prefix: &str) -> Result<Vec<String>, BoxError> {
+    let prefix = ObjPath::from(prefix);
+    let mut keys: Vec<String> = store
+        .list(Some(&prefix))
+        .map_ok(|m| m.location.to_string())
+        .try_collect()
+        .await?;
+    keys.sort();
+    Ok(keys)
+}
+
+/// The object's lines, gunzipped for `.gz` keys.
+///
+/// # Errors
+/// When the object cannot be read or is not text.
+pub async fn object_lines(store: &dyn ObjectStore, key: &str) -> Result<Vec<String>, BoxError> {
+    let bytes = store.get(&ObjPath::from(key)).await?.bytes().await?;
+    let text = if key.ends_with(".gz") {
+        let mut s = String::new();
+        flate2::read::MultiGzDecoder::new(&bytes[..]).read_to_string(&mut s)?;
+        s
+    } else {
+        String::from_utf8(bytes.to_vec())?
+    };
+    Ok(text.lines().map(str::to_owned).collect())
 }

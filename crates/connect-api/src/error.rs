@@ -35,6 +35,10 @@ pub enum ConnectError {
     /// Data could not be converted.
     #[error(transparent)]
     Converter(#[from] ConvertError),
+    /// A record does not fit what an operation expects (Kafka's `DataException`, thrown by
+    /// transforms such as `ExtractField` on a value that is not a struct).
+    #[error("{0}")]
+    Data(String),
     /// The operation was interrupted because the task is stopping.
     #[error("task was stopped")]
     Stopped,
@@ -55,6 +59,11 @@ impl ConnectError {
             context: context.into(),
             source: Some(source.into()),
         }
+    }
+
+    /// Kafka's `DataException`: the record does not fit the operation.
+    pub fn data(message: impl Into<String>) -> Self {
+        Self::Data(message.into())
     }
 
     /// A retriable error with a message only.
@@ -87,7 +96,7 @@ impl ConnectError {
             Self::Fatal { .. } | Self::Stopped => {
                 "org.apache.kafka.connect.errors.ConnectException"
             }
-            Self::Converter(_) => "org.apache.kafka.connect.errors.DataException",
+            Self::Converter(_) | Self::Data(_) => "org.apache.kafka.connect.errors.DataException",
         }
     }
 
