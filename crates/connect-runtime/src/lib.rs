@@ -14,6 +14,7 @@ pub mod loggers;
 pub use herder::{Herder, HerderError, HerderErrorKind};
 pub use loggers::Loggers;
 pub use worker::{Stores, WorkerHerder, WorkerSettings};
+pub mod config_providers;
 pub mod connector_config;
 pub mod kafka;
 pub mod registry;

@@ -73,6 +73,9 @@ struct Inner {
     /// concurrent PUTs of one name give one 201 and 200s (never 409) and PATCHes lose nothing.
     /// It guards no data; holding it across the store write is its purpose.
     config_writes: tokio::sync::Mutex<()>,
+    /// `config.providers` (KIP-297): connector and task configs are resolved with them when
+    /// they start; what is stored and served keeps the placeholders. Empty until set.
+    config_providers: OnceLock<crate::config_providers::ConfigProviders>,
     /// The progress of each task this worker runs, by `(connector, task)`. The reconcile loop
     /// adds an entry when it starts a task and removes it when it stops one, so a restarted task
     /// shows no progress until it reports again; REST reads it without going through the loop.
@@ -156,6 +159,7 @@ impl WorkerHerder {
                 stores: OnceLock::new(),
                 ready,
                 config_writes: tokio::sync::Mutex::new(()),
+                config_providers: OnceLock::new(),
                 progress: DashMap::new(),
                 commands,
                 commands_rx: std::sync::Mutex::new(Some(rx)),
@@ -165,6 +169,35 @@ impl WorkerHerder {
                 cancel,
             }),
         }
+    }
+
+    /// Sets the worker's config providers (once, before `run`); later calls are ignored.
+    pub fn set_config_providers(&self, providers: crate::config_providers::ConfigProviders) {
+        self.inner.config_providers.set(providers).ok();
+    }
+
+    /// A connector's (or task's) configuration with its `${provider:path:key}` placeholders
+    /// resolved, for handing to a plugin. The result holds secrets: it is never stored, logged
+    /// or served. Placeholders left as written for a reason other than "no such provider" are
+    /// logged (their text, never a value).
+    ///
+    /// # Errors
+    /// A fatal error naming the provider, path or key when a placeholder cannot be read.
+    pub(crate) fn resolve_config(&self, name: &str, props: &Props) -> Result<Props, ConnectError> {
+        let Some(providers) = self.inner.config_providers.get().filter(|p| !p.is_empty()) else {
+            return Ok(props.clone());
+        };
+        let resolution = providers.resolve_connector_config(props).map_err(|e| {
+            ConnectError::fatal(format!(
+                "Failed to resolve the configuration's ${{…}} placeholders: {e}"
+            ))
+        })?;
+        for u in &resolution.unresolved {
+            if u.reason != crate::config_providers::UnresolvedReason::ProviderNotConfigured {
+                tracing::warn!(connector = name, "{u}");
+            }
+        }
+        Ok(resolution.props)
     }
 
     /// Opens the stores (retrying with back-off while the broker is unreachable, so the REST API

@@ -716,3 +716,62 @@ async fn a_stored_connector_whose_transform_is_missing_fails_naming_it_and_runs_
     cancel.cancel();
     run.await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn placeholders_reach_the_task_resolved_and_stay_placeholders_where_stored_and_served() {
+    let cluster = MockCluster::<DefaultProducerContext>::new(1).unwrap();
+    let Running {
+        herder,
+        cancel,
+        run,
+    } = reporting_worker(&cluster);
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = dir.path().join("secrets.properties");
+    std::fs::write(&secrets, "token=s3cr3t-value\n").unwrap();
+    herder.set_config_providers(
+        connect_runtime::config_providers::ConfigProviders::from_worker_props(&props(&[
+            ("config.providers", "file"),
+            (
+                "config.providers.file.class",
+                "org.apache.kafka.common.config.provider.FileConfigProvider",
+            ),
+        ]))
+        .unwrap(),
+    );
+    let placeholder = format!("${{file:{}:token}}", secrets.display());
+
+    // Given a connector whose setting is a placeholder,
+    herder
+        .put_connector_config("p", reporting_config("p", &placeholder), false, None)
+        .await
+        .unwrap();
+    // then its task gets the secret,
+    let p = progress_until(&herder, "p", |p| p.progress.is_some()).await;
+    assert_eq!(p.progress, Some(serde_json::json!({"run": "s3cr3t-value"})));
+    // and the stored connector config, the task configs and validation keep the placeholder.
+    assert_eq!(
+        herder.connector_config("p").await.unwrap()["report"],
+        placeholder
+    );
+    let tasks = herder.task_configs("p").await.unwrap();
+    assert_eq!(tasks[0].config["report"], placeholder);
+    let infos = herder
+        .validate_connector_config(reporting_config("p", &placeholder))
+        .await
+        .unwrap();
+    let shown = serde_json::to_string(&infos).unwrap();
+    assert!(
+        shown.contains(&placeholder) && !shown.contains("s3cr3t"),
+        "{shown}"
+    );
+
+    // Given a placeholder naming a file that is not there, the connector fails naming the
+    // path, and no secret or task appears.
+    let missing = format!("${{file:{}/nope.properties:token}}", dir.path().display());
+    herder
+        .put_connector_config("m", reporting_config("m", &missing), false, None)
+        .await
+        .unwrap_err();
+    cancel.cancel();
+    run.await.unwrap();
+}

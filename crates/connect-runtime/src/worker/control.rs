@@ -301,9 +301,22 @@ impl Reconciler {
                     .await;
                 return;
             };
+            // The plugin gets the config with its `${provider:…}` placeholders resolved; the
+            // slot (and the config topic) keep the placeholders.
+            let resolved = match self.herder.resolve_config(name, &slot.config) {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!(connector = name, error = %e, "Connector config could not be resolved.");
+                    slot.failed = true;
+                    self.reporter
+                        .connector(name, State::Failed, Some(e.trace()))
+                        .await;
+                    return;
+                }
+            };
             // A chain this binary cannot build fails the connector, naming what is missing:
             // a config read back from the config topic must never run without its transforms.
-            if let Err(e) = TransformChain::from_config(&self.herder.inner.registry, &slot.config) {
+            if let Err(e) = TransformChain::from_config(&self.herder.inner.registry, &resolved) {
                 tracing::error!(connector = name, error = %e, "Connector transformations are invalid.");
                 slot.failed = true;
                 self.reporter
@@ -318,7 +331,7 @@ impl Reconciler {
                     commands: self.herder.inner.commands.clone(),
                 }),
             };
-            match plugin.start(ctx, &slot.config).await {
+            match plugin.start(ctx, &resolved).await {
                 Ok(instance) => {
                     slot.instance = Some(instance);
                     slot.needs_task_configs = true;
@@ -408,8 +421,10 @@ impl Reconciler {
             return Ok(Vec::new());
         };
         let is_source = plugin.descriptor().kind == PluginKind::Source;
+        let name = slot.config.get("name").map_or("", String::as_str);
+        let resolved = self.herder.resolve_config(name, &slot.config)?;
         let fw = FrameworkConfig::from_parsed(
-            &framework_def(is_source).parse(&slot.config).parsed,
+            &framework_def(is_source).parse(&resolved).parsed,
             is_source,
         );
         let max = NonZeroU32::new(fw.tasks_max).unwrap_or(NonZeroU32::MIN);
@@ -433,7 +448,12 @@ impl Reconciler {
                 }
             }
         }
-        Ok(configs)
+        // Task configs go to the config topic: a value the connector copied from a resolved
+        // key goes back to its placeholder, as Kafka's `reverseTransform` does.
+        Ok(crate::config_providers::reverse_transform(
+            &slot.config,
+            &configs,
+        ))
     }
 
     async fn stop_instance(&mut self, name: &str, slot: &mut ConnectorSlot) {
@@ -510,11 +530,26 @@ impl Reconciler {
         let plugin = slot.plugin.clone()?;
         let inner = &self.herder.inner;
         let is_source = plugin.descriptor().kind == PluginKind::Source;
+        // The task runs on resolved configs; `cfg` (with placeholders) stays the slot's, to
+        // compare with what the config topic holds.
+        let resolved = self
+            .herder
+            .resolve_config(name, &slot.config)
+            .and_then(|c| Ok((c, self.herder.resolve_config(name, cfg)?)));
+        let (config, task_config) = match resolved {
+            Ok(r) => r,
+            Err(e) => {
+                self.reporter
+                    .task(name, id, State::Failed, Some(e.trace()))
+                    .await;
+                return None;
+            }
+        };
         let fw = FrameworkConfig::from_parsed(
-            &framework_def(is_source).parse(&slot.config).parsed,
+            &framework_def(is_source).parse(&config).parsed,
             is_source,
         );
-        let converters = match self.herder.converters_for(&slot.config, &fw) {
+        let converters = match self.herder.converters_for(&config, &fw) {
             Ok(c) => c,
             Err(e) => {
                 self.reporter
@@ -523,7 +558,7 @@ impl Reconciler {
                 return None;
             }
         };
-        let transforms = match TransformChain::from_config(&inner.registry, &slot.config) {
+        let transforms = match TransformChain::from_config(&inner.registry, &config) {
             Ok(t) => t,
             Err(e) => {
                 self.reporter
@@ -547,14 +582,14 @@ impl Reconciler {
             let ctx = SourceTaskContext {
                 connector: name.to_owned(),
                 task: id,
-                props: cfg.clone(),
+                props: task_config.clone(),
                 offsets: Arc::new(OffsetReader {
                     connector: name.to_owned(),
                     store: self.stores.offsets.clone(),
                 }),
                 host: signals.clone(),
             };
-            let task = match plugin.start_source_task(ctx, cfg).await {
+            let task = match plugin.start_source_task(ctx, &task_config).await {
                 Ok(t) => t,
                 Err(e) => {
                     tracing::error!(connector = name, task = id, error = %e, "Task failed to start.");
@@ -565,7 +600,7 @@ impl Reconciler {
                 }
             };
             let producer_overrides =
-                prefixed(&slot.config, "producer.override.", &inner.settings.producer);
+                prefixed(&config, "producer.override.", &inner.settings.producer);
             let producer = match inner.clients.producer(&producer_overrides) {
                 Ok(p) => p,
                 Err(e) => {
@@ -588,7 +623,7 @@ impl Reconciler {
                 status: self.reporter.clone(),
                 status_store: self.stores.status.clone(),
                 errors,
-                topic_creation: TopicCreation::from_props(&slot.config),
+                topic_creation: TopicCreation::from_props(&config),
                 topic_tracking: inner.settings.topic_tracking,
                 flush_interval: inner.settings.offset_flush_interval,
                 target,
@@ -601,10 +636,10 @@ impl Reconciler {
             let ctx = SinkTaskContext {
                 connector: name.to_owned(),
                 task: id,
-                props: cfg.clone(),
+                props: task_config.clone(),
                 host: host.clone(),
             };
-            let task = match plugin.start_sink_task(ctx, cfg).await {
+            let task = match plugin.start_sink_task(ctx, &task_config).await {
                 Ok(t) => t,
                 Err(e) => {
                     tracing::error!(connector = name, task = id, error = %e, "Task failed to start.");
@@ -614,7 +649,7 @@ impl Reconciler {
                     return None;
                 }
             };
-            let mut consumer_config = self.herder.sink_consumer_config(name, &slot.config);
+            let mut consumer_config = self.herder.sink_consumer_config(name, &config);
             // Static membership: a task restarted after a crash takes over its own dead member at
             // once instead of waiting for the group to expire it (brokers such as tansu never
             // do). One live instance per (connector, task) holds in a single-worker cluster.

@@ -61,8 +61,28 @@ impl WorkerHerder {
         }
     }
 
-    /// Full validation: framework keys, the plugin's keys, converter classes, sink topics.
+    /// Full validation of a submitted config, on its values with `${provider:…}` placeholders
+    /// resolved (as Kafka's `validateConnectorConfig` does). Unlike Kafka, the answer shows a
+    /// key whose value holds a placeholder with the placeholder, never the secret.
     fn validate(&self, config: &Props) -> Result<ConfigInfos, HerderError> {
+        let name = config.get("name").map_or("", String::as_str);
+        let resolved = self
+            .resolve_config(name, config)
+            .map_err(|e| HerderError::internal(e.to_string()))?;
+        let mut infos = self.validate_resolved(&resolved)?;
+        let raw_keys = crate::config_providers::keys_with_variable_values(config);
+        for info in &mut infos.configs {
+            if let Some(v) = info.value.as_mut()
+                && raw_keys.contains(v.name.as_str())
+            {
+                v.value = config.get(&v.name).cloned();
+            }
+        }
+        Ok(infos)
+    }
+
+    /// Full validation: framework keys, the plugin's keys, converter classes, sink topics.
+    fn validate_resolved(&self, config: &Props) -> Result<ConfigInfos, HerderError> {
         let Some(class) = config.get("connector.class") else {
             return Err(HerderError::bad_request(format!(
                 "Connector config {} contains no connector type",
