@@ -22,6 +22,10 @@ Topic records are counted by consuming (tansu's high watermarks are unreliable),
 worker is done, so the bench's consumer does not compete with the worker for the 2 cores while
 it is measured.
 
+  4. with --transforms none,unwrap,unwrap-route-insert: one snapshot per transform chain over the
+     same rows (ExtractNewRecordState; then RegexRouter and InsertField as well), each reported
+     as a ratio to the `none` snapshot of the same run (rows/s and rows per CPU-second).
+
 Usage: .venv/bin/python scripts/bench_mysql.py [--rows 1000000] [--latency-seconds 20]
 Env: KAFKA_BOOTSTRAP (127.0.0.1:9092), MYSQL_URL (mysql://root:debezium@127.0.0.1:3306),
      SLUICE_BIN (target/release/sluice).
@@ -345,7 +349,28 @@ def bench_catch_up(w, conn, db, rows):
     }
 
 
-def bench_snapshot(w, db, rows, threads=1):
+# Transform chains for --transforms: the Debezium "unwrap" nearly every sink pipeline carries,
+# and unwrap plus a topic router and a static field.
+TRANSFORM_CHAINS = {
+    "none": ({}, ""),
+    "unwrap": ({
+        "transforms": "unwrap",
+        "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
+    }, ""),
+    "unwrap-route-insert": ({
+        "transforms": "unwrap,route,insert",
+        "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
+        "transforms.route.type": "org.apache.kafka.connect.transforms.RegexRouter",
+        "transforms.route.regex": "(.*)",
+        "transforms.route.replacement": "$1_routed",
+        "transforms.insert.type": "org.apache.kafka.connect.transforms.InsertField$Value",
+        "transforms.insert.static.field": "pipeline",
+        "transforms.insert.static.value": "bench",
+    }, "_routed"),
+}
+
+
+def bench_snapshot(w, db, rows, threads=1, chain="none"):
     bare = subprocess.run(
         ["mariadb", "--quick", "--batch"] + mysql_cli_args() + ["-e", f"SELECT * FROM `{db}`.{TABLE}"],
         stdout=subprocess.DEVNULL,
@@ -367,6 +392,8 @@ def bench_snapshot(w, db, rows, threads=1):
     config = connector_config(db, prefix, "initial")
     if threads > 1:
         config["snapshot.max.threads"] = str(threads)
+    extra, topic_suffix = TRANSFORM_CHAINS[chain]
+    config.update(extra)
     code, body = w.call("POST", "/connectors", {"name": name, "config": config})
     assert code == 201, body
     deadline = time.time() + 300
@@ -378,10 +405,11 @@ def bench_snapshot(w, db, rows, threads=1):
         if time.time() > deadline:
             raise RuntimeError(f"snapshot did not finish: {off}")
         time.sleep(0.25)
-    n, _, hi = count_topic(f"{prefix}.{db}.{TABLE}", rows)
+    n, _, hi = count_topic(f"{prefix}.{db}.{TABLE}{topic_suffix}", rows)
     sluice_s = hi / 1000.0 - t0
     return name, prefix, {
         "rows": rows,
+        "transforms": chain,
         "snapshot_max_threads": threads,
         "records": n,
         "worker_cpu_s": cpu,
@@ -516,6 +544,9 @@ def main():
     ap.add_argument("--latency-rate", type=int, default=5000)
     ap.add_argument("--latency-rows-per-tx", type=int, default=10)
     ap.add_argument("--skip", default="", help="comma list of: catchup,snapshot,latency")
+    ap.add_argument("--transforms", default="",
+                    help="comma list of transform chains to snapshot with, ratios to the first "
+                         "(none,unwrap,unwrap-route-insert); skips the other measurements")
     ap.add_argument("--snapshot-threads", default="1",
                     help="comma list of snapshot.max.threads values, one snapshot each (e.g. 1,2)")
     args = ap.parse_args()
@@ -539,13 +570,28 @@ def main():
     results = {"rows": args.rows, "nproc": os.cpu_count(), "schemas": args.schemas,
                "broker": BOOTSTRAP if args.shared_broker else "private tansu memory://"}
     try:
+        if args.transforms:
+            insert_rows(conn, db, 1, args.rows)
+            chains = args.transforms.split(",")
+            runs = {}
+            for chain in chains:
+                name, _, snap = bench_snapshot(w, db, args.rows, chain=chain)
+                w.call("DELETE", f"/connectors/{name}")
+                runs[chain] = snap
+                log(f"snapshot with transforms={chain}: {json.dumps(snap)}")
+            base = runs[chains[0]]
+            for chain, snap in runs.items():
+                snap["rate_ratio_to_first"] = snap["sluice_rows_per_s"] / base["sluice_rows_per_s"]
+                snap["cpu_ratio_to_first"] = snap["rows_per_cpu_s"] / base["rows_per_cpu_s"]
+            results["transforms"] = runs
+            skip |= {"catchup", "latency", "snapshot"}
         if "catchup" not in skip:
             results["catch_up"] = bench_catch_up(w, conn, db, args.rows)
             log(f"catch-up: {json.dumps(results['catch_up'])}")
-        else:
+        elif not args.transforms:
             insert_rows(conn, db, 1, args.rows)
         name = None
-        for threads in [int(t) for t in args.snapshot_threads.split(",")]:
+        for threads in ([] if "snapshot" in skip else [int(t) for t in args.snapshot_threads.split(",")]):
             if name is not None:
                 # One connector per snapshot; the previous one goes first so that its
                 # streaming does not compete.
@@ -559,7 +605,8 @@ def main():
                 w, db, prefix, args.latency_seconds, args.latency_rate, args.latency_rows_per_tx
             )
             log(f"latency: {json.dumps(results['latency'])}")
-        w.call("DELETE", f"/connectors/{name}")
+        if name is not None:
+            w.call("DELETE", f"/connectors/{name}")
     finally:
         w.stop()
         with conn.cursor() as cur:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create the project's Python venv (.venv) with the clients the tests and demos use.
+# Create the project's Python venv (.venv) with the clients the tests and demos use, and the
+# REST fuzzer (schemathesis).
 # Idempotent: installs only packages that are missing or at another version, then
 # verifies every module imports. Usage: scripts/venv.sh
 set -euo pipefail
@@ -17,6 +18,8 @@ PKGS=(
   "pymysql==1.2.4 pymysql"
   "pytest==9.2.0 pytest"
   "pyyaml==6.0.3 yaml"
+  # The bounded REST fuzzer over openapi.yaml (tests/python/test_rest_fuzz.py).
+  "schemathesis==4.32.5 schemathesis"
 )
 
 log() { printf '[venv] %s\n' "$*" >&2; }

@@ -24,6 +24,7 @@
 //! - `broker`, `mysql`, `s3`: the shared service handles
 //! - `worker`: the `sluice` launcher (kill / restart)
 //! - `rest`: a small typed Kafka Connect REST client
+//! - `oracle`: the real Kafka Connect worker (kc.sh) for differential tests
 //! - `topic`: reading a topic back from the beginning without trusting watermarks
 //!
 //! # Example
@@ -40,6 +41,7 @@
 
 mod broker;
 mod mysql;
+mod oracle;
 mod process;
 mod rest;
 mod s3;
@@ -53,6 +55,7 @@ use std::time::{Duration, Instant};
 
 pub use broker::Broker;
 pub use mysql::{Mysql, ROOT_PASSWORD as MYSQL_ROOT_PASSWORD};
+pub use oracle::{JvmWorker, JvmWorkerBuilder};
 pub use rest::{
     ConnectorState, ConnectorStateInfo, PluginInfo, RestClient, RestResponse, ServerInfo, TaskState,
 };

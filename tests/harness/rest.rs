@@ -132,6 +132,25 @@ impl RestClient {
         self.send(self.http.post(self.url(path)).json(body)).await
     }
 
+    /// Any method with a raw body and content type (for malformed and odd requests).
+    pub async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: &str,
+    ) -> Result<RestResponse, BoxError> {
+        let method = reqwest::Method::from_bytes(method.as_bytes())?;
+        let mut req = self.http.request(method, self.url(path));
+        if let Some(ct) = content_type {
+            req = req.header("Content-Type", ct);
+        }
+        if !body.is_empty() {
+            req = req.body(body.to_owned());
+        }
+        self.send(req).await
+    }
+
     /// POST with no body (restart endpoints).
     pub async fn post_empty(&self, path: &str) -> Result<RestResponse, BoxError> {
         self.send(self.http.post(self.url(path))).await

@@ -273,9 +273,9 @@ impl MySqlConfig {
             .map(|(_, c)| c.as_slice())
     }
 
-    /// Whether operation `op` (`c`, `u`, `d`, `t`) is emitted.
-    pub fn emits(&self, op: &str) -> bool {
-        !self.skipped_operations.iter().any(|s| s == op)
+    /// Whether operation `op` is emitted (`skipped.operations` names ops by their code).
+    pub fn emits(&self, op: crate::event::Op) -> bool {
+        !self.skipped_operations.iter().any(|s| s == op.code())
     }
 }
 

@@ -47,6 +47,42 @@ pub enum Cell {
     Json(String),
 }
 
+impl Cell {
+    /// The cell of a driver value (text or binary protocol, or a binlog row); `bytes` decides what
+    /// a byte string is, which depends on the column and on where it was read.
+    pub(crate) fn from_my_value(
+        v: mysql_common::value::Value,
+        bytes: impl FnOnce(Vec<u8>) -> Self,
+    ) -> Self {
+        use mysql_common::value::Value as MyValue;
+        match v {
+            MyValue::NULL => Self::Null,
+            MyValue::Bytes(b) => bytes(b),
+            MyValue::Int(i) => Self::Int(i),
+            MyValue::UInt(u) => Self::UInt(u),
+            MyValue::Float(f) => Self::Float(f),
+            MyValue::Double(d) => Self::Double(d),
+            MyValue::Date(year, month, day, hour, minute, second, micros) => Self::DateTime {
+                year,
+                month,
+                day,
+                hour,
+                minute,
+                second,
+                micros,
+            },
+            MyValue::Time(negative, days, hours, minutes, seconds, micros) => Self::Time {
+                negative,
+                days,
+                hours,
+                minutes,
+                seconds,
+                micros,
+            },
+        }
+    }
+}
+
 /// The fractional-second precision of a temporal column (`DATETIME(6)` → 6).
 fn fsp(col: &Column) -> i32 {
     col.length.unwrap_or(0)

@@ -9,15 +9,65 @@ mod kafka;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use connect_api::java;
 use serde_json::Value as Json;
 
 use crate::ddl::TableChange;
 use crate::error::{CdcError, Result};
-use crate::jsonout::push_str;
 use crate::offset::BinlogOffset;
 use crate::table::Column;
 
 pub use kafka::KafkaHistory;
+
+/// The offset keys in the order Debezium puts them into its offset `HashMap`
+/// (`MySqlOffsetContext.offsetUsingPosition`, then `getOffset`'s `snapshot`), which decides the
+/// order of keys that share a bucket; Sluice's resumable-snapshot keys last.
+const POSITION_KEYS: [&str; 10] = [
+    "server_id",
+    "gtids",
+    "file",
+    "pos",
+    "event",
+    "row",
+    "ts_sec",
+    "snapshot",
+    "snapshot_table",
+    "snapshot_key",
+];
+
+/// Appends the position as Debezium's history writes it: the offset map in the JVM's `HashMap`
+/// iteration order (Debezium copies its offset `HashMap` into the record's document in iteration
+/// order).
+fn position_json(out: &mut String, position: &BinlogOffset) {
+    let map = position.to_source_offset().0;
+    // Any key not listed goes in after the listed ones, so none is ever dropped.
+    let rest = map.keys().filter(|k| !POSITION_KEYS.contains(&k.as_str()));
+    let present: Vec<(i32, (&str, &Json))> = POSITION_KEYS
+        .into_iter()
+        .chain(rest.map(String::as_str))
+        .filter_map(|k| map.get(k).map(|v| (java::string_hash(k), (k, v))))
+        .collect();
+    out.push('{');
+    for (i, (k, v)) in java::hash_map_order(present).into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_str(out, k);
+        out.push(':');
+        match v {
+            Json::String(s) => push_str(out, s),
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    out.push('}');
+}
+
+/// Appends `s` as a JSON string literal, escaped as Jackson (Debezium's `DocumentWriter`) does.
+fn push_str(out: &mut String, s: &str) {
+    out.push('"');
+    out.push_str(&java::json_escape(s));
+    out.push('"');
+}
 
 /// One history entry.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,7 +86,7 @@ impl HistoryRecord {
         let mut o = String::from("{\"source\":{\"server\":");
         push_str(&mut o, &self.server);
         o.push_str("},\"position\":");
-        o.push_str(&Json::Object(self.position.to_source_offset().0).to_string());
+        position_json(&mut o, &self.position);
         o.push_str(&format!(",\"ts_ms\":{},\"databaseName\":", self.ts_ms));
         push_str(&mut o, &self.database_name);
         o.push_str(",\"ddl\":");
@@ -252,7 +302,7 @@ mod tests {
             changes: effect.changes,
         };
         let json = rec.to_json();
-        let expected_prefix = r#"{"source":{"server":"demo-debezium"},"position":{"file":"my-binlog.000002","pos":342,"snapshot":true,"ts_sec":1754040494},"ts_ms":1754040494395,"databaseName":"demo","ddl":"CREATE TABLE `t_user` (\n  `id` bigint(20) NOT NULL AUTO_INCREMENT,"#;
+        let expected_prefix = r#"{"source":{"server":"demo-debezium"},"position":{"ts_sec":1754040494,"file":"my-binlog.000002","pos":342,"snapshot":true},"ts_ms":1754040494395,"databaseName":"demo","ddl":"CREATE TABLE `t_user` (\n  `id` bigint(20) NOT NULL AUTO_INCREMENT,"#;
         assert!(json.starts_with(expected_prefix), "{json}");
         assert!(json.contains(r#""tableChanges":[{"type":"CREATE","id":"\"demo\".\"t_user\"","table":{"defaultCharsetName":"utf8mb4","primaryKeyColumnNames":["id"],"columns":[{"name":"id","jdbcType":-5,"typeName":"BIGINT","typeExpression":"BIGINT","charsetName":null,"length":20,"position":1,"optional":false,"autoIncremented":true,"generated":true,"comment":null,"hasDefaultValue":false,"enumValues":[]},{"name":"username","jdbcType":12,"typeName":"VARCHAR","typeExpression":"VARCHAR","charsetName":"utf8mb4","length":64,"position":2,"optional":false,"autoIncremented":false,"generated":false,"comment":"名称","hasDefaultValue":false,"enumValues":[]}],"attributes":[]},"comment":null}]}"#), "{json}");
         let back = HistoryRecord::from_json(&json).unwrap();
@@ -263,6 +313,34 @@ mod tests {
                 back.database_name.as_str()
             ),
             (ddl, 342, "demo")
+        );
+    }
+
+    #[test]
+    fn streaming_positions_are_written_in_the_jvms_hash_map_order() {
+        let rec = HistoryRecord {
+            server: "s".into(),
+            position: BinlogOffset {
+                file: "binlog.000003".into(),
+                pos: 4,
+                gtids: Some("0-1-7".into()),
+                event: 2,
+                row: 1,
+                server_id: Some(1),
+                ts_sec: Some(1_700_000_000),
+                ..BinlogOffset::default()
+            },
+            ts_ms: 0,
+            database_name: String::new(),
+            ddl: "CREATE DATABASE d".into(),
+            changes: Vec::new(),
+        };
+        // Bucket order of a Java HashMap; server_id and event share a bucket, server_id was
+        // put first.
+        assert!(
+            rec.to_json().starts_with(r#"{"source":{"server":"s"},"position":{"ts_sec":1700000000,"file":"binlog.000003","pos":4,"gtids":"0-1-7","row":1,"server_id":1,"event":2},"#),
+            "{}",
+            rec.to_json()
         );
     }
 

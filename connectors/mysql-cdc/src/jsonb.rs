@@ -96,6 +96,50 @@ pub(crate) fn to_json(value: Jsonb<'_>) -> Result<Value, JsonbToJsonError> {
     })
 }
 
+/// The text of a converted document as `JsonStringFormatter` writes it: compact, strings and
+/// member names escaped as Jackson escapes them (`\u001B`, upper-case), numbers as serde_json
+/// writes them (the same text as Debezium's except as the crate docs say).
+pub(crate) fn to_text(value: &Value) -> String {
+    let mut out = String::new();
+    write_text(&mut out, value);
+    out
+}
+
+fn write_text(out: &mut String, value: &Value) {
+    let quoted = |out: &mut String, s: &str| {
+        out.push('"');
+        out.push_str(&connect_api::java::json_escape(s));
+        out.push('"');
+    };
+    match value {
+        Value::String(s) => quoted(out, s),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_text(out, item);
+            }
+            out.push(']');
+        }
+        Value::Object(members) => {
+            out.push('{');
+            for (i, (name, member)) in members.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                quoted(out, name);
+                out.push(':');
+                write_text(out, member);
+            }
+            out.push('}');
+        }
+        // Null, booleans and numbers: serde_json's compact text.
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
 fn array<T: StorageFormat>(a: ComplexValue<'_, T, Array>) -> Result<Value, JsonbToJsonError> {
     a.iter()
         .map(|element| to_json(element?))
@@ -281,7 +325,7 @@ mod tests {
     fn render(doc: &str) -> String {
         let doc = bytes(doc);
         let value: Jsonb<'_> = ParseBuf(&doc).parse(()).unwrap();
-        to_json(value).unwrap().to_string()
+        to_text(&to_json(value).unwrap())
     }
 
     /// A scalar opaque document: type code, length, data (hex).
@@ -464,6 +508,16 @@ mod tests {
         assert_eq!(
             render(doc),
             as_serde_renders(r#"{"a":"2020-01-02","b":1.50,"c":["12:34:56",null,"yv4="]}"#)
+        );
+    }
+
+    #[test]
+    fn control_characters_in_strings_escape_with_upper_case_hex_like_json_binary() {
+        // "\u{1b}A\t" and {"\u{1}": "\"/"}.
+        assert_eq!(render("0c031b4109"), r#""\u001BA\t""#);
+        assert_eq!(
+            render("0001000f000b0001000c0c000102222f"),
+            r#"{"\u0001":"\"/"}"#
         );
     }
 

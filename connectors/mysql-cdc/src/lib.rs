@@ -15,8 +15,12 @@
 //! - [`event`]: envelopes, the `source` block, schema-change events.
 //! - [`history`]: the schema history store (trait, in-memory and Kafka impls) and its records.
 //! - [`offset`]: Debezium's offset map and the restart rules.
-//! - [`snapshot`] and [`binlog`]: the two readers; [`task`] runs them behind `SourceTask`.
-//! - [`jsonout`]: a small `JsonConverter` emulation for golden tests and the history JSON.
+//! - [`snapshot`] and [`binlog`]: the two readers. They decode; the emitter (module `emitter`)
+//!   turns what they decode into records and owns the schema cache, DDL and history, and the
+//!   transaction metadata state. [`task`] builds both and runs them behind `SourceTask`;
+//!   connections are opened by module `connection`.
+//! - [`gtid`]: GTID sets (MySQL and MariaDB forms) for offsets, restarts and the history.
+//! - [`jsonout`]: records as the JSON converter writes them, for the golden tests.
 //!
 //! # Beyond Debezium
 //! `snapshot.chunk.size` (default 0 = Debezium's single `SELECT` per table) reads tables with a
@@ -51,7 +55,7 @@
 //!   (`snapshot.mode=when_needed` does not re-snapshot in that case).
 //! - A DDL's offset (and its history record) includes the DDL's own GTID.
 //! - `verify_ca` also checks the host name (mysql_async 0.37 with rustls 0.23.46; see
-//!   `task::ssl_opts`); the key store passwords are accepted and not used (PEM files).
+//!   `connection::ssl_opts`); the key store passwords are accepted and not used (PEM files).
 //! - With MySQL GTIDs the restart position is the transaction's GTID event (Debezium: its
 //!   `BEGIN`), so `event` counts one more event; Debezium-written offsets are read correctly.
 //! - Binlog JSON is rendered by `serde_json` (keys sorted) rather than in binary-JSON key order.
@@ -59,6 +63,10 @@
 //!   times as strings, other types as base64), except that a DECIMAL inside a document keeps its
 //!   value but not its scale's trailing zeros (`9.00` → `9.0`; serde_json runs without
 //!   `arbitrary_precision`) and a negative TIME is written `-01:30:00` (Debezium garbles it).
+//!   Doubles in a document are written as serde_json writes them: the same text as Debezium's
+//!   `Double.toString` from 0.001 up to 10^7, but `10000000.0` and `1e-5` where `JsonBinary`
+//!   writes the exact `new BigDecimal(double).toPlainString()` (`10000000`,
+//!   `0.000010000000000000000818030539140313095458623138256371021270751953125`).
 //! - Not implemented: incremental/blocking snapshots and signals,
 //!   table-lock fallback when `FLUSH TABLES WITH READ LOCK` is refused, column masking/truncation,
 //!   `column.propagate.source.type`, converters, `include.query` on MariaDB (needs annotate rows).
@@ -70,11 +78,14 @@
 
 pub mod binlog;
 pub mod config;
+mod connection;
 pub mod connector;
 pub mod convert;
 pub mod ddl;
+mod emitter;
 pub mod error;
 pub mod event;
+pub mod gtid;
 pub mod history;
 mod jsonb;
 mod jsondiff;

@@ -14,11 +14,11 @@ use mysql_async::{Conn, Row, Value as MyValue};
 
 use crate::config::LockingMode;
 use crate::convert::Cell;
+use crate::emitter::{Emitter, now_ms};
 use crate::error::{CdcError, Result};
-use crate::event::SourceInfo;
+use crate::event::{Op, SourceInfo};
 use crate::offset::BinlogOffset;
 use crate::table::{Column, TableId};
-use crate::task::{Engine, now_ms};
 
 fn db_err(ctx: &str) -> impl FnOnce(mysql_async::Error) -> CdcError + '_ {
     move |e| CdcError::db(ctx, e)
@@ -150,58 +150,35 @@ fn quote(id: &str) -> String {
 
 /// Text-protocol value → cell. Binary columns keep their bytes; everything else is text.
 fn cell(col: &Column, v: Option<MyValue>) -> Cell {
-    match v {
-        None | Some(MyValue::NULL) => Cell::Null,
-        Some(MyValue::Bytes(b)) => {
-            let raw = col.is_binary()
-                || matches!(
-                    col.type_name.as_str(),
-                    "BIT"
-                        | "GEOMETRY"
-                        | "POINT"
-                        | "LINESTRING"
-                        | "POLYGON"
-                        | "MULTIPOINT"
-                        | "MULTILINESTRING"
-                        | "MULTIPOLYGON"
-                        | "GEOMETRYCOLLECTION"
-                        | "GEOMCOLLECTION"
-                );
-            if raw {
-                Cell::Bytes(b)
-            } else {
-                match String::from_utf8(b) {
-                    Ok(s) => Cell::Text(s),
-                    Err(e) => Cell::Bytes(e.into_bytes()),
-                }
+    let Some(v) = v else { return Cell::Null };
+    Cell::from_my_value(v, |b| {
+        let raw = col.is_binary()
+            || matches!(
+                col.type_name.as_str(),
+                "BIT"
+                    | "GEOMETRY"
+                    | "POINT"
+                    | "LINESTRING"
+                    | "POLYGON"
+                    | "MULTIPOINT"
+                    | "MULTILINESTRING"
+                    | "MULTIPOLYGON"
+                    | "GEOMETRYCOLLECTION"
+                    | "GEOMCOLLECTION"
+            );
+        if raw {
+            Cell::Bytes(b)
+        } else {
+            match String::from_utf8(b) {
+                Ok(s) => Cell::Text(s),
+                Err(e) => Cell::Bytes(e.into_bytes()),
             }
         }
-        Some(MyValue::Int(i)) => Cell::Int(i),
-        Some(MyValue::UInt(u)) => Cell::UInt(u),
-        Some(MyValue::Float(f)) => Cell::Float(f),
-        Some(MyValue::Double(d)) => Cell::Double(d),
-        Some(MyValue::Date(y, m, d, h, mi, s, us)) => Cell::DateTime {
-            year: y,
-            month: m,
-            day: d,
-            hour: h,
-            minute: mi,
-            second: s,
-            micros: us,
-        },
-        Some(MyValue::Time(neg, days, h, m, s, us)) => Cell::Time {
-            negative: neg,
-            days,
-            hours: h,
-            minutes: m,
-            seconds: s,
-            micros: us,
-        },
-    }
+    })
 }
 
 /// The captured databases and their base tables, in the server's (sorted) order.
-async fn list_tables(engine: &Engine, conn: &mut Conn) -> Result<Vec<(String, Vec<String>)>> {
+async fn list_tables(emitter: &Emitter, conn: &mut Conn) -> Result<Vec<(String, Vec<String>)>> {
     let dbs: Vec<String> = conn
         .query("SHOW DATABASES")
         .await
@@ -209,7 +186,7 @@ async fn list_tables(engine: &Engine, conn: &mut Conn) -> Result<Vec<(String, Ve
     let mut tables = Vec::new();
     for db in dbs
         .into_iter()
-        .filter(|d| engine.config.database_captured(d))
+        .filter(|d| emitter.config.database_captured(d))
     {
         let rows: Vec<(String, String)> = conn
             .query(format!(
@@ -227,7 +204,7 @@ async fn list_tables(engine: &Engine, conn: &mut Conn) -> Result<Vec<(String, Ve
 /// consistent read; streaming then starts at the original snapshot position, so changes made
 /// meanwhile are replayed (at-least-once) on top of the rows read now.
 pub(crate) async fn resume(
-    engine: &mut Engine,
+    emitter: &mut Emitter,
     conn: &mut Conn,
     offset: &BinlogOffset,
 ) -> Result<BinlogOffset> {
@@ -237,15 +214,15 @@ pub(crate) async fn resume(
     conn.query_drop("SET time_zone='+00:00'")
         .await
         .map_err(db_err("setting time_zone failed"))?;
-    let tables = list_tables(engine, conn).await?;
+    let tables = list_tables(emitter, conn).await?;
     conn.query_drop("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         .await
         .map_err(db_err("setting isolation failed"))?;
     // Readers need no common read view here: streaming replays everything since the original
     // position on top of whatever each range reads now.
-    let threads = engine.config.snapshot_max_threads;
+    let threads = emitter.config.snapshot_max_threads;
     let readers = if threads > 1 {
-        connect_readers(engine, threads, true).await?
+        connect_readers(emitter, threads, true).await?
     } else {
         Vec::new()
     };
@@ -265,7 +242,7 @@ pub(crate) async fn resume(
     position.snapshot_table = None;
     position.snapshot_key = None;
     position.snapshot = true;
-    let readers = read_data(engine, conn, readers, &tables, &position, Some(resume)).await?;
+    let readers = read_data(emitter, conn, readers, &tables, &position, Some(resume)).await?;
     close_readers(readers).await;
     conn.query_drop("COMMIT")
         .await
@@ -314,8 +291,12 @@ fn key_param(v: &serde_json::Value) -> MyValue {
 }
 
 /// Runs the snapshot; returns the binlog position streaming continues from.
-pub(crate) async fn run(engine: &mut Engine, conn: &mut Conn, data: bool) -> Result<BinlogOffset> {
-    let config = engine.config.clone();
+pub(crate) async fn run(
+    emitter: &mut Emitter,
+    conn: &mut Conn,
+    data: bool,
+) -> Result<BinlogOffset> {
+    let config = emitter.config.clone();
     let timeout_s = (config.snapshot_lock_timeout_ms / 1000).max(1);
     conn.query_drop(format!("SET SESSION lock_wait_timeout={timeout_s}"))
         .await
@@ -328,10 +309,10 @@ pub(crate) async fn run(engine: &mut Engine, conn: &mut Conn, data: bool) -> Res
         .await
         .map_err(db_err("setting time_zone failed"))?;
 
-    let tables = list_tables(engine, conn).await?;
+    let tables = list_tables(emitter, conn).await?;
     let threads = config.snapshot_max_threads;
     let readers = if data && threads > 1 && config.snapshot_chunk() > 0 {
-        connect_readers(engine, threads, config.locking_mode != LockingMode::None).await?
+        connect_readers(emitter, threads, config.locking_mode != LockingMode::None).await?
     } else {
         Vec::new()
     };
@@ -352,7 +333,7 @@ pub(crate) async fn run(engine: &mut Engine, conn: &mut Conn, data: bool) -> Res
         .map_err(db_err("setting isolation failed"))?;
     // Parallel chunk readers open their reads with this one, while the lock (if any) holds.
     let readers = start_reads(conn, readers, locked).await?;
-    let mut position = match engine.mariadb {
+    let mut position = match emitter.mariadb {
         true => read_view_position(conn).await?,
         false => master_position(conn, false).await?,
     };
@@ -433,13 +414,13 @@ pub(crate) async fn run(engine: &mut Engine, conn: &mut Conn, data: bool) -> Res
             pos: i64::try_from(position.pos).unwrap_or(i64::MAX),
             ..SourceInfo::default()
         };
-        engine
+        emitter
             .apply_ddl(&db, &ddl, &source, &position, true)
             .await?;
     }
 
     if data {
-        let readers = read_data(engine, conn, readers, &tables, &position, None).await?;
+        let readers = read_data(emitter, conn, readers, &tables, &position, None).await?;
         close_readers(readers).await;
     }
     conn.query_drop("COMMIT")
@@ -464,18 +445,18 @@ struct Pending {
 }
 
 /// Emits rows in order, holding one back so that the last row of the snapshot gets `last`.
-struct Emitter<'a> {
+struct RowMarker<'a> {
     position: &'a BinlogOffset,
     pending: Option<Pending>,
     first: bool,
 }
 
-impl Emitter<'_> {
-    async fn push(&mut self, engine: &mut Engine, row: Pending) -> Result<()> {
+impl RowMarker<'_> {
+    async fn push(&mut self, emitter: &mut Emitter, row: Pending) -> Result<()> {
         if let Some(p) = self.pending.replace(row) {
             let marker = if self.first { "first" } else { "true" };
             self.first = false;
-            emit(engine, p, marker, self.position, false).await?;
+            emit(emitter, p, marker, self.position, false).await?;
         }
         Ok(())
     }
@@ -484,7 +465,7 @@ impl Emitter<'_> {
     /// returns the last row's key (`None` when it cannot be bound back into a query).
     async fn push_keyed(
         &mut self,
-        engine: &mut Engine,
+        emitter: &mut Emitter,
         id: &TableId,
         ts: &crate::event::TableSchema,
         pk: &[usize],
@@ -497,10 +478,10 @@ impl Emitter<'_> {
                 .iter()
                 .map(|&i| cells.get(i).and_then(key_json))
                 .collect();
-            let values = engine.convert_row(ts, cells)?;
+            let values = emitter.convert_row(ts, cells)?;
             last.clone_from(&key);
             self.push(
-                engine,
+                emitter,
                 Pending {
                     id: id.clone(),
                     values,
@@ -513,9 +494,9 @@ impl Emitter<'_> {
         Ok(last)
     }
 
-    async fn finish(mut self, engine: &mut Engine) -> Result<()> {
+    async fn finish(mut self, emitter: &mut Emitter) -> Result<()> {
         match self.pending.take() {
-            Some(p) => emit(engine, p, "last", self.position, true).await,
+            Some(p) => emit(emitter, p, "last", self.position, true).await,
             None => Ok(()),
         }
     }
@@ -547,7 +528,7 @@ impl Progress {
         }
     }
 
-    fn report(&mut self, engine: &Engine, table: &str, table_rows: u64, table_done: bool) {
+    fn report(&mut self, emitter: &Emitter, table: &str, table_rows: u64, table_done: bool) {
         let now = std::time::Instant::now();
         if !table_done && now.duration_since(self.last_report) < Self::EVERY {
             return;
@@ -560,7 +541,7 @@ impl Progress {
         } else {
             0.0
         };
-        engine.host.report_progress(serde_json::json!({
+        emitter.host.report_progress(serde_json::json!({
             "snapshot": {
                 "table": table,
                 "table_rows": table_rows,
@@ -620,7 +601,7 @@ async fn read_range(
 /// in parallel while this one finds the next range's upper key; rows are still emitted in key
 /// order, so a record's offset always means "every row up to this key is out".
 async fn read_data(
-    engine: &mut Engine,
+    emitter: &mut Emitter,
     conn: &mut Conn,
     mut readers: Vec<Conn>,
     tables: &[(String, Vec<String>)],
@@ -630,11 +611,11 @@ async fn read_data(
     let captured: Vec<TableId> = tables
         .iter()
         .flat_map(|(db, ts)| ts.iter().map(move |t| TableId::new(db.clone(), t.clone())))
-        .filter(|id| engine.config.table_captured(&id.db, &id.table))
-        .filter(|id| engine.config.snapshot_tables.matches(&id.to_string()))
+        .filter(|id| emitter.config.table_captured(&id.db, &id.table))
+        .filter(|id| emitter.config.snapshot_tables.matches(&id.to_string()))
         .collect();
-    let chunk = engine.config.snapshot_chunk();
-    let mut out = Emitter {
+    let chunk = emitter.config.snapshot_chunk();
+    let mut out = RowMarker {
         position,
         pending: None,
         first: resume.is_none(),
@@ -652,12 +633,12 @@ async fn read_data(
             skipping = false;
             after = Some(r.key.clone());
         }
-        let Some(ts) = engine.table_schema(id) else {
+        let Some(ts) = emitter.table_schema(id) else {
             progress.tables_done += 1;
             continue;
         };
         let ts_ms = now_ms() / 1000 * 1000;
-        let select = engine
+        let select = emitter
             .config
             .snapshot_selects
             .iter()
@@ -684,7 +665,7 @@ async fn read_data(
                     "BIT" | "FLOAT" | "DOUBLE" | "REAL" | "TIME"
                 )
         });
-        let implied = engine.config.snapshot_chunk_size == 0;
+        let implied = emitter.config.snapshot_chunk_size == 0;
         let chunked = chunk > 0 && select.is_none() && !pk.is_empty() && (bindable || !implied);
         let table = format!("{}.{}", quote(&id.db), quote(&id.table));
         let key_cols: Vec<String> = pk.iter().map(|&i| quote(&ts.columns()[i].name)).collect();
@@ -700,9 +681,9 @@ async fn read_data(
                 .await
                 .map_err(db_err("reading snapshot rows failed"))?
             {
-                let values = engine.convert_row(&ts, cells_of(ts.columns(), row.unwrap_raw()))?;
+                let values = emitter.convert_row(&ts, cells_of(ts.columns(), row.unwrap_raw()))?;
                 out.push(
-                    engine,
+                    emitter,
                     Pending {
                         id: id.clone(),
                         values,
@@ -714,7 +695,7 @@ async fn read_data(
                 rows += 1;
                 progress.rows += 1;
                 if rows.is_multiple_of(4096) {
-                    progress.report(engine, &name, rows, false);
+                    progress.report(emitter, &name, rows, false);
                 }
             }
         } else if readers.is_empty() {
@@ -735,10 +716,10 @@ async fn read_data(
                 let cells = fetched
                     .into_iter()
                     .map(|raw| cells_of(ts.columns(), raw.unwrap_raw()));
-                after = out.push_keyed(engine, id, &ts, &pk, ts_ms, cells).await?;
+                after = out.push_keyed(emitter, id, &ts, &pk, ts_ms, cells).await?;
                 rows += n as u64;
                 progress.rows += n as u64;
-                progress.report(engine, &name, rows, false);
+                progress.report(emitter, &name, rows, false);
                 if n < chunk {
                     break;
                 }
@@ -787,18 +768,18 @@ async fn read_data(
                 readers.push(reader);
                 let fetched = fetched?;
                 let n = fetched.len();
-                out.push_keyed(engine, id, &ts, &pk, ts_ms, fetched.into_iter())
+                out.push_keyed(emitter, id, &ts, &pk, ts_ms, fetched.into_iter())
                     .await?;
                 rows += n as u64;
                 progress.rows += n as u64;
-                progress.report(engine, &name, rows, false);
+                progress.report(emitter, &name, rows, false);
             }
         }
         progress.tables_done += 1;
-        progress.report(engine, &name, rows, true);
+        progress.report(emitter, &name, rows, true);
         tracing::info!(table = %name, rows, "snapshot of the table done");
     }
-    out.finish(engine).await?;
+    out.finish(emitter).await?;
     Ok(readers)
 }
 
@@ -856,11 +837,11 @@ async fn upper_key(
 /// so that joining it later is a single statement. MySQL has no status that tells a
 /// transaction's binlog position, so without the global read lock nothing can prove that the
 /// readers share the main read view: the snapshot then stays on one connection.
-async fn connect_readers(engine: &Engine, n: usize, locked: bool) -> Result<Vec<Conn>> {
+async fn connect_readers(emitter: &Emitter, n: usize, locked: bool) -> Result<Vec<Conn>> {
     if n == 0 {
         return Ok(Vec::new());
     }
-    if !locked && !engine.mariadb {
+    if !locked && !emitter.mariadb {
         tracing::warn!(
             "snapshot.max.threads > 1 needs snapshot.locking.mode minimal or extended on MySQL (the readers must share one read view); reading with one connection"
         );
@@ -868,7 +849,7 @@ async fn connect_readers(engine: &Engine, n: usize, locked: bool) -> Result<Vec<
     }
     let mut readers = Vec::with_capacity(n);
     for _ in 0..n {
-        let mut c = crate::task::connect(&engine.config).await?;
+        let mut c = crate::connection::connect(&emitter.config).await?;
         for st in [
             "SET NAMES utf8mb4",
             "SET time_zone='+00:00'",
@@ -990,13 +971,13 @@ async fn close_readers(readers: Vec<Conn>) {
 }
 
 async fn emit(
-    engine: &mut Engine,
+    emitter: &mut Emitter,
     p: Pending,
     marker: &'static str,
     position: &BinlogOffset,
     last: bool,
 ) -> Result<()> {
-    let Some(ts) = engine.table_schema(&p.id) else {
+    let Some(ts) = emitter.table_schema(&p.id) else {
         return Ok(());
     };
     let source = SourceInfo {
@@ -1016,8 +997,8 @@ async fn emit(
         offset.snapshot_table = Some(p.id.to_string());
         offset.snapshot_key = Some(serde_json::Value::Array(k.clone()).to_string());
     }
-    engine
-        .emit_change(&ts, "r", None, Some(p.values), &source, &offset)
+    emitter
+        .emit_change(&ts, Op::Read, None, Some(p.values), &source, &offset)
         .await
 }
 

@@ -197,6 +197,67 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// The content of a JSON string as Jackson's generator escapes it (without the quotes): `"` and
+/// `\\` with a backslash, `\b \t \n \f \r` short, other controls below U+0020 as `\u00XX`
+/// with upper-case hex; `/`, DEL and everything from U+0080 written raw. Borrowed when nothing
+/// needs escaping.
+pub fn json_escape(s: &str) -> std::borrow::Cow<'_, str> {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let needs = |c: char| c < ' ' || c == '"' || c == '\\';
+    if !s.contains(needs) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\u{c}' => out.push_str("\\f"),
+            '\r' => out.push_str("\\r"),
+            c if c < ' ' => {
+                let b = c as u8;
+                out.push_str("\\u00");
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 0xF)]));
+            }
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// `String.hashCode()` (over UTF-16 code units).
+pub fn string_hash(s: &str) -> i32 {
+    s.encode_utf16()
+        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
+}
+
+/// Orders `items` (each with its Java `hashCode()`, given in insertion order) as a
+/// `new HashMap<>()` filled in that order iterates them: by bucket,
+/// `(h ^ (h >>> 16)) & (capacity - 1)`, ties in insertion order; the capacity starts at 16 and
+/// doubles whenever the size passes three quarters of it. (Bins that Java turns into trees, at
+/// 8 or more colliding keys, are not modelled.)
+pub fn hash_map_order<T>(items: Vec<(i32, T)>) -> Vec<T> {
+    let mut capacity: u64 = 16;
+    while items.len() as u64 > capacity * 3 / 4 {
+        capacity *= 2;
+    }
+    let mask = u32::try_from(capacity - 1).unwrap_or(u32::MAX);
+    let mut keyed: Vec<(u32, usize, T)> = items
+        .into_iter()
+        .enumerate()
+        .map(|(i, (h, v))| {
+            let h = h as u32;
+            ((h ^ (h >> 16)) & mask, i, v)
+        })
+        .collect();
+    keyed.sort_by_key(|(bucket, i, _)| (*bucket, *i));
+    keyed.into_iter().map(|(_, _, v)| v).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,5 +316,34 @@ mod tests {
         assert_eq!(civil_from_days(19_000), (2022, 1, 8));
         assert_eq!(days_from_civil(2022, 1, 8), 19_000);
         assert_eq!(civil_from_days(-1), (1969, 12, 31));
+    }
+
+    #[test]
+    fn string_hashes_and_hash_map_order_follow_java() {
+        // "hello".hashCode() == 99162322 in Java; "polygenelubricants" overflows to MIN_VALUE.
+        assert_eq!(string_hash("hello"), 99_162_322);
+        assert_eq!(string_hash("polygenelubricants"), i32::MIN);
+        // Debezium's MySQL offset map as the JVM iterates it (reference §7.2's history records).
+        let keys = ["server_id", "file", "pos", "event", "ts_sec", "snapshot"];
+        let order = hash_map_order(keys.iter().map(|k| (string_hash(k), *k)).collect());
+        assert_eq!(
+            order,
+            ["ts_sec", "file", "pos", "server_id", "event", "snapshot"]
+        );
+    }
+
+    #[test]
+    fn json_strings_escape_like_jackson() {
+        assert_eq!(json_escape("plain é/シ"), "plain é/シ");
+        assert!(matches!(
+            json_escape("plain"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(json_escape("a\"b\\c"), r#"a\"b\\c"#);
+        assert_eq!(json_escape("\n\t\r\u{8}\u{c}"), r#"\n\t\r\b\f"#);
+        assert_eq!(
+            json_escape("\u{1}\u{1f}\u{7f}\u{2028}"),
+            "\\u0001\\u001F\u{7f}\u{2028}"
+        );
     }
 }

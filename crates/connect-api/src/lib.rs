@@ -14,6 +14,8 @@
 //! - [`transform`]: Single Message Transforms and predicates over a [`ConnectRecord`].
 //! - [`java`]: Java's text forms (`Double.toString`, `BigDecimal.toString`, civil dates) that
 //!   byte-compatible output inherits; the one home of these rules for every crate.
+//! - [`kafka_client`]: Kafka's Java client settings translated to librdkafka's, for every client
+//!   the runtime or a connector creates.
 //! - [`error`]: [`ConnectError`], which carries Kafka Connect's retriable/fatal distinction.
 //!
 //! # Example
@@ -37,6 +39,7 @@ pub mod converter;
 pub mod data;
 pub mod error;
 pub mod java;
+pub mod kafka_client;
 pub mod record;
 pub mod sink;
 pub mod source;

@@ -2,7 +2,7 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, FailedToBufferBody};
-use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request};
 use http::request::Parts;
 use http::{HeaderMap, header};
 
@@ -73,9 +73,10 @@ where
     }
 }
 
-/// Path parameters, percent-decoded (lossily: Jersey never rejects a path for its encoding).
-/// `%2F` decodes to `/` inside a segment. An empty segment (`/connectors//`) matches no JAX-RS
-/// template (`[^/]+`), so it is an unmatched route.
+/// Path parameters, percent-decoded once from the request's raw path, as JAX-RS does: `%2F`
+/// decodes to `/` inside a segment, `%252F` to `%2F`, and bytes that are not UTF-8 (`%FF`) to
+/// U+FFFD, as Jersey's UTF-8 decoder replaces them. An empty segment (`/connectors//`) matches no
+/// JAX-RS template (`[^/]+`), so it is an unmatched route.
 #[derive(Debug)]
 pub(crate) struct PathParams(Vec<(String, String)>);
 
@@ -87,23 +88,45 @@ impl PathParams {
             .find(|(k, _)| k == name)
             .map_or("", |(_, v)| v.as_str())
     }
+
+    /// The parameters of `template` (`/connectors/{connector}`) in the raw, still encoded
+    /// `path`: each `{name}` segment decoded once. `None` when the two do not line up or a
+    /// parameter is empty.
+    fn from_raw(template: &str, path: &str) -> Option<Self> {
+        let template = template.strip_suffix('/').unwrap_or(template);
+        let path = match path.strip_suffix('/') {
+            Some(p) if template.len() > 1 => p,
+            _ => path,
+        };
+        let names: Vec<&str> = template.split('/').collect();
+        let raw: Vec<&str> = path.split('/').collect();
+        if names.len() != raw.len() {
+            return None;
+        }
+        let mut params = Vec::new();
+        for (name, value) in names.iter().zip(raw) {
+            if let Some(name) = name.strip_prefix('{').and_then(|n| n.strip_suffix('}')) {
+                if value.is_empty() {
+                    return None;
+                }
+                params.push((name.to_owned(), percent_decode(value, false)));
+            }
+        }
+        Some(Self(params))
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for PathParams {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let raw = RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ApiError::route_not_found())?;
-        if raw.iter().any(|(_, v)| v.is_empty()) {
-            return Err(ApiError::route_not_found());
-        }
-        Ok(Self(
-            raw.iter()
-                .map(|(k, v)| (k.to_owned(), percent_decode(v, false)))
-                .collect(),
-        ))
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        // axum's own parameters are decoded already (and refused when not UTF-8), so the
+        // parameters are taken again from the raw path, by the matched template.
+        let template = parts
+            .extensions
+            .get::<MatchedPath>()
+            .ok_or_else(ApiError::route_not_found)?;
+        Self::from_raw(template.as_str(), parts.uri.path()).ok_or_else(ApiError::route_not_found)
     }
 }
 

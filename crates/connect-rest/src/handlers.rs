@@ -168,7 +168,7 @@ pub(crate) async fn list_connectors(
                 "status" => match state.herder.connector_status(&name).await {
                     Ok(s) => ("status", to_json(&s)?),
                     Err(e) if e.kind == HerderErrorKind::NotFound => {
-                        tracing::debug!(connector = %name, "no status; omitted from the listing");
+                        tracing::debug!(connector = name, "no status; omitted from the listing");
                         continue 'connectors;
                     }
                     Err(e) => return Err(e.into()),
@@ -346,6 +346,13 @@ fn check_and_put_name(name: &str, config: &mut JavaMap) -> Result<(), ApiError> 
     }
 }
 
+/// Java's `String.trim()`: strips characters up to U+0020 from both ends, and nothing else
+/// (`str::trim` would also strip U+0085, U+00A0, U+3000, … and so merge names Kafka keeps
+/// apart, or hide the control character Kafka refuses).
+fn java_trim(s: &str) -> &str {
+    s.trim_matches(|c: char| c <= '\u{20}')
+}
+
 /// `POST /connectors`
 pub(crate) async fn create_connector(
     State(state): State<AppState>,
@@ -358,7 +365,7 @@ pub(crate) async fn create_connector(
     let name = req
         .name
         .as_deref()
-        .map_or(String::new(), |n| n.trim().to_owned());
+        .map_or(String::new(), |n| java_trim(n).to_owned());
     let Some(mut config) = req.config else {
         return Err(ApiError::null_pointer());
     };
@@ -369,7 +376,7 @@ pub(crate) async fn create_connector(
         .herder
         .put_connector_config(&name, props, false, req.initial_state)
         .await?;
-    tracing::info!(connector = %name, "connector created");
+    tracing::info!(connector = name, "connector created");
     let resp = json(
         StatusCode::CREATED,
         &InfoOut {
@@ -424,11 +431,11 @@ pub(crate) async fn put_connector_config(
         order: &order,
     };
     if upserted.created {
-        tracing::info!(connector = %name, "connector created");
+        tracing::info!(connector = name, "connector created");
         let resp = json(StatusCode::CREATED, &body);
         Ok(with_location(resp, &location(&state, &headers, name)))
     } else {
-        tracing::info!(connector = %name, "connector reconfigured");
+        tracing::info!(connector = name, "connector reconfigured");
         Ok(json(StatusCode::OK, &body))
     }
 }
@@ -460,7 +467,7 @@ pub(crate) async fn patch_connector_config(
 pub(crate) async fn delete_connector(State(state): State<AppState>, path: PathParams) -> ApiResult {
     let name = path.get("connector");
     state.herder.delete_connector(name).await?;
-    tracing::info!(connector = %name, "connector deleted");
+    tracing::info!(connector = name, "connector deleted");
     Ok(empty(StatusCode::NO_CONTENT))
 }
 
@@ -490,7 +497,7 @@ pub(crate) async fn restart_connector(
     match plan {
         Some(plan) => Ok(json(StatusCode::ACCEPTED, &plan)),
         None => {
-            tracing::warn!(connector = %name, "the herder returned no restart plan");
+            tracing::warn!(connector = name, "the herder returned no restart plan");
             Ok(empty(StatusCode::ACCEPTED))
         }
     }

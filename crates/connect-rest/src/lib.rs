@@ -9,6 +9,8 @@
 //! - `jackson`: request bodies are read with Jackson's rules and error messages (Kafka answers
 //!   malformed JSON with 500 and Jackson's text).
 //! - `java_order`: maps Kafka renders from a `java.util.HashMap` come out in the same key order.
+//! - [`serve`] runs the router on a listener with Jetty's idle timeout, a header read timeout,
+//!   a connection cap and the `Host` check ([`ServerLimits`]).
 //! - [`testkit`] (feature `testkit`): an in-memory herder and loggers for tests.
 //!
 //! The two signed internal endpoints (`POST /connectors/{c}/tasks`, `PUT /connectors/{c}/fence`)
@@ -21,6 +23,7 @@ mod handlers;
 mod jackson;
 mod java_order;
 mod routes;
+mod server;
 mod state;
 mod uri;
 
@@ -29,4 +32,8 @@ pub mod testkit;
 
 pub use error::ApiError;
 pub use routes::{ROUTES, router};
+pub use server::{
+    DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_HEADERS, ServerLimits, serve,
+};
 pub use state::{AppState, DEFAULT_BODY_LIMIT, DEFAULT_REQUEST_TIMEOUT, TopicTracking};

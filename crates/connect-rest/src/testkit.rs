@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use connect_api::Props;
-use connect_api::config::{ConfigInfo, ConfigInfos, ConfigKeyInfo, ConfigValueInfo};
+use connect_api::config::{ConfigInfo, ConfigInfos, ConfigKeyInfo, ConfigValue, ConfigValueInfo};
 use connect_runtime::entities::{
     ConnectorInfo, ConnectorOffsets, ConnectorState, ConnectorStateInfo, ConnectorTaskId,
     ConnectorType, Health, LoggerLevel, Message, PluginInfo, ServerInfo, State, TargetState,
@@ -343,10 +343,17 @@ impl FakeHerder {
                     "Missing required configuration \"{}\" which has no default value.",
                     def.name
                 )),
-                ("name", Some(v)) if v.is_empty() => {
-                    errors.push(
-                        "Invalid value  for configuration name: String may not be empty".to_owned(),
-                    );
+                ("name", Some(v)) => {
+                    // The runtime's own `NonEmptyStringWithoutControlChars`.
+                    let check = connect_runtime::connector_config::framework_def(true)
+                        .key("name")
+                        .and_then(|k| k.validator.as_ref())
+                        .map(|val| val.check(&ConfigValue::String(v.clone())));
+                    if let Some(Err(reason)) = check {
+                        errors.push(format!(
+                            "Invalid value {v} for configuration name: {reason}"
+                        ));
+                    }
                 }
                 ("tasks.max", Some(v)) => match v.trim().parse::<i64>() {
                     Err(_) => errors.push(format!(

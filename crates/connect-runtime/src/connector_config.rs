@@ -31,21 +31,25 @@ fn name_validator() -> Validator {
 }
 
 fn common(b: connect_api::config::ConfigDefBuilder) -> connect_api::config::ConfigDefBuilder {
-    b.group("Common")
+    b
         .define(
             ConfigKey::new("name", ConfigType::String, Importance::High, "Globally unique name to use for this connector.")
+                .in_group("Common", 1)
+                .width(Width::Medium)
                 .required()
                 .validator(name_validator())
                 .display_name("Connector name"),
         )
         .define(
             ConfigKey::new("connector.class", ConfigType::String, Importance::High, "Name or alias of the class for this connector. Must be a subclass of org.apache.kafka.connect.connector.Connector. If the connector is org.apache.kafka.connect.file.FileStreamSinkConnector, you can either specify this full name,  or use \"FileStreamSink\" or \"FileStreamSinkConnector\" to make the configuration a bit shorter")
+                .in_group("Common", 2)
                 .required()
                 .width(Width::Long)
                 .display_name("Connector class"),
         )
         .define(
             ConfigKey::new("tasks.max", ConfigType::Int, Importance::High, "Maximum number of tasks to use for this connector.")
+                .in_group("Common", 3)
                 .default("1")
                 .validator(Validator::at_least(1.0))
                 .width(Width::Short)
@@ -53,90 +57,107 @@ fn common(b: connect_api::config::ConfigDefBuilder) -> connect_api::config::Conf
         )
         .define(
             ConfigKey::new("tasks.max.enforce", ConfigType::Boolean, Importance::Low, "(Deprecated) Whether to enforce that the tasks.max property is respected by the connector. By default, connectors that generate too many tasks will fail, and existing sets of tasks that exceed the tasks.max property will also be failed. If this property is set to false, then connectors will be allowed to generate more than the maximum number of tasks, and existing sets of tasks that exceed the tasks.max property will be allowed to run. This property is deprecated and will be removed in an upcoming major release.")
+                .in_group("Common", 4)
                 .default("true")
                 .width(Width::Short)
                 .display_name("Enforce tasks max"),
         )
         .define(
             ConfigKey::new("key.converter", ConfigType::Class, Importance::Low, "Converter class used to convert between Kafka Connect format and the serialized form that is written to Kafka. This controls the format of the keys in messages written to or read from Kafka, and since this is independent of connectors it allows any connector to work with any serialization format. Examples of common formats include JSON and Avro.")
+                .in_group("Common", 5)
                 .width(Width::Short)
                 .display_name("Key converter class"),
         )
         .define(
             ConfigKey::new("value.converter", ConfigType::Class, Importance::Low, "Converter class used to convert between Kafka Connect format and the serialized form that is written to Kafka. This controls the format of the values in messages written to or read from Kafka, and since this is independent of connectors it allows any connector to work with any serialization format. Examples of common formats include JSON and Avro.")
+                .in_group("Common", 6)
                 .width(Width::Short)
                 .display_name("Value converter class"),
         )
         .define(
             ConfigKey::new("header.converter", ConfigType::Class, Importance::Low, "HeaderConverter class used to convert between Kafka Connect format and the serialized form that is written to Kafka. This controls the format of the header values in messages written to or read from Kafka, and since this is independent of connectors it allows any connector to work with any serialization format. Examples of common formats include JSON and Avro. By default, the SimpleHeaderConverter is used to serialize header values to strings and deserialize them by inferring the schemas.")
+                .in_group("Common", 7)
                 .width(Width::Short)
                 .display_name("Header converter class"),
-        )
-        .define(
-            ConfigKey::new("config.action.reload", ConfigType::String, Importance::Low, "The action that Connect should take on the connector when changes in external configuration providers result in a change in the connector's configuration properties. A value of 'none' indicates that Connect will do nothing. A value of 'restart' indicates that Connect should restart/reload the connector with the updated configuration properties.The restart may actually be scheduled in the future if the external configuration provider indicates that a configuration value will expire in the future.")
-                .default("restart")
-                .validator(Validator::OneOfIgnoreCase(&["none", "restart"]))
-                .width(Width::Medium)
-                .display_name("Reload Action"),
         )
 }
 
 fn transforms(b: connect_api::config::ConfigDefBuilder) -> connect_api::config::ConfigDefBuilder {
-    b.group("Transforms")
-        .define(
-            ConfigKey::new(
-                "transforms",
-                ConfigType::List,
-                Importance::Low,
-                "Aliases for the transformations to be applied to records.",
-            )
-            .default("")
-            .width(Width::Long)
-            .display_name("Transforms"),
+    b.define(
+        ConfigKey::new(
+            "transforms",
+            ConfigType::List,
+            Importance::Low,
+            "Aliases for the transformations to be applied to records.",
         )
-        .group("Predicates")
+        .in_group("Transforms", 8)
+        .default("")
+        .width(Width::Long)
+        .display_name("Transforms"),
+    )
+    .define(
+        ConfigKey::new(
+            "predicates",
+            ConfigType::List,
+            Importance::Low,
+            "Aliases for the predicates used by transformations.",
+        )
+        .in_group("Predicates", 9)
+        .default("")
+        .width(Width::Long)
+        .display_name("Predicates"),
+    )
+}
+
+/// After the transforms and predicates keys, as in Kafka 3.9's `ConnectorConfig.configDef()`.
+fn reload(b: connect_api::config::ConfigDefBuilder) -> connect_api::config::ConfigDefBuilder {
+    b
         .define(
-            ConfigKey::new(
-                "predicates",
-                ConfigType::List,
-                Importance::Low,
-                "Aliases for the predicates used by transformations.",
-            )
-            .default("")
-            .width(Width::Long)
-            .display_name("Predicates"),
+            ConfigKey::new("config.action.reload", ConfigType::String, Importance::Low, "The action that Connect should take on the connector when changes in external configuration providers result in a change in the connector's configuration properties. A value of 'none' indicates that Connect will do nothing. A value of 'restart' indicates that Connect should restart/reload the connector with the updated configuration properties.The restart may actually be scheduled in the future if the external configuration provider indicates that a configuration value will expire in the future.")
+                .in_group("Common", 10)
+                .default("restart")
+                .validator(Validator::OneOf(&["none", "restart"]))
+                .width(Width::Medium)
+                .display_name("Reload Action"),
         )
 }
 
 fn error_handling(
     b: connect_api::config::ConfigDefBuilder,
 ) -> connect_api::config::ConfigDefBuilder {
-    b.group("Error Handling")
+    b
         .define(
             ConfigKey::new("errors.retry.timeout", ConfigType::Long, Importance::Medium, "The maximum duration in milliseconds that a failed operation will be reattempted. The default is 0, which means no retries will be attempted. Use -1 for infinite retries.")
+                .in_group("Error Handling", 1)
+                .width(Width::Medium)
                 .default("0")
                 .display_name("Retry Timeout for Errors"),
         )
         .define(
             ConfigKey::new("errors.retry.delay.max.ms", ConfigType::Long, Importance::Medium, "The maximum duration in milliseconds between consecutive retry attempts. Jitter will be added to the delay once this limit is reached to prevent thundering herd issues.")
+                .in_group("Error Handling", 2)
+                .width(Width::Medium)
                 .default("60000")
                 .display_name("Maximum Delay Between Retries for Errors"),
         )
         .define(
             ConfigKey::new("errors.tolerance", ConfigType::String, Importance::Medium, "Behavior for tolerating errors during connector operation. 'none' is the default value and signals that any error will result in an immediate connector task failure; 'all' changes the behavior to skip over problematic records.")
+                .in_group("Error Handling", 3)
                 .default("none")
-                .validator(Validator::OneOfIgnoreCase(&["none", "all"]))
+                .validator(Validator::OneOf(&["none", "all"]))
                 .width(Width::Short)
                 .display_name("Error Tolerance"),
         )
         .define(
             ConfigKey::new("errors.log.enable", ConfigType::Boolean, Importance::Medium, "If true, write each error and the details of the failed operation and problematic record to the Connect application log. This is 'false' by default, so that only errors that are not tolerated are reported.")
+                .in_group("Error Handling", 4)
                 .default("false")
                 .width(Width::Short)
                 .display_name("Log Errors"),
         )
         .define(
             ConfigKey::new("errors.log.include.messages", ConfigType::Boolean, Importance::Medium, "Whether to include in the log the Connect record that resulted in a failure. For sink records, the topic, partition, offset, and timestamp will be logged. For source records, the key and value (and their schemas), all headers, and the timestamp, Kafka topic, Kafka partition, source partition, and source offset will be logged. This is 'false' by default, which will prevent record keys, values, and headers from being written to log files.")
+                .in_group("Error Handling", 5)
                 .default("false")
                 .width(Width::Short)
                 .display_name("Log Error Details"),
@@ -145,17 +166,18 @@ fn error_handling(
 
 /// The keys every source connector accepts.
 pub static SOURCE_DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
-    let b = error_handling(transforms(common(ConfigDef::builder())));
-    b.group("Topic Creation")
+    let b = error_handling(reload(transforms(common(ConfigDef::builder()))));
+    b
         .define(
             ConfigKey::new("topic.creation.groups", ConfigType::List, Importance::Low, "Groups of configurations for topics created by source connectors")
+                .in_group("Topic Creation", 1)
                 .default("")
                 .width(Width::Long)
                 .display_name("Topic Creation Groups"),
         )
-        .group("Exactly Once Support")
         .define(
             ConfigKey::new("exactly.once.support", ConfigType::String, Importance::Medium, "Permitted values are requested, required. If set to \"required\", forces a preflight check for the connector to ensure that it can provide exactly-once semantics with the given configuration. Some connectors may be capable of providing exactly-once semantics but not signal to Connect that they support this; in that case, documentation for the connector should be consulted carefully before creating it, and the value for this property should be set to \"requested\". Additionally, if the value is set to \"required\" but the worker that performs preflight validation does not have exactly-once support enabled for source connectors, requests to create or validate the connector will fail.")
+                .in_group("Exactly Once Support", 2)
                 .default("requested")
                 .validator(Validator::OneOfIgnoreCase(&["requested", "required"]))
                 .width(Width::Short)
@@ -163,6 +185,7 @@ pub static SOURCE_DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
         )
         .define(
             ConfigKey::new("transaction.boundary", ConfigType::String, Importance::Medium, "Permitted values are: poll, interval, connector. If set to 'poll', a new producer transaction will be started and committed for every batch of records that each task from this connector provides to Connect. If set to 'connector', relies on connector-defined transaction boundaries; note that not all connectors are capable of defining their own transaction boundaries, and in that case, attempts to instantiate a connector with this value will fail. Finally, if set to 'interval', commits transactions only after a user-defined time interval has passed.")
+                .in_group("Exactly Once Support", 3)
                 .default("poll")
                 .validator(Validator::OneOfIgnoreCase(&["poll", "interval", "connector"]))
                 .width(Width::Short)
@@ -170,12 +193,13 @@ pub static SOURCE_DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
         )
         .define(
             ConfigKey::new("transaction.boundary.interval.ms", ConfigType::Long, Importance::Low, "If 'transaction.boundary' is set to 'interval', determines the interval for producer transaction commits by connector tasks. If unset, defaults to the value of the worker-level 'offset.flush.interval.ms' property. It has no effect if a different transaction.boundary is specified.")
+                .in_group("Exactly Once Support", 4)
                 .width(Width::Short)
                 .display_name("Transaction boundary interval"),
         )
-        .group("offsets.topic")
         .define(
             ConfigKey::new("offsets.storage.topic", ConfigType::String, Importance::Low, "The name of a separate offsets topic to use for this connector. If empty or not specified, the worker’s global offsets topic name will be used. If specified, the offsets topic will be created if it does not already exist on the Kafka cluster targeted by this connector (which may be different from the one used for the worker's global offsets topic if the bootstrap.servers property of the connector's producer has been overridden from the worker's). Only applicable in distributed mode; in standalone mode, setting this property will have no effect.")
+                .in_group("offsets.topic", 1)
                 .width(Width::Long)
                 .display_name("Offsets topic"),
         )
@@ -184,32 +208,41 @@ pub static SOURCE_DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
 
 /// The keys every sink connector accepts.
 pub static SINK_DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
-    let b = common(ConfigDef::builder())
+    // Kafka 3.9's `SinkConnectorConfig`: every `ConnectorConfig` key, then the topics and the
+    // dead letter queue keys.
+    error_handling(reload(transforms(common(ConfigDef::builder()))))
         .define(
             ConfigKey::new("topics", ConfigType::List, Importance::High, "List of topics to consume, separated by commas")
+                .in_group("Common", 4)
                 .default("")
                 .width(Width::Long)
                 .display_name("Topics"),
         )
         .define(
             ConfigKey::new("topics.regex", ConfigType::String, Importance::High, "Regular expression giving topics to consume. Under the hood, the regex is compiled to a <code>java.util.regex.Pattern</code>. Only one of topics or topics.regex should be specified.")
+                .in_group("Common", 4)
                 .default("")
                 .width(Width::Long)
                 .display_name("Topics regex"),
-        );
-    error_handling(transforms(b))
+        )
         .define(
             ConfigKey::new("errors.deadletterqueue.topic.name", ConfigType::String, Importance::Medium, "The name of the topic to be used as the dead letter queue (DLQ) for messages that result in an error when processed by this sink connector, or its transformations or converters. The topic name is blank by default, which means that no messages are to be recorded in the DLQ.")
+                .in_group("Error Handling", 6)
+                .width(Width::Medium)
                 .default("")
                 .display_name("Dead Letter Queue Topic Name"),
         )
         .define(
             ConfigKey::new("errors.deadletterqueue.topic.replication.factor", ConfigType::Short, Importance::Medium, "Replication factor used to create the dead letter queue topic when it doesn't already exist.")
+                .in_group("Error Handling", 7)
+                .width(Width::Medium)
                 .default("3")
                 .display_name("Dead Letter Queue Topic Replication Factor"),
         )
         .define(
             ConfigKey::new("errors.deadletterqueue.context.headers.enable", ConfigType::Boolean, Importance::Medium, "If true, add headers containing error context to the messages written to the dead letter queue. To avoid clashing with headers from the original record, all error context header keys, all error context header keys will start with <code>__connect.errors.</code>")
+                .in_group("Error Handling", 8)
+                .width(Width::Medium)
                 .default("false")
                 .display_name("Enable Error Context Headers"),
         )

@@ -4,11 +4,16 @@
 //! `producer.override.*`), shared by clone (rdkafka documents it as cheap: it is an `Arc` inside);
 //! one `AdminClient` per worker. Consumers are never pooled: each sink task owns its own, because
 //! group membership and assignment belong to a single instance.
+//!
+//! Every client's settings go through [`connect_api::kafka_client::translate`], the one table
+//! from Kafka's Java client settings (`max.request.size`, `sasl.jaas.config`,
+//! `ssl.truststore.location`, …) to librdkafka's; keys it ignores are logged at WARN once.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use connect_api::kafka_client::{self, ClientConfigError, ClientKind};
 use dashmap::DashMap;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
@@ -25,6 +30,8 @@ pub type ClientProps = BTreeMap<String, String>;
 pub enum ClientError {
     #[error("could not create a Kafka client: {0}")]
     Create(#[source] KafkaError),
+    #[error(transparent)]
+    Config(#[from] ClientConfigError),
     #[error("could not create topic {topic}: {source}")]
     CreateTopic {
         topic: String,
@@ -53,6 +60,8 @@ pub struct KafkaClients {
 
 struct Inner {
     base: ClientProps,
+    /// Worker-level `admin.*` settings.
+    admin_overrides: ClientProps,
     producers: DashMap<ClientProps, FutureProducer>,
     admin: AdminClient<DefaultClientContext>,
     /// Topics known to exist, so the produce path asks the broker at most once per topic.
@@ -61,8 +70,9 @@ struct Inner {
 
 impl std::fmt::Debug for KafkaClients {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Values may be passwords or private keys: show the keys only.
         f.debug_struct("KafkaClients")
-            .field("base", &self.inner.base)
+            .field("base", &self.inner.base.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
 }
@@ -71,14 +81,31 @@ impl KafkaClients {
     /// Creates the pool (no network I/O happens until a client is used).
     ///
     /// # Errors
-    /// When librdkafka rejects the settings.
+    /// When a setting cannot be translated (see [`kafka_client::translate`]) or librdkafka
+    /// rejects it.
     pub fn new(base: ClientProps) -> Result<Self, ClientError> {
-        let admin = client_config(&base, &BTreeMap::new())
+        Self::with_admin_overrides(base, ClientProps::new())
+    }
+
+    /// As [`KafkaClients::new`], with the worker's `admin.*` settings for the admin client.
+    /// The base settings are checked for producers and consumers too, so a bad store, password
+    /// or JAAS text fails the worker's start rather than its first connector.
+    ///
+    /// # Errors
+    /// As [`KafkaClients::new`].
+    pub fn with_admin_overrides(
+        base: ClientProps,
+        admin_overrides: ClientProps,
+    ) -> Result<Self, ClientError> {
+        let admin = client_config(&[&base, &admin_overrides], ClientKind::Admin)?
             .create()
             .map_err(ClientError::Create)?;
+        client_config(&[&base], ClientKind::Producer)?;
+        client_config(&[&base], ClientKind::Consumer)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 base,
+                admin_overrides,
                 producers: DashMap::new(),
                 admin,
                 known_topics: DashMap::new(),
@@ -91,9 +118,29 @@ impl KafkaClients {
         &self.inner.base
     }
 
-    /// A consumer configuration (never pooled): base settings plus `overrides`.
+    /// A consumer configuration (never pooled): base settings plus `overrides`, translated.
+    ///
+    /// # Errors
+    /// When a setting cannot be translated.
+    pub fn try_consumer_config(&self, overrides: &ClientProps) -> Result<ClientConfig, ClientError> {
+        client_config(&[&self.inner.base, overrides], ClientKind::Consumer)
+    }
+
+    /// As [`KafkaClients::try_consumer_config`], for callers that create the consumer later: a
+    /// setting that cannot be translated yields a configuration whose `create()` fails with
+    /// the translation error's text (it names the key, never a secret).
     pub fn consumer_config(&self, overrides: &ClientProps) -> ClientConfig {
-        client_config(&self.inner.base, overrides)
+        self.try_consumer_config(overrides).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "Invalid consumer settings.");
+            let mut cfg = ClientConfig::new();
+            cfg.set(INVALID_CONFIG_KEY, e.to_string());
+            cfg
+        })
+    }
+
+    /// The worker's `admin.*` settings.
+    pub fn admin_overrides(&self) -> &ClientProps {
+        &self.inner.admin_overrides
     }
 
     /// The shared producer for `overrides` (empty for the worker's default producer).
@@ -118,7 +165,8 @@ impl KafkaClients {
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
         defaults.extend(overrides.clone());
-        let producer: FutureProducer = client_config(&self.inner.base, &defaults)
+        let producer: FutureProducer =
+            client_config(&[&self.inner.base, &defaults], ClientKind::Producer)?
             .create()
             .map_err(ClientError::Create)?;
         self.inner
@@ -243,10 +291,52 @@ impl KafkaClients {
     }
 }
 
-fn client_config(base: &ClientProps, overrides: &ClientProps) -> ClientConfig {
+/// The property a failed translation is carried in by [`KafkaClients::consumer_config`]:
+/// librdkafka refuses it at `create()`, quoting the translation error.
+const INVALID_CONFIG_KEY: &str = "sluice.invalid.client.config";
+
+/// `layers` (later ones win) translated for a `kind` client; ignored keys are logged once.
+fn client_config(layers: &[&ClientProps], kind: ClientKind) -> Result<ClientConfig, ClientError> {
+    let translated = kafka_client::translate(layers, kind)?;
+    for warning in translated.new_warnings() {
+        tracing::warn!("{warning}");
+    }
     let mut cfg = ClientConfig::new();
-    for (k, v) in base.iter().chain(overrides) {
+    for (k, v) in &translated.props {
         cfg.set(k, v);
     }
-    cfg
+    Ok(cfg)
+}
+
+/// The worker's top-level settings that every Kafka client takes: the security settings
+/// (`security.protocol`, `sasl.*`, `ssl.*`) and the connection settings of Kafka's
+/// `CommonClientConfigs`, plus `bootstrap.servers`. Kafka Connect passes these to its
+/// internal-topic clients and admin client; Sluice gives them to every client, connector
+/// producers and consumers included, which `producer.*`/`consumer.*` settings then override.
+pub fn worker_client_props(originals: &BTreeMap<String, String>) -> ClientProps {
+    const COMMON: &[&str] = &[
+        "bootstrap.servers",
+        "client.dns.lookup",
+        "metadata.max.age.ms",
+        "send.buffer.bytes",
+        "receive.buffer.bytes",
+        "reconnect.backoff.ms",
+        "reconnect.backoff.max.ms",
+        "retry.backoff.ms",
+        "retry.backoff.max.ms",
+        "connections.max.idle.ms",
+        "socket.connection.setup.timeout.ms",
+        "socket.connection.setup.timeout.max.ms",
+        "metadata.recovery.strategy",
+    ];
+    originals
+        .iter()
+        .filter(|(k, _)| {
+            COMMON.contains(&k.as_str())
+                || k.starts_with("security.")
+                || k.starts_with("sasl.")
+                || k.starts_with("ssl.")
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }

@@ -6,6 +6,9 @@ use crate::entities::LoggerLevel;
 
 /// Reads and changes log levels at run time. Logger names are Kafka-style dotted names
 /// (`org.apache.kafka.connect`, `root`) mapped onto `tracing` targets by the implementation.
+///
+/// A name comes straight from a request path: it is an opaque log4j name (any string), which an
+/// implementation maps by plain string rules and must never interpret as filter syntax.
 pub trait Loggers: Send + Sync + std::fmt::Debug {
     /// Every logger with an explicit level, plus `root`, sorted.
     fn levels(&self) -> BTreeMap<String, LoggerLevel>;

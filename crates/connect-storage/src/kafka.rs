@@ -33,6 +33,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use connect_api::kafka_client::{self, ClientKind};
 use rdkafka::ClientConfig;
 use rdkafka::admin::AdminClient;
 use rdkafka::client::DefaultClientContext;
@@ -100,6 +101,7 @@ impl KafkaSettings {
         }
         let producer: FutureProducer = self
             .client_config(
+                ClientKind::Producer,
                 &[("linger.ms", "0"), ("client.id", "sluice-internal-writer")],
                 &[
                     ("acks", "all"),
@@ -109,7 +111,7 @@ impl KafkaSettings {
                     ("partitioner", "murmur2_random"),
                     ("message.timeout.ms", &self.timeout.as_millis().to_string()),
                 ],
-            )
+            )?
             .create()
             .map_err(|e| StoreError::kafka("cannot create the internal topics' producer", e))?;
         *slot = Some(producer.clone());
@@ -129,31 +131,82 @@ impl KafkaSettings {
         settings
     }
 
-    /// The base client config; `defaults` may be overridden by [`KafkaSettings::extra`],
-    /// `forced` may not.
+    /// The base client config for a `kind` client; `defaults` may be overridden by
+    /// [`KafkaSettings::extra`], `forced` may not. [`KafkaSettings::extra`] may use Kafka's Java
+    /// client names: everything goes through [`connect_api::kafka_client::translate`].
+    ///
+    /// # Errors
+    /// [`StoreError::Config`] when a setting cannot be translated (it names the key, never a
+    /// secret).
     pub(crate) fn client_config(
         &self,
+        kind: ClientKind,
         defaults: &[(&str, &str)],
         forced: &[(&str, &str)],
-    ) -> ClientConfig {
-        let mut config = ClientConfig::new();
-        config.set("bootstrap.servers", &self.bootstrap_servers);
-        for (k, v) in defaults {
-            config.set(*k, *v);
+    ) -> Result<ClientConfig, StoreError> {
+        let layer = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let bootstrap = layer(&[("bootstrap.servers", &self.bootstrap_servers)]);
+        let translated = kafka_client::translate(
+            &[&bootstrap, &layer(defaults), &self.extra, &layer(forced)],
+            kind,
+        )
+        .map_err(|e| StoreError::Config(e.to_string()))?;
+        for warning in translated.new_warnings() {
+            tracing::warn!("{warning}");
         }
-        for (k, v) in &self.extra {
+        let mut config = ClientConfig::new();
+        for (k, v) in &translated.props {
             config.set(k, v);
         }
-        for (k, v) in forced {
-            config.set(*k, *v);
-        }
-        config
+        Ok(config)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn java_client_names_in_the_extra_settings_are_translated_and_override_defaults() {
+        let mut settings = KafkaSettings::new("b:9092");
+        settings.extra.insert("fetch.max.wait.ms".into(), "7".into());
+        settings
+            .extra
+            .insert("max.request.size".into(), "2000000".into());
+        let consumer = settings
+            .client_config(ClientKind::Consumer, &[("fetch.wait.max.ms", "100")], &[])
+            .unwrap();
+        assert_eq!(consumer.get("fetch.wait.max.ms"), Some("7"));
+        assert_eq!(consumer.get("fetch.max.wait.ms"), None);
+        // A producer key is not given to a consumer.
+        assert_eq!(consumer.get("message.max.bytes"), None);
+        let producer = settings
+            .client_config(ClientKind::Producer, &[], &[("acks", "all")])
+            .unwrap();
+        assert_eq!(producer.get("message.max.bytes"), Some("2000000"));
+        assert_eq!(producer.get("request.required.acks"), Some("all"));
+    }
+
+    #[test]
+    fn an_untranslatable_extra_setting_is_a_config_error_naming_it() {
+        let mut settings = KafkaSettings::new("b:9092");
+        settings
+            .extra
+            .insert("sasl.jaas.config".into(), "not a jaas entry".into());
+        settings.extra.insert("sasl.mechanism".into(), "PLAIN".into());
+        let err = settings
+            .client_config(ClientKind::Admin, &[], &[])
+            .unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Config(m) if m.contains("sasl.jaas.config")),
+            "{err}"
+        );
+    }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_three_stores_write_through_one_producer() {
@@ -198,15 +251,21 @@ mod tests {
         client
             .set("bootstrap.servers", "b:9092")
             .set("fetch.wait.max.ms", "1")
-            .set("acks", "1")
+            .set("isolation.level", "read_uncommitted")
             .set("security.protocol", "SASL_SSL");
         let settings = KafkaSettings::from_client_config(&client);
         assert_eq!(settings.bootstrap_servers, "b:9092");
         assert!(!settings.extra.contains_key("bootstrap.servers"));
-        let config = settings.client_config(&[("fetch.wait.max.ms", "10")], &[("acks", "all")]);
+        let config = settings
+            .client_config(
+                ClientKind::Consumer,
+                &[("fetch.wait.max.ms", "10")],
+                &[("isolation.level", "read_committed")],
+            )
+            .unwrap();
         assert_eq!(config.get("fetch.wait.max.ms"), Some("1"));
-        assert_eq!(config.get("acks"), Some("all"));
-        assert_eq!(config.get("security.protocol"), Some("SASL_SSL"));
+        assert_eq!(config.get("security.protocol"), Some("sasl_ssl"));
+        assert_eq!(config.get("isolation.level"), Some("read_committed"));
         assert_eq!(config.get("bootstrap.servers"), Some("b:9092"));
     }
 }
@@ -255,7 +314,7 @@ impl TopicSettings {
 /// When no broker answers in time or the broker reports no cluster id.
 pub async fn fetch_cluster_id(settings: &KafkaSettings) -> Result<String, StoreError> {
     let admin: AdminClient<DefaultClientContext> = settings
-        .client_config(&[], &[])
+        .client_config(ClientKind::Admin, &[], &[])?
         .create()
         .map_err(|e| StoreError::kafka("cannot create a Kafka admin client", e))?;
     let admin = Arc::new(admin);

@@ -57,7 +57,8 @@ Worker properties (Kafka 3.9 defaults): listeners=http://:8083, key/value.conver
 files), header.converter=SimpleHeaderConverter, offset.flush.interval.ms=60000,
 config/offset/status.storage.topic, *.storage.partitions (offsets 25, status 5),
 *.storage.replication.factor (3; -1 = broker default), topic.tracking.enable=true,
-rest.advertised.host.name/port, producer.* / consumer.* client settings.
+rest.advertised.host.name/port, producer.* / consumer.* client settings,
+sluice.rest.max.connections (open REST connections, default 1024).
 
 A missing required setting prints one line naming it and exits with code 2.";
 
@@ -173,6 +174,25 @@ fn client_props(config: &WorkerConfig) -> BTreeMap<String, String> {
     out
 }
 
+/// `sluice.rest.max.connections`: open REST connections allowed at once.
+const MAX_CONNECTIONS_CONFIG: &str = "sluice.rest.max.connections";
+
+/// The REST listener's limits: Jetty's timeouts, and the connection cap from the worker config.
+fn rest_limits(props: &Props) -> anyhow::Result<connect_rest::ServerLimits> {
+    let mut limits = connect_rest::ServerLimits::default();
+    if let Some(v) = props.get(MAX_CONNECTIONS_CONFIG) {
+        limits.max_connections = v
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n > 0)
+            .with_context(|| {
+                format!("Invalid value {v} for configuration {MAX_CONNECTIONS_CONFIG}: must be a positive integer")
+            })?;
+    }
+    Ok(limits)
+}
+
 async fn run(
     config: WorkerConfig,
     connector_files: Vec<Props>,
@@ -233,13 +253,15 @@ async fn run(
         .await
         .with_context(|| format!("could not listen on {bind}"))?;
     tracing::info!(listener = %bind, worker_id = %worker_id, "REST server listening.");
+    let limits = rest_limits(&config.originals)?;
     let server = {
         let cancel = cancel.clone();
-        tokio::spawn(async move {
-            axum::serve(tcp, app)
-                .with_graceful_shutdown(cancel.cancelled_owned())
-                .await
-        })
+        tokio::spawn(connect_rest::serve(
+            tcp,
+            app,
+            limits,
+            cancel.cancelled_owned(),
+        ))
     };
 
     if !connector_files.is_empty() {
@@ -360,4 +382,25 @@ fn spawn_signal_handler(cancel: CancellationToken) {
         tracing::info!("Shutting down.");
         cancel.cancel();
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rest_connection_cap_comes_from_the_worker_config() {
+        let mut props = Props::new();
+        assert_eq!(
+            rest_limits(&props).expect("defaults").max_connections,
+            connect_rest::DEFAULT_MAX_CONNECTIONS
+        );
+        props.insert(MAX_CONNECTIONS_CONFIG.to_owned(), " 16 ".to_owned());
+        assert_eq!(rest_limits(&props).expect("set").max_connections, 16);
+        for bad in ["0", "-1", "many"] {
+            props.insert(MAX_CONNECTIONS_CONFIG.to_owned(), bad.to_owned());
+            let err = rest_limits(&props).expect_err(bad).to_string();
+            assert!(err.contains(MAX_CONNECTIONS_CONFIG), "{err}");
+        }
+    }
 }

@@ -3,7 +3,7 @@
 
 use connect_runtime::registry::PluginRegistry;
 
-/// Every connector and converter plugin.
+/// Every connector, converter, transformation and predicate plugin.
 pub(crate) fn registry() -> anyhow::Result<PluginRegistry> {
     PluginRegistry::builder()
         .source::<connect_file::FileStreamSourceConnector>()
@@ -12,6 +12,8 @@ pub(crate) fn registry() -> anyhow::Result<PluginRegistry> {
         .source::<connect_mysql_cdc::connector::MariaDbConnector>()
         .sink::<connect_s3_sink::S3SinkConnector>()
         .converters(connect_converters::plugins())
+        .transformations(connect_transforms::transformations())
+        .predicates(connect_transforms::predicates())
         .build()
         .map_err(anyhow::Error::msg)
 }

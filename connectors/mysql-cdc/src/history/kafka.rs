@@ -2,12 +2,17 @@
 //! with infinite retention, written and read with the connector's own Kafka clients (as
 //! Debezium does), because the worker's producer gives no read-back and no ordering guarantee
 //! across restarts.
+//!
+//! The `schema.history.internal.producer.*` / `consumer.*` settings are Kafka Java client
+//! settings (TLS stores, `sasl.jaas.config`, …), translated by
+//! [`connect_api::kafka_client::translate`] as the worker's own clients are.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use connect_api::Props;
+use connect_api::kafka_client::{self, ClientKind};
 use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
@@ -62,13 +67,38 @@ impl KafkaHistory {
         }
     }
 
-    fn base(&self, overrides: &Props) -> ClientConfig {
+    /// The client settings for `kind`: the history's bootstrap servers, `defaults`, the
+    /// connector's pass-through settings, then `forced`, translated from Java's names.
+    fn base(
+        &self,
+        kind: ClientKind,
+        defaults: &[(&str, &str)],
+        forced: &[(&str, &str)],
+    ) -> Result<ClientConfig> {
+        let layer = |pairs: &[(&str, &str)]| -> Props {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let overrides = match kind {
+            ClientKind::Consumer => &self.consumer_overrides,
+            ClientKind::Producer | ClientKind::Admin => &self.producer_overrides,
+        };
+        let bootstrap = layer(&[("bootstrap.servers", &self.bootstrap)]);
+        let translated = kafka_client::translate(
+            &[&bootstrap, &layer(defaults), overrides, &layer(forced)],
+            kind,
+        )
+        .map_err(|e| self.err("invalid schema history client settings", e))?;
+        for warning in translated.new_warnings() {
+            tracing::warn!("{warning}");
+        }
         let mut c = ClientConfig::new();
-        c.set("bootstrap.servers", &self.bootstrap);
-        for (k, v) in overrides {
+        for (k, v) in &translated.props {
             c.set(k, v);
         }
-        c
+        Ok(c)
     }
 
     fn err(&self, what: &str, e: impl std::fmt::Display) -> CdcError {
@@ -79,14 +109,19 @@ impl KafkaHistory {
     }
 
     fn consumer(&self) -> Result<BaseConsumer> {
-        let mut c = self.base(&self.consumer_overrides);
-        c.set("group.id", format!("{}-sluice-history", self.topic))
-            .set("enable.auto.commit", "false")
-            .set("enable.partition.eof", "false")
+        let group = format!("{}-sluice-history", self.topic);
+        self.base(
+            ClientKind::Consumer,
             // The broker holds fetches for fetch.wait.max.ms even when data is ready.
-            .set("fetch.wait.max.ms", "10");
-        c.create()
-            .map_err(|e| self.err("cannot create the history consumer", e))
+            &[("fetch.wait.max.ms", "10")],
+            &[
+                ("group.id", &group),
+                ("enable.auto.commit", "false"),
+                ("enable.partition.eof", "false"),
+            ],
+        )?
+        .create()
+        .map_err(|e| self.err("cannot create the history consumer", e))
     }
 
     /// The high watermark of partition 0, or `None` when the topic does not exist.
@@ -122,7 +157,7 @@ impl SchemaHistory for KafkaHistory {
 
     async fn initialize(&self) -> Result<()> {
         let admin: AdminClient<DefaultClientContext> = self
-            .base(&self.producer_overrides)
+            .base(ClientKind::Admin, &[], &[])?
             .create()
             .map_err(|e| self.err("cannot create an admin client", e))?;
         let opts = AdminOptions::new().operation_timeout(Some(self.timeout));
@@ -148,9 +183,11 @@ impl SchemaHistory for KafkaHistory {
             Some(p) => p,
             None => {
                 let p: FutureProducer = self
-                    .base(&self.producer_overrides)
-                    .set("acks", "1")
-                    .set("message.timeout.ms", "30000")
+                    .base(
+                        ClientKind::Producer,
+                        &[],
+                        &[("acks", "1"), ("message.timeout.ms", "30000")],
+                    )?
                     .create()
                     .map_err(|e| self.err("cannot create the history producer", e))?;
                 self.producer.get_or_init(|| p)

@@ -112,6 +112,16 @@ impl ConfigKey {
         self
     }
 
+    /// Places the key in `group` at `order`, for definitions whose numbering is not one
+    /// counter per group (Kafka's `ConnectorConfig` numbers Common, Transforms and Predicates
+    /// with one counter). Define such keys without [`ConfigDefBuilder::group`].
+    #[must_use]
+    pub fn in_group(mut self, group: &str, order: i32) -> Self {
+        self.group = Some(group.to_owned());
+        self.order_in_group = order;
+        self
+    }
+
     #[must_use]
     pub fn width(mut self, width: Width) -> Self {
         self.width = width;

@@ -7,6 +7,8 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use tracing::{debug, info, warn};
 
+use connect_api::kafka_client::ClientKind;
+
 use super::{KafkaSettings, TopicSettings};
 use crate::StoreError;
 
@@ -22,7 +24,7 @@ pub(crate) async fn ensure_topic(
     topic: &TopicSettings,
 ) -> Result<(), StoreError> {
     let admin: AdminClient<DefaultClientContext> = settings
-        .client_config(&[], &[])
+        .client_config(ClientKind::Admin, &[], &[])?
         .create()
         .map_err(|e| StoreError::kafka("cannot create a Kafka admin client", e))?;
     let options = AdminOptions::new()
@@ -101,7 +103,7 @@ pub(crate) async fn verify_compacted(
     purpose: &str,
 ) -> Result<(), StoreError> {
     let admin: AdminClient<DefaultClientContext> = settings
-        .client_config(&[], &[])
+        .client_config(ClientKind::Admin, &[], &[])?
         .create()
         .map_err(|e| StoreError::kafka("cannot create a Kafka admin client", e))?;
     // Short: the check is optional, and a broker that ignores the request must not hold up

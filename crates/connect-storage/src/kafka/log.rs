@@ -13,6 +13,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{debug, warn};
 
+use connect_api::kafka_client::ClientKind;
+
 use super::{KafkaSettings, TopicSettings, admin};
 use crate::{Record, StoreError};
 
@@ -108,6 +110,7 @@ impl KafkaLog {
         let client_id = format!("sluice-{}-reader", topic.name);
         let consumer: StreamConsumer = settings
             .client_config(
+                ClientKind::Consumer,
                 // tansu holds every fetch for fetch.wait.max.ms even when data is ready, and
                 // Kafka's 500 ms default would make every read-back that slow; but each fetch
                 // costs tansu a query per partition (31 for the three topics), and at 10 ms an
@@ -128,7 +131,7 @@ impl KafkaLog {
                     ("enable.partition.eof", "false"),
                     ("isolation.level", isolation),
                 ],
-            )
+            )?
             .create()
             .map_err(|e| {
                 StoreError::kafka(

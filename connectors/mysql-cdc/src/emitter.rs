@@ -1,0 +1,331 @@
+//! The record emitter: everything the snapshot and the binlog reader decode becomes records
+//! here. It keeps the tracked tables and their Connect schemas (the schema cache), applies DDL
+//! and writes the schema history ([`schema`]), emits change, truncate and heartbeat events, and
+//! owns the transaction metadata state ([`transaction`]). Records are batched and handed to the
+//! task's `poll` through a bounded channel, so a slow consumer holds the readers back.
+
+mod schema;
+mod transaction;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use connect_api::data::{SchemaAndValue, Value};
+use connect_api::{SourcePartition, SourceRecord, TaskHost};
+use tokio::sync::mpsc;
+
+use crate::config::MySqlConfig;
+use crate::convert::{Cell, convert};
+use crate::ddl::Schemas;
+use crate::error::{CdcError, Result};
+use crate::event::{Flavor, Op, SourceInfo, TableSchema};
+use crate::history::SchemaHistory;
+use crate::offset::{BinlogOffset, partition};
+use crate::table::TableId;
+
+use transaction::Transaction;
+
+/// Milliseconds since the epoch, the `ts_ms` of records and offsets.
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(0))
+}
+
+/// What the emitter hands to the task's `poll`: a batch of records, or the failure that ends
+/// the reader.
+pub(crate) type Batch = std::result::Result<Vec<SourceRecord>, CdcError>;
+
+/// Turns what the readers decode into records: change events, schema changes and the history,
+/// heartbeats, and transaction metadata, whose state it alone keeps.
+pub(crate) struct Emitter {
+    pub(crate) config: Arc<MySqlConfig>,
+    pub(crate) flavor: Flavor,
+    pub(crate) mariadb: bool,
+    pub(crate) schemas: Schemas,
+    cache: HashMap<TableId, Arc<TableSchema>>,
+    pub(crate) history: Arc<dyn SchemaHistory>,
+    /// The binlog position of the newest DDL in the history: DDL at or before it was applied.
+    pub(crate) history_high: Option<(u64, u64)>,
+    partition: SourcePartition,
+    out: mpsc::Sender<Batch>,
+    batch: Vec<SourceRecord>,
+    pub(crate) host: Arc<dyn TaskHost>,
+    /// `provide.transaction.metadata` state of the transaction being read.
+    tx: Transaction,
+}
+
+impl std::fmt::Debug for Emitter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emitter")
+            .field("flavor", &self.flavor)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Emitter {
+    /// An emitter with no tables yet, whose batches go to `out`.
+    pub(crate) fn new(
+        config: Arc<MySqlConfig>,
+        flavor: Flavor,
+        mariadb: bool,
+        history: Arc<dyn SchemaHistory>,
+        out: mpsc::Sender<Batch>,
+        host: Arc<dyn TaskHost>,
+    ) -> Self {
+        Self {
+            partition: partition(&config.topic_prefix),
+            config,
+            flavor,
+            mariadb,
+            schemas: Schemas::default(),
+            cache: HashMap::new(),
+            history,
+            history_high: None,
+            out,
+            batch: Vec::new(),
+            host,
+            tx: Transaction::default(),
+        }
+    }
+
+    /// A sender of this emitter's channel, to report the failure that ends the reader.
+    pub(crate) fn sender(&self) -> mpsc::Sender<Batch> {
+        self.out.clone()
+    }
+
+    /// Converts raw cells into the row's Connect values.
+    pub(crate) fn convert_row(&self, ts: &TableSchema, cells: Vec<Cell>) -> Result<Vec<Value>> {
+        if cells.len() != ts.columns().len() {
+            return Err(CdcError::Decode(format!(
+                "row of {} has {} columns but the tracked schema has {}; the schema history does not match the binlog (inconsistent schema)",
+                ts.id(),
+                cells.len(),
+                ts.columns().len()
+            )));
+        }
+        cells
+            .into_iter()
+            .enumerate()
+            .map(|(i, cell)| {
+                let col = &ts.columns()[i];
+                let optional = col.optional;
+                convert(col, self.config.modes, cell, optional)
+                    .map_err(|e| CdcError::Decode(format!("{}: {e}", ts.id())))
+            })
+            .collect()
+    }
+
+    fn key_of(ts: &TableSchema, row: Option<&Vec<Value>>) -> SchemaAndValue {
+        match (row.and_then(|r| ts.key(r)), &ts.key_schema) {
+            (Some(k), Some(s)) => SchemaAndValue::new(Some(s.clone()), k),
+            _ => SchemaAndValue::NULL,
+        }
+    }
+
+    /// Queues the records of one row change (plus the tombstone after a delete). An update that
+    /// changes the primary key becomes, as in Debezium, a delete of the old key (with header
+    /// `__debezium.newkey`), its tombstone, and a create of the new key (`__debezium.oldkey`).
+    pub(crate) async fn emit_change(
+        &mut self,
+        ts: &TableSchema,
+        op: Op,
+        before: Option<Vec<Value>>,
+        after: Option<Vec<Value>>,
+        source: &SourceInfo,
+        offset: &BinlogOffset,
+    ) -> Result<()> {
+        if op == Op::Update {
+            let old_key = Self::key_of(ts, before.as_ref());
+            let new_key = Self::key_of(ts, after.as_ref());
+            if old_key.schema.is_some() && old_key != new_key {
+                let newkey = connect_api::Header {
+                    key: "__debezium.newkey".into(),
+                    value: new_key.clone(),
+                };
+                let oldkey = connect_api::Header {
+                    key: "__debezium.oldkey".into(),
+                    value: old_key.clone(),
+                };
+                self.emit_one(
+                    ts,
+                    Op::Delete,
+                    before,
+                    None,
+                    old_key,
+                    vec![newkey],
+                    source,
+                    offset,
+                )
+                .await?;
+                return self
+                    .emit_one(
+                        ts,
+                        Op::Create,
+                        None,
+                        after,
+                        new_key,
+                        vec![oldkey],
+                        source,
+                        offset,
+                    )
+                    .await;
+            }
+        }
+        let key = Self::key_of(ts, after.as_ref().or(before.as_ref()));
+        self.emit_one(ts, op, before, after, key, Vec::new(), source, offset)
+            .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn emit_one(
+        &mut self,
+        ts: &TableSchema,
+        op: Op,
+        before: Option<Vec<Value>>,
+        after: Option<Vec<Value>>,
+        key: SchemaAndValue,
+        headers: connect_api::Headers,
+        source: &SourceInfo,
+        offset: &BinlogOffset,
+    ) -> Result<()> {
+        let block = self.transaction_block(ts, offset).await?;
+        let value = ts.envelope_in_tx(
+            op,
+            before.and_then(|r| ts.value(r)),
+            after.and_then(|r| ts.value(r)),
+            source.to_struct(self.flavor, &self.config.topic_prefix),
+            now_ms(),
+            block,
+        );
+        let mut rec = SourceRecord::new(
+            self.partition.clone(),
+            offset.to_source_offset(),
+            ts.topic.clone(),
+            key.clone(),
+            SchemaAndValue::new(Some(ts.envelope_schema.clone()), value),
+        );
+        rec.headers.clone_from(&headers);
+        self.push(rec).await?;
+        if op == Op::Delete && self.config.tombstones_on_delete && key.schema.is_some() {
+            let mut tomb = SourceRecord::new(
+                self.partition.clone(),
+                offset.to_source_offset(),
+                ts.topic.clone(),
+                key,
+                SchemaAndValue::NULL,
+            );
+            tomb.headers = headers;
+            self.push(tomb).await?;
+        }
+        Ok(())
+    }
+
+    /// A truncate (`op: t`) event, when `skipped.operations` lets it through.
+    pub(crate) async fn emit_truncate(
+        &mut self,
+        id: &TableId,
+        source: &SourceInfo,
+        offset: &BinlogOffset,
+    ) -> Result<()> {
+        let Some(ts) = self.table_schema(id) else {
+            return Ok(());
+        };
+        let value = ts.envelope(
+            Op::Truncate,
+            None,
+            None,
+            source.to_struct(self.flavor, &self.config.topic_prefix),
+            now_ms(),
+        );
+        let rec = SourceRecord::new(
+            self.partition.clone(),
+            offset.to_source_offset(),
+            ts.topic.clone(),
+            SchemaAndValue::NULL,
+            SchemaAndValue::new(Some(ts.envelope_schema.clone()), value),
+        );
+        self.push(rec).await
+    }
+
+    /// A heartbeat carrying `offset`, so Connect can commit progress while tables are idle.
+    pub(crate) async fn emit_heartbeat(&mut self, offset: &BinlogOffset) -> Result<()> {
+        let (ks, vs) = crate::event::heartbeat_schemas();
+        let mut key = connect_api::Struct::new(ks.clone());
+        key.put("serverName", self.config.topic_prefix.clone());
+        let mut value = connect_api::Struct::new(vs.clone());
+        value.put("ts_ms", now_ms());
+        let mut rec = SourceRecord::new(
+            self.partition.clone(),
+            offset.to_source_offset(),
+            format!("__debezium-heartbeat.{}", self.config.topic_prefix),
+            SchemaAndValue::new(Some(ks), Value::Struct(key)),
+            SchemaAndValue::new(Some(vs), Value::Struct(value)),
+        );
+        rec.kafka_partition = Some(0);
+        self.push(rec).await?;
+        self.flush().await
+    }
+
+    pub(crate) async fn push(&mut self, rec: SourceRecord) -> Result<()> {
+        self.batch.push(rec);
+        if self.batch.len() >= self.config.max_batch_size {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Hands the pending records to `poll`; waits while the queue is full (back-pressure).
+    pub(crate) async fn flush(&mut self) -> Result<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.batch);
+        self.out
+            .send(Ok(batch))
+            .await
+            .map_err(|_| CdcError::Decode("task stopped".into()))
+    }
+}
+
+#[cfg(test)]
+impl Emitter {
+    /// An emitter over a minimal config, its output channel, and an in-memory history.
+    pub(crate) fn for_test(extra: &[(&str, &str)]) -> (Self, mpsc::Receiver<Batch>) {
+        use connect_api::ConnectorConfig;
+        let mut props: connect_api::Props = [
+            ("database.hostname", "localhost"),
+            ("database.user", "u"),
+            ("database.server.id", "1"),
+            ("topic.prefix", "test"),
+            (
+                "schema.history.internal",
+                crate::config::MEMORY_HISTORY_CLASS,
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        for (k, v) in extra {
+            props.insert((*k).to_owned(), (*v).to_owned());
+        }
+        let config = Arc::new(MySqlConfig::parse(&props).expect("test config"));
+        let (tx, rx) = mpsc::channel(1024);
+        #[derive(Debug)]
+        struct NoHost;
+        impl TaskHost for NoHost {
+            fn request_commit(&self) {}
+            fn report_progress(&self, _p: serde_json::Value) {}
+        }
+        let emitter = Self::new(
+            config,
+            Flavor::MySql,
+            false,
+            Arc::new(crate::history::MemoryHistory::default()),
+            tx,
+            Arc::new(NoHost),
+        );
+        (emitter, rx)
+    }
+}
