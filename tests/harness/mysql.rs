@@ -24,6 +24,13 @@ pub struct Mysql {
 }
 
 static SHARED: OnceCell<Mysql> = OnceCell::const_new();
+static SHARED_57: OnceCell<Mysql> = OnceCell::const_new();
+
+/// The version a [`Mysql::shared_57`] server reports. Debezium 3.6's MySqlConnector refuses
+/// MariaDB 10.11 (it reads the version as MySQL 8.4+ and sends `SHOW BINARY LOG STATUS`), and
+/// Connector/J 9 asks for `transaction_isolation` on servers that say 5.7.20 or later; 5.7.19
+/// passes both (../shared/oracle/README.md).
+pub const MYSQL_57_VERSION: &str = "5.7.19-log";
 
 impl Mysql {
     /// The server shared by this test binary: `MYSQL_URL` if set, else a MariaDB started on a
@@ -50,6 +57,16 @@ impl Mysql {
             .await
     }
 
+    /// A private MariaDB shared by this test binary that reports itself as MySQL
+    /// [`MYSQL_57_VERSION`] (`--version=5.7.19-log`), beside the [`Mysql::shared`] one, so that
+    /// the real Debezium 3.6 connector accepts it. Binlog ROW/FULL, root/`debezium`,
+    /// `debezium`/`dbz` with replication grants, on a free port. Never `MYSQL_URL`'s server.
+    pub async fn try_shared_57() -> Result<&'static Self, BoxError> {
+        SHARED_57
+            .get_or_try_init(|| Self::start_as(Some(MYSQL_57_VERSION)))
+            .await
+    }
+
     async fn external(url: String) -> Result<Self, BoxError> {
         let opts = Opts::from_url(&url).map_err(|e| format!("MYSQL_URL={url}: {e}"))?;
         let ok = wait_until(Duration::from_secs(10), || ping(opts.clone())).await;
@@ -65,6 +82,11 @@ impl Mysql {
 
     /// Starts a private MariaDB in a temp datadir (about 3 s, most of it `mariadb-install-db`).
     pub async fn start() -> Result<Self, BoxError> {
+        Self::start_as(None).await
+    }
+
+    /// [`Mysql::start`], reporting `version` (`--version=…`) when given.
+    pub async fn start_as(version: Option<&str>) -> Result<Self, BoxError> {
         let hint = "install Debian's mariadb-server (`scripts/stack.sh install`)";
         let install_db = program("mariadb-install-db", hint)?;
         let mariadbd = program("mariadbd", hint)?;
@@ -91,7 +113,7 @@ impl Mysql {
         let mut last = None;
         for _ in 0..3 {
             let port = free_port()?;
-            let mut process = spawn_mariadbd(&mariadbd, &dir, &data, port)?;
+            let mut process = spawn_mariadbd(&mariadbd, &dir, &data, port, version)?;
             // Fresh datadir: root@localhost has no password yet.
             let bare = Opts::from_url(&format!("mysql://root@127.0.0.1:{port}"))?;
             let ready = wait_until(ready_timeout(), || {
@@ -166,7 +188,13 @@ impl Mysql {
     }
 }
 
-fn spawn_mariadbd(bin: &Path, dir: &Path, data: &Path, port: u16) -> Result<Supervised, BoxError> {
+fn spawn_mariadbd(
+    bin: &Path,
+    dir: &Path,
+    data: &Path,
+    port: u16,
+    version: Option<&str>,
+) -> Result<Supervised, BoxError> {
     let mut cmd = Command::new(bin);
     // --no-defaults must come first; it keeps /etc/mysql/*.cnf (the system server's) out.
     cmd.arg("--no-defaults")
@@ -184,6 +212,9 @@ fn spawn_mariadbd(bin: &Path, dir: &Path, data: &Path, port: u16) -> Result<Supe
             "--server-id=1",
         ])
         .arg("--max-allowed-packet=128M");
+    if let Some(v) = version {
+        cmd.arg(format!("--version={v}"));
+    }
     Supervised::spawn("mariadbd", cmd, &dir.join("mariadbd.log"), Some(dir))
 }
 

@@ -145,7 +145,11 @@ impl JvmWorker {
     pub fn log_tail(&self, lines: usize) -> String {
         let log = self.state.join(format!("kc-{}.log", self.port));
         let text = std::fs::read_to_string(log).unwrap_or_default();
-        let all: Vec<&str> = text.lines().collect();
+        // Its clients log a telemetry line every few seconds, which would fill any tail.
+        let all: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.contains("Client telemetry registered"))
+            .collect();
         all[all.len().saturating_sub(lines)..].join("\n")
     }
 

@@ -133,7 +133,11 @@ def test_unlisted_server_errors_are_refused():
         "GET /connectors", '{"error_code":500,"message":"HTTP 500 Internal Server Error"}'
     )
     assert not accepted_server_error("GET /connectors", '{"error_code":500,"message":null}')
-    assert accepted_server_error("POST /connectors", '{"error_code":500,"message":null}')
+    assert not accepted_server_error("POST /connectors", '{"error_code":500,"message":null}')
+    assert accepted_server_error(
+        "POST /connectors",
+        '{"error_code":500,"message":"Cannot invoke \\"java.util.Map.get(Object)\\" because \\"connectorConfig\\" is null"}',
+    )
     assert accepted_server_error(
         "PUT /connectors/{connector}/config",
         '{"error_code":500,"message":"Cannot deserialize value of type `java.lang.String` from Object value"}',

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use connect_api::Value;
+use connect_api::{Value, java};
 
 /// The text `PrintStream.println(Object)` would write for `value` (without the newline).
 ///
@@ -23,8 +23,8 @@ fn write_value(out: &mut String, value: &Value) {
         Value::Int16(v) => push_display(out, v),
         Value::Int32(v) => push_display(out, v),
         Value::Int64(v) => push_display(out, v),
-        Value::Float32(v) => out.push_str(&java_double(f64::from(*v))),
-        Value::Float64(v) => out.push_str(&java_double(*v)),
+        Value::Float32(v) => out.push_str(&java::float_to_string(*v)),
+        Value::Float64(v) => out.push_str(&java::double_to_string(*v)),
         Value::Boolean(v) => push_display(out, v),
         Value::String(s) => out.push_str(s),
         Value::Bytes(b) => out.push_str(&String::from_utf8_lossy(b)),
@@ -78,30 +78,6 @@ fn push_display(out: &mut String, v: impl std::fmt::Display) {
     write!(out, "{v}").unwrap_or(());
 }
 
-/// `Double.toString`: plain notation in [1e-3, 1e7) with at least one fractional digit,
-/// scientific (`1.0E10`) outside it.
-fn java_double(v: f64) -> String {
-    if v.is_nan() {
-        return "NaN".to_owned();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 { "Infinity" } else { "-Infinity" }.to_owned();
-    }
-    let abs = v.abs();
-    if v == 0.0 || (1e-3..1e7).contains(&abs) {
-        let s = v.to_string();
-        if s.contains('.') { s } else { format!("{s}.0") }
-    } else {
-        let s = format!("{v:e}");
-        let (mantissa, exponent) = s.split_once('e').unwrap_or((&s, "0"));
-        if mantissa.contains('.') {
-            format!("{mantissa}E{exponent}")
-        } else {
-            format!("{mantissa}.0E{exponent}")
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use connect_api::{Schema, Struct};
@@ -118,6 +94,10 @@ mod tests {
         assert_eq!(java_string(&Value::Float64(1.5e10)), "1.5E10");
         assert_eq!(java_string(&Value::Float64(1e-5)), "1.0E-5");
         assert_eq!(java_string(&Value::Float64(-0.0)), "-0.0");
+        assert_eq!(java_string(&Value::Float64(1e7)), "1.0E7");
+        // A `Float` prints with `Float.toString`, not as the widened double (1.100000023841858).
+        assert_eq!(java_string(&Value::Float32(1.1)), "1.1");
+        assert_eq!(java_string(&Value::Float32(1.7e12)), "1.70000004E12");
         assert_eq!(java_string(&"héllo".into()), "héllo");
     }
 

@@ -200,6 +200,8 @@ pub struct MySqlConfig {
     /// Operations (`c`, `u`, `d`, `t`) that are not emitted.
     pub skipped_operations: Vec<String>,
     pub modes: ValueModes,
+    /// `sluice.debezium.version`: whose output layout the records take.
+    pub layout: crate::event::Layout,
     pub failure_mode: FailureMode,
     pub snapshot_mode: SnapshotMode,
     pub locking_mode: LockingMode,
@@ -324,6 +326,7 @@ static DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
         .define(key("time.precision.mode", Str, Medium, "Time, date and timestamps can be represented with different kinds of precisions: 'adaptive_time_microseconds' or 'connect'.").default("adaptive_time_microseconds").validator(Validator::OneOfIgnoreCase(&["adaptive_time_microseconds", "connect"])))
         .define(key("binary.handling.mode", Str, Low, "Specify how binary (blob, binary, etc.) columns should be represented in change events: 'bytes', 'base64', 'base64-url-safe' or 'hex'.").default("bytes").validator(Validator::OneOfIgnoreCase(&["bytes", "base64", "base64-url-safe", "hex"])))
         .define(key("event.processing.failure.handling.mode", Str, Medium, "Specify how failures during processing of events should be handled: 'fail', 'warn' or 'skip'.").default("fail").validator(Validator::OneOfIgnoreCase(&["fail", "warn", "skip"])))
+        .define(key("sluice.debezium.version", Str, Medium, "Sluice extension: whose change-event layout to write. '2.2' (default): Debezium 2.2's, as the article's images. '3.6': Debezium 3.6.3's (ts_us/ts_ns in the envelope and source block, envelope version 2, the first_in_data_collection/last_in_data_collection snapshot markers, the __debezium.context.* headers); source.version then says 3.6.3.Final.").default("2.2").validator(Validator::OneOfIgnoreCase(crate::event::Layout::ALLOWED)))
         .define(key("provide.transaction.metadata", Boolean, Low, "Enables transaction metadata extraction together with event counting.").default("false"))
         .group("Snapshot")
         .define(key("snapshot.mode", Str, Low, "The criteria for running a snapshot upon startup of the connector: 'initial', 'initial_only', 'when_needed', 'schema_only' (no_data), 'schema_only_recovery' (recovery) or 'never'.").default("initial").validator(Validator::OneOfIgnoreCase(SnapshotMode::ALLOWED)))
@@ -351,6 +354,63 @@ static DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
         .build()
 });
 
+/// Debezium features this reader does not implement, by key prefix (or whole key), and what a
+/// connector asking for them would get instead. A non-empty value is refused on its key: running
+/// without the feature would silently emit unmasked or untruncated columns, miss signals, or
+/// ignore custom converters. The check is part of parsing, so it runs at validation and again
+/// when a connector or task read back from the config topic starts.
+const UNIMPLEMENTED: &[(&str, &str)] = &[
+    (
+        "column.mask.",
+        "column masking is not implemented; the column would be emitted unmasked",
+    ),
+    (
+        "column.truncate.",
+        "column truncation is not implemented; the column would be emitted whole",
+    ),
+    (
+        "column.propagate.source.type",
+        "source type parameters (__debezium.source.column.type …) are not added to schemas",
+    ),
+    (
+        "datatype.propagate.source.type",
+        "source type parameters (__debezium.source.column.type …) are not added to schemas",
+    ),
+    (
+        "converters",
+        "custom converters (CustomConverter) are not supported; columns are converted by the built-in rules",
+    ),
+    (
+        "signal.",
+        "signals (and the incremental and blocking snapshots they start) are not implemented",
+    ),
+];
+
+fn refuse_unimplemented(originals: &connect_api::Props, errors: &mut FieldErrors) {
+    for (key, value) in originals {
+        let value = value.trim();
+        // `source` is the default channel list; with no `signal.data.collection` it reads
+        // nothing, in Debezium too.
+        if value.is_empty() || (key == "signal.enabled.channels" && value == "source") {
+            continue;
+        }
+        let reason = UNIMPLEMENTED.iter().find_map(|(k, reason)| {
+            let hit = if k.ends_with('.') {
+                key.starts_with(k)
+            } else {
+                key == k
+            };
+            hit.then_some(*reason)
+        });
+        if let Some(reason) = reason {
+            errors.push(
+                key.clone(),
+                format!("The '{key}' value is invalid: Sluice's MySQL source does not support it: {reason}. Remove the setting."),
+            );
+        }
+    }
+}
+
 impl ConnectorConfig for MySqlConfig {
     fn config_def() -> &'static ConfigDef {
         &DEF
@@ -358,6 +418,7 @@ impl ConnectorConfig for MySqlConfig {
 
     fn from_parsed(p: &ParsedConfig) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::new();
+        refuse_unimplemented(p.originals(), &mut errors);
         let lower = |k: &str| p.string(k).to_ascii_lowercase();
         for (inc, exc) in [
             ("database.include.list", "database.exclude.list"),
@@ -536,6 +597,7 @@ impl ConnectorConfig for MySqlConfig {
             provide_transaction_metadata: p.boolean("provide.transaction.metadata"),
             skipped_operations: skipped,
             modes,
+            layout: crate::event::Layout::parse(p.string("sluice.debezium.version")),
             failure_mode: match lower("event.processing.failure.handling.mode").as_str() {
                 "warn" => FailureMode::Warn,
                 "skip" => FailureMode::Skip,
@@ -736,6 +798,46 @@ mod tests {
                 "SELECT * FROM db.t WHERE id > 1".to_owned()
             )]
         );
+    }
+
+    #[test]
+    fn unimplemented_debezium_features_are_refused_naming_the_key() {
+        for (key, value) in [
+            ("column.mask.with.12.chars", "inventory.customers.email"),
+            (
+                "column.mask.hash.SHA-256.with.salt.CzQMA0cB5K",
+                "inventory.customers.email",
+            ),
+            ("column.truncate.to.20.chars", "inventory.customers.name"),
+            ("column.propagate.source.type", ".*"),
+            ("datatype.propagate.source.type", "INT"),
+            ("converters", "boolean"),
+            ("signal.data.collection", "inventory.debezium_signal"),
+            ("signal.enabled.channels", "source,kafka"),
+            ("signal.kafka.topic", "signals"),
+        ] {
+            let mut props = article_props();
+            props.insert(key.into(), value.into());
+            let errs = MySqlConfig::parse(&props).unwrap_err();
+            assert_eq!(errs.0.len(), 1, "{key}: {errs:?}");
+            assert_eq!(errs.0[0].0, key);
+            assert!(
+                errs.0[0].1.starts_with(&format!(
+                    "The '{key}' value is invalid: Sluice's MySQL source does not support it: "
+                )),
+                "{:?}",
+                errs.0
+            );
+        }
+    }
+
+    #[test]
+    fn inert_values_of_unimplemented_features_are_accepted() {
+        let mut props = article_props();
+        props.insert("signal.enabled.channels".into(), "source".into());
+        props.insert("converters".into(), " ".into());
+        props.insert("column.propagate.source.type".into(), "".into());
+        assert!(MySqlConfig::parse(&props).is_ok());
     }
 
     #[test]

@@ -449,7 +449,7 @@ pub fn convert(
             let Cell::Bytes(raw) = &cell else {
                 return Err(bad(&cell));
             };
-            geometry(col, modes, raw).ok_or_else(|| bad(&"malformed geometry"))?
+            geometry(col, modes, raw, optional).ok_or_else(|| bad(&"malformed geometry"))?
         }
         _ if col.is_binary() => {
             let mut bytes = match cell {
@@ -714,13 +714,15 @@ fn zoned_timestamp(secs: i64, micros: u32, fsp: i32) -> Option<String> {
 }
 
 /// MySQL's internal geometry value: a 4-byte little-endian SRID, then OGC WKB.
-fn geometry(col: &Column, modes: ValueModes, raw: &[u8]) -> Option<Value> {
+fn geometry(col: &Column, modes: ValueModes, raw: &[u8], optional: bool) -> Option<Value> {
     if raw.len() < 4 {
         return None;
     }
     let srid = i32::from_le_bytes(raw[..4].try_into().ok()?);
     let wkb = bytes::Bytes::copy_from_slice(&raw[4..]);
-    let schema = base_schema(col, modes).build();
+    // The struct carries the field's own schema (optional for a nullable column): JsonConverter
+    // refuses a struct whose schema is not the field's ("Mismatching schema.").
+    let schema = column_schema(col, modes, !optional);
     let mut s = Struct::new(schema);
     if col.type_name == "POINT" {
         let w = &raw[4..];
@@ -966,6 +968,28 @@ mod tests {
 
     fn conv_err(expr: &str, cell: Cell) -> String {
         convert(&col(expr), ValueModes::default(), cell, true).unwrap_err()
+    }
+
+    #[test]
+    fn a_nullable_geometry_value_carries_its_fields_optional_schema() {
+        // SRID 0, then WKB of POINT(1 2).
+        let mut raw = vec![0, 0, 0, 0, 1, 1, 0, 0, 0];
+        raw.extend(1.0f64.to_le_bytes());
+        raw.extend(2.0f64.to_le_bytes());
+        for expr in ["GEOMETRY", "POINT"] {
+            let c = col(expr);
+            assert!(c.optional, "{expr} columns are nullable by default");
+            let v = convert(&c, ValueModes::default(), Cell::Bytes(raw.clone()), c.optional)
+                .unwrap();
+            let field = column_schema(&c, ValueModes::default(), false);
+            let Value::Struct(st) = &v else {
+                panic!("{v:?}")
+            };
+            assert_eq!(**st.schema(), *field, "{expr}");
+            // What JsonConverter checks before it writes a struct.
+            let text = crate::jsonout::envelope(Some(&field), &v);
+            assert!(text.contains(r#""srid":0"#), "{expr}: {text}");
+        }
     }
 
     #[test]

@@ -39,6 +39,9 @@ pub struct DdlEffect {
     pub use_database: Option<String>,
     /// Databases the statement touched (for the schema-change key).
     pub databases: Vec<String>,
+    /// Tables a `DROP TABLE` named that were not tracked (Debezium 3.x still records a `DROP`
+    /// change for each; 2.x records none).
+    pub dropped_untracked: Vec<TableId>,
 }
 
 /// The tracked tables, by id.
@@ -350,6 +353,8 @@ impl Schemas {
                             table: None,
                             previous_id: None,
                         });
+                    } else {
+                        effect.dropped_untracked.push(id);
                     }
                 }
             }

@@ -4,6 +4,7 @@
 //! owns the transaction metadata state ([`transaction`]). Records are batched and handed to the
 //! task's `poll` through a bounded channel, so a slow consumer holds the readers back.
 
+pub(crate) mod metrics;
 mod schema;
 mod transaction;
 
@@ -33,6 +34,57 @@ pub(crate) fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(0))
 }
 
+/// Microseconds since the epoch, the instant of an envelope (`ts_ms`, and 3.x's `ts_us`/`ts_ns`).
+pub(crate) fn now_us() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(0))
+}
+
+/// A UUIDv7 text for `now_ms`, as Debezium's `UUIDUtils.generateNewUUID` makes the run id: the
+/// milliseconds in the top 48 bits, version 7, variant 2, the rest random.
+fn uuid_v7(now_ms: i64) -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    let msb = (now_ms.cast_unsigned() << 16) | (rng.random::<u64>() & 0x0fff) | 0x7000;
+    let lsb = (rng.random::<u64>() & 0x3fff_ffff_ffff_ffff) | 0x8000_0000_0000_0000;
+    let hex = format!("{msb:016x}{lsb:016x}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// Debezium 3.x's `__debezium.context.*` headers (`DebeziumHeaderProducer.contextHeaders`,
+/// added to every change and schema-change record while `extended.headers.enabled` is on, its
+/// default): the logical name (`topic.prefix`), the task id, the connector's plugin name and
+/// the id of this run of the task.
+fn context_headers(config: &MySqlConfig, flavor: Flavor) -> connect_api::Headers {
+    if !config.layout.is_3x() {
+        return Vec::new();
+    }
+    let header = |key: &str, value: String| connect_api::Header {
+        key: format!("__debezium.context.{key}"),
+        value: SchemaAndValue::new(
+            Some(connect_api::data::Schema::primitive(
+                connect_api::data::SchemaType::String,
+                false,
+            )),
+            Value::String(value),
+        ),
+    };
+    vec![
+        header("connectorLogicalName", config.topic_prefix.clone()),
+        header("taskId", "0".into()),
+        header("connectorName", flavor.connector().into()),
+        header("runId", uuid_v7(now_ms())),
+    ]
+}
+
 /// What the emitter hands to the task's `poll`: a batch of records, or the failure that ends
 /// the reader.
 pub(crate) type Batch = std::result::Result<Vec<SourceRecord>, CdcError>;
@@ -54,6 +106,10 @@ pub(crate) struct Emitter {
     pub(crate) host: Arc<dyn TaskHost>,
     /// `provide.transaction.metadata` state of the transaction being read.
     tx: Transaction,
+    /// Appended to the headers of change and schema-change records (3.x layout only).
+    pub(crate) context_headers: connect_api::Headers,
+    /// Debezium's streaming metrics, published through `host` from `flush`.
+    pub(crate) streaming: metrics::StreamingMetrics,
 }
 
 impl std::fmt::Debug for Emitter {
@@ -75,7 +131,9 @@ impl Emitter {
         host: Arc<dyn TaskHost>,
     ) -> Self {
         Self {
+            streaming: metrics::StreamingMetrics::default(),
             partition: partition(&config.topic_prefix),
+            context_headers: context_headers(&config, flavor),
             config,
             flavor,
             mariadb,
@@ -190,15 +248,18 @@ impl Emitter {
         source: &SourceInfo,
         offset: &BinlogOffset,
     ) -> Result<()> {
+        self.streaming.event(source);
         let block = self.transaction_block(ts, offset).await?;
         let value = ts.envelope_in_tx(
             op,
             before.and_then(|r| ts.value(r)),
             after.and_then(|r| ts.value(r)),
-            source.to_struct(self.flavor, &self.config.topic_prefix),
-            now_ms(),
+            source.to_struct(self.flavor, self.config.layout, &self.config.topic_prefix),
+            now_us(),
             block,
         );
+        let mut headers = headers;
+        headers.extend(self.context_headers.iter().cloned());
         let mut rec = SourceRecord::new(
             self.partition.clone(),
             offset.to_source_offset(),
@@ -236,16 +297,17 @@ impl Emitter {
             Op::Truncate,
             None,
             None,
-            source.to_struct(self.flavor, &self.config.topic_prefix),
-            now_ms(),
+            source.to_struct(self.flavor, self.config.layout, &self.config.topic_prefix),
+            now_us(),
         );
-        let rec = SourceRecord::new(
+        let mut rec = SourceRecord::new(
             self.partition.clone(),
             offset.to_source_offset(),
             ts.topic.clone(),
             SchemaAndValue::NULL,
             SchemaAndValue::new(Some(ts.envelope_schema.clone()), value),
         );
+        rec.headers.clone_from(&self.context_headers);
         self.push(rec).await
     }
 
@@ -268,7 +330,15 @@ impl Emitter {
         self.flush().await
     }
 
-    pub(crate) async fn push(&mut self, rec: SourceRecord) -> Result<()> {
+    pub(crate) async fn push(&mut self, mut rec: SourceRecord) -> Result<()> {
+        if self.config.layout.is_3x()
+            && let Some(flag) = rec.source_offset.0.get_mut("snapshot")
+            && *flag == serde_json::Value::Bool(true)
+        {
+            // 3.x stores the snapshot's kind (BinlogOffsetContext.getOffset puts
+            // `SnapshotType.toString()`), 2.x `true`.
+            *flag = serde_json::Value::String("INITIAL".into());
+        }
         self.batch.push(rec);
         if self.batch.len() >= self.config.max_batch_size {
             self.flush().await?;
@@ -278,6 +348,10 @@ impl Emitter {
 
     /// Hands the pending records to `poll`; waits while the queue is full (back-pressure).
     pub(crate) async fn flush(&mut self) -> Result<()> {
+        // The binlog reader flushes when idle too, so the series catch up with the last event.
+        let plugin = self.flavor.connector();
+        self.streaming
+            .report(self.host.as_ref(), plugin, &self.config.topic_prefix);
         if self.batch.is_empty() {
             return Ok(());
         }

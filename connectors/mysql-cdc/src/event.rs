@@ -1,9 +1,15 @@
-//! Debezium 2.2's change-event model: topics, key/value/envelope schemas, the `source` block and
-//! schema-change events (reference §1, §2, §7.1).
+//! Debezium's change-event model: topics, key/value/envelope schemas, the `source` block and
+//! schema-change events (reference §1, §2, §7.1), in the layout of Debezium 2.2 or 3.6
+//! ([`Layout`], chosen per connector by `sluice.debezium.version`).
 //!
 //! The 2.0–2.5 envelope is `before, after, source, op, ts_ms, transaction` (version 1) and its
 //! `source` block has no `ts_us`/`ts_ns` and no schema version; downstream consumers written
-//! against the article's Debezium 2.2 read exactly these shapes.
+//! against the article's Debezium 2.2 read exactly these shapes. Debezium 3.x's envelope is
+//! `before, after, source, transaction, op, ts_ms, ts_us, ts_ns` (version 2), its `source`
+//! block (version 1) has `ts_us`/`ts_ns` after `sequence`, and its snapshot marker knows
+//! `first_in_data_collection`/`last_in_data_collection` (debezium-core `Envelope`,
+//! `AbstractSourceInfoStructMaker`, `SnapshotRecord` at v3.6.1.Final, checked against 3.6.3's
+//! output by tests/debezium_diff.rs).
 
 use std::sync::{Arc, LazyLock};
 
@@ -13,8 +19,44 @@ use crate::config::ValueModes;
 use crate::convert::column_schema;
 use crate::table::{Column, Table, TableId};
 
-/// The Debezium version this connector reports and whose output it reproduces.
+/// The Debezium version the default layout reproduces (and the plugin reports).
 pub const DEBEZIUM_VERSION: &str = "2.2.0.Final";
+
+/// Whose output layout a connector writes (`sluice.debezium.version`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub enum Layout {
+    /// Debezium 2.2's, the article's (the default).
+    #[default]
+    V2_2,
+    /// Debezium 3.6.3's.
+    V3_6,
+}
+
+impl Layout {
+    /// The values `sluice.debezium.version` accepts.
+    pub const ALLOWED: &'static [&'static str] = &["2.2", "3.6"];
+
+    /// Parses a validated `sluice.debezium.version`.
+    pub fn parse(s: &str) -> Self {
+        match s.trim() {
+            "3.6" => Self::V3_6,
+            _ => Self::V2_2,
+        }
+    }
+
+    /// `source.version`.
+    pub fn version(self) -> &'static str {
+        match self {
+            Self::V2_2 => DEBEZIUM_VERSION,
+            Self::V3_6 => "3.6.3.Final",
+        }
+    }
+
+    /// True for 3.x: `ts_us`/`ts_ns`, extended headers, the 3.x snapshot markers.
+    pub fn is_3x(self) -> bool {
+        self == Self::V3_6
+    }
+}
 
 /// MySQL or MariaDB naming of the `source` block and schema-change schemas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,14 +81,17 @@ impl Flavor {
     }
 
     /// The `source` struct schema.
-    pub fn source_schema(self) -> SchemaRef {
-        static MYSQL: LazyLock<SchemaRef> = LazyLock::new(|| build_source_schema(Flavor::MySql));
-        static MARIADB: LazyLock<SchemaRef> =
-            LazyLock::new(|| build_source_schema(Flavor::MariaDb));
-        match self {
-            Self::MySql => MYSQL.clone(),
-            Self::MariaDb => MARIADB.clone(),
-        }
+    pub fn source_schema(self, layout: Layout) -> SchemaRef {
+        static S: LazyLock<[SchemaRef; 4]> = LazyLock::new(|| {
+            [
+                build_source_schema(Flavor::MySql, Layout::V2_2),
+                build_source_schema(Flavor::MariaDb, Layout::V2_2),
+                build_source_schema(Flavor::MySql, Layout::V3_6),
+                build_source_schema(Flavor::MariaDb, Layout::V3_6),
+            ]
+        });
+        let i = usize::from(self == Self::MariaDb) + 2 * usize::from(layout.is_3x());
+        S[i].clone()
     }
 }
 
@@ -58,24 +103,39 @@ fn req(ty: SchemaType) -> SchemaRef {
     Schema::primitive(ty, false)
 }
 
-fn build_source_schema(flavor: Flavor) -> SchemaRef {
+fn build_source_schema(flavor: Flavor, layout: Layout) -> SchemaRef {
+    let allowed = match layout {
+        Layout::V2_2 => "true,last,false,incremental",
+        // SnapshotRecord's constants, in declaration order (AbstractSourceInfoStructMaker).
+        Layout::V3_6 => {
+            "true,first,first_in_data_collection,last_in_data_collection,last,false,incremental"
+        }
+    };
     let snapshot = Schema::builder(SchemaType::String)
         .optional()
         .name("io.debezium.data.Enum")
         .version(1)
-        .parameter("allowed", "true,last,false,incremental")
+        .parameter("allowed", allowed)
         .default_value(Value::String("false".into()))
         .build();
-    Schema::struct_builder()
-        .name(format!("{}.Source", flavor.package()))
+    let mut b = Schema::struct_builder().name(format!("{}.Source", flavor.package()));
+    if layout.is_3x() {
+        b = b.version(1);
+    }
+    b = b
         .field("version", req(SchemaType::String))
         .field("connector", req(SchemaType::String))
         .field("name", req(SchemaType::String))
         .field("ts_ms", req(SchemaType::Int64))
         .field("snapshot", snapshot)
         .field("db", req(SchemaType::String))
-        .field("sequence", opt(SchemaType::String))
-        .field("table", opt(SchemaType::String))
+        .field("sequence", opt(SchemaType::String));
+    if layout.is_3x() {
+        b = b
+            .field("ts_us", opt(SchemaType::Int64))
+            .field("ts_ns", opt(SchemaType::Int64));
+    }
+    b.field("table", opt(SchemaType::String))
         .field("server_id", req(SchemaType::Int64))
         .field("gtid", opt(SchemaType::String))
         .field("file", req(SchemaType::String))
@@ -118,16 +178,24 @@ pub struct SourceInfo {
 }
 
 impl SourceInfo {
-    pub fn to_struct(&self, flavor: Flavor, server_name: &str) -> Struct {
+    pub fn to_struct(&self, flavor: Flavor, layout: Layout, server_name: &str) -> Struct {
         // Field order of `build_source_schema`; built positionally because this runs per row.
-        let values = vec![
-            Value::String(DEBEZIUM_VERSION.to_owned()),
+        let mut values = vec![
+            Value::String(layout.version().to_owned()),
             Value::String(flavor.connector().to_owned()),
             Value::String(server_name.to_owned()),
             Value::Int64(self.ts_ms),
             self.snapshot.map(str::to_owned).into(),
             Value::String(self.db.clone()),
             Value::Null,
+        ];
+        if layout.is_3x() {
+            // BinlogSourceInfo keeps an Instant of millisecond precision (the binlog header's
+            // seconds, or the snapshot clock), so the finer fields are its scalings.
+            values.push(Value::Int64(self.ts_ms.saturating_mul(1_000)));
+            values.push(Value::Int64(self.ts_ms.saturating_mul(1_000_000)));
+        }
+        values.extend([
             self.table.clone().into(),
             Value::Int64(self.server_id),
             self.gtid.clone().into(),
@@ -136,8 +204,8 @@ impl SourceInfo {
             Value::Int32(self.row),
             self.thread.into(),
             self.query.clone().into(),
-        ];
-        let schema = flavor.source_schema();
+        ]);
+        let schema = flavor.source_schema(layout);
         Struct::from_values(schema.clone(), values).unwrap_or_else(|| Struct::new(schema))
     }
 }
@@ -165,6 +233,7 @@ pub struct TableSchema {
     pub key_schema: Option<SchemaRef>,
     pub value_schema: SchemaRef,
     pub envelope_schema: SchemaRef,
+    pub layout: Layout,
     /// Indexes of the key columns within the row.
     key_indexes: Vec<usize>,
     /// Indexes of the columns the value keeps.
@@ -173,7 +242,7 @@ pub struct TableSchema {
 
 impl TableSchema {
     pub fn new(table: Table, prefix: &str, modes: ValueModes, flavor: Flavor) -> Self {
-        Self::with_options(table, prefix, modes, flavor, None, &|_| true)
+        Self::with_options(table, prefix, modes, flavor, Layout::V2_2, None, &|_| true)
     }
 
     /// A table schema with a `message.key.columns` override and a column filter (on
@@ -183,6 +252,7 @@ impl TableSchema {
         prefix: &str,
         modes: ValueModes,
         flavor: Flavor,
+        layout: Layout,
         key_override: Option<&[String]>,
         keep_column: &dyn Fn(&str) -> bool,
     ) -> Self {
@@ -222,22 +292,34 @@ impl TableSchema {
             vb = vb.field(c.name.clone(), column_schema(c, modes, false));
         }
         let value_schema = vb.build();
-        let envelope_schema = Schema::struct_builder()
+        let envelope = Schema::struct_builder()
             .name(format!("{topic}.Envelope"))
-            .version(1)
             .field("before", value_schema.clone())
             .field("after", value_schema.clone())
-            .field("source", flavor.source_schema())
-            .field("op", req(SchemaType::String))
-            .field("ts_ms", opt(SchemaType::Int64))
-            .field("transaction", transaction_schema())
-            .build();
+            .field("source", flavor.source_schema(layout));
+        let envelope_schema = match layout {
+            Layout::V2_2 => envelope
+                .version(1)
+                .field("op", req(SchemaType::String))
+                .field("ts_ms", opt(SchemaType::Int64))
+                .field("transaction", transaction_schema()),
+            // Envelope.defineSchema() of 3.x: version 2, `transaction` before `op`.
+            Layout::V3_6 => envelope
+                .version(2)
+                .field("transaction", transaction_schema())
+                .field("op", req(SchemaType::String))
+                .field("ts_ms", opt(SchemaType::Int64))
+                .field("ts_us", opt(SchemaType::Int64))
+                .field("ts_ns", opt(SchemaType::Int64)),
+        }
+        .build();
         Self {
             table,
             topic,
             key_schema,
             value_schema,
             envelope_schema,
+            layout,
             key_indexes,
             value_indexes,
         }
@@ -275,16 +357,16 @@ impl TableSchema {
         Struct::from_values(self.value_schema.clone(), values).map(Value::Struct)
     }
 
-    /// The envelope value of one change.
+    /// The envelope value of one change made at `ts_us` (microseconds since the epoch).
     pub fn envelope(
         &self,
         op: Op,
         before: Option<Value>,
         after: Option<Value>,
         source: Struct,
-        ts_ms: i64,
+        ts_us: i64,
     ) -> Value {
-        self.envelope_in_tx(op, before, after, source, ts_ms, None)
+        self.envelope_in_tx(op, before, after, source, ts_us, None)
     }
 
     /// An envelope whose `transaction` block is set (`provide.transaction.metadata=true`).
@@ -294,7 +376,7 @@ impl TableSchema {
         before: Option<Value>,
         after: Option<Value>,
         source: Struct,
-        ts_ms: i64,
+        ts_us: i64,
         transaction: Option<Value>,
     ) -> Value {
         let mut e = Struct::new(self.envelope_schema.clone());
@@ -302,7 +384,13 @@ impl TableSchema {
         e.put("after", after.unwrap_or(Value::Null));
         e.put("source", source);
         e.put("op", op.code());
-        e.put("ts_ms", ts_ms);
+        e.put("ts_ms", ts_us.div_euclid(1_000));
+        if self.layout.is_3x() {
+            // Envelope of 3.x: the same Instant (clock.currentTimeAsInstant(), microsecond
+            // resolution on Linux) in three units.
+            e.put("ts_us", ts_us);
+            e.put("ts_ns", ts_us.saturating_mul(1_000));
+        }
         e.put("transaction", transaction.unwrap_or(Value::Null));
         Value::Struct(e)
     }
@@ -363,7 +451,9 @@ pub fn transaction_topic_schemas() -> (SchemaRef, SchemaRef, SchemaRef) {
             .version(1)
             .field("id", req(SchemaType::String))
             .build();
+        // Optional in 2.2 and 3.6 alike (SchemaFactory.transactionEventCountPerDataCollectionSchema).
         let collection = Schema::struct_builder()
+            .optional()
             .name("event.collection")
             .version(1)
             .field("data_collection", req(SchemaType::String))
@@ -415,18 +505,20 @@ pub struct SchemaChangeSchemas {
 }
 
 impl SchemaChangeSchemas {
-    pub fn get(flavor: Flavor) -> Arc<Self> {
-        static MYSQL: LazyLock<Arc<SchemaChangeSchemas>> =
-            LazyLock::new(|| Arc::new(SchemaChangeSchemas::build(Flavor::MySql)));
-        static MARIADB: LazyLock<Arc<SchemaChangeSchemas>> =
-            LazyLock::new(|| Arc::new(SchemaChangeSchemas::build(Flavor::MariaDb)));
-        match flavor {
-            Flavor::MySql => MYSQL.clone(),
-            Flavor::MariaDb => MARIADB.clone(),
-        }
+    pub fn get(flavor: Flavor, layout: Layout) -> Arc<Self> {
+        static S: LazyLock<[Arc<SchemaChangeSchemas>; 4]> = LazyLock::new(|| {
+            [
+                Arc::new(SchemaChangeSchemas::build(Flavor::MySql, Layout::V2_2)),
+                Arc::new(SchemaChangeSchemas::build(Flavor::MariaDb, Layout::V2_2)),
+                Arc::new(SchemaChangeSchemas::build(Flavor::MySql, Layout::V3_6)),
+                Arc::new(SchemaChangeSchemas::build(Flavor::MariaDb, Layout::V3_6)),
+            ]
+        });
+        let i = usize::from(flavor == Flavor::MariaDb) + 2 * usize::from(layout.is_3x());
+        S[i].clone()
     }
 
-    fn build(flavor: Flavor) -> Self {
+    fn build(flavor: Flavor, layout: Layout) -> Self {
         let strings = || SchemaBuilder::array(req(SchemaType::String));
         let column = Schema::struct_builder()
             .name("io.debezium.connector.schema.Column")
@@ -471,7 +563,7 @@ impl SchemaChangeSchemas {
         let value = Schema::struct_builder()
             .name(format!("{}.SchemaChangeValue", flavor.package()))
             .version(1)
-            .field("source", flavor.source_schema())
+            .field("source", flavor.source_schema(layout))
             .field("ts_ms", req(SchemaType::Int64))
             .field("databaseName", opt(SchemaType::String))
             .field("schemaName", opt(SchemaType::String))
@@ -541,15 +633,19 @@ impl SchemaChangeSchemas {
         s.put("generated", c.generated);
         s.put("comment", c.comment.clone());
         s.put("defaultValueExpression", c.default_expression.clone());
-        s.put(
-            "enumValues",
-            Value::Array(
-                c.enum_values
-                    .iter()
-                    .map(|v| Value::String(v.clone()))
-                    .collect(),
-            ),
-        );
+        // ConnectTableChangeSerializer (2.2.1 and 3.6.1 alike) puts enumValues only when there
+        // are some: otherwise the optional field stays null.
+        if !c.enum_values.is_empty() {
+            s.put(
+                "enumValues",
+                Value::Array(
+                    c.enum_values
+                        .iter()
+                        .map(|v| Value::String(v.clone()))
+                        .collect(),
+                ),
+            );
+        }
         s
     }
 
@@ -634,8 +730,8 @@ mod tests {
             Op::Create,
             None,
             ts.value(row("Anne")),
-            src.to_struct(Flavor::MySql, "dbserver1"),
-            1_465_491_411_815,
+            src.to_struct(Flavor::MySql, Layout::V2_2, "dbserver1"),
+            1_465_491_411_815_000,
         );
         let expected = r#"{"before":null,"after":{"id":1004,"first_name":"Anne","last_name":"Kretchmar","email":"annek@noanswer.org"},"source":{"version":"2.2.0.Final","connector":"mysql","name":"dbserver1","ts_ms":1465491411000,"snapshot":"false","db":"inventory","sequence":null,"table":"customers","server_id":223344,"gtid":null,"file":"mysql-bin.000003","pos":154,"row":0,"thread":7,"query":null},"op":"c","ts_ms":1465491411815,"transaction":null}"#;
         assert_eq!(jsonout::payload_only(&ts.envelope_schema, &v), expected);
@@ -654,30 +750,75 @@ mod tests {
             Op::Read,
             None,
             ts.value(row("Anne")),
-            snap.to_struct(Flavor::MySql, "dbserver1"),
-            1_465_491_400_123,
+            snap.to_struct(Flavor::MySql, Layout::V2_2, "dbserver1"),
+            1_465_491_400_123_000,
         );
         let expected = r#"{"before":null,"after":{"id":1004,"first_name":"Anne","last_name":"Kretchmar","email":"annek@noanswer.org"},"source":{"version":"2.2.0.Final","connector":"mysql","name":"dbserver1","ts_ms":1465491400000,"snapshot":"first","db":"inventory","sequence":null,"table":"customers","server_id":0,"gtid":null,"file":"mysql-bin.000003","pos":154,"row":0,"thread":null,"query":null},"op":"r","ts_ms":1465491400123,"transaction":null}"#;
         assert_eq!(jsonout::payload_only(&ts.envelope_schema, &v), expected);
     }
 
+    /// What Debezium 3.6.3 wrote for the first snapshot row of `a_one` on a MariaDB that says
+    /// 5.7.19 (tests/debezium_diff.rs), through the real JsonConverter; the prefix, database
+    /// and the six wall-clock times replaced.
+    const A_ONE_SNAPSHOT_36: &str = r#"{"schema":{"type":"struct","fields":[{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"},{"type":"string","optional":true,"field":"v"}],"optional":true,"name":"dbserver1.inventory.a_one.Value","field":"before"},{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"},{"type":"string","optional":true,"field":"v"}],"optional":true,"name":"dbserver1.inventory.a_one.Value","field":"after"},{"type":"struct","fields":[{"type":"string","optional":false,"field":"version"},{"type":"string","optional":false,"field":"connector"},{"type":"string","optional":false,"field":"name"},{"type":"int64","optional":false,"field":"ts_ms"},{"type":"string","optional":true,"name":"io.debezium.data.Enum","version":1,"parameters":{"allowed":"true,first,first_in_data_collection,last_in_data_collection,last,false,incremental"},"default":"false","field":"snapshot"},{"type":"string","optional":false,"field":"db"},{"type":"string","optional":true,"field":"sequence"},{"type":"int64","optional":true,"field":"ts_us"},{"type":"int64","optional":true,"field":"ts_ns"},{"type":"string","optional":true,"field":"table"},{"type":"int64","optional":false,"field":"server_id"},{"type":"string","optional":true,"field":"gtid"},{"type":"string","optional":false,"field":"file"},{"type":"int64","optional":false,"field":"pos"},{"type":"int32","optional":false,"field":"row"},{"type":"int64","optional":true,"field":"thread"},{"type":"string","optional":true,"field":"query"}],"optional":false,"name":"io.debezium.connector.mysql.Source","version":1,"field":"source"},{"type":"struct","fields":[{"type":"string","optional":false,"field":"id"},{"type":"int64","optional":false,"field":"total_order"},{"type":"int64","optional":false,"field":"data_collection_order"}],"optional":true,"name":"event.block","version":1,"field":"transaction"},{"type":"string","optional":false,"field":"op"},{"type":"int64","optional":true,"field":"ts_ms"},{"type":"int64","optional":true,"field":"ts_us"},{"type":"int64","optional":true,"field":"ts_ns"}],"optional":false,"name":"dbserver1.inventory.a_one.Envelope","version":2},"payload":{"before":null,"after":{"id":1,"v":"one"},"source":{"version":"3.6.3.Final","connector":"mysql","name":"dbserver1","ts_ms":1700000000000,"snapshot":"first","db":"inventory","sequence":null,"ts_us":1700000000000000,"ts_ns":1700000000000000000,"table":"a_one","server_id":0,"gtid":null,"file":"binlog.000001","pos":7147,"row":0,"thread":null,"query":null},"transaction":null,"op":"r","ts_ms":1700000000123,"ts_us":1700000000123456,"ts_ns":1700000000123456000}}"#;
+
+    #[test]
+    fn the_36_layout_writes_debezium_3_envelopes_and_source_blocks() {
+        let mut s = Schemas::default();
+        s.apply("inventory", "CREATE TABLE `a_one` (`id` int(11) NOT NULL, `v` varchar(8) DEFAULT NULL, PRIMARY KEY (`id`)) ENGINE=InnoDB DEFAULT CHARSET=latin1").unwrap();
+        let t = s.get(&TableId::new("inventory", "a_one")).unwrap().clone();
+        let ts = TableSchema::with_options(
+            t,
+            "dbserver1",
+            ValueModes::default(),
+            Flavor::MySql,
+            Layout::V3_6,
+            None,
+            &|_| true,
+        );
+        let source = SourceInfo {
+            ts_ms: 1_700_000_000_000,
+            snapshot: Some("first"),
+            db: "inventory".into(),
+            table: Some("a_one".into()),
+            file: "binlog.000001".into(),
+            pos: 7147,
+            ..SourceInfo::default()
+        };
+        let row = vec![Value::Int32(1), Value::String("one".into())];
+        let v = ts.envelope(
+            Op::Read,
+            None,
+            ts.value(row),
+            source.to_struct(Flavor::MySql, Layout::V3_6, "dbserver1"),
+            1_700_000_000_123_456,
+        );
+        assert_eq!(
+            jsonout::envelope(Some(&ts.envelope_schema), &v),
+            A_ONE_SNAPSHOT_36
+        );
+        // The same row in the default layout keeps 2.2's shape.
+        assert_eq!(Layout::parse("2.2").version(), "2.2.0.Final");
+        assert_eq!(Layout::default(), Layout::V2_2);
+    }
+
     #[test]
     fn schema_change_key_matches_the_reference_and_mariadb_names_its_own_schemas() {
-        let sc = SchemaChangeSchemas::get(Flavor::MySql);
+        let sc = SchemaChangeSchemas::get(Flavor::MySql, Layout::V2_2);
         assert_eq!(
             jsonout::envelope(Some(&sc.key), &sc.key_value("inventory")),
             r#"{"schema":{"type":"struct","fields":[{"type":"string","optional":false,"field":"databaseName"}],"optional":false,"name":"io.debezium.connector.mysql.SchemaChangeKey","version":1},"payload":{"databaseName":"inventory"}}"#
         );
-        let maria = SchemaChangeSchemas::get(Flavor::MariaDb);
+        let maria = SchemaChangeSchemas::get(Flavor::MariaDb, Layout::V2_2);
         assert_eq!(
             maria.key.name.as_deref(),
             Some("io.debezium.connector.mariadb.SchemaChangeKey")
         );
         assert_eq!(
-            Flavor::MariaDb.source_schema().name.as_deref(),
+            Flavor::MariaDb.source_schema(Layout::V2_2).name.as_deref(),
             Some("io.debezium.connector.mariadb.Source")
         );
-        let s = SourceInfo::default().to_struct(Flavor::MariaDb, "p");
+        let s = SourceInfo::default().to_struct(Flavor::MariaDb, Layout::V2_2, "p");
         assert_eq!(s.get("connector"), Some(&Value::from("mariadb")));
         // A DROP change carries no table.
         let drop = sc.change("DROP", &TableId::new("inventory", "t"), None);
@@ -702,6 +843,7 @@ mod tests {
             "p",
             ValueModes::default(),
             Flavor::MySql,
+            Layout::V2_2,
             Some(&key_cols),
             &|c| c != "inventory.customers.email",
         );

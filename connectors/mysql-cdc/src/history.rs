@@ -14,6 +14,7 @@ use serde_json::Value as Json;
 
 use crate::ddl::TableChange;
 use crate::error::{CdcError, Result};
+use crate::event::Layout;
 use crate::offset::BinlogOffset;
 use crate::table::Column;
 
@@ -38,8 +39,14 @@ const POSITION_KEYS: [&str; 10] = [
 /// Appends the position as Debezium's history writes it: the offset map in the JVM's `HashMap`
 /// iteration order (Debezium copies its offset `HashMap` into the record's document in iteration
 /// order).
-fn position_json(out: &mut String, position: &BinlogOffset) {
-    let map = position.to_source_offset().0;
+fn position_json(out: &mut String, position: &BinlogOffset, layout: Layout) {
+    let mut map = position.to_source_offset().0;
+    if layout.is_3x()
+        && let Some(flag) = map.get_mut("snapshot")
+    {
+        // BinlogOffsetContext.getOffset of 3.x: the snapshot's kind, not `true`.
+        *flag = Json::String("INITIAL".into());
+    }
     // Any key not listed goes in after the listed ones, so none is ever dropped.
     let rest = map.keys().filter(|k| !POSITION_KEYS.contains(&k.as_str()));
     let present: Vec<(i32, (&str, &Json))> = POSITION_KEYS
@@ -78,15 +85,28 @@ pub struct HistoryRecord {
     pub database_name: String,
     pub ddl: String,
     pub changes: Vec<TableChange>,
+    /// Whose text the record is written in (`sluice.debezium.version`).
+    pub layout: Layout,
 }
 
 impl HistoryRecord {
-    /// Debezium's JSON text (`source`, `position`, `ts_ms`, `databaseName`, `ddl`, `tableChanges`).
+    /// Debezium's JSON text (`source`, `position`, `ts_ms`, `databaseName`, `ddl`, `tableChanges`):
+    /// compact as 2.2's `DocumentWriter` writes it; 3.x's `KafkaSchemaHistory.storeRecord`
+    /// sends `record.toString()`, which Jackson's default pretty printer writes.
     pub fn to_json(&self) -> String {
+        let compact = self.to_compact_json();
+        if self.layout.is_3x() {
+            jackson_pretty(&compact)
+        } else {
+            compact
+        }
+    }
+
+    fn to_compact_json(&self) -> String {
         let mut o = String::from("{\"source\":{\"server\":");
         push_str(&mut o, &self.server);
         o.push_str("},\"position\":");
-        position_json(&mut o, &self.position);
+        position_json(&mut o, &self.position, self.layout);
         o.push_str(&format!(",\"ts_ms\":{},\"databaseName\":", self.ts_ms));
         push_str(&mut o, &self.database_name);
         o.push_str(",\"ddl\":");
@@ -133,8 +153,83 @@ impl HistoryRecord {
                 .to_owned(),
             ddl: field("ddl")?.as_str().unwrap_or_default().to_owned(),
             changes: Vec::new(),
+            layout: Layout::default(),
         })
     }
+}
+
+/// Re-writes compact JSON text as Jackson's `DefaultPrettyPrinter` does: objects one member a
+/// line, indented two spaces a level, `"name" : value`, `{ }` when empty; arrays inline with
+/// `[ a, b ]` and `[ ]`, adding no indentation level (its `FixedSpaceIndenter` is inline).
+/// String literals are copied as they are, escapes included.
+fn jackson_pretty(compact: &str) -> String {
+    let mut out = String::with_capacity(compact.len() * 2);
+    let mut objects = 0usize;
+    let newline = |out: &mut String, level: usize| {
+        out.push('\n');
+        out.extend(std::iter::repeat_n("  ", level));
+    };
+    let mut chars = compact.chars().peekable();
+    // Per open container: whether it is an object.
+    let mut stack: Vec<bool> = Vec::new();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                out.push('"');
+                while let Some(s) = chars.next() {
+                    out.push(s);
+                    match s {
+                        '\\' => {
+                            if let Some(e) = chars.next() {
+                                out.push(e);
+                            }
+                        }
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+            }
+            '{' | '[' => {
+                let object = c == '{';
+                let closing = if object { '}' } else { ']' };
+                if chars.peek() == Some(&closing) {
+                    chars.next();
+                    out.push(c);
+                    out.push(' ');
+                    out.push(closing);
+                    continue;
+                }
+                out.push(c);
+                stack.push(object);
+                if object {
+                    objects += 1;
+                    newline(&mut out, objects);
+                } else {
+                    out.push(' ');
+                }
+            }
+            '}' | ']' => {
+                if stack.pop() == Some(true) {
+                    objects = objects.saturating_sub(1);
+                    newline(&mut out, objects);
+                } else {
+                    out.push(' ');
+                }
+                out.push(c);
+            }
+            ',' => {
+                out.push(',');
+                if stack.last() == Some(&true) {
+                    newline(&mut out, objects);
+                } else {
+                    out.push(' ');
+                }
+            }
+            ':' => out.push_str(" : "),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 fn opt_str(o: &mut String, v: Option<&str>) {
@@ -300,6 +395,7 @@ mod tests {
             database_name: "demo".into(),
             ddl: ddl.into(),
             changes: effect.changes,
+            layout: Layout::V2_2,
         };
         let json = rec.to_json();
         let expected_prefix = r#"{"source":{"server":"demo-debezium"},"position":{"ts_sec":1754040494,"file":"my-binlog.000002","pos":342,"snapshot":true},"ts_ms":1754040494395,"databaseName":"demo","ddl":"CREATE TABLE `t_user` (\n  `id` bigint(20) NOT NULL AUTO_INCREMENT,"#;
@@ -334,6 +430,7 @@ mod tests {
             database_name: String::new(),
             ddl: "CREATE DATABASE d".into(),
             changes: Vec::new(),
+            layout: Layout::V2_2,
         };
         // Bucket order of a Java HashMap; server_id and event share a bucket, server_id was
         // put first.
@@ -341,6 +438,43 @@ mod tests {
             rec.to_json().starts_with(r#"{"source":{"server":"s"},"position":{"ts_sec":1700000000,"file":"binlog.000003","pos":4,"gtids":"0-1-7","row":1,"server_id":1,"event":2},"#),
             "{}",
             rec.to_json()
+        );
+    }
+
+    #[test]
+    fn the_36_layout_writes_history_records_as_debezium_3_pretty_prints_them() {
+        // Debezium 3.6.3's record for the snapshot's first DROP TABLE (tests/debezium_diff.rs),
+        // with the names shortened.
+        let expected = "{\n  \"source\" : {\n    \"server\" : \"s\"\n  },\n  \"position\" : {\n    \"ts_sec\" : 1796528205,\n    \"file\" : \"binlog.000001\",\n    \"pos\" : 7147,\n    \"snapshot\" : \"INITIAL\"\n  },\n  \"ts_ms\" : 1796528206235,\n  \"databaseName\" : \"d\",\n  \"ddl\" : \"DROP TABLE IF EXISTS `d`.`a_one`\",\n  \"tableChanges\" : [ {\n    \"type\" : \"DROP\",\n    \"id\" : \"\\\"d\\\".\\\"a_one\\\"\"\n  } ]\n}";
+        let rec = HistoryRecord {
+            server: "s".into(),
+            position: BinlogOffset {
+                file: "binlog.000001".into(),
+                pos: 7147,
+                ts_sec: Some(1_796_528_205),
+                snapshot: true,
+                ..BinlogOffset::default()
+            },
+            ts_ms: 1_796_528_206_235,
+            database_name: "d".into(),
+            ddl: "DROP TABLE IF EXISTS `d`.`a_one`".into(),
+            changes: vec![TableChange {
+                kind: "DROP",
+                id: crate::table::TableId::new("d", "a_one"),
+                table: None,
+                previous_id: None,
+            }],
+            layout: Layout::V3_6,
+        };
+        assert_eq!(rec.to_json(), expected);
+        // Read back like any record.
+        let back = HistoryRecord::from_json(&rec.to_json()).unwrap();
+        assert_eq!(back.ddl, rec.ddl);
+        assert!(back.position.snapshot);
+        // Empty containers: `[ ]` and `{ }`.
+        assert_eq!(
+            jackson_pretty(r#"{"a":[],"b":{},"c":[1,2]}"#),
+            "{\n  \"a\" : [ ],\n  \"b\" : { },\n  \"c\" : [ 1, 2 ]\n}"
         );
     }
 

@@ -444,21 +444,56 @@ struct Pending {
     key: Option<Vec<serde_json::Value>>,
 }
 
-/// Emits rows in order, holding one back so that the last row of the snapshot gets `last`.
+/// Emits rows in order, holding one back so that the last row of the snapshot gets `last`
+/// (and, in the 3.x layout, the last row of each table `last_in_data_collection`).
 struct RowMarker<'a> {
     position: &'a BinlogOffset,
     pending: Option<Pending>,
     first: bool,
+    /// 3.x: Debezium's `firstTable`/`lastTable` (the first and last table it snapshots, `None`
+    /// with several snapshot threads), and the table of the row emitted last.
+    edges: Option<(Option<TableId>, Option<TableId>)>,
+    previous: Option<TableId>,
 }
 
 impl RowMarker<'_> {
     async fn push(&mut self, emitter: &mut Emitter, row: Pending) -> Result<()> {
+        let next = row.id.clone();
         if let Some(p) = self.pending.replace(row) {
-            let marker = if self.first { "first" } else { "true" };
-            self.first = false;
+            let marker = self.advance(&p.id, &next);
             emit(emitter, p, marker, self.position, false).await?;
         }
         Ok(())
+    }
+
+    /// The marker of a row of `id` that a row of `next` follows, moving past it. The snapshot's
+    /// very last row is not marked here: `finish` gives it `last` (in 3.x too, where
+    /// `BufferingSnapshotChangeRecordReceiver.completeSnapshot` re-marks it).
+    fn advance(&mut self, id: &TableId, next: &TableId) -> &'static str {
+        let marker = self.marker(id, next);
+        self.first = false;
+        self.previous = Some(id.clone());
+        marker
+    }
+
+    /// 2.2: `first`/`true`; 3.x: `RelationalSnapshotChangeEventSource.SnapshotMarkerResolver`.
+    fn marker(&self, id: &TableId, next: &TableId) -> &'static str {
+        let Some((first_table, last_table)) = &self.edges else {
+            return if self.first { "first" } else { "true" };
+        };
+        let first_in_table = self.previous.as_ref() != Some(id);
+        let last_in_table = next != id;
+        if last_in_table && last_table.as_ref() == Some(id) {
+            "last"
+        } else if self.first && first_in_table && first_table.as_ref() == Some(id) {
+            "first"
+        } else if last_in_table {
+            "last_in_data_collection"
+        } else if first_in_table {
+            "first_in_data_collection"
+        } else {
+            "true"
+        }
     }
 
     /// Converts and pushes rows of a chunked table, each with its primary key for the offset;
@@ -554,6 +589,16 @@ impl Progress {
                 "threads": self.threads,
             }
         }));
+        let done = table_done && self.tables_done >= self.tables_total;
+        crate::emitter::metrics::report_snapshot(
+            emitter.host.as_ref(),
+            emitter.flavor.connector(),
+            &emitter.config.topic_prefix,
+            Some((table, table_rows)),
+            self.tables_done,
+            self.tables_total,
+            !done,
+        );
     }
 }
 
@@ -615,10 +660,18 @@ async fn read_data(
         .filter(|id| emitter.config.snapshot_tables.matches(&id.to_string()))
         .collect();
     let chunk = emitter.config.snapshot_chunk();
+    let serial = emitter.config.snapshot_max_threads == 1;
     let mut out = RowMarker {
         position,
         pending: None,
         first: resume.is_none(),
+        edges: emitter.config.layout.is_3x().then(|| {
+            (
+                captured.first().filter(|_| serial).cloned(),
+                captured.last().filter(|_| serial).cloned(),
+            )
+        }),
+        previous: None,
     };
     let mut skipping = resume.is_some();
     let mut progress = Progress::new(captured.len(), readers.len().max(1));
@@ -1005,6 +1058,80 @@ async fn emit(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The markers a snapshot of `rows` (one table id per row, in order) gets, `captured`
+    /// being the tables it snapshots, in order.
+    fn markers(layout_3x: bool, captured: &[&str], rows: &[&str]) -> Vec<&'static str> {
+        let id = |t: &str| TableId::new("db", t);
+        let position = BinlogOffset::default();
+        let mut m = RowMarker {
+            position: &position,
+            pending: None,
+            first: true,
+            edges: layout_3x.then(|| {
+                (
+                    captured.first().map(|t| id(t)),
+                    captured.last().map(|t| id(t)),
+                )
+            }),
+            previous: None,
+        };
+        let mut out: Vec<&'static str> = rows
+            .windows(2)
+            .map(|w| m.advance(&id(w[0]), &id(w[1])))
+            .collect();
+        out.push("last");
+        out
+    }
+
+    #[test]
+    fn the_3x_layout_marks_the_first_and_last_row_of_each_table() {
+        // Debezium 3.6.3's markers for these tables (tests/debezium_diff.rs saw them).
+        let captured = ["a_one", "all_types", "b_empty", "c_two"];
+        let rows = [
+            "a_one",
+            "all_types",
+            "all_types",
+            "all_types",
+            "c_two",
+            "c_two",
+        ];
+        assert_eq!(
+            markers(true, &captured, &rows),
+            [
+                "first",
+                "first_in_data_collection",
+                "true",
+                "last_in_data_collection",
+                "first_in_data_collection",
+                "last"
+            ]
+        );
+        // 2.2 knows only first, true and last.
+        assert_eq!(
+            markers(false, &captured, &rows),
+            ["first", "true", "true", "true", "true", "last"]
+        );
+    }
+
+    #[test]
+    fn in_the_3x_layout_an_empty_first_table_leaves_no_row_marked_first() {
+        // firstTable is the first table snapshotted, rows or not (tableOrder == 1).
+        let captured = ["a_empty", "b", "c"];
+        assert_eq!(
+            markers(true, &captured, &["b", "b", "c"]),
+            [
+                "first_in_data_collection",
+                "last_in_data_collection",
+                "last"
+            ]
+        );
+        // A last table without rows: the buffered last row still becomes `last`.
+        assert_eq!(
+            markers(true, &["a", "b", "z_empty"], &["a", "b"]),
+            ["first", "last"]
+        );
+    }
 
     #[test]
     fn binlog_settings_other_than_row_full_are_refused_with_the_fix() {

@@ -3,11 +3,11 @@
 pub mod json;
 
 use base64::Engine as _;
-use connect_api::{SchemaAndValue, SinkRecord, Value};
+use connect_api::{SchemaAndValue, SinkRecord, Value, java};
 
 use crate::config::{FormatKind, S3SinkConfig};
 use crate::error::S3SinkError;
-use json::{JsonEncoder, write_string};
+use json::JsonEncoder;
 
 /// Which part of a record a file holds (`RecordView`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -120,10 +120,10 @@ impl RecordEncoder {
                 out.push(b',');
             }
             out.extend_from_slice(b"{\"key\":");
-            write_string(out, &h.key);
+            java::write_json_string(out, &h.key);
             out.extend_from_slice(b",\"value\":");
             match header_string(&self.json, &h.value) {
-                Some(s) => write_string(out, &s),
+                Some(s) => java::write_json_string(out, &s),
                 None => out.extend_from_slice(b"null"),
             }
             out.push(b'}');

@@ -14,6 +14,7 @@
 //! - [`format`](mod@format): JsonFormat and ByteArrayFormat, value/`.keys`/`.headers` views.
 //! - [`store`]: the object-store operations behind [`SinkStore`], the S3 client, the [`Clock`].
 //! - `writer`: one Kafka partition's rotation state machine, streaming uploads and recovery.
+//! - `metrics`: the sink's `GET /metrics` gauges (objects, bytes, open files, buffered bytes).
 //! - [`S3SinkTask`], [`S3SinkConnector`].
 //!
 //! # Version
@@ -104,6 +105,7 @@
 pub mod config;
 mod error;
 pub mod format;
+mod metrics;
 pub mod partitioner;
 pub mod store;
 mod task;

@@ -12,6 +12,7 @@ use connect_api::{
 
 use crate::config::S3SinkConfig;
 use crate::error::S3SinkError;
+use crate::metrics::{CountingStore, SinkMetrics};
 use crate::store::{Clock, SinkStore, SystemClock, build_s3};
 use crate::writer::{PartitionWriter, Shared, recover};
 
@@ -25,6 +26,8 @@ pub struct S3SinkTask {
     buffered: usize,
     /// Set when started by the runtime: told how long to wait after a retriable failure.
     host: Option<Arc<dyn SinkTaskHost>>,
+    /// Set when started by the runtime: the store's counters and the series' labels.
+    metrics: Option<SinkMetrics>,
 }
 
 impl S3SinkTask {
@@ -41,6 +44,7 @@ impl S3SinkTask {
             writers: BTreeMap::new(),
             buffered: 0,
             host: None,
+            metrics: None,
         }
     }
 
@@ -140,9 +144,15 @@ impl SinkTask for S3SinkTask {
                 "rotate.interval.ms is only honoured with a time-based partitioner; ignoring it"
             );
         }
-        let store = build_s3(&config)?;
+        let (store, counters) = CountingStore::wrap(build_s3(&config)?);
         let mut task = Self::from_parts(config, store, Arc::new(SystemClock));
         task.host = Some(ctx.host);
+        task.metrics = Some(SinkMetrics {
+            counters,
+            objects: Arc::clone(&task.shared.objects_written),
+            connector: ctx.connector,
+            task: ctx.task.to_string(),
+        });
         Ok(task)
     }
 
@@ -161,6 +171,15 @@ impl SinkTask for S3SinkTask {
 
     async fn put(&mut self, records: &[SinkRecord]) -> Result<(), ConnectError> {
         let result = self.put_records(records).await.map_err(ConnectError::from);
+        if let (Some(m), Some(host)) = (&self.metrics, &self.host) {
+            let open = self.writers.values().map(PartitionWriter::open_files).sum();
+            m.report(
+                host.as_ref(),
+                open,
+                self.buffered,
+                self.shared.cfg.max_buffered_bytes,
+            );
+        }
         if let (Err(e), Some(host)) = (&result, &self.host)
             && e.is_retriable()
         {

@@ -42,6 +42,8 @@ pub(crate) struct Shared {
     pub(crate) encoder: RecordEncoder,
     /// The views each file set has, with their format and full suffix (`.keys.json.gz`).
     pub(crate) views: Vec<(View, FormatKind, String)>,
+    /// Objects completed by this task's writers (`GET /metrics`).
+    pub(crate) objects_written: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Shared {
@@ -62,6 +64,7 @@ impl Shared {
             ));
         }
         Self {
+            objects_written: Arc::default(),
             encoder: RecordEncoder::new(&cfg),
             cfg,
             store,
@@ -137,6 +140,8 @@ pub(crate) struct PartitionWriter {
     /// The offset last returned from `pre_commit`, or the committed offset at `open`.
     reported: Option<i64>,
     plan: BTreeMap<i64, Planned>,
+    /// The task's count of completed objects (shared with [`Shared`]).
+    objects_written: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl PartitionWriter {
@@ -167,6 +172,7 @@ impl PartitionWriter {
             last_seen: committed.map(|c| c - 1),
             reported: committed,
             plan,
+            objects_written: Arc::clone(&sh.objects_written),
         }
     }
 
@@ -520,6 +526,9 @@ impl PartitionWriter {
             Ok((file, Ok(()))) => {
                 tracing::debug!(partition = %self.tp, start = file.start, last = file.last, records = file.records, "file committed");
                 self.completed.push((file.start, file.last));
+                let objects = u64::try_from(file.uploads.len()).unwrap_or(u64::MAX);
+                self.objects_written
+                    .fetch_add(objects, std::sync::atomic::Ordering::Relaxed);
                 Ok(())
             }
             Ok((file, Err(e))) => {
@@ -536,6 +545,11 @@ impl PartitionWriter {
                 )))
             }
         }
+    }
+
+    /// Files being written (one per encoded partition and view).
+    pub(crate) fn open_files(&self) -> usize {
+        self.open.iter().map(|f| f.uploads.len()).sum()
     }
 
     /// Bytes this partition holds in memory.

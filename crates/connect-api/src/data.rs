@@ -7,6 +7,7 @@
 mod logical;
 mod schema;
 mod value;
+pub mod values;
 
 pub use logical::{Date, Decimal, Time, Timestamp};
 pub use schema::{Field, Schema, SchemaBuilder, SchemaRef, SchemaType};

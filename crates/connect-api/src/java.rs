@@ -1,39 +1,99 @@
-//! Java's text forms for numbers, which Kafka's output inherits through Jackson and `toString`.
+//! Java's and Jackson's text rules, which Kafka's output inherits through Jackson and `toString`:
+//! the one home of each for every crate.
 //!
 //! Byte-compatibility depends on these: Jackson writes a `double` with `Double.toString` (`1.0`,
 //! `1.0E10`), a `BigDecimal` with `BigDecimal.toString` (`12.340`, `1E-7`), and never Rust's forms
-//! (`1`, `1e10`).
+//! (`1`, `1e10`). Also here: Jackson's string escaping, `String.trim()`, `String.hashCode()` and
+//! `HashMap` iteration order, civil dates, and the `.properties` format.
 
 use num_bigint::{BigInt, Sign};
 
-/// `Double.toString(v)` for finite values (shortest round-tripping digits, as JDK 19+ prints).
+mod floating;
+mod properties;
+
+pub use properties::{PropertiesError, parse_properties};
+
+/// `Double.toString(v)` as JDK 17 prints it (see [`write_double`]).
 pub fn double_to_string(v: f64) -> String {
-    if v == 0.0 {
-        return if v.is_sign_negative() {
-            "-0.0".into()
-        } else {
-            "0.0".into()
-        };
-    }
-    if !v.is_finite() {
-        return non_finite(v.is_nan(), v.is_sign_negative()).into();
-    }
-    layout(&format!("{v:e}"), v.abs() >= 1e-3 && v.abs() < 1e7)
+    let mut out = Vec::with_capacity(24);
+    write_double(&mut out, v);
+    String::from_utf8(out).unwrap_or_default()
 }
 
-/// `Float.toString(v)` for finite values.
+/// `Float.toString(v)` as JDK 17 prints it (see [`write_float`]).
 pub fn float_to_string(v: f32) -> String {
-    if v == 0.0 {
-        return if v.is_sign_negative() {
-            "-0.0".into()
-        } else {
-            "0.0".into()
-        };
+    let mut out = Vec::with_capacity(16);
+    write_float(&mut out, v);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends `Double.toString(v)` as JDK 17 prints it: `1.0`, `1.0E7`, `1.0E-4`, `NaN`,
+/// `-Infinity`; not always the shortest digits (`1.0E23` prints `9.999999999999999E22`; the
+/// `floating` module says why). No allocation for the usual values.
+pub fn write_double(out: &mut Vec<u8>, v: f64) {
+    let fixed = special(v.is_nan(), v.is_infinite(), v == 0.0, v.is_sign_negative());
+    write_floating(out, fixed, v.is_sign_negative(), || {
+        floating::double_digits(v)
+    });
+}
+
+/// Appends `Float.toString(v)` as JDK 17 prints it (`1.1`, `1.70000004E12`).
+pub fn write_float(out: &mut Vec<u8>, v: f32) {
+    let fixed = special(v.is_nan(), v.is_infinite(), v == 0.0, v.is_sign_negative());
+    write_floating(out, fixed, v.is_sign_negative(), || {
+        floating::float_digits(v)
+    });
+}
+
+/// The layout shared by `Double.toString` and `Float.toString`: zeros and the non-finite values
+/// have fixed texts, the others their developed digits.
+fn write_floating(
+    out: &mut Vec<u8>,
+    fixed: Option<&'static str>,
+    negative: bool,
+    digits: impl FnOnce() -> floating::Digits,
+) {
+    if let Some(text) = fixed {
+        out.extend_from_slice(text.as_bytes());
+        return;
     }
-    if !v.is_finite() {
-        return non_finite(v.is_nan(), v.is_sign_negative()).into();
+    if negative {
+        out.push(b'-');
     }
-    layout(&format!("{v:e}"), v.abs() >= 1e-3 && v.abs() < 1e7)
+    floating::layout(out, &digits());
+}
+
+/// Appends a `double` as Jackson's `writeNumber` does: `Double.toString`, except that the
+/// non-finite values are quoted (`WRITE_NAN_AS_STRINGS`, on by default).
+pub fn write_json_double(out: &mut Vec<u8>, v: f64) {
+    quoted_unless(v.is_finite(), out, |out| write_double(out, v));
+}
+
+/// Appends a `float` as Jackson's `writeNumber` does (see [`write_json_double`]).
+pub fn write_json_float(out: &mut Vec<u8>, v: f32) {
+    quoted_unless(v.is_finite(), out, |out| write_float(out, v));
+}
+
+/// Runs `write`, between quotes unless `bare`.
+fn quoted_unless(bare: bool, out: &mut Vec<u8>, write: impl FnOnce(&mut Vec<u8>)) {
+    if !bare {
+        out.push(b'"');
+    }
+    write(out);
+    if !bare {
+        out.push(b'"');
+    }
+}
+
+/// Java's text for zeros and the non-finite values, which have no digits to develop.
+fn special(nan: bool, infinite: bool, zero: bool, negative: bool) -> Option<&'static str> {
+    if nan || infinite {
+        Some(non_finite(nan, negative))
+    } else if zero {
+        Some(if negative { "-0.0" } else { "0.0" })
+    } else {
+        None
+    }
 }
 
 /// Java's names for the non-finite values (`NaN`, `Infinity`, `-Infinity`).
@@ -45,50 +105,6 @@ pub fn non_finite(nan: bool, negative: bool) -> &'static str {
     } else {
         "Infinity"
     }
-}
-
-/// Lays out Rust's shortest `{:e}` form (`-1.2345e-5`) the way Java does.
-fn layout(sci: &str, plain: bool) -> String {
-    let (negative, sci) = match sci.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, sci),
-    };
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let mut out = String::with_capacity(digits.len() + 8);
-    if negative {
-        out.push('-');
-    }
-    if plain {
-        if exp >= 0 {
-            let int_len = exp as usize + 1;
-            if digits.len() <= int_len {
-                out.push_str(&digits);
-                out.extend(std::iter::repeat_n('0', int_len - digits.len()));
-                out.push_str(".0");
-            } else {
-                out.push_str(&digits[..int_len]);
-                out.push('.');
-                out.push_str(&digits[int_len..]);
-            }
-        } else {
-            out.push_str("0.");
-            out.extend(std::iter::repeat_n('0', (-exp - 1) as usize));
-            out.push_str(&digits);
-        }
-    } else {
-        out.push_str(&digits[..1]);
-        out.push('.');
-        if digits.len() > 1 {
-            out.push_str(&digits[1..]);
-        } else {
-            out.push('0');
-        }
-        out.push('E');
-        out.push_str(&exp.to_string());
-    }
-    out
 }
 
 /// `BigDecimal.toString()` of `unscaled × 10^-scale`: plain unless the scale is negative or the
@@ -197,36 +213,105 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// The content of a JSON string as Jackson's generator escapes it (without the quotes): `"` and
-/// `\\` with a backslash, `\b \t \n \f \r` short, other controls below U+0020 as `\u00XX`
-/// with upper-case hex; `/`, DEL and everything from U+0080 written raw. Borrowed when nothing
-/// needs escaping.
+/// The content of a JSON string as Jackson's generator escapes it (without the quotes; see
+/// [`write_json_string`]). Borrowed when nothing needs escaping.
 pub fn json_escape(s: &str) -> std::borrow::Cow<'_, str> {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let needs = |c: char| c < ' ' || c == '"' || c == '\\';
-    if !s.contains(needs) {
+    if !s.bytes().any(|b| NEEDS_ESCAPE[usize::from(b)]) {
         return std::borrow::Cow::Borrowed(s);
     }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{8}' => out.push_str("\\b"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\u{c}' => out.push_str("\\f"),
-            '\r' => out.push_str("\\r"),
-            c if c < ' ' => {
-                let b = c as u8;
-                out.push_str("\\u00");
-                out.push(char::from(HEX[usize::from(b >> 4)]));
-                out.push(char::from(HEX[usize::from(b & 0xF)]));
-            }
-            c => out.push(c),
+    let mut out = Vec::with_capacity(s.len() + 8);
+    write_json_escaped(&mut out, s);
+    // Escapes are ASCII and inserted between whole characters, so the text stays UTF-8.
+    std::borrow::Cow::Owned(
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    )
+}
+
+/// Appends `s` as a quoted JSON string as Jackson's `JsonGenerator.writeString` escapes it: `"`
+/// and `\\` with a backslash, `\\b \\t \\n \\f \\r` short, other controls below U+0020 as
+/// `\\u00XX` with upper-case hex; `/`, DEL and everything from U+0080 written raw.
+pub fn write_json_string(out: &mut Vec<u8>, s: &str) {
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    write_json_escaped(out, s);
+    out.push(b'"');
+}
+
+/// [`write_json_string`] without the quotes. Hot in every JSON writer (the S3 sink's rows, the
+/// converters' payloads): runs that need no escape are copied whole, 8 clean bytes per step.
+fn write_json_escaped(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    let mut run = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if let Some(chunk) = bytes.get(i..i + 8)
+            && let Ok(word) = <[u8; 8]>::try_from(chunk)
+            && !word_needs_escape(u64::from_le_bytes(word))
+        {
+            i += 8;
+            continue;
+        }
+        let b = bytes[i];
+        i += 1;
+        if !NEEDS_ESCAPE[usize::from(b)] {
+            continue;
+        }
+        out.extend_from_slice(&bytes[run..i - 1]);
+        run = i;
+        write_escape(out, b);
+    }
+    out.extend_from_slice(&bytes[run..]);
+}
+
+/// The bytes Jackson escapes in a string: the quote, the backslash and the C0 controls.
+const NEEDS_ESCAPE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
+/// Appends Jackson's escape for a byte [`NEEDS_ESCAPE`] marks.
+fn write_escape(out: &mut Vec<u8>, b: u8) {
+    match b {
+        b'"' => out.extend_from_slice(b"\\\""),
+        b'\\' => out.extend_from_slice(b"\\\\"),
+        0x08 => out.extend_from_slice(b"\\b"),
+        0x09 => out.extend_from_slice(b"\\t"),
+        0x0A => out.extend_from_slice(b"\\n"),
+        0x0C => out.extend_from_slice(b"\\f"),
+        0x0D => out.extend_from_slice(b"\\r"),
+        c => {
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[usize::from(c >> 4)]);
+            out.push(HEX[usize::from(c & 0xF)]);
         }
     }
-    std::borrow::Cow::Owned(out)
+}
+
+/// Whether any of the 8 bytes of `w` is below 0x20, a quote or a backslash (exact: the
+/// "has a zero byte" / "has a byte less than n" bit tricks have no false positives).
+#[inline]
+fn word_needs_escape(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
+    let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH != 0;
+    below_space || has_zero(w ^ (ONES * b'"' as u64)) || has_zero(w ^ (ONES * b'\\' as u64))
+}
+
+/// `String.trim()`: strips characters up to U+0020 from both ends, and nothing else
+/// (`str::trim` would also strip U+0085, U+00A0, U+3000, … and so merge names Kafka keeps
+/// apart, or hide a control character Kafka refuses).
+pub fn trim(s: &str) -> &str {
+    s.trim_matches(|c: char| c <= '\u{20}')
 }
 
 /// `String.hashCode()` (over UTF-16 code units).
@@ -285,6 +370,68 @@ mod tests {
         assert_eq!(float_to_string(3.4028235e38), "3.4028235E38");
         assert_eq!(float_to_string(0.5), "0.5");
         assert_eq!(float_to_string(12.34), "12.34");
+        // JDK 17 prints a whole float's digits down to its precision, not the shortest ones.
+        assert_eq!(float_to_string(1.7e12), "1.70000004E12");
+        assert_eq!(float_to_string(219_360_192.0), "2.19360192E8");
+    }
+
+    #[test]
+    fn doubles_keep_jdk_17_s_non_shortest_digits() {
+        assert_eq!(double_to_string(1e23), "9.999999999999999E22");
+        assert_eq!(double_to_string(2e23), "1.9999999999999998E23");
+        assert_eq!(
+            double_to_string(-6.286_268_740_299_207e18),
+            "-6.2862687402992067E18"
+        );
+    }
+
+    #[test]
+    fn json_numbers_quote_only_the_non_finite_values() {
+        let mut out = Vec::new();
+        write_json_double(&mut out, f64::NAN);
+        out.push(b',');
+        write_json_float(&mut out, f32::NEG_INFINITY);
+        out.push(b',');
+        write_json_double(&mut out, 1e7);
+        assert_eq!(out, b"\"NaN\",\"-Infinity\",1.0E7");
+    }
+
+    #[test]
+    fn the_word_at_a_time_scan_escapes_exactly_what_the_byte_table_does() {
+        // Byte by byte through the same table and escapes: what the scan must reproduce.
+        fn reference(s: &str) -> Vec<u8> {
+            let mut out = vec![b'"'];
+            for &b in s.as_bytes() {
+                if NEEDS_ESCAPE[usize::from(b)] {
+                    write_escape(&mut out, b);
+                } else {
+                    out.push(b);
+                }
+            }
+            out.push(b'"');
+            out
+        }
+        // Every special (and near-special) character at every position of strings that span
+        // zero, one and two 8-byte words plus a tail.
+        for len in 0..20 {
+            for special in [
+                "\0", "\u{1f}", "\"", "\\", " ", "!", "#", "[", "]", "\u{7f}", "é", "\n",
+            ] {
+                for at in 0..=len {
+                    let s = format!("{}{special}{}", "a".repeat(at), "b".repeat(len - at));
+                    let mut out = Vec::new();
+                    write_json_string(&mut out, &s);
+                    assert_eq!(out, reference(&s), "{s:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn trim_strips_only_what_java_trims() {
+        assert_eq!(trim(" \t\u{0}c1\u{1f}\r\n"), "c1");
+        assert_eq!(trim("c1\u{85}"), "c1\u{85}");
+        assert_eq!(trim("\u{a0}c1\u{3000}"), "\u{a0}c1\u{3000}");
     }
 
     #[test]
@@ -330,6 +477,15 @@ mod tests {
             order,
             ["ts_sec", "file", "pos", "server_id", "event", "snapshot"]
         );
+    }
+
+    #[test]
+    fn resized_hash_maps_iterate_like_java() {
+        // Printed by Java 17's `HashMap` filled with key.0 … key.39 in order (capacity 64).
+        let keys: Vec<String> = (0..40).map(|i| format!("key.{i}")).collect();
+        let order = hash_map_order(keys.iter().map(|k| (string_hash(k), k.as_str())).collect());
+        let java = "key.17, key.39, key.16, key.38, key.19, key.18, key.13, key.35, key.12, key.34, key.15, key.37, key.14, key.36, key.31, key.30, key.11, key.33, key.10, key.32, key.28, key.27, key.29, key.24, key.23, key.26, key.25, key.2, key.20, key.1, key.0, key.22, key.21, key.6, key.5, key.4, key.3, key.9, key.8, key.7";
+        assert_eq!(order.join(", "), java);
     }
 
     #[test]

@@ -108,10 +108,11 @@ const fn k(name: &'static str, kinds: u8, rule: Rule) -> JavaKey {
     JavaKey { name, kinds, rule }
 }
 
-const METRICS: &str = "client metrics are not exported to JMX reporters; librdkafka's own statistics are separate";
-const SERDE: &str = "the worker always exchanges bytes with Kafka; converters do the (de)serialisation";
-const TIMEOUT_API: &str =
-    "librdkafka applies its own per-call timeouts; Sluice passes explicit timeouts to blocking calls";
+const METRICS: &str =
+    "client metrics are not exported to JMX reporters; librdkafka's own statistics are separate";
+const SERDE: &str =
+    "the worker always exchanges bytes with Kafka; converters do the (de)serialisation";
+const TIMEOUT_API: &str = "librdkafka applies its own per-call timeouts; Sluice passes explicit timeouts to blocking calls";
 
 /// Every Java client key of Kafka 3.9 and how it reaches librdkafka.
 pub const JAVA_KEYS: &[JavaKey] = &[
@@ -120,15 +121,29 @@ pub const JAVA_KEYS: &[JavaKey] = &[
     k("client.id", ALL, Rule::Same),
     k("client.dns.lookup", ALL, Rule::Same),
     k("metadata.max.age.ms", ALL, Rule::Same),
-    k("send.buffer.bytes", ALL, Rule::Convert("socket.send.buffer.bytes", os_default_buffer)),
-    k("receive.buffer.bytes", ALL, Rule::Convert("socket.receive.buffer.bytes", os_default_buffer)),
+    k(
+        "send.buffer.bytes",
+        ALL,
+        Rule::Convert("socket.send.buffer.bytes", os_default_buffer),
+    ),
+    k(
+        "receive.buffer.bytes",
+        ALL,
+        Rule::Convert("socket.receive.buffer.bytes", os_default_buffer),
+    ),
     k("reconnect.backoff.ms", ALL, Rule::Same),
     k("reconnect.backoff.max.ms", ALL, Rule::Same),
     k("retry.backoff.ms", ALL, Rule::Same),
     k("retry.backoff.max.ms", ALL, Rule::Same),
     k("connections.max.idle.ms", ALL, Rule::Same),
     k("socket.connection.setup.timeout.ms", ALL, Rule::Same),
-    k("socket.connection.setup.timeout.max.ms", ALL, Rule::Ignore("librdkafka has one connection setup timeout (socket.connection.setup.timeout.ms) without exponential growth")),
+    k(
+        "socket.connection.setup.timeout.max.ms",
+        ALL,
+        Rule::Ignore(
+            "librdkafka has one connection setup timeout (socket.connection.setup.timeout.ms) without exponential growth",
+        ),
+    ),
     k("metadata.recovery.strategy", ALL, Rule::Same),
     k("enable.metrics.push", ALL, Rule::Same),
     k("metrics.sample.window.ms", ALL, Rule::Ignore(METRICS)),
@@ -136,65 +151,181 @@ pub const JAVA_KEYS: &[JavaKey] = &[
     k("metrics.recording.level", ALL, Rule::Ignore(METRICS)),
     k("metric.reporters", ALL, Rule::Ignore(METRICS)),
     k("auto.include.jmx.reporter", ALL, Rule::Ignore(METRICS)),
-    k("security.providers", ALL, Rule::Refuse("Java security providers (classes) cannot be loaded; librdkafka uses OpenSSL")),
-    k("security.protocol", ALL, Rule::Convert("security.protocol", security_protocol)),
+    k(
+        "security.providers",
+        ALL,
+        Rule::Refuse("Java security providers (classes) cannot be loaded; librdkafka uses OpenSSL"),
+    ),
+    k(
+        "security.protocol",
+        ALL,
+        Rule::Convert("security.protocol", security_protocol),
+    ),
     // Producer and admin `request.timeout.ms`: librdkafka's producer ack timeout, and its
     // socket timeout for the other clients.
     k("request.timeout.ms", P, Rule::Same),
-    k("request.timeout.ms", C | A, Rule::Rename("socket.timeout.ms")),
+    k(
+        "request.timeout.ms",
+        C | A,
+        Rule::Rename("socket.timeout.ms"),
+    ),
     k("retries", P, Rule::Rename("message.send.max.retries")),
-    k("retries", A, Rule::Ignore("librdkafka's admin requests retry within their timeout")),
+    k(
+        "retries",
+        A,
+        Rule::Ignore("librdkafka's admin requests retry within their timeout"),
+    ),
     k("default.api.timeout.ms", C | A, Rule::Ignore(TIMEOUT_API)),
-    k("bootstrap.controllers", A, Rule::Refuse("librdkafka cannot talk to KRaft controllers directly; use bootstrap.servers")),
+    k(
+        "bootstrap.controllers",
+        A,
+        Rule::Refuse("librdkafka cannot talk to KRaft controllers directly; use bootstrap.servers"),
+    ),
     // ProducerConfig.
     k("acks", P, Rule::Convert("request.required.acks", acks)),
     k("batch.size", P, Rule::Same),
     k("linger.ms", P, Rule::Rename("queue.buffering.max.ms")),
-    k("buffer.memory", P, Rule::Convert("queue.buffering.max.kbytes", bytes_to_kbytes)),
+    k(
+        "buffer.memory",
+        P,
+        Rule::Convert("queue.buffering.max.kbytes", bytes_to_kbytes),
+    ),
     k("max.request.size", P, Rule::Rename("message.max.bytes")),
     k("delivery.timeout.ms", P, Rule::Rename("message.timeout.ms")),
-    k("max.in.flight.requests.per.connection", P, Rule::Rename("max.in.flight")),
+    k(
+        "max.in.flight.requests.per.connection",
+        P,
+        Rule::Rename("max.in.flight"),
+    ),
     k("enable.idempotence", P, Rule::Same),
-    k("compression.type", P, Rule::Convert("compression.type", compression_type)),
+    k(
+        "compression.type",
+        P,
+        Rule::Convert("compression.type", compression_type),
+    ),
     // Read together with compression.type (librdkafka has one level for the active codec).
     k("compression.gzip.level", P, Rule::Combined),
     k("compression.lz4.level", P, Rule::Combined),
     k("compression.zstd.level", P, Rule::Combined),
-    k("max.block.ms", P, Rule::Ignore("librdkafka's produce call never blocks on metadata or a full buffer; Sluice waits for buffer space itself")),
-    k("metadata.max.idle.ms", P, Rule::Ignore("librdkafka keeps metadata of every topic it produced to")),
-    k("partitioner.class", P, Rule::Convert("partitioner", partitioner_class)),
-    k("partitioner.ignore.keys", P, Rule::Convert("partitioner", partitioner_ignore_keys)),
-    k("partitioner.adaptive.partitioning.enable", P, Rule::Ignore("librdkafka's sticky partitioning for keyless records does not weigh broker load")),
-    k("partitioner.availability.timeout.ms", P, Rule::Ignore("librdkafka's sticky partitioning for keyless records does not weigh broker load")),
+    k(
+        "max.block.ms",
+        P,
+        Rule::Ignore(
+            "librdkafka's produce call never blocks on metadata or a full buffer; Sluice waits for buffer space itself",
+        ),
+    ),
+    k(
+        "metadata.max.idle.ms",
+        P,
+        Rule::Ignore("librdkafka keeps metadata of every topic it produced to"),
+    ),
+    k(
+        "partitioner.class",
+        P,
+        Rule::Convert("partitioner", partitioner_class),
+    ),
+    k(
+        "partitioner.ignore.keys",
+        P,
+        Rule::Convert("partitioner", partitioner_ignore_keys),
+    ),
+    k(
+        "partitioner.adaptive.partitioning.enable",
+        P,
+        Rule::Ignore(
+            "librdkafka's sticky partitioning for keyless records does not weigh broker load",
+        ),
+    ),
+    k(
+        "partitioner.availability.timeout.ms",
+        P,
+        Rule::Ignore(
+            "librdkafka's sticky partitioning for keyless records does not weigh broker load",
+        ),
+    ),
     k("transaction.timeout.ms", P, Rule::Same),
-    k("transactional.id", P, Rule::Refuse("Sluice's producers are not transactional (exactly-once source support is not implemented)")),
+    k(
+        "transactional.id",
+        P,
+        Rule::Refuse(
+            "Sluice's producers are not transactional (exactly-once source support is not implemented)",
+        ),
+    ),
     k("key.serializer", P, Rule::Ignore(SERDE)),
     k("value.serializer", P, Rule::Ignore(SERDE)),
-    k("interceptor.classes", P | C, Rule::Refuse("Java interceptors cannot run; they may change records, so they are not silently skipped")),
+    k(
+        "interceptor.classes",
+        P | C,
+        Rule::Refuse(
+            "Java interceptors cannot run; they may change records, so they are not silently skipped",
+        ),
+    ),
     // ConsumerConfig.
     k("group.id", C, Rule::Same),
     k("group.instance.id", C, Rule::Same),
-    k("group.protocol", C, Rule::Convert("group.protocol", lower_case)),
+    k(
+        "group.protocol",
+        C,
+        Rule::Convert("group.protocol", lower_case),
+    ),
     k("group.remote.assignor", C, Rule::Same),
     k("session.timeout.ms", C, Rule::Same),
     k("heartbeat.interval.ms", C, Rule::Same),
     k("max.poll.interval.ms", C, Rule::Same),
-    k("max.poll.records", C, Rule::Ignore("librdkafka hands over records one at a time; the sink task's batch size bounds each put")),
+    k(
+        "max.poll.records",
+        C,
+        Rule::Ignore(
+            "librdkafka hands over records one at a time; the sink task's batch size bounds each put",
+        ),
+    ),
     k("enable.auto.commit", C, Rule::Same),
     k("auto.commit.interval.ms", C, Rule::Same),
-    k("auto.offset.reset", C, Rule::Convert("auto.offset.reset", auto_offset_reset)),
-    k("partition.assignment.strategy", C, Rule::Convert("partition.assignment.strategy", assignors)),
+    k(
+        "auto.offset.reset",
+        C,
+        Rule::Convert("auto.offset.reset", auto_offset_reset),
+    ),
+    k(
+        "partition.assignment.strategy",
+        C,
+        Rule::Convert("partition.assignment.strategy", assignors),
+    ),
     k("fetch.min.bytes", C, Rule::Same),
     k("fetch.max.bytes", C, Rule::Same),
     k("fetch.max.wait.ms", C, Rule::Rename("fetch.wait.max.ms")),
-    k("max.partition.fetch.bytes", C, Rule::Rename("fetch.message.max.bytes")),
-    k("isolation.level", C, Rule::Convert("isolation.level", lower_case)),
+    k(
+        "max.partition.fetch.bytes",
+        C,
+        Rule::Rename("fetch.message.max.bytes"),
+    ),
+    k(
+        "isolation.level",
+        C,
+        Rule::Convert("isolation.level", lower_case),
+    ),
     k("check.crcs", C, Rule::Same),
     k("client.rack", C, Rule::Same),
     k("allow.auto.create.topics", C, Rule::Same),
-    k("exclude.internal.topics", C, Rule::Ignore("librdkafka never matches internal topics (__consumer_offsets) with a regex subscription")),
-    k("internal.leave.group.on.close", C, Rule::Ignore("an internal Kafka Streams setting; librdkafka always leaves the group on close")),
-    k("internal.throw.on.fetch.stable.offset.unsupported", C, Rule::Ignore("an internal Kafka Streams setting")),
+    k(
+        "exclude.internal.topics",
+        C,
+        Rule::Ignore(
+            "librdkafka never matches internal topics (__consumer_offsets) with a regex subscription",
+        ),
+    ),
+    k(
+        "internal.leave.group.on.close",
+        C,
+        Rule::Ignore(
+            "an internal Kafka Streams setting; librdkafka always leaves the group on close",
+        ),
+    ),
+    k(
+        "internal.throw.on.fetch.stable.offset.unsupported",
+        C,
+        Rule::Ignore("an internal Kafka Streams setting"),
+    ),
     k("key.deserializer", C, Rule::Ignore(SERDE)),
     k("value.deserializer", C, Rule::Ignore(SERDE)),
     // Security: SASL.
@@ -203,39 +334,168 @@ pub const JAVA_KEYS: &[JavaKey] = &[
     k("sasl.kerberos.service.name", ALL, Rule::Same),
     k("sasl.kerberos.kinit.cmd", ALL, Rule::Same),
     k("sasl.kerberos.min.time.before.relogin", ALL, Rule::Same),
-    k("sasl.kerberos.ticket.renew.window.factor", ALL, Rule::Ignore("librdkafka renews Kerberos tickets every sasl.kerberos.min.time.before.relogin")),
-    k("sasl.kerberos.ticket.renew.jitter", ALL, Rule::Ignore("librdkafka renews Kerberos tickets every sasl.kerberos.min.time.before.relogin")),
+    k(
+        "sasl.kerberos.ticket.renew.window.factor",
+        ALL,
+        Rule::Ignore(
+            "librdkafka renews Kerberos tickets every sasl.kerberos.min.time.before.relogin",
+        ),
+    ),
+    k(
+        "sasl.kerberos.ticket.renew.jitter",
+        ALL,
+        Rule::Ignore(
+            "librdkafka renews Kerberos tickets every sasl.kerberos.min.time.before.relogin",
+        ),
+    ),
     k("sasl.login.callback.handler.class", ALL, Rule::Combined),
-    k("sasl.client.callback.handler.class", ALL, Rule::Refuse("Java callback handlers cannot run")),
-    k("sasl.login.class", ALL, Rule::Refuse("Java login classes cannot run")),
-    k("sasl.login.refresh.window.factor", ALL, Rule::Ignore("librdkafka refreshes OAuth tokens at 80 % of their lifetime")),
-    k("sasl.login.refresh.window.jitter", ALL, Rule::Ignore("librdkafka refreshes OAuth tokens at 80 % of their lifetime")),
-    k("sasl.login.refresh.min.period.seconds", ALL, Rule::Ignore("librdkafka refreshes OAuth tokens at 80 % of their lifetime")),
-    k("sasl.login.refresh.buffer.seconds", ALL, Rule::Ignore("librdkafka refreshes OAuth tokens at 80 % of their lifetime")),
-    k("sasl.login.connect.timeout.ms", ALL, Rule::Ignore("librdkafka's token request uses its own HTTP timeouts")),
-    k("sasl.login.read.timeout.ms", ALL, Rule::Ignore("librdkafka's token request uses its own HTTP timeouts")),
-    k("sasl.login.retry.backoff.ms", ALL, Rule::Ignore("librdkafka retries the token request on its own schedule")),
-    k("sasl.login.retry.backoff.max.ms", ALL, Rule::Ignore("librdkafka retries the token request on its own schedule")),
+    k(
+        "sasl.client.callback.handler.class",
+        ALL,
+        Rule::Refuse("Java callback handlers cannot run"),
+    ),
+    k(
+        "sasl.login.class",
+        ALL,
+        Rule::Refuse("Java login classes cannot run"),
+    ),
+    k(
+        "sasl.login.refresh.window.factor",
+        ALL,
+        Rule::Ignore("librdkafka refreshes OAuth tokens at 80 % of their lifetime"),
+    ),
+    k(
+        "sasl.login.refresh.window.jitter",
+        ALL,
+        Rule::Ignore("librdkafka refreshes OAuth tokens at 80 % of their lifetime"),
+    ),
+    k(
+        "sasl.login.refresh.min.period.seconds",
+        ALL,
+        Rule::Ignore("librdkafka refreshes OAuth tokens at 80 % of their lifetime"),
+    ),
+    k(
+        "sasl.login.refresh.buffer.seconds",
+        ALL,
+        Rule::Ignore("librdkafka refreshes OAuth tokens at 80 % of their lifetime"),
+    ),
+    k(
+        "sasl.login.connect.timeout.ms",
+        ALL,
+        Rule::Ignore("librdkafka's token request uses its own HTTP timeouts"),
+    ),
+    k(
+        "sasl.login.read.timeout.ms",
+        ALL,
+        Rule::Ignore("librdkafka's token request uses its own HTTP timeouts"),
+    ),
+    k(
+        "sasl.login.retry.backoff.ms",
+        ALL,
+        Rule::Ignore("librdkafka retries the token request on its own schedule"),
+    ),
+    k(
+        "sasl.login.retry.backoff.max.ms",
+        ALL,
+        Rule::Ignore("librdkafka retries the token request on its own schedule"),
+    ),
     k("sasl.oauthbearer.token.endpoint.url", ALL, Rule::Same),
-    k("sasl.oauthbearer.scope.claim.name", ALL, Rule::Ignore("librdkafka reads the scope from the token response's standard claim")),
-    k("sasl.oauthbearer.sub.claim.name", ALL, Rule::Ignore("librdkafka reads the principal from the standard sub claim")),
-    k("sasl.oauthbearer.jwks.endpoint.url", ALL, Rule::Ignore("a broker-side token validation setting")),
-    k("sasl.oauthbearer.jwks.endpoint.refresh.ms", ALL, Rule::Ignore("a broker-side token validation setting")),
-    k("sasl.oauthbearer.jwks.endpoint.retry.backoff.ms", ALL, Rule::Ignore("a broker-side token validation setting")),
-    k("sasl.oauthbearer.jwks.endpoint.retry.backoff.max.ms", ALL, Rule::Ignore("a broker-side token validation setting")),
-    k("sasl.oauthbearer.clock.skew.seconds", ALL, Rule::Ignore("a broker-side token validation setting")),
-    k("sasl.oauthbearer.expected.audience", ALL, Rule::Ignore("a broker-side token validation setting")),
-    k("sasl.oauthbearer.expected.issuer", ALL, Rule::Ignore("a broker-side token validation setting")),
+    k(
+        "sasl.oauthbearer.scope.claim.name",
+        ALL,
+        Rule::Ignore("librdkafka reads the scope from the token response's standard claim"),
+    ),
+    k(
+        "sasl.oauthbearer.sub.claim.name",
+        ALL,
+        Rule::Ignore("librdkafka reads the principal from the standard sub claim"),
+    ),
+    k(
+        "sasl.oauthbearer.jwks.endpoint.url",
+        ALL,
+        Rule::Ignore("a broker-side token validation setting"),
+    ),
+    k(
+        "sasl.oauthbearer.jwks.endpoint.refresh.ms",
+        ALL,
+        Rule::Ignore("a broker-side token validation setting"),
+    ),
+    k(
+        "sasl.oauthbearer.jwks.endpoint.retry.backoff.ms",
+        ALL,
+        Rule::Ignore("a broker-side token validation setting"),
+    ),
+    k(
+        "sasl.oauthbearer.jwks.endpoint.retry.backoff.max.ms",
+        ALL,
+        Rule::Ignore("a broker-side token validation setting"),
+    ),
+    k(
+        "sasl.oauthbearer.clock.skew.seconds",
+        ALL,
+        Rule::Ignore("a broker-side token validation setting"),
+    ),
+    k(
+        "sasl.oauthbearer.expected.audience",
+        ALL,
+        Rule::Ignore("a broker-side token validation setting"),
+    ),
+    k(
+        "sasl.oauthbearer.expected.issuer",
+        ALL,
+        Rule::Ignore("a broker-side token validation setting"),
+    ),
     // Security: TLS.
-    k("ssl.protocol", ALL, Rule::Ignore("OpenSSL negotiates the highest TLS version both sides offer (1.2 or 1.3)")),
-    k("ssl.enabled.protocols", ALL, Rule::Ignore("OpenSSL negotiates the highest TLS version both sides offer (1.2 or 1.3)")),
-    k("ssl.cipher.suites", ALL, Rule::Refuse("Java's cipher suite names are not OpenSSL's; set librdkafka's ssl.cipher.suites with OpenSSL names instead")),
-    k("ssl.provider", ALL, Rule::Refuse("Java security providers cannot be loaded; librdkafka uses OpenSSL")),
-    k("ssl.engine.factory.class", ALL, Rule::Refuse("Java SSL engine factories cannot run")),
-    k("ssl.keymanager.algorithm", ALL, Rule::Ignore("OpenSSL has no key manager algorithms; the key store is read directly")),
-    k("ssl.trustmanager.algorithm", ALL, Rule::Ignore("OpenSSL verifies the chain as PKIX does")),
-    k("ssl.secure.random.implementation", ALL, Rule::Ignore("OpenSSL uses its own random generator")),
-    k("ssl.endpoint.identification.algorithm", ALL, Rule::Convert("ssl.endpoint.identification.algorithm", endpoint_identification)),
+    k(
+        "ssl.protocol",
+        ALL,
+        Rule::Ignore("OpenSSL negotiates the highest TLS version both sides offer (1.2 or 1.3)"),
+    ),
+    k(
+        "ssl.enabled.protocols",
+        ALL,
+        Rule::Ignore("OpenSSL negotiates the highest TLS version both sides offer (1.2 or 1.3)"),
+    ),
+    k(
+        "ssl.cipher.suites",
+        ALL,
+        Rule::Refuse(
+            "Java's cipher suite names are not OpenSSL's; set librdkafka's ssl.cipher.suites with OpenSSL names instead",
+        ),
+    ),
+    k(
+        "ssl.provider",
+        ALL,
+        Rule::Refuse("Java security providers cannot be loaded; librdkafka uses OpenSSL"),
+    ),
+    k(
+        "ssl.engine.factory.class",
+        ALL,
+        Rule::Refuse("Java SSL engine factories cannot run"),
+    ),
+    k(
+        "ssl.keymanager.algorithm",
+        ALL,
+        Rule::Ignore("OpenSSL has no key manager algorithms; the key store is read directly"),
+    ),
+    k(
+        "ssl.trustmanager.algorithm",
+        ALL,
+        Rule::Ignore("OpenSSL verifies the chain as PKIX does"),
+    ),
+    k(
+        "ssl.secure.random.implementation",
+        ALL,
+        Rule::Ignore("OpenSSL uses its own random generator"),
+    ),
+    k(
+        "ssl.endpoint.identification.algorithm",
+        ALL,
+        Rule::Convert(
+            "ssl.endpoint.identification.algorithm",
+            endpoint_identification,
+        ),
+    ),
     k("ssl.truststore.type", ALL, Rule::Combined),
     k("ssl.truststore.location", ALL, Rule::Combined),
     k("ssl.truststore.password", ALL, Rule::Combined),
@@ -262,7 +522,10 @@ const LIBRDKAFKA_ALIASES: &[(&str, &str)] = &[
     ("retry.backoff.ms", "retry.backoff.ms"),
     ("batch.num.messages", "batch.num.messages"),
     ("metadata.broker.list", "bootstrap.servers"),
-    ("topic.metadata.refresh.interval.ms", "topic.metadata.refresh.interval.ms"),
+    (
+        "topic.metadata.refresh.interval.ms",
+        "topic.metadata.refresh.interval.ms",
+    ),
     ("queue.buffering.max.kbytes", "queue.buffering.max.kbytes"),
 ];
 
@@ -444,10 +707,16 @@ fn sasl(merged: &Props, out: &mut Props) -> Result<(), ClientConfigError> {
     {
         return Err(ClientConfigError::new(
             "sasl.login.callback.handler.class",
-            format!("only Kafka's OIDC handler ({}) is supported", OIDC_HANDLERS[0]),
+            format!(
+                "only Kafka's OIDC handler ({}) is supported",
+                OIDC_HANDLERS[0]
+            ),
         ));
     }
-    let Some(text) = merged.get("sasl.jaas.config").filter(|s| !s.trim().is_empty()) else {
+    let Some(text) = merged
+        .get("sasl.jaas.config")
+        .filter(|s| !s.trim().is_empty())
+    else {
         return Ok(());
     };
     let entry = jaas::parse(text).map_err(|m| ClientConfigError::new("sasl.jaas.config", m))?;
@@ -509,7 +778,10 @@ fn sasl(merged: &Props, out: &mut Props) -> Result<(), ClientConfigError> {
                     .filter_map(|(k, v)| k.strip_prefix("extension_").map(|e| format!("{e}={v}")))
                     .collect();
                 if !extensions.is_empty() {
-                    out.insert("sasl.oauthbearer.extensions".to_owned(), extensions.join(","));
+                    out.insert(
+                        "sasl.oauthbearer.extensions".to_owned(),
+                        extensions.join(","),
+                    );
                 }
             } else {
                 // Kafka's default handler: an unsecured JWT built from the options.
@@ -566,12 +838,17 @@ fn acks(v: &str) -> Result<Option<String>, String> {
         "all" | "-1" => Ok(Some("all".to_owned())),
         "0" => Ok(Some("0".to_owned())),
         "1" => Ok(Some("1".to_owned())),
-        other => Err(format!("String must be one of: all, -1, 0, 1 (got {other})")),
+        other => Err(format!(
+            "String must be one of: all, -1, 0, 1 (got {other})"
+        )),
     }
 }
 
 fn bytes_to_kbytes(v: &str) -> Result<Option<String>, String> {
-    let bytes: i64 = v.trim().parse().map_err(|_| "not a number of bytes".to_owned())?;
+    let bytes: i64 = v
+        .trim()
+        .parse()
+        .map_err(|_| "not a number of bytes".to_owned())?;
     if bytes < 0 {
         return Err("must be at least 0".to_owned());
     }
@@ -640,7 +917,9 @@ fn partitioner_class(v: &str) -> Result<Option<String>, String> {
         // Java's default: murmur2 of the key, sticky for keyless records.
         "DefaultPartitioner" => Ok(Some("murmur2_random".to_owned())),
         "UniformStickyPartitioner" => Ok(Some("random".to_owned())),
-        _ => Err(format!("the partitioner {class} has no librdkafka equivalent")),
+        _ => Err(format!(
+            "the partitioner {class} has no librdkafka equivalent"
+        )),
     }
 }
 

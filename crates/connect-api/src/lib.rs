@@ -5,15 +5,18 @@
 //! Kafka clients, stores and REST layer without touching a connector.
 //!
 //! # Layout
-//! - [`data`]: the Connect data model ([`Schema`], [`Value`], [`Struct`]) and the logical types.
+//! - [`data`]: the Connect data model ([`Schema`], [`Value`], [`Struct`]), the logical types, and
+//!   Kafka's `Values` text forms ([`data::values`]).
 //! - [`record`]: [`SourceRecord`], [`SinkRecord`], partitions and offsets.
 //! - [`config`]: [`ConfigDef`], the declarative definition that drives parsing, defaults,
 //!   `GET /connector-plugins/{p}/config` and `PUT …/config/validate`.
 //! - [`connector`], [`source`], [`sink`]: the typed author traits and their contexts.
 //! - [`converter`]: the byte ⇄ Connect data boundary (`JsonConverter` and friends implement it).
 //! - [`transform`]: Single Message Transforms and predicates over a [`ConnectRecord`].
-//! - [`java`]: Java's text forms (`Double.toString`, `BigDecimal.toString`, civil dates) that
-//!   byte-compatible output inherits; the one home of these rules for every crate.
+//! - [`java`]: Java's and Jackson's text rules (`Double.toString`/`Float.toString` as JDK 17
+//!   prints them, `BigDecimal.toString`, Jackson string escaping, `String.trim`,
+//!   `String.hashCode` and `HashMap` order, civil dates, `.properties`) that byte-compatible
+//!   output inherits; the one home of these rules for every crate.
 //! - [`kafka_client`]: Kafka's Java client settings translated to librdkafka's, for every client
 //!   the runtime or a connector creates.
 //! - [`error`]: [`ConnectError`], which carries Kafka Connect's retriable/fatal distinction.

@@ -29,6 +29,12 @@ pub trait TaskHost: Send + Sync + std::fmt::Debug {
     fn request_commit(&self);
     /// Publishes progress (snapshot tables done, rows read, rows/s …) for logs and the REST API.
     fn report_progress(&self, progress: serde_json::Value);
+    /// Sets a gauge served at `GET /metrics`: `name` and `labels` are the full Prometheus series
+    /// (a plugin names it as the JMX exporter rule for the Java plugin does, e.g.
+    /// `debezium_metrics_MilliSecondsBehindSource{plugin,name,context}`). The series lives as
+    /// long as the task run. Meant for once per batch or timer, not per record; the default
+    /// drops it (hosts without metrics).
+    fn report_metric(&self, _name: &str, _labels: &[(&str, &str)], _value: f64) {}
 }
 
 /// Handed to a source task at start (`SourceTaskContext`).

@@ -11,7 +11,9 @@ use connect_api::{
     Props, SchemaAndValue,
 };
 
-use crate::{descriptor, values};
+use connect_api::data::values;
+
+use crate::descriptor;
 
 /// Kafka's `SimpleHeaderConverter.config()` is an empty definition.
 static CONFIG_DEF: LazyLock<ConfigDef> = LazyLock::new(|| ConfigDef::builder().build());

@@ -67,7 +67,6 @@ pub mod header;
 pub mod json;
 pub mod number;
 pub mod string;
-mod values;
 
 use std::sync::Arc;
 

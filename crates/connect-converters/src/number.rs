@@ -11,8 +11,8 @@ use connect_api::{
     PluginDescriptor, Props, Schema, SchemaAndValue, SchemaRef, SchemaType, Value,
 };
 
-use crate::values::{java_class, java_type_name};
 use crate::{ConverterType, converter_def, descriptor, parse_props};
+use connect_api::data::values::{java_class, java_type_name};
 
 static CONFIG_DEF: LazyLock<ConfigDef> = LazyLock::new(|| converter_def().build());
 

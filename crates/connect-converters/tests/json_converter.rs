@@ -922,3 +922,63 @@ fn write_appends_to_a_callers_buffer() {
     assert!(!c.write(&mut buf, &SchemaAndValue::NULL).unwrap());
     assert_eq!(buf, b"prefix:7");
 }
+
+#[test]
+fn schema_parameters_keep_their_order_through_a_round_trip() {
+    // Java's `SchemaBuilder.parameter` fills a `LinkedHashMap`: the order read is the order
+    // written, whichever it is (Debezium writes `scale` first; other producers may not).
+    let c = converter(&[]);
+    for params in [
+        r#"{"scale":"2","connect.decimal.precision":"10"}"#,
+        r#"{"connect.decimal.precision":"10","scale":"2"}"#,
+        r#"{"z":"1","a":"2","m":"3","scale":"2"}"#,
+    ] {
+        let json = env(
+            &format!(
+                r#"{{"type":"struct","fields":[{{"type":"bytes","optional":false,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{params},"field":"amount"}}],"optional":false,"name":"r"}}"#
+            ),
+            r#"{"amount":"MDk="}"#,
+        );
+        let back = from_json(c.as_ref(), &json);
+        assert_eq!(to_json(c.as_ref(), back.schema, back.value), json);
+    }
+}
+
+#[test]
+fn a_repeated_parameter_keeps_its_first_place_and_its_last_value() {
+    // Jackson's `ObjectNode` replaces a repeated member in place.
+    let c = converter(&[]);
+    let read = env(
+        r#"{"type":"string","optional":false,"parameters":{"b":"1","a":"2","b":"3"}}"#,
+        r#""x""#,
+    );
+    let back = from_json(c.as_ref(), &read);
+    assert_eq!(
+        to_json(c.as_ref(), back.schema, back.value),
+        env(
+            r#"{"type":"string","optional":false,"parameters":{"b":"3","a":"2"}}"#,
+            r#""x""#
+        )
+    );
+}
+
+#[test]
+fn schemas_whose_parameters_differ_only_in_order_are_equal_as_in_java() {
+    // `ConnectSchema.equals` compares the parameter maps, not their order.
+    let c = converter(&[]);
+    let decoded = from_json(
+        c.as_ref(),
+        &env(
+            r#"{"type":"bytes","optional":false,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"connect.decimal.precision":"10","scale":"2"}}"#,
+            r#""MDk=""#,
+        ),
+    );
+    let built = Decimal::builder(2)
+        .parameter("connect.decimal.precision", "10")
+        .build();
+    assert_eq!(decoded.schema.as_deref(), Some(built.as_ref()));
+    let other = Decimal::builder(3)
+        .parameter("connect.decimal.precision", "10")
+        .build();
+    assert_ne!(decoded.schema.as_deref(), Some(other.as_ref()));
+}

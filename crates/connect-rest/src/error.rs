@@ -106,10 +106,14 @@ impl ApiError {
         Self::jersey(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
-    /// 500 with a `null` message: what Kafka Connect answers when it dereferences a missing
-    /// body or field.
-    pub fn null_pointer() -> Self {
-        Self::null_message(StatusCode::INTERNAL_SERVER_ERROR)
+    /// 500 for a missing body or field that Kafka Connect dereferences: the JVM's helpful
+    /// `NullPointerException` text (Java 17+, which Kafka 3.9 images run), naming the method
+    /// invoked and the variable of Kafka's source that was null.
+    pub fn null_pointer(method: &str, variable: &str) -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("Cannot invoke \"{method}\" because \"{variable}\" is null"),
+        )
     }
 
     pub fn status(&self) -> StatusCode {

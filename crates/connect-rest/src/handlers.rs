@@ -8,6 +8,7 @@ use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use connect_api::Props;
 use connect_api::config::{ConfigInfo, ConfigInfos, ConfigValueInfo};
+use connect_api::java;
 use connect_runtime::HerderErrorKind;
 use connect_runtime::entities::{
     ConnectorInfo, ConnectorOffset, ConnectorOffsets, ConnectorStateInfo, TaskInfo,
@@ -194,15 +195,15 @@ pub(crate) async fn list_connectors(
                 None => entries.push((key, value)),
             }
         }
-        let entries = java_order::hash_map_order(
+        let entries = java::hash_map_order(
             entries
                 .into_iter()
-                .map(|(k, v)| (java_order::string_hash(k), (k, v)))
+                .map(|(k, v)| (java::string_hash(k), (k, v)))
                 .collect(),
         );
-        out.push((java_order::string_hash(&name), (name, entries)));
+        out.push((java::string_hash(&name), (name, entries)));
     }
-    let rendered: Vec<(String, String)> = java_order::hash_map_order(out)
+    let rendered: Vec<(String, String)> = java::hash_map_order(out)
         .into_iter()
         .map(|(name, entries)| {
             let inner: Vec<(String, String)> = entries
@@ -346,13 +347,6 @@ fn check_and_put_name(name: &str, config: &mut JavaMap) -> Result<(), ApiError> 
     }
 }
 
-/// Java's `String.trim()`: strips characters up to U+0020 from both ends, and nothing else
-/// (`str::trim` would also strip U+0085, U+00A0, U+3000, … and so merge names Kafka keeps
-/// apart, or hide the control character Kafka refuses).
-fn java_trim(s: &str) -> &str {
-    s.trim_matches(|c: char| c <= '\u{20}')
-}
-
 /// `POST /connectors`
 pub(crate) async fn create_connector(
     State(state): State<AppState>,
@@ -360,14 +354,20 @@ pub(crate) async fn create_connector(
     Entity(body): Entity<CreateConnectorRequest>,
 ) -> ApiResult {
     let Some(req) = body else {
-        return Err(ApiError::null_pointer());
+        return Err(ApiError::null_pointer(
+            "org.apache.kafka.connect.runtime.rest.entities.CreateConnectorRequest.name()",
+            "createRequest",
+        ));
     };
     let name = req
         .name
         .as_deref()
-        .map_or(String::new(), |n| java_trim(n).to_owned());
+        .map_or(String::new(), |n| java::trim(n).to_owned());
     let Some(mut config) = req.config else {
-        return Err(ApiError::null_pointer());
+        return Err(ApiError::null_pointer(
+            "java.util.Map.get(Object)",
+            "connectorConfig",
+        ));
     };
     check_and_put_name(&name, &mut config)?;
     let props = props_or_null_value_errors(&state, &config).await?;
@@ -417,7 +417,10 @@ pub(crate) async fn put_connector_config(
 ) -> ApiResult {
     let name = path.get("connector");
     let Some(mut config) = body else {
-        return Err(ApiError::null_pointer());
+        return Err(ApiError::null_pointer(
+            "java.util.Map.get(Object)",
+            "connectorConfig",
+        ));
     };
     check_and_put_name(name, &mut config)?;
     let props = props_or_null_value_errors(&state, &config).await?;
@@ -450,7 +453,10 @@ pub(crate) async fn patch_connector_config(
     let Some(patch) = body else {
         // `ConnectUtils.patchConfig(config, null)` throws once the connector is found.
         state.herder.connector_info(name).await?;
-        return Err(ApiError::null_pointer());
+        return Err(ApiError::null_pointer(
+            "java.util.Map.forEach(java.util.function.BiConsumer)",
+            "patch",
+        ));
     };
     let patch: BTreeMap<String, Option<String>> = patch.into_iter().collect();
     let info = state.herder.patch_connector_config(name, patch).await?;
@@ -539,7 +545,7 @@ pub(crate) async fn tasks_config(State(state): State<AppState>, path: PathParams
         .map(|t| format!("{}-{}", t.id.connector, t.id.task))
         .collect();
     let configs: Vec<ConfigOut<'_>> = tasks.iter().map(|t| ConfigOut(&t.config)).collect();
-    let ordered = java_order::hash_map_order(
+    let ordered = java::hash_map_order(
         tasks
             .iter()
             .enumerate()
@@ -675,7 +681,10 @@ pub(crate) async fn alter_offsets(
     Entity(body): Entity<ConnectorOffsetsRequest>,
 ) -> ApiResult {
     let Some(req) = body else {
-        return Err(ApiError::null_pointer());
+        return Err(ApiError::null_pointer(
+            "org.apache.kafka.connect.runtime.rest.entities.ConnectorOffsets.offsets()",
+            "offsets",
+        ));
     };
     let entries = match req.offsets {
         Some(entries) if !entries.is_empty() => entries,
@@ -690,7 +699,10 @@ pub(crate) async fn alter_offsets(
     for entry in entries {
         // `ConnectorOffsets.toMap()` dereferences each entry.
         let Some(entry) = entry else {
-            return Err(ApiError::null_pointer());
+            return Err(ApiError::null_pointer(
+                "org.apache.kafka.connect.runtime.rest.entities.ConnectorOffset.partition()",
+                "offset",
+            ));
         };
         offsets.push(ConnectorOffset {
             partition: entry.partition.unwrap_or_default(),
@@ -748,7 +760,10 @@ pub(crate) async fn validate_config(
 ) -> ApiResult {
     let plugin = path.get("plugin");
     let Some(config) = body else {
-        return Err(ApiError::null_pointer());
+        return Err(ApiError::null_pointer(
+            "java.util.Map.get(Object)",
+            "connectorConfig",
+        ));
     };
     if let Some((_, Some(included))) = config.iter().find(|(k, _)| k == "connector.class")
         && !normalized_plugin_name(included).ends_with(normalized_plugin_name(plugin))
@@ -830,7 +845,10 @@ pub(crate) async fn set_logger(
     let pairs = query_pairs(query.as_deref());
     let scope = first(&pairs, "scope").unwrap_or("worker");
     let Some(level_map) = body else {
-        return Err(ApiError::null_pointer());
+        return Err(ApiError::null_pointer(
+            "java.util.Map.get(Object)",
+            "levelMap",
+        ));
     };
     let Some((_, Some(level))) = level_map.iter().find(|(k, _)| k == "level") else {
         return Err(ApiError::new(

@@ -16,6 +16,7 @@ mod parser;
 
 use std::fmt;
 
+use connect_api::java;
 use connect_runtime::entities::TargetState;
 use serde_json::{Map, Number, Value as Json};
 
@@ -305,7 +306,7 @@ fn bean_from_other(p: &mut Parser<'_>, class: &str) -> JacksonError {
             let v = text.parse::<f64>().unwrap_or(f64::NAN);
             missing(format!(
                 "no double/Double-argument constructor/factory method to deserialize from Number value ({})",
-                java_double(v)
+                java::double_to_string(v)
             ))
         }
         Tok::True | Tok::False => missing(format!(
@@ -329,34 +330,6 @@ fn map_from_other(p: &mut Parser<'_>, type_desc: &str) -> JacksonError {
             format!("Unexpected end-of-input when trying read value of type `{type_desc}`"),
             p.token_location(),
         ),
-    }
-}
-
-/// `Double.toString`.
-fn java_double(v: f64) -> String {
-    if v.is_nan() {
-        return "NaN".into();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 {
-            "Infinity".into()
-        } else {
-            "-Infinity".into()
-        };
-    }
-    let abs = v.abs();
-    if abs == 0.0 || (1e-3..1e7).contains(&abs) {
-        let s = format!("{v}");
-        if s.contains('.') { s } else { format!("{s}.0") }
-    } else {
-        let s = format!("{v:e}");
-        let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
-        let mant = if mant.contains('.') {
-            mant.to_owned()
-        } else {
-            format!("{mant}.0")
-        };
-        format!("{mant}E{exp}")
     }
 }
 

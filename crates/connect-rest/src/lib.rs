@@ -11,18 +11,23 @@
 //! - `java_order`: maps Kafka renders from a `java.util.HashMap` come out in the same key order.
 //! - [`serve`] runs the router on a listener with Jetty's idle timeout, a header read timeout,
 //!   a connection cap and the `Host` check ([`ServerLimits`]).
+//! - [`security`]: https ([`security::tls`]), CORS, response header rules and the BasicAuth
+//!   extension, from the worker properties; [`serve_tls`] serves the router over TLS.
 //! - [`testkit`] (feature `testkit`): an in-memory herder and loggers for tests.
 //!
 //! The two signed internal endpoints (`POST /connectors/{c}/tasks`, `PUT /connectors/{c}/fence`)
-//! are not served. One endpoint is Sluice's own, not Kafka's:
-//! `GET /connectors/{c}/tasks/{t}/progress`, the latest progress a task reported.
+//! are not served. Two endpoints are Sluice's own, not Kafka's:
+//! `GET /connectors/{c}/tasks/{t}/progress`, the latest progress a task reported, and
+//! `GET /metrics`, the Prometheus exposition (`metrics`).
 
 mod error;
 mod extract;
 mod handlers;
 mod jackson;
 mod java_order;
+mod metrics;
 mod routes;
+pub mod security;
 mod server;
 mod state;
 mod uri;
@@ -34,6 +39,6 @@ pub use error::ApiError;
 pub use routes::{ROUTES, router};
 pub use server::{
     DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
-    DEFAULT_MAX_HEADERS, ServerLimits, serve,
+    DEFAULT_MAX_HEADERS, ServerLimits, serve, serve_tls,
 };
-pub use state::{AppState, DEFAULT_BODY_LIMIT, DEFAULT_REQUEST_TIMEOUT, TopicTracking};
+pub use state::{AppState, DEFAULT_BODY_LIMIT, DEFAULT_REQUEST_TIMEOUT, Endpoints, TopicTracking};

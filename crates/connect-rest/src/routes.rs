@@ -1,8 +1,10 @@
 //! The route table, the router, and the request pipeline Jersey applies before a resource method
-//! runs (404 → 405 → 415 → 406), plus timeouts, panics and logging.
+//! runs (404 → 405 → 415 → 406 → authentication), plus timeouts, panics and logging, and the
+//! servlet filters Kafka puts in front of Jersey (CORS, response headers).
 
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -19,7 +21,9 @@ use tower_http::trace::TraceLayer;
 use crate::error::ApiError;
 use crate::extract::{accepts_json, compatible_with_json, media_type};
 use crate::handlers as h;
-use crate::state::AppState;
+use crate::security::basic_auth::{BasicAuth, UNAUTHORIZED_BODY, Verdict};
+use crate::security::{RestSecurity, cors, headers};
+use crate::state::{AppState, Endpoints};
 
 /// Every route served, as `(method, path template)`. The router is built from this table, and
 /// `openapi.yaml` must describe exactly these operations (checked by a test). Each path is also
@@ -28,6 +32,8 @@ use crate::state::AppState;
 pub const ROUTES: &[(Method, &str)] = &[
     (Method::GET, "/"),
     (Method::GET, "/health"),
+    // Sluice's own: the Prometheus exposition under the JMX exporter's names.
+    (Method::GET, "/metrics"),
     (Method::GET, "/connectors"),
     (Method::POST, "/connectors"),
     (Method::GET, "/connectors/{connector}"),
@@ -67,6 +73,7 @@ fn endpoint(method: &Method, path: &str) -> MethodRouter<AppState> {
     match (method.as_str(), path) {
         ("GET", "/") => get(h::server_info),
         ("GET", "/health") => get(h::health),
+        ("GET", "/metrics") => get(crate::metrics::metrics),
         ("GET", "/connectors") => get(h::list_connectors),
         ("POST", "/connectors") => post(h::create_connector),
         ("GET", "/connectors/{connector}") => get(h::get_connector),
@@ -103,8 +110,21 @@ fn endpoint(method: &Method, path: &str) -> MethodRouter<AppState> {
 ///
 /// Every answer that is not a success is `{"error_code":N,"message":…}` (see [`ApiError`]).
 pub fn router(state: AppState) -> Router {
+    let endpoints = state.endpoints;
+    // Kafka registers REST extensions, CORS and header rules on the main listeners only.
+    let security = match endpoints {
+        Endpoints::Admin => RestSecurity::default(),
+        Endpoints::All | Endpoints::Regular => state.security.clone(),
+    };
     let mut by_path: BTreeMap<&str, MethodRouter<AppState>> = BTreeMap::new();
-    for (method, path) in ROUTES {
+    for (method, path) in ROUTES.iter().filter(|(_, p)| {
+        let admin = p.starts_with("/admin/");
+        match endpoints {
+            Endpoints::All => true,
+            Endpoints::Regular => !admin,
+            Endpoints::Admin => admin,
+        }
+    }) {
         let route = endpoint(method, path);
         let merged = match by_path.remove(path) {
             Some(existing) => existing.merge(route),
@@ -123,7 +143,10 @@ pub fn router(state: AppState) -> Router {
         timeout: state.request_timeout,
     };
     let app: Router = app
-        .route_layer(middleware::from_fn(negotiate))
+        .route_layer(middleware::from_fn_with_state(
+            security.basic_auth.clone(),
+            negotiate,
+        ))
         .fallback(route_not_found)
         .layer(DefaultBodyLimit::max(state.body_limit))
         .layer(middleware::from_fn_with_state(guard, guard_request))
@@ -137,10 +160,56 @@ pub fn router(state: AppState) -> Router {
         .with_state(state);
     // axum's method router adds `Allow` to a 405 after every layer has run; Kafka's exception
     // mapper answers with a fresh response that has none. Strip it from outside.
-    Router::new().fallback_service(MapResponse::new(
+    let app = Router::new().fallback_service(MapResponse::new(
         app,
         strip_allow_from_405 as fn(Response) -> Response,
-    ))
+    ));
+    if security.cors.is_none() && security.response_headers.is_empty() {
+        return app;
+    }
+    // Servlet filters: they see every request, matched or not, before Jersey does.
+    app.layer(middleware::from_fn_with_state(security, servlet_filters))
+}
+
+/// Jetty's `CrossOriginFilter` and `HeaderFilter`: headers decided from the request before the
+/// API answers.
+async fn servlet_filters(
+    State(security): State<RestSecurity>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let cors = security
+        .cors
+        .as_ref()
+        .map(|c| c.response_headers(req.method(), req.headers()));
+    let mut resp = next.run(req).await;
+    headers::apply(&security.response_headers, resp.headers_mut());
+    if let Some(cors) = cors {
+        cors::merge_into(resp.headers_mut(), cors);
+    }
+    resp
+}
+
+/// `JaasBasicAuthFilter`, run where Jersey runs request filters: after the resource method was
+/// selected (so 404, 405, 415 and 406 come first).
+fn authenticate(auth: Option<&BasicAuth>, req: &Request) -> Option<Response> {
+    let auth = auth?;
+    match auth.check(req.headers().get(header::AUTHORIZATION)) {
+        Verdict::Allowed => None,
+        Verdict::Denied => {
+            let mut resp = Response::new(Body::from(UNAUTHORIZED_BODY));
+            *resp.status_mut() = http::StatusCode::UNAUTHORIZED;
+            // Jersey gives the entity the resource's `@Produces` type.
+            resp.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            Some(resp)
+        }
+        Verdict::BadEncoding(message) => {
+            Some(ApiError::new(http::StatusCode::INTERNAL_SERVER_ERROR, message).into_response())
+        }
+    }
 }
 
 fn strip_allow_from_405(mut resp: Response) -> Response {
@@ -172,7 +241,11 @@ fn allowed_methods(path: &str) -> Vec<&'static Method> {
 /// `OPTIONS` answered with the allowed methods, 415 for a `Content-Type` the resource does not
 /// consume (`application/json` everywhere but `/` and `/health`), 406 for an `Accept` that
 /// excludes `application/json`.
-async fn negotiate(req: Request, next: Next) -> Response {
+async fn negotiate(
+    State(auth): State<Option<Arc<BasicAuth>>>,
+    req: Request,
+    next: Next,
+) -> Response {
     let Some(matched) = req.extensions().get::<MatchedPath>().cloned() else {
         return next.run(req).await;
     };
@@ -180,6 +253,9 @@ async fn negotiate(req: Request, next: Next) -> Response {
     let allowed = allowed_methods(path);
     let method = req.method();
     if method == Method::OPTIONS {
+        if let Some(denied) = authenticate(auth.as_deref(), &req) {
+            return denied;
+        }
         return options(&allowed);
     }
     let ok =
@@ -197,8 +273,12 @@ async fn negotiate(req: Request, next: Next) -> Response {
             Some(_) => {}
         }
     }
-    if !accepts_json(req.headers()) {
+    // `/metrics` answers in the exposition format, whatever a scraper accepts.
+    if path != "/metrics" && !accepts_json(req.headers()) {
         return ApiError::not_acceptable().into_response();
+    }
+    if let Some(denied) = authenticate(auth.as_deref(), &req) {
+        return denied;
     }
     next.run(req).await
 }

@@ -11,6 +11,8 @@
 //! * An HTTP/1.1 request without `Host` is `400` (Jetty's "No Host"); up to
 //!   [`ServerLimits::max_headers`] header fields are read (Jetty limits only their total size).
 //!
+//! [`serve_tls`] does the same over TLS (`https://` listeners).
+//!
 //! Errors found below the router (a bad request line, a head that is too large, a missing
 //! `Host`) are answered with an empty body, as Jetty's are not Kafka's JSON either.
 
@@ -87,6 +89,40 @@ pub async fn serve(
     limits: ServerLimits,
     shutdown: impl Future<Output = ()> + Send,
 ) -> io::Result<()> {
+    serve_with(listener, app, limits, None, shutdown).await
+}
+
+/// [`serve`] over TLS (an `https://` listener). The handshake is done on the connection's own
+/// task and must finish within [`ServerLimits::header_read_timeout`]; a failed one (no client
+/// certificate where one is required, an untrusted one, a plain-HTTP client) closes the
+/// connection and is logged at debug.
+///
+/// # Errors
+/// As [`serve`].
+pub async fn serve_tls(
+    listener: TcpListener,
+    app: Router,
+    limits: ServerLimits,
+    tls: Arc<rustls::ServerConfig>,
+    shutdown: impl Future<Output = ()> + Send,
+) -> io::Result<()> {
+    serve_with(
+        listener,
+        app,
+        limits,
+        Some(tokio_rustls::TlsAcceptor::from(tls)),
+        shutdown,
+    )
+    .await
+}
+
+async fn serve_with(
+    listener: TcpListener,
+    app: Router,
+    limits: ServerLimits,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    shutdown: impl Future<Output = ()> + Send,
+) -> io::Result<()> {
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut builder = http1::Builder::new();
@@ -125,8 +161,20 @@ pub async fn serve(
             header_read_timeout: limits.header_read_timeout,
             stop: stop_rx.clone(),
         };
+        let tls = tls.clone();
         tokio::spawn(async move {
-            conn.run(stream).await;
+            match tls {
+                None => conn.run(stream).await,
+                Some(acceptor) => {
+                    match tokio::time::timeout(conn.header_read_timeout, acceptor.accept(stream))
+                        .await
+                    {
+                        Ok(Ok(tls_stream)) => conn.run(tls_stream).await,
+                        Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!("TLS handshake timed out"),
+                    }
+                }
+            }
             drop(permit);
         });
     }

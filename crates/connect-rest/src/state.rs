@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use connect_runtime::{Herder, Loggers};
 
+use crate::security::RestSecurity;
+
 /// Kafka Connect's `RestServer.DEFAULT_REST_REQUEST_TIMEOUT_MS`.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(90);
 
@@ -28,6 +30,20 @@ impl Default for TopicTracking {
     }
 }
 
+/// Which endpoints a listener serves (`admin.listeners`, `RestServer.initializeResources`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Endpoints {
+    /// Everything: `listeners` when `admin.listeners` is not set.
+    #[default]
+    All,
+    /// All but `/admin/…`: `listeners` when `admin.listeners` is set (empty disables the
+    /// admin endpoints altogether).
+    Regular,
+    /// Only `/admin/…`, without REST extensions, CORS or header rules, which Kafka installs on
+    /// the main listeners only: `admin.listeners`.
+    Admin,
+}
+
 /// The state the REST handlers share.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -42,6 +58,9 @@ pub struct AppState {
     pub request_timeout: Duration,
     /// Largest request body; larger ones get `413`.
     pub body_limit: usize,
+    /// CORS, BasicAuth and response header rules (none by default).
+    pub security: RestSecurity,
+    pub endpoints: Endpoints,
 }
 
 impl AppState {
@@ -58,6 +77,8 @@ impl AppState {
             topic_tracking: TopicTracking::default(),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             body_limit: DEFAULT_BODY_LIMIT,
+            security: RestSecurity::default(),
+            endpoints: Endpoints::All,
         }
     }
 
@@ -75,6 +96,20 @@ impl AppState {
     #[must_use]
     pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
+        self
+    }
+
+    /// With CORS, BasicAuth and response header rules.
+    #[must_use]
+    pub fn with_security(mut self, security: RestSecurity) -> Self {
+        self.security = security;
+        self
+    }
+
+    /// Serving only some endpoints (`admin.listeners`).
+    #[must_use]
+    pub fn with_endpoints(mut self, endpoints: Endpoints) -> Self {
+        self.endpoints = endpoints;
         self
     }
 

@@ -236,19 +236,19 @@ async fn create_bad_input() {
     // Missing config: NullPointerException.
     app.json("POST", "/connectors", r#"{"name":"x"}"#)
         .await
-        .assert(500, r#"{"error_code":500,"message":null}"#);
+        .assert(500, r#"{"error_code":500,"message":"Cannot invoke \"java.util.Map.get(Object)\" because \"connectorConfig\" is null"}"#);
     app.json("POST", "/connectors", r#"{"name":"x","config":null}"#)
         .await
-        .assert(500, r#"{"error_code":500,"message":null}"#);
+        .assert(500, r#"{"error_code":500,"message":"Cannot invoke \"java.util.Map.get(Object)\" because \"connectorConfig\" is null"}"#);
     app.json("POST", "/connectors", "")
         .await
-        .assert(500, r#"{"error_code":500,"message":null}"#);
+        .assert(500, r#"{"error_code":500,"message":"Cannot invoke \"org.apache.kafka.connect.runtime.rest.entities.CreateConnectorRequest.name()\" because \"createRequest\" is null"}"#);
     app.json("POST", "/connectors", "null")
         .await
-        .assert(500, r#"{"error_code":500,"message":null}"#);
+        .assert(500, r#"{"error_code":500,"message":"Cannot invoke \"org.apache.kafka.connect.runtime.rest.entities.CreateConnectorRequest.name()\" because \"createRequest\" is null"}"#);
     app.bare("POST", "/connectors")
         .await
-        .assert(500, r#"{"error_code":500,"message":null}"#);
+        .assert(500, r#"{"error_code":500,"message":"Cannot invoke \"org.apache.kafka.connect.runtime.rest.entities.CreateConnectorRequest.name()\" because \"createRequest\" is null"}"#);
     // Missing name: validation rejects the empty name.
     app.json(
         "POST",
@@ -556,7 +556,7 @@ async fn put_and_patch_config() {
     );
     app.json("PUT", "/connectors/sink/config", "")
         .await
-        .assert(500, r#"{"error_code":500,"message":null}"#);
+        .assert(500, r#"{"error_code":500,"message":"Cannot invoke \"java.util.Map.get(Object)\" because \"connectorConfig\" is null"}"#);
     app.json(
         "PUT",
         "/connectors/sink/config",
@@ -598,7 +598,7 @@ async fn put_and_patch_config() {
         .assert_error(404, "Connector nope not found");
     app.json("PATCH", "/connectors/sink/config", "")
         .await
-        .assert(500, r#"{"error_code":500,"message":null}"#);
+        .assert(500, r#"{"error_code":500,"message":"Cannot invoke \"java.util.Map.forEach(java.util.function.BiConsumer)\" because \"patch\" is null"}"#);
 }
 
 #[tokio::test]
@@ -966,10 +966,10 @@ async fn offsets() {
     }
     app.json("PATCH", "/connectors/c/offsets", "")
         .await
-        .assert(500, r#"{"error_code":500,"message":null}"#);
+        .assert(500, r#"{"error_code":500,"message":"Cannot invoke \"org.apache.kafka.connect.runtime.rest.entities.ConnectorOffsets.offsets()\" because \"offsets\" is null"}"#);
     app.json("PATCH", "/connectors/c/offsets", r#"{"offsets":[null]}"#)
         .await
-        .assert(500, r#"{"error_code":500,"message":null}"#);
+        .assert(500, r#"{"error_code":500,"message":"Cannot invoke \"org.apache.kafka.connect.runtime.rest.entities.ConnectorOffset.partition()\" because \"offset\" is null"}"#);
     app.json("PATCH", "/connectors/c/offsets", r#"{"offset":[]}"#).await.assert_error(
         500,
         &format!(

@@ -365,7 +365,10 @@ async fn the_answers_openapi_promises_for_bodies_are_served() {
         "",
     )
     .await
-    .assert(500, r#"{"error_code":500,"message":null}"#);
+    .assert(
+        500,
+        r#"{"error_code":500,"message":"Cannot invoke \"org.apache.kafka.connect.runtime.rest.entities.CreateConnectorRequest.name()\" because \"createRequest\" is null"}"#,
+    );
     // An object value in a config map.
     let r = app
         .json(

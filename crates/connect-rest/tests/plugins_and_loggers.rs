@@ -145,7 +145,7 @@ async fn validate() {
         "",
     )
     .await
-    .assert(500, r#"{"error_code":500,"message":null}"#);
+    .assert(500, r#"{"error_code":500,"message":"Cannot invoke \"java.util.Map.get(Object)\" because \"connectorConfig\" is null"}"#);
     app.json(
         "PUT",
         "/connector-plugins/FileStreamSource/config/validate",
@@ -226,7 +226,7 @@ async fn loggers() {
         .assert_error(404, "invalid log level 'CRITICAL'.");
     app.json("PUT", "/admin/loggers/root", "")
         .await
-        .assert(500, r#"{"error_code":500,"message":null}"#);
+        .assert(500, r#"{"error_code":500,"message":"Cannot invoke \"java.util.Map.get(Object)\" because \"levelMap\" is null"}"#);
     app.send("PUT", "/admin/loggers/root", &[], r#"{"level":"DEBUG"}"#)
         .await
         .assert_error(415, "HTTP 415 Unsupported Media Type");

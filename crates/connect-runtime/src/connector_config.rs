@@ -308,3 +308,103 @@ impl FrameworkConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout(def: &ConfigDef) -> Vec<(&str, &str, i32)> {
+        def.keys()
+            .iter()
+            .map(|k| {
+                (
+                    k.name.as_str(),
+                    k.group.as_deref().unwrap_or(""),
+                    k.order_in_group,
+                )
+            })
+            .collect()
+    }
+
+    /// Kafka 3.9's `ConnectorConfig.configDef()` numbers Common, Transforms and Predicates with
+    /// one counter (so `transforms` is 8 and `config.action.reload` 10) and defines the reload
+    /// key after the predicates; the 4.x oracle renumbers them (KIP-891), so 3.9 is pinned here.
+    #[test]
+    fn framework_keys_follow_kafka_3_9_order_and_numbering() {
+        let common = [
+            ("name", "Common", 1),
+            ("connector.class", "Common", 2),
+            ("tasks.max", "Common", 3),
+            ("tasks.max.enforce", "Common", 4),
+            ("key.converter", "Common", 5),
+            ("value.converter", "Common", 6),
+            ("header.converter", "Common", 7),
+            ("transforms", "Transforms", 8),
+            ("predicates", "Predicates", 9),
+            ("config.action.reload", "Common", 10),
+            ("errors.retry.timeout", "Error Handling", 1),
+            ("errors.retry.delay.max.ms", "Error Handling", 2),
+            ("errors.tolerance", "Error Handling", 3),
+            ("errors.log.enable", "Error Handling", 4),
+            ("errors.log.include.messages", "Error Handling", 5),
+        ];
+        let mut source = common.to_vec();
+        source.extend([
+            ("topic.creation.groups", "Topic Creation", 1),
+            ("exactly.once.support", "Exactly Once Support", 2),
+            ("transaction.boundary", "Exactly Once Support", 3),
+            (
+                "transaction.boundary.interval.ms",
+                "Exactly Once Support",
+                4,
+            ),
+            ("offsets.storage.topic", "offsets.topic", 1),
+        ]);
+        assert_eq!(layout(&SOURCE_DEF), source);
+        let mut sink = common.to_vec();
+        sink.extend([
+            ("topics", "Common", 4),
+            ("topics.regex", "Common", 4),
+            ("errors.deadletterqueue.topic.name", "Error Handling", 6),
+            (
+                "errors.deadletterqueue.topic.replication.factor",
+                "Error Handling",
+                7,
+            ),
+            (
+                "errors.deadletterqueue.context.headers.enable",
+                "Error Handling",
+                8,
+            ),
+        ]);
+        assert_eq!(layout(&SINK_DEF), sink);
+        assert_eq!(
+            SOURCE_DEF.groups(),
+            [
+                "Common",
+                "Transforms",
+                "Predicates",
+                "Error Handling",
+                "Topic Creation",
+                "Exactly Once Support",
+                "offsets.topic"
+            ]
+        );
+    }
+
+    #[test]
+    fn reload_action_and_tolerance_are_case_sensitive_as_in_kafka() {
+        let props: connect_api::Props = [
+            ("name", "c"),
+            ("connector.class", "X"),
+            ("config.action.reload", "None"),
+            ("errors.tolerance", "ALL"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let errors = SOURCE_DEF.parse(&props).report.field_errors();
+        let keys: Vec<&str> = errors.0.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["config.action.reload", "errors.tolerance"]);
+    }
+}

@@ -178,6 +178,11 @@ pub trait Herder: Send + Sync + std::fmt::Debug {
     async fn server_info(&self) -> ServerInfo;
     /// `GET /health`.
     async fn health(&self) -> Health;
+    /// `GET /metrics`: the OpenMetrics exposition (`crate::metrics::CONTENT_TYPE`) under the JMX
+    /// exporter names of `names`. A herder without metrics serves an empty exposition.
+    async fn metrics(&self, _names: crate::metrics::Names) -> String {
+        "# EOF\n".to_owned()
+    }
 
     /// Connector names, sorted.
     async fn connectors(&self) -> Result<Vec<String>, HerderError>;

@@ -122,7 +122,10 @@ impl KafkaClients {
     ///
     /// # Errors
     /// When a setting cannot be translated.
-    pub fn try_consumer_config(&self, overrides: &ClientProps) -> Result<ClientConfig, ClientError> {
+    pub fn try_consumer_config(
+        &self,
+        overrides: &ClientProps,
+    ) -> Result<ClientConfig, ClientError> {
         client_config(&[&self.inner.base, overrides], ClientKind::Consumer)
     }
 
@@ -167,8 +170,8 @@ impl KafkaClients {
         defaults.extend(overrides.clone());
         let producer: FutureProducer =
             client_config(&[&self.inner.base, &defaults], ClientKind::Producer)?
-            .create()
-            .map_err(ClientError::Create)?;
+                .create()
+                .map_err(ClientError::Create)?;
         self.inner
             .producers
             .insert(overrides.clone(), producer.clone());
@@ -339,4 +342,176 @@ pub fn worker_client_props(originals: &BTreeMap<String, String>) -> ClientProps 
         })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use rdkafka::Message as _;
+    use rdkafka::consumer::{BaseConsumer, Consumer as _};
+    use rdkafka::producer::FutureRecord;
+    use rdkafka::{Offset, TopicPartitionList};
+
+    use super::*;
+
+    fn props(pairs: &[(&str, &str)]) -> ClientProps {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn batches_of_every_compression_are_written_and_read_back() {
+        // librdkafka built without a codec refuses `compression.type` at creation, and a
+        // consumer without it cannot decompress: a round trip per codec proves both sides.
+        let cluster = rdkafka::mocking::MockCluster::new(1).unwrap();
+        cluster.create_topic("c", 1, 1).unwrap();
+        let clients = KafkaClients::new(props(&[(
+            "bootstrap.servers",
+            &cluster.bootstrap_servers(),
+        )]))
+        .unwrap();
+        let codecs = ["gzip", "snappy", "lz4", "zstd"];
+        for codec in codecs {
+            let producer = clients
+                .producer(&props(&[("compression.type", codec), ("linger.ms", "20")]))
+                .unwrap();
+            let sends: Vec<_> = (0..10)
+                .map(|i| {
+                    let producer = producer.clone();
+                    let payload = format!("{codec}:{i}:{}", "z".repeat(500));
+                    async move {
+                        producer
+                            .send(
+                                FutureRecord::<(), _>::to("c").payload(&payload),
+                                Duration::from_secs(10),
+                            )
+                            .await
+                            .map_err(|(e, _)| e)
+                    }
+                })
+                .collect();
+            for r in futures::future::join_all(sends).await {
+                r.unwrap();
+            }
+        }
+        let consumer: BaseConsumer = clients
+            .try_consumer_config(&props(&[("group.id", "g")]))
+            .unwrap()
+            .create()
+            .unwrap();
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition_offset("c", 0, Offset::Beginning).unwrap();
+        consumer.assign(&tpl).unwrap();
+        let mut seen = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while seen.len() < 40 && Instant::now() < deadline {
+            if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
+                seen.push(String::from_utf8(m.payload().unwrap().to_vec()).unwrap());
+            }
+        }
+        for codec in codecs {
+            let n = seen
+                .iter()
+                .filter(|s| s.starts_with(&format!("{codec}:")))
+                .count();
+            assert_eq!(n, 10, "{codec}");
+        }
+    }
+
+    #[test]
+    fn worker_level_java_settings_reach_each_client_translated() {
+        let clients = KafkaClients::with_admin_overrides(
+            props(&[
+                ("bootstrap.servers", "127.0.0.1:1"),
+                ("client.dns.lookup", "use_all_dns_ips"),
+            ]),
+            props(&[("request.timeout.ms", "7000")]),
+        )
+        .unwrap();
+        let consumer = clients
+            .try_consumer_config(&props(&[
+                ("fetch.max.wait.ms", "42"),
+                ("max.poll.records", "10"),
+            ]))
+            .unwrap();
+        assert_eq!(consumer.get("fetch.wait.max.ms"), Some("42"));
+        assert_eq!(consumer.get("max.poll.records"), None);
+        assert_eq!(consumer.get("client.dns.lookup"), Some("use_all_dns_ips"));
+        assert_eq!(
+            clients
+                .admin_overrides()
+                .get("request.timeout.ms")
+                .map(String::as_str),
+            Some("7000")
+        );
+    }
+
+    #[test]
+    fn an_invalid_consumer_setting_fails_creation_with_the_translation_error() {
+        let clients = KafkaClients::new(props(&[("bootstrap.servers", "127.0.0.1:1")])).unwrap();
+        let overrides = props(&[(
+            "partition.assignment.strategy",
+            "org.apache.kafka.clients.consumer.StickyAssignor",
+        )]);
+        let err = clients.try_consumer_config(&overrides).unwrap_err();
+        assert!(
+            err.to_string().contains("partition.assignment.strategy"),
+            "{err}"
+        );
+        let created: Result<BaseConsumer, _> = clients.consumer_config(&overrides).create();
+        let text = created.err().unwrap().to_string();
+        assert!(
+            text.contains("StickyAssignor has no librdkafka equivalent"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_bad_worker_level_security_setting_fails_at_start_without_the_secret() {
+        let err = KafkaClients::new(props(&[
+            ("bootstrap.servers", "127.0.0.1:1"),
+            ("sasl.mechanism", "PLAIN"),
+            (
+                "sasl.jaas.config",
+                "org.apache.kafka.common.security.plain.PlainLoginModule required password=\"pw-123456\"",
+            ),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("sasl.jaas.config"), "{err}");
+        assert!(!err.to_string().contains("pw-123456"));
+        assert!(!format!("{err:?}").contains("pw-123456"));
+        let clients = KafkaClients::new(props(&[
+            ("bootstrap.servers", "127.0.0.1:1"),
+            ("sasl.password", "pw-123456"),
+        ]))
+        .unwrap();
+        assert!(!format!("{clients:?}").contains("pw-123456"));
+    }
+
+    #[test]
+    fn worker_client_props_take_security_and_connection_settings_only() {
+        let originals = props(&[
+            ("bootstrap.servers", "b:9092"),
+            ("group.id", "connect-cluster"),
+            ("ssl.truststore.location", "/t.jks"),
+            ("sasl.mechanism", "PLAIN"),
+            ("security.protocol", "SASL_SSL"),
+            ("offset.storage.topic", "o"),
+            ("client.dns.lookup", "use_all_dns_ips"),
+        ]);
+        let p = worker_client_props(&originals);
+        assert_eq!(
+            p.keys().map(String::as_str).collect::<Vec<_>>(),
+            [
+                "bootstrap.servers",
+                "client.dns.lookup",
+                "sasl.mechanism",
+                "security.protocol",
+                "ssl.truststore.location"
+            ]
+        );
+    }
 }

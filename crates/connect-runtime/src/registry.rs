@@ -426,12 +426,17 @@ fn index(descs: impl Iterator<Item = PluginDescriptor>) -> Result<HashMap<String
             alias_of.push((a, i));
         }
     }
+    let mut ambiguous = std::collections::BTreeSet::new();
     for (alias, i) in alias_of {
         if alias_count.get(&alias) == Some(&1) && !names.contains_key(&alias) {
             names.insert(alias, i);
         } else if !names.contains_key(&alias) {
-            tracing::warn!(alias, "Ignoring ambiguous plugin alias.");
+            ambiguous.insert(alias);
         }
+    }
+    // Expected for nested classes (every `Cast$Key` is known as `Key`), so not a warning.
+    if !ambiguous.is_empty() {
+        tracing::debug!(?ambiguous, "Ignoring ambiguous plugin aliases.");
     }
     Ok(names)
 }

@@ -118,6 +118,8 @@ pub struct HostSignals {
     commit_requested: AtomicBool,
     notify: Notify,
     progress: LatestProgress,
+    /// Where the plugin's `report_metric` gauges go; none in hosts without metrics.
+    metrics: Option<Arc<crate::metrics::TaskMetrics>>,
 }
 
 impl HostSignals {
@@ -127,6 +129,13 @@ impl HostSignals {
             progress,
             ..Self::default()
         }
+    }
+
+    /// With the task run's metrics, which the plugin's gauges join.
+    #[must_use]
+    pub fn with_metrics(mut self, metrics: Arc<crate::metrics::TaskMetrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// Takes a pending commit request.
@@ -159,6 +168,12 @@ impl TaskHost for HostSignals {
             progress,
             reported_at_ms: chrono::Utc::now().timestamp_millis(),
         });
+    }
+
+    fn report_metric(&self, name: &str, labels: &[(&str, &str)], value: f64) {
+        if let Some(m) = &self.metrics {
+            m.plugin_metric(name, labels, value);
+        }
     }
 }
 

@@ -4,7 +4,8 @@
 //! configured and otherwise relies on broker auto-creation. Brokers such as tansu (and Redpanda
 //! with auto-creation off) never create topics on produce, and a produce to a missing topic waits
 //! forever, so Sluice always creates a missing topic before producing: with the matching
-//! `topic.creation` group's settings when there is one, else with the broker's defaults.
+//! `topic.creation` group's settings when there is one, else with the broker's defaults. A worker
+//! with `topic.creation.enable=false` creates none, as Kafka's does.
 
 use connect_api::Props;
 use regex::Regex;
@@ -24,6 +25,8 @@ struct Group {
 pub struct TopicCreation {
     groups: Vec<Group>,
     default: TopicSpec,
+    /// `topic.creation.enable=false` on the worker: topics are left to the broker.
+    disabled: bool,
 }
 
 fn spec_from(props: &Props, prefix: &str) -> TopicSpec {
@@ -78,7 +81,21 @@ impl TopicCreation {
                 }
             })
             .collect();
-        Self { groups, default }
+        Self {
+            groups,
+            default,
+            disabled: false,
+        }
+    }
+
+    /// The worker's `topic.creation.enable=false`: as in Kafka, the worker creates no topic for
+    /// a source (whatever its `topic.creation.*` settings); the broker must create it on the
+    /// first produce (`auto.create.topics.enable`) or it must exist, else delivery fails.
+    pub fn disabled() -> Self {
+        Self {
+            disabled: true,
+            ..Self::default()
+        }
     }
 
     /// The settings a new `topic` gets: the first group that includes and does not exclude it,
@@ -103,6 +120,9 @@ impl TopicCreation {
     /// # Errors
     /// When the broker refuses.
     pub async fn ensure(&self, clients: &KafkaClients, topic: &str) -> Result<(), ClientError> {
+        if self.disabled {
+            return Ok(());
+        }
         clients.ensure_topic(topic, &self.spec_for(topic)).await
     }
 }
@@ -135,5 +155,30 @@ mod tests {
         assert_eq!(d.partitions, Some(3));
         assert!(d.configs.is_empty());
         assert_eq!(TopicCreation::default().spec_for("x"), TopicSpec::default());
+    }
+
+    #[tokio::test]
+    async fn with_topic_creation_disabled_no_topic_is_created_or_even_looked_up() {
+        // A broker that does not exist: creating, or checking that the topic exists, would fail.
+        let clients = KafkaClients::new(
+            [
+                ("bootstrap.servers".to_owned(), "127.0.0.1:1".to_owned()),
+                ("socket.timeout.ms".to_owned(), "1000".to_owned()),
+            ]
+            .into(),
+        )
+        .unwrap();
+        let disabled = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            TopicCreation::disabled().ensure(&clients, "t"),
+        )
+        .await;
+        assert!(matches!(disabled, Ok(Ok(()))), "{disabled:?}");
+        let enabled = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            TopicCreation::default().ensure(&clients, "t"),
+        )
+        .await;
+        assert!(!matches!(enabled, Ok(Ok(()))), "{enabled:?}");
     }
 }

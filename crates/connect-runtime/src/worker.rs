@@ -8,6 +8,7 @@
 
 mod control;
 mod herder_impl;
+mod scrape;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
@@ -47,6 +48,10 @@ pub struct WorkerSettings {
     pub producer: Props,
     /// Worker `consumer.*` settings (prefix stripped).
     pub consumer: Props,
+    /// `connector.client.config.override.policy`: which `*.override.*` keys connectors may set.
+    pub client_config_override_policy: crate::override_policy::OverridePolicy,
+    /// `topic.creation.enable`: whether the worker creates source connectors' topics.
+    pub topic_creation_enable: bool,
     /// The commit id `GET /` reports.
     pub commit: String,
     /// Sink consumers join their group as static members (`group.instance.id`), so a task
@@ -80,6 +85,8 @@ struct Inner {
     /// adds an entry when it starts a task and removes it when it stops one, so a restarted task
     /// shows no progress until it reports again; REST reads it without going through the loop.
     progress: DashMap<(String, u32), LatestProgress>,
+    /// What `GET /metrics` serves; task runs register and remove themselves with the loop.
+    metrics: crate::metrics::WorkerMetrics,
     commands: mpsc::Sender<Command>,
     commands_rx: std::sync::Mutex<Option<mpsc::Receiver<Command>>>,
     cluster_id: OnceLock<String>,
@@ -161,6 +168,7 @@ impl WorkerHerder {
                 config_writes: tokio::sync::Mutex::new(()),
                 config_providers: OnceLock::new(),
                 progress: DashMap::new(),
+                metrics: crate::metrics::WorkerMetrics::default(),
                 commands,
                 commands_rx: std::sync::Mutex::new(Some(rx)),
                 cluster_id: OnceLock::new(),
@@ -169,6 +177,11 @@ impl WorkerHerder {
                 cancel,
             }),
         }
+    }
+
+    /// The worker's metrics registry.
+    pub fn metrics(&self) -> &crate::metrics::WorkerMetrics {
+        &self.inner.metrics
     }
 
     /// Sets the worker's config providers (once, before `run`); later calls are ignored.

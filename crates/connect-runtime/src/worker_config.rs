@@ -1,21 +1,13 @@
 //! The worker's own configuration (`worker.properties`), parsed through the same [`ConfigDef`]
 //! machinery as every plugin's: the worker eats its own cooking.
 //!
-//! Three sources produce the same [`Props`], which [`WorkerConfig::from_props`] then checks and
-//! types:
-//! 1. a Java `.properties` file ([`parse_properties`], [`load_properties`]), as
-//!    `connect-distributed.sh worker.properties` reads it;
-//! 2. the environment of the `debezium/connect` container image, when no file is given
-//!    ([`props_from_debezium_env`]), reproducing its `docker-entrypoint.sh`;
-//! 3. Kafka 3.9's defaults, from the definitions in [`WorkerConfig::config_def`].
-//!
-//! Standalone mode also reads connector configuration files ([`load_connector_file`]), in the
-//! three forms `ConnectStandalone` accepts.
+//! [`WorkerConfig::from_props`] checks and types the worker's [`Props`], with Kafka 3.9's
+//! defaults from the definitions in [`WorkerConfig::config_def`]. Where the props come from (a
+//! `.properties` file, the `debezium/connect` image's environment) is the binary's concern.
 //!
 //! Every key given is kept in [`WorkerConfig::originals`], declared or not, because
 //! `producer.*`, `consumer.*`, `admin.*` and client security keys pass through to the Kafka clients.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
@@ -24,7 +16,9 @@ use std::time::Duration;
 use connect_api::config::{
     ConfigDef, ConfigDefBuilder, ConfigKey, ConfigType, ConfigValue, Importance, Validator,
 };
-use connect_api::{FieldErrors, ParsedConfig, Props};
+use connect_api::{FieldErrors, ParsedConfig, Props, java};
+
+use crate::override_policy::OverridePolicy;
 
 // Key names, so that callers do not spell them twice.
 pub const BOOTSTRAP_SERVERS_CONFIG: &str = "bootstrap.servers";
@@ -47,6 +41,10 @@ pub const TOPIC_TRACKING_ENABLE_CONFIG: &str = "topic.tracking.enable";
 pub const TOPIC_TRACKING_ALLOW_RESET_CONFIG: &str = "topic.tracking.allow.reset";
 pub const TOPIC_CREATION_ENABLE_CONFIG: &str = "topic.creation.enable";
 pub const CONNECTOR_CLIENT_POLICY_CLASS_CONFIG: &str = "connector.client.config.override.policy";
+/// Kafka 4.x's `AllowlistConnectorClientConfigOverridePolicy.ALLOWLIST_CONFIG`.
+pub const CONNECTOR_CLIENT_OVERRIDE_ALLOWLIST_CONFIG: &str =
+    "connector.client.config.override.allowlist";
+pub const METRIC_REPORTERS_CONFIG: &str = "metric.reporters";
 pub const OFFSET_STORAGE_FILE_FILENAME_CONFIG: &str = "offset.storage.file.filename";
 pub const CONFIG_TOPIC_CONFIG: &str = "config.storage.topic";
 pub const CONFIG_STORAGE_REPLICATION_FACTOR_CONFIG: &str = "config.storage.replication.factor";
@@ -62,7 +60,8 @@ pub const HEARTBEAT_INTERVAL_MS_CONFIG: &str = "heartbeat.interval.ms";
 pub const REBALANCE_TIMEOUT_MS_CONFIG: &str = "rebalance.timeout.ms";
 pub const SCHEDULED_REBALANCE_MAX_DELAY_MS_CONFIG: &str = "scheduled.rebalance.max.delay.ms";
 
-const JSON_CONVERTER: &str = "org.apache.kafka.connect.json.JsonConverter";
+/// Kafka's JSON converter, the default of the shipped worker properties.
+pub const JSON_CONVERTER: &str = "org.apache.kafka.connect.json.JsonConverter";
 
 /// Why a worker configuration could not be built. Every message is one line, naming the
 /// offending key (or environment variable) as Kafka or the container image would.
@@ -75,12 +74,6 @@ pub enum WorkerConfigError {
     /// A `listeners` / `admin.listeners` entry Kafka's REST server would refuse.
     #[error("{0}")]
     Listener(String),
-    /// A setting the `debezium/connect` entrypoint requires is not in the environment.
-    #[error("{message}")]
-    MissingEnv {
-        var: &'static str,
-        message: &'static str,
-    },
     /// A properties file that `java.util.Properties` would refuse.
     #[error("{path}: line {line}: {message}")]
     Properties {
@@ -88,9 +81,6 @@ pub enum WorkerConfigError {
         line: usize,
         message: String,
     },
-    /// A connector configuration file `ConnectStandalone` would refuse.
-    #[error("{0}")]
-    ConnectorFile(String),
     #[error("failed to read {path}: {source}")]
     Io {
         path: PathBuf,
@@ -205,8 +195,11 @@ pub struct WorkerConfig {
     pub access_control_allow_methods: String,
     pub topic_tracking_enable: bool,
     pub topic_tracking_allow_reset: bool,
+    /// `false`: source connectors' topics are never created by the worker (the broker must
+    /// create them on first produce, or they must exist).
     pub topic_creation_enable: bool,
-    pub connector_client_config_override_policy: String,
+    pub connector_client_config_override_policy: OverridePolicy,
+    /// Never `Enabled`: Sluice has no exactly-once source support and refuses that value.
     pub exactly_once_source_support: ExactlyOnceSourceSupport,
     /// Accepted for compatibility and ignored: Sluice's plugins are compiled in.
     pub plugin_path: Vec<String>,
@@ -271,7 +264,16 @@ impl WorkerConfig {
                 }),
                 None,
                 match p.string(EXACTLY_ONCE_SOURCE_SUPPORT_CONFIG) {
-                    "enabled" => ExactlyOnceSourceSupport::Enabled,
+                    // KIP-618 needs transactional source producers, fencing and per-connector
+                    // offsets topics, none of which Sluice has: a worker asked for it refuses
+                    // to start rather than run sources at-least-once unannounced.
+                    "enabled" => {
+                        return Err(invalid(
+                            EXACTLY_ONCE_SOURCE_SUPPORT_CONFIG,
+                            "enabled",
+                            "Sluice has no exactly-once source support (KIP-618); use 'disabled' (or 'preparing')",
+                        ));
+                    }
                     "preparing" => ExactlyOnceSourceSupport::Preparing,
                     _ => ExactlyOnceSourceSupport::Disabled,
                 },
@@ -310,29 +312,21 @@ impl WorkerConfig {
             topic_tracking_enable: p.boolean(TOPIC_TRACKING_ENABLE_CONFIG),
             topic_tracking_allow_reset: p.boolean(TOPIC_TRACKING_ALLOW_RESET_CONFIG),
             topic_creation_enable: p.boolean(TOPIC_CREATION_ENABLE_CONFIG),
-            connector_client_config_override_policy: p
-                .string(CONNECTOR_CLIENT_POLICY_CLASS_CONFIG)
-                .to_owned(),
+            connector_client_config_override_policy: OverridePolicy::from_name(
+                p.string(CONNECTOR_CLIENT_POLICY_CLASS_CONFIG),
+                p.list(CONNECTOR_CLIENT_OVERRIDE_ALLOWLIST_CONFIG),
+            )
+            .map_err(|reason: String| {
+                invalid(
+                    CONNECTOR_CLIENT_POLICY_CLASS_CONFIG,
+                    p.string(CONNECTOR_CLIENT_POLICY_CLASS_CONFIG),
+                    &reason,
+                )
+            })?,
             exactly_once_source_support: eos,
             plugin_path: p.list(PLUGIN_PATH_CONFIG).to_vec(),
             originals: props,
         })
-    }
-
-    /// Reads a worker properties file (`connect-distributed.sh <file>`).
-    ///
-    /// # Errors
-    /// When the file cannot be read or parsed, or its settings are invalid.
-    pub fn load(mode: Mode, path: &Path) -> Result<Self, WorkerConfigError> {
-        Self::from_props(mode, load_properties(path)?)
-    }
-
-    /// Builds a distributed worker's config from the `debezium/connect` image environment.
-    ///
-    /// # Errors
-    /// When a variable the image requires is missing, or the resulting settings are invalid.
-    pub fn from_debezium_env(env: &BTreeMap<String, String>) -> Result<Self, WorkerConfigError> {
-        Self::from_props(Mode::Distributed, props_from_debezium_env(env)?)
     }
 
     /// The listener other workers and `worker_id` use (`RestServer.determineAdvertisedProtocol`):
@@ -348,6 +342,38 @@ impl WorkerConfig {
         .unwrap_or(&DEFAULT_LISTENER)
     }
 
+    /// Settings accepted but not acted on as Kafka would, each with what Sluice does instead:
+    /// the binary logs them at WARN once, at start.
+    pub fn notices(&self) -> Vec<String> {
+        let mut notices = Vec::new();
+        let o = &self.originals;
+        let set = |key: &str| o.get(key).map(|v| v.trim()).filter(|v| !v.is_empty());
+        if let Some(reporters) = set(METRIC_REPORTERS_CONFIG) {
+            notices.push(format!(
+                "{METRIC_REPORTERS_CONFIG}={reporters} is ignored: Sluice does not load Java metrics reporters (JMX included); no reporter is called."
+            ));
+        }
+        for (key, why) in INERT_WORKER_KEYS {
+            if set(key).is_some() {
+                notices.push(format!("{key} is ignored: {why}."));
+            }
+        }
+        match (self.mode, self.exactly_once_source_support) {
+            (Mode::Distributed, ExactlyOnceSourceSupport::Preparing) => notices.push(format!(
+                "{EXACTLY_ONCE_SOURCE_SUPPORT_CONFIG}=preparing: source tasks run at-least-once, as Kafka runs them while preparing; Sluice writes the config topic without a transactional producer and can never be moved to 'enabled'."
+            )),
+            (Mode::Standalone, _) => {
+                if let Some(v) = set(EXACTLY_ONCE_SOURCE_SUPPORT_CONFIG).filter(|v| *v != "disabled") {
+                    notices.push(format!(
+                        "{EXACTLY_ONCE_SOURCE_SUPPORT_CONFIG}={v} is ignored in standalone mode, as in Kafka: source tasks run at-least-once."
+                    ));
+                }
+            }
+            _ => {}
+        }
+        notices
+    }
+
     /// `host:port` as Kafka reports it in `worker_id`: the advertised host name and port when
     /// set, else the listener's, else `local_host` (Kafka uses the machine's host name).
     pub fn worker_id(&self, local_host: &str) -> String {
@@ -361,6 +387,32 @@ impl WorkerConfig {
         format!("{host}:{port}")
     }
 }
+
+const GROUP_PROTOCOL: &str = "Sluice is the only worker of its Connect cluster and does not run Kafka Connect's group protocol (no rebalances, no inter-worker requests)";
+const NO_SCANNER: &str = "Sluice's plugins are compiled in; no plugin directory is scanned";
+const NO_JMX_METRICS: &str = "Sluice does not keep Kafka's sampled worker metrics";
+
+/// Worker settings for machinery Sluice does not have (the group protocol, the plugin scanner,
+/// sampled metrics): a value given changes nothing, so it is reported once at start.
+const INERT_WORKER_KEYS: &[(&str, &str)] = &[
+    (PLUGIN_PATH_CONFIG, NO_SCANNER),
+    ("plugin.discovery", NO_SCANNER),
+    ("connect.protocol", GROUP_PROTOCOL),
+    (SESSION_TIMEOUT_MS_CONFIG, GROUP_PROTOCOL),
+    (HEARTBEAT_INTERVAL_MS_CONFIG, GROUP_PROTOCOL),
+    (REBALANCE_TIMEOUT_MS_CONFIG, GROUP_PROTOCOL),
+    (SCHEDULED_REBALANCE_MAX_DELAY_MS_CONFIG, GROUP_PROTOCOL),
+    ("worker.sync.timeout.ms", GROUP_PROTOCOL),
+    ("worker.unsync.backoff.ms", GROUP_PROTOCOL),
+    ("inter.worker.key.ttl.ms", GROUP_PROTOCOL),
+    ("inter.worker.key.generation.algorithm", GROUP_PROTOCOL),
+    ("inter.worker.key.size", GROUP_PROTOCOL),
+    ("inter.worker.signature.algorithm", GROUP_PROTOCOL),
+    ("inter.worker.verification.algorithms", GROUP_PROTOCOL),
+    ("metrics.sample.window.ms", NO_JMX_METRICS),
+    ("metrics.num.samples", NO_JMX_METRICS),
+    ("metrics.recording.level", NO_JMX_METRICS),
+];
 
 static DEFAULT_LISTENER: Listener = Listener {
     protocol: Protocol::Http,
@@ -569,6 +621,11 @@ fn base_def() -> ConfigDefBuilder {
             key(CONNECTOR_CLIENT_POLICY_CLASS_CONFIG, Str, Medium,
                 "Class name or alias of implementation of <code>ConnectorClientConfigOverridePolicy</code>. Defines what client configurations can be overridden by the connector. The default implementation is `All`, meaning connector configurations can override all client properties. The other possible policies in the framework include `None` to disallow connectors from overriding client properties, and `Principal` to allow connectors to override only client principals.")
             .default("All"),
+        )
+        .define(
+            key(CONNECTOR_CLIENT_OVERRIDE_ALLOWLIST_CONFIG, List, Medium,
+                "List of client configurations that can be overridden by connectors. If empty, connectors can't override any client configurations.")
+            .default(""),
         )
         .define(
             key(TOPIC_CREATION_ENABLE_CONFIG, Boolean, Low,
@@ -802,428 +859,16 @@ pub fn load_properties(path: &Path) -> Result<Props, WorkerConfigError> {
     })
 }
 
-/// Parses `.properties` text with `java.util.Properties.load` rules: `#`/`!` comment lines;
-/// `key=value`, `key: value` and `key value`; `\` line continuations (leading whitespace of the
-/// next line dropped); escapes `\t \n \r \f \uXXXX` (surrogate pairs joined) and `\x` → `x`;
-/// whitespace is space, tab and form feed; a later duplicate key wins.
+/// Parses `.properties` text (`connect_api::java::parse_properties`).
 ///
 /// # Errors
 /// A malformed `\uXXXX` escape, as `IllegalArgumentException` in Java.
 pub fn parse_properties(text: &str) -> Result<Props, WorkerConfigError> {
-    let mut props = Props::new();
-    for (line_no, line) in logical_lines(text) {
-        let (key, value) = split_key_value(&line);
-        let err = |message: String| WorkerConfigError::Properties {
-            path: "<properties>".to_owned(),
-            line: line_no,
-            message,
-        };
-        props.insert(unescape(key).map_err(err)?, unescape(value).map_err(err)?);
-    }
-    Ok(props)
-}
-
-fn is_ws(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\x0c')
-}
-
-/// Logical lines (continuations joined, comments and blank lines dropped), each with the
-/// 1-based number of the natural line it starts on.
-fn logical_lines(text: &str) -> Vec<(usize, Vec<char>)> {
-    let mut out = Vec::new();
-    let mut chars = text.chars().peekable();
-    let mut line_no = 1;
-    loop {
-        // Skip leading whitespace and blank lines before a logical line.
-        while let Some(&c) = chars.peek() {
-            if is_ws(c) {
-                chars.next();
-            } else if c == '\n' || c == '\r' {
-                chars.next();
-                if c == '\r' && chars.peek() == Some(&'\n') {
-                    chars.next();
-                }
-                line_no += 1;
-            } else {
-                break;
-            }
-        }
-        let Some(&first) = chars.peek() else { break };
-        let start_line = line_no;
-        if first == '#' || first == '!' {
-            // Comments end at the line terminator, backslash or not.
-            read_natural_line(&mut chars);
-            line_no += 1;
-            continue;
-        }
-        let mut logical = Vec::new();
-        loop {
-            let (mut natural, terminated) = read_natural_line(&mut chars);
-            line_no += usize::from(terminated);
-            let trailing = natural.iter().rev().take_while(|c| **c == '\\').count();
-            let continues = trailing % 2 == 1;
-            if continues {
-                natural.pop();
-            }
-            logical.extend(natural);
-            if !continues || !terminated {
-                break;
-            }
-            // The continuation's leading whitespace is not part of the value; an empty
-            // continuation line simply ends the logical line.
-            while chars.peek().is_some_and(|c| is_ws(*c)) {
-                chars.next();
-            }
-        }
-        out.push((start_line, logical));
-    }
-    out
-}
-
-/// The characters up to the next `\n`, `\r` or `\r\n` (consumed), and whether one was found.
-fn read_natural_line(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> (Vec<char>, bool) {
-    let mut line = Vec::new();
-    while let Some(c) = chars.next() {
-        match c {
-            '\n' => return (line, true),
-            '\r' => {
-                if chars.peek() == Some(&'\n') {
-                    chars.next();
-                }
-                return (line, true);
-            }
-            _ => line.push(c),
-        }
-    }
-    (line, false)
-}
-
-/// `Properties.load0`: the key ends at the first unescaped `=`, `:` or whitespace; then
-/// whitespace, at most one `=`/`:`, and whitespace again are skipped.
-fn split_key_value(line: &[char]) -> (&[char], &[char]) {
-    let mut key_end = line.len();
-    let mut value_start = line.len();
-    let mut has_sep = false;
-    let mut escaped = false;
-    for (i, &c) in line.iter().enumerate() {
-        if !escaped && (c == '=' || c == ':') {
-            key_end = i;
-            value_start = i + 1;
-            has_sep = true;
-            break;
-        }
-        if !escaped && is_ws(c) {
-            key_end = i;
-            value_start = i + 1;
-            break;
-        }
-        escaped = c == '\\' && !escaped;
-    }
-    while let Some(&c) = line.get(value_start) {
-        if is_ws(c) {
-            value_start += 1;
-        } else if !has_sep && (c == '=' || c == ':') {
-            has_sep = true;
-            value_start += 1;
-        } else {
-            break;
-        }
-    }
-    (&line[..key_end], &line[value_start..])
-}
-
-/// `Properties.loadConvert`. `\uXXXX` escapes are UTF-16 code units, so consecutive ones are
-/// decoded together and a surrogate pair becomes one character.
-fn unescape(s: &[char]) -> Result<String, String> {
-    let mut out = String::with_capacity(s.len());
-    let mut units: Vec<u16> = Vec::new();
-    let mut i = 0;
-    while i < s.len() {
-        let c = s[i];
-        i += 1;
-        if c != '\\' {
-            flush_units(&mut out, &mut units);
-            out.push(c);
-            continue;
-        }
-        let Some(&e) = s.get(i) else { break };
-        i += 1;
-        if e == 'u' {
-            let hex: String = s
-                .get(i..i + 4)
-                .map(|h| h.iter().collect())
-                .unwrap_or_default();
-            let unit = (hex.len() == 4)
-                .then(|| u16::from_str_radix(&hex, 16).ok())
-                .flatten()
-                .ok_or_else(|| "Malformed \\uxxxx encoding.".to_owned())?;
-            units.push(unit);
-            i += 4;
-            continue;
-        }
-        flush_units(&mut out, &mut units);
-        out.push(match e {
-            't' => '\t',
-            'n' => '\n',
-            'r' => '\r',
-            'f' => '\x0c',
-            other => other,
-        });
-    }
-    flush_units(&mut out, &mut units);
-    Ok(out)
-}
-
-fn flush_units(out: &mut String, units: &mut Vec<u16>) {
-    out.extend(
-        char::decode_utf16(units.drain(..)).map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER)),
-    );
-}
-
-// ---------------------------------------------------------------------------------------------
-// The debezium/connect image environment
-
-/// What the `debezium/connect` entrypoint starts from: Kafka's shipped
-/// `config/connect-distributed.properties`.
-const SHIPPED_DISTRIBUTED_PROPERTIES: &[(&str, &str)] = &[
-    ("bootstrap.servers", "localhost:9092"),
-    ("group.id", "connect-cluster"),
-    ("key.converter", JSON_CONVERTER),
-    ("value.converter", JSON_CONVERTER),
-    ("key.converter.schemas.enable", "true"),
-    ("value.converter.schemas.enable", "true"),
-    ("offset.storage.topic", "connect-offsets"),
-    ("offset.storage.replication.factor", "1"),
-    ("config.storage.topic", "connect-configs"),
-    ("config.storage.replication.factor", "1"),
-    ("status.storage.topic", "connect-status"),
-    ("status.storage.replication.factor", "1"),
-    ("offset.flush.interval.ms", "10000"),
-];
-
-/// Maps the `debezium/connect` image environment to worker properties, as its
-/// `docker-entrypoint.sh start` does before running `connect-distributed.sh`:
-///
-/// - the shipped `connect-distributed.properties` is the base;
-/// - `BOOTSTRAP_SERVERS` (else Docker-link `*PORT_9092_TCP` variables, else `0.0.0.0:9092`),
-///   `GROUP_ID` (`1`), `CONFIG_STORAGE_TOPIC`, `OFFSET_STORAGE_TOPIC`, `STATUS_STORAGE_TOPIC`,
-///   `KEY_CONVERTER`/`VALUE_CONVERTER` (JsonConverter), `OFFSET_FLUSH_INTERVAL_MS` (60000),
-///   `OFFSET_FLUSH_TIMEOUT_MS` (5000), `SHUTDOWN_TIMEOUT` (10000), `ADVERTISED_HOST_NAME` /
-///   `REST_HOST_NAME` (default `HOST_NAME`), `ADVERTISED_PORT` / `REST_PORT` (8083) become the
-///   matching `CONNECT_*` variables, replacing any set directly, as the script's exports do;
-/// - every `CONNECT_*` variable (but `CONNECT_LOG4J*`) becomes a property: prefix stripped,
-///   lower-cased, `_` → `.` (`CONNECT_HEARTBEAT_INTERVAL_MS` → `heartbeat.interval.ms`).
-///
-/// `rest.port` and `rest.host.name` are written as the image writes them, and are as inert as
-/// on Kafka 3.x: the REST server listens on `listeners` (default `http://:8083`). Where the image
-/// would fill `HOST_NAME` from the container's IP address, nothing is advertised unless a variable
-/// says so, and the worker falls back to its listener.
-///
-/// # Errors
-/// [`WorkerConfigError::MissingEnv`] with the image's message when `CONFIG_STORAGE_TOPIC` or
-/// `OFFSET_STORAGE_TOPIC` is missing or empty.
-pub fn props_from_debezium_env(env: &BTreeMap<String, String>) -> Result<Props, WorkerConfigError> {
-    let get = |name: &str| env.get(name).map(String::as_str).filter(|v| !v.is_empty());
-    let or = |name: &str, default: &str| get(name).unwrap_or(default).to_owned();
-
-    let bootstrap = match get("BOOTSTRAP_SERVERS") {
-        Some(b) => b.to_owned(),
-        None => {
-            let mut linked: Vec<&str> = env
-                .iter()
-                .filter(|(k, _)| k.ends_with("PORT_9092_TCP"))
-                .map(|(_, v)| v.rsplit_once("tcp://").map_or(v.as_str(), |(_, addr)| addr))
-                .collect();
-            linked.dedup();
-            if linked.is_empty() {
-                "0.0.0.0:9092".to_owned()
-            } else {
-                linked.join(",")
-            }
-        }
-    };
-    let Some(config_topic) = get("CONFIG_STORAGE_TOPIC") else {
-        return Err(WorkerConfigError::MissingEnv {
-            var: "CONFIG_STORAGE_TOPIC",
-            message: "The CONFIG_STORAGE_TOPIC variable must be set to the name of the topic where connector configurations will be stored.",
-        });
-    };
-    let Some(offset_topic) = get("OFFSET_STORAGE_TOPIC") else {
-        return Err(WorkerConfigError::MissingEnv {
-            var: "OFFSET_STORAGE_TOPIC",
-            message: "The OFFSET_STORAGE_TOPIC variable must be set to the name of the topic where connector offsets will be stored.",
-        });
-    };
-
-    let mut connect: BTreeMap<String, String> = env
-        .iter()
-        .filter(|(k, _)| k.starts_with("CONNECT_") && !k.starts_with("CONNECT_LOG4J"))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let host_name = get("HOST_NAME");
-    let mut export = |var: &str, value: Option<String>| {
-        if let Some(v) = value {
-            connect.insert(format!("CONNECT_{var}"), v);
-        }
-    };
-    export("REST_ADVERTISED_PORT", Some(or("ADVERTISED_PORT", "8083")));
-    export(
-        "REST_ADVERTISED_HOST_NAME",
-        get("ADVERTISED_HOST_NAME").or(host_name).map(str::to_owned),
-    );
-    export("REST_PORT", Some(or("REST_PORT", "8083")));
-    export(
-        "REST_HOST_NAME",
-        get("REST_HOST_NAME").or(host_name).map(str::to_owned),
-    );
-    export("BOOTSTRAP_SERVERS", Some(bootstrap));
-    export("GROUP_ID", Some(or("GROUP_ID", "1")));
-    export("CONFIG_STORAGE_TOPIC", Some(config_topic.to_owned()));
-    export("OFFSET_STORAGE_TOPIC", Some(offset_topic.to_owned()));
-    export(
-        "STATUS_STORAGE_TOPIC",
-        get("STATUS_STORAGE_TOPIC").map(str::to_owned),
-    );
-    export("KEY_CONVERTER", Some(or("KEY_CONVERTER", JSON_CONVERTER)));
-    export(
-        "VALUE_CONVERTER",
-        Some(or("VALUE_CONVERTER", JSON_CONVERTER)),
-    );
-    export(
-        "TASK_SHUTDOWN_GRACEFUL_TIMEOUT_MS",
-        Some(or("SHUTDOWN_TIMEOUT", "10000")),
-    );
-    export(
-        "OFFSET_FLUSH_INTERVAL_MS",
-        Some(or("OFFSET_FLUSH_INTERVAL_MS", "60000")),
-    );
-    export(
-        "OFFSET_FLUSH_TIMEOUT_MS",
-        Some(or("OFFSET_FLUSH_TIMEOUT_MS", "5000")),
-    );
-
-    if !connect.contains_key("CONNECT_STATUS_STORAGE_TOPIC") {
-        tracing::warn!(
-            "It is recommended to specify the STATUS_STORAGE_TOPIC variable for defining the name of the topic where connector statuses will be stored. As no value is given, the default of 'connect-status' will be used."
-        );
-    }
-
-    let mut props: Props = SHIPPED_DISTRIBUTED_PROPERTIES
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    for (var, value) in connect {
-        let name = var["CONNECT_".len()..]
-            .to_ascii_lowercase()
-            .replace('_', ".");
-        props.insert(name, value);
-    }
-    Ok(props)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Standalone connector files
-
-/// A connector to create at standalone start-up (`CreateConnectorRequest`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConnectorFile {
-    pub name: String,
-    pub config: Props,
-    /// `initial_state` of the JSON request form (`RUNNING`, `PAUSED`, `STOPPED`), if given.
-    pub initial_state: Option<String>,
-}
-
-/// Reads a connector configuration file given to `connect-standalone`.
-///
-/// # Errors
-/// When the file cannot be read or is in none of the accepted forms.
-pub fn load_connector_file(path: &Path) -> Result<ConnectorFile, WorkerConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| WorkerConfigError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    parse_connector_file(&text, &path.display().to_string())
-}
-
-/// `ConnectStandalone.parseConnectorConfigurationFile`: whatever the extension, the text is tried
-/// as a flat JSON object of strings, then as `{"name": …, "config": {…}, "initial_state": …}`,
-/// then as a `.properties` file. `origin` names the file in messages.
-///
-/// # Errors
-/// Kafka's messages for a missing `name` or a `name` that disagrees with `config.name`.
-pub fn parse_connector_file(text: &str, origin: &str) -> Result<ConnectorFile, WorkerConfigError> {
-    let missing_name = || {
-        WorkerConfigError::ConnectorFile(format!(
-            "Connector configuration at '{origin}' is missing the mandatory 'name' configuration"
-        ))
-    };
-    if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(text) {
-        // Jackson reads scalars into a Map<String, String> (numbers, booleans as text).
-        if let Some(flat) = string_map(&map) {
-            let name = flat.get("name").cloned().ok_or_else(missing_name)?;
-            return Ok(ConnectorFile {
-                name,
-                config: flat,
-                initial_state: None,
-            });
-        }
-        let name = map.get("name").and_then(|v| v.as_str());
-        let config = map
-            .get("config")
-            .and_then(|v| v.as_object())
-            .and_then(string_map);
-        if let (Some(name), Some(mut config)) = (name, config) {
-            match config.get("name") {
-                Some(n) if n != name => {
-                    return Err(WorkerConfigError::ConnectorFile(format!(
-                        "Connector name configuration in 'config' doesn't match the one specified in 'name' at '{origin}'"
-                    )));
-                }
-                Some(_) => {}
-                None => {
-                    config.insert("name".to_owned(), name.to_owned());
-                }
-            }
-            let initial_state = map
-                .get("initial_state")
-                .and_then(|v| v.as_str())
-                .map(str::to_owned);
-            return Ok(ConnectorFile {
-                name: name.to_owned(),
-                config,
-                initial_state,
-            });
-        }
-    }
-    let config = parse_properties(text).map_err(|e| match e {
-        WorkerConfigError::Properties { line, message, .. } => WorkerConfigError::Properties {
-            path: origin.to_owned(),
-            line,
-            message,
-        },
-        other => other,
-    })?;
-    let name = config.get("name").cloned().ok_or_else(missing_name)?;
-    Ok(ConnectorFile {
-        name,
-        config,
-        initial_state: None,
+    java::parse_properties(text).map_err(|e| WorkerConfigError::Properties {
+        path: "<properties>".to_owned(),
+        line: e.line,
+        message: e.message,
     })
-}
-
-/// The object as string properties, or `None` if a value is an object, array or null.
-fn string_map(map: &serde_json::Map<String, serde_json::Value>) -> Option<Props> {
-    map.iter()
-        .map(|(k, v)| {
-            let v = match v {
-                serde_json::Value::String(s) => s.clone(),
-                serde_json::Value::Number(n) => n.to_string(),
-                serde_json::Value::Bool(b) => b.to_string(),
-                _ => return None,
-            };
-            Some((k.clone(), v))
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -1235,10 +880,6 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect()
-    }
-
-    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        props(pairs)
     }
 
     const CONVERTERS: &[(&str, &str)] = &[
@@ -1257,64 +898,6 @@ mod tests {
         p
     }
 
-    // --- properties ---------------------------------------------------------------------
-
-    #[test]
-    fn properties_separators_comments_and_whitespace_follow_java() {
-        let text = "# comment\n! bang comment\n  key1 = value1  \nkey2:value2\nkey3 value3\n\
-                    key4   :   spaced\nkey5==double\n\t\x0cindented=yes\nnovalue\nempty=\n";
-        let p = parse_properties(text).unwrap();
-        assert_eq!(
-            p,
-            props(&[
-                ("key1", "value1  "),
-                ("key2", "value2"),
-                ("key3", "value3"),
-                ("key4", "spaced"),
-                ("key5", "=double"),
-                ("indented", "yes"),
-                ("novalue", ""),
-                ("empty", ""),
-            ])
-        );
-    }
-
-    #[test]
-    fn properties_continuations_join_lines_and_drop_leading_whitespace() {
-        let text = "list=a,\\\n    b,\\\r\n\t c\nodd=x\\\\\nnext=y\ncomment=1\n# not continued \\\nafter=2\n\
-                    tail=end\\";
-        let p = parse_properties(text).unwrap();
-        assert_eq!(p["list"], "a,b,c");
-        assert_eq!(
-            p["odd"], "x\\",
-            "an even run of backslashes is escaped, not a continuation"
-        );
-        assert_eq!(p["next"], "y");
-        assert_eq!(p["after"], "2", "a comment line never continues");
-        assert_eq!(p["tail"], "end", "a backslash at end of input is dropped");
-    }
-
-    #[test]
-    fn properties_escapes_decode_like_java() {
-        let text = "tab=a\\tb\nnl=a\\nb\nuni=\\u0041\\u00e9\nemoji=\\uD83D\\uDE00\n\
-                    key\\ with\\ spaces=v\ncolon\\:key=1\nother=\\q\\=\\#\nutf8=héllo\n";
-        let p = parse_properties(text).unwrap();
-        assert_eq!(p["tab"], "a\tb");
-        assert_eq!(p["nl"], "a\nb");
-        assert_eq!(p["uni"], "Aé");
-        assert_eq!(p["emoji"], "😀");
-        assert_eq!(p["key with spaces"], "v");
-        assert_eq!(p["colon:key"], "1");
-        assert_eq!(p["other"], "q=#");
-        assert_eq!(p["utf8"], "héllo");
-    }
-
-    #[test]
-    fn properties_later_duplicates_win_and_cr_line_endings_work() {
-        let p = parse_properties("a=1\r\na=2\rb=3").unwrap();
-        assert_eq!(p, props(&[("a", "2"), ("b", "3")]));
-    }
-
     #[test]
     fn malformed_unicode_escape_is_an_error_naming_the_line() {
         let err = parse_properties("ok=1\nbad=\\u12G4\n").unwrap_err();
@@ -1322,26 +905,6 @@ mod tests {
             err.to_string(),
             "<properties>: line 2: Malformed \\uxxxx encoding."
         );
-    }
-
-    #[test]
-    fn shipped_distributed_properties_file_loads() {
-        let dir = std::env::temp_dir().join(format!("sluice-wc-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("connect-distributed.properties");
-        let mut text = String::from("# Kafka's shipped file\n");
-        for (k, v) in SHIPPED_DISTRIBUTED_PROPERTIES {
-            text.push_str(&format!("{k}={v}\n"));
-        }
-        std::fs::write(&path, text).unwrap();
-        let config = WorkerConfig::load(Mode::Distributed, &path).unwrap();
-        std::fs::remove_dir_all(&dir).unwrap();
-        assert_eq!(config.group_id.as_deref(), Some("connect-cluster"));
-        let topics = config.storage_topics.unwrap();
-        assert_eq!(topics.config_topic, "connect-configs");
-        assert_eq!(topics.offset_replication_factor, 1);
-        assert_eq!(config.offset_flush_interval, Duration::from_secs(10));
-        assert_eq!(config.originals["key.converter.schemas.enable"], "true");
     }
 
     // --- defaults and required keys ------------------------------------------------------
@@ -1387,7 +950,10 @@ mod tests {
         assert_eq!(c.advertised_port, None);
         assert_eq!(c.access_control_allow_origin, "");
         assert!(c.topic_tracking_enable && c.topic_tracking_allow_reset && c.topic_creation_enable);
-        assert_eq!(c.connector_client_config_override_policy, "All");
+        assert_eq!(
+            c.connector_client_config_override_policy,
+            OverridePolicy::All
+        );
         assert_eq!(
             c.exactly_once_source_support,
             ExactlyOnceSourceSupport::Disabled
@@ -1483,6 +1049,126 @@ mod tests {
         assert_eq!(
             c.listeners[0].port, 8083,
             "rest.port is inert since Kafka 3.0"
+        );
+    }
+
+    #[test]
+    fn exactly_once_source_support_enabled_is_refused_and_preparing_runs_at_least_once() {
+        let mut p = distributed_minimum();
+        p.insert("exactly.once.source.support".into(), "enabled".into());
+        let err = WorkerConfig::from_props(Mode::Distributed, p.clone()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Invalid value enabled for configuration exactly.once.source.support: Sluice has no exactly-once source support (KIP-618); use 'disabled' (or 'preparing')"
+        );
+        p.insert("exactly.once.source.support".into(), "preparing".into());
+        let c = WorkerConfig::from_props(Mode::Distributed, p).unwrap();
+        assert_eq!(
+            c.exactly_once_source_support,
+            ExactlyOnceSourceSupport::Preparing
+        );
+        let notices = c.notices();
+        assert_eq!(notices.len(), 1, "{notices:?}");
+        assert!(
+            notices[0].starts_with(
+                "exactly.once.source.support=preparing: source tasks run at-least-once"
+            ),
+            "{notices:?}"
+        );
+        assert!(
+            WorkerConfig::from_props(Mode::Distributed, distributed_minimum())
+                .unwrap()
+                .notices()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn exactly_once_source_support_in_standalone_mode_is_a_notice_as_kafka_ignores_it() {
+        let mut p = props(CONVERTERS);
+        p.insert("offset.storage.file.filename".into(), "/tmp/o".into());
+        p.insert("exactly.once.source.support".into(), "enabled".into());
+        let c = WorkerConfig::from_props(Mode::Standalone, p).unwrap();
+        assert_eq!(
+            c.notices(),
+            [
+                "exactly.once.source.support=enabled is ignored in standalone mode, as in Kafka: source tasks run at-least-once."
+            ]
+        );
+    }
+
+    #[test]
+    fn settings_for_machinery_sluice_lacks_are_reported_once_each() {
+        let mut p = distributed_minimum();
+        p.insert("plugin.path".into(), "/usr/share/java".into());
+        p.insert("heartbeat.interval.ms".into(), "1500".into());
+        p.insert("inter.worker.key.ttl.ms".into(), "60000".into());
+        let c = WorkerConfig::from_props(Mode::Distributed, p).unwrap();
+        let notices = c.notices();
+        let keys: Vec<&str> = notices.iter().filter_map(|n| n.split(' ').next()).collect();
+        assert_eq!(
+            keys,
+            [
+                "plugin.path",
+                "heartbeat.interval.ms",
+                "inter.worker.key.ttl.ms"
+            ]
+        );
+        assert!(
+            notices[1].ends_with("does not run Kafka Connect's group protocol (no rebalances, no inter-worker requests)."),
+            "{notices:?}"
+        );
+    }
+
+    #[test]
+    fn metric_reporters_are_reported_as_ignored() {
+        let mut p = distributed_minimum();
+        p.insert(
+            "metric.reporters".into(),
+            "io.confluent.metrics.reporter.ConfluentMetricsReporter".into(),
+        );
+        let c = WorkerConfig::from_props(Mode::Distributed, p).unwrap();
+        assert_eq!(
+            c.notices(),
+            [
+                "metric.reporters=io.confluent.metrics.reporter.ConfluentMetricsReporter is ignored: Sluice does not load Java metrics reporters (JMX included); no reporter is called."
+            ]
+        );
+    }
+
+    #[test]
+    fn the_override_policy_is_resolved_with_its_allowlist_and_an_unknown_one_is_refused() {
+        let mut p = distributed_minimum();
+        p.insert(
+            "connector.client.config.override.policy".into(),
+            "Allowlist".into(),
+        );
+        p.insert(
+            "connector.client.config.override.allowlist".into(),
+            "acks, linger.ms".into(),
+        );
+        let c = WorkerConfig::from_props(Mode::Distributed, p.clone()).unwrap();
+        assert_eq!(
+            c.connector_client_config_override_policy,
+            OverridePolicy::Allowlist(vec!["acks".into(), "linger.ms".into()])
+        );
+        p.insert(
+            "connector.client.config.override.policy".into(),
+            "org.apache.kafka.connect.connector.policy.PrincipalConnectorClientConfigOverridePolicy".into(),
+        );
+        let c = WorkerConfig::from_props(Mode::Distributed, p.clone()).unwrap();
+        assert_eq!(
+            c.connector_client_config_override_policy,
+            OverridePolicy::Principal
+        );
+        p.insert(
+            "connector.client.config.override.policy".into(),
+            "Strict".into(),
+        );
+        let err = WorkerConfig::from_props(Mode::Distributed, p).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Invalid value Strict for configuration connector.client.config.override.policy: Failed to find any class that implements interface org.apache.kafka.connect.connector.policy.ConnectorClientConfigOverridePolicy and which name matches Strict"
         );
     }
 
@@ -1591,186 +1277,5 @@ mod tests {
         p.insert("admin.listeners".into(), "http://localhost:9093".into());
         let c = WorkerConfig::from_props(Mode::Distributed, p).unwrap();
         assert_eq!(c.admin_listeners.unwrap()[0].port, 9093);
-    }
-
-    // --- debezium/connect environment ---------------------------------------------------
-
-    #[test]
-    fn debezium_env_maps_to_worker_properties() {
-        let e = env(&[
-            ("BOOTSTRAP_SERVERS", "kafka:9092"),
-            ("GROUP_ID", "7"),
-            ("CONFIG_STORAGE_TOPIC", "my_connect_configs"),
-            ("OFFSET_STORAGE_TOPIC", "my_connect_offsets"),
-            ("STATUS_STORAGE_TOPIC", "my_connect_statuses"),
-            ("ADVERTISED_HOST_NAME", "connect"),
-            ("OFFSET_FLUSH_INTERVAL_MS", "1000"),
-            ("SHUTDOWN_TIMEOUT", "20000"),
-            ("CONNECT_HEARTBEAT_INTERVAL_MS", "1500"),
-            ("CONNECT_PRODUCER_MAX_REQUEST_SIZE", "2097152"),
-            ("CONNECT_LOG4J_LOGGERS", "org.reflections=ERROR"),
-            ("PATH", "/usr/bin"),
-        ]);
-        let p = props_from_debezium_env(&e).unwrap();
-        assert_eq!(p["bootstrap.servers"], "kafka:9092");
-        assert_eq!(p["group.id"], "7");
-        assert_eq!(p["config.storage.topic"], "my_connect_configs");
-        assert_eq!(p["status.storage.topic"], "my_connect_statuses");
-        assert_eq!(p["heartbeat.interval.ms"], "1500");
-        assert_eq!(p["producer.max.request.size"], "2097152");
-        assert_eq!(p["task.shutdown.graceful.timeout.ms"], "20000");
-        assert_eq!(p["rest.advertised.host.name"], "connect");
-        assert_eq!(p["rest.advertised.port"], "8083");
-        assert_eq!(p["rest.port"], "8083");
-        assert_eq!(
-            p["key.converter.schemas.enable"], "true",
-            "kept from the shipped file"
-        );
-        assert!(!p.contains_key("log4j.loggers"));
-        assert!(!p.keys().any(|k| k == "path"));
-
-        let c = WorkerConfig::from_props(Mode::Distributed, p).unwrap();
-        assert_eq!(c.offset_flush_interval, Duration::from_secs(1));
-        assert_eq!(c.task_shutdown_graceful_timeout, Duration::from_secs(20));
-        assert_eq!(c.key_converter, JSON_CONVERTER);
-        assert_eq!(c.worker_id("ignored"), "connect:8083");
-        let topics = c.storage_topics.unwrap();
-        assert_eq!(
-            topics.offset_replication_factor, 1,
-            "the shipped file sets 1"
-        );
-    }
-
-    #[test]
-    fn debezium_env_defaults_match_the_entrypoint() {
-        let e = env(&[("CONFIG_STORAGE_TOPIC", "c"), ("OFFSET_STORAGE_TOPIC", "o")]);
-        let c = WorkerConfig::from_debezium_env(&e).unwrap();
-        assert_eq!(c.bootstrap_servers, ["0.0.0.0:9092"]);
-        assert_eq!(c.group_id.as_deref(), Some("1"));
-        assert_eq!(
-            c.storage_topics.as_ref().unwrap().status_topic,
-            "connect-status"
-        );
-        assert_eq!(c.offset_flush_interval, Duration::from_secs(60));
-        assert_eq!(c.offset_flush_timeout, Duration::from_secs(5));
-        assert_eq!(c.task_shutdown_graceful_timeout, Duration::from_secs(10));
-        assert_eq!(c.value_converter, JSON_CONVERTER);
-        assert_eq!(c.advertised_port, Some(8083));
-        assert_eq!(c.advertised_host_name, None);
-    }
-
-    #[test]
-    fn debezium_env_named_variables_override_connect_passthrough() {
-        // The entrypoint exports CONNECT_GROUP_ID=$GROUP_ID (default 1) after the user's
-        // variables, so a CONNECT_GROUP_ID alone is overwritten, as in the image.
-        let e = env(&[
-            ("CONFIG_STORAGE_TOPIC", "c"),
-            ("OFFSET_STORAGE_TOPIC", "o"),
-            ("CONNECT_GROUP_ID", "mine"),
-            ("CONNECT_CONFIG_STORAGE_TOPIC", "ignored"),
-        ]);
-        let p = props_from_debezium_env(&e).unwrap();
-        assert_eq!(p["group.id"], "1");
-        assert_eq!(p["config.storage.topic"], "c");
-    }
-
-    #[test]
-    fn debezium_env_host_name_feeds_the_advertised_and_rest_host() {
-        let e = env(&[
-            ("CONFIG_STORAGE_TOPIC", "c"),
-            ("OFFSET_STORAGE_TOPIC", "o"),
-            ("HOST_NAME", "172.20.0.4"),
-            ("ADVERTISED_PORT", "18083"),
-        ]);
-        let p = props_from_debezium_env(&e).unwrap();
-        assert_eq!(p["rest.host.name"], "172.20.0.4");
-        let c = WorkerConfig::from_props(Mode::Distributed, p).unwrap();
-        assert_eq!(c.worker_id("ignored"), "172.20.0.4:18083");
-    }
-
-    #[test]
-    fn debezium_env_uses_docker_link_variables_for_bootstrap() {
-        let e = env(&[
-            ("CONFIG_STORAGE_TOPIC", "c"),
-            ("OFFSET_STORAGE_TOPIC", "o"),
-            ("KAFKA_PORT_9092_TCP", "tcp://172.17.0.2:9092"),
-        ]);
-        assert_eq!(
-            props_from_debezium_env(&e).unwrap()["bootstrap.servers"],
-            "172.17.0.2:9092"
-        );
-    }
-
-    #[test]
-    fn debezium_env_missing_topics_name_the_variable() {
-        let err = props_from_debezium_env(&env(&[("OFFSET_STORAGE_TOPIC", "o")])).unwrap_err();
-        assert!(matches!(
-            err,
-            WorkerConfigError::MissingEnv {
-                var: "CONFIG_STORAGE_TOPIC",
-                ..
-            }
-        ));
-        assert_eq!(
-            err.to_string(),
-            "The CONFIG_STORAGE_TOPIC variable must be set to the name of the topic where connector configurations will be stored."
-        );
-        let err = props_from_debezium_env(&env(&[("CONFIG_STORAGE_TOPIC", "c")])).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "The OFFSET_STORAGE_TOPIC variable must be set to the name of the topic where connector offsets will be stored."
-        );
-    }
-
-    // --- connector files ----------------------------------------------------------------
-
-    #[test]
-    fn connector_files_in_flat_json_form() {
-        let f = parse_connector_file(
-            r#"{"name": "src", "connector.class": "FileStreamSource", "tasks.max": 1, "flag": true}"#,
-            "src.json",
-        )
-        .unwrap();
-        assert_eq!(f.name, "src");
-        assert_eq!(f.config["tasks.max"], "1");
-        assert_eq!(f.config["flag"], "true");
-        assert_eq!(f.initial_state, None);
-    }
-
-    #[test]
-    fn connector_files_in_request_json_form() {
-        let f = parse_connector_file(
-            r#"{"name": "src", "config": {"connector.class": "FileStreamSource", "tasks.max": "1"},
-                "initial_state": "PAUSED"}"#,
-            "src.json",
-        )
-        .unwrap();
-        assert_eq!(f.name, "src");
-        assert_eq!(f.config["name"], "src", "name is copied into config");
-        assert_eq!(f.initial_state.as_deref(), Some("PAUSED"));
-
-        let err = parse_connector_file(r#"{"name": "a", "config": {"name": "b"}}"#, "a.json")
-            .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "Connector name configuration in 'config' doesn't match the one specified in 'name' at 'a.json'"
-        );
-    }
-
-    #[test]
-    fn connector_files_in_properties_form() {
-        let f = parse_connector_file(
-            "name=local-file-source\nconnector.class=FileStreamSource\ntasks.max=1\nfile=test.txt\ntopic=connect-test\n",
-            "connect-file-source.properties",
-        )
-        .unwrap();
-        assert_eq!(f.name, "local-file-source");
-        assert_eq!(f.config["topic"], "connect-test");
-
-        let err = parse_connector_file("connector.class=X\n", "x.properties").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "Connector configuration at 'x.properties' is missing the mandatory 'name' configuration"
-        );
     }
 }

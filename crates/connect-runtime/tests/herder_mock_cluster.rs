@@ -49,6 +49,8 @@ fn settings() -> WorkerSettings {
         topic_tracking_allow_reset: true,
         producer: Props::new(),
         consumer: Props::new(),
+        client_config_override_policy: Default::default(),
+        topic_creation_enable: true,
         commit: "0000000000000000".into(),
         // librdkafka's mock cluster has no static membership.
         sink_static_membership: false,
@@ -73,9 +75,19 @@ fn start_worker(registry: PluginRegistry, bootstrap: String) -> Running {
 
 /// A worker on the given stores (which may already hold connectors, as a config topic does).
 fn start_worker_on(registry: PluginRegistry, bootstrap: String, stores: Stores) -> Running {
+    start_worker_with(registry, bootstrap, stores, settings())
+}
+
+/// [`start_worker_on`] with the given worker settings.
+fn start_worker_with(
+    registry: PluginRegistry,
+    bootstrap: String,
+    stores: Stores,
+    settings: WorkerSettings,
+) -> Running {
     let clients = KafkaClients::new([("bootstrap.servers".to_owned(), bootstrap)].into()).unwrap();
     let cancel = CancellationToken::new();
-    let herder = WorkerHerder::new(registry, settings(), clients, cancel.clone());
+    let herder = WorkerHerder::new(registry, settings, clients, cancel.clone());
     let h = herder.clone();
     let run = tokio::spawn(async move {
         h.run(move || {
@@ -772,6 +784,135 @@ async fn placeholders_reach_the_task_resolved_and_stay_placeholders_where_stored
         .put_connector_config("m", reporting_config("m", &missing), false, None)
         .await
         .unwrap_err();
+    cancel.cancel();
+    run.await.unwrap();
+}
+
+/// Memory stores holding `stored` connectors, as a config topic written by a JVM worker (or
+/// under another worker configuration) would: nothing validated them.
+async fn stores_holding(stored: &[(&str, Props)]) -> Stores {
+    let stores = Stores {
+        config: Arc::new(MemoryConfigStore::new()),
+        offsets: Arc::new(MemoryOffsetStore::new()),
+        status: Arc::new(MemoryStatusStore::new()),
+    };
+    for (name, config) in stored {
+        stores
+            .config
+            .put_connector_config(name, config, None)
+            .await
+            .unwrap();
+    }
+    stores
+}
+
+/// The errors `/config/validate` puts on `key`.
+fn errors_on(infos: &connect_api::config::ConfigInfos, key: &str) -> Vec<String> {
+    infos
+        .configs
+        .iter()
+        .filter_map(|c| c.value.as_ref())
+        .filter(|v| v.name == key)
+        .flat_map(|v| v.errors.clone())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_override_policy_refuses_overrides_at_validation_create_and_task_start() {
+    let cluster = MockCluster::<DefaultProducerContext>::new(1).unwrap();
+    let registry = PluginRegistry::builder()
+        .source::<ReportingSource>()
+        .converters(connect_converters::plugins())
+        .build()
+        .unwrap();
+    // Given a stored connector that overrides its producer's acks (written under `All`),
+    let mut stored = reporting_config("stored", "");
+    stored.insert("producer.override.acks".into(), "all".into());
+    let stores = stores_holding(&[("stored", stored)]).await;
+    // and a worker with connector.client.config.override.policy=Principal,
+    let mut worker = settings();
+    worker.client_config_override_policy =
+        connect_runtime::override_policy::OverridePolicy::Principal;
+    let Running {
+        herder,
+        cancel,
+        run,
+    } = start_worker_with(registry, cluster.bootstrap_servers(), stores, worker);
+
+    // validation puts Kafka's message on the refused key only,
+    let mut config = reporting_config("v", "");
+    config.insert("producer.override.acks".into(), "all".into());
+    config.insert("producer.override.sasl.mechanism".into(), "PLAIN".into());
+    let infos = herder
+        .validate_connector_config(config.clone())
+        .await
+        .unwrap();
+    let refusal = "The 'Principal' policy does not allow 'acks' to be overridden in the connector configuration.";
+    assert_eq!(infos.error_count, 1);
+    assert_eq!(errors_on(&infos, "producer.override.acks"), [refusal]);
+    assert!(errors_on(&infos, "producer.override.sasl.mechanism").is_empty());
+    // a create is refused with it,
+    let err = herder
+        .put_connector_config("v", config, false, None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, HerderErrorKind::BadRequest);
+    assert!(err.message.contains(refusal), "{}", err.message);
+    // and the stored connector's task fails at start with Kafka's message, naming the key.
+    let status = status_until(&herder, "stored", |s| {
+        s.tasks.iter().any(|t| t.state == State::Failed)
+    })
+    .await;
+    let trace = status.tasks[0].trace.clone().unwrap_or_default();
+    assert!(
+        trace.contains(&format!(
+            "Client Config Overrides not allowed [[acks,[hidden],[],[{refusal}],true]]"
+        )),
+        "{trace}"
+    );
+    assert!(!herder.connectors().await.unwrap().contains(&"v".to_owned()));
+    cancel.cancel();
+    run.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_sluice_cannot_honour_are_refused_at_validation_and_fail_a_stored_connector() {
+    let cluster = MockCluster::<DefaultProducerContext>::new(1).unwrap();
+    let registry = PluginRegistry::builder()
+        .source::<ReportingSource>()
+        .converters(connect_converters::plugins())
+        .build()
+        .unwrap();
+    // Given a stored source with its own offsets topic (a KIP-618 setting Sluice lacks),
+    let mut stored = reporting_config("stored", "");
+    stored.insert("offsets.storage.topic".into(), "own-offsets".into());
+    let stores = stores_holding(&[("stored", stored)]).await;
+    let Running {
+        herder,
+        cancel,
+        run,
+    } = start_worker_with(registry, cluster.bootstrap_servers(), stores, settings());
+
+    // validation refuses exactly-once and connector-defined transactions on their keys,
+    let mut config = reporting_config("v", "");
+    config.insert("exactly.once.support".into(), "required".into());
+    config.insert("transaction.boundary".into(), "connector".into());
+    let infos = herder.validate_connector_config(config).await.unwrap();
+    assert_eq!(infos.error_count, 2);
+    assert_eq!(
+        errors_on(&infos, "exactly.once.support"),
+        ["This worker does not have exactly-once source support enabled."]
+    );
+    assert_eq!(errors_on(&infos, "transaction.boundary").len(), 1);
+    // and the stored connector fails at start naming the key, with no task run.
+    let status = status_until(&herder, "stored", |s| s.connector.state == State::Failed).await;
+    let trace = status.connector.trace.clone().unwrap_or_default();
+    assert!(
+        trace.contains("offsets.storage.topic: Invalid value own-offsets"),
+        "{trace}"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(herder.task_configs("stored").await.unwrap().is_empty());
     cancel.cancel();
     run.await.unwrap();
 }

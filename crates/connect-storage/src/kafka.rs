@@ -174,7 +174,9 @@ mod tests {
     #[test]
     fn java_client_names_in_the_extra_settings_are_translated_and_override_defaults() {
         let mut settings = KafkaSettings::new("b:9092");
-        settings.extra.insert("fetch.max.wait.ms".into(), "7".into());
+        settings
+            .extra
+            .insert("fetch.max.wait.ms".into(), "7".into());
         settings
             .extra
             .insert("max.request.size".into(), "2000000".into());
@@ -198,7 +200,9 @@ mod tests {
         settings
             .extra
             .insert("sasl.jaas.config".into(), "not a jaas entry".into());
-        settings.extra.insert("sasl.mechanism".into(), "PLAIN".into());
+        settings
+            .extra
+            .insert("sasl.mechanism".into(), "PLAIN".into());
         let err = settings
             .client_config(ClientKind::Admin, &[], &[])
             .unwrap_err();

@@ -29,7 +29,7 @@ use connect_api::{
     Transformation, TransformationPlugin, Value,
 };
 
-use crate::kafka::util::{data_error, java_class_name, java_exception};
+use crate::kafka::util::{data_error, java_class_name, java_exception, java_split};
 
 /// The version Sluice's Debezium plugins report: the one `connect_mysql_cdc` reports for the
 /// MySQL connector (`DEBEZIUM_VERSION`), so `GET /connector-plugins` is consistent. This crate
@@ -231,23 +231,6 @@ fn add_field(
     Ok(builder.field(name, schema))
 }
 
-/// Java's `String.split(regex)` for a one-character literal separator: trailing empty strings
-/// are removed (an empty input stays one empty string).
-fn java_split(s: &str, sep: char) -> Vec<&str> {
-    if s.is_empty() {
-        return vec![""];
-    }
-    let mut parts: Vec<&str> = s.split(sep).collect();
-    while parts.len() > 1 && parts.last().is_some_and(|p| p.is_empty()) {
-        parts.pop();
-    }
-    if parts.len() == 1 && parts[0].is_empty() {
-        // "::".split(":") is an empty array in Java; callers treat that as no parts.
-        return Vec::new();
-    }
-    parts
-}
-
 #[cfg(test)]
 mod tests {
     use connect_api::SchemaType;
@@ -340,15 +323,6 @@ mod tests {
                 .collect();
             assert_eq!(names, *keys, "{class}");
         }
-    }
-
-    #[test]
-    fn java_split_drops_trailing_empty_parts_only() {
-        assert_eq!(java_split("a:b", ':'), vec!["a", "b"]);
-        assert_eq!(java_split("a:", ':'), vec!["a"]);
-        assert_eq!(java_split(":a", ':'), vec!["", "a"]);
-        assert_eq!(java_split("", ':'), vec![""]);
-        assert!(java_split("::", ':').is_empty());
     }
 
     #[test]

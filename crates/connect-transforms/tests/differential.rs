@@ -158,9 +158,10 @@ fn config_error_text(e: &ConnectError) -> String {
     }
 }
 
-/// The oracle's `<exception simple class name>: <message>`. A fatal runtime error of a transform is
-/// Kafka's `DataException`, unless its cause names another Java exception class
-/// (`IllegalArgumentException`: a single word ending in `Exception`).
+/// The oracle's `<exception simple class name>: <message>`. A transform's `DataException` is
+/// [`ConnectError::Data`]; a fatal error names another Java exception class by its cause
+/// (`IllegalArgumentException`: a single word ending in `Exception`), else it is a
+/// `ConnectException`.
 fn runtime_error_text(e: &ConnectError) -> String {
     match e {
         ConnectError::Fatal { context, source } => {
@@ -168,7 +169,7 @@ fn runtime_error_text(e: &ConnectError) -> String {
                 .as_ref()
                 .map(ToString::to_string)
                 .filter(|c| c.ends_with("Exception") && !c.contains(' '))
-                .unwrap_or_else(|| "DataException".to_owned());
+                .unwrap_or_else(|| "ConnectException".to_owned());
             format!("{class}: {context}")
         }
         ConnectError::Config(_) => format!("ConfigException: {}", config_error_text(e)),

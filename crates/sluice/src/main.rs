@@ -6,11 +6,19 @@
 //!
 //! # Layout
 //! - `main.rs`: command line, configuration sources, wiring, signals.
+//! - `debezium_env.rs`: the worker configuration from the `debezium/connect` image environment.
+//! - `connector_file.rs`: standalone mode's connector configuration files.
+//! - `error.rs`: why those inputs could not be read.
 //! - `logging.rs`: `tracing` set-up and the `/admin/loggers` levels.
 //! - `plugins.rs`: the explicit plugin list.
+//! - `rest.rs`: the REST listeners (http, https, admin) and their security settings.
 
+mod connector_file;
+mod debezium_env;
+mod error;
 mod logging;
 mod plugins;
+mod rest;
 
 /// glibc's malloc cost ~19 % of the CPU of a CDC stream (perf, BENCHMARKS.md): every record
 /// allocates its data model, JSON bytes and producer copies on one thread and frees them on
@@ -27,8 +35,10 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use connect_api::Props;
 use connect_runtime::Herder;
+use connect_runtime::config_providers::{self, ConfigProviders};
+use connect_runtime::entities::TargetState;
 use connect_runtime::kafka::KafkaClients;
-use connect_runtime::worker_config::{self, Mode, WorkerConfig};
+use connect_runtime::worker_config::{Mode, WorkerConfig, load_properties};
 use connect_runtime::{Stores, WorkerHerder, WorkerSettings};
 use connect_storage::{
     FileOffsetStore, KafkaConfigStore, KafkaOffsetStore, KafkaSettings, KafkaStatusStore,
@@ -92,7 +102,7 @@ fn main() -> ExitCode {
     let (config, connector_files) = match load(&cli) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("sluice: {e}");
+            eprintln!("sluice: {e:#}");
             return ExitCode::from(2);
         }
     };
@@ -117,31 +127,72 @@ fn main() -> ExitCode {
     }
 }
 
-fn load(cli: &Cli) -> anyhow::Result<(WorkerConfig, Vec<Props>)> {
+/// A connector to create at start-up (standalone mode) and its `initial_state`.
+type ConnectorToCreate = (Props, Option<TargetState>);
+
+fn load(cli: &Cli) -> anyhow::Result<(ResolvedWorker, Vec<ConnectorToCreate>)> {
     Ok(match &cli.command {
         None => {
             let env: BTreeMap<String, String> = std::env::vars().collect();
-            (WorkerConfig::from_debezium_env(&env)?, Vec::new())
+            let props = debezium_env::props_from_debezium_env(&env)?;
+            (
+                resolved_worker_config(Mode::Distributed, &props)?,
+                Vec::new(),
+            )
         }
         Some(Command::Distributed { worker_properties }) => (
-            WorkerConfig::load(Mode::Distributed, worker_properties)?,
+            resolved_worker_config(Mode::Distributed, &load_properties(worker_properties)?)?,
             Vec::new(),
         ),
         Some(Command::Standalone {
             worker_properties,
             connectors,
         }) => {
-            let config = WorkerConfig::load(Mode::Standalone, worker_properties)?;
+            let config =
+                resolved_worker_config(Mode::Standalone, &load_properties(worker_properties)?)?;
             let mut files = Vec::new();
             for path in connectors {
-                let file = worker_config::load_connector_file(path)?;
+                let file = connector_file::load_connector_file(path)?;
                 let mut props = file.config;
                 props.insert("name".to_owned(), file.name);
-                files.push(props);
+                files.push((props, file.initial_state));
             }
             (config, files)
         }
     })
+}
+
+/// The worker's configuration with its `${provider:path:key}` placeholders resolved first, as
+/// Kafka's `WorkerConfig` does (KIP-421), and the providers connectors will use, built from the
+/// resolved properties (`Worker.initConfigTransformer`). Placeholders left as written are
+/// returned to be logged once logging is up; messages name provider, path and key only.
+fn resolved_worker_config(mode: Mode, raw: &Props) -> anyhow::Result<ResolvedWorker> {
+    // The provider errors repeat their cause in their text: one line, no chain.
+    let resolution = config_providers::resolve_worker_config(raw).map_err(|e| {
+        anyhow::anyhow!("could not resolve the worker configuration's placeholders: {e}")
+    })?;
+    let providers = ConfigProviders::from_worker_props(&resolution.props)
+        .map_err(|e| anyhow::anyhow!("could not set up the config providers: {e}"))?;
+    let unresolved = resolution
+        .unresolved
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let config = WorkerConfig::from_props(mode, resolution.props)?;
+    Ok(ResolvedWorker {
+        config,
+        providers,
+        unresolved,
+    })
+}
+
+/// A worker configuration read at start-up.
+#[derive(Debug)]
+struct ResolvedWorker {
+    config: WorkerConfig,
+    providers: ConfigProviders,
+    /// Placeholders left as written, for a warning each.
+    unresolved: Vec<String>,
 }
 
 /// Settings under `prefix`, with the prefix stripped.
@@ -152,25 +203,14 @@ fn with_prefix(props: &Props, prefix: &str) -> Props {
         .collect()
 }
 
-/// Worker settings librdkafka understands too; Java-only client settings are not passed on,
-/// because librdkafka rejects properties it does not know.
+/// The worker's settings every Kafka client takes (security, `sasl.*`, `ssl.*`, connection
+/// settings), in Kafka's names: `connect_api::kafka_client` translates them per client.
 fn client_props(config: &WorkerConfig) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
+    let mut out = connect_runtime::kafka::worker_client_props(&config.originals);
     out.insert(
         "bootstrap.servers".to_owned(),
         config.bootstrap_servers.join(","),
     );
-    for key in [
-        "security.protocol",
-        "sasl.mechanism",
-        "sasl.username",
-        "sasl.password",
-        "client.dns.lookup",
-    ] {
-        if let Some(v) = config.originals.get(key) {
-            out.insert(key.to_owned(), v.clone());
-        }
-    }
     out
 }
 
@@ -194,25 +234,31 @@ fn rest_limits(props: &Props) -> anyhow::Result<connect_rest::ServerLimits> {
 }
 
 async fn run(
-    config: WorkerConfig,
-    connector_files: Vec<Props>,
+    worker: ResolvedWorker,
+    connector_files: Vec<ConnectorToCreate>,
     loggers: Arc<logging::TracingLoggers>,
 ) -> anyhow::Result<()> {
+    let ResolvedWorker {
+        config,
+        providers,
+        unresolved,
+    } = worker;
+    for u in unresolved {
+        tracing::warn!("Worker configuration placeholder {u}");
+    }
     let cancel = CancellationToken::new();
     spawn_signal_handler(cancel.clone());
 
     let local_host = std::env::var("HOSTNAME").unwrap_or_else(|_| "localhost".to_owned());
-    let listener = config
-        .listeners
-        .first()
-        .context("no listener configured")?
-        .clone();
     let advertised = config.advertised_rest_listener().clone();
     let worker_id = config.worker_id(&local_host);
     let advertised_url = format!("{}://{}", advertised.protocol.as_str(), worker_id);
-    let clients = KafkaClients::new(client_props(&config))
-        .context("could not configure the Kafka clients")?;
     let o = &config.originals;
+    let clients = KafkaClients::with_admin_overrides(client_props(&config), with_prefix(o, "admin."))
+        .context("could not configure the Kafka clients")?;
+    for notice in config.notices() {
+        tracing::warn!("{notice}");
+    }
     let settings = WorkerSettings {
         worker_id: worker_id.clone(),
         key_converter: (
@@ -233,6 +279,8 @@ async fn run(
         topic_tracking_allow_reset: config.topic_tracking_allow_reset,
         producer: with_prefix(o, "producer."),
         consumer: with_prefix(o, "consumer."),
+        client_config_override_policy: config.connector_client_config_override_policy.clone(),
+        topic_creation_enable: config.topic_creation_enable,
         commit: env!("SLUICE_COMMIT").to_owned(),
         sink_static_membership: o
             .get("sluice.sink.static.membership")
@@ -244,33 +292,24 @@ async fn run(
         clients.clone(),
         cancel.clone(),
     );
+    herder.set_config_providers(providers);
 
     let state =
         connect_rest::AppState::new(Arc::new(herder.clone()), loggers, advertised_url.clone());
-    let app = connect_rest::router(state);
-    let bind = listener.bind_address();
-    let tcp = tokio::net::TcpListener::bind(&bind)
-        .await
-        .with_context(|| format!("could not listen on {bind}"))?;
-    tracing::info!(listener = %bind, worker_id = %worker_id, "REST server listening.");
     let limits = rest_limits(&config.originals)?;
-    let server = {
-        let cancel = cancel.clone();
-        tokio::spawn(connect_rest::serve(
-            tcp,
-            app,
-            limits,
-            cancel.cancelled_owned(),
-        ))
-    };
+    tracing::info!(worker_id = %worker_id, "Starting the REST listeners.");
+    let servers = rest::start(&config, state, limits, &cancel).await?;
 
     if !connector_files.is_empty() {
         let herder = herder.clone();
         let cancel = cancel.clone();
         tokio::spawn(async move {
-            for props in connector_files {
+            for (props, initial_state) in connector_files {
                 let name = props.get("name").cloned().unwrap_or_default();
-                if let Err(e) = herder.put_connector_config(&name, props, true, None).await {
+                if let Err(e) = herder
+                    .put_connector_config(&name, props, true, initial_state)
+                    .await
+                {
                     tracing::error!(connector = %name, error = %e, "Could not create a connector from the command line; stopping.");
                     cancel.cancel();
                     return;
@@ -353,10 +392,12 @@ async fn run(
         }
     }
     cancel.cancel();
-    server
-        .await
-        .context("REST server task failed")?
-        .context("REST server failed")?;
+    for server in servers {
+        server
+            .await
+            .context("REST server task failed")?
+            .context("REST server failed")?;
+    }
     tracing::info!("Worker stopped.");
     Ok(())
 }

@@ -41,7 +41,9 @@ pub(crate) async fn stream(
     };
     let mut attempt = 0u32;
     loop {
-        match stream_once(emitter, &mut cursor).await {
+        let streamed = stream_once(emitter, &mut cursor).await;
+        emitter.streaming.set_connected(false);
+        match streamed {
             Ok(()) => return Ok(()),
             Err(CdcError::Database {
                 retriable: true,
@@ -160,6 +162,7 @@ fn classify(e: mysql_async::Error, cursor: &Cursor) -> CdcError {
 
 async fn stream_once(emitter: &mut Emitter, cursor: &mut Cursor) -> Result<()> {
     let mut stream = open(emitter, cursor).await?;
+    emitter.streaming.set_connected(true);
     let idle = Duration::from_millis(emitter.config.poll_interval_ms.clamp(10, 100));
     let heartbeat = Duration::from_millis(emitter.config.heartbeat_interval_ms);
     let mut last_beat = tokio::time::Instant::now();

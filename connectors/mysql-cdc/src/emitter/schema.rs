@@ -31,6 +31,7 @@ impl Emitter {
             &config.topic_prefix,
             config.modes,
             self.flavor,
+            config.layout,
             key_override,
             &|col| config.columns.matches(col),
         ));
@@ -91,14 +92,27 @@ impl Emitter {
         if !db.is_empty() && !self.config.database_captured(&db) {
             return Ok(Some(effect));
         }
+        // 3.x: SchemaChangeEvent.ofDrop takes the table id, so a DROP of a table the schema
+        // does not know (every snapshot's `DROP TABLE IF EXISTS`) still carries a DROP change.
+        let untracked_drops = effect
+            .dropped_untracked
+            .iter()
+            .filter(|_| self.config.layout.is_3x())
+            .map(|id| crate::ddl::TableChange {
+                kind: "DROP",
+                id: id.clone(),
+                table: None,
+                previous_id: None,
+            });
         let changes: Vec<_> = effect
             .changes
             .iter()
+            .cloned()
+            .chain(untracked_drops)
             .filter(|c| {
                 !self.config.store_only_captured_tables_ddl
                     || self.config.table_captured(&c.id.db, &c.id.table)
             })
-            .cloned()
             .collect();
         let ts_ms = now_ms();
         let record = HistoryRecord {
@@ -108,11 +122,17 @@ impl Emitter {
             database_name: db.clone(),
             ddl: ddl.to_owned(),
             changes: changes.clone(),
+            layout: self.config.layout,
         };
         self.history.record(std::slice::from_ref(&record)).await?;
         self.history_high = Some(offset.position_key());
-        if self.config.include_schema_changes && effect.truncated.is_empty() && !db.is_empty() {
-            let schemas = SchemaChangeSchemas::get(self.flavor);
+        // 2.2 publishes no event for the snapshot's `SET character_set_server=…` (no database);
+        // 3.6 does, with databaseName "".
+        if self.config.include_schema_changes
+            && effect.truncated.is_empty()
+            && (!db.is_empty() || self.config.layout.is_3x())
+        {
+            let schemas = SchemaChangeSchemas::get(self.flavor, self.config.layout);
             let mut src = source.clone();
             src.db.clone_from(&db);
             let tables: Vec<String> = changes.iter().map(|c| c.id.table.clone()).collect();
@@ -122,7 +142,7 @@ impl Emitter {
                 .map(|c| schemas.change(c.kind, &c.id, c.table.as_ref()))
                 .collect();
             let value = schemas.value(
-                src.to_struct(self.flavor, &self.config.topic_prefix),
+                src.to_struct(self.flavor, self.config.layout, &self.config.topic_prefix),
                 ts_ms,
                 &db,
                 ddl,
@@ -136,6 +156,7 @@ impl Emitter {
                 SchemaAndValue::new(Some(schemas.value.clone()), value),
             );
             rec.kafka_partition = Some(0);
+            rec.headers.clone_from(&self.context_headers);
             self.push(rec).await?;
         }
         Ok(Some(effect))

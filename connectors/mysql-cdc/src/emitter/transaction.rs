@@ -80,6 +80,7 @@ impl Emitter {
     /// Ends the current transaction: the END record, when a BEGIN was emitted.
     pub(crate) async fn end_transaction(&mut self, offset: &BinlogOffset) -> Result<()> {
         self.tx.id = None;
+        self.streaming.committed();
         if let Some(tx) = self.tx.counts.take() {
             self.push_tx_record("END", &tx.id.clone(), Some(&tx), offset)
                 .await?;

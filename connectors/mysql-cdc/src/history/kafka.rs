@@ -251,3 +251,57 @@ impl SchemaHistory for KafkaHistory {
         .map_err(|e| CdcError::History(format!("history recovery panicked: {e}")))?
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn history(pairs: &[(&str, &str)]) -> KafkaHistory {
+        let originals: Props = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        KafkaHistory::new("b:9092", "history", &originals)
+    }
+
+    #[test]
+    fn java_client_settings_of_the_history_clients_are_translated() {
+        let h = history(&[
+            (
+                "schema.history.internal.producer.max.request.size",
+                "2000000",
+            ),
+            (
+                "schema.history.internal.producer.security.protocol",
+                "SASL_SSL",
+            ),
+            ("schema.history.internal.consumer.fetch.max.wait.ms", "25"),
+        ]);
+        let producer = h.base(ClientKind::Producer, &[], &[("acks", "1")]).unwrap();
+        assert_eq!(producer.get("message.max.bytes"), Some("2000000"));
+        assert_eq!(producer.get("security.protocol"), Some("sasl_ssl"));
+        assert_eq!(producer.get("request.required.acks"), Some("1"));
+        assert_eq!(producer.get("bootstrap.servers"), Some("b:9092"));
+        let consumer = h
+            .base(ClientKind::Consumer, &[("fetch.wait.max.ms", "10")], &[])
+            .unwrap();
+        assert_eq!(consumer.get("fetch.wait.max.ms"), Some("25"));
+    }
+
+    #[test]
+    fn a_bad_jaas_config_fails_the_history_client_naming_the_key_not_the_password() {
+        let h = history(&[
+            ("schema.history.internal.consumer.sasl.mechanism", "PLAIN"),
+            (
+                "schema.history.internal.consumer.sasl.jaas.config",
+                "org.apache.kafka.common.security.plain.PlainLoginModule required password=\"hist-pw-1\"",
+            ),
+        ]);
+        let Err(err) = h.consumer() else {
+            panic!("the consumer was created")
+        };
+        let err = err.to_string();
+        assert!(err.contains("sasl.jaas.config"), "{err}");
+        assert!(!err.contains("hist-pw-1"), "{err}");
+    }
+}

@@ -3,7 +3,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use connect_api::{Schema, Value};
+use connect_api::{Schema, Value, java};
 use num_bigint::BigInt;
 
 use crate::error::S3SinkError;
@@ -64,10 +64,10 @@ impl JsonEncoder {
             Value::Int16(v) => write_int(out, *v),
             Value::Int32(v) => write_int(out, *v),
             Value::Int64(v) => write_int(out, *v),
-            Value::Float32(v) => write_java_float(out, f64::from(*v), &Sci::of(v), v.is_finite()),
-            Value::Float64(v) => write_java_float(out, *v, &Sci::of(v), v.is_finite()),
+            Value::Float32(v) => java::write_json_float(out, *v),
+            Value::Float64(v) => java::write_json_double(out, *v),
             Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-            Value::String(s) => write_string(out, s),
+            Value::String(s) => java::write_json_string(out, s),
             Value::Bytes(b) => match schema {
                 Some(s) if s.name.as_deref() == Some(DECIMAL) && self.decimal_numeric => {
                     write_decimal_numeric(out, s, b)
@@ -96,7 +96,7 @@ impl JsonEncoder {
                     if i > 0 {
                         out.push(b',');
                     }
-                    write_string(out, &field.name);
+                    java::write_json_string(out, &field.name);
                     out.push(b':');
                     self.value(out, Some(&field.schema), v)?;
                 }
@@ -143,7 +143,7 @@ impl JsonEncoder {
             if i > 0 {
                 out.push(b',');
             }
-            write_string(out, k);
+            java::write_json_string(out, k);
             out.push(b':');
             self.value(out, value_schema, v)?;
         }
@@ -159,13 +159,12 @@ pub fn java_hash_map_order<'a, V>(entries: &[(&'a str, V)]) -> Vec<(&'a str, V)>
 where
     V: Copy,
 {
-    // (bucket, key, value); the bucket is filled in once the final size is known.
-    let mut unique: Vec<(usize, &'a str, V)> = Vec::with_capacity(entries.len());
+    let mut unique: Vec<(&'a str, V)> = Vec::with_capacity(entries.len());
     if entries.len() <= 16 {
         for &(k, v) in entries {
-            match unique.iter_mut().find(|e| e.1 == k) {
-                Some(slot) => slot.2 = v,
-                None => unique.push((0, k, v)),
+            match unique.iter_mut().find(|e| e.0 == k) {
+                Some(slot) => slot.1 = v,
+                None => unique.push((k, v)),
             }
         }
     } else {
@@ -173,209 +172,20 @@ where
         let mut index = std::collections::HashMap::with_capacity(entries.len());
         for &(k, v) in entries {
             match index.get(k) {
-                Some(&i) => unique[i] = (0, k, v),
+                Some(&i) => unique[i] = (k, v),
                 None => {
                     index.insert(k, unique.len());
-                    unique.push((0, k, v));
+                    unique.push((k, v));
                 }
             }
         }
     }
-    let mut capacity: usize = 16;
-    while unique.len() * 4 > capacity * 3 {
-        capacity *= 2;
-    }
-    let mask = capacity - 1;
-    // Keys are hashed once each (`sort_by_key` would hash on every comparison); the stable
-    // sort keeps insertion order inside a bucket, which is what HashMap's resize preserves.
-    for e in &mut unique {
-        e.0 = spread(java_string_hash(e.1)) as usize & mask;
-    }
-    unique.sort_by_key(|e| e.0);
-    unique.into_iter().map(|(_, k, v)| (k, v)).collect()
-}
-
-fn java_string_hash(s: &str) -> i32 {
-    s.encode_utf16()
-        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
-}
-
-fn spread(h: i32) -> u32 {
-    let h = h as u32;
-    h ^ (h >> 16)
-}
-
-/// Java's `Double.toString`/`Float.toString` from Rust's shortest round-trip digits (`sci` is the
-/// `{:e}` rendering), with Jackson's quoted `NaN`/`Infinity`.
-fn write_java_float(out: &mut Vec<u8>, v: f64, sci: &Sci, finite: bool) {
-    if !finite {
-        let text = if v.is_nan() {
-            "\"NaN\""
-        } else if v > 0.0 {
-            "\"Infinity\""
-        } else {
-            "\"-Infinity\""
-        };
-        out.extend_from_slice(text.as_bytes());
-        return;
-    }
-    java_float_text(out, v, sci.as_str());
-}
-
-/// A float's `{:e}` text (shortest round-trip digits) in a stack buffer: one per JSON number,
-/// so no heap allocation.
-struct Sci {
-    buf: [u8; 40],
-    len: usize,
-}
-
-impl Sci {
-    fn of(v: &impl std::fmt::LowerExp) -> Self {
-        use std::io::Write as _;
-        let mut buf = [0u8; 40];
-        let mut cursor = std::io::Cursor::new(&mut buf[..]);
-        // The longest f64 text, `-2.2250738585072014e-308`, is 24 bytes, so the write fits;
-        // were it cut short, the digits written so far would still be a number.
-        let len = match write!(cursor, "{v:e}") {
-            Ok(()) | Err(_) => usize::try_from(cursor.position()).unwrap_or(0),
-        };
-        Self { buf, len }
-    }
-
-    fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("0e0")
-    }
-}
-
-/// Appends Java's `Double.toString` of `v`, given its `{:e}` text.
-fn java_float_text(out: &mut Vec<u8>, v: f64, sci: &str) {
-    if v == 0.0 {
-        out.extend_from_slice(if v.is_sign_negative() {
-            b"-0.0"
-        } else {
-            b"0.0"
-        });
-        return;
-    }
-    let (negative, sci) = match sci.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, sci),
-    };
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let mut digit_buf = [0u8; 40];
-    let mut n = 0;
-    for b in mantissa.bytes().filter(u8::is_ascii_digit) {
-        if let Some(slot) = digit_buf.get_mut(n) {
-            *slot = b;
-            n += 1;
-        }
-    }
-    let digits = &digit_buf[..n];
-    if negative {
-        out.push(b'-');
-    }
-    let abs = v.abs();
-    if (1e-3..1e7).contains(&abs) {
-        if exp >= 0 {
-            let int_len = usize::try_from(exp).unwrap_or(0) + 1;
-            if digits.len() <= int_len {
-                out.extend_from_slice(digits);
-                out.resize(out.len() + (int_len - digits.len()), b'0');
-                out.extend_from_slice(b".0");
-            } else {
-                let (int_part, frac) = digits.split_at(int_len);
-                out.extend_from_slice(int_part);
-                out.push(b'.');
-                out.extend_from_slice(frac);
-            }
-        } else {
-            out.extend_from_slice(b"0.");
-            out.resize(out.len() + usize::try_from(-exp - 1).unwrap_or(0), b'0');
-            out.extend_from_slice(digits);
-        }
-    } else {
-        let (first, rest) = digits.split_at(1.min(digits.len()));
-        out.extend_from_slice(first);
-        out.push(b'.');
-        out.extend_from_slice(if rest.is_empty() { b"0" } else { rest });
-        out.push(b'E');
-        write_int(out, exp);
-    }
-}
-
-/// A JSON string as Jackson escapes it: `"` and `\`, the short escapes, other control characters
-/// as `\u00XX` with upper-case hex; everything else (`/`, DEL, non-ASCII) raw.
-pub fn write_string(out: &mut Vec<u8>, s: &str) {
-    let bytes = s.as_bytes();
-    out.reserve(bytes.len() + 2);
-    out.push(b'"');
-    // Copies runs of bytes that need no escape in one go, skipping 8 clean bytes per step: done
-    // byte by byte this was ~10 % of the sink task's CPU on clickstream records.
-    let mut run = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        if let Some(chunk) = bytes.get(i..i + 8)
-            && let Ok(word) = <[u8; 8]>::try_from(chunk)
-            && !word_needs_escape(u64::from_le_bytes(word))
-        {
-            i += 8;
-            continue;
-        }
-        let b = bytes[i];
-        i += 1;
-        if !NEEDS_ESCAPE[usize::from(b)] {
-            continue;
-        }
-        out.extend_from_slice(&bytes[run..i - 1]);
-        run = i;
-        write_escape(out, b);
-    }
-    out.extend_from_slice(&bytes[run..]);
-    out.push(b'"');
-}
-
-/// The bytes Jackson escapes in a string: the quote, the backslash and the C0 controls.
-const NEEDS_ESCAPE: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 0x20 {
-        t[i] = true;
-        i += 1;
-    }
-    t[b'"' as usize] = true;
-    t[b'\\' as usize] = true;
-    t
-};
-
-/// Appends Jackson's escape for a byte [`NEEDS_ESCAPE`] marks.
-fn write_escape(out: &mut Vec<u8>, b: u8) {
-    match b {
-        b'"' => out.extend_from_slice(b"\\\""),
-        b'\\' => out.extend_from_slice(b"\\\\"),
-        0x08 => out.extend_from_slice(b"\\b"),
-        0x09 => out.extend_from_slice(b"\\t"),
-        0x0A => out.extend_from_slice(b"\\n"),
-        0x0C => out.extend_from_slice(b"\\f"),
-        0x0D => out.extend_from_slice(b"\\r"),
-        c => {
-            const HEX: &[u8; 16] = b"0123456789ABCDEF";
-            out.extend_from_slice(b"\\u00");
-            out.push(HEX[usize::from(c >> 4)]);
-            out.push(HEX[usize::from(c & 0xF)]);
-        }
-    }
-}
-
-/// Whether any of the 8 bytes of `w` is below 0x20, a quote or a backslash (exact: the
-/// "has a zero byte" / "has a byte less than n" bit tricks have no false positives).
-#[inline]
-fn word_needs_escape(w: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
-    let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH != 0;
-    below_space || has_zero(w ^ (ONES * b'"' as u64)) || has_zero(w ^ (ONES * b'\\' as u64))
+    java::hash_map_order(
+        unique
+            .into_iter()
+            .map(|(k, v)| (java::string_hash(k), (k, v)))
+            .collect(),
+    )
 }
 
 /// Appends an integer's decimal text without a temporary `String`.
@@ -385,54 +195,12 @@ fn write_int(out: &mut Vec<u8>, v: impl itoa::Integer) {
 
 /// `BigDecimal.toString()` of the unscaled two's-complement `bytes` at the schema's scale.
 fn write_decimal_numeric(out: &mut Vec<u8>, schema: &Schema, bytes: &[u8]) {
-    let scale: i64 = schema
+    let scale: i32 = schema
         .parameter("scale")
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
     let unscaled = BigInt::from_signed_bytes_be(bytes);
-    out.extend_from_slice(big_decimal_string(&unscaled, scale).as_bytes());
-}
-
-fn big_decimal_string(unscaled: &BigInt, scale: i64) -> String {
-    let text = unscaled.to_string();
-    let (negative, digits) = match text.strip_prefix('-') {
-        Some(d) => (true, d.to_owned()),
-        None => (false, text.clone()),
-    };
-    let len = i64::try_from(digits.len()).unwrap_or(i64::MAX);
-    let adjusted = -scale + (len - 1);
-    let mut s = String::new();
-    if negative {
-        s.push('-');
-    }
-    if scale >= 0 && adjusted >= -6 {
-        if scale == 0 {
-            s.push_str(&digits);
-        } else if len > scale {
-            let point = usize::try_from(len - scale).unwrap_or(0);
-            s.push_str(&digits[..point]);
-            s.push('.');
-            s.push_str(&digits[point..]);
-        } else {
-            s.push_str("0.");
-            for _ in 0..(scale - len) {
-                s.push('0');
-            }
-            s.push_str(&digits);
-        }
-    } else {
-        s.push_str(&digits[..1]);
-        if digits.len() > 1 {
-            s.push('.');
-            s.push_str(&digits[1..]);
-        }
-        s.push('E');
-        if adjusted >= 0 {
-            s.push('+');
-        }
-        s.push_str(&adjusted.to_string());
-    }
-    s
+    out.extend_from_slice(java::big_decimal_to_string(&unscaled, scale).as_bytes());
 }
 
 #[cfg(test)]
@@ -518,6 +286,9 @@ mod tests {
         }
         assert_eq!(text(None, &Value::Float32(3.2)), "3.2");
         assert_eq!(text(None, &Value::Float32(1.1)), "1.1");
+        // JDK 17's `Float.toString` prints a whole float's digits down to its precision.
+        assert_eq!(text(None, &Value::Float32(1.7e12)), "1.70000004E12");
+        assert_eq!(text(None, &Value::Float32(f32::INFINITY)), "\"Infinity\"");
     }
 
     #[test]
@@ -539,37 +310,6 @@ mod tests {
             ("plain text, no escapes", r#""plain text, no escapes""#),
         ] {
             assert_eq!(text(None, &Value::String(input.into())), want, "{input:?}");
-        }
-    }
-
-    #[test]
-    fn the_word_at_a_time_scan_escapes_exactly_what_the_byte_table_does() {
-        // Byte by byte through the same table and escapes: what the scan must reproduce.
-        fn reference(s: &str) -> Vec<u8> {
-            let mut out = vec![b'"'];
-            for &b in s.as_bytes() {
-                if NEEDS_ESCAPE[usize::from(b)] {
-                    write_escape(&mut out, b);
-                } else {
-                    out.push(b);
-                }
-            }
-            out.push(b'"');
-            out
-        }
-        // Every special (and near-special) character at every position of strings that span
-        // zero, one and two 8-byte words plus a tail.
-        for len in 0..20 {
-            for special in [
-                "\0", "\u{1f}", "\"", "\\", " ", "!", "#", "[", "]", "\u{7f}", "é", "\n",
-            ] {
-                for at in 0..=len {
-                    let s = format!("{}{special}{}", "a".repeat(at), "b".repeat(len - at));
-                    let mut out = Vec::new();
-                    write_string(&mut out, &s);
-                    assert_eq!(out, reference(&s), "{s:?}");
-                }
-            }
         }
     }
 
@@ -617,14 +357,6 @@ mod tests {
         .write(&mut out, Some(&schema), &Value::Struct(s))
         .unwrap();
         assert!(String::from_utf8(out).unwrap().contains(r#""dec":12.34"#));
-    }
-
-    #[test]
-    fn big_decimal_strings_match_java() {
-        assert_eq!(big_decimal_string(&BigInt::from(10500), 3), "10.500");
-        assert_eq!(big_decimal_string(&BigInt::from(12), 8), "1.2E-7");
-        assert_eq!(big_decimal_string(&BigInt::from(1), -3), "1E+3");
-        assert_eq!(big_decimal_string(&BigInt::from(-5), 1), "-0.5");
     }
 
     #[test]

@@ -1,4 +1,9 @@
+//! Config value types and their text rules, as Kafka's `ConfigDef.parseType` and
+//! `ConfigDef.convertToString` apply them.
+
 use std::fmt;
+
+use crate::java;
 
 /// Kafka's `ConfigDef.Type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,7 +92,7 @@ impl ConfigValue {
             Self::Int(v) => v.to_string(),
             Self::Short(v) => v.to_string(),
             Self::Long(v) => v.to_string(),
-            Self::Double(v) => format_double(*v),
+            Self::Double(v) => java::double_to_string(*v),
             Self::List(items) => items.join(","),
             Self::Password(_) => Password::HIDDEN.to_owned(),
         })
@@ -95,7 +100,8 @@ impl ConfigValue {
 
     /// Parses `raw` as `ty`; the error is Kafka's reason text.
     pub(crate) fn parse(ty: ConfigType, raw: &str) -> Result<Self, String> {
-        let trimmed = raw.trim();
+        // `String.trim()`: only characters up to U+0020, never U+0085 or U+00A0.
+        let trimmed = java::trim(raw);
         let not_a_number = || format!("Not a number of type {}", ty.as_str());
         Ok(match ty {
             ConfigType::Boolean => match trimmed.to_ascii_lowercase().as_str() {
@@ -113,17 +119,67 @@ impl ConfigValue {
             ConfigType::List => Self::List(if trimmed.is_empty() {
                 Vec::new()
             } else {
-                trimmed.split(',').map(|s| s.trim().to_owned()).collect()
+                // `COMMA_WITH_WHITESPACE.split(trimmed, -1)`: Java's `\\s*,\\s*`, whose `\\s`
+                // is ASCII whitespace only.
+                trimmed
+                    .split(',')
+                    .map(|s| s.trim_matches(is_java_regex_space).to_owned())
+                    .collect()
             }),
         })
     }
 }
 
-/// Java's `Double.toString` for the values configs use (`1.0`, `0.5`).
-fn format_double(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e7 {
-        format!("{v:.1}")
-    } else {
-        v.to_string()
+/// Java regex's `\\s`: `[ \\t\\n\\x0B\\f\\r]`.
+fn is_java_regex_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\u{b}' | '\u{c}' | '\r')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_trimmed_as_java_trims_them() {
+        // U+0085 (NEL) and U+00A0 are whitespace to Rust but not to `String.trim()`.
+        let parsed = ConfigValue::parse(ConfigType::String, " c1\u{85}").unwrap();
+        assert!(matches!(parsed, ConfigValue::String(ref s) if s == "c1\u{85}"));
+        let parsed = ConfigValue::parse(ConfigType::String, "\u{a0}c1\u{1f}\t").unwrap();
+        assert!(matches!(parsed, ConfigValue::String(ref s) if s == "\u{a0}c1"));
+    }
+
+    #[test]
+    fn a_connector_name_ending_in_nel_keeps_it() {
+        use crate::config::{ConfigDef, ConfigKey, Importance};
+        let def = ConfigDef::builder()
+            .define(ConfigKey::new(
+                "name",
+                ConfigType::String,
+                Importance::High,
+                "Name.",
+            ))
+            .build();
+        let props = [("name".to_owned(), "c1\u{85}".to_owned())].into();
+        let outcome = def.parse(&props);
+        assert_eq!(outcome.parsed.string("name"), "c1\u{85}");
+    }
+
+    #[test]
+    fn list_items_lose_only_ascii_whitespace_around_commas() {
+        let parsed = ConfigValue::parse(ConfigType::List, " a \t, b\u{85} ,c ").unwrap();
+        assert!(
+            matches!(parsed, ConfigValue::List(ref v) if v == &["a", "b\u{85}", "c"]),
+            "{parsed:?}"
+        );
+    }
+
+    #[test]
+    fn doubles_render_as_double_to_string() {
+        let text = |v| ConfigValue::Double(v).to_config_string().unwrap();
+        assert_eq!(text(1.0), "1.0");
+        assert_eq!(text(0.5), "0.5");
+        // Java's `Double.toString(1.0E7)`; the former local rule printed `10000000`.
+        assert_eq!(text(1e7), "1.0E7");
+        assert_eq!(text(1e-4), "1.0E-4");
     }
 }

@@ -159,7 +159,12 @@ fn der(data: &[u8]) -> Option<(u8, &[u8], &[u8])> {
 impl KeyEntry {
     /// The PKCS#8 DER of the key, unprotected with `password`.
     pub(crate) fn decrypt(&self, password: &str) -> Result<Vec<u8>, String> {
-        let bad = || format!("the protected key of JKS entry '{}' is malformed", self.alias);
+        let bad = || {
+            format!(
+                "the protected key of JKS entry '{}' is malformed",
+                self.alias
+            )
+        };
         let (_, seq, _) = der(&self.protected).ok_or_else(bad)?;
         let (_, alg, rest) = der(seq).ok_or_else(bad)?;
         let (_, oid, _) = der(alg).ok_or_else(bad)?;

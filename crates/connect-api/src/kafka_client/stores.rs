@@ -47,7 +47,9 @@ fn certs_to_pem(key: &str, certs: &[X509]) -> Result<String, ClientConfigError> 
 
 fn der_certs(key: &str, ders: &[Vec<u8>]) -> Result<Vec<X509>, ClientConfigError> {
     ders.iter()
-        .map(|d| X509::from_der(d).map_err(|e| err(key, format!("a certificate is malformed: {e}"))))
+        .map(|d| {
+            X509::from_der(d).map_err(|e| err(key, format!("a certificate is malformed: {e}")))
+        })
         .collect()
 }
 
@@ -74,8 +76,12 @@ fn pkcs12(
     data: &[u8],
     password: &str,
 ) -> Result<openssl::pkcs12::ParsedPkcs12_2, ClientConfigError> {
-    let p12 = Pkcs12::from_der(data)
-        .map_err(|_| err(location_key, "the file is neither a PKCS12 nor a JKS keystore"))?;
+    let p12 = Pkcs12::from_der(data).map_err(|_| {
+        err(
+            location_key,
+            "the file is neither a PKCS12 nor a JKS keystore",
+        )
+    })?;
     p12.parse2(password).map_err(|_| {
         err(
             password_key,
@@ -95,7 +101,10 @@ pub(crate) fn truststore(props: &Props) -> Result<Option<String>, ClientConfigEr
     let inline = props.get(INLINE).filter(|s| !s.is_empty());
     if let Some(text) = inline {
         if ty != "PEM" {
-            return Err(err(INLINE, "inline certificates need ssl.truststore.type=PEM"));
+            return Err(err(
+                INLINE,
+                "inline certificates need ssl.truststore.type=PEM",
+            ));
         }
         if location.is_some() {
             return Err(err(
@@ -112,11 +121,16 @@ pub(crate) fn truststore(props: &Props) -> Result<Option<String>, ClientConfigEr
     let certs = match ty.as_str() {
         "PEM" => {
             if password.is_some() {
-                return Err(err(PW, "SSL trust store password cannot be specified for PEM format."));
+                return Err(err(
+                    PW,
+                    "SSL trust store password cannot be specified for PEM format.",
+                ));
             }
             pem_certs(LOC, &data)?
         }
-        _ if data.starts_with(&jks::MAGIC.to_be_bytes()) || data.starts_with(&[0xce, 0xce, 0xce, 0xce]) => {
+        _ if data.starts_with(&jks::MAGIC.to_be_bytes())
+            || data.starts_with(&[0xce, 0xce, 0xce, 0xce]) =>
+        {
             let store = jks::read(&data, password.map(String::as_str)).map_err(|m| {
                 // Only the integrity check depends on the password.
                 let key = if m.contains("password") { PW } else { LOC };
@@ -124,18 +138,29 @@ pub(crate) fn truststore(props: &Props) -> Result<Option<String>, ClientConfigEr
             })?;
             let mut ders = store.trusted;
             // Java's TrustManagerFactory trusts a key entry's own certificate as well.
-            ders.extend(store.keys.into_iter().filter_map(|k| k.chain.into_iter().next()));
+            ders.extend(
+                store
+                    .keys
+                    .into_iter()
+                    .filter_map(|k| k.chain.into_iter().next()),
+            );
             der_certs(LOC, &ders)?
         }
         _ => {
             let parsed = pkcs12(LOC, PW, &data, password.map_or("", String::as_str))?;
-            let mut certs: Vec<X509> = parsed.ca.map(|s| s.into_iter().collect()).unwrap_or_default();
+            let mut certs: Vec<X509> = parsed
+                .ca
+                .map(|s| s.into_iter().collect())
+                .unwrap_or_default();
             certs.extend(parsed.cert);
             certs
         }
     };
     if certs.is_empty() {
-        return Err(err(LOC, format!("the truststore {path} holds no certificate")));
+        return Err(err(
+            LOC,
+            format!("the truststore {path} holds no certificate"),
+        ));
     }
     certs_to_pem(LOC, &certs).map(Some)
 }
@@ -156,7 +181,10 @@ pub(crate) fn keystore(props: &Props) -> Result<Option<(String, String)>, Client
 
     if chain.is_some() || inline_key.is_some() {
         if ty != "PEM" {
-            return Err(err(KEY, "an inline key and certificate chain need ssl.keystore.type=PEM"));
+            return Err(err(
+                KEY,
+                "an inline key and certificate chain need ssl.keystore.type=PEM",
+            ));
         }
         if location.is_some() {
             return Err(err(
@@ -172,7 +200,10 @@ pub(crate) fn keystore(props: &Props) -> Result<Option<(String, String)>, Client
         };
         let certs = pem_certs(CHAIN, chain.as_bytes())?;
         let pkey = pem_key(KEY, key.as_bytes(), key_password)?;
-        return Ok(Some((certs_to_pem(CHAIN, &certs)?, key_to_pem(KEY, &pkey)?)));
+        return Ok(Some((
+            certs_to_pem(CHAIN, &certs)?,
+            key_to_pem(KEY, &pkey)?,
+        )));
     }
     let Some(path) = location else {
         return Ok(None);
@@ -180,14 +211,20 @@ pub(crate) fn keystore(props: &Props) -> Result<Option<(String, String)>, Client
     let data = read_file(LOC, path)?;
     if ty == "PEM" {
         if password.is_some() {
-            return Err(err(PW, "SSL key store password cannot be specified with PEM format, only key password may be specified"));
+            return Err(err(
+                PW,
+                "SSL key store password cannot be specified with PEM format, only key password may be specified",
+            ));
         }
         let certs = pem_certs(LOC, &data)?;
         let pkey = pem_key(LOC, &data, key_password)?;
         return Ok(Some((certs_to_pem(LOC, &certs)?, key_to_pem(LOC, &pkey)?)));
     }
     let Some(password) = password else {
-        return Err(err(PW, "SSL key store is specified, but key store password is not specified."));
+        return Err(err(
+            PW,
+            "SSL key store is specified, but key store password is not specified.",
+        ));
     };
     let key_password = key_password.unwrap_or(password);
     if data.starts_with(&jks::MAGIC.to_be_bytes()) || data.starts_with(&[0xce, 0xce, 0xce, 0xce]) {
@@ -197,31 +234,58 @@ pub(crate) fn keystore(props: &Props) -> Result<Option<(String, String)>, Client
         })?;
         let mut keys = store.keys.into_iter();
         let (Some(entry), None) = (keys.next(), keys.next()) else {
-            return Err(err(LOC, format!("the keystore {path} must hold exactly one private key entry")));
+            return Err(err(
+                LOC,
+                format!("the keystore {path} must hold exactly one private key entry"),
+            ));
         };
         let der = entry.decrypt(key_password).map_err(|m| err(KEY_PW, m))?;
-        let pkey = PKey::private_key_from_pkcs8(&der)
-            .map_err(|e| err(LOC, format!("the private key in {path} cannot be read: {e}")))?;
+        let pkey = PKey::private_key_from_pkcs8(&der).map_err(|e| {
+            err(
+                LOC,
+                format!("the private key in {path} cannot be read: {e}"),
+            )
+        })?;
         let certs = der_certs(LOC, &entry.chain)?;
         return Ok(Some((certs_to_pem(LOC, &certs)?, key_to_pem(LOC, &pkey)?)));
     }
     let parsed = pkcs12(LOC, PW, &data, password)?;
     let (Some(pkey), Some(cert)) = (parsed.pkey, parsed.cert) else {
-        return Err(err(LOC, format!("the keystore {path} holds no private key with its certificate")));
+        return Err(err(
+            LOC,
+            format!("the keystore {path} holds no private key with its certificate"),
+        ));
     };
     let mut certs = vec![cert];
-    certs.extend(parsed.ca.map(|s| s.into_iter().collect::<Vec<_>>()).unwrap_or_default());
+    certs.extend(
+        parsed
+            .ca
+            .map(|s| s.into_iter().collect::<Vec<_>>())
+            .unwrap_or_default(),
+    );
     Ok(Some((certs_to_pem(LOC, &certs)?, key_to_pem(LOC, &pkey)?)))
 }
 
 /// A PEM private key, decrypted with `ssl.key.password` when it is encrypted.
-fn pem_key(key: &str, text: &[u8], password: Option<&String>) -> Result<PKey<Private>, ClientConfigError> {
+fn pem_key(
+    key: &str,
+    text: &[u8],
+    password: Option<&String>,
+) -> Result<PKey<Private>, ClientConfigError> {
     let encrypted = String::from_utf8_lossy(text).contains("ENCRYPTED");
     match (encrypted, password) {
-        (true, Some(pw)) => PKey::private_key_from_pem_passphrase(text, pw.as_bytes()).map_err(|_| {
-            err("ssl.key.password", "the key password is wrong, or the encrypted PEM key cannot be read")
-        }),
-        (true, None) => Err(err("ssl.key.password", "the PEM private key is encrypted but ssl.key.password is not set")),
+        (true, Some(pw)) => {
+            PKey::private_key_from_pem_passphrase(text, pw.as_bytes()).map_err(|_| {
+                err(
+                    "ssl.key.password",
+                    "the key password is wrong, or the encrypted PEM key cannot be read",
+                )
+            })
+        }
+        (true, None) => Err(err(
+            "ssl.key.password",
+            "the PEM private key is encrypted but ssl.key.password is not set",
+        )),
         (false, _) => PKey::private_key_from_pem(text)
             .map_err(|e| err(key, format!("no readable PEM private key: {e}"))),
     }

@@ -32,7 +32,10 @@ fn renamed_producer_keys_get_librdkafka_names_and_units() {
             ("request.timeout.ms", "15000"),
             ("send.buffer.bytes", "-1"),
             ("client.id", "c1"),
-            ("partitioner.class", "org.apache.kafka.clients.producer.internals.DefaultPartitioner"),
+            (
+                "partitioner.class",
+                "org.apache.kafka.clients.producer.internals.DefaultPartitioner",
+            ),
         ],
         ClientKind::Producer,
     )
@@ -96,7 +99,10 @@ fn consumer_keys_are_renamed_and_assignor_classes_become_librdkafka_names() {
 #[test]
 fn a_later_layer_overrides_an_earlier_one_across_java_and_librdkafka_spellings() {
     let defaults = props(&[("linger.ms", "5"), ("acks", "all")]);
-    let overrides = props(&[("queue.buffering.max.ms", "50"), ("request.required.acks", "1")]);
+    let overrides = props(&[
+        ("queue.buffering.max.ms", "50"),
+        ("request.required.acks", "1"),
+    ]);
     let t = translate(&[&defaults, &overrides], ClientKind::Producer).unwrap();
     assert_eq!(t.props["queue.buffering.max.ms"], "50");
     assert_eq!(t.props["request.required.acks"], "1");
@@ -112,7 +118,10 @@ fn librdkafka_only_keys_pass_unchanged_and_other_kinds_keys_are_dropped_with_a_w
         &[
             ("queue.buffering.max.messages", "1000"),
             ("group.id", "g"),
-            ("key.serializer", "org.apache.kafka.common.serialization.ByteArraySerializer"),
+            (
+                "key.serializer",
+                "org.apache.kafka.common.serialization.ByteArraySerializer",
+            ),
             ("metric.reporters", "com.example.Reporter"),
         ],
         ClientKind::Producer,
@@ -137,10 +146,26 @@ fn refused_keys_give_an_error_naming_the_key() {
     for (key, value, kind) in [
         ("transactional.id", "tx", ClientKind::Producer),
         ("interceptor.classes", "com.example.I", ClientKind::Consumer),
-        ("ssl.cipher.suites", "TLS_AES_128_GCM_SHA256", ClientKind::Admin),
-        ("sasl.login.class", "com.example.Login", ClientKind::Producer),
-        ("partition.assignment.strategy", "org.apache.kafka.clients.consumer.StickyAssignor", ClientKind::Consumer),
-        ("auto.offset.reset", "by_duration:PT1H", ClientKind::Consumer),
+        (
+            "ssl.cipher.suites",
+            "TLS_AES_128_GCM_SHA256",
+            ClientKind::Admin,
+        ),
+        (
+            "sasl.login.class",
+            "com.example.Login",
+            ClientKind::Producer,
+        ),
+        (
+            "partition.assignment.strategy",
+            "org.apache.kafka.clients.consumer.StickyAssignor",
+            ClientKind::Consumer,
+        ),
+        (
+            "auto.offset.reset",
+            "by_duration:PT1H",
+            ClientKind::Consumer,
+        ),
         ("security.protocol", "TLS", ClientKind::Producer),
         ("acks", "2", ClientKind::Producer),
     ] {
@@ -158,7 +183,11 @@ fn every_refused_or_ignored_key_has_a_reason_and_no_key_is_listed_twice_for_a_ki
         if let Rule::Ignore(why) | Rule::Refuse(why) = j.rule {
             assert!(!why.is_empty(), "{}", j.name);
         }
-        for kind in [ClientKind::Producer, ClientKind::Consumer, ClientKind::Admin] {
+        for kind in [
+            ClientKind::Producer,
+            ClientKind::Consumer,
+            ClientKind::Admin,
+        ] {
             let n = JAVA_KEYS
                 .iter()
                 .filter(|o| o.name == j.name && o.applies_to(kind))
@@ -215,11 +244,17 @@ fn an_oauthbearer_jaas_config_with_a_token_endpoint_uses_librdkafkas_oidc() {
     )
     .unwrap();
     assert_eq!(t.props["sasl.oauthbearer.method"], "oidc");
-    assert_eq!(t.props["sasl.oauthbearer.token.endpoint.url"], "https://idp/token");
+    assert_eq!(
+        t.props["sasl.oauthbearer.token.endpoint.url"],
+        "https://idp/token"
+    );
     assert_eq!(t.props["sasl.oauthbearer.client.id"], "app");
     assert_eq!(t.props["sasl.oauthbearer.client.secret"], "shh");
     assert_eq!(t.props["sasl.oauthbearer.scope"], "kafka");
-    assert_eq!(t.props["sasl.oauthbearer.extensions"], "logicalCluster=lkc-1");
+    assert_eq!(
+        t.props["sasl.oauthbearer.extensions"],
+        "logicalCluster=lkc-1"
+    );
 }
 
 #[test]
@@ -253,7 +288,10 @@ fn a_bad_jaas_string_or_a_module_of_another_mechanism_is_refused_without_the_pas
     )
     .unwrap_err();
     assert_eq!(bad.key, "sasl.jaas.config");
-    assert!(bad.message.contains("not terminated by semi-colon"), "{bad}");
+    assert!(
+        bad.message.contains("not terminated by semi-colon"),
+        "{bad}"
+    );
     let wrong = tr(
         &[
             ("sasl.mechanism", "PLAIN"),
@@ -265,7 +303,12 @@ fn a_bad_jaas_string_or_a_module_of_another_mechanism_is_refused_without_the_pas
         ClientKind::Producer,
     )
     .unwrap_err();
-    assert!(wrong.message.contains("does not match sasl.mechanism=PLAIN"), "{wrong}");
+    assert!(
+        wrong
+            .message
+            .contains("does not match sasl.mechanism=PLAIN"),
+        "{wrong}"
+    );
     for e in [bad, wrong] {
         assert!(!e.to_string().contains("topsecret"));
         assert!(!format!("{e:?}").contains("topsecret"));
@@ -297,34 +340,107 @@ fn material() -> Material {
     let d = tmp.path().to_path_buf();
     let p = |f: &str| d.join(f).display().to_string();
     run(Command::new("openssl").args([
-        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=test-ca",
-        "-keyout", &p("ca.key"), "-out", &p("ca.pem"),
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=test-ca",
+        "-keyout",
+        &p("ca.key"),
+        "-out",
+        &p("ca.pem"),
     ]));
     run(Command::new("openssl").args([
-        "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=client", "-keyout",
-        &p("client.key"), "-out", &p("client.csr"),
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=client",
+        "-keyout",
+        &p("client.key"),
+        "-out",
+        &p("client.csr"),
     ]));
     run(Command::new("openssl").args([
-        "x509", "-req", "-days", "2", "-in", &p("client.csr"), "-CA", &p("ca.pem"), "-CAkey",
-        &p("ca.key"), "-CAcreateserial", "-out", &p("client.pem"),
+        "x509",
+        "-req",
+        "-days",
+        "2",
+        "-in",
+        &p("client.csr"),
+        "-CA",
+        &p("ca.pem"),
+        "-CAkey",
+        &p("ca.key"),
+        "-CAcreateserial",
+        "-out",
+        &p("client.pem"),
     ]));
     run(Command::new("openssl").args([
-        "pkcs8", "-topk8", "-in", &p("client.key"), "-out", &p("client.enc.key"), "-passout",
+        "pkcs8",
+        "-topk8",
+        "-in",
+        &p("client.key"),
+        "-out",
+        &p("client.enc.key"),
+        "-passout",
         "pass:key-pass",
     ]));
     run(Command::new("openssl").args([
-        "pkcs12", "-export", "-in", &p("client.pem"), "-inkey", &p("client.key"), "-certfile",
-        &p("ca.pem"), "-name", "client", "-out", &p("ks.p12"), "-passout", "pass:p12-pass",
+        "pkcs12",
+        "-export",
+        "-in",
+        &p("client.pem"),
+        "-inkey",
+        &p("client.key"),
+        "-certfile",
+        &p("ca.pem"),
+        "-name",
+        "client",
+        "-out",
+        &p("ks.p12"),
+        "-passout",
+        "pass:p12-pass",
     ]));
     run(Command::new("keytool").args([
-        "-importkeystore", "-noprompt", "-srckeystore", &p("ks.p12"), "-srcstoretype", "PKCS12",
-        "-srcstorepass", "p12-pass", "-srcalias", "client", "-destkeystore", &p("ks.jks"), "-deststoretype", "JKS",
-        "-deststorepass", "jks-pass", "-destkeypass", "jks-key-pass",
+        "-importkeystore",
+        "-noprompt",
+        "-srckeystore",
+        &p("ks.p12"),
+        "-srcstoretype",
+        "PKCS12",
+        "-srcstorepass",
+        "p12-pass",
+        "-srcalias",
+        "client",
+        "-destkeystore",
+        &p("ks.jks"),
+        "-deststoretype",
+        "JKS",
+        "-deststorepass",
+        "jks-pass",
+        "-destkeypass",
+        "jks-key-pass",
     ]));
     for (file, ty) in [("ts.jks", "JKS"), ("ts.p12", "PKCS12")] {
         run(Command::new("keytool").args([
-            "-importcert", "-noprompt", "-alias", "ca", "-file", &p("ca.pem"), "-keystore",
-            &p(file), "-storetype", ty, "-storepass", "ts-pass",
+            "-importcert",
+            "-noprompt",
+            "-alias",
+            "ca",
+            "-file",
+            &p("ca.pem"),
+            "-keystore",
+            &p(file),
+            "-storetype",
+            ty,
+            "-storepass",
+            "ts-pass",
         ]));
     }
     Material { _dir: tmp, dir: d }
@@ -385,7 +501,10 @@ fn jks_pkcs12_and_pem_truststores_all_give_the_ca_as_pem() {
     }
     let inline = m.read("ca.pem");
     let t = tr(
-        &[("ssl.truststore.type", "PEM"), ("ssl.truststore.certificates", &inline)],
+        &[
+            ("ssl.truststore.type", "PEM"),
+            ("ssl.truststore.certificates", &inline),
+        ],
         ClientKind::Admin,
     )
     .unwrap();
@@ -414,7 +533,10 @@ fn jks_and_pkcs12_keystores_give_the_key_and_its_chain_as_pem() {
     )
     .unwrap();
     for t in [&jks, &p12] {
-        assert_eq!(subjects(&t.props["ssl.certificate.pem"]), ["client", "test-ca"]);
+        assert_eq!(
+            subjects(&t.props["ssl.certificate.pem"]),
+            ["client", "test-ca"]
+        );
         same_key(&t.props["ssl.key.pem"], &m.dir.join("client.key"));
     }
 }
@@ -512,7 +634,11 @@ fn a_truncated_jks_file_is_reported_as_truncated() {
 #[test]
 fn a_keystore_without_its_password_or_a_missing_file_is_refused() {
     let m = material();
-    let e = tr(&[("ssl.keystore.location", &m.path("ks.jks"))], ClientKind::Producer).unwrap_err();
+    let e = tr(
+        &[("ssl.keystore.location", &m.path("ks.jks"))],
+        ClientKind::Producer,
+    )
+    .unwrap_err();
     assert_eq!(e.key, "ssl.keystore.password");
     let e = tr(
         &[("ssl.truststore.location", &m.path("nope.jks"))],

@@ -14,7 +14,7 @@ use connect_api::data::{Date, Decimal, Time, Timestamp};
 use connect_api::{ConvertError, Field, Schema, SchemaRef, SchemaType, Struct, Value};
 
 use super::parse::{Node, is_integral};
-use crate::values::java_type_name;
+use connect_api::data::values::java_type_name;
 use connect_api::java;
 
 /// Jackson decodes base64 with or without padding.

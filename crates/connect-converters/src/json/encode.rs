@@ -6,7 +6,7 @@ use connect_api::{ConvertError, Schema, SchemaType, Value};
 use num_bigint::BigInt;
 
 use super::write;
-use crate::values::{java_class, java_type_name};
+use connect_api::data::values::{java_class, java_type_name};
 use connect_api::java;
 
 /// The settings that change the bytes.

@@ -6,53 +6,9 @@ use base64::engine::general_purpose::STANDARD;
 
 use connect_api::java;
 
-/// Escapes for the bytes below 0x80 that need one: 0 = none, b'u' = `\u00XX`, else `\<c>`.
-const ESCAPES: [u8; 128] = {
-    let mut t = [0u8; 128];
-    let mut i = 0;
-    while i < 0x20 {
-        t[i] = b'u';
-        i += 1;
-    }
-    t[0x08] = b'b';
-    t[0x09] = b't';
-    t[0x0A] = b'n';
-    t[0x0C] = b'f';
-    t[0x0D] = b'r';
-    t[b'"' as usize] = b'"';
-    t[b'\\' as usize] = b'\\';
-    t
-};
-
-const HEX: &[u8; 16] = b"0123456789ABCDEF";
-
-/// Writes `s` as a quoted JSON string.
+/// Writes `s` as a quoted JSON string, escaped as Jackson does.
 pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
-    out.reserve(s.len() + 2);
-    out.push(b'"');
-    let bytes = s.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if b >= 0x80 {
-            continue;
-        }
-        let esc = ESCAPES[b as usize];
-        if esc == 0 {
-            continue;
-        }
-        out.extend_from_slice(&bytes[start..i]);
-        if esc == b'u' {
-            out.extend_from_slice(b"\\u00");
-            out.push(HEX[(b >> 4) as usize]);
-            out.push(HEX[(b & 0xF) as usize]);
-        } else {
-            out.push(b'\\');
-            out.push(esc);
-        }
-        start = i + 1;
-    }
-    out.extend_from_slice(&bytes[start..]);
-    out.push(b'"');
+    java::write_json_string(out, s);
 }
 
 /// Writes `"key":`.
@@ -81,20 +37,11 @@ pub(crate) fn int(out: &mut Vec<u8>, v: i64) {
 }
 
 pub(crate) fn double(out: &mut Vec<u8>, v: f64) {
-    if v.is_finite() {
-        out.extend_from_slice(java::double_to_string(v).as_bytes());
-    } else {
-        // Jackson's WRITE_NAN_AS_STRINGS (on by default) quotes the non-finite values.
-        string(out, java::non_finite(v.is_nan(), v.is_sign_negative()));
-    }
+    java::write_json_double(out, v);
 }
 
 pub(crate) fn float(out: &mut Vec<u8>, v: f32) {
-    if v.is_finite() {
-        out.extend_from_slice(java::float_to_string(v).as_bytes());
-    } else {
-        string(out, java::non_finite(v.is_nan(), v.is_sign_negative()));
-    }
+    java::write_json_float(out, v);
 }
 
 pub(crate) fn boolean(out: &mut Vec<u8>, v: bool) {
@@ -148,16 +95,5 @@ mod tests {
         out.clear();
         base64(&mut out, &[]);
         assert_eq!(out, b"\"\"");
-    }
-
-    #[test]
-    fn non_finite_doubles_are_quoted() {
-        let mut out = Vec::new();
-        double(&mut out, f64::NAN);
-        out.push(b',');
-        double(&mut out, f64::NEG_INFINITY);
-        out.push(b',');
-        float(&mut out, 2.5);
-        assert_eq!(out, b"\"NaN\",\"-Infinity\",2.5");
     }
 }

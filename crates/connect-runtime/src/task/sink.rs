@@ -28,6 +28,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{ErrorPolicy, HostSignals, StatusReporter, TaskConverters, TaskExit};
 use crate::kafka::{KafkaClients, TopicSpec};
+use crate::metrics::{ErrorCounts, TaskMetrics};
 use crate::registry::DynSinkTask;
 use crate::transforms::TransformChain;
 
@@ -36,6 +37,8 @@ use crate::transforms::TransformChain;
 const MAX_BATCH: usize = 2000;
 /// Batches buffered between the poller and the runner.
 const CHANNEL_BATCHES: usize = 4;
+/// How often the consumer lag is measured (off the record path, on a blocking thread).
+const LAG_INTERVAL: Duration = Duration::from_secs(5);
 
 /// A consumed record, detached from librdkafka's buffers.
 #[derive(Debug)]
@@ -188,6 +191,8 @@ pub struct SinkRunner {
     pub commit_interval: Duration,
     pub target: watch::Receiver<TargetState>,
     pub host: Arc<SinkHost>,
+    /// This run's `sink-task-metrics`, `connector-task-metrics`, `task-error-metrics` and lag.
+    pub metrics: Arc<TaskMetrics>,
     pub cancel: CancellationToken,
 }
 
@@ -318,6 +323,9 @@ impl TaskHost for SinkHost {
     }
     fn report_progress(&self, progress: serde_json::Value) {
         self.signals.report_progress(progress);
+    }
+    fn report_metric(&self, name: &str, labels: &[(&str, &str)], value: f64) {
+        self.signals.report_metric(name, labels, value);
     }
 }
 
@@ -455,6 +463,7 @@ impl SinkRunner {
         // Sinks that rotate on wall-clock time (the S3 sink's `rotate.schedule.interval.ms`)
         // need regular calls when no data arrives, as Kafka gives them with empty `put`s.
         let mut idle_tick = tokio::time::interval(Duration::from_secs(1));
+        let mut lag_tick = tokio::time::interval(LAG_INTERVAL);
         self.status
             .task(&self.connector, self.task_id, State::Running, None)
             .await;
@@ -477,6 +486,11 @@ impl SinkRunner {
                     } else {
                         Ok(())
                     }
+                }
+                _ = lag_tick.tick() => {
+                    let positions = lag_positions(&self.host, &st);
+                    measure_lag(self.metrics.clone(), consumer.clone(), positions).await;
+                    Ok(())
                 }
                 _ = idle_tick.tick() => {
                     let idle = !st.got_data && !st.paused;
@@ -510,6 +524,7 @@ impl SinkRunner {
             return;
         }
         st.paused = want_pause;
+        self.metrics.set_paused(want_pause);
         let assignment = consumer.assignment().unwrap_or_default();
         let r = if st.paused {
             consumer.pause(&assignment)
@@ -555,6 +570,7 @@ impl SinkRunner {
                 }
                 if let Ok(mut a) = self.host.assignment.lock() {
                     a.retain(|x| !only.contains(x));
+                    self.metrics.partition_count(a.len());
                 }
                 // The poll thread waits for this before the consumer gives the partitions up.
                 done.send(()).ok();
@@ -562,11 +578,15 @@ impl SinkRunner {
             }
             PollEvent::Records(batch) => {
                 st.got_data = true;
+                self.metrics.sink_read(batch.len());
                 let (records, positions) = self.convert_batch(batch, &mut st.seen_topics).await?;
                 for p in positions {
                     st.consumed.insert(p.partition, p.offset + 1);
                 }
+                let started = std::time::Instant::now();
                 self.put_with_retry(&records).await?;
+                self.metrics
+                    .sink_put(records.len(), started.elapsed(), active_records(st));
                 self.apply_resets(consumer);
                 Ok(())
             }
@@ -605,6 +625,7 @@ impl SinkRunner {
         }
         if let Ok(mut a) = self.host.assignment.lock() {
             a.extend(parts.iter().map(|p| p.partition.clone()));
+            self.metrics.partition_count(a.len());
         }
         self.task.open(parts).await
     }
@@ -692,6 +713,9 @@ impl SinkRunner {
                 // Dropped by a transform: its offset still counts as processed.
                 Ok(None) => {}
                 Err((stage, class, e)) if self.errors.tolerate_all => {
+                    let mut errors = ErrorCounts::default();
+                    errors.skipped_one(self.errors.log_errors);
+                    self.metrics.errors(errors);
                     if self.errors.log_errors {
                         if self.errors.log_include_messages {
                             tracing::error!(connector = %self.connector, topic = %c.topic, partition = c.partition, offset = c.offset, stage, error = %e, "Error converting a record; skipped (errors.tolerance=all).");
@@ -699,11 +723,17 @@ impl SinkRunner {
                             tracing::error!(connector = %self.connector, stage, error = %e, "Error converting a record; skipped (errors.tolerance=all).");
                         }
                     }
-                    self.dlq
+                    let sent = self
+                        .dlq
                         .send(&self.connector, self.task_id, &c, stage, &class, &e)
-                        .await?;
+                        .await;
+                    if self.errors.dlq_topic.is_some() {
+                        self.metrics.dlq_produce(sent.is_ok());
+                    }
+                    sent?;
                 }
                 Err((stage, class, e)) => {
+                    self.metrics.errors(ErrorCounts::failed_one());
                     tracing::error!(connector = %self.connector, task = self.task_id, "Error encountered in task. Executing stage '{stage}' with class '{class}'.");
                     return Err(ConnectError::fatal_with(
                         "Tolerance exceeded in error handler",
@@ -823,13 +853,16 @@ impl SinkRunner {
             return Ok(());
         }
         let c = consumer.clone();
+        let started = std::time::Instant::now();
         let res = tokio::task::spawn_blocking(move || c.commit(&tpl, CommitMode::Sync))
             .await
             .map_err(|e| ConnectError::fatal_with("commit thread failed", e))?;
+        self.metrics.offset_commit(res.is_ok(), started.elapsed());
         match res {
             Ok(()) => {
                 tracing::debug!(connector = %self.connector, task = self.task_id, partitions = advanced.len(), "Committed sink offsets.");
                 committed.extend(advanced);
+                self.metrics.sink_committed(active_records(st));
             }
             // A failed commit is retried at the next interval; the data is durable, only the
             // group's bookmark lags (a restart then re-delivers, which sinks absorb).
@@ -839,6 +872,55 @@ impl SinkRunner {
         }
         Ok(())
     }
+}
+
+/// Each assigned partition and the next offset to hand to `put` (the committed offset before
+/// anything was read; `None` without either).
+fn lag_positions(host: &SinkHost, st: &LoopState) -> Vec<(TopicPartition, Option<i64>)> {
+    host.assignment()
+        .into_iter()
+        .map(|tp| {
+            let at = st
+                .consumed
+                .get(&tp)
+                .or_else(|| st.committed.get(&tp))
+                .copied();
+            (tp, at)
+        })
+        .collect()
+}
+
+/// Measures each partition's records lag, the high watermark minus the position (the low
+/// watermark without one). Runs on a blocking thread: `fetch_watermarks` asks the broker.
+async fn measure_lag(
+    metrics: Arc<TaskMetrics>,
+    consumer: Arc<BaseConsumer<SinkContext>>,
+    positions: Vec<(TopicPartition, Option<i64>)>,
+) {
+    let lag = tokio::task::spawn_blocking(move || {
+        let mut lag = std::collections::BTreeMap::new();
+        for (tp, at) in positions {
+            if let Ok((low, high)) =
+                consumer.fetch_watermarks(&tp.topic, tp.partition, Duration::from_secs(2))
+            {
+                let from = at.unwrap_or(low).max(low);
+                lag.insert((tp.topic, tp.partition), (high - from).max(0));
+            }
+        }
+        lag
+    })
+    .await;
+    if let Ok(lag) = lag {
+        metrics.set_lag(lag);
+    }
+}
+
+/// Records handed to the task whose offsets are not committed yet (`sink-record-active-count`).
+fn active_records(st: &LoopState) -> i64 {
+    st.consumed
+        .iter()
+        .map(|(tp, &next)| (next - st.committed.get(tp).copied().unwrap_or(next)).max(0))
+        .sum()
 }
 
 fn poll_loop(

@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{ErrorPolicy, HostSignals, StatusReporter, TaskConverters, TaskExit};
 use crate::kafka::KafkaClients;
+use crate::metrics::{ErrorCounts, TaskMetrics};
 use crate::registry::DynSourceTask;
 use crate::topic_creation::TopicCreation;
 use crate::transforms::TransformChain;
@@ -49,6 +50,8 @@ pub struct SourceRunner {
     pub flush_interval: Duration,
     pub target: watch::Receiver<TargetState>,
     pub signals: Arc<HostSignals>,
+    /// This run's `source-task-metrics`, `connector-task-metrics` and `task-error-metrics`.
+    pub metrics: Arc<TaskMetrics>,
     pub cancel: CancellationToken,
 }
 
@@ -74,11 +77,12 @@ struct Serialized {
     timestamp: Option<i64>,
 }
 
-type BatchResult = (Vec<SourceRecord>, Result<(), String>);
+/// The polled records, how many of them were sent (not dropped or skipped), and the outcome.
+type BatchResult = (Vec<SourceRecord>, usize, Result<(), String>);
 /// Latest committable offset per source partition (keyed by the partition's canonical JSON).
 type Pending = HashMap<String, (SourcePartition, SourceOffset)>;
-/// An offset write in the background: the offsets it carries, and how it went.
-type FlushResult = (Pending, Result<(), StoreError>);
+/// An offset write in the background: the offsets it carries, how it went, how long it took.
+type FlushResult = (Pending, Result<(), StoreError>, Duration);
 
 /// Whether the loop goes on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,6 +163,7 @@ impl SourceRunner {
         if *self.target.borrow() != TargetState::Started {
             if !st.paused {
                 st.paused = true;
+                self.metrics.set_paused(true);
                 self.status
                     .task(&self.connector, self.task_id, State::Paused, None)
                     .await;
@@ -172,6 +177,7 @@ impl SourceRunner {
         }
         if st.paused {
             st.paused = false;
+            self.metrics.set_paused(false);
             self.status
                 .task(&self.connector, self.task_id, State::Running, None)
                 .await;
@@ -195,6 +201,7 @@ impl SourceRunner {
         }
         // `poll` is cancel-safe by contract, so racing it against shutdown, the flush deadline,
         // target-state changes and delivery reports loses nothing.
+        let poll_started = std::time::Instant::now();
         let polled = tokio::select! {
             () = self.cancel.cancelled() => return Ok(Flow::Stop),
             () = tokio::time::sleep_until(st.next_flush) => return Ok(Flow::Continue),
@@ -229,6 +236,7 @@ impl SourceRunner {
         };
         if !records.is_empty() {
             let count = records.len();
+            self.metrics.source_polled(count, poll_started.elapsed());
             let fut = self.send_batch(records, &mut st.seen_topics).await?;
             st.in_flight_records += count;
             st.in_flight.push_back(fut);
@@ -262,6 +270,7 @@ impl SourceRunner {
     ) -> Result<futures::future::BoxFuture<'static, BatchResult>, ConnectError> {
         // `None` where a record was skipped under `errors.tolerance=all`.
         let mut outgoing: Vec<Option<Serialized>> = Vec::with_capacity(records.len());
+        let mut errors = ErrorCounts::default();
         for polled in &records {
             // Transforms see the polled record; `records` keeps it for `commit_record` and its
             // offset, which counts as processed even when a transform drops the record.
@@ -279,6 +288,7 @@ impl SourceRunner {
                         continue;
                     }
                     Err(f) if self.errors.tolerate_all => {
+                        errors.skipped_one(self.errors.log_errors);
                         if self.errors.log_errors {
                             tracing::error!(connector = %self.connector, task = self.task_id, topic = %polled.topic, stage = "TRANSFORMATION", class = %f.class, error = %f.error, "Error transforming a source record; skipped (errors.tolerance=all).");
                         }
@@ -286,6 +296,7 @@ impl SourceRunner {
                         continue;
                     }
                     Err(f) => {
+                        self.metrics.errors(ErrorCounts::failed_one());
                         tracing::error!(connector = %self.connector, task = self.task_id, "Error encountered in task. Executing stage 'TRANSFORMATION' with class '{}'.", f.class);
                         return Err(ConnectError::fatal_with(
                             "Tolerance exceeded in error handler",
@@ -297,12 +308,16 @@ impl SourceRunner {
             let serialized = match self.convert(record) {
                 Ok(s) => Some(s),
                 Err(e) if self.errors.tolerate_all => {
+                    errors.skipped_one(self.errors.log_errors);
                     if self.errors.log_errors {
                         tracing::error!(connector = %self.connector, task = self.task_id, topic = %record.topic, error = %e, "Error converting a source record; skipped (errors.tolerance=all).");
                     }
                     None
                 }
-                Err(e) => return Err(e),
+                Err(e) => {
+                    self.metrics.errors(ErrorCounts::failed_one());
+                    return Err(e);
+                }
             };
             if serialized.is_some() && !seen_topics.contains(&record.topic) {
                 self.ensure_topic(&record.topic).await?;
@@ -321,6 +336,8 @@ impl SourceRunner {
             }
             outgoing.push(serialized);
         }
+        self.metrics.errors(errors);
+        let written = outgoing.iter().flatten().count();
         let producer = self.producer.clone();
         Ok(async move {
             // The serialized forms move into the producer's futures (no copy of the headers);
@@ -356,7 +373,7 @@ impl SourceRunner {
                 .into_iter()
                 .find_map(Result::err)
                 .map_or(Ok(()), Err);
-            (records, outcome)
+            (records, written, outcome)
         }
         .boxed())
     }
@@ -417,12 +434,13 @@ impl SourceRunner {
     async fn complete(
         &mut self,
         st: &mut LoopState,
-        (records, outcome): BatchResult,
+        (records, written, outcome): BatchResult,
     ) -> Result<(), ConnectError> {
         st.in_flight_records = st.in_flight_records.saturating_sub(records.len());
         if let Err(msg) = outcome {
             return Err(ConnectError::fatal(msg));
         }
+        self.metrics.source_written(records.len(), written);
         for r in records {
             self.task.commit_record(&r).await?;
             st.pending.insert(
@@ -451,8 +469,9 @@ impl SourceRunner {
         let connector = self.connector.clone();
         Some(
             async move {
+                let started = std::time::Instant::now();
                 let result = offsets.put_batch(&connector, batch).await;
-                (taken, result)
+                (taken, result, started.elapsed())
             }
             .boxed(),
         )
@@ -463,9 +482,10 @@ impl SourceRunner {
     /// write carries them (an outage delays commits, it never loses data).
     async fn flushed(
         &mut self,
-        (taken, result): FlushResult,
+        (taken, result, took): FlushResult,
         pending: &mut Pending,
     ) -> Result<(), ConnectError> {
+        self.metrics.offset_commit(result.is_ok(), took);
         match result {
             Ok(()) => {
                 tracing::debug!(connector = %self.connector, task = self.task_id, partitions = taken.len(), "Committed source offsets.");

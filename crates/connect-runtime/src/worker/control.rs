@@ -18,6 +18,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::{Command, ConnectorSlot, LoopHost, TaskSlot, WorkerHerder, task_class};
 use crate::connector_config::{FrameworkConfig, framework_def};
+use crate::metrics::TaskKind;
 use crate::task::sink::{SinkHost, SinkRunner};
 use crate::task::source::SourceRunner;
 use crate::task::{
@@ -324,6 +325,16 @@ impl Reconciler {
                     .await;
                 return;
             }
+            // Settings Sluice refuses at validation fail a stored connector too.
+            let is_source = plugin.descriptor().kind == PluginKind::Source;
+            if let Err(e) = crate::unsupported::check_at_start(name, &resolved, is_source) {
+                tracing::error!(connector = name, error = %e, "Connector configuration is not supported.");
+                slot.failed = true;
+                self.reporter
+                    .connector(name, State::Failed, Some(e.trace()))
+                    .await;
+                return;
+            }
             let ctx = ConnectorContext {
                 name: name.to_owned(),
                 host: Arc::new(LoopHost {
@@ -331,7 +342,9 @@ impl Reconciler {
                     commands: self.herder.inner.commands.clone(),
                 }),
             };
-            match plugin.start(ctx, &resolved).await {
+            let started = plugin.start(ctx, &resolved).await;
+            self.herder.inner.metrics.connector_startup(started.is_ok());
+            match started {
                 Ok(instance) => {
                     slot.instance = Some(instance);
                     slot.needs_task_configs = true;
@@ -478,6 +491,7 @@ impl Reconciler {
     async fn stop_task(&mut self, name: &str, id: u32, t: TaskSlot) {
         // The run's progress goes with it: a report from a stopped run would look current.
         self.herder.inner.progress.remove(&(name.to_owned(), id));
+        self.herder.inner.metrics.remove_task(name, id);
         t.cancel.cancel();
         let mut join = t.join;
         match tokio::time::timeout(self.herder.inner.settings.graceful_timeout, &mut join).await {
@@ -513,8 +527,10 @@ impl Reconciler {
             .progress
             .insert(key.clone(), progress.clone());
         let started = self.launch_task(name, slot, id, cfg, progress).await;
+        self.herder.inner.metrics.task_startup(started.is_some());
         if started.is_none() {
             self.herder.inner.progress.remove(&key);
+            self.herder.inner.metrics.remove_task(name, id);
         }
         started
     }
@@ -545,6 +561,17 @@ impl Reconciler {
                 return None;
             }
         };
+        // `Worker.connectorClientConfigOverrides`: a stored config cannot bypass the policy.
+        if let Err(e) = inner
+            .settings
+            .client_config_override_policy
+            .check_task(&config, is_source)
+        {
+            self.reporter
+                .task(name, id, State::Failed, Some(e.trace()))
+                .await;
+            return None;
+        }
         let fw = FrameworkConfig::from_parsed(
             &framework_def(is_source).parse(&config).parsed,
             is_source,
@@ -577,8 +604,14 @@ impl Reconciler {
         };
         let cancel = inner.cancel.child_token();
         let target = slot.target_tx.subscribe();
+        let kind = if is_source {
+            TaskKind::Source
+        } else {
+            TaskKind::Sink
+        };
+        let metrics = inner.metrics.start_task(name, id, kind);
         let join = if is_source {
-            let signals = Arc::new(HostSignals::new(progress));
+            let signals = Arc::new(HostSignals::new(progress).with_metrics(metrics.clone()));
             let ctx = SourceTaskContext {
                 connector: name.to_owned(),
                 task: id,
@@ -623,16 +656,23 @@ impl Reconciler {
                 status: self.reporter.clone(),
                 status_store: self.stores.status.clone(),
                 errors,
-                topic_creation: TopicCreation::from_props(&config),
+                topic_creation: if inner.settings.topic_creation_enable {
+                    TopicCreation::from_props(&config)
+                } else {
+                    TopicCreation::disabled()
+                },
                 topic_tracking: inner.settings.topic_tracking,
                 flush_interval: inner.settings.offset_flush_interval,
                 target,
                 signals,
+                metrics,
                 cancel: cancel.clone(),
             };
             tokio::spawn(runner.run())
         } else {
-            let host = Arc::new(SinkHost::new(HostSignals::new(progress)));
+            let host = Arc::new(SinkHost::new(
+                HostSignals::new(progress).with_metrics(metrics.clone()),
+            ));
             let ctx = SinkTaskContext {
                 connector: name.to_owned(),
                 task: id,
@@ -687,6 +727,7 @@ impl Reconciler {
                 commit_interval: inner.settings.offset_flush_interval,
                 target,
                 host,
+                metrics,
                 cancel: cancel.clone(),
             };
             tokio::spawn(runner.run())

@@ -138,6 +138,15 @@ impl WorkerHerder {
             }
             report.add_errors(&e);
         }
+        // Settings Sluice cannot honour, and overrides the worker's policy forbids.
+        report.add_errors(&crate::unsupported::check_connector(config, is_source).errors);
+        report.add_errors(
+            &self
+                .inner
+                .settings
+                .client_config_override_policy
+                .validate(config, is_source),
+        );
         let plugin_report = plugin.validate(config);
         let mut merged = ConfigReport::default();
         merged.extend(report);
@@ -452,6 +461,10 @@ impl Herder for WorkerHerder {
             worker_id: s.worker_id,
             trace: s.trace.filter(|t| !t.is_empty()),
         })
+    }
+
+    async fn metrics(&self, names: crate::metrics::Names) -> String {
+        self.scrape_metrics(names).await
     }
 
     async fn task_progress(&self, name: &str, task: u32) -> Result<TaskProgressInfo, HerderError> {

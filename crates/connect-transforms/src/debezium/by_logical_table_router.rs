@@ -293,7 +293,7 @@ fn copy_row(schema: &SchemaRef, old: &Struct) -> Result<Struct, ConnectError> {
     let mut row = Struct::new(schema.clone());
     for f in &old.schema().fields {
         if !row.put(&f.name, old.values()[f.index].clone()) {
-            return Err(ConnectError::fatal(format!(
+            return Err(ConnectError::data(format!(
                 "{} is not a valid field name",
                 f.name
             )));
@@ -306,7 +306,7 @@ fn update_envelope(schema: &SchemaRef, old: &Struct) -> Result<Struct, ConnectEr
     let row_schema = schema
         .field("before")
         .map(|f| f.schema.clone())
-        .ok_or_else(|| ConnectError::fatal("before is not a valid field name"))?;
+        .ok_or_else(|| ConnectError::data("before is not a valid field name"))?;
     let mut envelope = Struct::new(schema.clone());
     for f in &old.schema().fields {
         let mut v = get_with_default(old, &f.name);

@@ -79,7 +79,8 @@ static CONFIG_DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
         .define(key(ROUTE_TOPIC_REPLACEMENT, s, Importance::High, "The name of the routed topic", "The name of the topic in which the events will be routed, a replacement '${routedByValue}' is available which is the value of The column configured via 'route.by.field'").default("outbox.event.${routedByValue}"))
         .define(key(ROUTE_TOMBSTONE_ON_EMPTY_PAYLOAD, ConfigType::Boolean, Importance::High, "Empty payloads cause a tombstone message", "Whether or not an empty payload should cause a tombstone event.").default("false"))
         // OpenTelemetry tracing (`ActivateTracingSpan`) is not implemented; the keys are
-        // accepted so configurations written for Debezium validate the same.
+        // accepted so configurations written for Debezium validate the same, and a non-default
+        // value is reported at creation (`warn_tracing_has_no_effect`).
         .group("Tracing")
         .define(key("tracing.span.context.field", s, Importance::High, "Serialized tracing span context field", "The name of the field containing java.util.Properties representation of serialized span context. Defaults to 'tracingspancontext'").default("tracingspancontext"))
         .define(key("tracing.operation.name", s, Importance::High, "Tracing operation name", "The operation name representing Debezium processing span. Default is 'debezium-read'").default("debezium-read"))
@@ -103,6 +104,39 @@ struct AdditionalField {
     placement: Placement,
     field: String,
     alias: String,
+}
+
+/// The `tracing.*` keys and their defaults.
+const TRACING_DEFAULTS: [(&str, &str); 3] = [
+    ("tracing.span.context.field", "tracingspancontext"),
+    ("tracing.operation.name", "debezium-read"),
+    ("tracing.with.context.field.only", "false"),
+];
+
+/// Sluice never accepts a setting and ignores it silently: a `tracing.*` key set to anything
+/// but its default gets one WARN. Debezium's `EventRouterDelegate` applies `ActivateTracingSpan`
+/// only when `ActivateTracingSpan.isOpenTelemetryAvailable()` (the OpenTelemetry API on the
+/// worker's classpath), so without it these keys do nothing in Debezium either.
+fn warn_tracing_has_no_effect(parsed: &ParsedConfig) {
+    let set: Vec<String> = TRACING_DEFAULTS
+        .iter()
+        .filter_map(|(key, default)| {
+            let value = if *key == "tracing.with.context.field.only" {
+                parsed.boolean(key).to_string()
+            } else {
+                parsed.string(key).to_owned()
+            };
+            (value != *default).then(|| format!("{key}={value}"))
+        })
+        .collect();
+    if !set.is_empty() {
+        tracing::warn!(
+            "{CLASS}: {} has no effect: Sluice has no OpenTelemetry tracing (Debezium's EventRouter \
+             also ignores the tracing.* settings unless the OpenTelemetry API is on the worker's \
+             classpath)",
+            set.join(", ")
+        );
+    }
 }
 
 fn create(parsed: &ParsedConfig, props: &Props) -> Result<Box<dyn Transformation>, ConnectError> {
@@ -151,9 +185,12 @@ fn create(parsed: &ParsedConfig, props: &Props) -> Result<Box<dyn Transformation
                 Some("envelope") => Placement::Envelope,
                 Some("partition") => Placement::Partition,
                 _ => {
-                    return Err(ConnectError::fatal(format!(
-                        "Invalid value {mapping} for configuration {FIELDS_ADDITIONAL_PLACEMENT}: unknown placement in {item}"
-                    )));
+                    return Err(crate::kafka::util::config_error(
+                        FIELDS_ADDITIONAL_PLACEMENT,
+                        format!(
+                            "Invalid value {mapping} for configuration {FIELDS_ADDITIONAL_PLACEMENT}: unknown placement in {item}"
+                        ),
+                    ));
                 }
             };
             let field = parts[0].trim().to_owned();
@@ -178,6 +215,7 @@ fn create(parsed: &ParsedConfig, props: &Props) -> Result<Box<dyn Transformation
     let only_headers = additional
         .iter()
         .all(|f| f.placement != Placement::Envelope);
+    warn_tracing_has_no_effect(parsed);
     Ok(Box::new(EventRouter {
         field_event_id: parsed.string(FIELD_EVENT_ID).to_owned(),
         field_event_key: parsed.opt_string(FIELD_EVENT_KEY).map(str::to_owned),
@@ -269,7 +307,7 @@ fn java_to_string(value: &Value) -> String {
 }
 
 fn invalid_field(name: &str) -> ConnectError {
-    ConnectError::fatal(format!("{name} is not a valid field name"))
+    ConnectError::data(format!("{name} is not a valid field name"))
 }
 
 fn get(value: &Struct, name: &str) -> Result<Value, ConnectError> {
@@ -286,7 +324,7 @@ fn get_typed(value: &Struct, name: &str, t: SchemaType) -> Result<Value, Connect
         .field(name)
         .ok_or_else(|| invalid_field(name))?;
     if field.schema.schema_type != t {
-        return Err(ConnectError::fatal(format!(
+        return Err(ConnectError::data(format!(
             "Field '{name}' is not of type {}",
             crate::kafka::util::java_type_name(t)
         )));
@@ -317,7 +355,8 @@ impl Transformation for EventRouter {
             }
             Some("u") => return Ok(None),
             Some(_) => {}
-            None => return Err(ConnectError::fatal("op is null")),
+            // `op.equals(…)` on a null `op`.
+            None => return Err(java_exception("NullPointerException", "op is null")),
         }
         let Some(after_field) = record.value.schema.as_ref().and_then(|s| s.field("after")) else {
             return Err(java_exception(
@@ -416,7 +455,7 @@ impl Transformation for EventRouter {
 
         let is_delete = match &payload {
             Value::Null => true,
-            Value::String(s) => s.trim_matches(|c: char| c <= ' ').is_empty(),
+            Value::String(s) => connect_api::java::trim(s).is_empty(),
             _ => false,
         };
         record.value = if is_delete && self.tombstone_on_empty_payload {
@@ -575,7 +614,69 @@ impl EventRouter {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::{Arc, Mutex};
+
     use super::*;
+
+    /// The log lines written while `f` runs (WARN and above).
+    fn warnings_during(f: impl FnOnce()) -> String {
+        #[derive(Clone, Default)]
+        struct Sink(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Sink {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let sink = Sink::default();
+        let writer = sink.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::WARN)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, f);
+        let bytes = sink.0.lock().unwrap().clone();
+        String::from_utf8(bytes).unwrap()
+    }
+
+    fn create_with(pairs: &[(&str, &str)]) -> Result<Box<dyn Transformation>, ConnectError> {
+        let props: Props = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        plugin().create(&props)
+    }
+
+    #[test]
+    fn a_tracing_setting_other_than_its_default_warns_once_that_it_has_no_effect() {
+        let logs = warnings_during(|| {
+            create_with(&[
+                ("tracing.operation.name", "outbox-read"),
+                ("tracing.with.context.field.only", "true"),
+            ])
+            .unwrap();
+        });
+        assert_eq!(logs.matches("WARN").count(), 1, "{logs}");
+        assert!(
+            logs.contains(
+                "tracing.operation.name=outbox-read, tracing.with.context.field.only=true has no effect: Sluice has no OpenTelemetry tracing"
+            ),
+            "{logs}"
+        );
+        assert!(logs.contains("unless the OpenTelemetry API is on the worker's classpath"));
+    }
+
+    #[test]
+    fn tracing_settings_left_at_their_defaults_log_nothing() {
+        let logs = warnings_during(|| {
+            create_with(&[("tracing.operation.name", "debezium-read")]).unwrap();
+        });
+        assert_eq!(logs, "");
+    }
 
     fn outbox(op: &str, payload: Option<&str>) -> ConnectRecord {
         let row = Schema::struct_builder()

@@ -84,7 +84,7 @@ impl Transformation for ExtractChangedRecordState {
             for field in &after.schema().fields {
                 let a = &after.values()[field.index];
                 let b = before.get(&field.name).ok_or_else(|| {
-                    ConnectError::fatal(format!("{} is not a valid field name", field.name))
+                    ConnectError::data(format!("{} is not a valid field name", field.name))
                 })?;
                 let name = Value::String(field.name.clone());
                 if java_equals(&field.schema, a, b) {

@@ -515,12 +515,12 @@ fn null_pointer(what: &str) -> ConnectError {
 /// `Struct.getString(name)`: the field must exist and hold a string (or null).
 fn get_string(value: &Struct, field: &str) -> Result<Option<String>, ConnectError> {
     let Some(f) = value.schema().field(field) else {
-        return Err(ConnectError::fatal(format!(
+        return Err(ConnectError::data(format!(
             "{field} is not a valid field name"
         )));
     };
     if f.schema.schema_type != SchemaType::String {
-        return Err(ConnectError::fatal(format!(
+        return Err(ConnectError::data(format!(
             "Field '{field}' is not of type STRING"
         )));
     }

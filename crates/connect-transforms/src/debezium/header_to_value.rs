@@ -63,9 +63,12 @@ fn create(_: &ParsedConfig, props: &Props) -> Result<Box<dyn Transformation>, Co
     let operation = required(props, OPERATION)?;
     check_enum(props, OPERATION, &["move", "copy"])?;
     if fields.len() != headers.len() {
-        return Err(ConnectError::fatal(format!(
-            "'{FIELDS}' config must have the same number of elements as '{HEADERS}' config."
-        )));
+        return Err(crate::kafka::util::config_error(
+            FIELDS,
+            format!(
+                "'{FIELDS}' config must have the same number of elements as '{HEADERS}' config."
+            ),
+        ));
     }
     Ok(Box::new(HeaderToValue {
         fields,
@@ -182,9 +185,13 @@ fn make_new_schema(old: &SchemaRef, entries: &[NewEntry]) -> Result<SchemaRef, C
                 break;
             };
             if is_primitive(field.schema.schema_type) {
-                return Err(ConnectError::fatal(format!(
-                    "Field '{part}' is a primitive type, not a struct. Cannot add nested field '{name}'."
-                )));
+                // `ConnectRecordUtil` throws a `DebeziumException` here.
+                return Err(java_exception(
+                    "DebeziumException",
+                    format!(
+                        "Field '{part}' is a primitive type, not a struct. Cannot add nested field '{name}'."
+                    ),
+                ));
             }
             current = &field.schema;
         }
@@ -293,13 +300,10 @@ fn build_updated_value(
         }
         if is_contained_in(&f.name, nested) {
             let inner = require_struct(&v, "Nested field")?;
-            let inner_schema =
-                schema
-                    .field(&f.name)
-                    .map(|x| x.schema.clone())
-                    .ok_or_else(|| {
-                        ConnectError::fatal(format!("{} is not a valid field name", f.name))
-                    })?;
+            let inner_schema = schema
+                .field(&f.name)
+                .map(|x| x.schema.clone())
+                .ok_or_else(|| data_error(format!("{} is not a valid field name", f.name)))?;
             let built =
                 build_updated_value(&f.name, inner, entries, &inner_schema, nested, level + 1)?;
             put(&mut updated, &f.name, Value::Struct(built))?;
@@ -474,9 +478,10 @@ mod tests {
         ]
         .into();
         let err = plugin().create(&props).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "'fields' config must have the same number of elements as 'headers' config."
+        assert!(
+            matches!(&err, ConnectError::Config(e) if e.to_string()
+                == "'fields' config must have the same number of elements as 'headers' config."),
+            "{err:?}"
         );
     }
 }

@@ -77,9 +77,7 @@ impl Transformation for SchemaChangeEventFilter {
         }
         let value = require_struct(&record.value.value, "Read schema change event to filter")?;
         if value.schema().field("tableChanges").is_none() {
-            return Err(ConnectError::fatal(
-                "tableChanges is not a valid field name",
-            ));
+            return Err(ConnectError::data("tableChanges is not a valid field name"));
         }
         let kind = match get_with_default(value, "tableChanges") {
             Value::Null => return Ok(None),
@@ -89,10 +87,16 @@ impl Transformation for SchemaChangeEventFilter {
                     .as_str()
                     .unwrap_or("")
                     .to_owned(),
-                Some(_) => return Err(ConnectError::fatal("a table change is not a struct")),
+                // Java casts each element to `Struct`.
+                Some(_) => {
+                    return Err(java_exception(
+                        "ClassCastException",
+                        "a table change is not a struct",
+                    ));
+                }
             },
             _ => {
-                return Err(ConnectError::fatal(
+                return Err(ConnectError::data(
                     "Field 'tableChanges' is not of type ARRAY",
                 ));
             }

@@ -20,7 +20,7 @@ use connect_api::{
 };
 
 use super::{get_with_default, invalid_config, is_envelope, java_split, required};
-use crate::kafka::util::java_exception;
+use crate::kafka::util::{JavaPattern, java_exception};
 
 const CLASS: &str = "io.debezium.transforms.TimezoneConverter";
 const CONVERTED_TIMEZONE: &str = "converted.timezone";
@@ -244,7 +244,7 @@ fn create(_: &ParsedConfig, props: &Props) -> Result<Box<dyn Transformation>, Co
     let include = list(props, INCLUDE_LIST);
     let exclude = list(props, EXCLUDE_LIST);
     for (name, items) in [(INCLUDE_LIST, &include), (EXCLUDE_LIST, &exclude)] {
-        if let Some(bad) = items.iter().find(|i| regex::Regex::new(i).is_err()) {
+        if let Some(bad) = items.iter().find(|i| JavaPattern::compile(i).is_err()) {
             return Err(invalid_config(
                 name,
                 props.get(name).map(String::as_str),

@@ -308,7 +308,7 @@ fn parse_integral(text: &str, min: i64, max: i64) -> Result<i64, ConnectError> {
 /// `Double.parseDouble`: trimmed, optional sign, `NaN`/`Infinity`, decimal digits with an
 /// optional exponent and an optional `f`/`d` suffix. Hexadecimal literals are not accepted.
 fn parse_floating(text: &str) -> Result<f64, ConnectError> {
-    let trimmed = text.trim_matches(|c: char| c <= ' ');
+    let trimmed = connect_api::java::trim(text);
     let (negative, body) = match trimmed.as_bytes().first() {
         Some(b'-') => (true, &trimmed[1..]),
         Some(b'+') => (false, &trimmed[1..]),
@@ -346,7 +346,7 @@ fn parse_float32(text: &str) -> Result<f32, ConnectError> {
     if !v.is_finite() {
         return Ok(v as f32);
     }
-    let trimmed = text.trim_matches(|c: char| c <= ' ');
+    let trimmed = connect_api::java::trim(text);
     let body = trimmed
         .strip_suffix(['f', 'F', 'd', 'D'])
         .unwrap_or(trimmed);

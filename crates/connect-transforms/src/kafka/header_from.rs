@@ -74,9 +74,12 @@ fn create(side: Side, props: &Props) -> Result<Box<dyn Transformation>, ConnectE
     let fields = util::non_empty_list(&config, FIELDS)?;
     let headers = util::non_empty_list(&config, HEADERS)?;
     if fields.len() != headers.len() {
-        return Err(ConnectError::fatal(format!(
-            "'{FIELDS}' config must have the same number of elements as '{HEADERS}' config."
-        )));
+        return Err(util::config_error(
+            FIELDS,
+            format!(
+                "'{FIELDS}' config must have the same number of elements as '{HEADERS}' config."
+            ),
+        ));
     }
     Ok(Box::new(HeaderFrom {
         side,
@@ -279,9 +282,11 @@ mod tests {
             (OPERATION.to_owned(), "copy".to_owned()),
         ]
         .into();
-        assert_eq!(
-            create(Side::Value, &props).unwrap_err().to_string(),
-            "'fields' config must have the same number of elements as 'headers' config."
+        let err = create(Side::Value, &props).unwrap_err();
+        assert!(
+            matches!(&err, ConnectError::Config(e) if e.to_string()
+                == "'fields' config must have the same number of elements as 'headers' config."),
+            "{err:?}"
         );
     }
 }

@@ -121,7 +121,11 @@ fn create(side: Side, props: &Props) -> Result<Box<dyn Transformation>, ConnectE
         && t.timestamp.is_none()
         && t.static_field.is_none()
     {
-        return Err(ConnectError::fatal("No field insertion configured"));
+        // `ConfigException(message)`: no key of its own.
+        return Err(util::config_error(
+            TOPIC_FIELD,
+            "No field insertion configured",
+        ));
     }
     if t.static_field.is_some() && t.static_value.is_none() {
         // Kafka appends the `InsertionSpec` object, whose `toString` is an identity hash.
@@ -365,9 +369,10 @@ mod tests {
 
     #[test]
     fn config_errors_match_kafka() {
-        assert_eq!(
-            create_with(Side::Value, &[]).unwrap_err().to_string(),
-            "No field insertion configured"
+        let err = create_with(Side::Value, &[]).unwrap_err();
+        assert!(
+            matches!(&err, ConnectError::Config(e) if e.to_string() == "No field insertion configured"),
+            "{err:?}"
         );
         let err = create_with(Side::Value, &[("static.field", "s")]).unwrap_err();
         assert!(err.to_string().contains(

@@ -4,11 +4,11 @@
 use std::sync::LazyLock;
 
 use connect_api::config::{ConfigDef, ConfigKey, ConfigType, Importance};
+use connect_api::data::values;
 use connect_api::{
-    ConnectError, ConnectRecord, Header, HeaderConverter, Props, SchemaAndValue, Transformation,
+    ConnectError, ConnectRecord, Header, Props, SchemaAndValue, Transformation,
     TransformationPlugin,
 };
-use connect_converters::header::SimpleHeaderConverter;
 
 use super::util::{self, Side};
 
@@ -51,11 +51,9 @@ pub(crate) fn plugins() -> Vec<Box<dyn TransformationPlugin>> {
 fn create(_: Side, props: &Props) -> Result<Box<dyn Transformation>, ConnectError> {
     let config = util::parse_config(&CONFIG_DEF, props)?;
     let literal = config.string(VALUE_LITERAL);
-    // `SimpleHeaderConverter` reads header text with `Values.parseString`, the one home of that
-    // rule; `InsertHeader` calls the same method on its literal.
-    let value = SimpleHeaderConverter
-        .to_connect_header("", HEADER, Some(literal.as_bytes()))
-        .map_err(|e| util::data_error(e.to_string()))?;
+    // Kafka's `InsertHeader` reads its literal with `Values.parseString`, as
+    // `SimpleHeaderConverter` reads header text.
+    let value = values::parse_string(literal);
     Ok(Box::new(InsertHeader {
         header: config.string(HEADER).to_owned(),
         value,

@@ -47,7 +47,9 @@ fn create(side: Side, props: &Props) -> Result<Box<dyn Transformation>, ConnectE
     let name = config.opt_string(SCHEMA_NAME).map(str::to_owned);
     let version = config.opt_int(SCHEMA_VERSION);
     if name.is_none() && version.is_none() {
-        return Err(ConnectError::fatal(
+        // `ConfigException(message)`.
+        return Err(util::config_error(
+            SCHEMA_NAME,
             "Neither schema name nor version configured",
         ));
     }
@@ -215,9 +217,11 @@ mod tests {
 
     #[test]
     fn nothing_to_set_is_a_config_error() {
-        assert_eq!(
-            create_with(&[]).unwrap_err().to_string(),
-            "Neither schema name nor version configured"
+        let err = create_with(&[]).unwrap_err();
+        assert!(
+            matches!(&err, ConnectError::Config(e)
+                if e.to_string() == "Neither schema name nor version configured"),
+            "{err:?}"
         );
     }
 }

@@ -1,8 +1,6 @@
 //! Helpers the header, routing, metadata and timestamp transforms need beyond `util.rs`: the
-//! predicate plugin, Kafka's list/regex validators, Java regex matching and `Struct.get`.
-//!
-//! Kept apart from `util.rs` (engineer A1's, written concurrently) so neither rewrites the
-//! other's file; they can be merged once both settle.
+//! predicate plugin, Kafka's list/regex validators, `Struct.get`, and [`JavaPattern`], the one
+//! Java regex wrapper of the crate (Debezium's routers and `TimezoneConverter` use it too).
 
 use std::sync::LazyLock;
 

@@ -170,7 +170,8 @@ fn create(side: Side, props: &Props) -> Result<Box<dyn Transformation>, ConnectE
     })?;
     let pattern = config.string(FORMAT);
     if target == Kind::String && pattern.trim().is_empty() {
-        return Err(ConnectError::fatal(
+        return Err(util::config_error(
+            FORMAT,
             "TimestampConverter requires format option to be specified when using string timestamps",
         ));
     }
@@ -180,7 +181,7 @@ fn create(side: Side, props: &Props) -> Result<Box<dyn Transformation>, ConnectE
         // Kafka passes (message, cause) to `ConfigException(name, value)`, so the text reads
         // "Invalid value <cause> for configuration <message>".
         Some(SimpleDateFormat::new(pattern).map_err(|e| {
-            ConnectError::fatal(format!(
+            util::config_error(FORMAT, format!(
                 "Invalid value java.lang.IllegalArgumentException: {e} for configuration TimestampConverter requires a SimpleDateFormat-compatible pattern for string timestamps: {pattern}"
             ))
         })?)
@@ -610,15 +611,19 @@ mod tests {
 
     #[test]
     fn config_errors_match_kafka() {
+        let message = |e: ConnectError| match e {
+            ConnectError::Config(errors) => errors.to_string(),
+            other => panic!("not a ConfigException: {other:?}"),
+        };
         let err = create_with(Side::Value, &[(TARGET_TYPE, "string")]).unwrap_err();
         assert_eq!(
-            err.to_string(),
+            message(err),
             "TimestampConverter requires format option to be specified when using string timestamps"
         );
         let err =
             create_with(Side::Value, &[(TARGET_TYPE, "unix"), (FORMAT, "yyyy-qq")]).unwrap_err();
         assert_eq!(
-            err.to_string(),
+            message(err),
             "Invalid value java.lang.IllegalArgumentException: Illegal pattern character 'q' for configuration TimestampConverter requires a SimpleDateFormat-compatible pattern for string timestamps: yyyy-qq"
         );
     }

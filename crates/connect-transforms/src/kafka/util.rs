@@ -215,9 +215,10 @@ pub(crate) fn decimal_parts(bytes: &[u8], schema: &Schema) -> (num_bigint::BigIn
     (Decimal::decode(bytes), scale)
 }
 
-/// A `DataException`.
+/// Kafka's `DataException` (the record does not fit the operation): DLQ headers and traces
+/// name that class.
 pub(crate) fn data_error(message: impl Into<String>) -> ConnectError {
-    ConnectError::fatal(message)
+    ConnectError::data(message)
 }
 
 /// A runtime failure Kafka raises as another exception than `DataException`
@@ -315,22 +316,7 @@ pub(crate) fn java_class_name(value: &Value, schema: Option<&Schema>) -> &'stati
 }
 
 /// `Schema.Type.toString()`: the enum constant's name.
-pub(crate) fn java_type_name(t: SchemaType) -> &'static str {
-    match t {
-        SchemaType::Int8 => "INT8",
-        SchemaType::Int16 => "INT16",
-        SchemaType::Int32 => "INT32",
-        SchemaType::Int64 => "INT64",
-        SchemaType::Float32 => "FLOAT32",
-        SchemaType::Float64 => "FLOAT64",
-        SchemaType::Boolean => "BOOLEAN",
-        SchemaType::String => "STRING",
-        SchemaType::Bytes => "BYTES",
-        SchemaType::Array => "ARRAY",
-        SchemaType::Map => "MAP",
-        SchemaType::Struct => "STRUCT",
-    }
-}
+pub(crate) use connect_api::data::values::java_type_name;
 
 /// `Struct.put`'s null check (`ConnectSchema.validateValue`): a null for a required field.
 ///
@@ -439,6 +425,15 @@ impl SchemaCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn java_split_drops_trailing_empty_parts_only() {
+        assert_eq!(java_split("a:b", ':'), vec!["a", "b"]);
+        assert_eq!(java_split("a:", ':'), vec!["a"]);
+        assert_eq!(java_split(":a", ':'), vec!["", "a"]);
+        assert_eq!(java_split("", ':'), vec![""]);
+        assert!(java_split("::", ':').is_empty());
+    }
 
     #[test]
     fn a_string_where_a_struct_is_required_names_its_java_class() {

@@ -1,21 +1,21 @@
-//! Kafka's `Values` text forms: what `SimpleHeaderConverter` writes (`convertToString`) and how it
+//! Kafka's `org.apache.kafka.connect.data.Values` text forms: what `SimpleHeaderConverter` writes (`convertToString`) and how it
 //! infers a typed value back from text (`parseString`), plus the Java names used in error texts.
 //!
 //! Deliberate difference from Kafka: a top-level text is a number or a temporal value only when
 //! the *whole* text is one (Kafka reads `1,2` as the int8 `1`; here it stays the string `1,2`).
 
+use crate::data::{Date, Decimal, Time, Timestamp};
+use crate::{Schema, SchemaAndValue, SchemaBuilder, SchemaRef, SchemaType, Value};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use connect_api::data::{Date, Decimal, Time, Timestamp};
-use connect_api::{Schema, SchemaAndValue, SchemaBuilder, SchemaRef, SchemaType, Value};
 use num_bigint::BigInt;
 
-use connect_api::java;
+use crate::java;
 
 const MILLIS_PER_DAY: i64 = 86_400_000;
 
 /// The Java class Kafka would name for a value (`class java.lang.Long`).
-pub(crate) fn java_class(v: &Value) -> &'static str {
+pub fn java_class(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Int8(_) => "class java.lang.Byte",
@@ -34,7 +34,7 @@ pub(crate) fn java_class(v: &Value) -> &'static str {
 }
 
 /// `Schema.Type.toString()` (`INT32`, `FLOAT64`, …).
-pub(crate) fn java_type_name(t: SchemaType) -> &'static str {
+pub fn java_type_name(t: SchemaType) -> &'static str {
     match t {
         SchemaType::Int8 => "INT8",
         SchemaType::Int16 => "INT16",
@@ -52,7 +52,7 @@ pub(crate) fn java_type_name(t: SchemaType) -> &'static str {
 }
 
 /// `Values.convertToString(schema, value)`; `None` for a null value.
-pub(crate) fn convert_to_string(schema: Option<&Schema>, v: &Value) -> Option<String> {
+pub fn convert_to_string(schema: Option<&Schema>, v: &Value) -> Option<String> {
     if v.is_null() {
         return None;
     }
@@ -179,7 +179,7 @@ fn format_date(millis: i64) -> String {
 
 /// `Values.parseString`: infers a schema and value from text. A `null` literal gives
 /// [`SchemaAndValue::NULL`].
-pub(crate) fn parse_string(text: &str) -> SchemaAndValue {
+pub fn parse_string(text: &str) -> SchemaAndValue {
     if text.is_empty() {
         return SchemaAndValue::new(Some(Schema::string()), Value::String(String::new()));
     }
