@@ -109,6 +109,26 @@ async fn scrape_until(
     }
 }
 
+/// The metric names a Grafana dashboard's queries select (an identifier before `{`).
+fn dashboard_metrics(json: &str) -> std::collections::BTreeSet<String> {
+    let mut names = std::collections::BTreeSet::new();
+    let bytes = json.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if b != b'{' {
+            continue;
+        }
+        let start = bytes[..i]
+            .iter()
+            .rposition(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
+            .map_or(0, |p| p + 1);
+        let name = &json[start..i];
+        if name.contains('_') && name.starts_with(|c: char| c.is_ascii_lowercase()) {
+            names.insert(name.to_owned());
+        }
+    }
+    names
+}
+
 /// The value of `name` whose labels include all of `labels`.
 fn value(m: &BTreeMap<Key, f64>, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
     m.iter()
@@ -349,6 +369,19 @@ async fn a_mysql_to_s3_pipeline_counts_its_records_and_its_lag_drains_to_zero()
     assert!(value(&m, "debezium_metrics_BinlogPosition", &stream).is_some_and(|v| v > 0.0));
     assert!(value(&m, "process_resident_memory_bytes", &[]).is_some_and(|v| v > 1e6));
     assert!(value(&m, "process_open_fds", &[]).is_some_and(|v| v > 3.0));
+
+    // And every series the Grafana dashboard queries is served.
+    let dashboard = std::fs::read_to_string(
+        connect_e2e::workspace_root().join("docker/grafana/sluice-dashboard.json"),
+    )?;
+    let missing: Vec<String> = dashboard_metrics(&dashboard)
+        .into_iter()
+        .filter(|name| !m.keys().any(|(n, _)| n == name))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "the dashboard queries unserved series: {missing:?}"
+    );
 
     // And Confluent's names carry the same values.
     let c = scrape(&rest, "confluent").await?;

@@ -742,7 +742,11 @@ fn geometry(col: &Column, modes: ValueModes, raw: &[u8], optional: bool) -> Opti
         s.put("y", Value::Float64(f(&w[13..21])?));
     }
     s.put("wkb", Value::Bytes(wkb));
-    s.put("srid", Value::Int32(srid));
+    // BinlogGeometry.fromBytes (MySqlGeometry in 2.x): "Debezium uses null for an unset/unknown
+    // SRID", 0.
+    if srid != 0 {
+        s.put("srid", Value::Int32(srid));
+    }
     Some(Value::Struct(s))
 }
 
@@ -979,8 +983,13 @@ mod tests {
         for expr in ["GEOMETRY", "POINT"] {
             let c = col(expr);
             assert!(c.optional, "{expr} columns are nullable by default");
-            let v = convert(&c, ValueModes::default(), Cell::Bytes(raw.clone()), c.optional)
-                .unwrap();
+            let v = convert(
+                &c,
+                ValueModes::default(),
+                Cell::Bytes(raw.clone()),
+                c.optional,
+            )
+            .unwrap();
             let field = column_schema(&c, ValueModes::default(), false);
             let Value::Struct(st) = &v else {
                 panic!("{v:?}")
@@ -988,7 +997,8 @@ mod tests {
             assert_eq!(**st.schema(), *field, "{expr}");
             // What JsonConverter checks before it writes a struct.
             let text = crate::jsonout::envelope(Some(&field), &v);
-            assert!(text.contains(r#""srid":0"#), "{expr}: {text}");
+            // SRID 0 is "unknown": null, as Debezium writes it.
+            assert!(text.contains(r#""srid":null"#), "{expr}: {text}");
         }
     }
 

@@ -542,7 +542,9 @@ async fn every_column_type_converts_the_same_in_snapshot_and_binlog() {
         (
             Some(&Value::Float64(1.0)),
             Some(&Value::Float64(2.0)),
-            Some(&Value::Int32(0))
+            // SRID 0 is "unknown": Debezium writes null (MySqlGeometry.fromBytes in 2.2.1,
+            // BinlogGeometry in 3.6.1).
+            Some(&Value::Null)
         )
     );
     assert_eq!(after(snap, "c_pt"), after(live, "c_pt"));

@@ -97,10 +97,6 @@ impl StreamingMetrics {
                 f64::from(u8::from(self.connected)),
             ),
             ("debezium_metrics_BinlogPosition", self.binlog_pos as f64),
-            (
-                "debezium_metrics_MilliSecondsSinceLastEvent",
-                self.last_event_ts_ms.map_or(-1.0, |_| 0.0),
-            ),
         ];
         for (name, value) in gauges {
             host.report_metric(name, &labels, value);
@@ -153,5 +149,129 @@ pub(crate) fn report_snapshot(
     ];
     for (name, value) in gauges {
         host.report_metric(name, &labels, value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// Keeps the latest value of each reported series.
+    #[derive(Debug, Default)]
+    struct Recorder(Mutex<BTreeMap<String, f64>>);
+
+    impl TaskHost for Recorder {
+        fn request_commit(&self) {}
+        fn report_progress(&self, _progress: serde_json::Value) {}
+        fn report_metric(&self, name: &str, labels: &[(&str, &str)], value: f64) {
+            let labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            self.0
+                .lock()
+                .expect("lock")
+                .insert(format!("{name}{{{}}}", labels.join(",")), value);
+        }
+    }
+
+    impl Recorder {
+        fn get(&self, series: &str) -> Option<f64> {
+            self.0.lock().expect("lock").get(series).copied()
+        }
+    }
+
+    fn source(snapshot: Option<&'static str>, ts_ms: i64, pos: i64) -> SourceInfo {
+        SourceInfo {
+            ts_ms,
+            snapshot,
+            db: "shop".into(),
+            table: Some("orders".into()),
+            server_id: 1,
+            gtid: None,
+            file: "binlog.000003".into(),
+            pos,
+            row: 0,
+            thread: None,
+            query: None,
+        }
+    }
+
+    const S: &str = "plugin=mysql,name=shop,context=streaming";
+
+    #[test]
+    fn streamed_events_and_commits_are_counted_and_snapshot_rows_are_not() {
+        let host = Recorder::default();
+        let mut m = StreamingMetrics::default();
+        m.set_connected(true);
+        m.event(&source(Some("true"), 1, 4));
+        m.event(&source(None, crate::emitter::now_ms() - 5_000, 100));
+        m.event(&source(None, crate::emitter::now_ms(), 200));
+        m.committed();
+        m.report(&host, "mysql", "shop");
+        let get = |n: &str| host.get(&format!("debezium_metrics_{n}{{{S}}}"));
+        assert_eq!(get("TotalNumberOfEventsSeen"), Some(2.0));
+        assert_eq!(get("NumberOfCommittedTransactions"), Some(1.0));
+        assert_eq!(get("Connected"), Some(1.0));
+        assert_eq!(get("BinlogPosition"), Some(200.0));
+        assert!(get("MilliSecondsBehindSource").is_some_and(|v| (0.0..1_000.0).contains(&v)));
+        assert_eq!(
+            host.get(&format!(
+                "debezium_metrics_BinlogFilename{{{S},filename=binlog.000003}}"
+            )),
+            Some(1.0)
+        );
+    }
+
+    #[test]
+    fn publication_waits_a_second_but_a_disconnect_goes_out_at_once() {
+        let host = Recorder::default();
+        let mut m = StreamingMetrics::default();
+        m.set_connected(true);
+        m.report(&host, "mysql", "shop");
+        m.event(&source(None, 1, 10));
+        m.report(&host, "mysql", "shop");
+        let seen = format!("debezium_metrics_TotalNumberOfEventsSeen{{{S}}}");
+        assert_eq!(host.get(&seen), Some(0.0), "held back within the second");
+        m.set_connected(false);
+        m.report(&host, "mysql", "shop");
+        assert_eq!(host.get(&seen), Some(1.0));
+        assert_eq!(
+            host.get(&format!("debezium_metrics_Connected{{{S}}}")),
+            Some(0.0)
+        );
+    }
+
+    #[test]
+    fn a_finished_snapshot_reports_no_remaining_tables() {
+        let host = Recorder::default();
+        report_snapshot(
+            &host,
+            "mysql",
+            "shop",
+            Some(("shop.orders", 300)),
+            2,
+            2,
+            false,
+        );
+        let s = "plugin=mysql,name=shop,context=snapshot";
+        assert_eq!(
+            host.get(&format!(
+                "debezium_metrics_RowsScanned{{{s},table=shop.orders}}"
+            )),
+            Some(300.0)
+        );
+        assert_eq!(
+            host.get(&format!("debezium_metrics_RemainingTableCount{{{s}}}")),
+            Some(0.0)
+        );
+        assert_eq!(
+            host.get(&format!("debezium_metrics_SnapshotCompleted{{{s}}}")),
+            Some(1.0)
+        );
+        assert_eq!(
+            host.get(&format!("debezium_metrics_SnapshotRunning{{{s}}}")),
+            Some(0.0)
+        );
     }
 }

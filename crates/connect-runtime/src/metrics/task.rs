@@ -329,9 +329,16 @@ impl TaskMetrics {
         push(T, "batch-size-max", s.batch_size.max(now));
         push(T, "offset-commit-avg-time-ms", s.commit_time.avg(now));
         push(T, "offset-commit-max-time-ms", s.commit_time.max(now));
-        let success = s.commit_success.avg(now) * 100.0;
-        push(T, "offset-commit-success-percentage", success);
-        push(T, "offset-commit-failure-percentage", 100.0 - success);
+        // `Frequencies.forBooleanValues`: fractions of the commits in the window, 0 without any
+        // (Kafka names them percentages but reports 0..1).
+        let success = s.commit_success.avg(now);
+        let (ok, failed) = if success.is_nan() {
+            (0.0, 0.0)
+        } else {
+            (success, 1.0 - success)
+        };
+        push(T, "offset-commit-success-percentage", ok);
+        push(T, "offset-commit-failure-percentage", failed);
         match self.kind {
             TaskKind::Source => {
                 push(S, "source-record-poll-rate", s.poll_rate.rate(now));

@@ -353,7 +353,7 @@ fn offset_commit_percentages_and_times_follow_commits() {
         has(
             &text,
             &format!(
-                "kafka_connect_connector_task_metrics_offset_commit_success_percentage{l} 75.0"
+                "kafka_connect_connector_task_metrics_offset_commit_success_percentage{l} 0.75"
             )
         ),
         "{text}"
@@ -362,7 +362,7 @@ fn offset_commit_percentages_and_times_follow_commits() {
         has(
             &text,
             &format!(
-                "kafka_connect_connector_task_metrics_offset_commit_failure_percentage{l} 25.0"
+                "kafka_connect_connector_task_metrics_offset_commit_failure_percentage{l} 0.25"
             )
         ),
         "{text}"
@@ -374,4 +374,17 @@ fn the_names_parameter_accepts_the_two_rule_sets_only() {
     assert_eq!(Names::parse("strimzi"), Some(Names::Strimzi));
     assert_eq!(Names::parse("confluent"), Some(Names::Confluent));
     assert_eq!(Names::parse("jmx"), None);
+}
+
+#[test]
+fn commit_percentages_are_zero_before_any_commit_as_kafkas_frequencies_are() {
+    let m = WorkerMetrics::default();
+    m.start_task("c", 0, TaskKind::Sink);
+    let text = m.render(&[], Names::Confluent);
+    let l = r#"{connector="c",task="0"}"#;
+    for attr in ["success", "failure"] {
+        let line =
+            format!("kafka_connect_connector_task_metrics_offset_commit_{attr}_percentage{l} 0.0");
+        assert!(has(&text, &line), "{text}");
+    }
 }

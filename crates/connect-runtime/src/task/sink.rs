@@ -37,8 +37,9 @@ use crate::transforms::TransformChain;
 const MAX_BATCH: usize = 2000;
 /// Batches buffered between the poller and the runner.
 const CHANNEL_BATCHES: usize = 4;
-/// How often the consumer lag is measured (off the record path, on a blocking thread).
-const LAG_INTERVAL: Duration = Duration::from_secs(5);
+/// How often librdkafka reports its statistics, from which the consumer lag is read (on the
+/// poll thread, off the record path, without broker requests).
+const STATISTICS_INTERVAL_MS: &str = "5000";
 
 /// A consumed record, detached from librdkafka's buffers.
 #[derive(Debug)]
@@ -69,6 +70,8 @@ struct SinkContext {
     /// The connector's target state: partitions assigned while it is not `STARTED` are paused
     /// before the consumer can fetch from them (Kafka Connect's `onPartitionsAssigned`).
     target: watch::Receiver<TargetState>,
+    /// Where the consumer lag read from librdkafka's statistics goes.
+    metrics: Arc<TaskMetrics>,
 }
 
 /// How long a static member may go without completing its first group join before the task
@@ -105,7 +108,31 @@ enum RunEnd {
     StuckJoin,
 }
 
-impl ClientContext for SinkContext {}
+impl ClientContext for SinkContext {
+    /// The records lag of each fetched partition (Kafka's `records-lag`): the last stable (or
+    /// high) offset minus the position handed to the task, or the committed offset before any.
+    fn stats(&self, statistics: rdkafka::Statistics) {
+        let mut lag = std::collections::BTreeMap::new();
+        for (topic, t) in statistics.topics {
+            for (partition, p) in t.partitions {
+                let end = if p.ls_offset >= 0 {
+                    p.ls_offset
+                } else {
+                    p.hi_offset
+                };
+                let at = if p.app_offset >= 0 {
+                    p.app_offset
+                } else {
+                    p.committed_offset
+                };
+                if partition >= 0 && end >= 0 && at >= 0 {
+                    lag.insert((topic.clone(), partition), (end - at).max(0));
+                }
+            }
+        }
+        self.metrics.set_lag(lag);
+    }
+}
 
 impl ConsumerContext for SinkContext {
     fn pre_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
@@ -368,6 +395,10 @@ impl SinkRunner {
 
     /// One consumer's life: create, subscribe, poll until the task ends or its join is stuck.
     async fn run_consumer(&mut self) -> RunEnd {
+        if self.consumer_config.get("statistics.interval.ms").is_none() {
+            self.consumer_config
+                .set("statistics.interval.ms", STATISTICS_INTERVAL_MS);
+        }
         let (tx, mut rx) = mpsc::channel(CHANNEL_BATCHES);
         let joined = Arc::new(AtomicBool::new(false));
         let is_static = self.consumer_config.get("group.instance.id").is_some();
@@ -376,6 +407,7 @@ impl SinkRunner {
                 tx: tx.clone(),
                 joined: joined.clone(),
                 target: self.target.clone(),
+                metrics: self.metrics.clone(),
             }) {
                 Ok(c) => Arc::new(c),
                 Err(e) => {
@@ -463,7 +495,6 @@ impl SinkRunner {
         // Sinks that rotate on wall-clock time (the S3 sink's `rotate.schedule.interval.ms`)
         // need regular calls when no data arrives, as Kafka gives them with empty `put`s.
         let mut idle_tick = tokio::time::interval(Duration::from_secs(1));
-        let mut lag_tick = tokio::time::interval(LAG_INTERVAL);
         self.status
             .task(&self.connector, self.task_id, State::Running, None)
             .await;
@@ -486,11 +517,6 @@ impl SinkRunner {
                     } else {
                         Ok(())
                     }
-                }
-                _ = lag_tick.tick() => {
-                    let positions = lag_positions(&self.host, &st);
-                    measure_lag(self.metrics.clone(), consumer.clone(), positions).await;
-                    Ok(())
                 }
                 _ = idle_tick.tick() => {
                     let idle = !st.got_data && !st.paused;
@@ -871,47 +897,6 @@ impl SinkRunner {
             }
         }
         Ok(())
-    }
-}
-
-/// Each assigned partition and the next offset to hand to `put` (the committed offset before
-/// anything was read; `None` without either).
-fn lag_positions(host: &SinkHost, st: &LoopState) -> Vec<(TopicPartition, Option<i64>)> {
-    host.assignment()
-        .into_iter()
-        .map(|tp| {
-            let at = st
-                .consumed
-                .get(&tp)
-                .or_else(|| st.committed.get(&tp))
-                .copied();
-            (tp, at)
-        })
-        .collect()
-}
-
-/// Measures each partition's records lag, the high watermark minus the position (the low
-/// watermark without one). Runs on a blocking thread: `fetch_watermarks` asks the broker.
-async fn measure_lag(
-    metrics: Arc<TaskMetrics>,
-    consumer: Arc<BaseConsumer<SinkContext>>,
-    positions: Vec<(TopicPartition, Option<i64>)>,
-) {
-    let lag = tokio::task::spawn_blocking(move || {
-        let mut lag = std::collections::BTreeMap::new();
-        for (tp, at) in positions {
-            if let Ok((low, high)) =
-                consumer.fetch_watermarks(&tp.topic, tp.partition, Duration::from_secs(2))
-            {
-                let from = at.unwrap_or(low).max(low);
-                lag.insert((tp.topic, tp.partition), (high - from).max(0));
-            }
-        }
-        lag
-    })
-    .await;
-    if let Ok(lag) = lag {
-        metrics.set_lag(lag);
     }
 }
 
