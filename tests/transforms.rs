@@ -5,16 +5,13 @@
 use std::time::{Duration, Instant};
 
 use connect_e2e::{
-    BoxError, Broker, Mysql, S3, Worker, it_enabled, list_keys, object_lines, object_store,
-    random_name, wait_until,
+    BoxError, Broker, Mysql, S3, Until, Worker, it_enabled, list_keys, object_lines, object_store,
+    random_name, read_topic, wait_until,
 };
 use mysql_async::prelude::Queryable;
 use rand::Rng as _;
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::{Headers, Message};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(120);
@@ -148,7 +145,12 @@ async fn the_article_source_unwrapped_and_routed_lands_in_s3_as_flat_rows_of_the
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
     };
-    assert_eq!(keys, std::slice::from_ref(&key), "worker log:\n{}", worker.log_tail(60));
+    assert_eq!(
+        keys,
+        std::slice::from_ref(&key),
+        "worker log:\n{}",
+        worker.log_tail(60)
+    );
     let rows: Vec<Value> = object_lines(&*store, &key)
         .await?
         .iter()
@@ -253,28 +255,22 @@ async fn a_sink_transform_failure_is_tolerated_into_the_dlq_with_the_transforms_
     rest.wait_running(&name, 1, Duration::from_secs(10)).await?;
 
     // and the string is in the DLQ as consumed, with the transform's stage and class.
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap())
-        .set("group.id", random_name("smt-dlq-reader"))
-        .set("fetch.wait.max.ms", "10")
-        .create()?;
-    let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset(&dlq, 0, Offset::Beginning)?;
-    consumer.assign(&tpl)?;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let msg = loop {
-        if let Some(m) = consumer.poll(Duration::from_millis(200)) {
-            break m?.detach();
-        }
-        assert!(Instant::now() < deadline, "nothing in the DLQ");
-    };
-    assert_eq!(msg.payload(), Some(&br#""just a string""#[..]));
-    let headers = msg.headers().ok_or("no headers")?;
+    let records = read_topic(
+        broker.bootstrap(),
+        &dlq,
+        Until::Count {
+            n: 1,
+            settle: Duration::from_millis(200),
+        },
+    )
+    .await?;
+    let msg = records.first().ok_or("nothing in the DLQ")?;
+    assert_eq!(msg.value.as_deref(), Some(&br#""just a string""#[..]));
     let get = |k: &str| {
-        headers
+        msg.headers
             .iter()
-            .find(|h| h.key == k)
-            .and_then(|h| h.value.map(|v| String::from_utf8_lossy(v).into_owned()))
+            .find(|(key, _)| key == k)
+            .and_then(|(_, v)| v.as_ref().map(|v| String::from_utf8_lossy(v).into_owned()))
     };
     assert_eq!(get("__connect.errors.offset").as_deref(), Some("1"));
     assert_eq!(

@@ -65,12 +65,17 @@ struct Running {
 }
 
 fn start_worker(registry: PluginRegistry, bootstrap: String) -> Running {
-    let stores = Stores {
+    let stores = memory_stores();
+    start_worker_on(registry, bootstrap, stores)
+}
+
+/// Empty in-memory stores (a fresh cluster).
+fn memory_stores() -> Stores {
+    Stores {
         config: Arc::new(MemoryConfigStore::new()),
         offsets: Arc::new(MemoryOffsetStore::new()),
         status: Arc::new(MemoryStatusStore::new()),
-    };
-    start_worker_on(registry, bootstrap, stores)
+    }
 }
 
 /// A worker on the given stores (which may already hold connectors, as a config topic does).
@@ -427,23 +432,33 @@ impl SourceTask for ReportingTask {
     }
 }
 
-/// Asks for the task's progress until `done` holds (10 s at most) and returns the last answer.
+/// Asks `fetch` until its answer satisfies `done` (20 s at most) and returns that answer.
+async fn until<T, F, Fut>(what: &str, mut fetch: F, done: impl Fn(&T) -> bool) -> T
+where
+    T: std::fmt::Debug,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, connect_runtime::HerderError>>,
+{
+    let mut last = None;
+    for _ in 0..200 {
+        if let Ok(answer) = fetch().await {
+            if done(&answer) {
+                return answer;
+            }
+            last = Some(answer);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{what} never got there; last answer: {last:?}");
+}
+
+/// Task 0's progress, once `done` holds.
 async fn progress_until(
     herder: &WorkerHerder,
     name: &str,
     done: impl Fn(&TaskProgressInfo) -> bool,
 ) -> TaskProgressInfo {
-    let mut last = None;
-    for _ in 0..100 {
-        if let Ok(p) = herder.task_progress(name, 0).await {
-            if done(&p) {
-                return p;
-            }
-            last = Some(p);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("task progress never got there; last answer: {last:?}");
+    until("task progress", || herder.task_progress(name, 0), done).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -532,23 +547,13 @@ fn reporting_config(name: &str, report: &str) -> Props {
     ])
 }
 
-/// Polls the connector's status until `done` holds (20 s at most) and returns the last answer.
+/// The connector's status, once `done` holds.
 async fn status_until(
     herder: &WorkerHerder,
     name: &str,
     done: impl Fn(&connect_runtime::entities::ConnectorStateInfo) -> bool,
 ) -> connect_runtime::entities::ConnectorStateInfo {
-    let mut last = None;
-    for _ in 0..200 {
-        if let Ok(s) = herder.connector_status(name).await {
-            if done(&s) {
-                return s;
-            }
-            last = Some(s);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("status never got there; last answer: {last:?}");
+    until("status", || herder.connector_status(name), done).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -693,11 +698,7 @@ async fn a_stored_connector_whose_transform_is_missing_fails_naming_it_and_runs_
         .unwrap();
     // Given a config topic that already holds a connector with a transform (written by a JVM
     // worker: no REST validation on this path),
-    let stores = Stores {
-        config: Arc::new(MemoryConfigStore::new()),
-        offsets: Arc::new(MemoryOffsetStore::new()),
-        status: Arc::new(MemoryStatusStore::new()),
-    };
+    let stores = memory_stores();
     let mut config = reporting_config("u", "");
     config.insert("transforms".into(), "unwrap".into());
     config.insert(
@@ -791,11 +792,7 @@ async fn placeholders_reach_the_task_resolved_and_stay_placeholders_where_stored
 /// Memory stores holding `stored` connectors, as a config topic written by a JVM worker (or
 /// under another worker configuration) would: nothing validated them.
 async fn stores_holding(stored: &[(&str, Props)]) -> Stores {
-    let stores = Stores {
-        config: Arc::new(MemoryConfigStore::new()),
-        offsets: Arc::new(MemoryOffsetStore::new()),
-        status: Arc::new(MemoryStatusStore::new()),
-    };
+    let stores = memory_stores();
     for (name, config) in stored {
         stores
             .config

@@ -254,8 +254,9 @@ async fn run(
     let worker_id = config.worker_id(&local_host);
     let advertised_url = format!("{}://{}", advertised.protocol.as_str(), worker_id);
     let o = &config.originals;
-    let clients = KafkaClients::with_admin_overrides(client_props(&config), with_prefix(o, "admin."))
-        .context("could not configure the Kafka clients")?;
+    let clients =
+        KafkaClients::with_admin_overrides(client_props(&config), with_prefix(o, "admin."))
+            .context("could not configure the Kafka clients")?;
     for notice in config.notices() {
         tracing::warn!("{notice}");
     }
