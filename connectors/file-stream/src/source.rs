@@ -212,6 +212,8 @@ impl std::fmt::Debug for FileStreamSourceTask {
 
 impl SourceTask for FileStreamSourceTask {
     type Config = FileStreamSourceConfig;
+    // `commit_record` is not overridden: the runtime may move records into transforms.
+    const READS_COMMITTED_RECORDS: bool = false;
 
     async fn start(ctx: SourceTaskContext, config: Self::Config) -> Result<Self, ConnectError> {
         let reader: Option<Reader> = match config.file {

@@ -240,6 +240,8 @@ async fn run(emitter: &mut Emitter, mut conn: mysql_async::Conn, plan: Plan) -> 
 
 impl SourceTask for MySqlSourceTask {
     type Config = MySqlConfig;
+    // `commit_record` is not overridden: the runtime may move records into transforms.
+    const READS_COMMITTED_RECORDS: bool = false;
 
     async fn start(
         ctx: SourceTaskContext,

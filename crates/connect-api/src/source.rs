@@ -68,6 +68,12 @@ pub trait SourceTask: Sized + Send + 'static {
     /// not lose data (keep read-but-unreturned rows in `self`, not in the future).
     fn poll(&mut self) -> impl Future<Output = Result<Vec<SourceRecord>, ConnectError>> + Send;
 
+    /// Whether [`Self::commit_record`] looks at the records it is given. A task that leaves it
+    /// `false` gets its records back without key, value and headers when a transform chain
+    /// runs, which saves the runtime a copy of every record; the default keeps them (Kafka
+    /// hands `commitRecord` the record as polled, before its transforms).
+    const READS_COMMITTED_RECORDS: bool = true;
+
     /// Called once per record after Kafka acknowledged it.
     fn commit_record(
         &mut self,

@@ -52,6 +52,21 @@ impl ConnectRecord {
         }
     }
 
+    /// The transformable part of a source record, moved out of it: the record keeps its
+    /// topic, source partition and offset, and its key, value and headers become empty.
+    pub fn take_from_source(record: &mut SourceRecord) -> Self {
+        Self {
+            topic: record.topic.clone(),
+            kafka_partition: record.kafka_partition,
+            key: std::mem::take(&mut record.key),
+            value: std::mem::take(&mut record.value),
+            timestamp: record.timestamp,
+            headers: std::mem::take(&mut record.headers),
+            kafka_offset: None,
+            is_sink: false,
+        }
+    }
+
     /// The transformable part of a sink record.
     pub fn from_sink(record: &SinkRecord) -> Self {
         Self {

@@ -75,6 +75,8 @@ pub trait DynSourceTask: Send {
     async fn commit_record(&mut self, record: &SourceRecord) -> Result<(), ConnectError>;
     async fn commit(&mut self) -> Result<(), ConnectError>;
     async fn stop(&mut self) -> Result<(), ConnectError>;
+    /// [`SourceTask::READS_COMMITTED_RECORDS`].
+    fn reads_committed_records(&self) -> bool;
 }
 
 /// A started sink task.
@@ -161,6 +163,9 @@ impl<T: SourceTask> DynSourceTask for TaskBox<T> {
     }
     async fn commit_record(&mut self, record: &SourceRecord) -> Result<(), ConnectError> {
         self.0.commit_record(record).await
+    }
+    fn reads_committed_records(&self) -> bool {
+        T::READS_COMMITTED_RECORDS
     }
     async fn commit(&mut self) -> Result<(), ConnectError> {
         self.0.commit().await

@@ -11,8 +11,8 @@ use std::fmt;
 
 use connect_api::config::{ConfigDef, ConfigKey, ConfigType, DefaultValue, Importance, Width};
 use connect_api::{
-    ConnectError, ConnectRecord, FieldErrors, Predicate, Props, SinkRecord, SourceRecord,
-    Transformation,
+    ConnectError, ConnectRecord, FieldErrors, Predicate, Props, SinkRecord, SourceOffset,
+    SourcePartition, SourceRecord, Transformation,
 };
 
 use crate::registry::PluginRegistry;
@@ -371,26 +371,34 @@ impl TransformChain {
         Ok(Some(record))
     }
 
-    /// A source record through the chain; the source partition and offset stay the original's.
+    /// A polled source record through the chain, for the producer: the result carries no
+    /// source partition or offset (they stay with the polled record, which the runner keeps
+    /// for `commit_record` and the offset). With `keep_polled` the chain works on a copy;
+    /// without it the key, value and headers move out of the polled record, sparing a copy
+    /// of every record for tasks that do not read what `commit_record` is given.
     ///
     /// # Errors
     /// As [`Self::apply`].
     pub fn apply_source(
         &mut self,
-        record: &SourceRecord,
+        polled: &mut SourceRecord,
+        keep_polled: bool,
     ) -> Result<Option<SourceRecord>, StageFailure> {
-        Ok(self
-            .apply(ConnectRecord::from_source(record))?
-            .map(|r| SourceRecord {
-                source_partition: record.source_partition.clone(),
-                source_offset: record.source_offset.clone(),
-                topic: r.topic,
-                kafka_partition: r.kafka_partition,
-                key: r.key,
-                value: r.value,
-                timestamp: r.timestamp,
-                headers: r.headers,
-            }))
+        let input = if keep_polled {
+            ConnectRecord::from_source(polled)
+        } else {
+            ConnectRecord::take_from_source(polled)
+        };
+        Ok(self.apply(input)?.map(|r| SourceRecord {
+            source_partition: SourcePartition::default(),
+            source_offset: SourceOffset::default(),
+            topic: r.topic,
+            kafka_partition: r.kafka_partition,
+            key: r.key,
+            value: r.value,
+            timestamp: r.timestamp,
+            headers: r.headers,
+        }))
     }
 
     /// A sink record through the chain. A transformed record carries no raw bytes: byte fast

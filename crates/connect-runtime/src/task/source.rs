@@ -265,20 +265,21 @@ impl SourceRunner {
     /// of it (or one failed).
     async fn send_batch(
         &mut self,
-        records: Vec<SourceRecord>,
+        mut records: Vec<SourceRecord>,
         seen_topics: &mut HashSet<String>,
     ) -> Result<futures::future::BoxFuture<'static, BatchResult>, ConnectError> {
         // `None` where a record was skipped under `errors.tolerance=all`.
         let mut outgoing: Vec<Option<Serialized>> = Vec::with_capacity(records.len());
         let mut errors = ErrorCounts::default();
-        for polled in &records {
+        let keep_polled = self.task.reads_committed_records();
+        for polled in &mut records {
             // Transforms see the polled record; `records` keeps it for `commit_record` and its
             // offset, which counts as processed even when a transform drops the record.
             let transformed: SourceRecord;
             let record = if self.transforms.is_empty() {
-                polled
+                &*polled
             } else {
-                match self.transforms.apply_source(polled) {
+                match self.transforms.apply_source(polled, keep_polled) {
                     Ok(Some(r)) => {
                         transformed = r;
                         &transformed

@@ -336,3 +336,45 @@ fn enrich_reports_kafkas_errors_for_bad_aliases() {
         ]
     );
 }
+
+#[test]
+fn a_polled_record_keeps_its_content_only_for_tasks_that_read_committed_records() {
+    let mut chain = TransformChain::from_config(
+        &registry(),
+        &props(&[
+            ("transforms", "a"),
+            ("transforms.a.type", "com.example.Suffix"),
+            ("transforms.a.suffix", "-a"),
+        ]),
+    )
+    .unwrap();
+    let polled = || {
+        let mut r = connect_api::SourceRecord::new(
+            connect_api::SourcePartition(
+                serde_json::json!({"file": "f"})
+                    .as_object()
+                    .unwrap()
+                    .clone(),
+            ),
+            connect_api::SourceOffset(serde_json::json!({"pos": 1}).as_object().unwrap().clone()),
+            "t",
+            SchemaAndValue::schemaless(Value::from("k")),
+            SchemaAndValue::schemaless(Value::from("v")),
+        );
+        r.timestamp = Some(7);
+        r
+    };
+    for keep in [true, false] {
+        let mut record = polled();
+        let out = chain.apply_source(&mut record, keep).unwrap().unwrap();
+        // The producer gets the transformed record,
+        assert_eq!(out.topic, "t-a");
+        assert_eq!(out.value.value, Value::from("v"));
+        assert_eq!(out.timestamp, Some(7));
+        // and the polled record keeps what its offset needs; its content only when asked.
+        assert_eq!(record.source_partition, polled().source_partition);
+        assert_eq!(record.source_offset, polled().source_offset);
+        assert_eq!(record.topic, "t");
+        assert_eq!(record.value.value.is_null(), !keep, "keep = {keep}");
+    }
+}
