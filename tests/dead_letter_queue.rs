@@ -3,13 +3,12 @@
 
 use std::time::Duration;
 
-use connect_e2e::{BoxError, Broker, Worker, it_enabled, random_name, wait_until};
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
+use connect_e2e::{
+    BoxError, Broker, Worker, it_enabled, random_name, topic_with_values, wait_until,
+};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message};
-use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use serde_json::json;
 
@@ -23,28 +22,13 @@ async fn unreadable_records_go_to_the_dlq_with_error_headers_and_the_rest_flows_
     let broker = Broker::try_shared().await?;
     let topic = random_name("mixed");
     let dlq = random_name("dlq");
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap())
-        .create()?;
-    admin
-        .create_topics(
-            [&NewTopic::new(&topic, 1, TopicReplication::Fixed(1))],
-            &AdminOptions::new(),
-        )
-        .await?;
     // Given a topic with two JSON values around one that is not JSON.
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap())
-        .create()?;
-    for v in [r#""ok-1""#, "not json{", r#""ok-2""#] {
-        producer
-            .send(
-                FutureRecord::<(), str>::to(&topic).payload(v),
-                Duration::from_secs(10),
-            )
-            .await
-            .map_err(|(e, _)| e)?;
-    }
+    topic_with_values(
+        broker.bootstrap(),
+        &topic,
+        &[r#""ok-1""#, "not json{", r#""ok-2""#],
+    )
+    .await?;
     // FileStreamSink writes at commit time, as Kafka's does: commit often.
     let mut worker = Worker::builder()
         .env("OFFSET_FLUSH_INTERVAL_MS", "500")

@@ -7,14 +7,10 @@ use std::time::Duration;
 
 use connect_e2e::{
     BoxError, Broker, Mysql, RestClient, S3, Worker, it_enabled, list_keys, object_store,
-    random_name,
+    random_name, topic_with_values,
 };
 use mysql_async::prelude::Queryable;
 use rand::Rng;
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
-use rdkafka::config::ClientConfig;
-use rdkafka::producer::{FutureProducer, FutureRecord};
 use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(90);
@@ -417,28 +413,13 @@ async fn a_dead_letter_queue_run_shows_in_the_error_counters() -> Result<(), Box
     let broker = Broker::try_shared().await?;
     let topic = random_name("metrics-mixed");
     let dlq = random_name("metrics-dlq");
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap())
-        .create()?;
-    admin
-        .create_topics(
-            [&NewTopic::new(&topic, 1, TopicReplication::Fixed(1))],
-            &AdminOptions::new(),
-        )
-        .await?;
     // Given two JSON values around one that is not JSON.
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap())
-        .create()?;
-    for v in [r#""ok-1""#, "not json{", r#""ok-2""#] {
-        producer
-            .send(
-                FutureRecord::<(), str>::to(&topic).payload(v),
-                Duration::from_secs(10),
-            )
-            .await
-            .map_err(|(e, _)| e)?;
-    }
+    topic_with_values(
+        broker.bootstrap(),
+        &topic,
+        &[r#""ok-1""#, "not json{", r#""ok-2""#],
+    )
+    .await?;
     let mut worker = Worker::builder()
         .env("OFFSET_FLUSH_INTERVAL_MS", "500")
         .start()

@@ -6,12 +6,10 @@ use std::time::{Duration, Instant};
 
 use connect_e2e::{
     BoxError, Broker, Mysql, S3, Until, Worker, it_enabled, list_keys, object_lines, object_store,
-    random_name, read_topic, wait_until,
+    random_name, read_topic, topic_with_values, wait_until,
 };
 use mysql_async::prelude::Queryable;
 use rand::Rng as _;
-use rdkafka::config::ClientConfig;
-use rdkafka::producer::{FutureProducer, FutureRecord};
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(120);
@@ -188,34 +186,14 @@ async fn a_sink_transform_failure_is_tolerated_into_the_dlq_with_the_transforms_
     let broker = Broker::try_shared().await?;
     let topic = random_name("smt-mixed");
     let dlq = random_name("smt-dlq");
-    let admin: rdkafka::admin::AdminClient<rdkafka::client::DefaultClientContext> =
-        ClientConfig::new()
-            .set("bootstrap.servers", broker.bootstrap())
-            .create()?;
-    admin
-        .create_topics(
-            [&rdkafka::admin::NewTopic::new(
-                &topic,
-                1,
-                rdkafka::admin::TopicReplication::Fixed(1),
-            )],
-            &rdkafka::admin::AdminOptions::new(),
-        )
-        .await?;
     // Given schemaless JSON values: two objects around a string, which `ExtractField` cannot
     // take a field of.
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap())
-        .create()?;
-    for v in [r#"{"x":"a"}"#, r#""just a string""#, r#"{"x":"b"}"#] {
-        producer
-            .send(
-                FutureRecord::<(), str>::to(&topic).payload(v),
-                Duration::from_secs(10),
-            )
-            .await
-            .map_err(|(e, _)| e)?;
-    }
+    topic_with_values(
+        broker.bootstrap(),
+        &topic,
+        &[r#"{"x":"a"}"#, r#""just a string""#, r#"{"x":"b"}"#],
+    )
+    .await?;
     let mut worker = Worker::builder()
         .env("OFFSET_FLUSH_INTERVAL_MS", "500")
         .start()

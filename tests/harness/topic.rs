@@ -194,6 +194,42 @@ impl Progress {
     }
 }
 
+/// Creates `topic` with one partition and writes `values` to it, in order, with no key.
+///
+/// # Errors
+/// When the topic cannot be created or a value not delivered.
+pub async fn topic_with_values(
+    bootstrap: &str,
+    topic: &str,
+    values: &[&str],
+) -> Result<(), BoxError> {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    use rdkafka::client::DefaultClientContext;
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()?;
+    admin
+        .create_topics(
+            [&NewTopic::new(topic, 1, TopicReplication::Fixed(1))],
+            &AdminOptions::new(),
+        )
+        .await?;
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()?;
+    for v in values {
+        producer
+            .send(
+                FutureRecord::<(), str>::to(topic).payload(v),
+                Duration::from_secs(10),
+            )
+            .await
+            .map_err(|(e, _)| e)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -388,7 +388,7 @@ const UNIMPLEMENTED: &[(&str, &str)] = &[
 
 fn refuse_unimplemented(originals: &connect_api::Props, errors: &mut FieldErrors) {
     for (key, value) in originals {
-        let value = value.trim();
+        let value = connect_api::java::trim(value);
         // `source` is the default channel list; with no `signal.data.collection` it reads
         // nothing, in Debezium too.
         if value.is_empty() || (key == "signal.enabled.channels" && value == "source") {

@@ -38,7 +38,7 @@ impl Layout {
 
     /// Parses a validated `sluice.debezium.version`.
     pub fn parse(s: &str) -> Self {
-        match s.trim() {
+        match connect_api::java::trim(s) {
             "3.6" => Self::V3_6,
             _ => Self::V2_2,
         }

@@ -139,7 +139,7 @@ fn invalid_config(name: &str, raw: Option<&str>, problem: &str) -> ConnectError 
 /// `Field.isRequired`: present and not blank.
 fn required<'a>(props: &'a Props, name: &str) -> Result<&'a str, ConnectError> {
     match props.get(name) {
-        Some(v) if !v.trim().is_empty() => Ok(v),
+        Some(v) if !connect_api::java::trim(v).is_empty() => Ok(v),
         other => Err(invalid_config(
             name,
             other.map(String::as_str),
@@ -151,7 +151,7 @@ fn required<'a>(props: &'a Props, name: &str) -> Result<&'a str, ConnectError> {
 /// Debezium's `EnumRecommender` check: the trimmed, lower-cased value must be one of `values`.
 fn check_enum(props: &Props, name: &str, values: &[&str]) -> Result<(), ConnectError> {
     match props.get(name) {
-        Some(v) if !values.contains(&v.trim().to_ascii_lowercase().as_str()) => {
+        Some(v) if !values.contains(&connect_api::java::trim(v).to_ascii_lowercase().as_str()) => {
             Err(invalid_config(
                 name,
                 Some(v),

@@ -64,11 +64,13 @@ impl StreamingMetrics {
 
     /// Publishes the series when something changed and the last publication is a second old.
     pub(crate) fn report(&mut self, host: &dyn TaskHost, plugin: &str, server: &str) {
+        if !self.dirty {
+            return;
+        }
         let now = Instant::now();
-        if !self.dirty
-            || self
-                .last_report
-                .is_some_and(|t| now.duration_since(t) < EVERY)
+        if self
+            .last_report
+            .is_some_and(|t| now.duration_since(t) < EVERY)
         {
             return;
         }

@@ -158,7 +158,15 @@ pub fn server_config(props: &Props, prefix: &str) -> Result<Arc<ServerConfig>, R
             })?;
             builder.with_client_cert_verifier(verifier)
         }
-        _ => builder.with_no_client_auth(),
+        "none" => builder.with_no_client_auth(),
+        // The prefixed keys are not checked by the unprefixed key's validator: refuse here
+        // rather than serve without the client authentication the setting asked for.
+        other => {
+            return Err(RestConfigError::Setting {
+                key: key_name("ssl.client.auth"),
+                reason: format!("'{other}' is not one of: required, requested, none"),
+            });
+        }
     };
     let mut config =
         builder
