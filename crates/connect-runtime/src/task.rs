@@ -64,6 +64,7 @@ pub struct TaskConverters {
     pub value: Arc<dyn Converter>,
     pub header: Arc<dyn HeaderConverter>,
     pub key_class: String,
+    pub header_class: String,
     pub value_class: String,
 }
 

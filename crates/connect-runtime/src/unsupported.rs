@@ -33,6 +33,14 @@ fn get<'a>(config: &'a Props, key: &str) -> Option<&'a str> {
 /// values the framework's own validators refuse are left to them.
 pub fn check_connector(config: &Props, is_source: bool) -> Findings {
     let mut findings = Findings::default();
+    // Kafka's RetryWithToleranceOperator retries a retriable converter or transform failure
+    // for this long; Sluice's converters and transforms raise no retriable errors, so there
+    // is nothing to retry, and a non-zero value changes nothing: say so.
+    if get(config, "errors.retry.timeout").is_some_and(|v| v != "0") {
+        findings.warnings.push(
+            "errors.retry.timeout has no effect: Sluice's converters and transforms never fail retriably, so failed records are not retried; errors.tolerance decides what happens to them.".to_owned(),
+        );
+    }
     if !is_source {
         return findings;
     }

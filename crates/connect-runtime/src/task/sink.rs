@@ -778,13 +778,7 @@ impl SinkRunner {
             let value = conv
                 .header
                 .to_connect_header(&c.topic, k, v.as_deref())
-                .map_err(|e| {
-                    (
-                        "HEADER_CONVERTER",
-                        "org.apache.kafka.connect.storage.SimpleHeaderConverter".to_owned(),
-                        e.into(),
-                    )
-                })?;
+                .map_err(|e| ("HEADER_CONVERTER", conv.header_class.clone(), e.into()))?;
             headers.push(Header {
                 key: k.clone(),
                 value,

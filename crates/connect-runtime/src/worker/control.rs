@@ -790,6 +790,7 @@ impl WorkerHerder {
             value,
             header,
             key_class: kc,
+            header_class: hc,
             value_class: vc,
         })
     }
