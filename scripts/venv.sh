@@ -22,6 +22,8 @@ PKGS=(
   "prometheus-client==0.26.0 prometheus_client"
   # The bounded REST fuzzer over openapi.yaml (tests/python/test_rest_fuzz.py).
   "schemathesis==4.32.5 schemathesis"
+  # A Kafka Connect REST client, over https with BasicAuth (tests/python/test_rest_security.py).
+  "kafka-connect-py==1.0.0 kafka_connect"
 )
 
 log() { printf '[venv] %s\n' "$*" >&2; }

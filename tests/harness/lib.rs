@@ -46,6 +46,7 @@ mod oracle;
 mod process;
 mod rest;
 mod s3;
+pub mod tls;
 mod topic;
 mod worker;
 

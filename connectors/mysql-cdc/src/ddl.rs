@@ -42,12 +42,26 @@ pub struct DdlEffect {
     /// Tables a `DROP TABLE` named that were not tracked (Debezium 3.x still records a `DROP`
     /// change for each; 2.x records none).
     pub dropped_untracked: Vec<TableId>,
+    /// Every table a `DROP TABLE` named, in order, with the statement Debezium records for it:
+    /// `DropTableParserListener` signals one event per table, whose text is the statement's head
+    /// (`DROP TABLE IF EXISTS `) and the table's quoted id (2.2 and 3.6 alike).
+    pub drops: Vec<(TableId, String)>,
+    /// Not a statement the DDL parser makes events of (a comment, `FLUSH`, `CREATE INDEX` …):
+    /// Debezium records it as a database-level change of the event's database.
+    pub unrecognised: bool,
 }
 
-/// The tracked tables, by id.
+/// The tracked tables, by id, and the character sets a `CREATE TABLE` without its own
+/// `DEFAULT CHARSET` takes (Debezium's `MySqlAntlrDdlParser.charsetForTable`: the database's,
+/// else `character_set_database`, else `character_set_server`), learnt from the snapshot's
+/// `SET character_set_server=…`, `CREATE DATABASE … CHARSET …` and `USE` records and from the
+/// binlog.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Schemas {
     tables: BTreeMap<TableId, Table>,
+    db_charsets: BTreeMap<String, String>,
+    server_charset: Option<String>,
+    database_charset: Option<String>,
 }
 
 impl Schemas {
@@ -64,7 +78,51 @@ impl Schemas {
     }
 
     pub fn clear(&mut self) {
-        self.tables.clear();
+        *self = Self::default();
+    }
+
+    /// The charset a table of `db` gets when its DDL names none.
+    fn charset_for_table(&self, db: &str) -> Option<String> {
+        if let Some(cs) = self.db_charsets.get(db) {
+            return Some(cs.clone());
+        }
+        self.database_charset
+            .clone()
+            .filter(|cs| !cs.eq_ignore_ascii_case("DEFAULT"))
+            .or_else(|| self.server_charset.clone())
+    }
+
+    /// `SET [GLOBAL|SESSION] var = value, …`: the charset variables the DDL parser keeps.
+    fn apply_set(&mut self, current_db: &str, sql: &str) {
+        let body = sql.trim_start().get(3..).unwrap_or("");
+        for assignment in split_top_level(body, ',') {
+            let Some((name, value)) = assignment.split_once('=') else {
+                continue;
+            };
+            let name = name
+                .split_whitespace()
+                .last()
+                .unwrap_or("")
+                .trim_start_matches('@')
+                .to_ascii_lowercase();
+            let name = name
+                .strip_prefix("global.")
+                .or_else(|| name.strip_prefix("session."))
+                .or_else(|| name.strip_prefix("local."))
+                .unwrap_or(&name)
+                .to_owned();
+            let value = crate::table::unquote_literal(value.trim().trim_end_matches(';'));
+            match name.as_str() {
+                "character_set_server" => self.server_charset = Some(value),
+                "character_set_database" => {
+                    if !current_db.is_empty() {
+                        self.db_charsets.insert(current_db.to_owned(), value.clone());
+                    }
+                    self.database_charset = Some(value);
+                }
+                _ => {}
+            }
+        }
     }
 
     /// Applies `ddl`, run with `current_db` as the default database.
@@ -89,7 +147,14 @@ impl Schemas {
                     .trim_matches(['`', ';'])
                     .to_owned();
                 effect.databases.push(db.clone());
+                // USE sets character_set_database to the database's (MySQL, and Debezium's
+                // UseStatementParserListener).
+                self.database_charset = self.db_charsets.get(&db).cloned();
                 effect.use_database = Some(db);
+                return Ok(effect);
+            }
+            ("SET", _) => {
+                self.apply_set(current_db, &stripped);
                 return Ok(effect);
             }
             ("CREATE", "DATABASE" | "SCHEMA") | ("ALTER", "DATABASE" | "SCHEMA") => {
@@ -99,6 +164,20 @@ impl Schemas {
                     .find(|t| !matches!(t.to_ascii_uppercase().as_str(), "IF" | "NOT" | "EXISTS"))
                     .unwrap_or("")
                     .trim_matches(['`', ';']);
+                let upper = stripped.to_ascii_uppercase();
+                let names_charset = upper.contains("CHARSET") || upper.contains("CHARACTER SET");
+                if let Some(cs) = charset_in(&stripped) {
+                    // A collation alone decides only when the database has no charset yet
+                    // (CreateAndAlterDatabaseParserListener.enterDefaultCollation).
+                    let cs = if cs.eq_ignore_ascii_case("DEFAULT") {
+                        self.server_charset.clone().unwrap_or(cs)
+                    } else {
+                        cs
+                    };
+                    if names_charset || !self.db_charsets.contains_key(name) {
+                        self.db_charsets.insert(name.to_owned(), cs);
+                    }
+                }
                 effect.databases.push(name.to_owned());
                 return Ok(effect);
             }
@@ -125,6 +204,7 @@ impl Schemas {
                         previous_id: None,
                     });
                 }
+                self.db_charsets.remove(&name);
                 effect.databases.push(name);
                 return Ok(effect);
             }
@@ -138,9 +218,13 @@ impl Schemas {
             | ("DROP", "TEMPORARY")
             | ("RENAME", "TABLE")
             | ("TRUNCATE", _) => {}
-            _ => return Ok(effect),
+            _ => {
+                effect.unrecognised = true;
+                return Ok(effect);
+            }
         }
         if w(0) == "CREATE" && w(1) == "OR" && w(3) != "TABLE" {
+            effect.unrecognised = true;
             return Ok(effect);
         }
         if w(1) == "TEMPORARY" {
@@ -299,7 +383,7 @@ impl Schemas {
                         t.id = id.clone();
                         t
                     }
-                    None => create_table(id.clone(), ct, ddl),
+                    None => create_table(id.clone(), ct, ddl, self.charset_for_table(&id.db)),
                 };
                 if ct.if_not_exists && self.tables.contains_key(&id) {
                     return Ok(());
@@ -341,10 +425,23 @@ impl Schemas {
             Statement::Drop {
                 object_type: ObjectType::Table,
                 names,
+                cascade,
+                restrict,
                 ..
             } => {
+                let head = drop_head(ddl);
+                let tail = if *restrict {
+                    " RESTRICT"
+                } else if *cascade {
+                    " CASCADE"
+                } else {
+                    ""
+                };
                 for n in names {
                     let id = table_id(current_db, n)?;
+                    effect
+                        .drops
+                        .push((id.clone(), format!("{head}{}{tail}", quoted_id(&id))));
                     effect.databases.push(id.db.clone());
                     if self.tables.remove(&id).is_some() {
                         effect.changes.push(TableChange {
@@ -385,6 +482,46 @@ impl Schemas {
             _ => {}
         }
         Ok(())
+    }
+}
+
+/// The text of a `DROP TABLE` statement before its first table name (`DROP TABLE IF EXISTS `),
+/// as written.
+fn drop_head(ddl: &str) -> String {
+    let text = ddl.trim_start();
+    let mut end = 0;
+    let mut words = 0;
+    for (i, _) in text.match_indices(|c: char| !c.is_whitespace()) {
+        if i < end {
+            continue;
+        }
+        let word: String = text[i..]
+            .chars()
+            .take_while(char::is_ascii_alphabetic)
+            .collect();
+        let keyword = matches!(
+            word.to_ascii_uppercase().as_str(),
+            "DROP" | "TABLE" | "TABLES" | "IF" | "EXISTS" | "TEMPORARY"
+        );
+        let delimited = text[i + word.len()..]
+            .chars()
+            .next()
+            .is_none_or(char::is_whitespace);
+        if !keyword || !delimited || (words > 0 && word.eq_ignore_ascii_case("DROP")) {
+            return text[..i].to_owned();
+        }
+        words += 1;
+        end = i + word.len();
+    }
+    text.to_owned()
+}
+
+/// `TableId.toQuotedString('`')`: each part in backticks.
+fn quoted_id(id: &TableId) -> String {
+    if id.db.is_empty() {
+        format!("`{}`", id.table)
+    } else {
+        format!("`{}`.`{}`", id.db, id.table)
     }
 }
 
@@ -439,8 +576,13 @@ fn table_charset(ddl: &str) -> Option<String> {
     (!name.is_empty()).then(|| name.to_ascii_lowercase())
 }
 
-fn create_table(id: TableId, ct: &CreateTable, ddl: &str) -> Table {
-    let charset = table_charset(ddl);
+fn create_table(
+    id: TableId,
+    ct: &CreateTable,
+    ddl: &str,
+    inherited_charset: Option<String>,
+) -> Table {
+    let charset = table_charset(ddl).or(inherited_charset);
     let mut table = Table {
         id,
         columns: Vec::new(),
@@ -527,14 +669,23 @@ fn column_from<'a>(
         }
         let t = parse_type(&type_text[..i]);
         col.type_name = t.name;
+        col.declared_type = t.declared;
         col.length = t.length;
         col.scale = t.scale;
     }
     for opt in options {
         match opt {
-            ColumnOption::Null => col.optional = true,
-            ColumnOption::NotNull => col.optional = false,
+            ColumnOption::Null => {
+                col.optional = true;
+                col.explicit_null = true;
+                col.declared_nullable = true;
+            }
+            ColumnOption::NotNull => {
+                col.optional = false;
+                col.declared_nullable = false;
+            }
             ColumnOption::Default(e) => col.default_expression = Some(e.to_string()),
+            ColumnOption::OnUpdate(_) => col.on_update = true,
             ColumnOption::Unique {
                 is_primary: true, ..
             } => pk = true,
@@ -564,6 +715,7 @@ fn column_from<'a>(
     }
     if pk {
         col.optional = false;
+        col.declared_nullable = false;
     }
     (col, pk)
 }
@@ -676,7 +828,12 @@ fn alter(
                     AlterColumnOperation::SetDefault { value } => {
                         c.default_expression = Some(value.to_string())
                     }
-                    AlterColumnOperation::DropDefault => c.default_expression = None,
+                    AlterColumnOperation::DropDefault => {
+                        // ColumnEditor.unsetDefaultValueExpression: no default, not even NULL.
+                        c.default_expression = None;
+                        c.explicit_null = false;
+                        c.declared_nullable = false;
+                    }
                     AlterColumnOperation::SetNotNull => c.optional = false,
                     AlterColumnOperation::DropNotNull => c.optional = true,
                     _ => {}
@@ -1157,7 +1314,13 @@ mod tests {
             "CREATE USER 'u'",
             "BEGIN",
         ] {
-            assert_eq!(s.apply("db", stmt).unwrap(), DdlEffect::default());
+            // Recorded as a database-level change, as Debezium records what its parser makes
+            // no event of.
+            let unrelated = DdlEffect {
+                unrecognised: true,
+                ..DdlEffect::default()
+            };
+            assert_eq!(s.apply("db", stmt).unwrap(), unrelated, "{stmt}");
         }
         assert!(
             s.apply("db", "CREATE TABLE broken (id INT PRIMARY KEY")

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use connect_api::data::{SchemaAndValue, Value};
-use connect_api::{SourcePartition, SourceRecord, TaskHost};
+use connect_api::{SourceOffset, SourcePartition, SourceRecord, TaskHost};
 use tokio::sync::mpsc;
 
 use crate::config::MySqlConfig;
@@ -260,9 +260,10 @@ impl Emitter {
         );
         let mut headers = headers;
         headers.extend(self.context_headers.iter().cloned());
+        let record_offset = self.record_offset(offset, source.snapshot.is_some());
         let mut rec = SourceRecord::new(
             self.partition.clone(),
-            offset.to_source_offset(),
+            record_offset.clone(),
             ts.topic.clone(),
             key.clone(),
             SchemaAndValue::new(Some(ts.envelope_schema.clone()), value),
@@ -272,7 +273,7 @@ impl Emitter {
         if op == Op::Delete && self.config.tombstones_on_delete && key.schema.is_some() {
             let mut tomb = SourceRecord::new(
                 self.partition.clone(),
-                offset.to_source_offset(),
+                record_offset,
                 ts.topic.clone(),
                 key,
                 SchemaAndValue::NULL,
@@ -302,7 +303,7 @@ impl Emitter {
         );
         let mut rec = SourceRecord::new(
             self.partition.clone(),
-            offset.to_source_offset(),
+            self.record_offset(offset, false),
             ts.topic.clone(),
             SchemaAndValue::NULL,
             SchemaAndValue::new(Some(ts.envelope_schema.clone()), value),
@@ -320,7 +321,7 @@ impl Emitter {
         value.put("ts_ms", now_ms());
         let mut rec = SourceRecord::new(
             self.partition.clone(),
-            offset.to_source_offset(),
+            self.record_offset(offset, false),
             format!("__debezium-heartbeat.{}", self.config.topic_prefix),
             SchemaAndValue::new(Some(ks), Value::Struct(key)),
             SchemaAndValue::new(Some(vs), Value::Struct(value)),
@@ -330,15 +331,35 @@ impl Emitter {
         self.flush().await
     }
 
-    pub(crate) async fn push(&mut self, mut rec: SourceRecord) -> Result<()> {
-        if self.config.layout.is_3x()
-            && let Some(flag) = rec.source_offset.0.get_mut("snapshot")
-            && *flag == serde_json::Value::Bool(true)
-        {
-            // 3.x stores the snapshot's kind (BinlogOffsetContext.getOffset puts
-            // `SnapshotType.toString()`), 2.x `true`.
-            *flag = serde_json::Value::String("INITIAL".into());
+    /// The offset map Debezium's `getOffset` gives a record at `offset`: a snapshot record's as
+    /// it is (3.x: the snapshot's kind, `SnapshotType.toString()`, where 2.x puts `true`); a
+    /// streaming record's with `TransactionContext.store`'s keys (`transaction_id` and the
+    /// per-table event counts while a transaction's metadata is open; 2.2 puts the id even when
+    /// it is null, 3.x only when set, DBZ-7380 in 2.6.0).
+    pub(crate) fn record_offset(&self, offset: &BinlogOffset, snapshot: bool) -> SourceOffset {
+        let mut o = offset.to_source_offset();
+        let layout = self.config.layout;
+        if snapshot || offset.snapshot {
+            if layout.is_3x()
+                && let Some(flag) = o.0.get_mut("snapshot")
+            {
+                *flag = serde_json::Value::String("INITIAL".into());
+            }
+            return o;
         }
+        for (key, value) in self.tx.offset_keys() {
+            o.0.insert(key, value);
+        }
+        if !layout.is_3x() && !o.0.contains_key(transaction::OFFSET_TRANSACTION_ID) {
+            o.0.insert(
+                transaction::OFFSET_TRANSACTION_ID.into(),
+                serde_json::Value::Null,
+            );
+        }
+        o
+    }
+
+    pub(crate) async fn push(&mut self, rec: SourceRecord) -> Result<()> {
         self.batch.push(rec);
         if self.batch.len() >= self.config.max_batch_size {
             self.flush().await?;

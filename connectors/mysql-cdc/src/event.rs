@@ -502,6 +502,8 @@ pub struct SchemaChangeSchemas {
     pub(crate) change: SchemaRef,
     table: SchemaRef,
     column: SchemaRef,
+    /// Whose rules the column descriptions follow.
+    layout: Layout,
 }
 
 impl SchemaChangeSchemas {
@@ -576,6 +578,7 @@ impl SchemaChangeSchemas {
             change,
             table,
             column,
+            layout,
         }
     }
 
@@ -619,31 +622,27 @@ impl SchemaChangeSchemas {
     }
 
     fn column_struct(&self, c: &Column) -> Struct {
+        let v = c.history_view(self.layout);
         let mut s = Struct::new(self.column.clone());
         s.put("name", c.name.clone());
-        s.put("jdbcType", c.jdbc_type());
-        s.put("typeName", c.type_name.clone());
-        s.put("typeExpression", c.type_name.clone());
+        s.put("jdbcType", v.jdbc_type);
+        s.put("typeName", v.type_name.clone());
+        s.put("typeExpression", v.type_name);
         s.put("charsetName", c.charset.clone());
-        s.put("length", c.length);
-        s.put("scale", c.scale);
+        s.put("length", v.length);
+        s.put("scale", v.scale);
         s.put("position", c.position);
         s.put("optional", c.optional);
-        s.put("autoIncremented", c.auto_incremented);
-        s.put("generated", c.generated);
+        s.put("autoIncremented", v.auto_incremented);
+        s.put("generated", v.generated);
         s.put("comment", c.comment.clone());
-        s.put("defaultValueExpression", c.default_expression.clone());
+        s.put("defaultValueExpression", v.default_expression);
         // ConnectTableChangeSerializer (2.2.1 and 3.6.1 alike) puts enumValues only when there
         // are some: otherwise the optional field stays null.
-        if !c.enum_values.is_empty() {
+        if !v.enum_values.is_empty() {
             s.put(
                 "enumValues",
-                Value::Array(
-                    c.enum_values
-                        .iter()
-                        .map(|v| Value::String(v.clone()))
-                        .collect(),
-                ),
+                Value::Array(v.enum_values.into_iter().map(Value::String).collect()),
             );
         }
         s

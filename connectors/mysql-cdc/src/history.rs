@@ -23,7 +23,7 @@ pub use kafka::KafkaHistory;
 /// The offset keys in the order Debezium puts them into its offset `HashMap`
 /// (`MySqlOffsetContext.offsetUsingPosition`, then `getOffset`'s `snapshot`), which decides the
 /// order of keys that share a bucket; Sluice's resumable-snapshot keys last.
-const POSITION_KEYS: [&str; 10] = [
+const POSITION_KEYS: [&str; 11] = [
     "server_id",
     "gtids",
     "file",
@@ -32,6 +32,7 @@ const POSITION_KEYS: [&str; 10] = [
     "row",
     "ts_sec",
     "snapshot",
+    "transaction_id",
     "snapshot_table",
     "snapshot_key",
 ];
@@ -46,6 +47,11 @@ fn position_json(out: &mut String, position: &BinlogOffset, layout: Layout) {
     {
         // BinlogOffsetContext.getOffset of 3.x: the snapshot's kind, not `true`.
         *flag = Json::String("INITIAL".into());
+    }
+    if !layout.is_3x() && !position.snapshot {
+        // 2.2's streaming offsets always carry TransactionContext.store's id, null outside a
+        // transaction (only 2.6 stopped writing a null one, DBZ-7380); a DDL is never inside one.
+        map.insert("transaction_id".into(), Json::Null);
     }
     // Any key not listed goes in after the listed ones, so none is ever dropped.
     let rest = map.keys().filter(|k| !POSITION_KEYS.contains(&k.as_str()));
@@ -116,7 +122,7 @@ impl HistoryRecord {
             if i > 0 {
                 o.push(',');
             }
-            change_json(&mut o, c);
+            change_json(&mut o, c, self.layout);
         }
         o.push_str("]}");
         o
@@ -239,7 +245,7 @@ fn opt_str(o: &mut String, v: Option<&str>) {
     }
 }
 
-fn change_json(o: &mut String, c: &TableChange) {
+fn change_json(o: &mut String, c: &TableChange, layout: Layout) {
     o.push_str("{\"type\":");
     push_str(o, c.kind);
     o.push_str(",\"id\":");
@@ -266,47 +272,45 @@ fn change_json(o: &mut String, c: &TableChange) {
         if i > 0 {
             o.push(',');
         }
-        column_json(o, col);
+        column_json(o, col, layout);
     }
     o.push_str("],\"attributes\":[]},\"comment\":");
     opt_str(o, t.comment.as_deref());
     o.push('}');
 }
 
-fn column_json(o: &mut String, c: &Column) {
+fn column_json(o: &mut String, c: &Column, layout: Layout) {
+    let v = c.history_view(layout);
     o.push_str("{\"name\":");
     push_str(o, &c.name);
-    o.push_str(&format!(",\"jdbcType\":{},\"typeName\":", c.jdbc_type()));
-    push_str(o, &c.type_name);
+    o.push_str(&format!(",\"jdbcType\":{},\"typeName\":", v.jdbc_type));
+    push_str(o, &v.type_name);
     o.push_str(",\"typeExpression\":");
-    push_str(o, &c.type_name);
+    push_str(o, &v.type_name);
     o.push_str(",\"charsetName\":");
     opt_str(o, c.charset.as_deref());
-    if let Some(l) = c.length {
+    if let Some(l) = v.length {
         o.push_str(&format!(",\"length\":{l}"));
     }
-    if let Some(s) = c.scale {
+    if let Some(s) = v.scale {
         o.push_str(&format!(",\"scale\":{s}"));
     }
     o.push_str(&format!(
         ",\"position\":{},\"optional\":{},\"autoIncremented\":{},\"generated\":{},\"comment\":",
-        c.position, c.optional, c.auto_incremented, c.generated
+        c.position, c.optional, v.auto_incremented, v.generated
     ));
     opt_str(o, c.comment.as_deref());
-    o.push_str(&format!(
-        ",\"hasDefaultValue\":{}",
-        c.default_expression.is_some()
-    ));
-    if let Some(d) = &c.default_expression {
+    o.push_str(&format!(",\"hasDefaultValue\":{}", v.has_default));
+    if let Some(d) = &v.default_expression {
         o.push_str(",\"defaultValueExpression\":");
         push_str(o, d);
     }
     o.push_str(",\"enumValues\":[");
-    for (i, v) in c.enum_values.iter().enumerate() {
+    for (i, e) in v.enum_values.iter().enumerate() {
         if i > 0 {
             o.push(',');
         }
-        push_str(o, v);
+        push_str(o, e);
     }
     o.push_str("]}");
 }
@@ -433,9 +437,9 @@ mod tests {
             layout: Layout::V2_2,
         };
         // Bucket order of a Java HashMap; server_id and event share a bucket, server_id was
-        // put first.
+        // put first. 2.2 puts TransactionContext's null id into every streaming offset.
         assert!(
-            rec.to_json().starts_with(r#"{"source":{"server":"s"},"position":{"ts_sec":1700000000,"file":"binlog.000003","pos":4,"gtids":"0-1-7","row":1,"server_id":1,"event":2},"#),
+            rec.to_json().starts_with(r#"{"source":{"server":"s"},"position":{"transaction_id":null,"ts_sec":1700000000,"file":"binlog.000003","pos":4,"gtids":"0-1-7","row":1,"server_id":1,"event":2},"#),
             "{}",
             rec.to_json()
         );

@@ -415,7 +415,7 @@ pub(crate) async fn run(
             ..SourceInfo::default()
         };
         emitter
-            .apply_ddl(&db, &ddl, &source, &position, true)
+            .apply_ddl(&db, &ddl, &source, &position)
             .await?;
     }
 

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::event::Layout;
+
 /// `<db>.<table>`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TableId {
@@ -33,12 +35,25 @@ impl fmt::Display for TableId {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Column {
     pub name: String,
-    /// Upper-case base type name (`INT`, `VARCHAR`, `DECIMAL`, `ENUM`, `GEOMETRY` …).
+    /// Upper-case base type name (`INT`, `VARCHAR`, `DECIMAL`, `ENUM`, `GEOMETRY` …), aliases
+    /// resolved (`INTEGER` → `INT`): what the value conversion goes by.
     pub type_name: String,
+    /// The type's words as declared, upper case, aliases kept (`INTEGER`, `DOUBLE PRECISION`):
+    /// what Debezium's DDL parser names the type in `typeName` and maps to a JDBC type.
+    pub declared_type: String,
     pub length: Option<i32>,
     pub scale: Option<i32>,
     pub unsigned: bool,
+    /// `ZEROFILL` was declared (MySQL: implies `UNSIGNED`).
+    pub zerofill: bool,
     pub optional: bool,
+    /// The definition says `NULL` (Debezium 2.2 counts only this as an implicit default).
+    pub explicit_null: bool,
+    /// The definition leaves the column nullable (neither `NOT NULL` nor an inline `PRIMARY
+    /// KEY`): Debezium 3.x's column editor then records an implicit `NULL` default.
+    pub declared_nullable: bool,
+    /// The definition has `ON UPDATE <now>` as a clause of its own.
+    pub on_update: bool,
     pub auto_incremented: bool,
     pub generated: bool,
     pub charset: Option<String>,
@@ -57,10 +72,15 @@ impl Column {
         Self {
             name: name.to_owned(),
             type_name: t.name,
+            declared_type: t.declared,
             length: t.length,
             scale: t.scale,
             unsigned: t.unsigned,
+            zerofill: t.zerofill,
             optional: true,
+            explicit_null: false,
+            declared_nullable: true,
+            on_update: false,
             auto_incremented: false,
             generated: false,
             charset: None,
@@ -94,35 +114,210 @@ impl Column {
         )
     }
 
-    /// `java.sql.Types` code, as Debezium's history records carry it.
-    pub fn jdbc_type(&self) -> i32 {
-        match self.type_name.as_str() {
-            "BIT" => {
-                if self.length.unwrap_or(1) == 1 {
-                    16
-                } else {
-                    -7
-                }
+    /// The column as Debezium's DDL parser describes it in schema change and history records
+    /// (`tableChanges[].table.columns[]`) when it writes `layout`'s output.
+    ///
+    /// Debezium 2.2 (`io.debezium.connector.mysql.antlr.MySqlAntlrDdlParser`, its
+    /// `listener.ColumnDefinitionParserListener` and `DefaultValueParserListener`) and 3.6
+    /// (the same classes over the Oracle MySQL grammar) agree on all but two rules: which columns
+    /// have an implicit `NULL` default, and whether `ON UPDATE` counts as auto-incremented when it
+    /// follows `DEFAULT CURRENT_TIMESTAMP`.
+    pub fn history_view(&self, layout: Layout) -> HistoryColumn {
+        let declared = if self.declared_type.is_empty() {
+            self.type_name.as_str()
+        } else {
+            self.declared_type.as_str()
+        };
+        let base = declared.split_whitespace().next().unwrap_or("");
+        // DataTypeResolver appends the SIGNED/UNSIGNED/ZEROFILL suffix tokens of numeric types
+        // (2.2); 3.6's listener appends its fieldOptions the same way. SERIAL is spelled out.
+        let type_name = if declared == "SERIAL" {
+            "BIGINT UNSIGNED".to_owned()
+        } else if is_numeric_type(base) && self.zerofill {
+            format!("{declared} UNSIGNED ZEROFILL")
+        } else if is_numeric_type(base) && self.unsigned {
+            format!("{declared} UNSIGNED")
+        } else {
+            declared.to_owned()
+        };
+        let (length, scale) = match base {
+            "ENUM" => (Some(1), None),
+            "SET" => {
+                let n = i32::try_from(self.enum_values.len()).unwrap_or(i32::MAX / 2);
+                (Some((n * 2 - 1).max(0)), None)
             }
-            "BOOL" | "BOOLEAN" => 16,
-            "TINYINT" | "SMALLINT" => 5,
-            "MEDIUMINT" | "INT" | "INTEGER" | "YEAR" => 4,
-            "BIGINT" => -5,
-            "FLOAT" | "REAL" => 7,
-            "DOUBLE" => 8,
-            "DECIMAL" | "NUMERIC" => 3,
-            "DATE" => 91,
-            "TIME" => 92,
-            "DATETIME" | "TIMESTAMP" => 93,
-            "CHAR" | "NCHAR" | "ENUM" | "SET" => 1,
-            "VARCHAR" | "NVARCHAR" => 12,
-            "TINYTEXT" | "TEXT" | "MEDIUMTEXT" | "LONGTEXT" | "JSON" => -1,
-            "BINARY" => -2,
-            "VARBINARY" => -3,
-            "TINYBLOB" | "BLOB" | "MEDIUMBLOB" | "LONGBLOB" => 2004,
-            _ => 1111,
+            // setDefaultLengthScaleDimension(10, 0)
+            "DECIMAL" | "DEC" | "FIXED" | "NUMERIC" => {
+                (Some(self.length.unwrap_or(10)), Some(self.scale.unwrap_or(0)))
+            }
+            // 3.6 registers BIT with setDefaultLengthDimension(1); 2.2 with no default.
+            "BIT" if layout.is_3x() => (Some(self.length.unwrap_or(1)), self.scale),
+            _ => (self.length, self.scale),
+        };
+        let default = self
+            .default_expression
+            .as_deref()
+            .map(|raw| debezium_default(raw, layout));
+        let explicit_default = default.as_ref().is_some_and(|d| d.is_some());
+        let now_default = self
+            .default_expression
+            .as_deref()
+            .is_some_and(is_now_function);
+        let has_default = if layout.is_3x() {
+            // ColumnEditorImpl.optional(true) sets the implicit NULL default, and 3.6's
+            // exitColumnDefinition calls it for every column not declared NOT NULL.
+            self.declared_nullable || self.default_expression.is_some()
+        } else {
+            // 2.2 calls optional(true) only for an explicit NULL; `DEFAULT NULL` sets nothing.
+            self.explicit_null || explicit_default
+        };
+        // `ON UPDATE now()` is an AUTO_INCREMENT-like column attribute in both grammars, but 2.2's
+        // `defaultValue` rule swallows it when it follows `DEFAULT CURRENT_TIMESTAMP`.
+        let on_update = self.on_update && (layout.is_3x() || !now_default);
+        let auto = self.auto_incremented || on_update;
+        HistoryColumn {
+            jdbc_type: jdbc_type(declared),
+            type_name,
+            length,
+            scale,
+            auto_incremented: auto,
+            generated: auto,
+            has_default,
+            default_expression: default.flatten().flatten(),
+            enum_values: self
+                .enum_values
+                .iter()
+                .map(|v| format!("'{}'", v.replace('\\', "\\\\").replace('\'', "''")))
+                .collect(),
         }
     }
+}
+
+/// What Debezium's history records say of a column (see [`Column::history_view`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryColumn {
+    /// `java.sql.Types` code.
+    pub jdbc_type: i32,
+    /// `typeName` and `typeExpression`.
+    pub type_name: String,
+    pub length: Option<i32>,
+    pub scale: Option<i32>,
+    pub auto_incremented: bool,
+    pub generated: bool,
+    pub has_default: bool,
+    pub default_expression: Option<String>,
+    /// The labels as the DDL spells them, quotes kept (`'S'`).
+    pub enum_values: Vec<String>,
+}
+
+/// The integer, floating point and fixed point types, whose `UNSIGNED`/`ZEROFILL` Debezium keeps
+/// in the type name.
+fn is_numeric_type(base: &str) -> bool {
+    matches!(
+        base,
+        "TINYINT"
+            | "SMALLINT"
+            | "MEDIUMINT"
+            | "MIDDLEINT"
+            | "INT"
+            | "INTEGER"
+            | "INT1"
+            | "INT2"
+            | "INT3"
+            | "INT4"
+            | "INT8"
+            | "BIGINT"
+            | "REAL"
+            | "DOUBLE"
+            | "FLOAT"
+            | "FLOAT4"
+            | "FLOAT8"
+            | "DECIMAL"
+            | "DEC"
+            | "FIXED"
+            | "NUMERIC"
+    )
+}
+
+/// The `java.sql.Types` code Debezium's `DataTypeResolver` registers for a declared type (the
+/// same table in 2.2's and 3.6's `MySqlAntlrDdlParser.initializeDataTypeResolver`).
+fn jdbc_type(declared: &str) -> i32 {
+    match declared {
+        "CHAR" | "CHARACTER" | "ENUM" | "SET" => 1,
+        "VARCHAR" | "CHAR VARYING" | "CHARACTER VARYING" | "TINYTEXT" | "TEXT" | "MEDIUMTEXT"
+        | "LONGTEXT" | "LONG" | "LONG VARCHAR" | "LONG CHAR VARYING" => 12,
+        "NCHAR" | "NATIONAL CHAR" | "NATIONAL CHARACTER" => -15,
+        "NVARCHAR" | "NCHAR VARCHAR" | "NCHAR VARYING" | "NATIONAL VARCHAR"
+        | "NATIONAL CHAR VARYING" | "NATIONAL CHARACTER VARYING" => -9,
+        "TINYINT" | "INT1" | "SMALLINT" | "INT2" => 5,
+        "MEDIUMINT" | "INT3" | "MIDDLEINT" | "INT" | "INTEGER" | "INT4" | "YEAR" => 4,
+        "BIGINT" | "INT8" | "SERIAL" => -5,
+        "REAL" => 7,
+        "DOUBLE" | "DOUBLE PRECISION" | "FLOAT8" => 8,
+        "FLOAT" | "FLOAT4" => 6,
+        "DECIMAL" | "DEC" | "FIXED" => 3,
+        "NUMERIC" => 2,
+        "BIT" => -7,
+        "BOOL" | "BOOLEAN" => 16,
+        "DATE" => 91,
+        "TIME" => 92,
+        "DATETIME" => 93,
+        "TIMESTAMP" => 2014,
+        "BINARY" => -2,
+        "VARBINARY" => -3,
+        "TINYBLOB" | "BLOB" | "MEDIUMBLOB" | "LONGBLOB" | "LONG VARBINARY" => 2004,
+        _ => 1111,
+    }
+}
+
+/// Whether a `DEFAULT` expression is `CURRENT_TIMESTAMP`, `NOW()` or a synonym.
+fn is_now_function(expr: &str) -> bool {
+    let upper = expr.trim().to_ascii_uppercase();
+    ["CURRENT_TIMESTAMP", "NOW(", "LOCALTIME"]
+        .iter()
+        .any(|p| upper.starts_with(p))
+}
+
+/// `defaultValueExpression` for a declared `DEFAULT`: `None` when the clause sets no expression
+/// (`DEFAULT NULL`), `Some(None)` when it sets a null one (an expression Debezium cannot
+/// evaluate), else the text (DefaultValueParserListener: literals unquoted, `b'…'`/`x'…'` without
+/// their quotes, `CURRENT_TIMESTAMP`/`NOW()` as the epoch).
+fn debezium_default(raw: &str, layout: Layout) -> Option<Option<String>> {
+    let t = raw.trim();
+    let upper = t.to_ascii_uppercase();
+    if upper == "NULL" {
+        return None;
+    }
+    if is_now_function(t) {
+        // 2.2 maps only CURRENT_TIMESTAMP and NOW to the epoch; LOCALTIME[STAMP] keeps its text.
+        if layout.is_3x() || !upper.starts_with("LOCALTIME") {
+            return Some(Some("1970-01-01 00:00:00".into()));
+        }
+        return Some(Some(t.to_owned()));
+    }
+    let quoted = |s: &str| {
+        s.len() >= 2
+            && (s.starts_with('\'') && s.ends_with('\'') || s.starts_with('"') && s.ends_with('"'))
+    };
+    if quoted(t) {
+        return Some(Some(t[1..t.len() - 1].to_owned()));
+    }
+    if (upper.starts_with("B'") || upper.starts_with("X'")) && t.ends_with('\'') && t.len() >= 3 {
+        return Some(Some(t[2..t.len() - 1].to_owned()));
+    }
+    if let Some(i) = t.find(['\'', '"'])
+        && t.starts_with('_')
+        && quoted(t[i..].trim())
+    {
+        // A charset introducer: `_utf8mb4'abc'`.
+        let lit = t[i..].trim();
+        return Some(Some(lit[1..lit.len() - 1].to_owned()));
+    }
+    if t.starts_with('(') || t.contains('(') {
+        // "Default value is calculated. We thus handle it as NULL."
+        return Some(None);
+    }
+    Some(Some(t.to_owned()))
 }
 
 /// A table's structure.
@@ -154,9 +349,12 @@ impl Table {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct ParsedType {
     pub name: String,
+    /// The words as written (upper case), before aliases are resolved.
+    pub declared: String,
     pub length: Option<i32>,
     pub scale: Option<i32>,
     pub unsigned: bool,
+    pub zerofill: bool,
     pub values: Vec<String>,
 }
 
@@ -188,8 +386,10 @@ pub(crate) fn parse_type(expr: &str) -> ParsedType {
         .iter()
         .chain(&modifiers)
         .any(|w| w == "UNSIGNED" || w == "ZEROFILL");
+    let zerofill = words.iter().chain(&modifiers).any(|w| w == "ZEROFILL");
     words.retain(|w| w != "UNSIGNED" && w != "SIGNED" && w != "ZEROFILL");
-    let mut name = words.join(" ");
+    let declared = words.join(" ");
+    let mut name = declared.clone();
     name = match name.as_str() {
         "INTEGER" => "INT".into(),
         "DOUBLE PRECISION" => "DOUBLE".into(),
@@ -209,7 +409,9 @@ pub(crate) fn parse_type(expr: &str) -> ParsedType {
     };
     let mut t = ParsedType {
         name,
+        declared,
         unsigned,
+        zerofill,
         ..ParsedType::default()
     };
     if t.name == "ENUM" || t.name == "SET" {

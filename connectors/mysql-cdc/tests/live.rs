@@ -1117,7 +1117,19 @@ async fn tables_created_renamed_and_dropped_while_streaming_are_tracked() {
             _ => None,
         })
         .collect();
-    assert_eq!(kinds, ["CREATE", "ALTER", "ALTER", "DROP"]);
+    // Debezium 2.2 records a DROP with no tableChanges: its SchemaChangeEvent looks the table
+    // up after the parser removed it (a DROP change with the id came with DBZ-6828, 2.4.0).
+    assert_eq!(kinds, ["CREATE", "ALTER", "ALTER"]);
+    let drop = recs
+        .iter()
+        .filter(|r| r.topic == "dbserver1")
+        .find(|r| {
+            field(r, "ddl")
+                .and_then(Value::as_str)
+                .is_some_and(|d| d.starts_with("DROP TABLE `cdc_ddl_stream`.`m`"))
+        })
+        .expect("the DROP's schema change");
+    assert_eq!(field(drop, "tableChanges"), Some(&Value::Array(Vec::new())));
     task.stop().await.unwrap();
 }
 

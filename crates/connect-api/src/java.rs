@@ -314,6 +314,20 @@ pub fn trim(s: &str) -> &str {
     s.trim_matches(|c: char| c <= '\u{20}')
 }
 
+/// `String.split(regex)` where the regex matches one literal character (`","`, `":"`,
+/// `"\\."`): inner and leading empty parts are kept, trailing ones dropped, so `"a,,b,,"` gives
+/// `[a, , b]`, `","` gives `[]`, and `""` (nothing to split) gives `[""]`.
+pub fn split(text: &str, separator: char) -> Vec<&str> {
+    let mut parts: Vec<&str> = text.split(separator).collect();
+    if text.is_empty() {
+        return parts;
+    }
+    while parts.last().is_some_and(|p| p.is_empty()) {
+        parts.pop();
+    }
+    parts
+}
+
 /// `String.hashCode()` (over UTF-16 code units).
 pub fn string_hash(s: &str) -> i32 {
     s.encode_utf16()
@@ -326,11 +340,19 @@ pub fn string_hash(s: &str) -> i32 {
 /// doubles whenever the size passes three quarters of it. (Bins that Java turns into trees, at
 /// 8 or more colliding keys, are not modelled.)
 pub fn hash_map_order<T>(items: Vec<(i32, T)>) -> Vec<T> {
-    let mut capacity: u64 = 16;
-    while items.len() as u64 > capacity * 3 / 4 {
+    let mut capacity: usize = 16;
+    while items.len() > capacity * 3 / 4 {
         capacity *= 2;
     }
-    let mask = u32::try_from(capacity - 1).unwrap_or(u32::MAX);
+    hash_table_order(items, capacity)
+}
+
+/// Orders `items` (each with its Java `hashCode()`, in insertion order) as a Java hash table
+/// of `capacity` buckets iterates them: by bucket `(h ^ (h >>> 16)) & (capacity - 1)`, ties in
+/// insertion order. For tables whose capacity was not grown from 16 one insertion at a time
+/// (`new HashSet<>(collection)` presizes), where [`hash_map_order`] does not apply.
+pub fn hash_table_order<T>(items: Vec<(i32, T)>, capacity: usize) -> Vec<T> {
+    let mask = u32::try_from(capacity.saturating_sub(1)).unwrap_or(u32::MAX);
     let mut keyed: Vec<(u32, usize, T)> = items
         .into_iter()
         .enumerate()

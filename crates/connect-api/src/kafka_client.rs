@@ -21,6 +21,7 @@
 pub mod jaas;
 mod jks;
 mod stores;
+pub mod tls_probe;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, PoisonError};

@@ -20,7 +20,7 @@ use connect_api::{
     PluginDescriptor, Props, SchemaAndValue, SchemaRef, Value,
 };
 
-use self::cache::Lru;
+use self::cache::{Lookup, Lru, SchemaJsonCache};
 use self::encode::Options;
 use self::parse::Envelope;
 use crate::{ConverterType, converter_def, descriptor, parse_props};
@@ -158,19 +158,15 @@ impl JsonConverterConfig {
     }
 }
 
-/// The serialized form of one schema, kept with the schema so that its address cannot be reused
-/// by another schema while the entry lives.
-type CachedSchema = (SchemaRef, Arc<[u8]>);
-
 /// A configured `JsonConverter`.
 #[derive(Debug)]
 pub struct JsonConverter {
     config: JsonConverterConfig,
     options: Options,
-    /// Keyed by the schema's address: schemas are shared `Arc`s, one per table or topic.
-    to_json: Mutex<Lru<usize, CachedSchema>>,
+    /// Each schema's JSON, written once (see `cache`).
+    to_json: Mutex<SchemaJsonCache>,
     /// Keyed by the schema's raw JSON text, so a cached schema is not even parsed.
-    to_connect: Mutex<Lru<Box<str>, Option<SchemaRef>>>,
+    to_connect: Mutex<Lru<Arc<str>, Option<SchemaRef>>>,
     /// The last output size, to allocate the next buffer once.
     size_hint: AtomicUsize,
 }
@@ -182,7 +178,7 @@ impl JsonConverter {
             replace_null_with_default: config.replace_null_with_default,
         };
         Self {
-            to_json: Mutex::new(Lru::new(config.schemas_cache_size)),
+            to_json: Mutex::new(SchemaJsonCache::new(config.schemas_cache_size)),
             to_connect: Mutex::new(Lru::new(config.schemas_cache_size)),
             options,
             config,
@@ -230,21 +226,20 @@ impl JsonConverter {
     }
 
     fn write_schema(&self, out: &mut Vec<u8>, schema: &SchemaRef) -> Result<(), ConvertError> {
-        let key = Arc::as_ptr(schema) as usize;
-        {
-            let mut cache = self.to_json.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some((_, bytes)) = cache.get(&key) {
-                out.extend_from_slice(bytes);
-                return Ok(());
-            }
-        }
+        let lookup = self
+            .to_json
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .write(schema, out);
+        let Lookup::Miss(content) = lookup else {
+            return Ok(());
+        };
         let start = out.len();
         encode::schema(out, schema, self.options)?;
-        let bytes: Arc<[u8]> = Arc::from(&out[start..]);
         self.to_json
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .put(key, (schema.clone(), bytes));
+            .insert(schema, content, &out[start..]);
         Ok(())
     }
 
@@ -384,5 +379,121 @@ impl ConverterPlugin for JsonConverterPlugin {
     fn create_header(&self, props: &Props) -> Result<Box<dyn HeaderConverter>, ConnectError> {
         let config = JsonConverterConfig::parse(props, ConverterType::Header)?;
         Ok(Box::new(JsonConverter::new(config)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use connect_api::{Schema, Struct};
+
+    use super::*;
+
+    const CAPTURE: &str = include_str!("../tests/fixtures/debezium-3.1-customers-create.json");
+
+    fn with_cache_size(size: &str) -> JsonConverter {
+        let props = Props::from([(SCHEMAS_CACHE_SIZE.to_owned(), size.to_owned())]);
+        JsonConverter::new(JsonConverterConfig::parse(&props, ConverterType::Value).unwrap())
+    }
+
+    fn bytes(c: &JsonConverter, data: &SchemaAndValue) -> Vec<u8> {
+        let mut out = Vec::new();
+        assert!(c.write(&mut out, data).unwrap());
+        out
+    }
+
+    /// (entries, hits) of the schema → JSON cache.
+    fn cache_stats(c: &JsonConverter) -> (usize, u64) {
+        let cache = c.to_json.lock().unwrap();
+        (cache.len(), cache.hits())
+    }
+
+    #[test]
+    fn cache_hits_write_the_bytes_a_fresh_encoding_writes() {
+        let expected = CAPTURE.trim_end().as_bytes();
+        let reader = with_cache_size("1000");
+        let record = reader.read(expected).unwrap();
+        let cached = with_cache_size("1000");
+        let uncached = with_cache_size("0");
+        for round in 1..=3 {
+            assert_eq!(bytes(&cached, &record), expected);
+            assert_eq!(bytes(&uncached, &record), expected);
+            assert_eq!(cache_stats(&cached), (1, round - 1), "round {round}");
+        }
+        assert_eq!(cache_stats(&uncached), (0, 0));
+
+        // The same schema built again (another object, as a rebuilt schema would be) is found
+        // by its content and written the same.
+        let rebuilt = with_cache_size("1000").read(expected).unwrap();
+        let (a, b) = (record.schema.as_ref(), rebuilt.schema.as_ref());
+        assert!(!Arc::ptr_eq(a.unwrap(), b.unwrap()));
+        assert_eq!(bytes(&cached, &rebuilt), expected);
+        assert_eq!(cache_stats(&cached), (1, 3));
+    }
+
+    #[test]
+    fn schemas_cache_size_bounds_the_schema_cache() {
+        let cached = with_cache_size("3");
+        let uncached = with_cache_size("0");
+        let records: Vec<SchemaAndValue> = (0..10)
+            .map(|i| {
+                let schema = Schema::struct_builder()
+                    .name(format!("s{i}"))
+                    .field("n", Schema::int32())
+                    .build();
+                let value = Struct::new(schema.clone()).with("n", i);
+                SchemaAndValue::new(Some(schema), value.into())
+            })
+            .collect();
+        for record in &records {
+            assert_eq!(bytes(&cached, record), bytes(&uncached, record));
+            assert!(cache_stats(&cached).0 <= 3);
+        }
+        assert_eq!(cache_stats(&cached), (3, 0));
+        // The three most recent are kept; the first was dropped long ago.
+        for record in &records[7..] {
+            assert_eq!(bytes(&cached, record), bytes(&uncached, record));
+        }
+        assert_eq!(cache_stats(&cached), (3, 3));
+        assert_eq!(bytes(&cached, &records[0]), bytes(&uncached, &records[0]));
+        assert_eq!(cache_stats(&cached), (3, 3));
+    }
+
+    #[test]
+    fn a_negative_cache_size_caches_nothing_and_still_writes_schemas() {
+        let c = with_cache_size("-1");
+        let record = c.read(CAPTURE.trim_end().as_bytes()).unwrap();
+        assert_eq!(bytes(&c, &record), CAPTURE.trim_end().as_bytes());
+        assert_eq!(cache_stats(&c), (0, 0));
+    }
+
+    #[test]
+    fn schemas_differing_only_in_parameter_order_keep_their_own_order() {
+        let c = with_cache_size("10");
+        let decimal = |params: [(&str, &str); 2]| {
+            let mut b = Schema::builder(connect_api::SchemaType::Bytes)
+                .name("org.apache.kafka.connect.data.Decimal")
+                .version(1);
+            for (k, v) in params {
+                b = b.parameter(k, v);
+            }
+            let schema = b.build();
+            SchemaAndValue::new(
+                Some(schema),
+                Value::Bytes(Bytes::from_static(&[0x30, 0x39])),
+            )
+        };
+        let scale_first = decimal([("scale", "2"), ("connect.decimal.precision", "10")]);
+        let precision_first = decimal([("connect.decimal.precision", "10"), ("scale", "2")]);
+        let a = String::from_utf8(bytes(&c, &scale_first)).unwrap();
+        let b = String::from_utf8(bytes(&c, &precision_first)).unwrap();
+        assert!(
+            a.contains(r#""parameters":{"scale":"2","connect.decimal.precision":"10"}"#),
+            "{a}"
+        );
+        assert!(
+            b.contains(r#""parameters":{"connect.decimal.precision":"10","scale":"2"}"#),
+            "{b}"
+        );
+        assert_eq!(cache_stats(&c), (2, 0));
     }
 }

@@ -19,10 +19,11 @@
 //! follows Jackson's conventions exactly (member order, escapes, `Double.toString` number forms)
 //! instead of using a general-purpose serializer; Java's text forms live in `connect_api::java`.
 //!
-//! `JsonConverter` writes JSON straight into the output buffer (no intermediate tree) and caches
-//! each schema's JSON per `SchemaRef` (by `Arc` address, holding the `Arc` so the address cannot
-//! be reused); reading caches schemas by their raw JSON text, so a repeated envelope schema is
-//! neither parsed nor rebuilt. Callers that batch output can use
+//! `JsonConverter` writes JSON straight into the output buffer (no intermediate tree) and writes
+//! each schema's JSON once: up to `schemas.cache.size` schemas are cached, found by their `Arc`'s
+//! address (holding the `Arc` so the address cannot be reused) or, for another object with the
+//! same content, by a content hash confirmed field by field; reading caches schemas by their
+//! raw JSON text, so a repeated envelope schema is neither parsed nor rebuilt. Callers that batch output can use
 //! [`json::JsonConverter::write`] to append to their own buffer.
 //!
 //! # Deliberate differences from Kafka

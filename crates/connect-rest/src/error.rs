@@ -16,6 +16,9 @@ pub struct ApiError {
     message: Option<String>,
     /// Jersey answers unmatched routes (404) and wrong methods (405) without a `Content-Type`.
     content_type: bool,
+    /// The herder named another worker to serve the request (`RequestTargetException`); the
+    /// forwarding layer acts on it.
+    forward: Option<crate::forward::ForwardTo>,
 }
 
 /// `ErrorMessage`: field order `error_code`, `message`.
@@ -32,6 +35,7 @@ impl ApiError {
             status,
             message: Some(message.into()),
             content_type: true,
+            forward: None,
         }
     }
 
@@ -41,6 +45,7 @@ impl ApiError {
             status,
             message: None,
             content_type: true,
+            forward: None,
         }
     }
 
@@ -138,7 +143,12 @@ impl From<HerderError> for ApiError {
     fn from(e: HerderError) -> Self {
         let status =
             StatusCode::from_u16(e.kind.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        Self::new(status, e.message)
+        let forward = (e.kind == HerderErrorKind::RequestTarget)
+            .then(|| crate::forward::ForwardTo(e.forward_url));
+        Self {
+            forward,
+            ..Self::new(status, e.message)
+        }
     }
 }
 
@@ -159,6 +169,9 @@ impl IntoResponse for ApiError {
         let body = self.body();
         let mut resp = Response::new(Body::from(body));
         *resp.status_mut() = self.status;
+        if let Some(forward) = self.forward {
+            resp.extensions_mut().insert(forward);
+        }
         if self.content_type {
             resp.headers_mut().insert(
                 header::CONTENT_TYPE,

@@ -100,7 +100,7 @@ impl Serialize for ConfigOut<'_> {
 
 /// `Location: <base>/connectors/<name>`: `base` from the request's `Host` (Jersey resolves the
 /// relative URI against the request) or the advertised URL, with the advertised scheme.
-fn location(state: &AppState, headers: &HeaderMap, name: &str) -> String {
+pub(crate) fn location(state: &AppState, headers: &HeaderMap, name: &str) -> String {
     let advertised = state.advertised_url.trim_end_matches('/');
     let scheme = advertised.split_once("://").map_or("http", |(s, _)| s);
     let base = match headers.get(header::HOST).and_then(|h| h.to_str().ok()) {

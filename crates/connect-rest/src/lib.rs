@@ -15,13 +15,18 @@
 //!   extension, from the worker properties; [`serve_tls`] serves the router over TLS.
 //! - [`testkit`] (feature `testkit`): an in-memory herder and loggers for tests.
 //!
-//! The two signed internal endpoints (`POST /connectors/{c}/tasks`, `PUT /connectors/{c}/fence`)
-//! are not served. Two endpoints are Sluice's own, not Kafka's:
+//! - [`forward`]: requests another worker of the cluster must serve are forwarded there, as
+//!   Kafka's `HerderRequestHandler` does, and the signed inter-worker endpoint
+//!   `POST /connectors/{c}/tasks` is served (outside [`ROUTES`]); `PUT /connectors/{c}/fence`,
+//!   which only exactly-once source support uses, is not.
+//!
+//! Two endpoints are Sluice's own, not Kafka's:
 //! `GET /connectors/{c}/tasks/{t}/progress`, the latest progress a task reported, and
 //! `GET /metrics`, the Prometheus exposition (`metrics`).
 
 mod error;
 mod extract;
+pub mod forward;
 mod handlers;
 mod jackson;
 mod java_order;
@@ -36,6 +41,7 @@ mod uri;
 pub mod testkit;
 
 pub use error::ApiError;
+pub use forward::Forwarder;
 pub use routes::{ROUTES, router};
 pub use server::{
     DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,

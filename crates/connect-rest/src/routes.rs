@@ -21,7 +21,7 @@ use tower_http::trace::TraceLayer;
 use crate::error::ApiError;
 use crate::extract::{accepts_json, compatible_with_json, media_type};
 use crate::handlers as h;
-use crate::security::basic_auth::{BasicAuth, UNAUTHORIZED_BODY, Verdict};
+use crate::security::basic_auth::{BasicAuth, UNAUTHORIZED_BODY, Verdict, WWW_AUTHENTICATE};
 use crate::security::{RestSecurity, cors, headers};
 use crate::state::{AppState, Endpoints};
 
@@ -102,6 +102,7 @@ fn endpoint(method: &Method, path: &str) -> MethodRouter<AppState> {
         ("GET", "/admin/loggers") => get(h::list_loggers),
         ("GET", "/admin/loggers/{logger}") => get(h::get_logger),
         ("PUT", "/admin/loggers/{logger}") => put(h::set_logger),
+        ("POST", "/connectors/{connector}/tasks") => post(crate::forward::put_task_configs),
         (m, p) => panic!("no handler for {m} {p}"),
     }
 }
@@ -113,18 +114,27 @@ pub fn router(state: AppState) -> Router {
     let endpoints = state.endpoints;
     // Kafka registers REST extensions, CORS and header rules on the main listeners only.
     let security = match endpoints {
-        Endpoints::Admin => RestSecurity::default(),
+        Endpoints::Admin | Endpoints::Metrics => RestSecurity::default(),
         Endpoints::All | Endpoints::Regular => state.security.clone(),
     };
     let mut by_path: BTreeMap<&str, MethodRouter<AppState>> = BTreeMap::new();
-    for (method, path) in ROUTES.iter().filter(|(_, p)| {
-        let admin = p.starts_with("/admin/");
-        match endpoints {
-            Endpoints::All => true,
-            Endpoints::Regular => !admin,
-            Endpoints::Admin => admin,
-        }
-    }) {
+    // The signed inter-worker endpoints live where the connectors resource does.
+    let internal = crate::forward::INTERNAL_ROUTES
+        .iter()
+        .filter(|_| matches!(endpoints, Endpoints::All | Endpoints::Regular));
+    for (method, path) in ROUTES
+        .iter()
+        .filter(|(_, p)| {
+            let admin = p.starts_with("/admin/");
+            match endpoints {
+                Endpoints::All => true,
+                Endpoints::Regular => !admin,
+                Endpoints::Admin => admin,
+                Endpoints::Metrics => *p == "/metrics",
+            }
+        })
+        .chain(internal)
+    {
         let route = endpoint(method, path);
         let merged = match by_path.remove(path) {
             Some(existing) => existing.merge(route),
@@ -143,6 +153,10 @@ pub fn router(state: AppState) -> Router {
         timeout: state.request_timeout,
     };
     let app: Router = app
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::forward::forward_when_asked,
+        ))
         .route_layer(middleware::from_fn_with_state(
             security.basic_auth.clone(),
             negotiate,
@@ -204,6 +218,12 @@ fn authenticate(auth: Option<&BasicAuth>, req: &Request) -> Option<Response> {
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
             );
+            // Kafka's filter sends no challenge; RFC 9110 wants one on a 401, and clients
+            // such as curl's `--anyauth` need it to offer credentials.
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(WWW_AUTHENTICATE),
+            );
             Some(resp)
         }
         Verdict::BadEncoding(message) => {
@@ -228,10 +248,11 @@ fn template(matched: &str) -> &str {
     }
 }
 
-/// The methods a path template accepts, as [`ROUTES`] lists them.
+/// The methods a path template accepts, as [`ROUTES`] and the internal routes list them.
 fn allowed_methods(path: &str) -> Vec<&'static Method> {
     ROUTES
         .iter()
+        .chain(crate::forward::INTERNAL_ROUTES)
         .filter(|(_, p)| *p == path)
         .map(|(m, _)| m)
         .collect()
@@ -277,7 +298,10 @@ async fn negotiate(
     if path != "/metrics" && !accepts_json(req.headers()) {
         return ApiError::not_acceptable().into_response();
     }
-    if let Some(denied) = authenticate(auth.as_deref(), &req) {
+    // Workers authenticate their internal requests with signatures, not users' credentials.
+    if !crate::forward::is_internal(method, path)
+        && let Some(denied) = authenticate(auth.as_deref(), &req)
+    {
         return denied;
     }
     next.run(req).await

@@ -42,6 +42,9 @@ pub enum Endpoints {
     /// Only `/admin/…`, without REST extensions, CORS or header rules, which Kafka installs on
     /// the main listeners only: `admin.listeners`.
     Admin,
+    /// Only `GET /metrics`, likewise bare: Sluice's `metrics.listener`, standing in for the
+    /// port of the JMX exporter agent that serves a JVM worker's metrics.
+    Metrics,
 }
 
 /// The state the REST handlers share.
@@ -61,6 +64,9 @@ pub struct AppState {
     /// CORS, BasicAuth and response header rules (none by default).
     pub security: RestSecurity,
     pub endpoints: Endpoints,
+    /// The client requests go to other workers of the cluster with (distributed mode); without
+    /// one, a request for another worker is a 500.
+    pub forwarder: Option<crate::forward::Forwarder>,
 }
 
 impl AppState {
@@ -79,7 +85,15 @@ impl AppState {
             body_limit: DEFAULT_BODY_LIMIT,
             security: RestSecurity::default(),
             endpoints: Endpoints::All,
+            forwarder: None,
         }
+    }
+
+    /// Forwarding requests to the other workers of the cluster with `forwarder`.
+    #[must_use]
+    pub fn with_forwarder(mut self, forwarder: crate::forward::Forwarder) -> Self {
+        self.forwarder = Some(forwarder);
+        self
     }
 
     /// With `topic.tracking.enable` / `topic.tracking.allow.reset`.

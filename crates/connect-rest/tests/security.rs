@@ -524,8 +524,8 @@ async fn basic_auth_answers_401_as_kafka_and_200_with_the_right_password() {
         assert_eq!(a.body, "User cannot access the resource.");
         assert_eq!(
             a.header("www-authenticate"),
-            None,
-            "Kafka's filter sets none"
+            Some(r#"Basic realm="KafkaConnect""#),
+            "the challenge names the JAAS login context"
         );
         answers.push(a);
     }
@@ -545,6 +545,11 @@ async fn basic_auth_answers_401_as_kafka_and_200_with_the_right_password() {
     )
     .await;
     assert_eq!((ok.status, ok.body.as_str()), (200, "[]"));
+    assert_eq!(
+        wrong.header("www-authenticate"),
+        Some(r#"Basic realm="KafkaConnect""#)
+    );
+    assert_eq!(ok.header("www-authenticate"), None);
     let not_base64 = http(
         addr,
         "GET",

@@ -28,6 +28,12 @@ pub enum HerderErrorKind {
     Conflict,
     /// 500
     Internal,
+    /// 503
+    ServiceUnavailable,
+    /// Another worker of the cluster must serve the request (Kafka's `RequestTargetException`:
+    /// `NotLeaderException`, `NotAssignedException`): [`HerderError::forward_url`] names it, and
+    /// the REST layer forwards the request there. Unforwarded, it is a 500, as in Kafka.
+    RequestTarget,
 }
 
 impl HerderErrorKind {
@@ -37,7 +43,8 @@ impl HerderErrorKind {
             Self::Forbidden => 403,
             Self::NotFound => 404,
             Self::Conflict => 409,
-            Self::Internal => 500,
+            Self::Internal | Self::RequestTarget => 500,
+            Self::ServiceUnavailable => 503,
         }
     }
 }
@@ -48,6 +55,9 @@ impl HerderErrorKind {
 pub struct HerderError {
     pub kind: HerderErrorKind,
     pub message: String,
+    /// With [`HerderErrorKind::RequestTarget`]: the advertised URL of the worker that can serve
+    /// the request, `None` while this worker knows of no leader (a rebalance is under way).
+    pub forward_url: Option<String>,
 }
 
 impl HerderError {
@@ -55,7 +65,26 @@ impl HerderError {
         Self {
             kind,
             message: message.into(),
+            forward_url: None,
         }
+    }
+
+    /// `NotLeaderException` / `NotAssignedException`: the request is for `url`'s worker.
+    pub fn request_target(message: impl Into<String>, url: Option<String>) -> Self {
+        Self {
+            kind: HerderErrorKind::RequestTarget,
+            message: message.into(),
+            forward_url: url,
+        }
+    }
+
+    /// 409 for a write that cannot be ordered against the cluster's config right now
+    /// (`RebalanceNeededException` as `HerderRequestHandler` answers it).
+    pub fn rebalance_needed() -> Self {
+        Self::new(
+            HerderErrorKind::Conflict,
+            "Cannot complete request momentarily due to stale configuration (typically caused by a concurrent config change)",
+        )
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -167,6 +196,16 @@ impl HerderError {
     }
 }
 
+/// The signature headers of an internal request (`InternalRequestSignature.fromHeaders`): both
+/// present, or the request counts as unsigned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureHeaders {
+    /// `X-Connect-Request-Signature-Algorithm` (`HmacSHA256`).
+    pub algorithm: String,
+    /// `X-Connect-Authorization`: the base64 MAC of the request body.
+    pub signature: String,
+}
+
 /// What the REST layer asks of the worker (`Herder`).
 ///
 /// Implementations must answer read calls without waiting on Kafka when they can (from their
@@ -235,6 +274,21 @@ pub trait Herder: Send + Sync + std::fmt::Debug {
         offsets: ConnectorOffsets,
     ) -> Result<Message, HerderError>;
     async fn reset_connector_offsets(&self, name: &str) -> Result<Message, HerderError>;
+
+    /// `POST /connectors/{c}/tasks`, the signed inter-worker request (KIP-507) by which the
+    /// worker running a connector hands its task configs to the leader. `body` is the request's
+    /// bytes, which the signature covers.
+    async fn put_task_configs(
+        &self,
+        _name: &str,
+        _body: &[u8],
+        _signature: Option<SignatureHeaders>,
+    ) -> Result<(), HerderError> {
+        // `StandaloneHerder.putTaskConfigs`.
+        Err(HerderError::internal(
+            "Kafka Connect in standalone mode does not support externally setting task configurations.",
+        ))
+    }
 
     /// `GET /connector-plugins`, in Kafka's order (sinks, sources, then the rest by kind).
     fn plugins(&self, connectors_only: bool) -> Vec<PluginInfo>;

@@ -8,11 +8,17 @@
 //! Every client's settings go through [`connect_api::kafka_client::translate`], the one table
 //! from Kafka's Java client settings (`max.request.size`, `sasl.jaas.config`,
 //! `ssl.truststore.location`, …) to librdkafka's; keys it ignores are logged at WARN once.
+//!
+//! librdkafka says only "certificate verify failed" when a broker's certificate is rejected;
+//! [`KafkaClients::tls_failure`] and [`tls_failure_of`] name the cause (an expired certificate,
+//! a foreign CA, a host-name mismatch) with a handshake of their own, for `/health`, the log
+//! and a failed task's trace.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use connect_api::kafka_client::tls_probe::{self, TlsFailure};
 use connect_api::kafka_client::{self, ClientConfigError, ClientKind};
 use dashmap::DashMap;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
@@ -196,6 +202,18 @@ impl KafkaClients {
         .flatten()
     }
 
+    /// Why the worker's clients (the admin client's settings: the base and `admin.*`) cannot
+    /// complete a TLS handshake with the bootstrap servers, when that is what fails: `None`
+    /// without TLS, or when the handshake succeeds or no server accepts a connection.
+    pub async fn tls_failure(&self) -> Option<TlsFailure> {
+        let translated = kafka_client::translate(
+            &[&self.inner.base, &self.inner.admin_overrides],
+            ClientKind::Admin,
+        )
+        .ok()?;
+        probe_off_runtime(translated.props).await
+    }
+
     /// Whether `topic` exists on the broker (a metadata request, off the runtime).
     pub async fn topic_exists(&self, topic: &str) -> Result<bool, ClientError> {
         if self.inner.known_topics.contains_key(topic) {
@@ -292,6 +310,27 @@ impl KafkaClients {
         }
         Ok(())
     }
+}
+
+/// How long the diagnostic handshake may take per bootstrap server.
+const TLS_PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// As [`KafkaClients::tls_failure`], for a client configured with `config` (librdkafka
+/// settings, e.g. a sink task's consumer).
+pub async fn tls_failure_of(config: &ClientConfig) -> Option<TlsFailure> {
+    let props = config
+        .config_map()
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    probe_off_runtime(props).await
+}
+
+async fn probe_off_runtime(props: ClientProps) -> Option<TlsFailure> {
+    tokio::task::spawn_blocking(move || tls_probe::probe(&props, TLS_PROBE_TIMEOUT))
+        .await
+        .ok()
+        .flatten()
 }
 
 /// The property a failed translation is carried in by [`KafkaClients::consumer_config`]:

@@ -14,7 +14,7 @@ pub mod entities;
 pub mod herder;
 pub mod loggers;
 
-pub use herder::{Herder, HerderError, HerderErrorKind};
+pub use herder::{Herder, HerderError, HerderErrorKind, SignatureHeaders};
 pub use loggers::Loggers;
 pub use worker::{Stores, WorkerHerder, WorkerSettings};
 pub mod config_providers;

@@ -9,19 +9,26 @@
 pub mod sink;
 pub mod source;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use connect_api::{ConnectError, Converter, HeaderConverter, TaskHost};
 use connect_storage::{ConnectorStatus, State, StatusStore};
 use tokio::sync::Notify;
 
-/// Writes connector and task statuses with this worker's id and generation.
+/// Writes connector and task statuses with this worker's id and group generation.
+///
+/// Like Kafka's herder, a state that reports the worker letting go of something (UNASSIGNED
+/// after a stop, FAILED) is written with `putSafe`: it never overwrites the status a worker of a
+/// newer generation wrote, so a worker that lost a task in a rebalance cannot mask its new
+/// owner's status.
 #[derive(Debug, Clone)]
 pub struct StatusReporter {
     pub store: Arc<dyn StatusStore>,
     pub worker_id: String,
-    pub generation: i32,
+    /// The generation of the group assignment this worker runs under (shared with the cluster
+    /// driver, which bumps it on each assignment; 1 outside a group).
+    pub generation: Arc<AtomicI32>,
 }
 
 impl StatusReporter {
@@ -30,28 +37,37 @@ impl StatusReporter {
             state,
             trace,
             worker_id: self.worker_id.clone(),
-            generation: self.generation,
+            generation: self.generation.load(Ordering::Relaxed),
         }
+    }
+
+    /// `onShutdown` and `onFailure` use `putSafe`; every other transition `put`.
+    fn is_safe_write(state: State) -> bool {
+        matches!(state, State::Unassigned | State::Failed)
     }
 
     /// Records a connector's state; a failure to write is logged, never fatal (the status topic
     /// is advisory and the next transition rewrites it).
     pub async fn connector(&self, name: &str, state: State, trace: Option<String>) {
-        if let Err(error) = self
-            .store
-            .put_connector(name, &self.status(state, trace))
-            .await
-        {
+        let status = self.status(state, trace);
+        let written = if Self::is_safe_write(state) {
+            self.store.put_connector_safe(name, &status).await.map(drop)
+        } else {
+            self.store.put_connector(name, &status).await
+        };
+        if let Err(error) = written {
             tracing::warn!(connector = name, %error, "Could not write connector status.");
         }
     }
 
     pub async fn task(&self, name: &str, task: u32, state: State, trace: Option<String>) {
-        if let Err(error) = self
-            .store
-            .put_task(name, task, &self.status(state, trace))
-            .await
-        {
+        let status = self.status(state, trace);
+        let written = if Self::is_safe_write(state) {
+            self.store.put_task_safe(name, task, &status).await.map(drop)
+        } else {
+            self.store.put_task(name, task, &status).await
+        };
+        if let Err(error) = written {
             tracing::warn!(connector = name, task, %error, "Could not write task status.");
         }
     }

@@ -6,11 +6,13 @@
 //! matches what the config topic says. REST calls never touch running instances directly; they
 //! write to the stores and, where Kafka answers synchronously, wait for the store to apply it.
 
+pub mod cluster;
 mod control;
 mod herder_impl;
 mod scrape;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::AtomicI32;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -30,6 +32,9 @@ pub use control::Stores;
 
 /// The Kafka version `GET /` reports: clients such as kcctl gate features on it.
 pub const KAFKA_VERSION: &str = "3.9.0";
+
+/// How long opening the stores may take before a diagnostic TLS handshake looks for a cause.
+const TLS_PROBE_AFTER: Duration = Duration::from_secs(3);
 
 /// Worker-level settings the herder needs.
 #[derive(Debug, Clone)]
@@ -94,6 +99,14 @@ struct Inner {
     broker_error: std::sync::Mutex<Option<String>>,
     started_at: String,
     cancel: CancellationToken,
+    /// What this worker runs: everything outside a group, its assignment inside one.
+    ownership: watch::Sender<cluster::Owned>,
+    /// The group generation statuses are written with (1 outside a group).
+    generation: Arc<AtomicI32>,
+    /// Distributed mode's settings, until `run` starts the group member with them.
+    pending_cluster: std::sync::Mutex<Option<cluster::ClusterSettings>>,
+    /// Distributed mode's state, set by `run` before the worker is ready.
+    cluster: OnceLock<Arc<cluster::ClusterState>>,
 }
 
 /// Requests to the reconcile loop.
@@ -103,6 +116,9 @@ enum Command {
     RestartTask(String, u32, oneshot::Sender<()>),
     Reconfigure(String),
     ConnectorFailed(String, String),
+    /// Reconcile with the current ownership now and answer when done (the cluster driver, to
+    /// stop revoked connectors and tasks before it lets the group go on).
+    Converge(oneshot::Sender<()>),
 }
 
 /// A running task.
@@ -127,6 +143,8 @@ struct ConnectorSlot {
     needs_task_configs: bool,
     /// Not converged yet: its first pass reports its state even when nothing changes.
     fresh: bool,
+    /// This worker runs the connector itself, not only some of its tasks.
+    owns_connector: bool,
 }
 
 #[derive(Debug)]
@@ -175,6 +193,10 @@ impl WorkerHerder {
                 broker_error: std::sync::Mutex::new(None),
                 started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 cancel,
+                ownership: watch::Sender::new(cluster::Owned::Everything),
+                generation: Arc::new(AtomicI32::new(1)),
+                pending_cluster: std::sync::Mutex::new(None),
+                cluster: OnceLock::new(),
             }),
         }
     }
@@ -221,20 +243,46 @@ impl WorkerHerder {
         Fut: std::future::Future<Output = Result<Stores, StoreError>> + Send,
     {
         let mut backoff = Duration::from_millis(200);
+        // A store that takes long to open may be failing its TLS handshakes, which librdkafka
+        // retries without saying why: a handshake of our own names the cause for `/health`.
+        let mut tls_cause: Option<String> = None;
         let stores = loop {
-            tokio::select! {
-                () = self.inner.cancel.cancelled() => return,
-                r = open_stores() => match r {
-                    Ok(s) => break s,
-                    Err(e) => {
-                        tracing::warn!(error = %e, ?backoff, "Could not open the worker's state stores; retrying.");
-                        self.set_broker_error(Some(e.to_string()));
-                        tokio::select! {
-                            () = self.inner.cancel.cancelled() => return,
-                            () = tokio::time::sleep(backoff) => {}
+            let opening = open_stores();
+            tokio::pin!(opening);
+            let diagnosis = async {
+                tokio::time::sleep(TLS_PROBE_AFTER).await;
+                self.inner.clients.tls_failure().await
+            };
+            tokio::pin!(diagnosis);
+            let mut diagnosed = false;
+            let opened = loop {
+                tokio::select! {
+                    () = self.inner.cancel.cancelled() => return,
+                    r = &mut opening => break r,
+                    failure = &mut diagnosis, if !diagnosed => {
+                        diagnosed = true;
+                        tls_cause = failure.map(|f| f.to_string());
+                        if let Some(cause) = &tls_cause {
+                            self.report_tls_failure(cause);
+                            self.set_broker_error(Some(cause.clone()));
                         }
-                        backoff = (backoff * 2).min(Duration::from_secs(10));
                     }
+                }
+            };
+            match opened {
+                Ok(s) => break s,
+                Err(e) => {
+                    tracing::warn!(error = %e, ?backoff, "Could not open the worker's state stores; retrying.");
+                    let why = match &tls_cause {
+                        Some(cause) => format!("{e}; {cause}"),
+                        None => e.to_string(),
+                    };
+                    self.set_broker_error(Some(why));
+                    tokio::select! {
+                        () = self.inner.cancel.cancelled() => return,
+                        () = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(10));
                 }
             }
         };
@@ -243,8 +291,6 @@ impl WorkerHerder {
         if let Some(id) = self.inner.clients.cluster_id().await {
             self.inner.cluster_id.set(id).ok();
         }
-        self.inner.ready.send_replace(true);
-        tracing::info!("Worker started; reading connector configurations.");
         let rx = self
             .inner
             .commands_rx
@@ -252,9 +298,27 @@ impl WorkerHerder {
             .ok()
             .and_then(|mut r| r.take());
         let Some(rx) = rx else { return };
+        // In a group, nothing runs until the leader assigns it; the member joins once the
+        // config topic has been read, as Kafka's herder joins after its start-up read.
+        let pending = self
+            .inner
+            .pending_cluster
+            .lock()
+            .ok()
+            .and_then(|mut p| p.take());
+        let driver = pending.and_then(|settings| self.start_cluster(settings, &stores));
+        self.inner.ready.send_replace(true);
+        tracing::info!("Worker started; reading connector configurations.");
         let probe = tokio::spawn(self.clone().probe_broker());
         control::Reconciler::new(self.clone(), stores).run(rx).await;
         probe.abort();
+        if let Some(driver) = driver {
+            // Kafka's herder stops its work before the member leaves the group.
+            driver.abort();
+            if let Some(cluster) = self.inner.cluster.get() {
+                cluster.leave().await;
+            }
+        }
     }
 
     /// Watches the broker so `/health` can say why the worker is unhealthy.
@@ -276,10 +340,33 @@ impl WorkerHerder {
             match r {
                 Ok(Ok(())) => self.set_broker_error(None),
                 Ok(Err(e)) => {
-                    self.set_broker_error(Some(format!("Unable to reach the Kafka cluster: {e}")))
+                    let mut why = format!("Unable to reach the Kafka cluster: {e}");
+                    if let Some(cause) = self.inner.clients.tls_failure().await {
+                        let cause = cause.to_string();
+                        self.report_tls_failure(&cause);
+                        why = format!("{why}; {cause}");
+                    }
+                    self.set_broker_error(Some(why));
                 }
                 Err(_) => {}
             }
+        }
+    }
+
+    /// Logs a TLS failure of the worker's clients once per distinct cause (the probe runs
+    /// again on every retry).
+    fn report_tls_failure(&self, cause: &str) {
+        let seen = self
+            .inner
+            .broker_error
+            .lock()
+            .ok()
+            .is_some_and(|b| b.as_deref().is_some_and(|e| e.contains(cause)));
+        if !seen {
+            tracing::error!(
+                cause,
+                "The worker's Kafka clients cannot complete the TLS handshake with the brokers."
+            );
         }
     }
 

@@ -32,6 +32,9 @@ pub const OFFSET_COMMIT_TIMEOUT_MS_CONFIG: &str = "offset.flush.timeout.ms";
 pub const PLUGIN_PATH_CONFIG: &str = "plugin.path";
 pub const LISTENERS_CONFIG: &str = "listeners";
 pub const ADMIN_LISTENERS_CONFIG: &str = "admin.listeners";
+/// Sluice's own: one more listener serving only `GET /metrics`, where the JVM worker's
+/// Prometheus JMX exporter agent would listen.
+pub const METRICS_LISTENER_CONFIG: &str = "metrics.listener";
 pub const REST_ADVERTISED_HOST_NAME_CONFIG: &str = "rest.advertised.host.name";
 pub const REST_ADVERTISED_PORT_CONFIG: &str = "rest.advertised.port";
 pub const REST_ADVERTISED_LISTENER_CONFIG: &str = "rest.advertised.listener";
@@ -188,6 +191,8 @@ pub struct WorkerConfig {
     pub listeners: Vec<Listener>,
     /// `None`: admin endpoints are served on `listeners`; `Some([])`: admin endpoints disabled.
     pub admin_listeners: Option<Vec<Listener>>,
+    /// `metrics.listener`: where `GET /metrics` is also served, alone; `None` when not set.
+    pub metrics_listener: Option<Listener>,
     pub advertised_host_name: Option<String>,
     pub advertised_port: Option<u16>,
     pub advertised_listener: Option<Protocol>,
@@ -234,6 +239,18 @@ impl WorkerConfig {
             ConfigValue::List(items) => Some(parse_admin_listeners(items)?),
             _ => None,
         };
+        let metrics_listener = p
+            .opt_string(METRICS_LISTENER_CONFIG)
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                parse_listener(l).map_err(|e| {
+                    WorkerConfigError::Listener(format!(
+                        "Invalid value {l} for configuration {METRICS_LISTENER_CONFIG}: {e}"
+                    ))
+                })
+            })
+            .transpose()?;
         let advertised_listener = match p.opt_string(REST_ADVERTISED_LISTENER_CONFIG) {
             Some(s) if s.eq_ignore_ascii_case("https") => Some(Protocol::Https),
             Some(s) if s.eq_ignore_ascii_case("http") => Some(Protocol::Http),
@@ -301,6 +318,7 @@ impl WorkerConfig {
             ),
             listeners,
             admin_listeners,
+            metrics_listener,
             advertised_host_name: p
                 .opt_string(REST_ADVERTISED_HOST_NAME_CONFIG)
                 .filter(|h| !h.is_empty())
@@ -388,27 +406,18 @@ impl WorkerConfig {
     }
 }
 
-const GROUP_PROTOCOL: &str = "Sluice is the only worker of its Connect cluster and does not run Kafka Connect's group protocol (no rebalances, no inter-worker requests)";
+const NO_UNSYNC_BACKOFF: &str = "a worker that cannot read the config topic to an assignment's offset rejoins after retry.backoff.ms";
 const NO_SCANNER: &str = "Sluice's plugins are compiled in; no plugin directory is scanned";
 const NO_JMX_METRICS: &str = "Sluice does not keep Kafka's sampled worker metrics";
 
-/// Worker settings for machinery Sluice does not have (the group protocol, the plugin scanner,
-/// sampled metrics): a value given changes nothing, so it is reported once at start.
+/// Worker settings for machinery Sluice does not have (the plugin scanner, sampled metrics, the
+/// unsync backoff): a value given changes nothing, so it is reported once at start. The group
+/// protocol's settings (`connect.protocol`, `session.timeout.ms`, `inter.worker.*`, …) are
+/// honoured.
 const INERT_WORKER_KEYS: &[(&str, &str)] = &[
     (PLUGIN_PATH_CONFIG, NO_SCANNER),
     ("plugin.discovery", NO_SCANNER),
-    ("connect.protocol", GROUP_PROTOCOL),
-    (SESSION_TIMEOUT_MS_CONFIG, GROUP_PROTOCOL),
-    (HEARTBEAT_INTERVAL_MS_CONFIG, GROUP_PROTOCOL),
-    (REBALANCE_TIMEOUT_MS_CONFIG, GROUP_PROTOCOL),
-    (SCHEDULED_REBALANCE_MAX_DELAY_MS_CONFIG, GROUP_PROTOCOL),
-    ("worker.sync.timeout.ms", GROUP_PROTOCOL),
-    ("worker.unsync.backoff.ms", GROUP_PROTOCOL),
-    ("inter.worker.key.ttl.ms", GROUP_PROTOCOL),
-    ("inter.worker.key.generation.algorithm", GROUP_PROTOCOL),
-    ("inter.worker.key.size", GROUP_PROTOCOL),
-    ("inter.worker.signature.algorithm", GROUP_PROTOCOL),
-    ("inter.worker.verification.algorithms", GROUP_PROTOCOL),
+    ("worker.unsync.backoff.ms", NO_UNSYNC_BACKOFF),
     ("metrics.sample.window.ms", NO_JMX_METRICS),
     ("metrics.num.samples", NO_JMX_METRICS),
     ("metrics.recording.level", NO_JMX_METRICS),
@@ -674,6 +683,10 @@ fn base_def() -> ConfigDefBuilder {
         )
         .define(key(ADMIN_LISTENERS_CONFIG, List, Low,
             "List of comma-separated URIs the Admin REST API will listen on. The supported protocols are HTTP and HTTPS. An empty or blank string will disable this feature. The default behavior is to use the regular listener (specified by the 'listeners' property)."))
+        // Sluice's own; Kafka has no such key (its metrics reach Prometheus through a JMX
+        // exporter agent on a port of its own, which this listener stands in for).
+        .define(key(METRICS_LISTENER_CONFIG, Str, Low,
+            "A URI (protocol://host:port, HTTP or HTTPS) on which the worker serves only GET /metrics, the Prometheus exposition, without the REST API, its extensions (BasicAuth included), CORS or header rules. TLS settings come from the 'metrics.listener.https.' prefix when any key has it, else from the plain 'ssl.*' keys. GET /metrics stays on the REST listeners as well. Empty or unset: no separate listener."))
 }
 
 static STANDALONE_DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
@@ -1101,21 +1114,17 @@ mod tests {
     fn settings_for_machinery_sluice_lacks_are_reported_once_each() {
         let mut p = distributed_minimum();
         p.insert("plugin.path".into(), "/usr/share/java".into());
+        p.insert("metrics.num.samples".into(), "3".into());
+        // The group protocol's settings are honoured, so they are no notice.
         p.insert("heartbeat.interval.ms".into(), "1500".into());
         p.insert("inter.worker.key.ttl.ms".into(), "60000".into());
+        p.insert("connect.protocol".into(), "compatible".into());
         let c = WorkerConfig::from_props(Mode::Distributed, p).unwrap();
         let notices = c.notices();
         let keys: Vec<&str> = notices.iter().filter_map(|n| n.split(' ').next()).collect();
-        assert_eq!(
-            keys,
-            [
-                "plugin.path",
-                "heartbeat.interval.ms",
-                "inter.worker.key.ttl.ms"
-            ]
-        );
+        assert_eq!(keys, ["plugin.path", "metrics.num.samples"]);
         assert!(
-            notices[1].ends_with("does not run Kafka Connect's group protocol (no rebalances, no inter-worker requests)."),
+            notices[1].ends_with("Sluice does not keep Kafka's sampled worker metrics."),
             "{notices:?}"
         );
     }
@@ -1277,5 +1286,43 @@ mod tests {
         p.insert("admin.listeners".into(), "http://localhost:9093".into());
         let c = WorkerConfig::from_props(Mode::Distributed, p).unwrap();
         assert_eq!(c.admin_listeners.unwrap()[0].port, 9093);
+    }
+
+    #[test]
+    fn a_metrics_listener_is_parsed_as_a_rest_listener_and_blank_means_none() {
+        let mut p = distributed_minimum();
+        let c = WorkerConfig::from_props(Mode::Distributed, p.clone()).unwrap();
+        assert_eq!(c.metrics_listener, None);
+        p.insert("metrics.listener".into(), " ".into());
+        let c = WorkerConfig::from_props(Mode::Distributed, p.clone()).unwrap();
+        assert_eq!(c.metrics_listener, None);
+        p.insert("metrics.listener".into(), "HTTP://0.0.0.0:9404".into());
+        let c = WorkerConfig::from_props(Mode::Standalone, {
+            let mut s = p.clone();
+            s.insert("offset.storage.file.filename".into(), "/tmp/o".into());
+            s
+        })
+        .unwrap();
+        assert_eq!(
+            c.metrics_listener,
+            Some(Listener {
+                protocol: Protocol::Http,
+                host: Some("0.0.0.0".into()),
+                port: 9404,
+            })
+        );
+        p.insert("metrics.listener".into(), "tcp://:9404".into());
+        let err = WorkerConfig::from_props(Mode::Distributed, p.clone()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Invalid value tcp://:9404 for configuration metrics.listener: Listener protocol must be either \"http\" or \"https\"."
+        );
+        p.insert(
+            "metrics.listener".into(),
+            "http://:9404,http://:9405".into(),
+        );
+        // One URI, not a list: the second entry is no port.
+        let err = WorkerConfig::from_props(Mode::Distributed, p).unwrap_err();
+        assert!(matches!(err, WorkerConfigError::Listener(_)), "{err}");
     }
 }

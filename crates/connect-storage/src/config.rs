@@ -81,6 +81,29 @@ pub struct LoggerLevelUpdate {
     pub seq: i64,
 }
 
+/// The key workers sign internal REST requests with (`SessionKey`, KIP-507), from the
+/// `session-key` record the group leader writes.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionKey {
+    /// The raw key bytes (base64 in the record).
+    pub key: Vec<u8>,
+    /// The `javax.crypto` algorithm the key was generated for (`HmacSHA256`).
+    pub algorithm: String,
+    /// When the leader created it, in epoch milliseconds.
+    pub creation_timestamp: i64,
+}
+
+impl fmt::Debug for SessionKey {
+    // The key is a shared secret: logs show its size, never its bytes.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionKey")
+            .field("key", &format_args!("<{} bytes>", self.key.len()))
+            .field("algorithm", &self.algorithm)
+            .field("creation_timestamp", &self.creation_timestamp)
+            .finish()
+    }
+}
+
 /// Everything the config topic says, as of [`ClusterConfigState::offset`]
 /// (`ClusterConfigState`).
 ///
@@ -108,6 +131,8 @@ pub struct ClusterConfigState {
     /// The latest cluster-wide log level per namespace that arrived after the store started
     /// (levels already in the log at start-up are ignored, as Kafka does).
     pub logger_levels: BTreeMap<String, LoggerLevelUpdate>,
+    /// The latest session key (`session-key`), whenever it was written.
+    pub session_key: Option<SessionKey>,
 }
 
 impl ClusterConfigState {
@@ -195,6 +220,13 @@ pub trait ConfigStore: Send + Sync + fmt::Debug {
     /// # Errors
     /// When the record cannot be written and read back.
     async fn put_logger_level(&self, namespace: &str, level: &str) -> Result<(), StoreError>;
+
+    /// Writes `session-key` (the group leader, distributed mode): the key every worker of the
+    /// cluster verifies internal requests with once it has read it.
+    ///
+    /// # Errors
+    /// When the record cannot be written and read back.
+    async fn put_session_key(&self, key: &SessionKey) -> Result<(), StoreError>;
 
     /// Reads whatever other writers have appended up to now (`refresh`); the herder calls it
     /// before acting as leader.

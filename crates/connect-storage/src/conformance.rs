@@ -15,7 +15,8 @@ use connect_api::{Props, SourceOffset, SourcePartition};
 use serde_json::{Map, Value, json};
 
 use crate::{
-    ConfigStore, ConnectorStatus, OffsetStore, State, StatusStore, TargetState, TopicStatus,
+    ConfigStore, ConnectorStatus, OffsetStore, SessionKey, State, StatusStore, TargetState,
+    TopicStatus,
 };
 
 const NOTIFY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -42,8 +43,8 @@ fn offset(v: Value) -> SourceOffset {
     SourceOffset(object(v))
 }
 
-/// Connector configs, target states, committed task configs, restart requests, deletion and
-/// change notifications.
+/// Connector configs, target states, committed task configs, restart requests, deletion,
+/// session keys and change notifications.
 pub async fn config_store(store: &dyn ConfigStore) {
     let a = "conformance-a";
     let b = "conformance-b";
@@ -233,6 +234,17 @@ pub async fn config_store(store: &dyn ConfigStore) {
     assert!(snap.tasks(a).is_empty());
     store.refresh().await.expect("refresh");
     assert_eq!(store.snapshot().connectors.get(a), Some(&a_props));
+
+    // A session key written by the leader is visible at once, and a newer one replaces it.
+    for (stamp, fill) in [(1_000, 7u8), (2_000, 9u8)] {
+        let key = SessionKey {
+            key: vec![fill; 32],
+            algorithm: "HmacSHA256".into(),
+            creation_timestamp: stamp,
+        };
+        store.put_session_key(&key).await.expect("put session key");
+        assert_eq!(store.snapshot().session_key, Some(key));
+    }
 }
 
 /// Offsets: read-back, update, per-connector isolation, field-order independence, tombstones.

@@ -10,7 +10,7 @@
 //! # Layout
 //! - [`config`]: [`ConfigStore`], [`ClusterConfigState`], [`TargetState`]; records of the config
 //!   topic (`connector-*`, `task-*`, `commit-*`, `target-state-*`, `restart-connector-*`,
-//!   `logger-cluster-*`).
+//!   `logger-cluster-*`, `session-key`).
 //! - [`offset`]: [`OffsetStore`]; offsets topic keys `["<connector>",{partition}]`; the
 //!   [`FileOffsetStore`] for `offset.storage.file.filename`.
 //! - [`status`]: [`StatusStore`], [`ConnectorStatus`], [`State`], [`TopicStatus`]; records of the
@@ -43,7 +43,9 @@ pub mod offset;
 pub mod status;
 
 pub use config::memory::MemoryConfigStore;
-pub use config::{ClusterConfigState, ConfigStore, LoggerLevelUpdate, RestartRequest, TargetState};
+pub use config::{
+    ClusterConfigState, ConfigStore, LoggerLevelUpdate, RestartRequest, SessionKey, TargetState,
+};
 pub use error::StoreError;
 pub use kafka::config::KafkaConfigStore;
 pub use kafka::offset::KafkaOffsetStore;

@@ -2,6 +2,11 @@
 //! https), and the `admin.listeners` ones serving only `/admin/…` (absent: the admin endpoints
 //! are on `listeners`; empty: they are off). Everything that can be wrong (a store, the JAAS
 //! file, an unknown REST extension, a port in use) is found before the worker starts.
+//!
+//! Sluice adds one of its own: `metrics.listener` serves only `GET /metrics`, the way a JVM
+//! worker's Prometheus JMX exporter agent has a port of its own, so that scrapers can reach the
+//! metrics where the REST API is not exposed. Like the admin listeners it has no REST
+//! extensions (so no BasicAuth), CORS or header rules.
 
 use std::io;
 use std::sync::Arc;
@@ -20,6 +25,9 @@ struct Bound {
     tls: Option<Arc<rustls::ServerConfig>>,
     endpoints: Endpoints,
 }
+
+/// `metrics.listener`'s TLS settings, as `admin.listeners.https.` is the admin listeners'.
+const METRICS_LISTENER_HTTPS_PREFIX: &str = "metrics.listener.https.";
 
 /// Binds every REST listener and serves the API on each until `cancel`.
 ///
@@ -44,6 +52,9 @@ pub(crate) async fn start(
         .collect();
     for l in config.admin_listeners.iter().flatten() {
         wanted.push((l, Endpoints::Admin, tls::ADMIN_LISTENERS_HTTPS_PREFIX));
+    }
+    if let Some(l) = &config.metrics_listener {
+        wanted.push((l, Endpoints::Metrics, METRICS_LISTENER_HTTPS_PREFIX));
     }
     let mut bound = Vec::new();
     for (listener, endpoints, prefix) in wanted {
@@ -76,7 +87,9 @@ pub(crate) async fn start(
         tracing::info!(
             listener = %b.listener,
             admin = b.endpoints == Endpoints::Admin,
-            basic_auth = security.basic_auth.is_some() && b.endpoints != Endpoints::Admin,
+            metrics_only = b.endpoints == Endpoints::Metrics,
+            basic_auth = security.basic_auth.is_some()
+                && matches!(b.endpoints, Endpoints::All | Endpoints::Regular),
             "REST server listening."
         );
         let shutdown = cancel.clone().cancelled_owned();

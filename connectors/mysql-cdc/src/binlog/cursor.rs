@@ -34,6 +34,13 @@ pub(crate) struct Cursor {
     pub(super) payload: Option<(u64, u64)>,
     pub(super) thread: Option<i64>,
     pub(super) query: Option<String>,
+    /// The timestamp of the last event that had one (not a server heartbeat).
+    pub(super) last_ts_sec: Option<i64>,
+    /// The source time of the last change or schema change: what Debezium's offset carries as
+    /// `ts_sec` between events (a heartbeat's), since only those set its source time.
+    pub(super) record_ts_sec: Option<i64>,
+    /// The server id of the last event, server heartbeats included.
+    pub(super) last_server_id: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -53,6 +60,16 @@ impl Cursor {
             ts_sec: Some(ts_sec),
             server_id: Some(server_id),
             ..BinlogOffset::default()
+        }
+    }
+
+    /// The offset a heartbeat sent now carries: the restart point, with the last event's time
+    /// and server id (Debezium's `getOffset` between events).
+    pub(super) fn heartbeat_offset(&self) -> BinlogOffset {
+        BinlogOffset {
+            ts_sec: self.record_ts_sec,
+            server_id: Some(self.last_server_id),
+            ..self.offset(0, 0, 0, 0)
         }
     }
 

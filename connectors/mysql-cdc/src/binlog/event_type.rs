@@ -9,6 +9,9 @@ pub(crate) const QUERY_EVENT: u8 = 2;
 pub(crate) const ROTATE_EVENT: u8 = 4;
 /// `FORMAT_DESCRIPTION_EVENT`: the binlog's layout, first in every file and every stream.
 pub(crate) const FORMAT_DESCRIPTION_EVENT: u8 = 15;
+/// `HEARTBEAT_LOG_EVENT`: sent by the server while the binlog is idle
+/// (`@master_heartbeat_period`); it has no timestamp.
+pub(crate) const HEARTBEAT_LOG_EVENT: u8 = 27;
 /// `UPDATE_ROWS_EVENT` (version 2, MySQL 5.6+): the before and after images of updated rows.
 #[cfg(test)]
 pub(crate) const UPDATE_ROWS_EVENT: u8 = 31;

@@ -8,8 +8,8 @@ use mysql_async::binlog::events::{Event, EventData, RowsEventData};
 use super::cursor::{Cursor, PendingGtid};
 use super::decode::{TableMaps, decode_image, rotate_file_name};
 use super::event_type::{
-    FORMAT_DESCRIPTION_EVENT, MARIADB_ANNOTATE_ROWS_EVENT, MARIADB_GTID_EVENT, QUERY_EVENT,
-    ROTATE_EVENT, TRANSACTION_PAYLOAD_EVENT,
+    FORMAT_DESCRIPTION_EVENT, HEARTBEAT_LOG_EVENT, MARIADB_ANNOTATE_ROWS_EVENT,
+    MARIADB_GTID_EVENT, QUERY_EVENT, ROTATE_EVENT, TRANSACTION_PAYLOAD_EVENT,
 };
 use crate::config::FailureMode;
 use crate::emitter::Emitter;
@@ -29,6 +29,16 @@ fn is_dml(sql: &str) -> bool {
         first.as_str(),
         "INSERT" | "UPDATE" | "DELETE" | "REPLACE" | "SAVEPOINT" | "XA"
     )
+}
+
+/// Whether the DDL filter drops a statement: the binlog reader neither applies nor records it
+/// (`handleQueryEvent`; 3.x lets TRUNCATE through its filter, which lists TRUNCATE only to keep
+/// it out of the history, to emit the truncate event).
+fn filtered(emitter: &Emitter, sql: &str) -> bool {
+    let truncate = sql
+        .get(..8)
+        .is_some_and(|w| w.eq_ignore_ascii_case("TRUNCATE"));
+    emitter.config.ddl_filtered(sql) && !(truncate && emitter.config.layout.is_3x())
 }
 
 /// Handles one event: moves `cursor` (positions, GTIDs, transaction boundaries) and hands DDL,
@@ -54,9 +64,19 @@ pub(crate) async fn handle<M: TableMaps + Sync>(
         start_pos = s;
         next_pos = n;
     }
-    let ts_sec = i64::from(header.timestamp());
-    let server_id = i64::from(header.server_id());
     let raw_type = header.event_type_raw();
+    // Debezium's binlog client calls its event handler before the listener that records the
+    // event's timestamp (BinlogStreamingChangeEventSource registers handleEvent, then onEvent),
+    // so an event is handled with the time of the last event before it that had one (not a
+    // server heartbeat, not a zero time): a MariaDB dummy event or a BEGIN after a pause carries
+    // the previous statement's time.
+    let own_ts = i64::from(header.timestamp());
+    let ts_sec = cursor.last_ts_sec.unwrap_or(own_ts);
+    if own_ts != 0 && raw_type != HEARTBEAT_LOG_EVENT {
+        cursor.last_ts_sec = Some(own_ts);
+    }
+    let server_id = i64::from(header.server_id());
+    cursor.last_server_id = server_id;
     // Events the server synthesises at stream start (fake ROTATE, FORMAT_DESCRIPTION) have
     // log_pos 0 and do not count towards the transaction's events.
     let counts = next_pos != 0 && !matches!(raw_type, ROTATE_EVENT | FORMAT_DESCRIPTION_EVENT);
@@ -133,19 +153,23 @@ pub(crate) async fn handle<M: TableMaps + Sync>(
             } else if trimmed.eq_ignore_ascii_case("COMMIT")
                 || trimmed.eq_ignore_ascii_case("ROLLBACK")
             {
+                // The END carries the offset from before the commit (Debezium dispatches it
+                // before `commitTransaction`).
+                let before = cursor.offset(cursor.events, 0, ts_sec, server_id);
                 cursor.events += 1;
                 cursor.commit(next_pos);
                 emitter
-                    .end_transaction(&cursor.offset(0, 0, ts_sec, server_id))
+                    .end_transaction(&before)
                     .await?;
                 return Ok(());
-            } else if is_dml(trimmed) {
+            } else if is_dml(trimmed) && !filtered(emitter, trimmed) {
                 tracing::warn!(query = %trimmed, "ignoring a DML statement in the binlog; binlog_format must be ROW");
             } else if (cursor.restart_pos, next_pos) != (0, 0) {
                 let key = (crate::offset::file_index(&cursor.file), next_pos);
                 let already = emitter.history_high.is_some_and(|h| key <= h);
                 let skip = cursor.skip_events > cursor.events;
-                if !already && !skip {
+                if !already && !skip && !filtered(emitter, trimmed) {
+                    cursor.record_ts_sec = Some(ts_sec);
                     let db = q.schema().into_owned();
                     let mut after = cursor.offset(0, 0, ts_sec, server_id);
                     after.pos = next_pos;
@@ -159,12 +183,16 @@ pub(crate) async fn handle<M: TableMaps + Sync>(
                         gtid: cursor.current_gtid.clone(),
                         file: cursor.file.clone(),
                         pos: i64::try_from(start_pos).unwrap_or(i64::MAX),
-                        thread: Some(i64::from(q.thread_id())),
+                        // Debezium's source thread is the enclosing BEGIN's, reset at every
+                        // commit: none for a DDL, which stands alone.
+                        thread: cursor.thread,
                         query: None,
                         ..SourceInfo::default()
                     };
+                    // Every statement that passes the filter is recorded, as Debezium's
+                    // parseDdl records one it understood nothing of as a database-level change.
                     if let Some(effect) = emitter
-                        .apply_ddl(&db, trimmed, &source, &after, false)
+                        .apply_ddl(&db, trimmed, &source, &after)
                         .await?
                     {
                         for id in &effect.truncated {
@@ -188,10 +216,13 @@ pub(crate) async fn handle<M: TableMaps + Sync>(
             }
         }
         EventData::XidEvent(_) => {
+            // The END carries the offset from before the commit (Debezium dispatches it
+            // before `commitTransaction`).
+            let before = cursor.offset(cursor.events, 0, ts_sec, server_id);
             cursor.events += 1;
             cursor.commit(next_pos);
             emitter
-                .end_transaction(&cursor.offset(0, 0, ts_sec, server_id))
+                .end_transaction(&before)
                 .await?;
             emitter.flush().await?;
             return Ok(());
@@ -207,10 +238,13 @@ pub(crate) async fn handle<M: TableMaps + Sync>(
                 } else {
                     0
                 };
-                rows_event(
+                let captured = rows_event(
                     emitter, stream, cursor, &rows, index, skip_rows, start_pos, ts_sec, server_id,
                 )
                 .await?;
+                if captured {
+                    cursor.record_ts_sec = Some(ts_sec);
+                }
             }
         }
         _ => {}
@@ -227,7 +261,8 @@ pub(crate) async fn handle<M: TableMaps + Sync>(
 }
 
 /// One rows event: each row (after the ones a restart skips) decoded, converted and emitted as a
-/// change event of `op` from the event type, unless `skipped.operations` names it.
+/// change event of `op` from the event type, unless `skipped.operations` names it. Returns
+/// whether the table is captured.
 #[allow(clippy::too_many_arguments)]
 async fn rows_event<M: TableMaps + Sync>(
     emitter: &mut Emitter,
@@ -239,7 +274,7 @@ async fn rows_event<M: TableMaps + Sync>(
     start_pos: u64,
     ts_sec: i64,
     server_id: i64,
-) -> Result<()> {
+) -> Result<bool> {
     let Some(tme) = stream.table_map(rows.table_id()) else {
         return Err(CdcError::Decode(format!(
             "rows event at {}:{start_pos} refers to unknown table id {}",
@@ -252,7 +287,7 @@ async fn rows_event<M: TableMaps + Sync>(
         tme.table_name().into_owned(),
     );
     if !emitter.config.table_captured(&id.db, &id.table) {
-        return Ok(());
+        return Ok(false);
     }
     let Some(ts) = emitter.table_schema(&id) else {
         return Err(CdcError::Decode(format!(
@@ -289,7 +324,7 @@ async fn rows_event<M: TableMaps + Sync>(
         RowsEventData::DeleteRowsEventV1(_) | RowsEventData::DeleteRowsEvent(_) => Op::Delete,
     };
     if !emitter.config.emits(op) {
-        return Ok(());
+        return Ok(true);
     }
     // Debezium's transaction id: the GTID, or the position of the transaction's start.
     emitter.open_transaction(|| {
@@ -353,5 +388,5 @@ async fn rows_event<M: TableMaps + Sync>(
             .emit_change(&ts, op, before, after, &source, &offset)
             .await?;
     }
-    Ok(())
+    Ok(true)
 }

@@ -1,6 +1,8 @@
 //! The binlog stream: opens the replication connection (from a file and position, or from a GTID
-//! set after a failover), reads events until the task stops, sends heartbeats while idle, and
-//! reconnects with back-off when the connection is lost.
+//! set after a failover), reads events until the task stops, sends heartbeats as Debezium does
+//! (after an event, once `heartbeat.interval.ms` has passed; an idle server sends its own
+//! heartbeat events every 0.8 × `connect.keep.alive.interval.ms`), and reconnects with back-off
+//! when the connection is lost.
 
 use std::time::Duration;
 
@@ -10,7 +12,7 @@ use mysql_async::{BinlogStreamRequest, Conn};
 use super::cursor::Cursor;
 use super::events::handle;
 use crate::connection::connect;
-use crate::emitter::{Emitter, now_ms};
+use crate::emitter::Emitter;
 use crate::error::{CdcError, Result};
 use crate::gtid::GtidSet;
 use crate::offset::BinlogOffset;
@@ -92,6 +94,14 @@ async fn use_gtids(emitter: &Emitter, conn: &mut Conn, cursor: &Cursor) -> Resul
 async fn open(emitter: &Emitter, cursor: &Cursor) -> Result<mysql_async::BinlogStream> {
     use mysql_async::prelude::Queryable;
     let mut conn: Conn = connect(&emitter.config).await?;
+    // mysql-binlog-connector-java's heartbeat request, with the period Debezium gives it
+    // (BinlogStreamingChangeEventSource: keep-alive interval × 0.8), in nanoseconds.
+    let period_ns = emitter.config.keep_alive_interval_ms.saturating_mul(800_000);
+    if period_ns > 0 {
+        conn.query_drop(format!("SET @master_heartbeat_period={period_ns}"))
+            .await
+            .map_err(|e| CdcError::db("asking for server heartbeats failed", e))?;
+    }
     if emitter.mariadb {
         // MariaDB sends its GTID events only to replicas that announce this capability.
         conn.query_drop("SET @mariadb_slave_capability=4")
@@ -170,11 +180,6 @@ async fn stream_once(emitter: &mut Emitter, cursor: &mut Cursor) -> Result<()> {
         let next = match tokio::time::timeout(idle, stream.next()).await {
             Err(_) => {
                 emitter.flush().await?;
-                if !heartbeat.is_zero() && last_beat.elapsed() >= heartbeat && !cursor.in_tx {
-                    last_beat = tokio::time::Instant::now();
-                    let offset = cursor.offset(0, 0, now_ms() / 1000, 0);
-                    emitter.emit_heartbeat(&offset).await?;
-                }
                 continue;
             }
             Ok(None) => {
@@ -191,5 +196,13 @@ async fn stream_once(emitter: &mut Emitter, cursor: &mut Cursor) -> Result<()> {
             Ok(Some(Ok(ev))) => ev,
         };
         handle(emitter, &stream, cursor, &next).await?;
+        // HeartbeatImpl.emitWithDelay after each event. Inside a transaction only right after
+        // its first event (the GTID or BEGIN), where the offset is still the transaction's
+        // start; later ones wait for its end, so a heartbeat offset never points into an event.
+        let at_start = !cursor.in_tx || cursor.events <= 1;
+        if !heartbeat.is_zero() && last_beat.elapsed() >= heartbeat && at_start {
+            last_beat = tokio::time::Instant::now();
+            emitter.emit_heartbeat(&cursor.heartbeat_offset()).await?;
+        }
     }
 }

@@ -49,7 +49,6 @@ impl Emitter {
         ddl: &str,
         source: &SourceInfo,
         offset: &BinlogOffset,
-        always_record: bool,
     ) -> Result<Option<DdlEffect>> {
         let effect = match self.schemas.apply(current_db, ddl) {
             Ok(e) => e,
@@ -78,8 +77,31 @@ impl Emitter {
                 self.cache.remove(p);
             }
         }
-        if !always_record && effect == DdlEffect::default() {
-            // Not a statement that shapes tables (GRANT, SET, CREATE USER, …): nothing to keep.
+        if !effect.drops.is_empty() {
+            // One record per dropped table, each with its own statement; 2.2 writes no
+            // tableChanges for a DROP (its SchemaChangeEvent looks the dropped table up after the
+            // parser removed it), 3.x a DROP change with the id (DBZ-6828, 2.4.0).
+            for (id, statement) in &effect.drops {
+                if !self.config.database_captured(&id.db)
+                    || self.config.store_only_captured_tables_ddl
+                        && !self.config.table_captured(&id.db, &id.table)
+                {
+                    continue;
+                }
+                let changes = if self.config.layout.is_3x() {
+                    vec![crate::ddl::TableChange {
+                        kind: "DROP",
+                        id: id.clone(),
+                        table: None,
+                        previous_id: None,
+                    }]
+                } else {
+                    Vec::new()
+                };
+                let tables = vec![id.table.clone()];
+                self.record_schema_change(&id.db, statement, changes, tables, source, offset)
+                    .await?;
+            }
             return Ok(Some(effect));
         }
         let db = effect
@@ -92,74 +114,99 @@ impl Emitter {
         if !db.is_empty() && !self.config.database_captured(&db) {
             return Ok(Some(effect));
         }
-        // 3.x: SchemaChangeEvent.ofDrop takes the table id, so a DROP of a table the schema
-        // does not know (every snapshot's `DROP TABLE IF EXISTS`) still carries a DROP change.
-        let untracked_drops = effect
-            .dropped_untracked
-            .iter()
-            .filter(|_| self.config.layout.is_3x())
-            .map(|id| crate::ddl::TableChange {
-                kind: "DROP",
-                id: id.clone(),
-                table: None,
-                previous_id: None,
-            });
         let changes: Vec<_> = effect
             .changes
             .iter()
-            .cloned()
-            .chain(untracked_drops)
             .filter(|c| {
                 !self.config.store_only_captured_tables_ddl
                     || self.config.table_captured(&c.id.db, &c.id.table)
             })
+            .cloned()
             .collect();
+        // A statement the parser understood nothing of is a database event: Debezium's
+        // `databaseEvent` sets the source's table ids to `{null}`, which its `table()` joins to "".
+        let tables: Vec<String> = if effect.unrecognised {
+            vec![String::new()]
+        } else {
+            changes.iter().map(|c| c.id.table.clone()).collect()
+        };
+        if effect.truncated.is_empty() {
+            self.record_schema_change(&db, ddl, changes, tables, source, offset)
+                .await?;
+        } else if !self.config.layout.is_3x() {
+            // A TRUNCATE: 2.2 dispatches it as a schema change too (history, no topic record);
+            // 3.x only as the truncate event (BinlogStreamingChangeEventSource.handleQueryEvent).
+            self.record_history(&db, ddl, changes, offset).await?;
+        }
+        Ok(Some(effect))
+    }
+
+    /// Writes one history record.
+    async fn record_history(
+        &mut self,
+        db: &str,
+        ddl: &str,
+        changes: Vec<crate::ddl::TableChange>,
+        offset: &BinlogOffset,
+    ) -> Result<i64> {
         let ts_ms = now_ms();
         let record = HistoryRecord {
             server: self.config.topic_prefix.clone(),
             position: offset.clone(),
             ts_ms,
-            database_name: db.clone(),
+            database_name: db.to_owned(),
             ddl: ddl.to_owned(),
-            changes: changes.clone(),
+            changes,
             layout: self.config.layout,
         };
         self.history.record(std::slice::from_ref(&record)).await?;
         self.history_high = Some(offset.position_key());
+        Ok(ts_ms)
+    }
+
+    /// Writes one history record and, when `include.schema.changes` is on, queues the schema
+    /// change event of the same statement (`tables` names the source block's `table`).
+    async fn record_schema_change(
+        &mut self,
+        db: &str,
+        ddl: &str,
+        changes: Vec<crate::ddl::TableChange>,
+        tables: Vec<String>,
+        source: &SourceInfo,
+        offset: &BinlogOffset,
+    ) -> Result<()> {
+        let table_changes = changes.clone();
+        let ts_ms = self.record_history(db, ddl, changes, offset).await?;
         // 2.2 publishes no event for the snapshot's `SET character_set_server=…` (no database);
         // 3.6 does, with databaseName "".
-        if self.config.include_schema_changes
-            && effect.truncated.is_empty()
-            && (!db.is_empty() || self.config.layout.is_3x())
-        {
-            let schemas = SchemaChangeSchemas::get(self.flavor, self.config.layout);
-            let mut src = source.clone();
-            src.db.clone_from(&db);
-            let tables: Vec<String> = changes.iter().map(|c| c.id.table.clone()).collect();
-            src.table = (!tables.is_empty()).then(|| tables.join(","));
-            let table_changes = changes
-                .iter()
-                .map(|c| schemas.change(c.kind, &c.id, c.table.as_ref()))
-                .collect();
-            let value = schemas.value(
-                src.to_struct(self.flavor, self.config.layout, &self.config.topic_prefix),
-                ts_ms,
-                &db,
-                ddl,
-                table_changes,
-            );
-            let mut rec = SourceRecord::new(
-                self.partition.clone(),
-                offset.to_source_offset(),
-                self.config.topic_prefix.clone(),
-                SchemaAndValue::new(Some(schemas.key.clone()), schemas.key_value(&db)),
-                SchemaAndValue::new(Some(schemas.value.clone()), value),
-            );
-            rec.kafka_partition = Some(0);
-            rec.headers.clone_from(&self.context_headers);
-            self.push(rec).await?;
+        if !self.config.include_schema_changes || db.is_empty() && !self.config.layout.is_3x() {
+            return Ok(());
         }
-        Ok(Some(effect))
+        let schemas = SchemaChangeSchemas::get(self.flavor, self.config.layout);
+        let mut src = source.clone();
+        src.db = db.to_owned();
+        src.table = (!tables.is_empty()).then(|| tables.join(","));
+        let table_changes = table_changes
+            .iter()
+            .map(|c| schemas.change(c.kind, &c.id, c.table.as_ref()))
+            .collect();
+        let value = schemas.value(
+            src.to_struct(self.flavor, self.config.layout, &self.config.topic_prefix),
+            ts_ms,
+            db,
+            ddl,
+            table_changes,
+        );
+        let mut rec = SourceRecord::new(
+            self.partition.clone(),
+            self.record_offset(offset, source.snapshot.is_some()),
+            self.config.topic_prefix.clone(),
+            SchemaAndValue::new(Some(schemas.key.clone()), schemas.key_value(db)),
+            SchemaAndValue::new(Some(schemas.value.clone()), value),
+        );
+        rec.kafka_partition = Some(0);
+        rec.headers.clone_from(&self.context_headers);
+        self.push(rec).await
     }
 
     /// Rebuilds the tracked tables from the history store, replaying only DDL at or before

@@ -12,6 +12,11 @@ use crate::error::Result;
 use crate::event::TableSchema;
 use crate::offset::BinlogOffset;
 
+/// `TransactionContext.OFFSET_TRANSACTION_ID`.
+pub(super) const OFFSET_TRANSACTION_ID: &str = "transaction_id";
+/// `TransactionContext.OFFSET_TABLE_COUNT_PREFIX`, followed by the table's `db.table`.
+const OFFSET_TABLE_COUNT_PREFIX: &str = "transaction_data_collection_order_";
+
 /// The transaction being read, as far as its metadata goes.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Transaction {
@@ -27,6 +32,23 @@ struct Counts {
     id: String,
     total: i64,
     per_table: Vec<(String, i64)>,
+}
+
+impl Transaction {
+    /// The keys `TransactionContext.store` adds to a streaming offset while the transaction's
+    /// metadata is open: its id and each table's event count so far.
+    pub(super) fn offset_keys(&self) -> Vec<(String, serde_json::Value)> {
+        let Some(tx) = &self.counts else {
+            return Vec::new();
+        };
+        let mut keys = vec![(OFFSET_TRANSACTION_ID.to_owned(), tx.id.clone().into())];
+        keys.extend(
+            tx.per_table
+                .iter()
+                .map(|(t, n)| (format!("{OFFSET_TABLE_COUNT_PREFIX}{t}"), (*n).into())),
+        );
+        keys
+    }
 }
 
 impl Emitter {
@@ -78,13 +100,18 @@ impl Emitter {
     }
 
     /// Ends the current transaction: the END record, when a BEGIN was emitted.
+    ///
+    /// `offset` is the position before the commit, as Debezium dispatches the END before
+    /// `commitTransaction` moves its offset; the END's offset still carries the transaction's
+    /// keys (the context is reset after it).
     pub(crate) async fn end_transaction(&mut self, offset: &BinlogOffset) -> Result<()> {
         self.tx.id = None;
         self.streaming.committed();
-        if let Some(tx) = self.tx.counts.take() {
-            self.push_tx_record("END", &tx.id.clone(), Some(&tx), offset)
+        if let Some(tx) = self.tx.counts.clone() {
+            self.push_tx_record("END", &tx.id, Some(&tx), offset)
                 .await?;
         }
+        self.tx.counts = None;
         Ok(())
     }
 
@@ -118,7 +145,7 @@ impl Emitter {
         value.put("ts_ms", now_ms());
         let rec = SourceRecord::new(
             self.partition.clone(),
-            offset.to_source_offset(),
+            self.record_offset(offset, false),
             format!("{}.transaction", self.config.topic_prefix),
             SchemaAndValue::new(Some(ks), Value::Struct(key)),
             SchemaAndValue::new(Some(vs), Value::Struct(value)),

@@ -17,23 +17,9 @@ pub(crate) fn key(out: &mut Vec<u8>, k: &str) {
     out.push(b':');
 }
 
-/// Writes a decimal integer (hot on every payload, so no allocation).
+/// Writes a decimal integer (hot on every payload: no allocation, two digits per step).
 pub(crate) fn int(out: &mut Vec<u8>, v: i64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    let mut n = v.unsigned_abs();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    if v < 0 {
-        out.push(b'-');
-    }
-    out.extend_from_slice(&buf[i..]);
+    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
 pub(crate) fn double(out: &mut Vec<u8>, v: f64) {

@@ -7,8 +7,9 @@
 //!   signed internal endpoints (`POST /connectors/{c}/tasks`, `PUT /connectors/{c}/fence`) are
 //!   exempt, and Sluice does not serve those;
 //! - a missing, malformed or non-Basic `Authorization` header, an unknown user or a wrong
-//!   password is `401` with the body `User cannot access the resource.` and no
-//!   `WWW-Authenticate` header (the filter sets none);
+//!   password is `401` with the body `User cannot access the resource.`. Kafka's filter sets
+//!   no `WWW-Authenticate` header; Sluice adds `Basic realm="KafkaConnect"` (the JAAS login
+//!   context), as RFC 9110 asks of a 401 (README lists the difference);
 //! - a Basic token that is not base64 is `500` with the decoder's message, as the
 //!   `IllegalArgumentException` reaches `ConnectExceptionMapper`;
 //! - an empty credentials file lets every request through (with a warning at start-up).
@@ -38,6 +39,8 @@ pub const PROPERTY_FILE_LOGIN_MODULE: &str =
     "org.apache.kafka.connect.rest.basic.auth.extension.PropertyFileLoginModule";
 /// The 401 body (`JaasBasicAuthFilter.filter`).
 pub const UNAUTHORIZED_BODY: &str = "User cannot access the resource.";
+/// The 401's challenge: the realm is the JAAS login context that checks the credentials.
+pub const WWW_AUTHENTICATE: &str = "Basic realm=\"KafkaConnect\"";
 /// The JVM system property naming the JAAS file.
 pub const JAAS_SYSTEM_PROPERTY: &str = "java.security.auth.login.config";
 

@@ -18,6 +18,7 @@ use connect_api::{
 };
 use connect_storage::{State, StatusStore, TargetState, TopicStatus};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::message::{Header as KHeader, Headers as _, Message as _, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
@@ -61,6 +62,8 @@ enum PollEvent {
     /// what is durable for these partitions while they are still ours.
     Revoked(Vec<TopicPartition>, std::sync::mpsc::SyncSender<()>),
     Error(String),
+    /// A TLS handshake with a broker failed (librdkafka's `__SSL`).
+    TlsError(String),
 }
 
 struct SinkContext {
@@ -81,6 +84,11 @@ struct SinkContext {
 /// Kafka and Redpanda answer at once, so this never fires against them.
 const STUCK_JOIN: Duration = Duration::from_secs(20);
 
+/// How often a joined consumer that holds no partition asks whether its group stranded it, and
+/// how many answers in a row must say so before it rejoins (see [`SinkRunner::stranded`]).
+const STRANDED_CHECK: Duration = Duration::from_secs(10);
+const STRANDED_CHECKS: u32 = 2;
+
 /// Why a consumer's run ended.
 /// Where a consumed record sits in its partition.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,12 +108,21 @@ struct LoopState {
     /// Records arrived since the last idle tick.
     got_data: bool,
     paused: bool,
+    /// When the consumer's TLS failures were last diagnosed (see [`TLS_PROBE_INTERVAL`]).
+    last_tls_probe: Option<StdInstant>,
 }
+
+/// librdkafka retries a failed TLS handshake on every reconnect; the diagnostic handshake that
+/// names the cause runs at most this often.
+const TLS_PROBE_INTERVAL: Duration = Duration::from_secs(30);
 
 enum RunEnd {
     Exit(TaskExit),
     /// The first group join did not complete in [`STUCK_JOIN`]: rejoin as a dynamic member.
     StuckJoin,
+    /// The group holds a generation that gives this consumer, the connector's only task, nothing
+    /// to read: rejoin (as a dynamic member) to start a new one.
+    Stranded,
 }
 
 impl ClientContext for SinkContext {
@@ -210,6 +227,9 @@ pub struct SinkRunner {
     pub consumer_config: ClientConfig,
     pub topics: Vec<String>,
     pub topics_regex: Option<String>,
+    /// The connector has this one task, so the task's consumer should be its group's only
+    /// member (and hold every partition of its topics).
+    pub sole_task: bool,
     pub dlq: DlqWriter,
     pub status: StatusReporter,
     pub status_store: Arc<dyn StatusStore>,
@@ -385,6 +405,11 @@ impl SinkRunner {
                         "The consumer did not complete its group join as a static member; rejoining as a dynamic member.");
                     self.consumer_config.remove("group.instance.id");
                 }
+                RunEnd::Stranded => {
+                    tracing::warn!(connector = %self.connector, task = self.task_id,
+                        "The connector's only task was assigned none of its topics' partitions (the broker completed a rebalance without the leader's assignment); rejoining.");
+                    self.consumer_config.remove("group.instance.id");
+                }
             }
         };
         if let Err(e) = self.task.stop().await {
@@ -448,8 +473,8 @@ impl SinkRunner {
                 );
             }
         };
-        let join_watch = is_static.then_some(joined);
-        let exit = self.run_loop(&consumer, &mut rx, join_watch).await;
+        let join_watch = is_static.then(|| joined.clone());
+        let exit = self.run_loop(&consumer, &mut rx, join_watch, &joined).await;
         stop.store(true, Ordering::Release);
         // Drain so the poller is never blocked on a full channel while we join it.
         rx.close();
@@ -464,6 +489,30 @@ impl SinkRunner {
             tracing::warn!(connector = %self.connector, task = self.task_id, "The consumer poll thread ended abnormally.");
         }
         exit
+    }
+
+    /// Kafka's consumer throws `SslAuthenticationException` from `poll` when the handshake
+    /// fails, and the task fails with it; librdkafka retries and says only "SSL transport
+    /// error". A diagnostic handshake with the consumer's settings tells a rejected broker
+    /// certificate (fatal, named in the trace) from a passing failure (retried).
+    async fn diagnose_tls(&mut self, st: &mut LoopState) -> Result<(), ConnectError> {
+        if st
+            .last_tls_probe
+            .is_some_and(|t| t.elapsed() < TLS_PROBE_INTERVAL)
+        {
+            return Ok(());
+        }
+        st.last_tls_probe = Some(StdInstant::now());
+        match crate::kafka::tls_failure_of(&self.consumer_config).await {
+            Some(failure) if failure.certificate_rejected => {
+                Err(ConnectError::fatal_with("SSL handshake failed", failure))
+            }
+            Some(failure) => {
+                tracing::warn!(connector = %self.connector, task = self.task_id, %failure, "The consumer's TLS handshake fails; retrying.");
+                Ok(())
+            }
+            None => Ok(()),
+        }
     }
 
     async fn fail(&mut self, e: ConnectError) -> TaskExit {
@@ -484,11 +533,15 @@ impl SinkRunner {
         consumer: &Arc<BaseConsumer<SinkContext>>,
         rx: &mut mpsc::Receiver<PollEvent>,
         join_watch: Option<Arc<AtomicBool>>,
+        joined: &AtomicBool,
     ) -> RunEnd {
         // With a static member: the first join must complete within STUCK_JOIN.
         let join_deadline = tokio::time::sleep(STUCK_JOIN);
         tokio::pin!(join_deadline);
         let mut watching = join_watch.is_some();
+        let mut stranded_tick = tokio::time::interval(STRANDED_CHECK);
+        stranded_tick.tick().await;
+        let mut stranded_seen = 0;
         let mut st = LoopState::default();
         let mut commit_tick = tokio::time::interval(self.commit_interval);
         commit_tick.tick().await;
@@ -506,6 +559,18 @@ impl SinkRunner {
                     watching = false;
                     if join_watch.as_ref().is_some_and(|j| !j.load(Ordering::Acquire)) {
                         return RunEnd::StuckJoin;
+                    }
+                    Ok(())
+                }
+                _ = stranded_tick.tick(), if self.sole_task && joined.load(Ordering::Acquire) => {
+                    let probe = self.host.assignment().is_empty().then(|| self.stranded(consumer));
+                    if let Some(probe) = probe && probe.await {
+                        stranded_seen += 1;
+                        if stranded_seen >= STRANDED_CHECKS {
+                            return RunEnd::Stranded;
+                        }
+                    } else {
+                        stranded_seen = 0;
                     }
                     Ok(())
                 }
@@ -541,6 +606,53 @@ impl SinkRunner {
             tracing::warn!(error = %e, "Task close failed.");
         }
         RunEnd::Exit(TaskExit::Stopped)
+    }
+
+    /// Whether the group holds a generation that strands this joined, unassigned consumer of the
+    /// connector's only task: its topics have partitions, so the group (whose only live member it
+    /// is) should have given it all of them. Kafka never gets there: in CompletingRebalance it
+    /// takes assignments only from the leader's SyncGroup, a member expiring meanwhile starts a
+    /// new generation (`GroupCoordinator.doSyncGroup`, `removeMemberAndUpdateGroup`), and a topic
+    /// created after the join makes the consumer rejoin at its next metadata refresh. tansu 0.6
+    /// does: when the leader's session expires between a follower's JoinGroup and its SyncGroup,
+    /// it takes the follower's empty SyncGroup for the leader's and keeps that generation stable
+    /// (the sink of a worker killed with SIGKILL, taken over by a new one). Its DescribeGroups
+    /// fails on the SQLite engine, so the group's members cannot be asked instead.
+    ///
+    /// The returned future borrows nothing of the runner (which is not `Sync`).
+    fn stranded(
+        &self,
+        consumer: &Arc<BaseConsumer<SinkContext>>,
+    ) -> impl Future<Output = bool> + Send + 'static {
+        let topics = self.topics.clone();
+        // As the subscription matches it: the whole name.
+        let regex = self
+            .topics_regex
+            .as_deref()
+            .and_then(|r| regex::Regex::new(&format!("^(?:{r})$")).ok());
+        let consumer = consumer.clone();
+        let probe = tokio::task::spawn_blocking(move || {
+            let timeout = Duration::from_secs(5);
+            let has_partitions = |md: &rdkafka::metadata::Metadata| {
+                md.topics().iter().any(|t| {
+                    let wanted = topics.iter().any(|x| x == t.name())
+                        || regex.as_ref().is_some_and(|r| r.is_match(t.name()));
+                    wanted && !t.partitions().is_empty()
+                })
+            };
+            if regex.is_some() {
+                consumer
+                    .fetch_metadata(None, timeout)
+                    .is_ok_and(|md| has_partitions(&md))
+            } else {
+                topics.iter().any(|t| {
+                    consumer
+                        .fetch_metadata(Some(t), timeout)
+                        .is_ok_and(|md| has_partitions(&md))
+                })
+            }
+        });
+        async move { probe.await.unwrap_or(false) }
     }
 
     /// Pauses or resumes the whole assignment when the target state changed.
@@ -581,6 +693,10 @@ impl SinkRunner {
             PollEvent::Error(msg) => {
                 tracing::warn!(connector = %self.connector, task = self.task_id, error = %msg, "Consumer error.");
                 Ok(())
+            }
+            PollEvent::TlsError(msg) => {
+                tracing::warn!(connector = %self.connector, task = self.task_id, error = %msg, "Consumer error.");
+                self.diagnose_tls(st).await
             }
             PollEvent::Assigned(parts) => self.on_assigned(consumer, st, &parts).await,
             PollEvent::Revoked(parts, done) => {
@@ -946,7 +1062,12 @@ fn poll_loop(
                     });
                 }
                 Some(Err(e)) => {
-                    if tx.blocking_send(PollEvent::Error(e.to_string())).is_err() {
+                    let event = if e.rdkafka_error_code() == Some(RDKafkaErrorCode::SSL) {
+                        PollEvent::TlsError(e.to_string())
+                    } else {
+                        PollEvent::Error(e.to_string())
+                    };
+                    if tx.blocking_send(event).is_err() {
                         return;
                     }
                     break;

@@ -16,6 +16,7 @@ use connect_storage::{
 };
 use tokio::sync::{mpsc, watch};
 
+use super::cluster::Owned;
 use super::{Command, ConnectorSlot, LoopHost, TaskSlot, WorkerHerder, task_class};
 use crate::connector_config::{FrameworkConfig, framework_def};
 use crate::metrics::TaskKind;
@@ -62,6 +63,8 @@ pub(super) struct Reconciler {
     /// The last restart request served, per connector.
     restart_seq: HashMap<String, i64>,
     reporter: StatusReporter,
+    /// What this worker is to run (everything, or its group assignment).
+    ownership: watch::Receiver<Owned>,
 }
 
 impl Reconciler {
@@ -69,8 +72,9 @@ impl Reconciler {
         let reporter = StatusReporter {
             store: stores.status.clone(),
             worker_id: herder.inner.settings.worker_id.clone(),
-            generation: 1,
+            generation: herder.inner.generation.clone(),
         };
+        let ownership = herder.ownership();
         // Requests already in the log at start-up are not served again (Kafka ignores them too).
         let restart_seq = stores
             .config
@@ -85,6 +89,7 @@ impl Reconciler {
             connectors: HashMap::new(),
             restart_seq,
             reporter,
+            ownership,
         }
     }
 
@@ -93,12 +98,16 @@ impl Reconciler {
         let cancel = self.herder.inner.cancel.clone();
         // A periodic pass notices tasks that ended by themselves.
         let mut tick = tokio::time::interval(Duration::from_secs(2));
+        let mut ownership = self.ownership.clone();
         loop {
             let snapshot = snapshots.borrow_and_update().clone();
+            ownership.mark_unchanged();
             self.reconcile(&snapshot).await;
+            self.yield_to_newer_generations().await;
             tokio::select! {
                 () = cancel.cancelled() => break,
                 r = snapshots.changed() => if r.is_err() { break },
+                r = ownership.changed() => if r.is_err() { break },
                 _ = tick.tick() => {}
                 Some(cmd) = commands.recv() => self.command(cmd).await,
             }
@@ -112,9 +121,11 @@ impl Reconciler {
             if let Some(mut slot) = self.connectors.remove(&name) {
                 self.stop_tasks(&name, &mut slot, false).await;
                 self.stop_instance(&name, &mut slot).await;
-                self.reporter
-                    .connector(&name, State::Unassigned, None)
-                    .await;
+                if slot.owns_connector {
+                    self.reporter
+                        .connector(&name, State::Unassigned, None)
+                        .await;
+                }
             }
         }
     }
@@ -140,14 +151,129 @@ impl Reconciler {
                 }
             }
             Command::ConnectorFailed(name, trace) => {
-                if let Some(slot) = self.connectors.get_mut(&name) {
-                    slot.failed = true;
+                let Some(slot) = self.connectors.get_mut(&name) else {
+                    return;
+                };
+                if !slot.owns_connector {
+                    return;
                 }
+                slot.failed = true;
                 self.reporter
                     .connector(&name, State::Failed, Some(trace))
                     .await;
             }
+            Command::Converge(reply) => {
+                let snapshot = self.stores.config.snapshot();
+                self.reconcile(&snapshot).await;
+                self.claim_statuses().await;
+                reply.send(()).ok();
+            }
         }
+    }
+
+    /// After a rebalance, what this worker runs says so: a status another worker wrote for it
+    /// (the previous owner's UNASSIGNED, or a worker that ran it while this one was out of the
+    /// group) is replaced by this worker's. Kafka writes statuses only on transitions; a group
+    /// whose coordinator hands work around while members are out of a generation (tansu) would
+    /// otherwise show owners that no longer run it.
+    async fn claim_statuses(&mut self) {
+        if *self.ownership.borrow() == Owned::Everything {
+            return;
+        }
+        let me = self.reporter.worker_id.clone();
+        let names: Vec<String> = self.connectors.keys().cloned().collect();
+        for name in names {
+            let Some(slot) = self.connectors.get(&name) else {
+                continue;
+            };
+            let state = match slot.target {
+                TargetState::Paused => State::Paused,
+                TargetState::Stopped => State::Stopped,
+                TargetState::Started => State::Running,
+            };
+            let claim_connector = slot.owns_connector
+                && !slot.failed
+                && (slot.instance.is_some() || slot.target == TargetState::Stopped)
+                && self
+                    .stores
+                    .status
+                    .get_connector(&name)
+                    .is_none_or(|s| s.worker_id != me);
+            let task_state = if slot.target == TargetState::Paused {
+                State::Paused
+            } else {
+                State::Running
+            };
+            let tasks: Vec<u32> = slot
+                .tasks
+                .keys()
+                .copied()
+                .filter(|&id| {
+                    self.stores
+                        .status
+                        .get_task(&name, id)
+                        .is_none_or(|s| s.worker_id != me)
+                })
+                .collect();
+            if claim_connector {
+                self.reporter.connector(&name, state, None).await;
+            }
+            for id in tasks {
+                self.reporter.task(&name, id, task_state, None).await;
+            }
+        }
+    }
+
+    /// A connector or task that another worker runs under a newer group generation is not
+    /// this worker's any more, whatever its last assignment said: it stops here. This only
+    /// happens when a coordinator completed generations without this worker while it still
+    /// believed itself a member (Kafka's coordinator waits for every member; tansu's does not),
+    /// and it keeps a task from running on two workers for longer than a status takes to
+    /// arrive.
+    async fn yield_to_newer_generations(&mut self) {
+        if *self.ownership.borrow() == Owned::Everything {
+            return;
+        }
+        let me = self.reporter.worker_id.clone();
+        let mine = self
+            .reporter
+            .generation
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let newer = |s: Option<connect_storage::ConnectorStatus>| {
+            s.is_some_and(|s| {
+                s.worker_id != me && s.generation > mine && s.state != State::Unassigned
+            })
+        };
+        let mut connectors = Vec::new();
+        let mut tasks = Vec::new();
+        for (name, slot) in &self.connectors {
+            if slot.owns_connector && newer(self.stores.status.get_connector(name)) {
+                connectors.push(name.clone());
+            }
+            for &id in slot.tasks.keys() {
+                if newer(self.stores.status.get_task(name, id)) {
+                    tasks.push(connect_distributed::ConnectorTaskId {
+                        connector: name.clone(),
+                        task: id,
+                    });
+                }
+            }
+        }
+        if connectors.is_empty() && tasks.is_empty() {
+            return;
+        }
+        tracing::warn!(
+            ?connectors,
+            tasks = ?tasks.iter().map(|t| format!("{}-{}", t.connector, t.task)).collect::<Vec<_>>(),
+            generation = mine,
+            "Another worker runs these under a newer group generation; stopping them here."
+        );
+        self.herder
+            .inner
+            .ownership
+            .send_modify(|o| o.revoke(&connectors, &tasks));
+        let snapshot = self.stores.config.snapshot();
+        self.reconcile(&snapshot).await;
     }
 
     /// Restarts the connector instance (when `connector`) and its tasks (all with
@@ -166,7 +292,8 @@ impl Reconciler {
         let conn_failed = status
             .get_connector(name)
             .is_some_and(|s| s.state == State::Failed);
-        if connector && (!only_failed || conn_failed) {
+        // Each worker restarts what it runs (`doRestartConnectorAndTasks` filters by assignment).
+        if connector && slot.owns_connector && (!only_failed || conn_failed) {
             self.reporter.connector(name, State::Restarting, None).await;
             self.stop_instance(name, &mut slot).await;
             slot.failed = false;
@@ -190,6 +317,7 @@ impl Reconciler {
     }
 
     async fn reconcile(&mut self, snapshot: &ClusterConfigState) {
+        let owned = self.ownership.borrow().clone();
         // Deleted connectors.
         let gone: Vec<String> = self
             .connectors
@@ -198,14 +326,31 @@ impl Reconciler {
             .cloned()
             .collect();
         for name in gone {
-            if let Some(mut slot) = self.connectors.remove(&name) {
-                self.stop_tasks(&name, &mut slot, true).await;
-                self.stop_instance(&name, &mut slot).await;
-            }
-            if let Err(e) = self.stores.status.delete_connector(&name).await {
+            let Some(mut slot) = self.connectors.remove(&name) else {
+                continue;
+            };
+            self.stop_tasks(&name, &mut slot, true).await;
+            self.stop_instance(&name, &mut slot).await;
+            // The connector's statuses go with it; in a group its owner removes them (and the
+            // leader catches any left behind after the next rebalance).
+            if slot.owns_connector
+                && let Err(e) = self.stores.status.delete_connector(&name).await
+            {
                 tracing::warn!(connector = %name, error = %e, "Could not delete statuses.");
             }
             tracing::info!(connector = %name, "Connector deleted.");
+        }
+        // Connectors this worker no longer runs any part of (revoked in a rebalance).
+        let released: Vec<String> = self
+            .connectors
+            .keys()
+            .filter(|n| snapshot.contains(n) && !owned.any_of(n))
+            .cloned()
+            .collect();
+        for name in released {
+            if let Some(mut slot) = self.connectors.remove(&name) {
+                self.release(&name, &mut slot).await;
+            }
         }
         // Restart requests written by a REST call on any worker.
         for (name, req) in &snapshot.restart_requests {
@@ -217,15 +362,20 @@ impl Reconciler {
                 .await;
         }
         for (name, config) in &snapshot.connectors {
+            if !owned.any_of(name) {
+                continue;
+            }
             let target = snapshot.target_state(name).unwrap_or(TargetState::Started);
             let changed = self
                 .connectors
                 .get(name)
                 .is_none_or(|s| s.config != *config);
             if changed {
+                let mut owned_before = false;
                 if let Some(mut old) = self.connectors.remove(name) {
                     self.stop_tasks(name, &mut old, false).await;
                     self.stop_instance(name, &mut old).await;
+                    owned_before = old.owns_connector;
                 }
                 let plugin = config
                     .get("connector.class")
@@ -244,15 +394,30 @@ impl Reconciler {
                         tasks: BTreeMap::new(),
                         needs_task_configs: true,
                         fresh: true,
+                        owns_connector: owned_before,
                     },
                 );
             }
             let Some(mut slot) = self.connectors.remove(name) else {
                 continue;
             };
-            self.converge(name, &mut slot, target, snapshot).await;
+            self.converge(name, &mut slot, target, snapshot, &owned)
+                .await;
             self.connectors.insert(name.clone(), slot);
         }
+    }
+
+    /// Stops every part of a connector this worker ran, keeping its statuses for the worker
+    /// that takes it over (`onRevoked`): the connector and its tasks report UNASSIGNED unless a
+    /// newer generation already wrote theirs.
+    async fn release(&mut self, name: &str, slot: &mut ConnectorSlot) {
+        self.stop_tasks(name, slot, false).await;
+        self.stop_instance(name, slot).await;
+        if slot.owns_connector {
+            self.reporter.connector(name, State::Unassigned, None).await;
+            slot.owns_connector = false;
+        }
+        tracing::info!(connector = name, "Released connector after a rebalance.");
     }
 
     /// Brings one connector to its target state and its committed task configs.
@@ -262,10 +427,28 @@ impl Reconciler {
         slot: &mut ConnectorSlot,
         target: TargetState,
         snapshot: &ClusterConfigState,
+        owned: &Owned,
     ) {
+        let owns = owned.connector(name);
+        if slot.owns_connector && !owns {
+            // The connector was revoked; the tasks this worker still runs stay.
+            self.stop_instance(name, slot).await;
+            self.reporter.connector(name, State::Unassigned, None).await;
+            slot.failed = false;
+        }
+        if owns && !slot.owns_connector {
+            slot.fresh = true;
+            slot.needs_task_configs = true;
+        }
+        slot.owns_connector = owns;
         let target_changed = slot.target != target;
         slot.target = target;
         slot.target_tx.send_replace(target);
+        if !owns {
+            self.converge_tasks(name, slot, target, snapshot, owned)
+                .await;
+            return;
+        }
         if target == TargetState::Stopped {
             // A new slot (created STOPPED, or loaded at start-up) reports STOPPED too, as
             // Kafka's WorkerConnector does when it starts in that target state.
@@ -278,7 +461,10 @@ impl Reconciler {
             // A stopped connector has no tasks. Task configs written after the stop's empty
             // set (a reconfiguration that raced with `PUT …/stop`) are cleared again.
             if !snapshot.tasks(name).is_empty()
-                && let Err(e) = self.stores.config.put_task_configs(name, &[]).await
+                && let Err(e) = self
+                    .herder
+                    .publish_task_configs(&self.stores, name, Vec::new())
+                    .await
             {
                 tracing::warn!(connector = name, error = %e, "Could not clear the task configs of a stopped connector; will retry.");
             }
@@ -378,7 +564,11 @@ impl Reconciler {
             match self.generate_task_configs(slot) {
                 Ok(configs) => {
                     if configs.as_slice() != snapshot.tasks(name) {
-                        if let Err(e) = self.stores.config.put_task_configs(name, &configs).await {
+                        if let Err(e) = self
+                            .herder
+                            .publish_task_configs(&self.stores, name, configs)
+                            .await
+                        {
                             tracing::warn!(connector = name, error = %e, "Could not write task configs; will retry.");
                             slot.needs_task_configs = true;
                         }
@@ -395,7 +585,26 @@ impl Reconciler {
                 }
             }
         }
-        // Tasks: start missing ones, restart changed ones, stop extra ones.
+        self.converge_tasks(name, slot, target, snapshot, owned)
+            .await;
+    }
+
+    /// Brings the tasks this worker owns to the committed task configs: starts missing ones,
+    /// restarts changed ones, stops extra ones and those no longer assigned here.
+    async fn converge_tasks(
+        &mut self,
+        name: &str,
+        slot: &mut ConnectorSlot,
+        target: TargetState,
+        snapshot: &ClusterConfigState,
+        owned: &Owned,
+    ) {
+        if target == TargetState::Stopped {
+            if !slot.tasks.is_empty() {
+                self.stop_tasks(name, slot, true).await;
+            }
+            return;
+        }
         let wanted = snapshot.tasks(name);
         let extra: Vec<u32> = slot
             .tasks
@@ -409,8 +618,22 @@ impl Reconciler {
                 self.reporter.task(name, id, State::Destroyed, None).await;
             }
         }
+        let revoked: Vec<u32> = slot
+            .tasks
+            .keys()
+            .copied()
+            .filter(|&i| !owned.task(name, i))
+            .collect();
+        for id in revoked {
+            if let Some(t) = slot.tasks.remove(&id) {
+                self.stop_task(name, id, t).await;
+            }
+        }
         for (i, cfg) in wanted.iter().enumerate() {
             let id = u32::try_from(i).unwrap_or(u32::MAX);
+            if !owned.task(name, id) {
+                continue;
+            }
             match slot.tasks.get(&id) {
                 Some(t) if t.config == *cfg => continue,
                 Some(_) => {
@@ -543,7 +766,25 @@ impl Reconciler {
         cfg: &Props,
         progress: LatestProgress,
     ) -> Option<TaskSlot> {
-        let plugin = slot.plugin.clone()?;
+        let Some(plugin) = slot.plugin.clone() else {
+            // A worker without the connector's plugin (a class only other workers of a mixed
+            // cluster have) says so on the task it was assigned.
+            let class = slot
+                .config
+                .get("connector.class")
+                .cloned()
+                .unwrap_or_default();
+            let msg = self.herder.inner.registry.unknown_connector_message(&class);
+            self.reporter
+                .task(
+                    name,
+                    id,
+                    State::Failed,
+                    Some(ConnectError::fatal(msg).trace()),
+                )
+                .await;
+            return None;
+        };
         let inner = &self.herder.inner;
         let is_source = plugin.descriptor().kind == PluginKind::Source;
         // The task runs on resolved configs; `cfg` (with placeholders) stays the slot's, to
@@ -719,6 +960,7 @@ impl Reconciler {
                     .cloned()
                     .collect(),
                 topics_regex: fw.topics_regex.clone(),
+                sole_task: self.stores.config.snapshot().tasks(name).len() == 1,
                 dlq,
                 status: self.reporter.clone(),
                 status_store: self.stores.status.clone(),

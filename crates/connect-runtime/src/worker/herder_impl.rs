@@ -203,6 +203,8 @@ impl WorkerHerder {
                 .collect();
             return Err(HerderError::invalid_config(&errors));
         }
+        self.require_leader("Only the leader can set connector configs.")
+            .await?;
         let existed = stores.config.snapshot().contains(name);
         if existed && !allow_replace {
             return Err(HerderError::already_exists(name));
@@ -330,6 +332,9 @@ impl Herder for WorkerHerder {
             }
             return Health::Starting(msg);
         }
+        if let Some(h) = self.cluster_health() {
+            return h;
+        }
         match self.inner.broker_error.lock().ok().and_then(|b| b.clone()) {
             Some(e) => Health::Unhealthy(e),
             None => Health::Healthy,
@@ -394,6 +399,8 @@ impl Herder for WorkerHerder {
         patch: BTreeMap<String, Option<String>>,
     ) -> Result<ConnectorInfo, HerderError> {
         let stores = self.stores().await?;
+        self.require_leader("Only the leader can set connector configs.")
+            .await?;
         // Read-modify-write under the write order, so concurrent patches all apply.
         let _ordered = self.inner.config_writes.lock().await;
         let mut config = self.require_connector(stores, name, HerderError::connector_not_found)?;
@@ -408,6 +415,8 @@ impl Herder for WorkerHerder {
 
     async fn delete_connector(&self, name: &str) -> Result<(), HerderError> {
         let stores = self.stores().await?;
+        self.require_leader("Only the leader can delete connector configs.")
+            .await?;
         self.require_connector(stores, name, HerderError::connector_not_found)?;
         stores
             .config
@@ -469,8 +478,8 @@ impl Herder for WorkerHerder {
 
     async fn task_progress(&self, name: &str, task: u32) -> Result<TaskProgressInfo, HerderError> {
         let status = self.task_status(name, task).await?;
-        // Only runs on this worker have an entry; Sluice is the only worker of its cluster, so a
-        // status written by another worker (one Sluice took over from) shows no progress.
+        // Only runs on this worker have an entry: a task another worker of the cluster runs (or
+        // ran) shows its status without progress.
         let latest = self
             .inner
             .progress
@@ -518,11 +527,14 @@ impl Herder for WorkerHerder {
         let stores = self.stores().await?;
         self.require_connector(stores, name, HerderError::unknown_connector_colon)?;
         if !include_tasks && !only_failed {
+            self.require_owner(name, None).await?;
             let (tx, rx) = oneshot::channel();
             self.command(Command::RestartConnector(name.to_owned(), tx), rx)
                 .await;
             return Ok(None);
         }
+        self.require_leader("Only the leader can process restart requests.")
+            .await?;
         let mut plan = self
             .connector_status(name)
             .await
@@ -553,6 +565,7 @@ impl Herder for WorkerHerder {
         if task as usize >= stores.config.snapshot().tasks(name).len() {
             return Err(HerderError::unknown_task(name, task));
         }
+        self.require_owner(name, Some(task)).await?;
         let (tx, rx) = oneshot::channel();
         self.command(Command::RestartTask(name.to_owned(), task, tx), rx)
             .await;
@@ -582,6 +595,8 @@ impl Herder for WorkerHerder {
     async fn stop_connector(&self, name: &str) -> Result<(), HerderError> {
         let stores = self.stores().await?;
         self.require_connector(stores, name, HerderError::unknown_connector)?;
+        self.require_leader("Only the leader can transition connectors to the STOPPED state.")
+            .await?;
         // Kafka's order: an empty task set first, then the STOPPED target state.
         stores
             .config
@@ -669,6 +684,8 @@ impl Herder for WorkerHerder {
         offsets: ConnectorOffsets,
     ) -> Result<Message, HerderError> {
         let stores = self.stores().await?;
+        self.require_leader("Only the leader can process external offsets modification requests")
+            .await?;
         let config = self.require_connector(stores, name, HerderError::connector_not_found)?;
         if offsets.offsets.is_empty() {
             return Err(HerderError::bad_request(
@@ -748,6 +765,8 @@ impl Herder for WorkerHerder {
 
     async fn reset_connector_offsets(&self, name: &str) -> Result<Message, HerderError> {
         let stores = self.stores().await?;
+        self.require_leader("Only the leader can process external offsets modification requests")
+            .await?;
         let config = self.require_connector(stores, name, HerderError::connector_not_found)?;
         if stores.config.snapshot().target_state(name) != Some(StoreTarget::Stopped) {
             return Err(HerderError::not_stopped(name));
@@ -783,6 +802,15 @@ impl Herder for WorkerHerder {
         Ok(Message {
             message: "The offsets for this connector have been reset successfully".to_owned(),
         })
+    }
+
+    async fn put_task_configs(
+        &self,
+        name: &str,
+        body: &[u8],
+        signature: Option<crate::herder::SignatureHeaders>,
+    ) -> Result<(), HerderError> {
+        self.put_task_configs_signed(name, body, signature).await
     }
 
     fn plugins(&self, connectors_only: bool) -> Vec<PluginInfo> {

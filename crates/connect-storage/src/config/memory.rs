@@ -7,7 +7,7 @@ use connect_api::Props;
 use tokio::sync::watch;
 
 use super::records::{self, ConfigApplier};
-use super::{ClusterConfigState, ConfigStore, TargetState};
+use super::{ClusterConfigState, ConfigStore, SessionKey, TargetState};
 use crate::{Record, StoreError};
 
 /// A [`ConfigStore`] in memory. It encodes every write as config-topic records and folds them
@@ -85,6 +85,10 @@ impl ConfigStore for MemoryConfigStore {
 
     async fn put_logger_level(&self, namespace: &str, level: &str) -> Result<(), StoreError> {
         self.write(vec![records::logger_level(namespace, level)?])
+    }
+
+    async fn put_session_key(&self, key: &SessionKey) -> Result<(), StoreError> {
+        self.write(vec![records::session_key(key)?])
     }
 
     async fn refresh(&self) -> Result<(), StoreError> {

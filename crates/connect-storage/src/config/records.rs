@@ -7,7 +7,9 @@ use connect_api::Props;
 use serde::{Deserialize, Serialize};
 use tracing::{debug, warn};
 
-use super::{ClusterConfigState, LoggerLevelUpdate, RestartRequest, TargetState};
+use base64::Engine as _;
+
+use super::{ClusterConfigState, LoggerLevelUpdate, RestartRequest, SessionKey, TargetState};
 use crate::{Record, StoreError};
 
 const CONNECTOR_PREFIX: &str = "connector-";
@@ -16,9 +18,18 @@ const COMMIT_PREFIX: &str = "commit-";
 const TARGET_STATE_PREFIX: &str = "target-state-";
 const RESTART_PREFIX: &str = "restart-connector-";
 const LOGGER_PREFIX: &str = "logger-cluster-";
-// Records we read past without using: they matter only to features Sluice does not implement
-// (exactly-once source fencing, request signing between workers).
-const IGNORED_PREFIXES: [&str; 2] = ["session-key", "tasks-fencing-"];
+const SESSION_KEY_KEY: &str = "session-key";
+// Records we read past without using: task count records matter only to exactly-once source
+// fencing, which Sluice does not implement.
+const IGNORED_PREFIXES: [&str; 1] = ["tasks-fencing-"];
+
+/// Java's `Base64.getEncoder()` writes padded standard base64; its decoder takes the padding as
+/// optional.
+const JAVA_BASE64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+);
 
 /// `CONNECTOR_CONFIGURATION_V0` and `TASK_CONFIGURATION_V0`.
 #[derive(Serialize)]
@@ -60,6 +71,15 @@ struct RestartValue {
     include_tasks: bool,
     #[serde(rename = "only-failed", default)]
     only_failed: bool,
+}
+
+/// `SESSION_KEY_V0` (KIP-507), fields in the schema's order.
+#[derive(Serialize, Deserialize)]
+struct SessionKeyValue {
+    key: String,
+    algorithm: String,
+    #[serde(rename = "creation-timestamp")]
+    creation_timestamp: i64,
 }
 
 /// `LOGGER_LEVEL_V0` (KIP-976).
@@ -146,6 +166,17 @@ pub(crate) fn logger_level(namespace: &str, level: &str) -> Result<Record, Store
     )
 }
 
+pub(crate) fn session_key(key: &SessionKey) -> Result<Record, StoreError> {
+    encode(
+        SESSION_KEY_KEY.to_string(),
+        &SessionKeyValue {
+            key: JAVA_BASE64.encode(&key.key),
+            algorithm: key.algorithm.clone(),
+            creation_timestamp: key.creation_timestamp,
+        },
+    )
+}
+
 /// The records of a task-config update, in the order Kafka writes them.
 pub(crate) fn task_configs(name: &str, configs: &[Props]) -> Result<Vec<Record>, StoreError> {
     let mut records = configs
@@ -216,6 +247,8 @@ impl ConfigApplier {
             self.apply_restart(state, name, value, seq);
         } else if let Some(namespace) = key.strip_prefix(LOGGER_PREFIX) {
             self.apply_logger_level(state, namespace, value, seq);
+        } else if key == SESSION_KEY_KEY {
+            apply_session_key(state, value);
         } else if IGNORED_PREFIXES.iter().any(|p| key.starts_with(p)) {
             debug!(key, "Ignoring config record Sluice does not use.");
         } else {
@@ -365,6 +398,32 @@ impl ConfigApplier {
             }
             Err(error) => warn!(namespace, %error, "Skipping malformed logger level record."),
         }
+    }
+}
+
+/// `processSessionKeyRecord`: a tombstone or a malformed key is logged and skipped, keeping the
+/// key read before.
+fn apply_session_key(state: &mut ClusterConfigState, value: Option<&[u8]>) {
+    let Some(value) = value else {
+        warn!("Ignoring session key because it is unexpectedly null");
+        return;
+    };
+    let parsed = match serde_json::from_slice::<SessionKeyValue>(value) {
+        Ok(v) => v,
+        Err(error) => {
+            warn!(%error, "Ignoring malformed session key record.");
+            return;
+        }
+    };
+    match JAVA_BASE64.decode(parsed.key.as_bytes()) {
+        Ok(key) => {
+            state.session_key = Some(SessionKey {
+                key,
+                algorithm: parsed.algorithm,
+                creation_timestamp: parsed.creation_timestamp,
+            });
+        }
+        Err(error) => warn!(%error, "Ignoring session key whose key is not base64."),
     }
 }
 
@@ -602,6 +661,56 @@ mod tests {
         applier.apply(&mut state, Some(b"connector-c"), Some(value), 0);
         assert_eq!(state.connectors.get("c"), Some(&props(&[("a", "1")])));
         assert_eq!(state.target_state("c"), Some(TargetState::Started));
+    }
+
+    #[test]
+    fn a_session_key_record_matches_kafka_bytes_and_reads_back() {
+        let key = SessionKey {
+            key: (0u8..32).collect(),
+            algorithm: "HmacSHA256".into(),
+            creation_timestamp: 1_700_000_000_123,
+        };
+        let (k, v) = text(&session_key(&key).unwrap());
+        assert_eq!(k, "session-key");
+        assert_eq!(
+            v.as_deref(),
+            Some(
+                r#"{"key":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=","algorithm":"HmacSHA256","creation-timestamp":1700000000123}"#
+            )
+        );
+        let mut state = ClusterConfigState::default();
+        let mut applier = ConfigApplier::default();
+        let r = session_key(&key).unwrap();
+        applier.apply(&mut state, Some(&r.key), r.value.as_deref(), 0);
+        assert_eq!(state.session_key, Some(key));
+    }
+
+    #[test]
+    fn a_malformed_or_null_session_key_keeps_the_previous_one() {
+        let mut state = ClusterConfigState::default();
+        let mut applier = ConfigApplier::default();
+        // Written by a JVM worker: unpadded base64 is accepted as Java's decoder accepts it.
+        applier.apply(
+            &mut state,
+            Some(b"session-key"),
+            Some(br#"{"key":"AAEC","algorithm":"HmacSHA512","creation-timestamp":5}"#),
+            0,
+        );
+        let first = state.session_key.clone();
+        assert_eq!(first.as_ref().map(|k| k.key.clone()), Some(vec![0, 1, 2]));
+        let bad: [Option<&[u8]>; 3] = [
+            None,
+            Some(br#"{"key":"!!","algorithm":"HmacSHA256","creation-timestamp":6}"#),
+            Some(br#"{"key":"AAEC","algorithm":"HmacSHA256","creation-timestamp":"x"}"#),
+        ];
+        for (i, v) in bad.into_iter().enumerate() {
+            applier.apply(&mut state, Some(b"session-key"), v, i as i64 + 1);
+        }
+        assert_eq!(state.session_key, first);
+        assert!(
+            !format!("{first:?}").contains("[0, 1, 2]"),
+            "the key's bytes never reach a log"
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use super::log::{KafkaLog, LogOptions};
 use super::{KafkaSettings, TopicSettings};
 use crate::StoreError;
 use crate::config::records::{self, ConfigApplier};
-use crate::config::{ClusterConfigState, ConfigStore, TargetState};
+use crate::config::{ClusterConfigState, ConfigStore, SessionKey, TargetState};
 
 /// A [`ConfigStore`] on `config.storage.topic`.
 ///
@@ -118,6 +118,10 @@ impl ConfigStore for KafkaConfigStore {
         self.log
             .write(&[records::logger_level(namespace, level)?])
             .await
+    }
+
+    async fn put_session_key(&self, key: &SessionKey) -> Result<(), StoreError> {
+        self.log.write(&[records::session_key(key)?]).await
     }
 
     async fn refresh(&self) -> Result<(), StoreError> {

@@ -3,21 +3,93 @@
 
 use std::collections::BTreeMap;
 
-use connect_api::{SourceOffset, SourcePartition};
+use connect_api::{SourceOffset, SourcePartition, java};
 use serde_json::{Map, Value};
 use tracing::warn;
 
 use crate::{Record, StoreError};
 
-/// Encodes the key `["<connector>",{partition}]` compactly, fields in the map's own order, as
-/// Kafka's `JsonConverter` (schemas off) does.
+/// Encodes the key `["<connector>",{partition}]` compactly, as Kafka's `JsonConverter`
+/// (schemas off) writes it: see [`java_json`] for the order of the map's fields.
 pub(crate) fn key(connector: &str, partition: &SourcePartition) -> Result<Vec<u8>, StoreError> {
     let key = Value::Array(vec![
         Value::String(connector.to_string()),
         Value::Object(partition.0.clone()),
     ]);
-    serde_json::to_vec(&key)
-        .map_err(|e| StoreError::encode(format!("offset key of {connector}"), e))
+    let mut out = String::new();
+    java_json(&mut out, &key);
+    Ok(out.into_bytes())
+}
+
+/// The order in which the Java connectors whose offsets Sluice writes put their keys into the
+/// offset `HashMap`: Debezium's binlog offset (`BinlogOffsetContext.offsetUsingPosition`, then
+/// the snapshot flag, then `TransactionContext.store`). It decides the order of keys that share a
+/// bucket (`server_id` and `event` do); other keys follow in name order.
+const JAVA_INSERTION_ORDER: [&str; 9] = [
+    "server_id",
+    "gtids",
+    "file",
+    "pos",
+    "event",
+    "row",
+    "ts_sec",
+    "snapshot",
+    "transaction_id",
+];
+
+/// Writes `v` as Kafka's `JsonConverter` (schemas off) writes the maps a Java source task hands
+/// it: compact, the fields of each object in the iteration order of a `java.util.HashMap`
+/// filled with them (`connect_api::java::hash_map_order`), since that is what connectors
+/// (Debezium among them) build their partitions and offsets as; doubles as `Double.toString`.
+fn java_json(out: &mut String, v: &Value) {
+    match v {
+        Value::Object(m) => {
+            let mut entries: Vec<(&String, &Value)> = m.iter().collect();
+            let rank = |k: &str| {
+                JAVA_INSERTION_ORDER
+                    .iter()
+                    .position(|known| *known == k)
+                    .unwrap_or(JAVA_INSERTION_ORDER.len())
+            };
+            entries.sort_by(|a, b| rank(a.0).cmp(&rank(b.0)).then_with(|| a.0.cmp(b.0)));
+            let hashed = entries
+                .into_iter()
+                .map(|(k, v)| (java::string_hash(k), (k, v)))
+                .collect();
+            out.push('{');
+            for (i, (k, v)) in java::hash_map_order(hashed).into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push('"');
+                out.push_str(&java::json_escape(k));
+                out.push_str("\":");
+                java_json(out, v);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                java_json(out, v);
+            }
+            out.push(']');
+        }
+        Value::String(s) => {
+            out.push('"');
+            out.push_str(&java::json_escape(s));
+            out.push('"');
+        }
+        Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+            (None, None, Some(f)) => out.push_str(&java::double_to_string(f)),
+            _ => out.push_str(&n.to_string()),
+        },
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Null => out.push_str("null"),
+    }
 }
 
 /// The record of one update, on `existing_key` when the partition already has key bytes in
@@ -28,13 +100,11 @@ pub(crate) fn record(
     existing_key: Option<Vec<u8>>,
 ) -> Result<Record, StoreError> {
     let (partition, offset) = update;
-    let value = match offset {
-        Some(o) => Some(
-            serde_json::to_vec(&Value::Object(o.0.clone()))
-                .map_err(|e| StoreError::encode(format!("offset of {connector}"), e))?,
-        ),
-        None => None,
-    };
+    let value = offset.as_ref().map(|o| {
+        let mut out = String::new();
+        java_json(&mut out, &Value::Object(o.0.clone()));
+        out.into_bytes()
+    });
     let key = match existing_key {
         Some(k) => k,
         None => key(connector, partition)?,
@@ -227,6 +297,28 @@ mod tests {
         .unwrap();
         assert_eq!(r.key, br#"["file-source",{"filename":"/tmp/test.txt"}]"#);
         assert_eq!(r.value.as_deref(), Some(&br#"{"position":30}"#[..]));
+    }
+
+    #[test]
+    fn offset_values_are_written_in_java_hash_map_order_like_debeziums() {
+        let write = |v: Value| {
+            let r = record("c", &(partition(json!({"server": "s"})), Some(offset(v))), None);
+            String::from_utf8(r.unwrap().value.unwrap()).unwrap()
+        };
+        // What Debezium 3.6.3 wrote through the JVM worker's JsonConverter (debezium_diff).
+        assert_eq!(
+            write(json!({"file": "binlog.000001", "pos": 14173, "server_id": 1, "ts_sec": 1796535467})),
+            r#"{"ts_sec":1796535467,"file":"binlog.000001","pos":14173,"server_id":1}"#
+        );
+        // A published Debezium offset: `server_id` and `event` share a bucket, in insertion order.
+        assert_eq!(
+            write(json!({"event": 2, "file": "mysql-bin.000002", "gtids": "50303655-f22a-11e8-92a5-0242ac1d0003:1-1", "pos": 530, "row": 1, "server_id": 1201, "ts_sec": 1543312728})),
+            r#"{"ts_sec":1543312728,"file":"mysql-bin.000002","pos":530,"gtids":"50303655-f22a-11e8-92a5-0242ac1d0003:1-1","row":1,"server_id":1201,"event":2}"#
+        );
+        assert_eq!(
+            write(json!({"file": "f.1", "pos": 4, "transaction_id": null, "snapshot": "INITIAL", "ratio": 1e7})),
+            r#"{"transaction_id":null,"file":"f.1","pos":4,"snapshot":"INITIAL","ratio":1.0E7}"#
+        );
     }
 
     #[test]

@@ -1,0 +1,372 @@
+//! Requests served by another worker of the cluster: Kafka's `HerderRequestHandler`
+//! (`completeOrForwardRequest`), its `RestClient`, and the signed inter-worker endpoint of
+//! `InternalClusterResource`.
+//!
+//! A herder call that only the leader (or the worker running a connector) may serve fails with
+//! [`HerderErrorKind::RequestTarget`](connect_runtime::HerderErrorKind::RequestTarget) and the
+//! URL of that worker. The error's response carries a [`ForwardTo`] marker, and
+//! [`forward_when_asked`], around every route Kafka forwards, sends the original request there
+//! instead, with Kafka's `forward` query parameter limiting the hops to two: a request without
+//! it goes on with `forward=true`, one with `forward=true` goes on with `forward=false`, and one
+//! with `forward=false` is a `409`. Only the `Authorization` header goes along, as in Kafka.
+//!
+//! [`Forwarder`] is the one HTTP client of a worker: it forwards REST requests and sends the
+//! runtime's signed internal requests (it is the runtime's
+//! [`InterWorkerClient`](connect_runtime::worker::cluster::InterWorkerClient)).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::{BytesRejection, FailedToBufferBody};
+use axum::extract::{FromRequest, MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use connect_runtime::worker::cluster::{
+    InterWorkerClient, SIGNATURE_ALGORITHM_HEADER, SIGNATURE_HEADER,
+};
+use connect_runtime::{HerderError, HerderErrorKind, SignatureHeaders};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use serde::Deserialize;
+
+use crate::error::ApiError;
+use crate::extract::PathParams;
+use crate::state::AppState;
+use crate::uri::{first, java_bool, query_pairs};
+
+/// Kafka's 409 when the worker a request should go to is not known (`NotLeaderException`
+/// without a leader URL).
+pub const NO_LEADER_URL: &str = "Cannot complete request momentarily due to no known leader URL, likely because a rebalance was underway.";
+/// Kafka's 409 when two hops did not reach the worker that can serve a request.
+pub const CONFLICTING_OPERATION: &str =
+    "Cannot complete request because of a conflicting operation (e.g. worker rebalance)";
+
+/// The routes whose herder call may answer "ask that worker", as Kafka's resources call
+/// `completeOrForwardRequest`, and whether their body goes along.
+const FORWARDED: &[(Method, &str, bool)] = &[
+    (Method::POST, "/connectors", true),
+    (Method::PUT, "/connectors/{connector}/config", true),
+    (Method::PATCH, "/connectors/{connector}/config", true),
+    (Method::DELETE, "/connectors/{connector}", false),
+    (Method::POST, "/connectors/{connector}/restart", false),
+    (Method::PUT, "/connectors/{connector}/stop", false),
+    (
+        Method::POST,
+        "/connectors/{connector}/tasks/{task}/restart",
+        false,
+    ),
+    (Method::PATCH, "/connectors/{connector}/offsets", true),
+    (Method::DELETE, "/connectors/{connector}/offsets", false),
+    (Method::POST, "/connectors/{connector}/tasks", true),
+];
+
+/// The signed inter-worker routes (`InternalClusterResource`): outside `ROUTES` and
+/// `openapi.yaml`, as Kafka hides them from its API description, and exempt from BasicAuth, as
+/// `JaasBasicAuthFilter` exempts them.
+pub const INTERNAL_ROUTES: &[(Method, &str)] = &[(Method::POST, "/connectors/{connector}/tasks")];
+
+/// On an error response: the request must be served by the worker at this URL (`None`: no
+/// worker is known to serve it right now).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ForwardTo(pub(crate) Option<String>);
+
+/// Jackson's `ErrorMessage` of a forwarded request's failure.
+#[derive(Debug, Deserialize)]
+struct ErrorMessage {
+    message: Option<String>,
+}
+
+/// The worker's HTTP client for other workers (Kafka's `RestClient`). Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Forwarder {
+    client: reqwest::Client,
+}
+
+/// A worker's answer to a forwarded request.
+#[derive(Debug)]
+struct Answer {
+    status: StatusCode,
+    content_type: Option<HeaderValue>,
+    body: Bytes,
+}
+
+impl Forwarder {
+    /// A client whose requests give up after `timeout` (the REST request timeout: the request
+    /// being served would time out by then anyway).
+    ///
+    /// # Errors
+    /// When the TLS stack cannot be set up.
+    pub fn new(timeout: Duration) -> Result<Self, String> {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent("kafka-connect")
+            .build()
+            .map_err(|e| format!("cannot create the inter-worker HTTP client: {e}"))?;
+        Ok(Self { client })
+    }
+
+    /// `RestClient.httpRequest`: a 2xx answer, or Kafka's error for the others.
+    async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        headers: Vec<(&'static str, String)>,
+        body: Option<Bytes>,
+    ) -> Result<Answer, ApiError> {
+        let mut req = self
+            .client
+            .request(method, url)
+            .header(header::ACCEPT, "application/json");
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        if let Some(body) = body {
+            req = req
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(body);
+        }
+        let resp = req.send().await.map_err(|e| {
+            tracing::error!(url, error = %e, "IO error forwarding REST request");
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("IO Error trying to forward REST request: {e}"),
+            )
+        })?;
+        let status = resp.status();
+        let content_type = resp.headers().get(header::CONTENT_TYPE).cloned();
+        let body = resp.bytes().await.map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("IO Error trying to forward REST request: {e}"),
+            )
+        })?;
+        if status == StatusCode::NO_CONTENT || status.is_success() {
+            return Ok(Answer {
+                status,
+                content_type,
+                body,
+            });
+        }
+        if status.as_u16() >= 400 {
+            tracing::error!(
+                url,
+                status = status.as_u16(),
+                "Error forwarding REST request"
+            );
+            return Err(match serde_json::from_slice::<ErrorMessage>(&body) {
+                Ok(e) => match e.message {
+                    Some(m) => ApiError::new(status, m),
+                    None => ApiError::null_message(status),
+                },
+                Err(e) => ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("Error trying to forward REST request: {e}"),
+                ),
+            });
+        }
+        Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!(
+                "Unexpected status code when handling forwarded request: {}",
+                status.as_u16()
+            ),
+        ))
+    }
+}
+
+#[async_trait]
+impl InterWorkerClient for Forwarder {
+    async fn request(
+        &self,
+        method: &str,
+        url: &str,
+        body: Vec<u8>,
+        headers: Vec<(&'static str, String)>,
+    ) -> Result<(), HerderError> {
+        let method = Method::from_bytes(method.as_bytes())
+            .map_err(|e| HerderError::internal(e.to_string()))?;
+        self.send(method, url, headers, Some(Bytes::from(body)))
+            .await
+            .map(drop)
+            .map_err(|e| {
+                let kind = match e.status().as_u16() {
+                    400 => HerderErrorKind::BadRequest,
+                    403 => HerderErrorKind::Forbidden,
+                    404 => HerderErrorKind::NotFound,
+                    409 => HerderErrorKind::Conflict,
+                    503 => HerderErrorKind::ServiceUnavailable,
+                    _ => HerderErrorKind::Internal,
+                };
+                HerderError::new(kind, e.message().unwrap_or("null").to_owned())
+            })
+    }
+}
+
+fn forwarded_route(method: &Method, template: &str) -> Option<bool> {
+    let template = match template.strip_suffix('/') {
+        Some(t) if !t.is_empty() => t,
+        _ => template,
+    };
+    FORWARDED
+        .iter()
+        .find(|(m, p, _)| m == method && *p == template)
+        .map(|(_, _, body)| *body)
+}
+
+/// Runs the route and, when its herder call names another worker, forwards the request there
+/// (`completeOrForwardRequest`).
+pub(crate) async fn forward_when_asked(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let with_body = match req.extensions().get::<MatchedPath>() {
+        Some(m) => forwarded_route(req.method(), m.as_str()),
+        None => None,
+    };
+    let Some(with_body) = with_body else {
+        return next.run(req).await;
+    };
+    let (parts, body) = req.into_parts();
+    // The body is needed twice, for the route and for forwarding: read it as the `Entity`
+    // extractor would, with its answers for a body that is too large or unreadable.
+    let (bytes, body) = if with_body {
+        let whole = Request::from_parts(parts.clone(), body);
+        match Bytes::from_request(whole, &state).await {
+            Ok(b) => (b.clone(), Body::from(b)),
+            Err(BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_))) => {
+                return if parts.headers.contains_key(header::CONTENT_TYPE) {
+                    ApiError::payload_too_large().into_response()
+                } else {
+                    ApiError::unsupported_media_type().into_response()
+                };
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "failed to read the request body");
+                return ApiError::bad_request().into_response();
+            }
+        }
+    } else {
+        (Bytes::new(), body)
+    };
+    let inner = Request::from_parts(parts.clone(), body);
+    let resp = next.run(inner).await;
+    let Some(ForwardTo(target)) = resp.extensions().get::<ForwardTo>().cloned() else {
+        return resp;
+    };
+    let pairs = query_pairs(parts.uri.query());
+    // `@QueryParam("forward") Boolean`: absent is `null`.
+    let forward = first(&pairs, "forward").map(java_bool);
+    if forward == Some(false) {
+        tracing::error!(
+            method = %parts.method,
+            path = parts.uri.path(),
+            "Request failed because it couldn't find the target Connect worker within two hops (between workers)."
+        );
+        return ApiError::new(StatusCode::CONFLICT, CONFLICTING_OPERATION).into_response();
+    }
+    let Some(target) = target else {
+        return ApiError::new(StatusCode::CONFLICT, NO_LEADER_URL).into_response();
+    };
+    // Only the first worker to handle a user request may forward it on (two hops at most).
+    // The other parameters go along as they came.
+    let mut query = format!("forward={}", forward.is_none());
+    for raw in parts.uri.query().unwrap_or_default().split('&') {
+        let key = raw.split_once('=').map_or(raw, |(k, _)| k);
+        if raw.is_empty() || crate::uri::percent_decode(key, true) == "forward" {
+            continue;
+        }
+        query.push('&');
+        query.push_str(raw);
+    }
+    let url = format!(
+        "{}{}?{query}",
+        target.trim_end_matches('/'),
+        parts.uri.path()
+    );
+    tracing::debug!(%url, method = %parts.method, "Forwarding request");
+    let mut headers = Vec::new();
+    if let Some(auth) = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        headers.push(("authorization", auth.to_owned()));
+    }
+    let Some(forwarder) = state.forwarder.as_ref() else {
+        return ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "This worker is not able to communicate with the other workers of the cluster",
+        )
+        .into_response();
+    };
+    let body = (with_body && !bytes.is_empty()).then_some(bytes);
+    match forwarder
+        .send(parts.method.clone(), &url, headers, body)
+        .await
+    {
+        Ok(answer) => relay(&state, &parts.headers, answer),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The forwarded request's answer as this worker gives it: the same status and entity, and for
+/// a created connector a `Location` on this worker, as Jersey builds it from the request.
+fn relay(state: &AppState, request_headers: &HeaderMap, answer: Answer) -> Response {
+    let mut resp = Response::new(Body::from(answer.body.clone()));
+    *resp.status_mut() = answer.status;
+    if !answer.body.is_empty() {
+        let ct = answer
+            .content_type
+            .unwrap_or_else(|| HeaderValue::from_static("application/json"));
+        resp.headers_mut().insert(header::CONTENT_TYPE, ct);
+    }
+    if answer.status == StatusCode::CREATED
+        && let Ok(info) = serde_json::from_slice::<serde_json::Value>(&answer.body)
+        && let Some(name) = info.get("name").and_then(|n| n.as_str())
+    {
+        let location = crate::handlers::location(state, request_headers, name);
+        if let Ok(v) = HeaderValue::from_str(&location) {
+            resp.headers_mut().insert(header::LOCATION, v);
+        }
+    }
+    resp
+}
+
+/// `POST /connectors/{connector}/tasks` (`InternalClusterResource.putTaskConfigs`): the leader
+/// writes the task configs another worker's connector generated, once their signature checks.
+pub(crate) async fn put_task_configs(
+    State(state): State<AppState>,
+    path: PathParams,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let signature = match (text(SIGNATURE_ALGORITHM_HEADER), text(SIGNATURE_HEADER)) {
+        (Some(algorithm), Some(signature)) => Some(SignatureHeaders {
+            algorithm,
+            signature,
+        }),
+        _ => None,
+    };
+    state
+        .herder
+        .put_task_configs(path.get("connector"), &body, signature)
+        .await?;
+    let mut resp = Response::new(Body::empty());
+    *resp.status_mut() = StatusCode::NO_CONTENT;
+    Ok(resp)
+}
+
+/// Whether a request is for a signed internal endpoint (`JaasBasicAuthFilter.isInternalRequest`).
+pub(crate) fn is_internal(method: &Method, template: &str) -> bool {
+    INTERNAL_ROUTES
+        .iter()
+        .any(|(m, p)| m == method && *p == template)
+}

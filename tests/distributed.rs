@@ -1,0 +1,545 @@
+//! Several Sluice workers in one Connect cluster (distributed mode, Kafka's group protocol on
+//! tansu): FileStream sources spread over three workers, REST calls answered alike on every
+//! worker (writes forwarded to the leader or to the connector's owner), a SIGKILLed worker's
+//! work running elsewhere within 10 s (`scheduled.rebalance.max.delay.ms=0`) without any line
+//! read twice once the work moved, and a restart of the whole cluster recovering everything.
+//! Then a mixed cluster: a JVM worker (`../shared/oracle/kc.sh`) and two Sluice workers.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use connect_e2e::{
+    BoxError, Broker, JvmWorker, RestClient, Until, Worker, it_enabled, random_name, read_topic,
+    wait_until,
+};
+use serde_json::{Value, json};
+
+const WAIT: Duration = Duration::from_secs(90);
+/// The bound for moving a killed worker's work (detection by the session timeout
+/// included).
+const FAILOVER: Duration = Duration::from_secs(10);
+const SOURCES: usize = 4;
+
+/// The group settings every worker of these clusters runs with: lost work is reassigned at
+/// once, a dead worker is noticed after 6 s.
+const GROUP: &[(&str, &str)] = &[
+    ("CONNECT_SCHEDULED_REBALANCE_MAX_DELAY_MS", "0"),
+    ("CONNECT_SESSION_TIMEOUT_MS", "6000"),
+    ("CONNECT_HEARTBEAT_INTERVAL_MS", "1000"),
+    ("OFFSET_FLUSH_INTERVAL_MS", "1000"),
+];
+
+fn skip(test: &str) -> bool {
+    if it_enabled() {
+        return false;
+    }
+    eprintln!("{test}: skipped, set CONNECT_IT=1 to run service-backed tests");
+    true
+}
+
+fn append(file: &Path, range: std::ops::Range<u32>) -> Result<(), BoxError> {
+    use std::io::Write as _;
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(file)?;
+    for i in range {
+        writeln!(f, "line {i:05}")?;
+    }
+    Ok(())
+}
+
+/// A Sluice worker of the cluster whose topics are `<group>.configs`, `.offsets`, `.status`
+/// (kc.sh's names, so a JVM worker can join).
+async fn sluice(group: &str) -> Result<Worker, BoxError> {
+    Worker::builder()
+        .env("GROUP_ID", group)
+        .env("CONFIG_STORAGE_TOPIC", format!("{group}.configs"))
+        .env("OFFSET_STORAGE_TOPIC", format!("{group}.offsets"))
+        .env("STATUS_STORAGE_TOPIC", format!("{group}.status"))
+        .envs(GROUP.iter().copied())
+        .start()
+        .await
+}
+
+fn worker_id(w: &Worker) -> String {
+    format!("127.0.0.1:{}", w.port())
+}
+
+/// Connector → (connector state and worker, tasks' (id, state, worker)), from
+/// `GET /connectors?expand=status`.
+type Statuses = BTreeMap<String, ((String, String), Vec<(u64, String, String)>)>;
+
+async fn statuses(rest: &RestClient) -> Result<Statuses, BoxError> {
+    let r = rest.get("/connectors?expand=status").await?.success()?;
+    let mut out = Statuses::new();
+    if let Value::Object(map) = r.body {
+        for (name, v) in map {
+            let s = &v["status"];
+            let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+            let conn = (
+                text(&s["connector"]["state"]),
+                text(&s["connector"]["worker_id"]),
+            );
+            let tasks = s["tasks"]
+                .as_array()
+                .map(|ts| {
+                    ts.iter()
+                        .map(|t| {
+                            (
+                                t["id"].as_u64().unwrap_or(0),
+                                text(&t["state"]),
+                                text(&t["worker_id"]),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            out.insert(name, (conn, tasks));
+        }
+    }
+    Ok(out)
+}
+
+/// Whether `names` each run with one RUNNING task, all on `allowed` workers; the set of
+/// workers running something is returned alongside.
+fn all_running(
+    s: &Statuses,
+    names: &[String],
+    allowed: &BTreeSet<String>,
+) -> Option<BTreeSet<String>> {
+    let mut used = BTreeSet::new();
+    for n in names {
+        let ((state, worker), tasks) = s.get(n)?;
+        if state != "RUNNING" || !allowed.contains(worker) || tasks.len() != 1 {
+            return None;
+        }
+        used.insert(worker.clone());
+        for (_, st, w) in tasks {
+            if st != "RUNNING" || !allowed.contains(w) {
+                return None;
+            }
+            used.insert(w.clone());
+        }
+    }
+    Some(used)
+}
+
+/// Waits until every source runs on `allowed` workers (asking `rest`), and returns the workers
+/// in use; the error names the last statuses seen.
+async fn wait_all_running(
+    rest: &RestClient,
+    names: &[String],
+    allowed: &BTreeSet<String>,
+    spread_over: usize,
+    timeout: Duration,
+) -> Result<BTreeSet<String>, BoxError> {
+    let deadline = Instant::now() + timeout;
+    let mut last = Statuses::new();
+    loop {
+        if let Ok(s) = statuses(rest).await {
+            if let Some(used) = all_running(&s, names, allowed).filter(|u| u.len() >= spread_over) {
+                return Ok(used);
+            }
+            last = s;
+        }
+        if Instant::now() >= deadline {
+            return Err(format!(
+                "not all of {names:?} RUNNING on {allowed:?} (over {spread_over} workers) within {timeout:?}: {last:#?}"
+            )
+            .into());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// How often each line is in `topic`, once `n` records are there (FileStream values are
+/// `{"schema":…,"payload":"line 00001"}`).
+async fn topic_lines(
+    bootstrap: &str,
+    topic: &str,
+    n: usize,
+) -> Result<BTreeMap<String, usize>, BoxError> {
+    let records = read_topic(
+        bootstrap,
+        topic,
+        Until::Count {
+            n,
+            settle: Duration::from_secs(2),
+        },
+    )
+    .await?;
+    let mut out = BTreeMap::new();
+    for r in records {
+        let text = r.value_text().unwrap_or_default();
+        let line = serde_json::from_str::<Value>(&text)
+            .ok()
+            .and_then(|v| v["payload"].as_str().map(str::to_owned))
+            .unwrap_or(text);
+        *out.entry(line).or_default() += 1;
+    }
+    Ok(out)
+}
+
+/// Every line of `range` is in the topic, and none of `once` more than once.
+fn check_lines(
+    topic: &str,
+    lines: &BTreeMap<String, usize>,
+    range: std::ops::Range<u32>,
+    once: std::ops::Range<u32>,
+) -> Result<(), BoxError> {
+    let missing: Vec<u32> = range
+        .clone()
+        .filter(|i| !lines.contains_key(&format!("line {i:05}")))
+        .collect();
+    let twice: Vec<u32> = once
+        .filter(|i| lines.get(&format!("line {i:05}")).is_some_and(|n| *n > 1))
+        .collect();
+    if missing.is_empty() && twice.is_empty() {
+        return Ok(());
+    }
+    Err(format!("{topic}: missing {missing:?}, read twice {twice:?}").into())
+}
+
+struct Sources {
+    names: Vec<String>,
+    inputs: Vec<PathBuf>,
+    topics: Vec<String>,
+}
+
+fn sources(dir: &Path, id: &str) -> Sources {
+    Sources {
+        names: (0..SOURCES).map(|i| format!("{id}-src-{i}")).collect(),
+        inputs: (0..SOURCES)
+            .map(|i| dir.join(format!("in-{i}.txt")))
+            .collect(),
+        topics: (0..SOURCES).map(|i| format!("{id}_lines_{i}")).collect(),
+    }
+}
+
+fn source_config(s: &Sources, i: usize) -> Value {
+    json!({
+        "connector.class": "FileStreamSource",
+        "file": s.inputs[i].display().to_string(),
+        "topic": s.topics[i],
+        "topic.creation.default.partitions": "1",
+        "topic.creation.default.replication.factor": "1",
+    })
+}
+
+async fn append_all(s: &Sources, range: std::ops::Range<u32>) -> Result<(), BoxError> {
+    for input in &s.inputs {
+        append(input, range.clone())?;
+    }
+    Ok(())
+}
+
+/// Every topic holds `range` (and `once` without repeats).
+async fn check_topics(
+    bootstrap: &str,
+    s: &Sources,
+    range: std::ops::Range<u32>,
+    once: std::ops::Range<u32>,
+) -> Result<(), BoxError> {
+    for topic in &s.topics {
+        let lines = topic_lines(bootstrap, topic, range.len()).await?;
+        check_lines(topic, &lines, range.clone(), once.clone())?;
+    }
+    Ok(())
+}
+
+fn logs(workers: &[Worker]) -> String {
+    workers
+        .iter()
+        .map(|w| format!("--- {}\n{}", worker_id(w), w.log_tail(40)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_sluice_workers_share_the_work_fail_over_and_recover() -> Result<(), BoxError> {
+    if skip("three_sluice_workers_share_the_work_fail_over_and_recover") {
+        return Ok(());
+    }
+    let broker = Broker::try_shared().await?;
+    let bootstrap = broker.bootstrap().to_owned();
+    let group = random_name("dist");
+    let dir = tempfile::tempdir()?;
+    let s = sources(dir.path(), &random_name("d"));
+
+    // Given three Sluice workers in one group,
+    let mut workers = Vec::new();
+    for _ in 0..3 {
+        workers.push(sluice(&group).await?);
+    }
+    let ids: BTreeSet<String> = workers.iter().map(worker_id).collect();
+    for w in &workers {
+        let rest = w.rest();
+        let healthy = wait_until(WAIT, || async {
+            rest.get("/health").await.is_ok_and(|r| r.status == 200)
+        })
+        .await;
+        assert!(
+            healthy,
+            "{} never joined:\n{}",
+            worker_id(w),
+            w.log_tail(40)
+        );
+    }
+
+    // when FileStream sources are created through different workers,
+    for i in 0..SOURCES {
+        let w = &workers[i % 3];
+        let r = w
+            .rest()
+            .post(
+                "/connectors",
+                &json!({"name": s.names[i], "config": source_config(&s, i)}),
+            )
+            .await?;
+        assert_eq!(
+            r.status,
+            201,
+            "create {} on {}: {}",
+            s.names[i],
+            worker_id(w),
+            r.text
+        );
+        assert_eq!(r.body["name"], s.names[i]);
+    }
+    // then they run spread over the three workers, as every worker reports.
+    let used = wait_all_running(&workers[0].rest(), &s.names, &ids, 3, WAIT)
+        .await
+        .map_err(|e| format!("{e}\n{}", logs(&workers)))?;
+    assert_eq!(used, ids);
+    for w in &workers[1..] {
+        let theirs = statuses(&w.rest()).await?;
+        assert_eq!(all_running(&theirs, &s.names, &ids), Some(ids.clone()));
+    }
+
+    // REST calls behave the same on every worker: writes go to the leader or the owner.
+    for (i, w) in workers.iter().enumerate() {
+        let rest = w.rest();
+        let name = &s.names[i];
+        let r = rest
+            .post(
+                "/connectors",
+                &json!({"name": name, "config": source_config(&s, i)}),
+            )
+            .await?;
+        assert_eq!(
+            (r.status, r.error_message()),
+            (
+                409,
+                Some(format!("Connector {name} already exists").as_str())
+            )
+        );
+        let r = rest.delete("/connectors/nope").await?;
+        assert_eq!(
+            (r.status, r.error_message()),
+            (404, Some("Connector nope not found"))
+        );
+        let r = rest
+            .post_empty(&format!("/connectors/{}/restart", s.names[0]))
+            .await?;
+        assert_eq!(r.status, 204, "restart on {}: {}", worker_id(w), r.text);
+        let r = rest
+            .post_empty(&format!("/connectors/{}/tasks/0/restart", s.names[1]))
+            .await?;
+        assert_eq!(
+            r.status,
+            204,
+            "task restart on {}: {}",
+            worker_id(w),
+            r.text
+        );
+        let r = rest
+            .post_empty(&format!(
+                "/connectors/{}/restart?includeTasks=true",
+                s.names[2]
+            ))
+            .await?;
+        assert_eq!(
+            r.status,
+            202,
+            "restart with tasks on {}: {}",
+            worker_id(w),
+            r.text
+        );
+        assert_eq!(r.body["name"], s.names[2]);
+        let mut config = source_config(&s, 3);
+        config["batch.size"] = json!(format!("{}", 100 + i));
+        let r = rest
+            .put(&format!("/connectors/{}/config", s.names[3]), &config)
+            .await?;
+        assert_eq!(r.status, 200, "config on {}: {}", worker_id(w), r.text);
+        // Every worker reads the config topic on its own: the change shows up on the others
+        // once they have read it.
+        let want = format!("{}", 100 + i);
+        let other = workers[(i + 1) % 3].rest();
+        let seen = wait_until(WAIT, || async {
+            other
+                .connector_config(&s.names[3])
+                .await
+                .is_ok_and(|c| c.get("batch.size") == Some(&want))
+        })
+        .await;
+        assert!(seen, "config change not visible on another worker");
+        let tmp = format!("{}-tmp", s.names[0]);
+        let r = rest
+            .post(
+                "/connectors",
+                &json!({"name": tmp, "config": source_config(&s, 0)}),
+            )
+            .await?;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let r = workers[(i + 2) % 3]
+            .rest()
+            .delete(&format!("/connectors/{tmp}"))
+            .await?;
+        assert_eq!(r.status, 204, "delete through another worker: {}", r.text);
+        let gone = wait_until(WAIT, || async {
+            rest.connectors().await.is_ok_and(|c| !c.contains(&tmp))
+        })
+        .await;
+        assert!(gone, "{tmp} still listed");
+    }
+    wait_all_running(&workers[0].rest(), &s.names, &ids, 2, WAIT)
+        .await
+        .map_err(|e| format!("{e}\n{}", logs(&workers)))?;
+
+    // Given 100 lines copied by every source, and their offsets committed,
+    append_all(&s, 0..100).await?;
+    check_topics(&bootstrap, &s, 0..100, 0..100)
+        .await
+        .map_err(|e| format!("{e}\n{}", logs(&workers)))?;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // when a worker that runs a task dies with SIGKILL,
+    let before = statuses(&workers[0].rest()).await?;
+    let busy: BTreeSet<String> = before
+        .values()
+        .flat_map(|(_, tasks)| tasks.iter().map(|(_, _, w)| w.clone()))
+        .collect();
+    let victim = workers
+        .iter()
+        .position(|w| busy.contains(&worker_id(w)))
+        .ok_or("no worker runs a task")?;
+    let killed_at = Instant::now();
+    workers[victim].kill().await?;
+    let survivors: BTreeSet<String> = ids
+        .iter()
+        .filter(|id| **id != worker_id(&workers[victim]))
+        .cloned()
+        .collect();
+    // then its work runs on the others within 10 s,
+    let witness = workers[(victim + 1) % 3].rest();
+    let used = wait_all_running(&witness, &s.names, &survivors, 2, WAIT)
+        .await
+        .map_err(|e| format!("{e}\n{}", logs(&workers)))?;
+    let took = killed_at.elapsed();
+    eprintln!("failover: all work RUNNING on the survivors {used:?} {took:?} after the SIGKILL");
+    assert!(
+        took <= FAILOVER,
+        "failover took {took:?}\n{}",
+        logs(&workers)
+    );
+    // and the lines written since are copied once each: no source task ran on two workers.
+    append_all(&s, 100..200).await?;
+    check_topics(&bootstrap, &s, 0..200, 100..200)
+        .await
+        .map_err(|e| format!("{e}\n{}", logs(&workers)))?;
+
+    // When the whole cluster restarts, everything runs again where the new leader puts it,
+    for w in &mut workers {
+        w.stop(Duration::from_secs(20)).await?;
+    }
+    for w in &mut workers {
+        w.restart().await?;
+    }
+    let used = wait_all_running(&workers[2].rest(), &s.names, &ids, 2, WAIT)
+        .await
+        .map_err(|e| format!("{e}\n{}", logs(&workers)))?;
+    eprintln!("after restarting the cluster the work runs on {used:?}");
+    let config = workers[0].rest().connector_config(&s.names[3]).await?;
+    assert_eq!(config.get("batch.size").map(String::as_str), Some("102"));
+    // and continues from the committed offsets.
+    append_all(&s, 200..300).await?;
+    check_topics(&bootstrap, &s, 0..300, 100..300)
+        .await
+        .map_err(|e| format!("{e}\n{}", logs(&workers)))?;
+    for w in &mut workers {
+        w.stop(Duration::from_secs(20)).await?;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_jvm_worker_and_sluice_workers_share_one_cluster() -> Result<(), BoxError> {
+    if skip("a_jvm_worker_and_sluice_workers_share_one_cluster") {
+        return Ok(());
+    }
+    let broker = Broker::try_shared().await?;
+    let bootstrap = broker.bootstrap().to_owned();
+    let group = random_name("mixed");
+    // Given a JVM worker leading the group (kc.sh names the topics `<group>.configs`, …),
+    let Some(mut jvm) = JvmWorker::builder()
+        .group(&group)
+        .property("scheduled.rebalance.max.delay.ms", "0")
+        .property("session.timeout.ms", "6000")
+        .property("heartbeat.interval.ms", "1000")
+        .property("offset.flush.interval.ms", "1000")
+        .start(&bootstrap)
+        .await?
+    else {
+        return Ok(());
+    };
+    // and two Sluice workers joining it,
+    let mut workers = vec![sluice(&group).await?, sluice(&group).await?];
+    let mut ids: BTreeSet<String> = workers.iter().map(worker_id).collect();
+    ids.insert(jvm.worker_id());
+    let dir = tempfile::tempdir()?;
+    let s = sources(dir.path(), &random_name("m"));
+    // when FileStream sources are created through either kind of worker,
+    for i in 0..SOURCES {
+        let rest = if i % 2 == 0 {
+            jvm.rest()
+        } else {
+            workers[i % 2 - 1].rest()
+        };
+        let r = rest
+            .post(
+                "/connectors",
+                &json!({"name": s.names[i], "config": source_config(&s, i)}),
+            )
+            .await?;
+        assert_eq!(r.status, 201, "create {}: {}", s.names[i], r.text);
+    }
+    // then they run spread over all three workers, JVM and Sluice,
+    let logs_all = |workers: &[Worker], jvm: &JvmWorker| {
+        format!("{}\n--- jvm\n{}", logs(workers), jvm.log_tail(60))
+    };
+    let used = wait_all_running(&workers[0].rest(), &s.names, &ids, 3, WAIT)
+        .await
+        .map_err(|e| format!("{e}\n{}", logs_all(&workers, &jvm)))?;
+    assert_eq!(used, ids);
+    append_all(&s, 0..100).await?;
+    check_topics(&bootstrap, &s, 0..100, 0..100)
+        .await
+        .map_err(|e| format!("{e}\n{}", logs_all(&workers, &jvm)))?;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // and when the JVM worker is stopped, the Sluice workers run everything, from its offsets.
+    jvm.stop().await?;
+    ids.remove(&jvm.worker_id());
+    wait_all_running(&workers[0].rest(), &s.names, &ids, 2, WAIT)
+        .await
+        .map_err(|e| format!("{e}\n{}", logs_all(&workers, &jvm)))?;
+    append_all(&s, 100..200).await?;
+    check_topics(&bootstrap, &s, 0..200, 0..200)
+        .await
+        .map_err(|e| format!("{e}\n{}", logs(&workers)))?;
+    for w in &mut workers {
+        w.stop(Duration::from_secs(20)).await?;
+    }
+    Ok(())
+}
