@@ -359,8 +359,9 @@ async fn scenario() -> Result<Option<Outputs>, BoxError> {
     let private = Broker::start().await?;
     let sluice = Worker::builder()
         .env("BOOTSTRAP_SERVERS", private.bootstrap())
-        // kc.sh's worker commits offsets every second; so does this one.
-        .env("CONNECT_OFFSET_FLUSH_INTERVAL_MS", "1000")
+        // kc.sh's worker commits offsets every second; so does this one (the debezium/connect
+        // image's OFFSET_FLUSH_INTERVAL_MS, which replaces any CONNECT_ one).
+        .env("OFFSET_FLUSH_INTERVAL_MS", "1000")
         .start()
         .await?;
 
@@ -594,7 +595,9 @@ fn report(problems: &[String], log: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn debezium_36_and_sluice_write_the_same_records_and_offsets_for_every_column_type_and_ddl()
 -> Result<(), BoxError> {
-    if skip("debezium_36_and_sluice_write_the_same_records_and_offsets_for_every_column_type_and_ddl") {
+    if skip(
+        "debezium_36_and_sluice_write_the_same_records_and_offsets_for_every_column_type_and_ddl",
+    ) {
         return Ok(());
     }
     let Some(out) = scenario().await? else {

@@ -3,12 +3,17 @@
 //!
 //! - per security mode (SSL with client certificates; SASL_SSL with SCRAM), one worker whose
 //!   internal topics live on that broker, a FileStream source → sink pipeline, and the MySQL
-//!   source feeding the S3 sink. The worker's own clients, the connectors' `*.override.*`
-//!   clients and the MySQL source's schema-history clients each use another store type, so
-//!   PEM (file and inline), PKCS12 and JKS are all exercised in both modes. A graceful restart
-//!   then shows configs, target states and offsets read back from the internal topics;
+//!   source feeding the S3 sink. The worker is configured as a JVM worker is: top-level
+//!   settings for its own clients, `producer.*`, `consumer.*` and `admin.*` for the connectors'
+//!   clients. The worker's own clients, its `producer.*`/`consumer.*`/`admin.*` clients, the
+//!   connectors' `*.override.*` clients and the MySQL source's schema-history clients each use
+//!   another store type, so PEM (file and inline), PKCS12 and JKS are all exercised in both
+//!   modes, and an inline-PEM override works beside the worker's store location, as in Kafka.
+//!   A graceful restart then shows configs, target states and offsets read back from the
+//!   internal topics;
 //! - a broker certificate that fails verification (a foreign CA, an expired certificate, a
-//!   host-name mismatch) is named in the worker's `/health` and in a sink task's `trace`.
+//!   host-name mismatch) is named in the worker's `/health`, and in the `trace` of a sink task
+//!   (its consumer) and of a source task (its producer).
 //!
 //! Service-backed: runs with `CONNECT_IT=1`; needs `tansu`, `stunnel4`, `openssl`, `keytool`.
 
@@ -84,14 +89,17 @@ fn expected(n: usize) -> Vec<String> {
     (0..n).map(|i| format!("line-{i}")).collect()
 }
 
-/// The security settings of one mode: the worker's (its internal topics, admin and every
-/// connector client that has no override), the FileStream source's producer override, the
-/// S3 sink's consumer override and the schema history's clients (which, as in Debezium, take
-/// only their own `schema.history.internal.*` settings).
+/// The security settings of one mode: the worker's (top-level for its internal topics and
+/// admin client, `producer.*`/`consumer.*`/`admin.*` for the connectors' clients, as a JVM
+/// worker sets them), the FileStream source's producer override, the S3 sink's consumer
+/// override and the schema history's clients (which, as in Debezium, take only their own
+/// `schema.history.internal.*` settings).
 ///
-/// An override switches between location-based types only: Sluice gives the worker's
-/// top-level `ssl.*` to connector clients too, and inline PEM beside an inherited
-/// `ssl.truststore.location` is refused, as Kafka refuses both in one client.
+/// Kafka gives a connector's producer and consumer the worker's prefixed settings and the
+/// connector's overrides only, never the worker's top-level `ssl.*`, so an override can switch
+/// to inline PEM while the worker's own clients use a store location. An override cannot mix
+/// inline PEM with a location left by the worker's `producer.*`/`consumer.*` (Kafka refuses
+/// both in one client), so each override below replaces a layer of its own kind.
 struct Mode {
     worker: Settings,
     source_override: Settings,
@@ -104,6 +112,20 @@ fn prefixed(prefix: &str, pairs: &[(&str, &str)]) -> Settings {
         .iter()
         .map(|(k, v)| (format!("{prefix}{k}"), (*v).to_owned()))
         .collect()
+}
+
+/// `security.protocol` and the TLS settings of one client under `prefix`.
+fn tls_client(
+    pki: &Pki,
+    prefix: &str,
+    protocol: &str,
+    store: StoreType,
+    pem: PemAs,
+    client_cert: bool,
+) -> Result<Settings, BoxError> {
+    let mut out = prefixed(prefix, &[("security.protocol", protocol)]);
+    out.extend(client_settings(pki, prefix, store, pem, client_cert)?);
+    Ok(out)
 }
 
 /// The schema history's producer on inline PEM, its consumer (and admin) on `consumer`.
@@ -122,8 +144,7 @@ fn history(
         ),
         ("schema.history.internal.consumer.", consumer, PemAs::File),
     ] {
-        out.extend(prefixed(prefix, &[("security.protocol", protocol)]));
-        out.extend(client_settings(pki, prefix, store, pem, client_cert)?);
+        out.extend(tls_client(pki, prefix, protocol, store, pem, client_cert)?);
         if protocol == "SASL_SSL" {
             out.extend(scram_settings(
                 prefix,
@@ -136,17 +157,41 @@ fn history(
     Ok(out)
 }
 
-/// SSL with client certificates: the worker on JKS, the FileStream source's producer and the
-/// S3 sink's consumer on PKCS12, the schema history on inline PEM and a PEM file.
+/// SSL with client certificates: the worker's own clients on JKS, its admin client on
+/// PKCS12 (`admin.*` over the top level), the connectors' producers on PKCS12 and consumers on
+/// a PEM file (`producer.*`, `consumer.*`); the FileStream source's producer overridden to
+/// JKS, the S3 sink's consumer to PKCS12; the schema history on inline PEM and a PEM file.
 fn ssl_mode(pki: &Pki) -> Result<Mode, BoxError> {
-    let mut worker = prefixed("", &[("security.protocol", "SSL")]);
-    worker.extend(client_settings(pki, "", StoreType::Jks, PemAs::File, true)?);
+    let mut worker = tls_client(pki, "", "SSL", StoreType::Jks, PemAs::File, true)?;
+    worker.extend(client_settings(
+        pki,
+        "admin.",
+        StoreType::Pkcs12,
+        PemAs::File,
+        true,
+    )?);
+    worker.extend(tls_client(
+        pki,
+        "producer.",
+        "SSL",
+        StoreType::Pkcs12,
+        PemAs::File,
+        true,
+    )?);
+    worker.extend(tls_client(
+        pki,
+        "consumer.",
+        "SSL",
+        StoreType::Pem,
+        PemAs::File,
+        true,
+    )?);
     Ok(Mode {
         worker,
         source_override: client_settings(
             pki,
             "producer.override.",
-            StoreType::Pkcs12,
+            StoreType::Jks,
             PemAs::File,
             true,
         )?,
@@ -161,29 +206,43 @@ fn ssl_mode(pki: &Pki) -> Result<Mode, BoxError> {
     })
 }
 
-/// SASL_SSL with SCRAM, no client certificates: the worker on a PEM file and
-/// SCRAM-SHA-512, the FileStream source's producer on JKS and SCRAM-SHA-256 as another user,
-/// the S3 sink's consumer on PKCS12, the schema history on inline PEM and JKS.
+/// SASL_SSL with SCRAM, no client certificates: the worker's own clients on a PEM file and
+/// SCRAM-SHA-512, its admin client as another user (`admin.*`), the connectors' producers on
+/// inline PEM and consumers on JKS (`producer.*`, `consumer.*`); the FileStream source's
+/// producer overridden to another inline PEM trust store and SCRAM-SHA-256 as another user
+/// (inline PEM beside the worker's top-level `ssl.truststore.location`), the S3 sink's
+/// consumer to PKCS12; the schema history on inline PEM and JKS.
 fn sasl_ssl_mode(pki: &Pki) -> Result<Mode, BoxError> {
-    let mut worker = prefixed("", &[("security.protocol", "SASL_SSL")]);
-    worker.extend(client_settings(
-        pki,
-        "",
-        StoreType::Pem,
-        PemAs::File,
-        false,
-    )?);
+    let mut worker = tls_client(pki, "", "SASL_SSL", StoreType::Pem, PemAs::File, false)?;
     worker.extend(scram_settings(
         "",
         "SCRAM-SHA-512",
         "connect",
         "connect-pw-1",
     ));
+    worker.extend(scram_settings(
+        "admin.",
+        "SCRAM-SHA-256",
+        "pipeline",
+        "pipeline-pw-2",
+    ));
+    for (prefix, store, pem) in [
+        ("producer.", StoreType::Pem, PemAs::Inline),
+        ("consumer.", StoreType::Jks, PemAs::File),
+    ] {
+        worker.extend(tls_client(pki, prefix, "SASL_SSL", store, pem, false)?);
+        worker.extend(scram_settings(
+            prefix,
+            "SCRAM-SHA-512",
+            "connect",
+            "connect-pw-1",
+        ));
+    }
     let mut source_override = client_settings(
         pki,
         "producer.override.",
-        StoreType::Jks,
-        PemAs::File,
+        StoreType::Pem,
+        PemAs::Inline,
         false,
     )?;
     source_override.extend(scram_settings(
@@ -561,14 +620,17 @@ async fn a_sink_whose_consumer_distrusts_the_broker_fails_naming_the_cause() -> 
     }
     let pki = Pki::generate()?;
     let broker = TlsBroker::start(&pki, &TlsBrokerOptions::default()).await?;
-    let mut worker_settings = prefixed("", &[("security.protocol", "SSL")]);
-    worker_settings.extend(client_settings(
-        &pki,
-        "",
-        StoreType::Pkcs12,
-        PemAs::File,
-        false,
-    )?);
+    let mut worker_settings = Settings::new();
+    for prefix in ["", "consumer."] {
+        worker_settings.extend(tls_client(
+            &pki,
+            prefix,
+            "SSL",
+            StoreType::Pkcs12,
+            PemAs::File,
+            false,
+        )?);
+    }
     let mut worker = builder(&broker, &worker_settings).start().await?;
     let rest = worker.rest();
     wait_healthy(&rest).await?;
@@ -582,13 +644,32 @@ async fn a_sink_whose_consumer_distrusts_the_broker_fails_naming_the_cause() -> 
         "consumer.override.ssl.truststore.location": pki.path("foreign.jks").display().to_string(),
         "consumer.override.ssl.truststore.password": STORE_PASSWORD,
     });
+    let trace = failed_task_trace(&worker, &name, &config).await?;
+    assert!(
+        trace.starts_with("org.apache.kafka.connect.errors.ConnectException: SSL handshake failed")
+            && trace.contains("unable to get local issuer certificate")
+            && trace.contains(&format!("TLS handshake with {}", broker.bootstrap())),
+        "{trace}"
+    );
+    worker.stop(Duration::from_secs(10)).await?;
+    Ok(())
+}
+
+/// Creates connector `name` with `config`, waits for its task to fail and returns the task's
+/// `trace`, after checking it holds no password and the connector itself still runs.
+async fn failed_task_trace(
+    worker: &Worker,
+    name: &str,
+    config: &Value,
+) -> Result<String, BoxError> {
+    let rest = worker.rest();
     let r = rest
         .post("/connectors", &json!({"name": name, "config": config}))
         .await?;
     assert_eq!(r.status, 201, "{}", r.text);
     let trace = poll(|| async {
         let st = rest
-            .connector_status(&name)
+            .connector_status(name)
             .await
             .map_err(|e| e.to_string())?;
         match st.tasks.first() {
@@ -603,11 +684,6 @@ async fn a_sink_whose_consumer_distrusts_the_broker_fails_naming_the_cause() -> 
             worker.log_tail(40)
         )
     })?;
-    assert!(
-        trace.contains("unable to get local issuer certificate")
-            && trace.contains(&format!("TLS handshake with {}", broker.bootstrap())),
-        "{trace}"
-    );
     assert!(!trace.contains(STORE_PASSWORD), "{trace}");
     let st: Map<String, Value> = rest
         .get(&format!("/connectors/{name}/status"))
@@ -617,6 +693,69 @@ async fn a_sink_whose_consumer_distrusts_the_broker_fails_naming_the_cause() -> 
         .cloned()
         .unwrap_or_default();
     assert_eq!(st["connector"]["state"], "RUNNING", "{st:?}");
+    Ok(trace)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_whose_producer_distrusts_the_broker_fails_naming_the_cause()
+-> Result<(), BoxError> {
+    if skip("a_source_whose_producer_distrusts_the_broker_fails_naming_the_cause") {
+        return Ok(());
+    }
+    let pki = Pki::generate()?;
+    let broker = TlsBroker::start(&pki, &TlsBrokerOptions::default()).await?;
+    let mut worker_settings = Settings::new();
+    for prefix in ["", "producer."] {
+        worker_settings.extend(tls_client(
+            &pki,
+            prefix,
+            "SSL",
+            StoreType::Pkcs12,
+            PemAs::File,
+            false,
+        )?);
+    }
+    let mut worker = builder(&broker, &worker_settings).start().await?;
+    wait_healthy(&worker.rest()).await?;
+    let dir = tempfile::tempdir()?;
+    let input = dir.path().join("in.txt");
+    append(&input, 0..3)?;
+    let config = json!({
+        "connector.class": "FileStreamSource",
+        "topic": random_name("t"),
+        "file": input.display().to_string(),
+        "topic.creation.default.partitions": "1",
+        "topic.creation.default.replication.factor": "1",
+        "producer.override.ssl.truststore.type": "JKS",
+        "producer.override.ssl.truststore.location": pki.path("foreign.jks").display().to_string(),
+        "producer.override.ssl.truststore.password": STORE_PASSWORD,
+    });
+    let trace = failed_task_trace(&worker, &random_name("distrust"), &config).await?;
+    // Kafka's trace: the send callback's exception, caused by SslAuthenticationException.
+    let lines: Vec<&str> = trace.lines().collect();
+    assert_eq!(
+        lines.first().copied(),
+        Some(
+            "org.apache.kafka.connect.errors.ConnectException: Unrecoverable exception from producer send callback"
+        ),
+        "{trace}"
+    );
+    assert_eq!(
+        lines.get(1).copied(),
+        Some("Caused by: SSL handshake failed"),
+        "{trace}"
+    );
+    assert_eq!(
+        lines.get(2).copied(),
+        Some(
+            format!(
+                "Caused by: TLS handshake with {} failed: certificate verify failed: unable to get local issuer certificate",
+                broker.bootstrap()
+            )
+            .as_str()
+        ),
+        "{trace}"
+    );
     worker.stop(Duration::from_secs(10)).await?;
     Ok(())
 }

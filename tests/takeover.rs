@@ -214,7 +214,6 @@ async fn takeover_both_ways(kill_jvm: bool) -> Result<(), BoxError> {
         );
         let status = sluice.rest().get("/connectors?expand=status").await?;
         assert!(!status.text.contains("FAILED"), "{}", status.text);
-        std::fs::write(format!("/tmp/me-kc/last_sluice_{}.log", std::process::id()), sluice.log_tail(5000)).ok(); // TEMP
         sluice.stop(Duration::from_secs(20)).await?;
         return Ok(());
     }

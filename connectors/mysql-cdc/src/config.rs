@@ -292,7 +292,9 @@ fn ddl_filter(configured: Option<&str>, layout: crate::event::Layout) -> Vec<Reg
                 .case_insensitive(true)
                 .dot_matches_new_line(true)
                 .build()
-                .map_err(|e| tracing::warn!(pattern = %p, error = %e, "ignoring a DDL filter pattern"))
+                .map_err(
+                    |e| tracing::warn!(pattern = %p, error = %e, "ignoring a DDL filter pattern"),
+                )
                 .ok()
         })
         .collect()

@@ -116,7 +116,8 @@ impl Schemas {
                 "character_set_server" => self.server_charset = Some(value),
                 "character_set_database" => {
                     if !current_db.is_empty() {
-                        self.db_charsets.insert(current_db.to_owned(), value.clone());
+                        self.db_charsets
+                            .insert(current_db.to_owned(), value.clone());
                     }
                     self.database_charset = Some(value);
                 }
@@ -343,6 +344,7 @@ impl Schemas {
                         }
                     }
                 }
+                mark_zerofill(&mut table, &c);
             }
         }
         table.renumber();
@@ -383,7 +385,12 @@ impl Schemas {
                         t.id = id.clone();
                         t
                     }
-                    None => create_table(id.clone(), ct, ddl, self.charset_for_table(&id.db)),
+                    None => {
+                        let mut t =
+                            create_table(id.clone(), ct, ddl, self.charset_for_table(&id.db));
+                        mark_zerofill(&mut t, ddl);
+                        t
+                    }
                 };
                 if ct.if_not_exists && self.tables.contains_key(&id) {
                     return Ok(());
@@ -882,10 +889,12 @@ fn replace_column(
 }
 
 /// Rewrites MySQL forms the parser lacks into equivalent ones it knows: the column option
-/// `UNIQUE KEY` (→ `UNIQUE`) and the `VISIBLE`/`INVISIBLE` column attributes (dropped: invisible
-/// columns are still in every binlog row, so they stay in the table model).
+/// `UNIQUE KEY` (→ `UNIQUE`), the `VISIBLE`/`INVISIBLE` column attributes (dropped: invisible
+/// columns are still in every binlog row, so they stay in the table model) and `ZEROFILL`
+/// (dropped, and put back by [`mark_zerofill`]).
 fn normalize(sql: &str) -> String {
-    let sql = drop_words(sql, &["INVISIBLE", "VISIBLE"]);
+    // The parser knows no ZEROFILL; `mark_zerofill` reads it from the text.
+    let sql = drop_words(sql, &["INVISIBLE", "VISIBLE", "ZEROFILL"]);
     let sql = strip_table_options(&sql);
     let sql = replace_words(&sql, &[("PERSISTENT", "STORED")]);
     let sql = sql.as_str();
@@ -930,6 +939,35 @@ fn strip_table_options(sql: &str) -> String {
             sql[..=close].to_owned()
         }
         _ => sql.to_owned(),
+    }
+}
+
+/// Marks the columns that `sql` (a CREATE TABLE or one ALTER clause) declares `ZEROFILL`, which
+/// MySQL makes `UNSIGNED` too: `name type[(n[,m])] [UNSIGNED] ZEROFILL`.
+fn mark_zerofill(table: &mut Table, sql: &str) {
+    static DEF: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"(?i)(?:`((?:[^`]|``)+)`|([A-Za-z0-9_$]+))\s+[A-Za-z0-9_ ]+?(?:\([^)]*\))?\s+(?:UNSIGNED\s+)?ZEROFILL\b",
+        )
+        .ok()
+    });
+    let Some(re) = DEF.as_ref() else {
+        return;
+    };
+    for caps in re.captures_iter(sql) {
+        let name = caps
+            .get(1)
+            .map(|m| m.as_str().replace("``", "`"))
+            .or_else(|| caps.get(2).map(|m| m.as_str().to_owned()))
+            .unwrap_or_default();
+        if let Some(c) = table
+            .columns
+            .iter_mut()
+            .find(|c| c.name.eq_ignore_ascii_case(&name))
+        {
+            c.zerofill = true;
+            c.unsigned = true;
+        }
     }
 }
 

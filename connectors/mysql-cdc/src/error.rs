@@ -39,11 +39,19 @@ pub enum CdcError {
     /// The schema history store failed.
     #[error("schema history: {0}")]
     History(String),
+    /// A schema history record Sluice cannot read: not Debezium's `HistoryRecord` layout as
+    /// 2.x–3.6 write it (a newer Debezium's, or another program's).
+    #[error(
+        "The schema history holds a record this connector cannot read ({0}). It may have been written by a newer Debezium than 3.6. Nothing was skipped: to go on, restart with snapshot.mode=recovery to rebuild the history from the current table structures, or point schema.history.internal.kafka.topic at a new topic and take a new snapshot."
+    )]
+    HistoryUnreadable(String),
     /// A binlog event could not be decoded or does not match the tracked schema.
     #[error("{0}")]
     Decode(String),
     /// A stored offset is malformed.
-    #[error("invalid source offset: {0}")]
+    #[error(
+        "invalid source offset: {0}. Nothing was skipped: stop the connector and correct or reset its offset (PATCH or DELETE /connectors/<name>/offsets; a reset takes a new snapshot)."
+    )]
     Offset(String),
 }
 

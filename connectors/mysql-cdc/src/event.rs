@@ -504,6 +504,7 @@ pub struct SchemaChangeSchemas {
     column: SchemaRef,
     /// Whose rules the column descriptions follow.
     layout: Layout,
+    flavor: Flavor,
 }
 
 impl SchemaChangeSchemas {
@@ -579,6 +580,7 @@ impl SchemaChangeSchemas {
             table,
             column,
             layout,
+            flavor,
         }
     }
 
@@ -622,7 +624,7 @@ impl SchemaChangeSchemas {
     }
 
     fn column_struct(&self, c: &Column) -> Struct {
-        let v = c.history_view(self.layout);
+        let v = c.history_view(self.layout, self.flavor);
         let mut s = Struct::new(self.column.clone());
         s.put("name", c.name.clone());
         s.put("jdbcType", v.jdbc_type);

@@ -14,7 +14,7 @@ use serde_json::Value as Json;
 
 use crate::ddl::TableChange;
 use crate::error::{CdcError, Result};
-use crate::event::Layout;
+use crate::event::{Flavor, Layout};
 use crate::offset::BinlogOffset;
 use crate::table::Column;
 
@@ -75,6 +75,19 @@ fn position_json(out: &mut String, position: &BinlogOffset, layout: Layout) {
     out.push('}');
 }
 
+/// The fields of a `HistoryRecord` document (debezium-core `HistoryRecord.Fields`: `source`,
+/// `position`, `databaseName`, `schemaName`, `ddl`, `tableChanges`, and the `ts_ms` that
+/// `AbstractSchemaHistory.record` adds), the same in 2.2 and 3.6.
+const HISTORY_RECORD_FIELDS: [&str; 7] = [
+    "source",
+    "position",
+    "ts_ms",
+    "databaseName",
+    "schemaName",
+    "ddl",
+    "tableChanges",
+];
+
 /// Appends `s` as a JSON string literal, escaped as Jackson (Debezium's `DocumentWriter`) does.
 fn push_str(out: &mut String, s: &str) {
     out.push('"');
@@ -93,6 +106,8 @@ pub struct HistoryRecord {
     pub changes: Vec<TableChange>,
     /// Whose text the record is written in (`sluice.debezium.version`).
     pub layout: Layout,
+    /// Whose DDL grammar describes its columns (`MySqlConnector` or `MariaDbConnector`).
+    pub flavor: Flavor,
 }
 
 impl HistoryRecord {
@@ -122,7 +137,7 @@ impl HistoryRecord {
             if i > 0 {
                 o.push(',');
             }
-            change_json(&mut o, c, self.layout);
+            change_json(&mut o, c, self.layout, self.flavor);
         }
         o.push_str("]}");
         o
@@ -131,19 +146,30 @@ impl HistoryRecord {
     /// Reads a record; `tableChanges` are not needed (the DDL is replayed).
     ///
     /// # Errors
-    /// When the text is not a history record.
+    /// When the text is not a history record as Debezium 2.x–3.6 write them: not JSON, a
+    /// required field missing, a field they do not write (a newer layout would change what the
+    /// record means, so it is refused rather than half read), or a position without a binlog
+    /// file and position.
     pub fn from_json(text: &str) -> Result<Self> {
-        let v: Json = serde_json::from_str(text)
-            .map_err(|e| CdcError::HistoryMissing(format!("unreadable record: {e}")))?;
-        let field = |k: &str| {
-            v.get(k)
-                .ok_or_else(|| CdcError::HistoryMissing(format!("record without \"{k}\": {text}")))
+        let unreadable = |why: String| CdcError::HistoryUnreadable(format!("{why}: {text}"));
+        let v: Json =
+            serde_json::from_str(text).map_err(|e| unreadable(format!("not JSON ({e})")))?;
+        let Json::Object(fields) = &v else {
+            return Err(unreadable("not a JSON object".into()));
         };
+        if let Some(k) = fields
+            .keys()
+            .find(|k| !HISTORY_RECORD_FIELDS.contains(&k.as_str()))
+        {
+            return Err(unreadable(format!("unknown field \"{k}\"")));
+        }
+        let field = |k: &str| v.get(k).ok_or_else(|| unreadable(format!("no \"{k}\"")));
         let position = match field("position")? {
             Json::Object(m) => {
-                BinlogOffset::from_source_offset(&connect_api::SourceOffset(m.clone()))?
+                BinlogOffset::from_source_offset(&connect_api::SourceOffset(m.clone()))
+                    .map_err(|e| unreadable(format!("its position cannot be read ({e})")))?
             }
-            _ => return Err(CdcError::HistoryMissing(format!("bad position in {text}"))),
+            _ => return Err(unreadable("its position is not an object".into())),
         };
         Ok(Self {
             server: field("source")?
@@ -160,6 +186,7 @@ impl HistoryRecord {
             ddl: field("ddl")?.as_str().unwrap_or_default().to_owned(),
             changes: Vec::new(),
             layout: Layout::default(),
+            flavor: Flavor::MySql,
         })
     }
 }
@@ -245,7 +272,7 @@ fn opt_str(o: &mut String, v: Option<&str>) {
     }
 }
 
-fn change_json(o: &mut String, c: &TableChange, layout: Layout) {
+fn change_json(o: &mut String, c: &TableChange, layout: Layout, flavor: Flavor) {
     o.push_str("{\"type\":");
     push_str(o, c.kind);
     o.push_str(",\"id\":");
@@ -272,15 +299,15 @@ fn change_json(o: &mut String, c: &TableChange, layout: Layout) {
         if i > 0 {
             o.push(',');
         }
-        column_json(o, col, layout);
+        column_json(o, col, layout, flavor);
     }
     o.push_str("],\"attributes\":[]},\"comment\":");
     opt_str(o, t.comment.as_deref());
     o.push('}');
 }
 
-fn column_json(o: &mut String, c: &Column, layout: Layout) {
-    let v = c.history_view(layout);
+fn column_json(o: &mut String, c: &Column, layout: Layout, flavor: Flavor) {
+    let v = c.history_view(layout, flavor);
     o.push_str("{\"name\":");
     push_str(o, &c.name);
     o.push_str(&format!(",\"jdbcType\":{},\"typeName\":", v.jdbc_type));
@@ -400,6 +427,7 @@ mod tests {
             ddl: ddl.into(),
             changes: effect.changes,
             layout: Layout::V2_2,
+            flavor: Flavor::MySql,
         };
         let json = rec.to_json();
         let expected_prefix = r#"{"source":{"server":"demo-debezium"},"position":{"ts_sec":1754040494,"file":"my-binlog.000002","pos":342,"snapshot":true},"ts_ms":1754040494395,"databaseName":"demo","ddl":"CREATE TABLE `t_user` (\n  `id` bigint(20) NOT NULL AUTO_INCREMENT,"#;
@@ -435,6 +463,7 @@ mod tests {
             ddl: "CREATE DATABASE d".into(),
             changes: Vec::new(),
             layout: Layout::V2_2,
+            flavor: Flavor::MySql,
         };
         // Bucket order of a Java HashMap; server_id and event share a bucket, server_id was
         // put first. 2.2 puts TransactionContext's null id into every streaming offset.
@@ -443,6 +472,35 @@ mod tests {
             "{}",
             rec.to_json()
         );
+    }
+
+    #[test]
+    fn a_history_record_of_an_unknown_layout_is_refused_with_what_is_wrong() {
+        // What Debezium 3.6.3 writes (pretty, `snapshot: "INITIAL"`) is read back.
+        let ok = "{\n  \"source\" : {\n    \"server\" : \"p\"\n  },\n  \"position\" : {\n    \"ts_sec\" : 1,\n    \"file\" : \"binlog.000001\",\n    \"pos\" : 7298,\n    \"snapshot\" : \"INITIAL\"\n  },\n  \"ts_ms\" : 2,\n  \"databaseName\" : \"d\",\n  \"ddl\" : \"USE `d`\",\n  \"tableChanges\" : [ ]\n}";
+        let r = HistoryRecord::from_json(ok).unwrap();
+        assert_eq!(
+            (r.position.pos, r.position.snapshot, r.ddl.as_str()),
+            (7298, true, "USE `d`")
+        );
+        for (text, why) in [
+            (
+                r#"{"source":{"server":"p"},"position":{"file":"b.1","pos":4},"ts_ms":1,"databaseName":"d","ddl":"USE d","tableChanges":[],"formatVersion":2}"#,
+                "unknown field \"formatVersion\"",
+            ),
+            (
+                r#"{"source":{"server":"p"},"position":{"lsn":4},"ts_ms":1,"databaseName":"d","ddl":"USE d","tableChanges":[]}"#,
+                "its position cannot be read",
+            ),
+            (r#"{"source":{"server":"p"}"#, "not JSON"),
+            (
+                r#"{"source":{"server":"p"},"ts_ms":1,"ddl":"x"}"#,
+                "no \"position\"",
+            ),
+        ] {
+            let e = HistoryRecord::from_json(text).unwrap_err().to_string();
+            assert!(e.contains(why) && e.contains("newer Debezium"), "{e}");
+        }
     }
 
     #[test]
@@ -469,6 +527,7 @@ mod tests {
                 previous_id: None,
             }],
             layout: Layout::V3_6,
+            flavor: Flavor::MySql,
         };
         assert_eq!(rec.to_json(), expected);
         // Read back like any record.

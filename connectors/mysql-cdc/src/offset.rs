@@ -69,12 +69,16 @@ impl BinlogOffset {
         SourceOffset(m)
     }
 
-    /// Reads a stored offset, Debezium's or Sluice's.
+    /// Reads a stored offset, Debezium's (2.x or 3.x) or Sluice's.
     ///
     /// # Errors
-    /// When `file` or `pos` is missing or of the wrong type.
+    /// When `file` or `pos` is missing, a known key has a value of the wrong type, or the
+    /// offset holds state this connector does not implement (a key it does not know, such as
+    /// Debezium's `incremental_snapshot_*`, or a snapshot kind other than the initial one):
+    /// continuing without it would run differently from the JVM, so it is refused, named.
     pub fn from_source_offset(o: &SourceOffset) -> Result<Self> {
         let m = &o.0;
+        let whole = || Json::Object(m.clone());
         let int = |k: &str| -> Option<i64> {
             match m.get(k)? {
                 Json::Number(n) => n.as_i64(),
@@ -90,6 +94,57 @@ impl BinlogOffset {
         let pos = int("pos").ok_or_else(|| {
             CdcError::Offset(format!("no \"pos\" in {}", Json::Object(m.clone())))
         })?;
+        if let Some(k) = m.keys().find(|k| !is_known_offset_key(k)) {
+            return Err(CdcError::Offset(format!(
+                "the key \"{k}\" in {} is state this connector does not implement{}",
+                whole(),
+                if k.starts_with("incremental_snapshot") {
+                    " (Debezium's incremental snapshot)"
+                } else {
+                    ""
+                }
+            )));
+        }
+        for k in ["event", "row", "ts_sec", "server_id", "pos"] {
+            match m.get(k) {
+                None | Some(Json::Null) => {}
+                Some(Json::Number(n)) if n.as_i64().is_some() => {}
+                Some(Json::String(s)) if s.parse::<i64>().is_ok() => {}
+                Some(v) => {
+                    return Err(CdcError::Offset(format!(
+                        "\"{k}\" is {v}, not a whole number, in {}",
+                        whole()
+                    )));
+                }
+            }
+        }
+        for k in [
+            "gtids",
+            "file",
+            "transaction_id",
+            "snapshot_table",
+            "snapshot_key",
+        ] {
+            if let Some(v) = m.get(k).filter(|v| !v.is_string() && !v.is_null()) {
+                return Err(CdcError::Offset(format!(
+                    "\"{k}\" is {v}, not a string, in {}",
+                    whole()
+                )));
+            }
+        }
+        match m.get("snapshot") {
+            None | Some(Json::Null | Json::Bool(_)) => {}
+            Some(Json::String(s))
+                if s.eq_ignore_ascii_case("true")
+                    || s.eq_ignore_ascii_case("false")
+                    || s == "INITIAL" => {}
+            Some(v) => {
+                return Err(CdcError::Offset(format!(
+                    "\"snapshot\" is {v}: only the initial snapshot (true, \"INITIAL\") is implemented, in {}",
+                    whole()
+                )));
+            }
+        }
         let snapshot = match m.get("snapshot") {
             Some(Json::Bool(b)) => *b,
             Some(Json::String(s)) => s.eq_ignore_ascii_case("true") || s == "INITIAL",
@@ -121,6 +176,28 @@ impl BinlogOffset {
     pub fn position_key(&self) -> (u64, u64) {
         (file_index(&self.file), self.pos)
     }
+}
+
+/// The keys Debezium's binlog offsets hold (`BinlogOffsetContext.getOffset`,
+/// `TransactionContext.store`, `OffsetContext.Loader.loadSnapshotCompleted`) and Sluice's
+/// resumable-snapshot keys. The transaction metadata counters are read past: after a restart
+/// the transaction's event orders count from its next event.
+fn is_known_offset_key(k: &str) -> bool {
+    matches!(
+        k,
+        "file"
+            | "pos"
+            | "gtids"
+            | "event"
+            | "row"
+            | "ts_sec"
+            | "server_id"
+            | "snapshot"
+            | "snapshot_completed"
+            | "transaction_id"
+            | "snapshot_table"
+            | "snapshot_key"
+    ) || k.starts_with("transaction_data_collection_order_")
 }
 
 /// The numeric suffix of a binlog file name (`mysql-bin.000003` → 3).
@@ -159,6 +236,39 @@ mod tests {
             (f.file.as_str(), f.pos, f.row, f.event, f.snapshot),
             ("mysql-bin.000002", 154, 0, 0, false)
         );
+    }
+
+    #[test]
+    fn debezium_3_offsets_are_read_and_state_sluice_cannot_continue_is_refused_by_name() {
+        let read = |text: &str| {
+            BinlogOffset::from_source_offset(&SourceOffset(serde_json::from_str(text).unwrap()))
+        };
+        // What Debezium 3.6.3 committed after a transaction with metadata (debezium_diff).
+        let o = read(r#"{"transaction_id":"file=binlog.000001,pos=12086","ts_sec":1796539470,"file":"binlog.000001","transaction_data_collection_order_d.all_types":1,"pos":12086,"server_id":1,"event":4}"#).unwrap();
+        assert_eq!((o.pos, o.event, o.row), (12086, 4, 0));
+        assert!(
+            read(r#"{"file":"b.1","pos":4,"snapshot":"INITIAL"}"#)
+                .unwrap()
+                .snapshot
+        );
+        for (text, named) in [
+            (
+                r#"{"file":"b.1","pos":4,"incremental_snapshot_primary_key":"aced"}"#,
+                "\"incremental_snapshot_primary_key\"",
+            ),
+            (
+                r#"{"file":"b.1","pos":4,"snapshot":"BLOCKING"}"#,
+                "\"BLOCKING\"",
+            ),
+            (
+                r#"{"file":"b.1","pos":4,"event":"x"}"#,
+                "\"event\" is \"x\"",
+            ),
+            (r#"{"file":"b.1","pos":4,"gtids":7}"#, "\"gtids\" is 7"),
+        ] {
+            let e = read(text).unwrap_err().to_string();
+            assert!(e.contains(named) && e.contains("offsets"), "{e}");
+        }
     }
 
     #[test]

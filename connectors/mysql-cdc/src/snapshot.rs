@@ -414,9 +414,7 @@ pub(crate) async fn run(
             pos: i64::try_from(position.pos).unwrap_or(i64::MAX),
             ..SourceInfo::default()
         };
-        emitter
-            .apply_ddl(&db, &ddl, &source, &position)
-            .await?;
+        emitter.apply_ddl(&db, &ddl, &source, &position).await?;
     }
 
     if data {

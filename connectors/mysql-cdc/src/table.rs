@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::event::Layout;
+use crate::event::{Flavor, Layout};
 
 /// `<db>.<table>`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -121,8 +121,10 @@ impl Column {
     /// `listener.ColumnDefinitionParserListener` and `DefaultValueParserListener`) and 3.6
     /// (the same classes over the Oracle MySQL grammar) agree on all but two rules: which columns
     /// have an implicit `NULL` default, and whether `ON UPDATE` counts as auto-incremented when it
-    /// follows `DEFAULT CURRENT_TIMESTAMP`.
-    pub fn history_view(&self, layout: Layout) -> HistoryColumn {
+    /// follows `DEFAULT CURRENT_TIMESTAMP`. 3.x's `MariaDbConnector` parses with its own
+    /// `MariaDBParser` grammar, whose `defaultValue` rule still swallows `ON UPDATE` as 2.2's did
+    /// (debezium-connector-mariadb `antlr.listener.ColumnDefinitionParserListener`).
+    pub fn history_view(&self, layout: Layout, flavor: Flavor) -> HistoryColumn {
         let declared = if self.declared_type.is_empty() {
             self.type_name.as_str()
         } else {
@@ -147,9 +149,10 @@ impl Column {
                 (Some((n * 2 - 1).max(0)), None)
             }
             // setDefaultLengthScaleDimension(10, 0)
-            "DECIMAL" | "DEC" | "FIXED" | "NUMERIC" => {
-                (Some(self.length.unwrap_or(10)), Some(self.scale.unwrap_or(0)))
-            }
+            "DECIMAL" | "DEC" | "FIXED" | "NUMERIC" => (
+                Some(self.length.unwrap_or(10)),
+                Some(self.scale.unwrap_or(0)),
+            ),
             // 3.6 registers BIT with setDefaultLengthDimension(1); 2.2 with no default.
             "BIT" if layout.is_3x() => (Some(self.length.unwrap_or(1)), self.scale),
             _ => (self.length, self.scale),
@@ -173,7 +176,8 @@ impl Column {
         };
         // `ON UPDATE now()` is an AUTO_INCREMENT-like column attribute in both grammars, but 2.2's
         // `defaultValue` rule swallows it when it follows `DEFAULT CURRENT_TIMESTAMP`.
-        let on_update = self.on_update && (layout.is_3x() || !now_default);
+        let oracle_grammar = layout.is_3x() && flavor == Flavor::MySql;
+        let on_update = self.on_update && (oracle_grammar || !now_default);
         let auto = self.auto_incremented || on_update;
         HistoryColumn {
             jdbc_type: jdbc_type(declared),
@@ -247,8 +251,12 @@ fn jdbc_type(declared: &str) -> i32 {
         "VARCHAR" | "CHAR VARYING" | "CHARACTER VARYING" | "TINYTEXT" | "TEXT" | "MEDIUMTEXT"
         | "LONGTEXT" | "LONG" | "LONG VARCHAR" | "LONG CHAR VARYING" => 12,
         "NCHAR" | "NATIONAL CHAR" | "NATIONAL CHARACTER" => -15,
-        "NVARCHAR" | "NCHAR VARCHAR" | "NCHAR VARYING" | "NATIONAL VARCHAR"
-        | "NATIONAL CHAR VARYING" | "NATIONAL CHARACTER VARYING" => -9,
+        "NVARCHAR"
+        | "NCHAR VARCHAR"
+        | "NCHAR VARYING"
+        | "NATIONAL VARCHAR"
+        | "NATIONAL CHAR VARYING"
+        | "NATIONAL CHARACTER VARYING" => -9,
         "TINYINT" | "INT1" | "SMALLINT" | "INT2" => 5,
         "MEDIUMINT" | "INT3" | "MIDDLEINT" | "INT" | "INTEGER" | "INT4" | "YEAR" => 4,
         "BIGINT" | "INT8" | "SERIAL" => -5,
@@ -500,6 +508,109 @@ pub(crate) fn unquote_literal(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ddl::Schemas;
+
+    fn table(ddl: &str) -> Table {
+        let mut s = Schemas::default();
+        s.apply(
+            "db",
+            "SET character_set_server=utf8mb4, collation_server=utf8mb4_general_ci",
+        )
+        .unwrap();
+        s.apply(
+            "db",
+            "CREATE DATABASE `db` CHARSET latin1 COLLATE latin1_swedish_ci",
+        )
+        .unwrap();
+        s.apply("db", "USE `db`").unwrap();
+        s.apply("db", ddl).unwrap();
+        s.tables().next().unwrap().clone()
+    }
+
+    #[test]
+    fn columns_are_described_as_debeziums_ddl_parser_describes_them() {
+        let t = table(
+            "CREATE TABLE `t` (`id` int(10) unsigned zerofill NOT NULL, \
+             `f` float DEFAULT NULL, `b` bit(1) DEFAULT b'1', `ts` timestamp NULL DEFAULT NULL, \
+             `x` text DEFAULT NULL, `e` enum('S','it''s') DEFAULT 'S', `s` set('a','b','c'), \
+             `u` timestamp NOT NULL DEFAULT current_timestamp() ON UPDATE current_timestamp(), \
+             `w` datetime DEFAULT '2020-01-01 00:00:00' ON UPDATE current_timestamp(), \
+             `d` decimal(5,0) NOT NULL DEFAULT 7, PRIMARY KEY (`id`))",
+        );
+        assert_eq!(t.default_charset.as_deref(), Some("latin1"));
+        let v = |name: &str, layout| t.column(name).unwrap().history_view(layout, Flavor::MySql);
+        for layout in [Layout::V2_2, Layout::V3_6] {
+            let id = v("id", layout);
+            assert_eq!(
+                (id.type_name.as_str(), id.jdbc_type),
+                ("INT UNSIGNED ZEROFILL", 4)
+            );
+            assert!(!id.has_default);
+            assert_eq!(v("f", layout).jdbc_type, 6);
+            assert_eq!(v("b", layout).jdbc_type, -7);
+            assert_eq!(v("b", layout).default_expression.as_deref(), Some("1"));
+            assert_eq!(v("ts", layout).jdbc_type, 2014);
+            assert_eq!(v("x", layout).jdbc_type, 12);
+            let e = v("e", layout);
+            assert_eq!(
+                (e.length, e.enum_values.clone()),
+                (Some(1), vec!["'S'".to_owned(), "'it''s'".to_owned()])
+            );
+            assert_eq!(e.default_expression.as_deref(), Some("S"));
+            assert_eq!(v("s", layout).length, Some(5));
+            let u = v("u", layout);
+            assert_eq!(u.default_expression.as_deref(), Some("1970-01-01 00:00:00"));
+            // `ON UPDATE` alone is an auto-increment-like attribute in both grammars.
+            assert!(v("w", layout).auto_incremented && v("w", layout).generated);
+            assert_eq!(v("d", layout).default_expression.as_deref(), Some("7"));
+            assert_eq!(t.column("x").unwrap().charset.as_deref(), Some("latin1"));
+        }
+        // After `DEFAULT CURRENT_TIMESTAMP`, 2.2's defaultValue rule swallows it; 3.6's grammar
+        // makes it an attribute of its own (so does neither MariaDB grammar).
+        assert!(!v("u", Layout::V2_2).auto_incremented);
+        assert!(v("u", Layout::V3_6).auto_incremented);
+        let maria = t
+            .column("u")
+            .unwrap()
+            .history_view(Layout::V3_6, Flavor::MariaDb);
+        assert!(!maria.auto_incremented);
+        // `DEFAULT NULL` without the NULL keyword: 2.2 sets no default at all, 3.6's
+        // exitColumnDefinition makes every nullable column's implicit NULL default explicit.
+        assert!(!v("f", Layout::V2_2).has_default);
+        assert!(v("f", Layout::V3_6).has_default);
+        assert!(v("ts", Layout::V2_2).has_default);
+        assert!(v("f", Layout::V3_6).default_expression.is_none());
+        // 3.6 registers BIT with a default length of 1; 2.2 with none.
+        let bare = table("CREATE TABLE `t` (`b` bit)");
+        let b = bare.column("b").unwrap();
+        assert_eq!(b.history_view(Layout::V2_2, Flavor::MySql).length, None);
+        assert_eq!(b.history_view(Layout::V3_6, Flavor::MySql).length, Some(1));
+    }
+
+    #[test]
+    fn a_table_without_a_charset_takes_its_databases_then_the_servers() {
+        // d_new of tests/debezium_diff.rs: created in the binlog without a charset.
+        assert_eq!(
+            table("CREATE TABLE d_new (id INT PRIMARY KEY, s VARCHAR(4))")
+                .column("s")
+                .unwrap()
+                .charset
+                .as_deref(),
+            Some("latin1")
+        );
+        let mut s = Schemas::default();
+        s.apply(
+            "",
+            "SET character_set_server=utf8mb4, collation_server=utf8mb4_general_ci",
+        )
+        .unwrap();
+        s.apply("other", "CREATE TABLE other.t (s VARCHAR(4))")
+            .unwrap();
+        assert_eq!(
+            s.tables().next().unwrap().default_charset.as_deref(),
+            Some("utf8mb4")
+        );
+    }
 
     #[test]
     fn type_expressions_split_into_name_length_scale_and_sign() {

@@ -1,31 +1,40 @@
 //! The shared Kafka client pool.
 //!
-//! One `FutureProducer` per effective producer configuration (worker base plus the connector's
-//! `producer.override.*`), shared by clone (rdkafka documents it as cheap: it is an `Arc` inside);
-//! one `AdminClient` per worker. Consumers are never pooled: each sink task owns its own, because
-//! group membership and assignment belong to a single instance.
+//! One producer per effective producer configuration (the worker's `producer.*` plus the
+//! connector's `producer.override.*`), shared by clone (rdkafka documents it as cheap: it is an
+//! `Arc` inside); one `AdminClient` per worker. Consumers are never pooled: each sink task owns
+//! its own, because group membership and assignment belong to a single instance.
+//!
+//! Which worker settings reach which client follows Kafka 3.9's `Worker`: a connector's
+//! producers and consumers get `bootstrap.servers` and nothing else of the worker's top level
+//! (`baseProducerConfigs`/`baseConsumerConfigs` take only the `producer.`/`consumer.` prefixed
+//! settings and the connector's overrides), so the worker's own `ssl.*`, `sasl.*` and
+//! `security.protocol` never mix with a connector's stores; the admin client takes the worker's
+//! top-level admin settings and then `admin.*` (`adminConfigs`). See [`worker_admin_props`].
 //!
 //! Every client's settings go through [`connect_api::kafka_client::translate`], the one table
 //! from Kafka's Java client settings (`max.request.size`, `sasl.jaas.config`,
 //! `ssl.truststore.location`, …) to librdkafka's; keys it ignores are logged at WARN once.
 //!
 //! librdkafka says only "certificate verify failed" when a broker's certificate is rejected;
-//! [`KafkaClients::tls_failure`] and [`tls_failure_of`] name the cause (an expired certificate,
-//! a foreign CA, a host-name mismatch) with a handshake of their own, for `/health`, the log
-//! and a failed task's trace.
+//! [`KafkaClients::tls_failure`], [`SharedProducer::tls_failure`] and [`tls_failure_of`] name
+//! the cause (an expired certificate, a foreign CA, a host-name mismatch) with a handshake of
+//! their own, for `/health`, the log and a failed task's trace. A producer's TLS errors arrive
+//! through librdkafka's error callback only, so [`SharedProducer::tls_errors`] reports them.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use connect_api::kafka_client::tls_probe::{self, TlsFailure};
-use connect_api::kafka_client::{self, ClientConfigError, ClientKind};
+use connect_api::kafka_client::{self, ClientConfigError, ClientKind, JAVA_KEYS};
 use dashmap::DashMap;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
+use rdkafka::client::{ClientContext, DefaultClientContext};
 use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::FutureProducer;
+use tokio::sync::watch;
 
 /// Client settings: `bootstrap.servers` and whatever else the worker passes to every client.
 pub type ClientProps = BTreeMap<String, String>;
@@ -65,10 +74,12 @@ pub struct KafkaClients {
 }
 
 struct Inner {
+    /// The worker's top-level client settings: the base of its admin client. Connector
+    /// producers and consumers take only its `bootstrap.servers`.
     base: ClientProps,
-    /// Worker-level `admin.*` settings.
+    /// The admin client's own settings over `base` (see [`worker_admin_props`]).
     admin_overrides: ClientProps,
-    producers: DashMap<ClientProps, FutureProducer>,
+    producers: DashMap<ClientProps, SharedProducer>,
     admin: AdminClient<DefaultClientContext>,
     /// Topics known to exist, so the produce path asks the broker at most once per topic.
     known_topics: DashMap<String, ()>,
@@ -93,9 +104,10 @@ impl KafkaClients {
         Self::with_admin_overrides(base, ClientProps::new())
     }
 
-    /// As [`KafkaClients::new`], with the worker's `admin.*` settings for the admin client.
-    /// The base settings are checked for producers and consumers too, so a bad store, password
-    /// or JAAS text fails the worker's start rather than its first connector.
+    /// As [`KafkaClients::new`], with the admin client's settings over `base` (the worker's
+    /// top-level admin settings and `admin.*`: [`worker_admin_props`]). The base settings are
+    /// checked for producers and consumers too (the worker's internal-topic clients take them),
+    /// so a bad store, password or JAAS text fails the worker's start rather than later.
     ///
     /// # Errors
     /// As [`KafkaClients::new`].
@@ -103,7 +115,7 @@ impl KafkaClients {
         base: ClientProps,
         admin_overrides: ClientProps,
     ) -> Result<Self, ClientError> {
-        let admin = client_config(&[&base, &admin_overrides], ClientKind::Admin)?
+        let admin = admin_config(&base, &admin_overrides)?
             .create()
             .map_err(ClientError::Create)?;
         client_config(&[&base], ClientKind::Producer)?;
@@ -119,12 +131,27 @@ impl KafkaClients {
         })
     }
 
-    /// The settings every client starts from.
+    /// The worker's top-level client settings (the admin client's base).
     pub fn base(&self) -> &ClientProps {
         &self.inner.base
     }
 
-    /// A consumer configuration (never pooled): base settings plus `overrides`, translated.
+    /// What a connector's producer or consumer takes from the worker's top level:
+    /// `bootstrap.servers` only, as Kafka's `Worker.baseProducerConfigs` and
+    /// `baseConsumerConfigs` put nothing else of it in (the worker's `producer.*`/`consumer.*`
+    /// come with the caller's settings).
+    fn connector_base(&self) -> ClientProps {
+        self.inner
+            .base
+            .get("bootstrap.servers")
+            .map(|b| ("bootstrap.servers".to_owned(), b.clone()))
+            .into_iter()
+            .collect()
+    }
+
+    /// A consumer configuration (never pooled): the worker's `bootstrap.servers` plus
+    /// `overrides` (the worker's `consumer.*` and the connector's `consumer.override.*`),
+    /// translated.
     ///
     /// # Errors
     /// When a setting cannot be translated.
@@ -132,7 +159,7 @@ impl KafkaClients {
         &self,
         overrides: &ClientProps,
     ) -> Result<ClientConfig, ClientError> {
-        client_config(&[&self.inner.base, overrides], ClientKind::Consumer)
+        client_config(&[&self.connector_base(), overrides], ClientKind::Consumer)
     }
 
     /// As [`KafkaClients::try_consumer_config`], for callers that create the consumer later: a
@@ -147,19 +174,27 @@ impl KafkaClients {
         })
     }
 
-    /// The worker's `admin.*` settings.
+    /// The admin client's settings over the base (see [`worker_admin_props`]).
     pub fn admin_overrides(&self) -> &ClientProps {
         &self.inner.admin_overrides
     }
 
-    /// The shared producer for `overrides` (empty for the worker's default producer).
+    /// The admin client's configuration: the base, then [`KafkaClients::admin_overrides`],
+    /// translated.
     ///
     /// # Errors
-    /// When librdkafka rejects the settings.
-    pub fn producer(&self, overrides: &ClientProps) -> Result<FutureProducer, ClientError> {
-        if let Some(p) = self.inner.producers.get(overrides) {
-            return Ok(p.clone());
-        }
+    /// When a setting cannot be translated.
+    pub fn admin_config(&self) -> Result<ClientConfig, ClientError> {
+        admin_config(&self.inner.base, &self.inner.admin_overrides)
+    }
+
+    /// A producer configuration: the worker's `bootstrap.servers`, Sluice's producer defaults,
+    /// then `overrides` (the worker's `producer.*` and the connector's `producer.override.*`),
+    /// translated.
+    ///
+    /// # Errors
+    /// When a setting cannot be translated.
+    pub fn producer_config(&self, overrides: &ClientProps) -> Result<ClientConfig, ClientError> {
         // Defaults tuned for throughput with bounded latency; Kafka Connect's own producer
         // defaults (acks=all, idempotence) keep ordering and no-duplicate delivery per partition.
         let mut defaults: ClientProps = [
@@ -174,14 +209,36 @@ impl KafkaClients {
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
         defaults.extend(overrides.clone());
-        let producer: FutureProducer =
-            client_config(&[&self.inner.base, &defaults], ClientKind::Producer)?
-                .create()
-                .map_err(ClientError::Create)?;
+        client_config(&[&self.connector_base(), &defaults], ClientKind::Producer)
+    }
+
+    /// The shared producer for `overrides` (the worker's `producer.*`, then a connector's
+    /// `producer.override.*`); see [`KafkaClients::producer_config`].
+    ///
+    /// # Errors
+    /// When a setting cannot be translated or librdkafka rejects it.
+    pub fn producer(&self, overrides: &ClientProps) -> Result<SharedProducer, ClientError> {
+        if let Some(p) = self.inner.producers.get(overrides) {
+            return Ok(p.clone());
+        }
+        let config = self.producer_config(overrides)?;
+        let events = ProducerEvents::new(settings_of(&config));
+        let producer: FutureProducer<ProducerEvents> = config
+            .create_with_context(events.clone())
+            .map_err(ClientError::Create)?;
+        let shared = SharedProducer { producer, events };
         self.inner
             .producers
-            .insert(overrides.clone(), producer.clone());
-        Ok(producer)
+            .insert(overrides.clone(), shared.clone());
+        Ok(shared)
+    }
+
+    /// Takes `producer` out of the pool, so the next task asking for its settings gets a new
+    /// one: a task that failed on it must not leave records queued there for its successor.
+    pub fn discard_producer(&self, producer: &SharedProducer) {
+        self.inner
+            .producers
+            .retain(|_, p| !Arc::ptr_eq(&p.events.inner, &producer.events.inner));
     }
 
     pub fn admin(&self) -> &AdminClient<DefaultClientContext> {
@@ -318,12 +375,100 @@ const TLS_PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 /// As [`KafkaClients::tls_failure`], for a client configured with `config` (librdkafka
 /// settings, e.g. a sink task's consumer).
 pub async fn tls_failure_of(config: &ClientConfig) -> Option<TlsFailure> {
-    let props = config
+    probe_off_runtime(settings_of(config)).await
+}
+
+/// The librdkafka settings of `config`.
+fn settings_of(config: &ClientConfig) -> ClientProps {
+    config
         .config_map()
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
-    probe_off_runtime(props).await
+        .collect()
+}
+
+/// A pooled producer (cloned cheaply) with what librdkafka reports about it outside its
+/// delivery reports. It dereferences to the rdkafka producer.
+#[derive(Clone)]
+pub struct SharedProducer {
+    producer: FutureProducer<ProducerEvents>,
+    events: ProducerEvents,
+}
+
+impl std::ops::Deref for SharedProducer {
+    type Target = FutureProducer<ProducerEvents>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.producer
+    }
+}
+
+impl std::fmt::Debug for SharedProducer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The settings hold passwords and private keys.
+        f.debug_struct("SharedProducer").finish_non_exhaustive()
+    }
+}
+
+impl SharedProducer {
+    /// Counts the TLS handshake failures librdkafka reported (`__SSL`): it retries them
+    /// without failing a single delivery, so this is the only sign a producer cannot reach
+    /// its brokers over TLS. A receiver sees the failures after it subscribed.
+    pub fn tls_errors(&self) -> watch::Receiver<u64> {
+        self.events.inner.tls_errors.subscribe()
+    }
+
+    /// Why this producer's TLS handshake fails, as [`KafkaClients::tls_failure`] says it for
+    /// the admin client (a handshake of its own with the producer's settings).
+    pub async fn tls_failure(&self) -> Option<TlsFailure> {
+        probe_off_runtime(self.events.inner.settings.clone()).await
+    }
+}
+
+/// The context of a pooled producer: counts the TLS failures of librdkafka's error callback
+/// (which otherwise only logs them) and keeps the settings for the diagnostic handshake.
+#[derive(Clone)]
+pub struct ProducerEvents {
+    inner: Arc<EventsInner>,
+}
+
+impl std::fmt::Debug for ProducerEvents {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The settings hold passwords and private keys.
+        f.debug_struct("ProducerEvents")
+            .field("tls_errors", &*self.inner.tls_errors.borrow())
+            .finish_non_exhaustive()
+    }
+}
+
+struct EventsInner {
+    /// The producer's librdkafka settings.
+    settings: ClientProps,
+    tls_errors: watch::Sender<u64>,
+}
+
+impl ProducerEvents {
+    fn new(settings: ClientProps) -> Self {
+        Self {
+            inner: Arc::new(EventsInner {
+                settings,
+                tls_errors: watch::Sender::new(0),
+            }),
+        }
+    }
+}
+
+impl ClientContext for ProducerEvents {
+    fn error(&self, error: KafkaError, reason: &str) {
+        if error.rdkafka_error_code() == Some(RDKafkaErrorCode::SSL) {
+            self.inner
+                .tls_errors
+                .send_modify(|n| *n = n.wrapping_add(1));
+        }
+        // What rdkafka's default context logs, under its target (the
+        // `org.apache.kafka.clients` logger).
+        tracing::error!(target: "rdkafka::client", "librdkafka: {error}: {reason}");
+    }
 }
 
 async fn probe_off_runtime(props: ClientProps) -> Option<TlsFailure> {
@@ -336,6 +481,10 @@ async fn probe_off_runtime(props: ClientProps) -> Option<TlsFailure> {
 /// The property a failed translation is carried in by [`KafkaClients::consumer_config`]:
 /// librdkafka refuses it at `create()`, quoting the translation error.
 const INVALID_CONFIG_KEY: &str = "sluice.invalid.client.config";
+
+fn admin_config(base: &ClientProps, overrides: &ClientProps) -> Result<ClientConfig, ClientError> {
+    client_config(&[base, overrides], ClientKind::Admin)
+}
 
 /// `layers` (later ones win) translated for a `kind` client; ignored keys are logged once.
 fn client_config(layers: &[&ClientProps], kind: ClientKind) -> Result<ClientConfig, ClientError> {
@@ -350,11 +499,11 @@ fn client_config(layers: &[&ClientProps], kind: ClientKind) -> Result<ClientConf
     Ok(cfg)
 }
 
-/// The worker's top-level settings that every Kafka client takes: the security settings
+/// The worker's top-level settings that its own Kafka clients take: the security settings
 /// (`security.protocol`, `sasl.*`, `ssl.*`) and the connection settings of Kafka's
 /// `CommonClientConfigs`, plus `bootstrap.servers`. Kafka Connect passes these to its
-/// internal-topic clients and admin client; Sluice gives them to every client, connector
-/// producers and consumers included, which `producer.*`/`consumer.*` settings then override.
+/// internal-topic clients and admin clients, never to a connector's producers and consumers
+/// (those take the worker's `producer.*`/`consumer.*` instead; see [`KafkaClients`]).
 pub fn worker_client_props(originals: &BTreeMap<String, String>) -> ClientProps {
     const COMMON: &[&str] = &[
         "bootstrap.servers",
@@ -381,6 +530,29 @@ pub fn worker_client_props(originals: &BTreeMap<String, String>) -> ClientProps 
         })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
+}
+
+/// The admin client's settings over [`worker_client_props`], as Kafka 3.9's
+/// `Worker.adminConfigs` builds them: every top-level worker setting that is an admin client
+/// setting (Java's `AdminClientConfig` reads no other; `bootstrap.servers` is the base's),
+/// then the `admin.*` settings with the prefix stripped.
+pub fn worker_admin_props(originals: &BTreeMap<String, String>) -> ClientProps {
+    let mut out: ClientProps = originals
+        .iter()
+        .filter(|(k, _)| {
+            k.as_str() != "bootstrap.servers"
+                && JAVA_KEYS
+                    .iter()
+                    .any(|j| j.name == k.as_str() && j.applies_to(ClientKind::Admin))
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    out.extend(
+        originals
+            .iter()
+            .filter_map(|(k, v)| k.strip_prefix("admin.").map(|s| (s.to_owned(), v.clone()))),
+    );
+    out
 }
 
 #[cfg(test)]
@@ -460,32 +632,208 @@ mod tests {
         }
     }
 
-    #[test]
-    fn worker_level_java_settings_reach_each_client_translated() {
-        let clients = KafkaClients::with_admin_overrides(
-            props(&[
-                ("bootstrap.servers", "127.0.0.1:1"),
-                ("client.dns.lookup", "use_all_dns_ips"),
-            ]),
-            props(&[("request.timeout.ms", "7000")]),
-        )
-        .unwrap();
-        let consumer = clients
-            .try_consumer_config(&props(&[
-                ("fetch.max.wait.ms", "42"),
-                ("max.poll.records", "10"),
-            ]))
+    /// A CA certificate in PEM, and a file holding it.
+    fn ca_pem(dir: &std::path::Path) -> (String, String) {
+        use openssl::asn1::Asn1Time;
+        use openssl::hash::MessageDigest;
+        use openssl::pkey::PKey;
+        use openssl::rsa::Rsa;
+        use openssl::x509::{X509Builder, X509NameBuilder};
+        let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
+        let mut name = X509NameBuilder::new().unwrap();
+        name.append_entry_by_text("CN", "test-ca").unwrap();
+        let name = name.build();
+        let mut b = X509Builder::new().unwrap();
+        b.set_version(2).unwrap();
+        b.set_subject_name(&name).unwrap();
+        b.set_issuer_name(&name).unwrap();
+        b.set_pubkey(&key).unwrap();
+        b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
             .unwrap();
+        b.set_not_after(&Asn1Time::days_from_now(1).unwrap())
+            .unwrap();
+        b.sign(&key, MessageDigest::sha256()).unwrap();
+        let pem = String::from_utf8(b.build().to_pem().unwrap()).unwrap();
+        let path = dir.join("ca.pem");
+        std::fs::write(&path, &pem).unwrap();
+        (pem, path.display().to_string())
+    }
+
+    /// A worker whose own clients trust `ca_file` over TLS and SASL (top-level settings, as
+    /// `worker_client_props` passes them), with its `admin.*`/top-level admin settings.
+    fn secured_worker(ca_file: &str, originals: &[(&str, &str)]) -> KafkaClients {
+        let mut all = props(&[
+            ("bootstrap.servers", "127.0.0.1:1"),
+            ("security.protocol", "SASL_SSL"),
+            ("sasl.mechanism", "SCRAM-SHA-512"),
+            (
+                "sasl.jaas.config",
+                r#"org.apache.kafka.common.security.scram.ScramLoginModule required username="worker" password="worker-pw";"#,
+            ),
+            ("ssl.truststore.type", "PEM"),
+            ("ssl.truststore.location", ca_file),
+        ]);
+        all.extend(props(originals));
+        KafkaClients::with_admin_overrides(worker_client_props(&all), worker_admin_props(&all))
+            .unwrap()
+    }
+
+    /// The connector-side settings of a JVM worker: `producer.*` or `consumer.*` with the
+    /// prefix stripped, inline PEM trust and no SASL.
+    fn inline_pem_client(ca: &str) -> ClientProps {
+        props(&[
+            ("security.protocol", "SSL"),
+            ("ssl.truststore.type", "PEM"),
+            ("ssl.truststore.certificates", ca),
+        ])
+    }
+
+    #[test]
+    fn a_connector_producer_takes_the_bootstrap_servers_but_not_the_workers_security() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ca, ca_file) = ca_pem(dir.path());
+        let clients = secured_worker(&ca_file, &[]);
+        // Inline PEM beside the worker's `ssl.truststore.location` would be refused
+        // ("set either …, not both") if the worker's top level reached the producer.
+        let producer = clients.producer_config(&inline_pem_client(&ca)).unwrap();
+        assert_eq!(producer.get("bootstrap.servers"), Some("127.0.0.1:1"));
+        assert_eq!(producer.get("security.protocol"), Some("ssl"));
+        assert_eq!(producer.get("ssl.ca.pem").map(str::trim), Some(ca.trim()));
+        assert_eq!(producer.get("ssl.ca.location"), None);
+        assert_eq!(producer.get("sasl.mechanisms"), None);
+        assert_eq!(producer.get("sasl.password"), None);
+        // Without `producer.*` security settings the producer is a plaintext client, as in Kafka.
+        let plain = clients.producer_config(&ClientProps::new()).unwrap();
+        assert_eq!(plain.get("security.protocol"), None);
+        assert_eq!(plain.get("ssl.ca.pem"), None);
+        assert_eq!(plain.get("request.required.acks"), Some("all"));
+        clients.producer(&inline_pem_client(&ca)).unwrap();
+    }
+
+    #[test]
+    fn a_connector_consumer_takes_the_bootstrap_servers_but_not_the_workers_security() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ca, ca_file) = ca_pem(dir.path());
+        let clients = secured_worker(&ca_file, &[("client.dns.lookup", "use_all_dns_ips")]);
+        let mut overrides = inline_pem_client(&ca);
+        overrides.extend(props(&[
+            ("fetch.max.wait.ms", "42"),
+            ("max.poll.records", "10"),
+        ]));
+        let consumer = clients.try_consumer_config(&overrides).unwrap();
+        assert_eq!(consumer.get("bootstrap.servers"), Some("127.0.0.1:1"));
+        assert_eq!(consumer.get("security.protocol"), Some("ssl"));
+        assert_eq!(consumer.get("ssl.ca.pem").map(str::trim), Some(ca.trim()));
+        assert_eq!(consumer.get("ssl.ca.location"), None);
+        assert_eq!(consumer.get("sasl.mechanisms"), None);
         assert_eq!(consumer.get("fetch.wait.max.ms"), Some("42"));
         assert_eq!(consumer.get("max.poll.records"), None);
-        assert_eq!(consumer.get("client.dns.lookup"), Some("use_all_dns_ips"));
-        assert_eq!(
-            clients
-                .admin_overrides()
-                .get("request.timeout.ms")
-                .map(String::as_str),
-            Some("7000")
+        // Top-level connection settings are the worker's own clients', not a connector's.
+        assert_eq!(consumer.get("client.dns.lookup"), None);
+    }
+
+    #[test]
+    fn the_admin_client_takes_the_workers_top_level_admin_settings_then_admin_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ca, ca_file) = ca_pem(dir.path());
+        let clients = secured_worker(
+            &ca_file,
+            &[
+                ("request.timeout.ms", "7000"),
+                ("group.id", "connect-cluster"),
+                ("offset.storage.topic", "offsets"),
+                ("producer.security.protocol", "PLAINTEXT"),
+                ("consumer.ssl.truststore.certificates", &ca),
+                ("admin.client.id", "admin-1"),
+                ("admin.sasl.mechanism", "SCRAM-SHA-256"),
+            ],
         );
+        let admin = clients.admin_config().unwrap();
+        assert_eq!(admin.get("bootstrap.servers"), Some("127.0.0.1:1"));
+        assert_eq!(admin.get("security.protocol"), Some("sasl_ssl"));
+        assert!(
+            admin
+                .get("ssl.ca.pem")
+                .is_some_and(|p| p.trim() == ca.trim())
+        );
+        assert_eq!(admin.get("sasl.username"), Some("worker"));
+        assert_eq!(admin.get("sasl.mechanisms"), Some("SCRAM-SHA-256"));
+        assert_eq!(admin.get("socket.timeout.ms"), Some("7000"));
+        assert_eq!(admin.get("client.id"), Some("admin-1"));
+        assert_eq!(admin.get("group.id"), None);
+        assert_eq!(admin.get("offset.storage.topic"), None);
+    }
+
+    #[test]
+    fn worker_admin_props_take_top_level_admin_keys_and_the_admin_prefix() {
+        let originals = props(&[
+            ("bootstrap.servers", "b:9092"),
+            ("group.id", "connect-cluster"),
+            (
+                "key.converter",
+                "org.apache.kafka.connect.json.JsonConverter",
+            ),
+            ("ssl.truststore.location", "/t.jks"),
+            ("request.timeout.ms", "7000"),
+            ("retries", "3"),
+            ("max.request.size", "2000000"),
+            ("producer.ssl.truststore.location", "/p.jks"),
+            ("consumer.security.protocol", "SSL"),
+            ("admin.retries", "5"),
+            ("admin.ssl.keystore.location", "/a.jks"),
+        ]);
+        let p = worker_admin_props(&originals);
+        assert_eq!(
+            p.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>(),
+            [
+                "request.timeout.ms=7000",
+                "retries=5",
+                "ssl.keystore.location=/a.jks",
+                "ssl.truststore.location=/t.jks",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_producers_tls_errors_are_counted_and_others_are_not() {
+        let clients = KafkaClients::new(props(&[("bootstrap.servers", "127.0.0.1:1")])).unwrap();
+        let producer = clients.producer(&ClientProps::new()).unwrap();
+        let mut errors = producer.tls_errors();
+        let context = ProducerEvents {
+            inner: Arc::clone(&producer.events.inner),
+        };
+        context.error(
+            KafkaError::Global(RDKafkaErrorCode::AllBrokersDown),
+            "1/1 brokers are down",
+        );
+        assert!(!errors.has_changed().unwrap());
+        context.error(
+            KafkaError::Global(RDKafkaErrorCode::SSL),
+            "SSL handshake failed: certificate verify failed",
+        );
+        assert!(errors.has_changed().unwrap());
+        assert_eq!(*errors.borrow_and_update(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_plaintext_producer_has_no_tls_failure_to_name() {
+        let clients = KafkaClients::new(props(&[("bootstrap.servers", "127.0.0.1:1")])).unwrap();
+        let producer = clients.producer(&ClientProps::new()).unwrap();
+        assert_eq!(producer.tls_failure().await, None);
+    }
+
+    #[test]
+    fn a_discarded_producer_is_replaced_by_a_new_one() {
+        let clients = KafkaClients::new(props(&[("bootstrap.servers", "127.0.0.1:1")])).unwrap();
+        let settings = props(&[("linger.ms", "1")]);
+        let first = clients.producer(&settings).unwrap();
+        let again = clients.producer(&settings).unwrap();
+        assert!(Arc::ptr_eq(&first.events.inner, &again.events.inner));
+        clients.discard_producer(&first);
+        let fresh = clients.producer(&settings).unwrap();
+        assert!(!Arc::ptr_eq(&first.events.inner, &fresh.events.inner));
     }
 
     #[test]

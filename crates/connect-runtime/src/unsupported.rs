@@ -11,6 +11,8 @@
 
 use connect_api::{ConnectError, FieldErrors, Props};
 
+use crate::herder::HerderError;
+
 pub const EXACTLY_ONCE_SUPPORT_CONFIG: &str = "exactly.once.support";
 pub const TRANSACTION_BOUNDARY_CONFIG: &str = "transaction.boundary";
 pub const TRANSACTION_BOUNDARY_INTERVAL_CONFIG: &str = "transaction.boundary.interval.ms";
@@ -82,8 +84,9 @@ pub fn check_connector(config: &Props, is_source: bool) -> Findings {
     findings
 }
 
-/// The check at connector start: refused settings fail the connector with a message naming
-/// each key; settings without effect are logged at WARN (once per start).
+/// The check at connector start: refused settings fail the connector with Kafka's invalid
+/// configuration message (the one `PUT …/config` answers with), each error prefixed with its
+/// key; settings without effect are logged at WARN (once per start).
 ///
 /// # Errors
 /// A fatal error naming every refused key.
@@ -101,11 +104,9 @@ pub fn check_at_start(name: &str, config: &Props, is_source: bool) -> Result<(),
         .iter()
         .map(|(key, message)| format!("{key}: {message}"))
         .collect();
-    Err(ConnectError::fatal(format!(
-        "Connector configuration is invalid and contains the following {} error(s):\n{}",
-        reasons.len(),
-        reasons.join("\n")
-    )))
+    Err(ConnectError::fatal(
+        HerderError::invalid_config(&reasons).message,
+    ))
 }
 
 #[cfg(test)]
@@ -195,11 +196,12 @@ mod tests {
             ("offsets.storage.topic", "x"),
         ]);
         let err = check_at_start("c", &config, true).unwrap_err().to_string();
-        assert!(err.contains("exactly.once.support: This worker does not have exactly-once source support enabled."), "{err}");
-        assert!(
-            err.contains("offsets.storage.topic: Invalid value x"),
-            "{err}"
+        assert_eq!(
+            err,
+            "Connector configuration is invalid and contains the following 2 error(s):\n\
+             exactly.once.support: This worker does not have exactly-once source support enabled.\n\
+             offsets.storage.topic: Invalid value x for configuration offsets.storage.topic: Sluice keeps every source connector's offsets in the worker's offsets topic and does not support a connector-specific offsets topic; remove this setting.\n\
+             You can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`"
         );
-        assert!(err.contains("the following 2 error(s)"), "{err}");
     }
 }

@@ -6,11 +6,11 @@
 //! accepted (see [`extract_new_record_state`]).
 //!
 //! This module holds what several of them share: the plugin wrapper, Debezium's envelope test
-//! (`SmtManager.isValidEnvelope`), the Connect `Struct` operations the Java code calls
-//! (`Struct.get` with defaults, `Requirements.requireStruct` on a borrowed value), Debezium's
-//! `SmtManager.validate` error texts, Java's `String.split`, and access to Kafka's transforms,
-//! which Debezium delegates to (`InsertField`, `ReplaceField`, `RegexRouter`). Kafka's
-//! `SchemaUtil` and Java regex rules come from [`crate::kafka::util`].
+//! (`SmtManager.isValidEnvelope`), the Connect `Struct` reads the Java code makes (`Struct.get`
+//! with defaults), Debezium's `SmtManager.validate` error texts, and access to Kafka's
+//! transforms, which Debezium delegates to (`InsertField`, `ReplaceField`, `RegexRouter`).
+//! Kafka's `Requirements`, `SchemaUtil`, `SchemaBuilder.field` and Java regex rules come from
+//! `crate::kafka::util`; Java's `String.split` from [`connect_api::java::split`].
 
 pub mod by_logical_table_router;
 pub mod event_router;
@@ -25,11 +25,11 @@ use std::sync::LazyLock;
 
 use connect_api::config::{ConfigDef, FieldErrors, ParsedConfig};
 use connect_api::{
-    ConnectError, PluginDescriptor, PluginKind, Props, SchemaBuilder, SchemaRef, Struct,
+    ConnectError, PluginDescriptor, PluginKind, Props, SchemaRef, SchemaType, Struct,
     Transformation, TransformationPlugin, Value,
 };
 
-use crate::kafka::util::{data_error, java_class_name, java_exception, java_split};
+use crate::kafka::util::{java_type_name, lookup_field};
 
 /// The version Sluice's Debezium plugins report: the one `connect_mysql_cdc` reports for the
 /// MySQL connector (`DEBEZIUM_VERSION`), so `GET /connector-plugins` is consistent. This crate
@@ -172,11 +172,7 @@ fn kafka_transform(
         .into_iter()
         .find(|p| p.descriptor().class == class)
         .ok_or_else(|| ConnectError::fatal(format!("{class} is not available")))?;
-    let props: Props = props
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    plugin.create(&props)
+    plugin.create(&crate::kafka::util::props(props))
 }
 
 /// `SmtManager.isValidEnvelope`: a value schema whose name ends with `.Envelope`.
@@ -184,17 +180,6 @@ fn is_envelope(schema: Option<&SchemaRef>) -> bool {
     schema
         .and_then(|s| s.name.as_deref())
         .is_some_and(|n| n.ends_with(".Envelope"))
-}
-
-/// `Requirements.requireStruct`: the Kafka `DataException` text when `value` is not a struct.
-fn require_struct<'a>(value: &'a Value, purpose: &str) -> Result<&'a Struct, ConnectError> {
-    match value {
-        Value::Struct(s) => Ok(s),
-        other => Err(data_error(format!(
-            "Only Struct objects supported for [{purpose}], found: {}",
-            java_class_name(other, None)
-        ))),
-    }
 }
 
 /// Java's `Struct.get(name)`: a null field reads as its schema's default.
@@ -208,32 +193,28 @@ fn get_with_default(value: &Struct, field: &str) -> Value {
     }
 }
 
-/// `Struct.getWithoutDefault(name)`, failing as Java does on an unknown field.
-fn get_without_default<'a>(value: &'a Struct, field: &str) -> Result<&'a Value, ConnectError> {
-    value
-        .get(field)
-        .ok_or_else(|| data_error(format!("{field} is not a valid field name")))
+/// `Struct.getString`/`getInt32`/… (`getCheckType`): the field must exist and be of type `t`; a
+/// null reads as its default.
+fn get_checked(value: &Struct, name: &str, t: SchemaType) -> Result<Value, ConnectError> {
+    let field = lookup_field(value.schema(), name)?;
+    if field.schema.schema_type != t {
+        return Err(ConnectError::data(format!(
+            "Field '{name}' is not of type {}",
+            java_type_name(t)
+        )));
+    }
+    Ok(get_with_default(value, name))
 }
 
-/// `SchemaBuilder.field`, which refuses a name twice.
-fn add_field(
-    builder: SchemaBuilder,
-    name: &str,
-    schema: SchemaRef,
-) -> Result<SchemaBuilder, ConnectError> {
-    let schema_so_far = builder.clone().into_schema();
-    if schema_so_far.field(name).is_some() {
-        return Err(java_exception(
-            "SchemaBuilderException",
-            format!("Cannot create field because of field name duplication {name}"),
-        ));
-    }
-    Ok(builder.field(name, schema))
+/// `Struct.getWithoutDefault(name)`, failing as Java does on an unknown field.
+fn get_without_default<'a>(value: &'a Struct, field: &str) -> Result<&'a Value, ConnectError> {
+    let field = lookup_field(value.schema(), field)?;
+    Ok(value.values().get(field.index).unwrap_or(&Value::Null))
 }
 
 #[cfg(test)]
 mod tests {
-    use connect_api::SchemaType;
+    use connect_api::SchemaBuilder;
 
     use super::*;
 

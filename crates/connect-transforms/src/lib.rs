@@ -12,6 +12,8 @@
 
 pub mod debezium;
 pub mod kafka;
+#[cfg(test)]
+mod test_support;
 
 use connect_api::{PredicatePlugin, TransformationPlugin};
 

@@ -13,6 +13,7 @@
 //! Every log line is written with its control characters escaped, so no request text can forge
 //! a line.
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
 use std::ops::Bound;
@@ -227,33 +228,90 @@ impl<S: Subscriber> Layer<S> for TableFilter {
 #[derive(Debug)]
 struct EscapingWriter<W>(W);
 
-fn escape_line(buf: &[u8]) -> Vec<u8> {
+/// Whether `c` is written escaped: every control character but the tab, and the Unicode line
+/// and paragraph separators.
+fn needs_escape(c: char) -> bool {
+    c != '\t' && (c.is_control() || c == '\u{2028}' || c == '\u{2029}')
+}
+
+/// Appends `text` with the characters [`needs_escape`] picks escaped: `\n` and `\r` short, the
+/// others as `\u{…}`. Runs between them are copied whole.
+fn push_escaped(out: &mut Vec<u8>, text: &str) {
+    let mut run = 0;
+    for (i, c) in text.char_indices() {
+        if !needs_escape(c) {
+            continue;
+        }
+        out.extend_from_slice(&text.as_bytes()[run..i]);
+        match c {
+            '\n' => out.extend_from_slice(b"\\n"),
+            '\r' => out.extend_from_slice(b"\\r"),
+            // `\u{…}` is all ASCII.
+            c => out.extend(c.escape_unicode().map(|e| e as u8)),
+        }
+        run = i + c.len_utf8();
+    }
+    out.extend_from_slice(&text.as_bytes()[run..]);
+}
+
+/// Appends one line (`buf` without its final newline, then that newline) escaped, invalid UTF-8
+/// replaced by U+FFFD as `String::from_utf8_lossy` does.
+fn push_escaped_line(out: &mut Vec<u8>, buf: &[u8]) {
     let (body, newline) = match buf.strip_suffix(b"\n") {
         Some(b) => (b, true),
         None => (buf, false),
     };
-    let text = String::from_utf8_lossy(body);
-    let mut out = String::with_capacity(text.len() + 1);
-    for c in text.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push('\t'),
-            c if c.is_control() || c == '\u{2028}' || c == '\u{2029}' => {
-                out.push_str(&c.escape_unicode().to_string());
-            }
-            c => out.push(c),
+    for chunk in body.utf8_chunks() {
+        push_escaped(out, chunk.valid());
+        if !chunk.invalid().is_empty() {
+            out.extend_from_slice("\u{FFFD}".as_bytes());
         }
     }
     if newline {
-        out.push('\n');
+        out.push(b'\n');
     }
-    out.into_bytes()
+}
+
+/// Whether `buf` goes out as it is: valid UTF-8 with nothing to escape but its final newline.
+fn is_clean_line(buf: &[u8]) -> bool {
+    let body = buf.strip_suffix(b"\n").unwrap_or(buf);
+    std::str::from_utf8(body).is_ok_and(|text| !text.chars().any(needs_escape))
+}
+
+/// The largest escaped-line buffer a thread keeps for its next line; a longer line's buffer is
+/// freed after use rather than held for the life of the thread.
+const KEPT_LINE_CAPACITY: usize = 64 * 1024;
+
+thread_local! {
+    /// Each thread's buffer for escaped lines, reused from line to line.
+    static LINE: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
+/// Runs `f` on this thread's cleared line buffer. While the buffer is out (a log line written
+/// from inside `f`) or gone (thread teardown), `f` gets a new one.
+fn with_line_buffer<R>(f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+    let mut line = LINE.try_with(Cell::take).unwrap_or_default();
+    line.clear();
+    let result = f(&mut line);
+    if line.capacity() <= KEPT_LINE_CAPACITY {
+        // During thread teardown there is no buffer to return it to; it is dropped instead.
+        LINE.try_with(|cell| cell.set(line)).unwrap_or_default();
+    }
+    result
 }
 
 impl<W: Write> Write for EscapingWriter<W> {
+    /// One `write_all` per line (so lines from several threads do not interleave), straight from
+    /// `buf` when nothing needs escaping.
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.write_all(&escape_line(buf))?;
+        if is_clean_line(buf) {
+            self.0.write_all(buf)?;
+        } else {
+            with_line_buffer(|line| {
+                push_escaped_line(line, buf);
+                self.0.write_all(line)
+            })?;
+        }
         Ok(buf.len())
     }
 
@@ -624,6 +682,94 @@ mod tests {
             String::from_utf8(out.0).expect("utf-8"),
             "INFO connect_rest: logger=a\\nFORGED line\\r\\u{1b}\\u{85} end\n"
         );
+    }
+
+    /// The escaping as first written (a `String` per line): what the reusable-buffer writer must
+    /// reproduce byte for byte.
+    fn escaped_by_reference(buf: &[u8]) -> Vec<u8> {
+        let (body, newline) = match buf.strip_suffix(b"\n") {
+            Some(b) => (b, true),
+            None => (buf, false),
+        };
+        let text = String::from_utf8_lossy(body);
+        let mut out = String::with_capacity(text.len() + 1);
+        for c in text.chars() {
+            match c {
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push('\t'),
+                c if c.is_control() || c == '\u{2028}' || c == '\u{2029}' => {
+                    out.push_str(&c.escape_unicode().to_string());
+                }
+                c => out.push(c),
+            }
+        }
+        if newline {
+            out.push('\n');
+        }
+        out.into_bytes()
+    }
+
+    #[test]
+    fn every_line_is_written_byte_for_byte_as_the_per_line_string_escaping_wrote_it() {
+        let pieces: &[&[u8]] = &[
+            b"plain",
+            b"\n",
+            b"\r",
+            b"\t",
+            b"\x00",
+            b"\x1b[31m",
+            b"\x7f",
+            "\u{85}".as_bytes(),
+            "\u{9f}".as_bytes(),
+            "\u{a0}".as_bytes(),
+            "\u{2028}".as_bytes(),
+            "\u{2029}".as_bytes(),
+            "\u{200b}".as_bytes(),
+            "é シ 😀".as_bytes(),
+            b"\xff",
+            b"\xc2",
+            b"\xe2\x80",
+            b"\xf0\x9f\x98",
+            b"\xed\xa0\x80",
+        ];
+        let mut lines: Vec<Vec<u8>> = vec![Vec::new(), b"\n".to_vec(), b"\n\n".to_vec()];
+        for a in pieces {
+            for b in pieces {
+                let mut line = [*a, b"x", *b].concat();
+                lines.push(line.clone());
+                line.push(b'\n');
+                lines.push(line);
+            }
+        }
+        for line in &lines {
+            let mut out = EscapingWriter(Vec::new());
+            out.write_all(line).expect("write");
+            assert_eq!(out.0, escaped_by_reference(line), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn a_clean_line_goes_out_unchanged_and_a_long_escaped_line_does_not_keep_its_buffer() {
+        let clean = "INFO connect_runtime: tab\tand é\n".as_bytes();
+        assert!(is_clean_line(clean));
+        let mut out = EscapingWriter(Vec::new());
+        out.write_all(clean).expect("write");
+        assert_eq!(out.0, clean);
+
+        // An escaped line leaves the thread its buffer for the next one…
+        let mut out = EscapingWriter(Vec::new());
+        out.write_all(b"a\rb\n").expect("write");
+        assert_eq!(out.0, b"a\\rb\n");
+        let kept = LINE.with(Cell::take);
+        assert!(kept.capacity() > 0);
+        LINE.with(|cell| cell.set(kept));
+        // …unless it was longer than what is worth keeping.
+        let long = format!("{}\r\n", "x".repeat(KEPT_LINE_CAPACITY * 2));
+        let mut out = EscapingWriter(Vec::new());
+        out.write_all(long.as_bytes()).expect("write");
+        assert_eq!(out.0.len(), long.len() + 1);
+        assert!(LINE.with(Cell::take).capacity() <= KEPT_LINE_CAPACITY);
     }
 
     #[test]

@@ -39,7 +39,7 @@ use connect_api::Props;
 use connect_runtime::Herder;
 use connect_runtime::config_providers::{self, ConfigProviders};
 use connect_runtime::entities::TargetState;
-use connect_runtime::kafka::KafkaClients;
+use connect_runtime::kafka::{KafkaClients, worker_admin_props};
 use connect_runtime::worker_config::{Mode, WorkerConfig, load_properties};
 use connect_runtime::{Stores, WorkerHerder, WorkerSettings};
 use connect_storage::{
@@ -271,9 +271,8 @@ async fn run(
     let worker_id = config.worker_id(&local_host);
     let advertised_url = format!("{}://{}", advertised.protocol.as_str(), worker_id);
     let o = &config.originals;
-    let clients =
-        KafkaClients::with_admin_overrides(client_props(&config), with_prefix(o, "admin."))
-            .context("could not configure the Kafka clients")?;
+    let clients = KafkaClients::with_admin_overrides(client_props(&config), worker_admin_props(o))
+        .context("could not configure the Kafka clients")?;
     for notice in config.notices() {
         tracing::warn!("{notice}");
     }

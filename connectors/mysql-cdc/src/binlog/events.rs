@@ -8,8 +8,8 @@ use mysql_async::binlog::events::{Event, EventData, RowsEventData};
 use super::cursor::{Cursor, PendingGtid};
 use super::decode::{TableMaps, decode_image, rotate_file_name};
 use super::event_type::{
-    FORMAT_DESCRIPTION_EVENT, HEARTBEAT_LOG_EVENT, MARIADB_ANNOTATE_ROWS_EVENT,
-    MARIADB_GTID_EVENT, QUERY_EVENT, ROTATE_EVENT, TRANSACTION_PAYLOAD_EVENT,
+    FORMAT_DESCRIPTION_EVENT, HEARTBEAT_LOG_EVENT, MARIADB_ANNOTATE_ROWS_EVENT, MARIADB_GTID_EVENT,
+    QUERY_EVENT, ROTATE_EVENT, TRANSACTION_PAYLOAD_EVENT,
 };
 use crate::config::FailureMode;
 use crate::emitter::Emitter;
@@ -158,9 +158,7 @@ pub(crate) async fn handle<M: TableMaps + Sync>(
                 let before = cursor.offset(cursor.events, 0, ts_sec, server_id);
                 cursor.events += 1;
                 cursor.commit(next_pos);
-                emitter
-                    .end_transaction(&before)
-                    .await?;
+                emitter.end_transaction(&before).await?;
                 return Ok(());
             } else if is_dml(trimmed) && !filtered(emitter, trimmed) {
                 tracing::warn!(query = %trimmed, "ignoring a DML statement in the binlog; binlog_format must be ROW");
@@ -191,10 +189,7 @@ pub(crate) async fn handle<M: TableMaps + Sync>(
                     };
                     // Every statement that passes the filter is recorded, as Debezium's
                     // parseDdl records one it understood nothing of as a database-level change.
-                    if let Some(effect) = emitter
-                        .apply_ddl(&db, trimmed, &source, &after)
-                        .await?
-                    {
+                    if let Some(effect) = emitter.apply_ddl(&db, trimmed, &source, &after).await? {
                         for id in &effect.truncated {
                             if emitter.config.emits(Op::Truncate)
                                 && emitter.config.table_captured(&id.db, &id.table)
@@ -221,9 +216,7 @@ pub(crate) async fn handle<M: TableMaps + Sync>(
             let before = cursor.offset(cursor.events, 0, ts_sec, server_id);
             cursor.events += 1;
             cursor.commit(next_pos);
-            emitter
-                .end_transaction(&before)
-                .await?;
+            emitter.end_transaction(&before).await?;
             emitter.flush().await?;
             return Ok(());
         }

@@ -96,7 +96,10 @@ async fn open(emitter: &Emitter, cursor: &Cursor) -> Result<mysql_async::BinlogS
     let mut conn: Conn = connect(&emitter.config).await?;
     // mysql-binlog-connector-java's heartbeat request, with the period Debezium gives it
     // (BinlogStreamingChangeEventSource: keep-alive interval × 0.8), in nanoseconds.
-    let period_ns = emitter.config.keep_alive_interval_ms.saturating_mul(800_000);
+    let period_ns = emitter
+        .config
+        .keep_alive_interval_ms
+        .saturating_mul(800_000);
     if period_ns > 0 {
         conn.query_drop(format!("SET @master_heartbeat_period={period_ns}"))
             .await

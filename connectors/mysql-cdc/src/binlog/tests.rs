@@ -149,13 +149,7 @@ async fn statement_inserts_and_ddl_with_gtids_update_the_schema() {
         .filter(|r| r.topic == "test")
         .map(|r| env(r).get("ddl").unwrap().as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(
-        ddl,
-        [
-            "CREATE TABLE t1 (c1 INT)",
-            "DROP TABLE `test`.`t1`"
-        ]
-    );
+    assert_eq!(ddl, ["CREATE TABLE t1 (c1 INT)", "DROP TABLE `test`.`t1`"]);
     let last = recs.last().unwrap();
     let gtids = last
         .source_offset

@@ -158,6 +158,7 @@ impl Emitter {
             ddl: ddl.to_owned(),
             changes,
             layout: self.config.layout,
+            flavor: self.flavor,
         };
         self.history.record(std::slice::from_ref(&record)).await?;
         self.history_high = Some(offset.position_key());

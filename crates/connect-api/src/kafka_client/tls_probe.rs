@@ -287,6 +287,195 @@ mod tests {
         );
     }
 
+    /// A test PKI made with the openssl crate: a CA, a foreign CA, and broker certificates
+    /// signed by the CA (valid for `localhost`, expired, or for another host name).
+    struct TestPki {
+        ca: X509,
+        ca_key: PKey<openssl::pkey::Private>,
+        foreign_ca: X509,
+    }
+
+    fn key() -> PKey<openssl::pkey::Private> {
+        use openssl::ec::{EcGroup, EcKey};
+        use openssl::nid::Nid;
+        let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
+        PKey::from_ec_key(EcKey::generate(&group).unwrap()).unwrap()
+    }
+
+    /// A certificate for `key` named `cn` (and, for a leaf, `DNS:cn`), valid from `from` to
+    /// `to` (`YYYYMMDDHHMMSSZ`, or days from now), signed by `issuer` (self-signed: `None`).
+    fn certificate(
+        cn: &str,
+        key: &PKey<openssl::pkey::Private>,
+        issuer: Option<(&X509, &PKey<openssl::pkey::Private>)>,
+        validity: (openssl::asn1::Asn1Time, openssl::asn1::Asn1Time),
+    ) -> X509 {
+        use openssl::asn1::Asn1Integer;
+        use openssl::bn::BigNum;
+        use openssl::hash::MessageDigest;
+        use openssl::x509::extension::{BasicConstraints, SubjectAlternativeName};
+        use openssl::x509::{X509Builder, X509NameBuilder};
+        let mut name = X509NameBuilder::new().unwrap();
+        name.append_entry_by_text("CN", cn).unwrap();
+        let name = name.build();
+        let mut b = X509Builder::new().unwrap();
+        b.set_version(2).unwrap();
+        let serial = Asn1Integer::from_bn(&BigNum::from_u32(next_serial()).unwrap()).unwrap();
+        b.set_serial_number(&serial).unwrap();
+        b.set_subject_name(&name).unwrap();
+        b.set_pubkey(key).unwrap();
+        b.set_not_before(&validity.0).unwrap();
+        b.set_not_after(&validity.1).unwrap();
+        match issuer {
+            None => {
+                b.set_issuer_name(&name).unwrap();
+                b.append_extension(BasicConstraints::new().critical().ca().build().unwrap())
+                    .unwrap();
+                b.sign(key, MessageDigest::sha256()).unwrap();
+            }
+            Some((ca, ca_key)) => {
+                b.set_issuer_name(ca.subject_name()).unwrap();
+                let san = SubjectAlternativeName::new()
+                    .dns(cn)
+                    .build(&b.x509v3_context(Some(ca), None))
+                    .unwrap();
+                b.append_extension(san).unwrap();
+                b.sign(ca_key, MessageDigest::sha256()).unwrap();
+            }
+        }
+        b.build()
+    }
+
+    fn next_serial() -> u32 {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static NEXT: AtomicU32 = AtomicU32::new(1);
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn days(from: u32, to: u32) -> (openssl::asn1::Asn1Time, openssl::asn1::Asn1Time) {
+        (
+            openssl::asn1::Asn1Time::days_from_now(from).unwrap(),
+            openssl::asn1::Asn1Time::days_from_now(to).unwrap(),
+        )
+    }
+
+    impl TestPki {
+        fn new() -> Self {
+            let (ca_key, foreign_key) = (key(), key());
+            Self {
+                ca: certificate("test-ca", &ca_key, None, days(0, 2)),
+                foreign_ca: certificate("foreign-ca", &foreign_key, None, days(0, 2)),
+                ca_key,
+            }
+        }
+
+        /// A broker certificate and its key, signed by the CA.
+        fn broker(
+            &self,
+            host: &str,
+            validity: (openssl::asn1::Asn1Time, openssl::asn1::Asn1Time),
+        ) -> (X509, PKey<openssl::pkey::Private>) {
+            let key = key();
+            let cert = certificate(host, &key, Some((&self.ca, &self.ca_key)), validity);
+            (cert, key)
+        }
+    }
+
+    /// A TLS server on a loopback port presenting `cert`: it completes (or fails) handshakes
+    /// until the test ends, and never sends application data, like a broker.
+    fn tls_server(cert: X509, key: PKey<openssl::pkey::Private>) -> u16 {
+        use openssl::ssl::SslAcceptor;
+        let mut acceptor = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server()).unwrap();
+        acceptor.set_certificate(&cert).unwrap();
+        acceptor.set_private_key(&key).unwrap();
+        let acceptor = acceptor.build();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                // A refused handshake is the point of most tests; the next one may succeed.
+                // Held open until the client hangs up (or 2 s pass), as a broker waits for a
+                // request.
+                if let Ok(mut tls) = acceptor.accept(stream) {
+                    let mut byte = [0_u8; 1];
+                    tls.get_ref()
+                        .set_read_timeout(Some(Duration::from_secs(2)))
+                        .ok();
+                    tls.read_exact(&mut byte).ok();
+                }
+            }
+        });
+        port
+    }
+
+    /// librdkafka settings of a TLS client of `localhost:port` trusting `ca`.
+    fn trusting(ca: &X509, port: u16) -> Props {
+        let pem = String::from_utf8(ca.to_pem().unwrap()).unwrap();
+        props(&[
+            ("bootstrap.servers", &format!("localhost:{port}")),
+            ("security.protocol", "ssl"),
+            ("ssl.ca.pem", &pem),
+        ])
+    }
+
+    fn rejection(p: &Props) -> TlsFailure {
+        let failure = probe(p, Duration::from_secs(5)).expect("a failed handshake");
+        assert!(failure.certificate_rejected, "{failure}");
+        failure
+    }
+
+    #[test]
+    fn a_broker_certificate_from_a_foreign_ca_is_named_as_such() {
+        let pki = TestPki::new();
+        let (cert, key) = pki.broker("localhost", days(0, 2));
+        let port = tls_server(cert, key);
+        assert_eq!(
+            probe(&trusting(&pki.ca, port), Duration::from_secs(5)),
+            None
+        );
+        let failure = rejection(&trusting(&pki.foreign_ca, port));
+        assert_eq!(failure.server, format!("localhost:{port}"));
+        assert_eq!(
+            failure.reason,
+            "certificate verify failed: unable to get local issuer certificate"
+        );
+    }
+
+    #[test]
+    fn an_expired_broker_certificate_is_named_as_such() {
+        let pki = TestPki::new();
+        let from = openssl::asn1::Asn1Time::from_str("20200101000000Z").unwrap();
+        let to = openssl::asn1::Asn1Time::from_str("20200102000000Z").unwrap();
+        let (cert, key) = pki.broker("localhost", (from, to));
+        let port = tls_server(cert, key);
+        let failure = rejection(&trusting(&pki.ca, port));
+        assert_eq!(
+            failure.to_string(),
+            format!(
+                "TLS handshake with localhost:{port} failed: certificate verify failed: certificate has expired"
+            )
+        );
+    }
+
+    #[test]
+    fn a_broker_certificate_for_another_host_is_a_hostname_mismatch_unless_unchecked() {
+        let pki = TestPki::new();
+        let (cert, key) = pki.broker("kafka.invalid", days(0, 2));
+        let port = tls_server(cert, key);
+        let mut p = trusting(&pki.ca, port);
+        let failure = rejection(&p);
+        assert_eq!(
+            failure.reason,
+            "certificate verify failed: hostname mismatch"
+        );
+        // `ssl.endpoint.identification.algorithm=` (librdkafka's `none`) turns the check off.
+        p.insert(
+            "ssl.endpoint.identification.algorithm".to_owned(),
+            "none".to_owned(),
+        );
+        assert_eq!(probe(&p, Duration::from_secs(5)), None);
+    }
+
     #[test]
     fn an_unreachable_server_is_not_a_tls_failure() {
         let port = {

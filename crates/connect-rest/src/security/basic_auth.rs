@@ -3,9 +3,9 @@
 //! `java.util.Properties` file of `user: password` lines.
 //!
 //! As `JaasBasicAuthFilter` (Kafka 3.9) does:
-//! - every request the API matches is checked, `GET /` and `/health` included; only the two
-//!   signed internal endpoints (`POST /connectors/{c}/tasks`, `PUT /connectors/{c}/fence`) are
-//!   exempt, and Sluice does not serve those;
+//! - every request the API matches is checked, `GET /` and `/health` included; only the
+//!   signed internal endpoints are exempt (`POST /connectors/{c}/tasks`, which Sluice serves:
+//!   the router skips the check for it; `PUT /connectors/{c}/fence`, which it does not);
 //! - a missing, malformed or non-Basic `Authorization` header, an unknown user or a wrong
 //!   password is `401` with the body `User cannot access the resource.`. Kafka's filter sets
 //!   no `WWW-Authenticate` header; Sluice adds `Basic realm="KafkaConnect"` (the JAAS login

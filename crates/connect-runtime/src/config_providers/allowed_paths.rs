@@ -9,6 +9,8 @@
 
 use std::path::{Component, Path, PathBuf};
 
+use connect_api::java;
+
 use super::ConfigProviderError;
 
 /// The parsed `allowed.paths`: `None` when the parameter is absent or empty (every path allowed).
@@ -26,7 +28,7 @@ impl AllowedPaths {
             return Ok(Self(None));
         };
         let mut allowed = Vec::new();
-        for entry in java_split_comma(value) {
+        for entry in java::split(value, ',') {
             let normalised = java_normalize(Path::new(entry));
             let reason = if !normalised.is_absolute() {
                 "is not absolute"
@@ -60,13 +62,14 @@ impl AllowedPaths {
     }
 }
 
-/// Java's `String.split(",")`: trailing empty strings are dropped, inner ones kept.
+/// Kafka's reading of a comma-separated worker setting (`config.providers`,
+/// `AbstractConfig.instantiateConfigProviders`): nothing when empty, else `String.split(",")`
+/// ([`java::split`]: trailing empty entries dropped, inner ones kept, none trimmed).
 pub(super) fn java_split_comma(value: &str) -> Vec<&str> {
-    let mut parts: Vec<&str> = value.split(',').collect();
-    while parts.last().is_some_and(|p| p.is_empty()) {
-        parts.pop();
+    if value.is_empty() {
+        return Vec::new();
     }
-    parts
+    java::split(value, ',')
 }
 
 /// `UnixPath.normalize()`: `.` removed, `name/..` folded, `..` directly under the root dropped,
@@ -111,6 +114,8 @@ mod tests {
     fn java_split_drops_trailing_empty_entries_only() {
         assert_eq!(java_split_comma("/a,,/b,,"), vec!["/a", "", "/b"]);
         assert_eq!(java_split_comma(","), Vec::<&str>::new());
+        // Kafka checks for an empty value before splitting, where Java's split would give [""].
+        assert_eq!(java_split_comma(""), Vec::<&str>::new());
         assert_eq!(java_split_comma("/a, /b"), vec!["/a", " /b"]);
     }
 

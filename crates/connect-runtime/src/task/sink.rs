@@ -20,7 +20,7 @@ use connect_storage::{State, StatusStore, TargetState, TopicStatus};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::message::{Header as KHeader, Headers as _, Message as _, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::FutureRecord;
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use rdkafka::util::Timeout;
 use rdkafka::{ClientConfig, ClientContext};
@@ -28,7 +28,7 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::{ErrorPolicy, HostSignals, StatusReporter, TaskConverters, TaskExit};
-use crate::kafka::{KafkaClients, TopicSpec};
+use crate::kafka::{KafkaClients, SharedProducer, TopicSpec};
 use crate::metrics::{ErrorCounts, TaskMetrics};
 use crate::registry::DynSinkTask;
 use crate::transforms::TransformChain;
@@ -85,9 +85,11 @@ struct SinkContext {
 const STUCK_JOIN: Duration = Duration::from_secs(20);
 
 /// How often a joined consumer that holds no partition asks whether its group stranded it, and
-/// how many answers in a row must say so before it rejoins (see [`SinkRunner::stranded`]).
-const STRANDED_CHECK: Duration = Duration::from_secs(10);
-const STRANDED_CHECKS: u32 = 2;
+/// how long every answer must say so before it rejoins (see [`SinkRunner::stranded`]): longer
+/// than a metadata refresh (`topic.metadata.refresh.interval.ms`, 5 s), after which a consumer
+/// that joined before its topic existed rejoins by itself.
+const STRANDED_CHECK: Duration = Duration::from_secs(5);
+const STRANDED_FOR: Duration = Duration::from_secs(20);
 
 /// Why a consumer's run ended.
 /// Where a consumed record sits in its partition.
@@ -247,7 +249,7 @@ pub struct SinkRunner {
 #[derive(Clone)]
 pub struct DlqWriter {
     pub clients: KafkaClients,
-    pub producer: Option<FutureProducer>,
+    pub producer: Option<SharedProducer>,
     pub policy: ErrorPolicy,
 }
 
@@ -540,8 +542,10 @@ impl SinkRunner {
         tokio::pin!(join_deadline);
         let mut watching = join_watch.is_some();
         let mut stranded_tick = tokio::time::interval(STRANDED_CHECK);
+        // Ticks missed before the first join must not count as checks.
+        stranded_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         stranded_tick.tick().await;
-        let mut stranded_seen = 0;
+        let mut stranded_since: Option<StdInstant> = None;
         let mut st = LoopState::default();
         let mut commit_tick = tokio::time::interval(self.commit_interval);
         commit_tick.tick().await;
@@ -565,12 +569,12 @@ impl SinkRunner {
                 _ = stranded_tick.tick(), if self.sole_task && joined.load(Ordering::Acquire) => {
                     let probe = self.host.assignment().is_empty().then(|| self.stranded(consumer));
                     if let Some(probe) = probe && probe.await {
-                        stranded_seen += 1;
-                        if stranded_seen >= STRANDED_CHECKS {
+                        let since = *stranded_since.get_or_insert_with(StdInstant::now);
+                        if since.elapsed() >= STRANDED_FOR {
                             return RunEnd::Stranded;
                         }
                     } else {
-                        stranded_seen = 0;
+                        stranded_since = None;
                     }
                     Ok(())
                 }

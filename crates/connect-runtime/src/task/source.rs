@@ -1,8 +1,14 @@
 //! The source task runner (`WorkerSourceTask`).
+//!
+//! A producer whose TLS handshake fails fails the task, as Kafka's producer fails the send
+//! with `SslAuthenticationException` and the task with it: librdkafka instead retries and
+//! reports "certificate verify failed" to its error callback only, so the runner watches those
+//! reports ([`SharedProducer::tls_errors`]) while records are in flight and names the cause with
+//! a diagnostic handshake ([`SharedProducer::tls_failure`]).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant as StdInstant};
 
 use bytes::Bytes;
 use connect_api::{ConnectError, SourceOffset, SourcePartition, SourceRecord};
@@ -10,14 +16,14 @@ use connect_storage::{OffsetStore, State, StatusStore, StoreError, TargetState, 
 use futures::stream::FuturesOrdered;
 use futures::{FutureExt, StreamExt};
 use rdkafka::message::{Header as KHeader, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::FutureRecord;
 use rdkafka::util::Timeout;
 use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::{ErrorPolicy, HostSignals, StatusReporter, TaskConverters, TaskExit};
-use crate::kafka::KafkaClients;
+use crate::kafka::{KafkaClients, SharedProducer};
 use crate::metrics::{ErrorCounts, TaskMetrics};
 use crate::registry::DynSourceTask;
 use crate::topic_creation::TopicCreation;
@@ -30,6 +36,9 @@ const MAX_IN_FLIGHT_BATCHES: usize = 64;
 /// At most this many records wait for their delivery reports at once (they are kept for
 /// `commit_record`): what bounds memory when batches are large.
 const MAX_IN_FLIGHT_RECORDS: usize = 16_384;
+/// librdkafka reports a failed TLS handshake on every reconnect; the diagnostic handshake that
+/// names the cause runs at most this often.
+const TLS_PROBE_INTERVAL: Duration = Duration::from_secs(30);
 
 /// Everything a source runner needs.
 pub struct SourceRunner {
@@ -39,7 +48,7 @@ pub struct SourceRunner {
     /// Applied after `poll`, before the converters; offsets stay the polled records'.
     pub transforms: TransformChain,
     pub converters: TaskConverters,
-    pub producer: FutureProducer,
+    pub producer: SharedProducer,
     pub clients: KafkaClients,
     pub offsets: Arc<dyn OffsetStore>,
     pub status: StatusReporter,
@@ -104,6 +113,10 @@ struct LoopState {
     seen_topics: HashSet<String>,
     next_flush: Instant,
     paused: bool,
+    /// The producer's TLS failures as librdkafka reports them.
+    tls_errors: watch::Receiver<u64>,
+    /// When the producer's or admin client's TLS failures were last diagnosed.
+    last_tls_probe: Option<StdInstant>,
 }
 
 impl SourceRunner {
@@ -134,6 +147,8 @@ impl SourceRunner {
             seen_topics: HashSet::new(),
             next_flush: Instant::now() + self.flush_interval,
             paused: false,
+            tls_errors: self.producer.tls_errors(),
+            last_tls_probe: None,
         };
         self.status
             .task(&self.connector, self.task_id, State::Running, None)
@@ -185,10 +200,14 @@ impl SourceRunner {
         if st.in_flight.len() >= MAX_IN_FLIGHT_BATCHES
             || st.in_flight_records >= MAX_IN_FLIGHT_RECORDS
         {
-            match st.in_flight.next().await {
-                Some(done) => self.complete(st, done).await?,
-                // Nothing in flight: the count cannot be anything but zero.
-                None => st.in_flight_records = 0,
+            tokio::select! {
+                () = self.cancel.cancelled() => return Ok(Flow::Stop),
+                Ok(()) = st.tls_errors.changed() => self.diagnose_tls(st).await?,
+                done = st.in_flight.next() => match done {
+                    Some(done) => self.complete(st, done).await?,
+                    // Nothing in flight: the count cannot be anything but zero.
+                    None => st.in_flight_records = 0,
+                },
             }
             return Ok(Flow::Continue);
         }
@@ -219,6 +238,12 @@ impl SourceRunner {
             _ = self.target.changed() => return Ok(Flow::Continue),
             Some(done) = st.in_flight.next(), if !st.in_flight.is_empty() => {
                 self.complete(st, done).await?;
+                return Ok(Flow::Continue);
+            }
+            // Only while records wait for delivery: Kafka's producer fails a send, so a task
+            // with nothing to send stays up while its broker cannot be reached.
+            Ok(()) = st.tls_errors.changed(), if !st.in_flight.is_empty() => {
+                self.diagnose_tls(st).await?;
                 return Ok(Flow::Continue);
             }
             r = self.task.poll() => r,
@@ -380,13 +405,27 @@ impl SourceRunner {
     }
 
     /// Creates `topic` when missing, retrying with back-off while the broker cannot (it is down,
-    /// or still starting): a source must wait for its broker, not fail.
+    /// or still starting): a source must wait for its broker, not fail. A broker certificate
+    /// the admin client rejects fails the task, as Kafka's `TopicAdmin` fails on
+    /// `SslAuthenticationException`.
     async fn ensure_topic(&mut self, topic: &str) -> Result<(), ConnectError> {
         let mut backoff = Duration::from_millis(200);
+        let mut last_probe: Option<StdInstant> = None;
         loop {
             match self.topic_creation.ensure(&self.clients, topic).await {
                 Ok(()) => return Ok(()),
                 Err(error) => {
+                    if last_probe.is_none_or(|t| t.elapsed() >= TLS_PROBE_INTERVAL) {
+                        last_probe = Some(StdInstant::now());
+                        if let Some(failure) = self.clients.tls_failure().await
+                            && failure.certificate_rejected
+                        {
+                            return Err(ConnectError::fatal_with(
+                                format!("Error while attempting to create/find topic(s) '{topic}'"),
+                                ConnectError::fatal_with("SSL handshake failed", failure),
+                            ));
+                        }
+                    }
                     tracing::warn!(connector = %self.connector, task = self.task_id, topic, %error, ?backoff, "Could not create the topic; retrying.");
                     tokio::select! {
                         () = self.cancel.cancelled() => return Err(ConnectError::Stopped),
@@ -395,6 +434,34 @@ impl SourceRunner {
                     backoff = (backoff * 2).min(Duration::from_secs(10));
                 }
             }
+        }
+    }
+
+    /// librdkafka reported a failed TLS handshake while records wait for delivery: a broker
+    /// certificate the producer rejects fails the task as Kafka's failed send does (its trace
+    /// names the cause), and the producer leaves the pool with the records queued in it; any
+    /// other TLS failure is logged and retried, as librdkafka does.
+    async fn diagnose_tls(&mut self, st: &mut LoopState) -> Result<(), ConnectError> {
+        if st
+            .last_tls_probe
+            .is_some_and(|t| t.elapsed() < TLS_PROBE_INTERVAL)
+        {
+            return Ok(());
+        }
+        st.last_tls_probe = Some(StdInstant::now());
+        match self.producer.tls_failure().await {
+            Some(failure) if failure.certificate_rejected => {
+                self.clients.discard_producer(&self.producer);
+                Err(ConnectError::fatal_with(
+                    "Unrecoverable exception from producer send callback",
+                    ConnectError::fatal_with("SSL handshake failed", failure),
+                ))
+            }
+            Some(failure) => {
+                tracing::warn!(connector = %self.connector, task = self.task_id, %failure, "The producer's TLS handshake fails; retrying.");
+                Ok(())
+            }
+            None => Ok(()),
         }
     }
 

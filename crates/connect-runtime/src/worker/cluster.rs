@@ -803,10 +803,21 @@ impl WorkerHerder {
     /// Writes Kafka reserves to the leader: `Ok` outside a group and on the leader, otherwise
     /// Kafka's `NotLeaderException` with `message` and the leader's URL to forward to.
     pub(super) async fn require_leader(&self, message: &str) -> Result<(), HerderError> {
-        match self.cluster() {
-            None => Ok(()),
-            Some(c) => c.require_leader(message).await.map(drop),
+        let Some(c) = self.cluster() else {
+            return Ok(());
+        };
+        c.require_leader(message).await?;
+        // Leadership moves between rebalances: what the previous leader wrote just before
+        // must be read before this one answers (a delete right after a create through another
+        // worker would otherwise be a 404).
+        if let Some(stores) = self.inner.stores.get() {
+            match tokio::time::timeout(c.sync_timeout, stores.config.refresh()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "Could not read to the end of the config topic."),
+                Err(_) => tracing::warn!("Didn't reach end of config log quickly enough"),
+            }
         }
+        Ok(())
     }
 
     /// Restarts run where the connector (`task: None`) or task runs: `Ok` when that is this

@@ -940,7 +940,16 @@ impl Reconciler {
             let dlq = crate::task::sink::DlqWriter {
                 clients: inner.clients.clone(),
                 producer: match &fw.dlq_topic {
-                    Some(_) => inner.clients.producer(&inner.settings.producer).ok(),
+                    // Kafka's DLQ producer is `baseProducerConfigs`: `producer.*`, then the
+                    // sink's `producer.override.*`.
+                    Some(_) => inner
+                        .clients
+                        .producer(&prefixed(
+                            &config,
+                            "producer.override.",
+                            &inner.settings.producer,
+                        ))
+                        .ok(),
                     None => None,
                 },
                 policy: errors.clone(),

@@ -302,21 +302,31 @@ mod tests {
     #[test]
     fn offset_values_are_written_in_java_hash_map_order_like_debeziums() {
         let write = |v: Value| {
-            let r = record("c", &(partition(json!({"server": "s"})), Some(offset(v))), None);
+            let r = record(
+                "c",
+                &(partition(json!({"server": "s"})), Some(offset(v))),
+                None,
+            );
             String::from_utf8(r.unwrap().value.unwrap()).unwrap()
         };
         // What Debezium 3.6.3 wrote through the JVM worker's JsonConverter (debezium_diff).
         assert_eq!(
-            write(json!({"file": "binlog.000001", "pos": 14173, "server_id": 1, "ts_sec": 1796535467})),
+            write(
+                json!({"file": "binlog.000001", "pos": 14173, "server_id": 1, "ts_sec": 1796535467})
+            ),
             r#"{"ts_sec":1796535467,"file":"binlog.000001","pos":14173,"server_id":1}"#
         );
         // A published Debezium offset: `server_id` and `event` share a bucket, in insertion order.
         assert_eq!(
-            write(json!({"event": 2, "file": "mysql-bin.000002", "gtids": "50303655-f22a-11e8-92a5-0242ac1d0003:1-1", "pos": 530, "row": 1, "server_id": 1201, "ts_sec": 1543312728})),
+            write(
+                json!({"event": 2, "file": "mysql-bin.000002", "gtids": "50303655-f22a-11e8-92a5-0242ac1d0003:1-1", "pos": 530, "row": 1, "server_id": 1201, "ts_sec": 1543312728})
+            ),
             r#"{"ts_sec":1543312728,"file":"mysql-bin.000002","pos":530,"gtids":"50303655-f22a-11e8-92a5-0242ac1d0003:1-1","row":1,"server_id":1201,"event":2}"#
         );
         assert_eq!(
-            write(json!({"file": "f.1", "pos": 4, "transaction_id": null, "snapshot": "INITIAL", "ratio": 1e7})),
+            write(
+                json!({"file": "f.1", "pos": 4, "transaction_id": null, "snapshot": "INITIAL", "ratio": 1e7})
+            ),
             r#"{"transaction_id":null,"file":"f.1","pos":4,"snapshot":"INITIAL","ratio":1.0E7}"#
         );
     }

@@ -2,7 +2,7 @@
 //! tables (shards) to one logical topic, renaming the key, row and envelope schemas after it and
 //! adding the physical table to the key so keys stay unique.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use connect_api::config::{ConfigDef, ConfigKey, ConfigType, Importance, ParsedConfig, Width};
 use connect_api::{
@@ -10,8 +10,8 @@ use connect_api::{
     SchemaType, Struct, Transformation, TransformationPlugin, Value,
 };
 
-use super::{get_with_default, is_envelope, require_struct};
-use crate::kafka::util::{JavaPattern, replace_first};
+use super::{get_with_default, is_envelope};
+use crate::kafka::util::{JavaPattern, push_field, replace_first, require_struct};
 
 const CLASS: &str = "io.debezium.transforms.ByLogicalTableRouter";
 const TOPIC_REGEX: &str = "topic.regex";
@@ -251,7 +251,7 @@ impl Transformation for ByLogicalTableRouter {
         record.key = if record.key.value.is_null() {
             SchemaAndValue::NULL
         } else {
-            let old_key = require_struct(&record.key.value, "Updating schema")?;
+            let old_key = require_struct(&record.key.value, None, "Updating schema")?;
             let schema = self.update_key_schema(old_key.schema(), &new_topic)?;
             let key = self.update_key(&schema, old_key, &old_topic)?;
             SchemaAndValue::new(Some(schema), Value::Struct(key))
@@ -261,7 +261,7 @@ impl Transformation for ByLogicalTableRouter {
         if record.value.value.is_null() || !is_envelope(record.value.schema.as_ref()) {
             return Ok(Some(record));
         }
-        let old_envelope = require_struct(&record.value.value, "Updating schema")?;
+        let old_envelope = require_struct(&record.value.value, None, "Updating schema")?;
         let schema = self.update_envelope_schema(old_envelope.schema(), &new_topic)?;
         let envelope = update_envelope(&schema, old_envelope)?;
         record.value = SchemaAndValue::new(Some(schema), Value::Struct(envelope));
@@ -313,7 +313,7 @@ fn update_envelope(schema: &SchemaRef, old: &Struct) -> Result<Struct, ConnectEr
         if (f.name == "before" || f.name == "after") && !v.is_null() {
             v = Value::Struct(copy_row(
                 &row_schema,
-                require_struct(&v, "Updating schema")?,
+                require_struct(&v, None, "Updating schema")?,
             )?);
         }
         envelope.put(&f.name, v);
@@ -330,12 +330,13 @@ impl ByLogicalTableRouter {
         if let Some(s) = self.key_schemas.get(old) {
             return Ok(s);
         }
-        let mut builder =
-            copy_excluding_name(old, true).name(self.adjustment.adjust(&format!("{topic}.Key")));
+        let mut schema = copy_excluding_name(old, true)
+            .name(self.adjustment.adjust(&format!("{topic}.Key")))
+            .into_schema();
         if self.key_enforce_uniqueness {
-            builder = super::add_field(builder, &self.key_field_name, Schema::string())?;
+            push_field(&mut schema, &self.key_field_name, Schema::string())?;
         }
-        let schema = builder.build();
+        let schema = Arc::new(schema);
         self.key_schemas.put(old.clone(), schema.clone());
         Ok(schema)
     }
@@ -421,17 +422,14 @@ mod tests {
         value.put("after", Value::Struct(Struct::new(row).with("id", 5)));
         let key_schema = key_schema(table);
         ConnectRecord {
-            topic: format!("srv.db.{table}"),
-            kafka_partition: None,
             key: SchemaAndValue::new(
                 Some(key_schema.clone()),
                 Value::Struct(Struct::new(key_schema).with("id", 5)),
             ),
-            value: SchemaAndValue::new(Some(env), Value::Struct(value)),
-            timestamp: None,
-            headers: Vec::new(),
-            kafka_offset: None,
-            is_sink: false,
+            ..crate::test_support::source_record(
+                &format!("srv.db.{table}"),
+                SchemaAndValue::new(Some(env), Value::Struct(value)),
+            )
         }
     }
 

@@ -5,18 +5,16 @@
 //! `table.expand.json.payload=true` (parsing a JSON string payload into a struct with an
 //! inferred schema) is not supported: configuring it fails rather than emitting different data.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use connect_api::config::{ConfigDef, ConfigKey, ConfigType, Importance, ParsedConfig, Width};
 use connect_api::{
     ConnectError, ConnectRecord, Header, Props, Schema, SchemaAndValue, SchemaRef, SchemaType,
-    Struct, Transformation, TransformationPlugin, Value,
+    Struct, Transformation, TransformationPlugin, Value, java,
 };
 
-use super::{
-    check_enum, get_with_default, invalid_config, is_envelope, java_split, require_struct,
-};
-use crate::kafka::util::java_exception;
+use super::{check_enum, get_checked, get_with_default, invalid_config, is_envelope};
+use crate::kafka::util::{java_exception, lookup_field, push_field, require_struct};
 
 const CLASS: &str = "io.debezium.transforms.outbox.EventRouter";
 const FIELD_EVENT_ID: &str = "table.field.event.id";
@@ -141,10 +139,10 @@ fn warn_tracing_has_no_effect(parsed: &ParsedConfig) {
 
 fn create(parsed: &ParsedConfig, props: &Props) -> Result<Box<dyn Transformation>, ConnectError> {
     if let Some(raw) = props.get(FIELDS_ADDITIONAL_PLACEMENT) {
-        let items = java_split(raw, ',');
+        let items = java::split(raw, ',');
         if items
             .iter()
-            .any(|m| !matches!(java_split(m, ':').len(), 2 | 3))
+            .any(|m| !matches!(java::split(m, ':').len(), 2 | 3))
         {
             return Err(invalid_config(
                 FIELDS_ADDITIONAL_PLACEMENT,
@@ -174,8 +172,8 @@ fn create(parsed: &ParsedConfig, props: &Props) -> Result<Box<dyn Transformation
     }
     let mut additional = Vec::new();
     if let Some(mapping) = parsed.original(FIELDS_ADDITIONAL_PLACEMENT) {
-        for item in java_split(mapping, ',') {
-            let parts = java_split(item, ':');
+        for item in java::split(mapping, ',') {
+            let parts = java::split(item, ':');
             let placement = match parts
                 .get(1)
                 .map(|p| p.trim().to_ascii_lowercase())
@@ -306,29 +304,8 @@ fn java_to_string(value: &Value) -> String {
     }
 }
 
-fn invalid_field(name: &str) -> ConnectError {
-    ConnectError::data(format!("{name} is not a valid field name"))
-}
-
 fn get(value: &Struct, name: &str) -> Result<Value, ConnectError> {
-    if value.schema().field(name).is_none() {
-        return Err(invalid_field(name));
-    }
-    Ok(get_with_default(value, name))
-}
-
-/// `Struct.getString`/`getInt32`/`getInt64`: the field's type must match.
-fn get_typed(value: &Struct, name: &str, t: SchemaType) -> Result<Value, ConnectError> {
-    let field = value
-        .schema()
-        .field(name)
-        .ok_or_else(|| invalid_field(name))?;
-    if field.schema.schema_type != t {
-        return Err(ConnectError::data(format!(
-            "Field '{name}' is not of type {}",
-            crate::kafka::util::java_type_name(t)
-        )));
-    }
+    lookup_field(value.schema(), name)?;
     Ok(get_with_default(value, name))
 }
 
@@ -340,8 +317,8 @@ impl Transformation for EventRouter {
         if !is_envelope(record.value.schema.as_ref()) {
             return Ok(Some(record));
         }
-        let envelope = require_struct(&record.value.value, "Detect Debezium Operation")?;
-        let op = get_typed(envelope, "op", SchemaType::String)?;
+        let envelope = require_struct(&record.value.value, None, "Detect Debezium Operation")?;
+        let op = get_checked(envelope, "op", SchemaType::String)?;
         match op.as_str() {
             Some("d") => return Ok(None),
             Some("u") if self.fail_on_update => {
@@ -366,7 +343,7 @@ impl Transformation for EventRouter {
         };
         let event_schema = after_field.schema.clone();
         let after = get_with_default(envelope, "after");
-        let event = require_struct(&after, "Read Outbox Event")?;
+        let event = require_struct(&after, None, "Read Outbox Event")?;
 
         let Some(payload_field) = event_schema.field(&self.field_payload) else {
             return Err(java_exception(
@@ -398,13 +375,13 @@ impl Transformation for EventRouter {
             value: SchemaAndValue::new(Some(id_schema), event_id),
         });
 
-        let routed_by = get_typed(event, &self.route_by_field, SchemaType::String)?;
+        let routed_by = get_checked(event, &self.route_by_field, SchemaType::String)?;
         let routed_by = routed_by.as_str().map(str::to_owned);
         let mut struct_value = if self.only_headers {
             None
         } else {
             let version = match &self.field_schema_version {
-                Some(f) => Some(get_typed(event, f, SchemaType::Int32)?),
+                Some(f) => Some(get_checked(event, f, SchemaType::Int32)?),
                 None => None,
             };
             let schema = self.value_schema(
@@ -427,25 +404,21 @@ impl Transformation for EventRouter {
             match extra.placement {
                 Placement::Envelope => {
                     let v = get(event, &extra.field)?;
-                    if let Some(s) = struct_value.as_mut()
-                        && !s.put(&extra.alias, v)
-                    {
-                        return Err(invalid_field(&extra.alias));
+                    if let Some(s) = struct_value.as_mut() {
+                        lookup_field(s.schema(), &extra.alias)?;
+                        s.put(&extra.alias, v);
                     }
                 }
                 Placement::Header => {
                     let v = get(event, &extra.field)?;
-                    let schema = event_schema
-                        .field(&extra.field)
-                        .map(|f| f.schema.clone())
-                        .ok_or_else(|| invalid_field(&extra.field))?;
+                    let schema = lookup_field(&event_schema, &extra.field)?.schema.clone();
                     record.headers.push(Header {
                         key: extra.alias.clone(),
                         value: SchemaAndValue::new(Some(schema), v),
                     });
                 }
                 Placement::Partition => {
-                    partition = match get_typed(event, &extra.field, SchemaType::Int32)? {
+                    partition = match get_checked(event, &extra.field, SchemaType::Int32)? {
                         Value::Int32(p) => Some(p),
                         _ => None,
                     };
@@ -504,7 +477,7 @@ impl EventRouter {
         event: &Struct,
     ) -> Result<Option<i64>, ConnectError> {
         let envelope_ts = || -> Result<Option<i64>, ConnectError> {
-            Ok(get_typed(envelope, "ts_ms", SchemaType::Int64)?.as_i64())
+            Ok(get_checked(envelope, "ts_ms", SchemaType::Int64)?.as_i64())
         };
         let Some(field) = &self.field_event_timestamp else {
             return envelope_ts();
@@ -515,7 +488,7 @@ impl EventRouter {
                 format!("Unable to find timestamp field {field} in event"),
             ));
         };
-        let Some(ts) = get_typed(event, field, SchemaType::Int64)?.as_i64() else {
+        let Some(ts) = get_checked(event, field, SchemaType::Int64)?.as_i64() else {
             return envelope_ts();
         };
         match f.schema.name.as_deref() {
@@ -551,11 +524,11 @@ impl EventRouter {
             if let Some((_, s)) = self.versioned_schemas.iter().find(|(k, _)| *k == v) {
                 return Ok(s.clone());
             }
-            let mut builder = self.schema_builder(payload_schema, event_schema, routed_by)?;
+            let mut schema = self.value_schema_of(payload_schema, event_schema, routed_by)?;
             if let Some(n) = v {
-                builder = builder.version(n);
+                schema.version = Some(n);
             }
-            let schema = builder.build();
+            let schema = Arc::new(schema);
             self.versioned_schemas.push((v, schema.clone()));
             return Ok(schema);
         }
@@ -566,20 +539,18 @@ impl EventRouter {
         {
             return Ok(s.clone());
         }
-        let schema = self
-            .schema_builder(payload_schema, event_schema, routed_by)?
-            .build();
+        let schema = Arc::new(self.value_schema_of(payload_schema, event_schema, routed_by)?);
         self.payload_schemas
             .push((payload_schema.clone(), schema.clone()));
         Ok(schema)
     }
 
-    fn schema_builder(
+    fn value_schema_of(
         &self,
         payload_schema: &SchemaRef,
         event_schema: &Schema,
         routed_by: Option<&str>,
-    ) -> Result<connect_api::SchemaBuilder, ConnectError> {
+    ) -> Result<Schema, ConnectError> {
         let routed = routed_by.unwrap_or("null");
         let name = match event_schema.name.as_deref() {
             Some(original) => match original.rfind('.') {
@@ -588,17 +559,16 @@ impl EventRouter {
             },
             None => routed.to_owned(),
         };
-        let mut builder = Schema::struct_builder()
+        let mut schema = Schema::struct_builder()
             .name(name)
-            .field(ENVELOPE_PAYLOAD, payload_schema.clone());
+            .field(ENVELOPE_PAYLOAD, payload_schema.clone())
+            .into_schema();
         for extra in &self.additional {
             if extra.placement != Placement::Envelope {
                 continue;
             }
             match event_schema.field(&extra.field) {
-                Some(f) => {
-                    builder = super::add_field(builder, &extra.alias, f.schema.clone())?;
-                }
+                Some(f) => push_field(&mut schema, &extra.alias, f.schema.clone())?,
                 None if self.ignore_missing => {}
                 None => {
                     return Err(java_exception(
@@ -608,7 +578,7 @@ impl EventRouter {
                 }
             }
         }
-        Ok(builder)
+        Ok(schema)
     }
 }
 
@@ -644,10 +614,7 @@ mod tests {
     }
 
     fn create_with(pairs: &[(&str, &str)]) -> Result<Box<dyn Transformation>, ConnectError> {
-        let props: Props = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
+        let props = crate::kafka::util::props(pairs);
         plugin().create(&props)
     }
 
@@ -705,23 +672,14 @@ mod tests {
             .with("op", op)
             .with("ts_ms", 1_700_000_000_000i64);
         value.put("after", Value::Struct(after));
-        ConnectRecord {
-            topic: "srv.shop.outbox".into(),
-            kafka_partition: None,
-            key: SchemaAndValue::NULL,
-            value: SchemaAndValue::new(Some(env), Value::Struct(value)),
-            timestamp: None,
-            headers: Vec::new(),
-            kafka_offset: None,
-            is_sink: false,
-        }
+        crate::test_support::source_record(
+            "srv.shop.outbox",
+            SchemaAndValue::new(Some(env), Value::Struct(value)),
+        )
     }
 
     fn router(extra: &[(&str, &str)]) -> Box<dyn Transformation> {
-        let props: Props = extra
-            .iter()
-            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-            .collect();
+        let props = crate::kafka::util::props(extra);
         plugin().create(&props).unwrap()
     }
 

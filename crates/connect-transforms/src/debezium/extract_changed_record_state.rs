@@ -10,7 +10,8 @@ use connect_api::{
     SchemaType, Transformation, TransformationPlugin, Value,
 };
 
-use super::{get_with_default, is_envelope, require_struct};
+use super::{get_with_default, is_envelope};
+use crate::kafka::util::require_struct;
 
 const CLASS: &str = "io.debezium.transforms.ExtractChangedRecordState";
 const HEADER_CHANGED_NAME: &str = "header.changed.name";
@@ -73,14 +74,14 @@ impl Transformation for ExtractChangedRecordState {
         if record.value.value.is_null() || !is_envelope(record.value.schema.as_ref()) {
             return Ok(Some(record));
         }
-        let value = require_struct(&record.value.value, "Record value should be struct.")?;
+        let value = require_struct(&record.value.value, None, "Record value should be struct.")?;
         let after = get_with_default(value, "after");
         let before = get_with_default(value, "before");
         let mut changed = Vec::new();
         let mut unchanged = Vec::new();
         if !after.is_null() && !before.is_null() {
-            let after = require_struct(&after, "After value should be struct.")?;
-            let before = require_struct(&before, "Before value should be struct.")?;
+            let after = require_struct(&after, None, "After value should be struct.")?;
+            let before = require_struct(&before, None, "Before value should be struct.")?;
             for field in &after.schema().fields {
                 let a = &after.values()[field.index];
                 let b = before.get(&field.name).ok_or_else(|| {
@@ -161,14 +162,11 @@ mod tests {
         s.put("before", mk(before));
         s.put("after", mk(after));
         ConnectRecord {
-            topic: "srv.db.t".into(),
             kafka_partition: Some(0),
-            key: SchemaAndValue::NULL,
-            value: SchemaAndValue::new(Some(env), Value::Struct(s)),
-            timestamp: None,
-            headers: Vec::new(),
-            kafka_offset: None,
-            is_sink: false,
+            ..crate::test_support::source_record(
+                "srv.db.t",
+                SchemaAndValue::new(Some(env), Value::Struct(s)),
+            )
         }
     }
 

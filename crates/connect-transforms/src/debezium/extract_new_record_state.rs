@@ -6,19 +6,19 @@
 //! when `delete.tombstone.handling.mode` is not set, as Debezium 2.5–2.7 did, so a 2.2
 //! configuration keeps its meaning instead of silently changing behaviour.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use connect_api::config::{ConfigDef, ConfigKey, ConfigType, ConfigValue, Importance, Width};
 use connect_api::config::{ParsedConfig, Validator};
 use connect_api::{
     ConnectError, ConnectRecord, Field, Header, Props, Schema, SchemaAndValue, SchemaBuilder,
-    SchemaRef, SchemaType, Struct, Transformation, TransformationPlugin, Value,
+    SchemaRef, SchemaType, Struct, Transformation, TransformationPlugin, Value, java,
 };
 
-use super::{
-    add_field, get_with_default, get_without_default, is_envelope, java_split, require_struct,
+use super::{get_checked, get_with_default, get_without_default, is_envelope};
+use crate::kafka::util::{
+    copy_schema_basics, copy_schema_basics_into, java_exception, push_field, require_struct,
 };
-use crate::kafka::util::{copy_schema_basics, copy_schema_basics_into, java_exception};
 
 const CLASS: &str = "io.debezium.transforms.ExtractNewRecordState";
 const HANDLE_TOMBSTONE_DELETES: &str = "delete.tombstone.handling.mode";
@@ -254,9 +254,9 @@ struct FieldReference {
 
 impl FieldReference {
     fn parse(prefix: &str, spec: &str) -> Result<Self, ConnectError> {
-        let parts = java_split(spec, ':');
+        let parts = java::split(spec, ':');
         let head = parts.first().copied().unwrap_or("");
-        let splits = java_split(head, '.');
+        let splits = java::split(head, '.');
         let single = splits.len() <= 1;
         let field = if single {
             splits.first().copied().unwrap_or("")
@@ -289,7 +289,7 @@ impl FieldReference {
     fn list(prefix: &str, config: Option<&str>) -> Result<Vec<Self>, ConnectError> {
         match config {
             None | Some("") => Ok(Vec::new()),
-            Some(list) => java_split(list, ',')
+            Some(list) => java::split(list, ',')
                 .into_iter()
                 .map(|f| Self::parse(prefix, f.trim()))
                 .collect(),
@@ -455,7 +455,7 @@ impl Transformation for ExtractNewRecordState {
         let envelope = match std::mem::take(&mut record.value.value) {
             Value::Struct(s) => s,
             other => {
-                require_struct(&other, "field extraction")?;
+                require_struct(&other, None, "field extraction")?;
                 return Ok(None);
             }
         };
@@ -491,6 +491,7 @@ impl Transformation for ExtractNewRecordState {
             if let Some(route) = self.route_by_field.as_deref() {
                 let row = require_struct(
                     &unwrapped.value.value,
+                    None,
                     "Read record to set topic routing for CREATE / UPDATE",
                 )?;
                 let topic = get_string(row, route)?;
@@ -514,17 +515,9 @@ fn null_pointer(what: &str) -> ConnectError {
 
 /// `Struct.getString(name)`: the field must exist and hold a string (or null).
 fn get_string(value: &Struct, field: &str) -> Result<Option<String>, ConnectError> {
-    let Some(f) = value.schema().field(field) else {
-        return Err(ConnectError::data(format!(
-            "{field} is not a valid field name"
-        )));
-    };
-    if f.schema.schema_type != SchemaType::String {
-        return Err(ConnectError::data(format!(
-            "Field '{field}' is not of type STRING"
-        )));
-    }
-    Ok(get_with_default(value, field).as_str().map(str::to_owned))
+    Ok(get_checked(value, field, SchemaType::String)?
+        .as_str()
+        .map(str::to_owned))
 }
 
 /// `setTopic`: a blank topic leaves the record alone.
@@ -628,7 +621,7 @@ impl ExtractNewRecordState {
         envelope: &Struct,
         mut record: ConnectRecord,
     ) -> Result<ConnectRecord, ConnectError> {
-        let value = require_struct(&record.value.value, PURPOSE)?;
+        let value = require_struct(&record.value.value, None, PURPOSE)?;
         let schema = value.schema();
         let op = envelope
             .get("op")
@@ -646,17 +639,16 @@ impl ExtractNewRecordState {
         let new_schema = match cached {
             Some(i) => self.row_schemas[i].2.clone(),
             None => {
-                let mut builder =
-                    copy_schema_basics_into(schema, SchemaBuilder::new(SchemaType::Struct));
-                for f in &schema.fields {
-                    builder = builder.field(f.name.clone(), f.schema.clone());
-                }
+                let mut row =
+                    copy_schema_basics_into(schema, SchemaBuilder::new(SchemaType::Struct))
+                        .into_schema();
+                row.fields.clone_from(&schema.fields);
                 for reference in &self.additional_fields {
                     if let Some(field_schema) = reference.schema(envelope.schema())? {
-                        builder = add_field(builder, &reference.new_field, field_schema)?;
+                        push_field(&mut row, &reference.new_field, field_schema)?;
                     }
                 }
-                let built = builder.build();
+                let built = Arc::new(row);
                 if self.row_schemas.len() >= ROW_SCHEMA_CACHE_SIZE {
                     self.row_schemas.remove(0);
                 }

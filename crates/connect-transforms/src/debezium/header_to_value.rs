@@ -1,16 +1,19 @@
 //! `io.debezium.transforms.HeaderToValue`: copies or moves headers into fields of the value,
 //! including nested ones (`source.origin`), through Debezium's `ConnectRecordUtil`.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use connect_api::config::{ConfigDef, ConfigKey, ConfigType, Importance, ParsedConfig, Width};
 use connect_api::{
     ConnectError, ConnectRecord, Props, Schema, SchemaAndValue, SchemaBuilder, SchemaRef,
-    SchemaType, Struct, Transformation, TransformationPlugin, Value,
+    SchemaType, Struct, Transformation, TransformationPlugin, Value, java,
 };
 
-use super::{check_enum, get_with_default, invalid_config, java_split, require_struct, required};
-use crate::kafka::util::{check_put, copy_schema_basics_into, data_error, java_exception};
+use super::{check_enum, get_with_default, invalid_config, required};
+use crate::kafka::util::{
+    check_put, copy_schema_basics_into, data_error, java_exception, lookup_field, push_field,
+    require_struct,
+};
 
 const CLASS: &str = "io.debezium.transforms.HeaderToValue";
 const HEADERS: &str = "headers";
@@ -78,11 +81,14 @@ fn create(_: &ParsedConfig, props: &Props) -> Result<Box<dyn Transformation>, Co
     }))
 }
 
-/// A required list, split and trimmed as Debezium's `Configuration.getList`, without empty or
-/// space-holding elements.
+/// A required list, split (`String.split(",")`, so a trailing comma adds nothing) and trimmed as
+/// Debezium's `Configuration.getList`, without empty or space-holding elements.
 fn list(props: &Props, name: &str) -> Result<Vec<String>, ConnectError> {
     let raw = required(props, name)?;
-    let items: Vec<String> = raw.split(',').map(|s| s.trim().to_owned()).collect();
+    let items: Vec<String> = java::split(raw, ',')
+        .into_iter()
+        .map(|s| s.trim().to_owned())
+        .collect();
     if items.iter().any(|i| i.contains(' ')) {
         return Err(invalid_config(
             name,
@@ -124,7 +130,7 @@ impl Transformation for HeaderToValue {
         if record.value.value.is_null() {
             return Ok(Some(record));
         }
-        let value = require_struct(&record.value.value, "Header field insertion")?;
+        let value = require_struct(&record.value.value, None, "Header field insertion")?;
         let entries: Vec<NewEntry> = record
             .headers
             .iter()
@@ -178,7 +184,7 @@ fn nested_names(entries: &[NewEntry]) -> Vec<&str> {
 fn make_new_schema(old: &SchemaRef, entries: &[NewEntry]) -> Result<SchemaRef, ConnectError> {
     let nested = nested_names(entries);
     for name in &nested {
-        let parts = java_split(name, '.');
+        let parts = java::split(name, '.');
         let mut current: &Schema = old;
         for part in parts.iter().take(parts.len().saturating_sub(1)) {
             let Some(field) = current.field(part) else {
@@ -212,14 +218,6 @@ fn entry_schema(entry: &NewEntry, field: &str) -> Result<SchemaRef, ConnectError
     })
 }
 
-fn add(
-    builder: SchemaBuilder,
-    name: &str,
-    schema: SchemaRef,
-) -> Result<SchemaBuilder, ConnectError> {
-    super::add_field(builder, name, schema)
-}
-
 fn build_new_schema(
     field_name: &str,
     old: &SchemaRef,
@@ -230,33 +228,34 @@ fn build_new_schema(
     if is_primitive(old.schema_type) {
         return Ok(old.clone());
     }
-    let mut builder = copy_schema_basics_into(old, SchemaBuilder::new(SchemaType::Struct));
+    let mut schema =
+        copy_schema_basics_into(old, SchemaBuilder::new(SchemaType::Struct)).into_schema();
     for f in &old.fields {
-        let schema = if is_contained_in(&f.name, nested) {
+        let field_schema = if is_contained_in(&f.name, nested) {
             build_new_schema(&f.name, &f.schema, entries, nested, level + 1)?
         } else {
             f.schema.clone()
         };
-        builder = add(builder, &f.name, schema)?;
+        push_field(&mut schema, &f.name, field_schema)?;
     }
     for entry in entries {
         if let Some(name) = get_field_name(&entry.name, field_name, level)
-            && builder.clone().into_schema().field(name).is_none()
+            && schema.field(name).is_none()
         {
-            builder = add(builder, name, entry_schema(entry, name)?)?;
+            push_field(&mut schema, name, entry_schema(entry, name)?)?;
         }
     }
     for parent in new_parent_fields_at_level(field_name, old, nested, level) {
-        let mut parent_builder = Schema::struct_builder().optional();
+        let mut parent_schema = Schema::struct_builder().optional().into_schema();
         for entry in entries {
             if let Some(name) = nested_field_name_for_parent(&entry.name, parent, field_name, level)
             {
-                parent_builder = add(parent_builder, name, entry_schema(entry, name)?)?;
+                push_field(&mut parent_schema, name, entry_schema(entry, name)?)?;
             }
         }
-        builder = add(builder, parent, parent_builder.build())?;
+        push_field(&mut schema, parent, Arc::new(parent_schema))?;
     }
-    Ok(builder.build())
+    Ok(Arc::new(schema))
 }
 
 fn make_updated_value(
@@ -271,9 +270,7 @@ fn make_updated_value(
 /// `Struct.put` with the checks of `ConnectSchema.validateValue` that can fail here: an unknown
 /// field, a null for a required field, a struct of another schema.
 fn put(target: &mut Struct, name: &str, value: Value) -> Result<(), ConnectError> {
-    let Some(field) = target.schema().field(name) else {
-        return Err(data_error(format!("{name} is not a valid field name")));
-    };
+    let field = lookup_field(target.schema(), name)?;
     check_put(name, &field.schema, &value)?;
     if let Value::Struct(s) = &value
         && **s.schema() != *field.schema
@@ -299,11 +296,8 @@ fn build_updated_value(
             continue;
         }
         if is_contained_in(&f.name, nested) {
-            let inner = require_struct(&v, "Nested field")?;
-            let inner_schema = schema
-                .field(&f.name)
-                .map(|x| x.schema.clone())
-                .ok_or_else(|| data_error(format!("{} is not a valid field name", f.name)))?;
+            let inner = require_struct(&v, None, "Nested field")?;
+            let inner_schema = lookup_field(schema, &f.name)?.schema.clone();
             let built =
                 build_updated_value(&f.name, inner, entries, &inner_schema, nested, level + 1)?;
             put(&mut updated, &f.name, Value::Struct(built))?;
@@ -334,7 +328,7 @@ fn build_updated_value(
 
 /// `getFieldName`: the name an entry takes at this level, if it belongs here.
 fn get_field_name<'a>(destination: &'a str, field_name: &str, level: usize) -> Option<&'a str> {
-    let names = java_split(destination, '.');
+    let names = java::split(destination, '.');
     if names.len() == 1 && field_name == ROOT_FIELD_NAME {
         return names.first().copied();
     }
@@ -359,7 +353,7 @@ fn new_parent_fields_at_level<'a>(
 ) -> Vec<&'a str> {
     let mut parents: Vec<&'a str> = Vec::new();
     for name in nested {
-        let parts = java_split(name, '.');
+        let parts = java::split(name, '.');
         let process = (level == 0 && current == ROOT_FIELD_NAME)
             || (level > 0 && level < parts.len() && parts[level - 1] == current);
         if process && level + 1 < parts.len() {
@@ -378,7 +372,7 @@ fn nested_field_name_for_parent<'a>(
     current: &str,
     level: usize,
 ) -> Option<&'a str> {
-    let parts = java_split(destination, '.');
+    let parts = java::split(destination, '.');
     if level == 0 && current == ROOT_FIELD_NAME {
         if parts.len() > 1 && parts[0] == parent {
             return Some(parts[1]);
@@ -412,11 +406,7 @@ mod tests {
             .with("id", 1)
             .with("source", Struct::new(source).with("db", "inventory"));
         ConnectRecord {
-            topic: "t".into(),
             kafka_partition: Some(0),
-            key: SchemaAndValue::NULL,
-            value: SchemaAndValue::new(Some(schema), Value::Struct(value)),
-            timestamp: None,
             headers: vec![
                 Header {
                     key: "h1".into(),
@@ -427,8 +417,10 @@ mod tests {
                     value: SchemaAndValue::new(Some(Schema::int64()), Value::Int64(2)),
                 },
             ],
-            kafka_offset: None,
-            is_sink: false,
+            ..crate::test_support::source_record(
+                "t",
+                SchemaAndValue::new(Some(schema), Value::Struct(value)),
+            )
         }
     }
 

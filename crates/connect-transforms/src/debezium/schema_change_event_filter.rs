@@ -5,11 +5,11 @@ use std::sync::LazyLock;
 
 use connect_api::config::{ConfigDef, ConfigKey, ConfigType, Importance, ParsedConfig, Width};
 use connect_api::{
-    ConnectError, ConnectRecord, Props, Transformation, TransformationPlugin, Value,
+    ConnectError, ConnectRecord, Props, Transformation, TransformationPlugin, Value, java,
 };
 
-use super::{get_with_default, java_split, require_struct};
-use crate::kafka::util::java_exception;
+use super::get_with_default;
+use crate::kafka::util::{java_exception, require_struct};
 
 const CLASS: &str = "io.debezium.transforms.SchemaChangeEventFilter";
 const EXCLUDE_LIST: &str = "schema.change.event.exclude.list";
@@ -37,7 +37,7 @@ pub(super) fn plugin() -> Box<dyn TransformationPlugin> {
 fn create(_: &ParsedConfig, props: &Props) -> Result<Box<dyn Transformation>, ConnectError> {
     let raw = super::required(props, EXCLUDE_LIST)?;
     let mut excluded = Vec::new();
-    for name in java_split(raw, ',') {
+    for name in java::split(raw, ',') {
         let name = name.trim();
         match TYPES.iter().find(|t| **t == name) {
             Some(t) => excluded.push(*t),
@@ -75,7 +75,11 @@ impl Transformation for SchemaChangeEventFilter {
         if record.value.value.is_null() || !is_schema_change(&record) {
             return Ok(Some(record));
         }
-        let value = require_struct(&record.value.value, "Read schema change event to filter")?;
+        let value = require_struct(
+            &record.value.value,
+            None,
+            "Read schema change event to filter",
+        )?;
         if value.schema().field("tableChanges").is_none() {
             return Err(ConnectError::data("tableChanges is not a valid field name"));
         }
@@ -133,16 +137,10 @@ mod tests {
             .map(|k| vec![Value::Struct(Struct::new(change).with("type", k))])
             .unwrap_or_default();
         let value = Struct::new(schema.clone()).with("tableChanges", Value::Array(changes));
-        ConnectRecord {
-            topic: "srv".into(),
-            kafka_partition: None,
-            key: SchemaAndValue::NULL,
-            value: SchemaAndValue::new(Some(schema), Value::Struct(value)),
-            timestamp: None,
-            headers: Vec::new(),
-            kafka_offset: None,
-            is_sink: false,
-        }
+        crate::test_support::source_record(
+            "srv",
+            SchemaAndValue::new(Some(schema), Value::Struct(value)),
+        )
     }
 
     fn filter(list: &str) -> Box<dyn Transformation> {

@@ -16,10 +16,10 @@ use chrono::{
 use connect_api::config::{ConfigDef, ConfigKey, ConfigType, Importance, ParsedConfig, Width};
 use connect_api::data::Timestamp;
 use connect_api::{
-    ConnectError, ConnectRecord, Props, Struct, Transformation, TransformationPlugin, Value,
+    ConnectError, ConnectRecord, Props, Struct, Transformation, TransformationPlugin, Value, java,
 };
 
-use super::{get_with_default, invalid_config, is_envelope, java_split, required};
+use super::{get_with_default, invalid_config, is_envelope, required};
 use crate::kafka::util::{JavaPattern, java_exception};
 
 const CLASS: &str = "io.debezium.transforms.TimezoneConverter";
@@ -161,7 +161,7 @@ impl Rules {
         let mut rules = Self::default();
         let mut common_prefix: Option<String> = None;
         for item in items {
-            let parts = java_split(item, ':');
+            let parts = java::split(item, ':');
             let (prefix, match_name, field) = match parts.len() {
                 1 => (None, Some(parts[0]), None),
                 2 | 3
@@ -667,23 +667,14 @@ mod tests {
                 .with("ts_ms", 1_700_000_000_000i64),
         );
         value.put("after", Value::Struct(after));
-        ConnectRecord {
-            topic: "srv.db.t".into(),
-            kafka_partition: None,
-            key: SchemaAndValue::NULL,
-            value: SchemaAndValue::new(Some(env), Value::Struct(value)),
-            timestamp: None,
-            headers: Vec::new(),
-            kafka_offset: None,
-            is_sink: false,
-        }
+        crate::test_support::source_record(
+            "srv.db.t",
+            SchemaAndValue::new(Some(env), Value::Struct(value)),
+        )
     }
 
     fn convert(props: &[(&str, &str)]) -> ConnectRecord {
-        let props: Props = props
-            .iter()
-            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-            .collect();
+        let props = crate::kafka::util::props(props);
         plugin()
             .create(&props)
             .unwrap()
@@ -759,10 +750,7 @@ mod tests {
     #[test]
     fn an_unknown_zone_and_both_lists_are_rejected() {
         let bad = |props: &[(&str, &str)]| {
-            let props: Props = props
-                .iter()
-                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-                .collect();
+            let props = crate::kafka::util::props(props);
             plugin().create(&props).unwrap_err().to_string()
         };
         assert!(

@@ -18,7 +18,6 @@ use super::support::{field_value, map_get, map_put};
 use super::util::{self, SchemaCache, Side};
 
 const SPEC: &str = "spec";
-const REPLACE_NULL_WITH_DEFAULT: &str = "replace.null.with.default";
 const PURPOSE: &str = "cast types";
 const MILLIS_PER_DAY: i64 = 86_400_000;
 
@@ -36,26 +35,13 @@ static CONFIG_DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
             )
             .required(),
         )
-        .define(
-            ConfigKey::new(
-                REPLACE_NULL_WITH_DEFAULT,
-                ConfigType::Boolean,
-                Importance::Medium,
-                "Whether to replace fields that have a default value and that are null to the default value. When set to true, the default value is used, otherwise null is used.",
-            )
-            .default("true"),
-        )
+        .define(util::replace_null_with_default_key())
         .build()
 });
 
 /// The `$Key` and `$Value` plugins.
 pub(crate) fn plugins() -> Vec<Box<dyn TransformationPlugin>> {
-    util::key_and_value(
-        "org.apache.kafka.connect.transforms.Cast$Key",
-        "org.apache.kafka.connect.transforms.Cast$Value",
-        &CONFIG_DEF,
-        create,
-    )
+    util::plugins!("Cast", &CONFIG_DEF, create)
 }
 
 /// What the spec asks for.
@@ -124,7 +110,7 @@ fn parse_casts(mappings: &[String]) -> Result<Casts, ConnectError> {
     let mut fields = HashMap::new();
     let mut whole = None;
     for mapping in mappings {
-        let parts = util::java_split(mapping, ':');
+        let parts = java::split(mapping, ':');
         match parts.as_slice() {
             [t] => whole = Some(valid_output(parse(t.trim())?)?),
             [field, t] => {
@@ -162,7 +148,7 @@ fn create(side: Side, props: &Props) -> Result<Box<dyn Transformation>, ConnectE
     Ok(Box::new(Cast {
         side,
         casts: parse_casts(parsed.list(SPEC))?,
-        replace_null_with_default: parsed.boolean(REPLACE_NULL_WITH_DEFAULT),
+        replace_null_with_default: parsed.boolean(util::REPLACE_NULL_WITH_DEFAULT),
         cache: SchemaCache::default(),
     }))
 }
@@ -516,12 +502,16 @@ fn check_temporal_name(schema: &Schema, value: &Value) -> Result<(), ConnectErro
 }
 
 impl Transformation for Cast {
-    fn apply(&mut self, mut record: ConnectRecord) -> Result<Option<ConnectRecord>, ConnectError> {
-        if self.side.get(&record).value.is_null() {
-            return Ok(Some(record));
-        }
-        let SchemaAndValue { schema, value } = self.side.take(&mut record);
-        let updated = match (schema, &self.casts) {
+    fn apply(&mut self, record: ConnectRecord) -> Result<Option<ConnectRecord>, ConnectError> {
+        self.side
+            .apply_unless_null(record, |operating, _| self.cast(operating))
+    }
+}
+
+impl Cast {
+    fn cast(&mut self, operating: SchemaAndValue) -> Result<SchemaAndValue, ConnectError> {
+        let SchemaAndValue { schema, value } = operating;
+        Ok(match (schema, &self.casts) {
             (None, Casts::Whole(t)) => SchemaAndValue::schemaless(cast_value(None, value, *t)?),
             (None, Casts::Fields(casts)) => {
                 // Each field is cast once (the spec is a map), so reading the entry being
@@ -544,11 +534,11 @@ impl Transformation for Cast {
                         SchemaAndValue::new(Some(updated_schema), v)
                     }
                     Casts::Fields(casts) => {
-                        let value = util::require_struct(value, Some(&schema), PURPOSE)?;
+                        let value = util::require_struct(&value, Some(&schema), PURPOSE)?;
                         let mut out = Struct::new(updated_schema.clone());
                         for field in &value.schema().fields {
                             let original =
-                                field_value(&value, field, self.replace_null_with_default);
+                                field_value(value, field, self.replace_null_with_default);
                             let v = match casts.get(&field.name) {
                                 Some(t) => cast_value(Some(&field.schema), original, *t)?,
                                 None => original,
@@ -563,31 +553,17 @@ impl Transformation for Cast {
                     }
                 }
             }
-        };
-        self.side.set(&mut record, updated);
-        Ok(Some(record))
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::record;
 
     fn spec(s: &str) -> Props {
         [("spec".to_owned(), s.to_owned())].into()
-    }
-
-    fn record(value: SchemaAndValue) -> ConnectRecord {
-        ConnectRecord {
-            topic: "t".into(),
-            kafka_partition: Some(0),
-            key: SchemaAndValue::NULL,
-            value,
-            timestamp: None,
-            headers: Vec::new(),
-            kafka_offset: Some(0),
-            is_sink: true,
-        }
     }
 
     fn cast_whole(s: &str, value: SchemaAndValue) -> Result<SchemaAndValue, ConnectError> {

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 use connect_api::config::{ConfigDef, ConfigKey, ConfigType, Importance};
 use connect_api::{ConnectError, ConnectRecord, Props, Transformation, TransformationPlugin};
 
-use super::util::{Side, non_empty_list, parse_config, plugin};
+use super::util::{self, Side, non_empty_list, parse_config};
 
 const HEADERS: &str = "headers";
 
@@ -26,12 +26,7 @@ static CONFIG_DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
 
 /// The `DropHeaders` plugin.
 pub(crate) fn plugins() -> Vec<Box<dyn TransformationPlugin>> {
-    vec![plugin(
-        "org.apache.kafka.connect.transforms.DropHeaders",
-        Side::Value,
-        &CONFIG_DEF,
-        make,
-    )]
+    util::plugins!(single "DropHeaders", &CONFIG_DEF, make)
 }
 
 fn make(_: Side, props: &Props) -> Result<Box<dyn Transformation>, ConnectError> {
@@ -70,11 +65,6 @@ mod tests {
         let props = [(HEADERS.to_string(), "a, c".to_string())].into();
         let mut t = plugins()[0].create(&props).unwrap();
         let record = ConnectRecord {
-            topic: "t".into(),
-            kafka_partition: None,
-            key: SchemaAndValue::NULL,
-            value: SchemaAndValue::NULL,
-            timestamp: None,
             headers: vec![
                 header("a", "1"),
                 header("b", "2"),
@@ -82,8 +72,7 @@ mod tests {
                 header("d", "4"),
                 header("c", "5"),
             ],
-            kafka_offset: None,
-            is_sink: false,
+            ..crate::test_support::source_record("t", SchemaAndValue::NULL)
         };
         let out = t.apply(record).unwrap().unwrap();
         let keys: Vec<_> = out.headers.iter().map(|h| h.key.as_str()).collect();

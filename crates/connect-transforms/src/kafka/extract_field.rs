@@ -13,7 +13,6 @@ use super::support::{field_value, map_get};
 use super::util::{self, Side};
 
 const FIELD: &str = "field";
-const REPLACE_NULL_WITH_DEFAULT: &str = "replace.null.with.default";
 const FIELD_SYNTAX_VERSION: &str = "field.syntax.version";
 const PURPOSE: &str = "field extraction";
 const NESTED_PURPOSE: &str = "nested field access";
@@ -24,15 +23,7 @@ static CONFIG_DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
             ConfigKey::new(FIELD, ConfigType::String, Importance::Medium, "Field name to extract.")
                 .required(),
         )
-        .define(
-            ConfigKey::new(
-                REPLACE_NULL_WITH_DEFAULT,
-                ConfigType::Boolean,
-                Importance::Medium,
-                "Whether to replace fields that have a default value and that are null to the default value. When set to true, the default value is used, otherwise null is used.",
-            )
-            .default("true"),
-        )
+        .define(util::replace_null_with_default_key())
         .define(
             ConfigKey::new(
                 FIELD_SYNTAX_VERSION,
@@ -48,12 +39,7 @@ static CONFIG_DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
 
 /// The `$Key` and `$Value` plugins.
 pub(crate) fn plugins() -> Vec<Box<dyn TransformationPlugin>> {
-    util::key_and_value(
-        "org.apache.kafka.connect.transforms.ExtractField$Key",
-        "org.apache.kafka.connect.transforms.ExtractField$Value",
-        &CONFIG_DEF,
-        create,
-    )
+    util::plugins!("ExtractField", &CONFIG_DEF, create)
 }
 
 fn create(side: Side, props: &Props) -> Result<Box<dyn Transformation>, ConnectError> {
@@ -71,7 +57,7 @@ fn create(side: Side, props: &Props) -> Result<Box<dyn Transformation>, ConnectE
         side,
         path,
         original,
-        replace_null_with_default: parsed.boolean(REPLACE_NULL_WITH_DEFAULT),
+        replace_null_with_default: parsed.boolean(util::REPLACE_NULL_WITH_DEFAULT),
     }))
 }
 
@@ -184,16 +170,17 @@ impl ExtractField {
             let Some(field) = current.schema().field(step).cloned() else {
                 return Ok(Value::Null);
             };
-            match field_value(&current, &field, true) {
+            current = match field_value(&current, &field, true) {
                 Value::Null => return Ok(Value::Null),
-                Value::Struct(s) => current = s,
+                Value::Struct(s) => s,
                 other => {
-                    return Err(util::data_error(format!(
-                        "Only Struct objects supported for [{NESTED_PURPOSE}], found: {}",
-                        util::java_class_name(&other, Some(&field.schema))
-                    )));
+                    return Err(util::not_a_struct(
+                        &other,
+                        Some(&field.schema),
+                        NESTED_PURPOSE,
+                    ));
                 }
-            }
+            };
         }
         Ok(match current.schema().field(last) {
             Some(field) => field_value(&current, field, self.replace_null_with_default),
@@ -210,76 +197,51 @@ impl ExtractField {
         for step in parents {
             match map_get(current, step) {
                 None | Some(Value::Null) => return Ok(Value::Null),
-                Some(Value::Map(m)) => current = m,
-                Some(other) => {
-                    return Err(util::data_error(format!(
-                        "Only Map objects supported in absence of schema for [{NESTED_PURPOSE}], found: {}",
-                        util::java_class_name(other, None)
-                    )));
-                }
+                Some(other) => current = util::require_map_ref(other, NESTED_PURPOSE)?,
             }
         }
         Ok(map_get(current, last).cloned().unwrap_or(Value::Null))
     }
+
+    fn extract(&self, operating: SchemaAndValue) -> Result<SchemaAndValue, ConnectError> {
+        let SchemaAndValue { schema, value } = operating;
+        let Some(schema) = schema else {
+            let value = match &value {
+                Value::Null => Value::Null,
+                other => self.value_from_map(util::require_map_ref(other, PURPOSE)?)?,
+            };
+            return Ok(SchemaAndValue::schemaless(value));
+        };
+        let value = match &value {
+            Value::Null => None,
+            other => Some(util::require_struct(other, Some(&schema), PURPOSE)?),
+        };
+        let Some(field) = self.field_from(&schema) else {
+            return Err(util::java_exception(
+                "IllegalArgumentException",
+                format!("Unknown field: {}", self.original),
+            ));
+        };
+        let extracted = match value {
+            None => Value::Null,
+            Some(s) => self.value_from_struct(s)?,
+        };
+        Ok(SchemaAndValue::new(Some(field.schema.clone()), extracted))
+    }
 }
 
 impl Transformation for ExtractField {
-    fn apply(&mut self, mut record: ConnectRecord) -> Result<Option<ConnectRecord>, ConnectError> {
-        let SchemaAndValue { schema, value } = self.side.take(&mut record);
-        let updated = match schema {
-            None => {
-                let value = match value {
-                    Value::Null => Value::Null,
-                    other => self.value_from_map(&util::require_map(other, PURPOSE)?)?,
-                };
-                SchemaAndValue::schemaless(value)
-            }
-            Some(schema) => {
-                let value = match value {
-                    Value::Null => None,
-                    other => Some(util::require_struct(other, Some(&schema), PURPOSE)?),
-                };
-                let Some(field) = self.field_from(&schema) else {
-                    return Err(util::java_exception(
-                        "IllegalArgumentException",
-                        format!("Unknown field: {}", self.original),
-                    ));
-                };
-                let extracted = match &value {
-                    None => Value::Null,
-                    Some(s) => self.value_from_struct(s)?,
-                };
-                SchemaAndValue::new(Some(field.schema.clone()), extracted)
-            }
-        };
-        self.side.set(&mut record, updated);
-        Ok(Some(record))
+    fn apply(&mut self, record: ConnectRecord) -> Result<Option<ConnectRecord>, ConnectError> {
+        self.side
+            .apply(record, |operating, _| self.extract(operating))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn config(pairs: &[(&str, &str)]) -> Props {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
-
-    fn record(value: SchemaAndValue) -> ConnectRecord {
-        ConnectRecord {
-            topic: "t".into(),
-            kafka_partition: Some(0),
-            key: SchemaAndValue::NULL,
-            value,
-            timestamp: None,
-            headers: Vec::new(),
-            kafka_offset: Some(0),
-            is_sink: true,
-        }
-    }
+    use crate::kafka::util::props;
+    use crate::test_support::record;
 
     #[test]
     fn v2_paths_split_on_dots_and_keep_backticked_dots() {
@@ -300,7 +262,7 @@ mod tests {
         let value = Struct::new(outer.clone()).with("a", Struct::new(inner).with("b", 7));
         let mut t = create(
             Side::Value,
-            &config(&[("field", "a.b"), ("field.syntax.version", "v2")]),
+            &props(&[("field", "a.b"), ("field.syntax.version", "v2")]),
         )
         .unwrap();
         let out = t
@@ -315,7 +277,7 @@ mod tests {
     fn an_unknown_field_with_a_schema_is_an_illegal_argument() {
         let schema = Schema::struct_builder().field("a", Schema::int32()).build();
         let value = Struct::new(schema.clone()).with("a", 1);
-        let mut t = create(Side::Value, &config(&[("field", "x")])).unwrap();
+        let mut t = create(Side::Value, &props(&[("field", "x")])).unwrap();
         let err = t
             .apply(record(SchemaAndValue::new(Some(schema), value.into())))
             .unwrap_err();
@@ -324,7 +286,7 @@ mod tests {
 
     #[test]
     fn a_schemaless_string_is_refused_with_kafkas_message() {
-        let mut t = create(Side::Value, &config(&[("field", "x")])).unwrap();
+        let mut t = create(Side::Value, &props(&[("field", "x")])).unwrap();
         let err = t
             .apply(record(SchemaAndValue::schemaless("s".into())))
             .unwrap_err();

@@ -6,18 +6,13 @@ use std::sync::LazyLock;
 use connect_api::config::ConfigDef;
 use connect_api::{ConnectError, ConnectRecord, Props, Transformation, TransformationPlugin};
 
-use super::util::{Side, plugin};
+use super::util::{self, Side};
 
 static CONFIG_DEF: LazyLock<ConfigDef> = LazyLock::new(|| ConfigDef::builder().build());
 
 /// The `Filter` plugin.
 pub(crate) fn plugins() -> Vec<Box<dyn TransformationPlugin>> {
-    vec![plugin(
-        "org.apache.kafka.connect.transforms.Filter",
-        Side::Value,
-        &CONFIG_DEF,
-        make,
-    )]
+    util::plugins!(single "Filter", &CONFIG_DEF, make)
 }
 
 fn make(_: Side, _: &Props) -> Result<Box<dyn Transformation>, ConnectError> {
@@ -42,16 +37,8 @@ mod tests {
     fn every_record_is_dropped() {
         let t = &plugins()[0];
         let mut f = t.create(&Default::default()).unwrap();
-        let record = ConnectRecord {
-            topic: "t".into(),
-            kafka_partition: Some(0),
-            key: SchemaAndValue::NULL,
-            value: SchemaAndValue::schemaless(Value::from("v")),
-            timestamp: None,
-            headers: Vec::new(),
-            kafka_offset: None,
-            is_sink: false,
-        };
+        let record =
+            crate::test_support::source_record("t", SchemaAndValue::schemaless(Value::from("v")));
         assert_eq!(f.apply(record).unwrap(), None);
         assert_eq!(t.descriptor().version, "3.9.0");
     }

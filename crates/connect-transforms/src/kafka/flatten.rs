@@ -31,12 +31,7 @@ static CONFIG_DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
 
 /// The `$Key` and `$Value` plugins.
 pub(crate) fn plugins() -> Vec<Box<dyn TransformationPlugin>> {
-    util::key_and_value(
-        "org.apache.kafka.connect.transforms.Flatten$Key",
-        "org.apache.kafka.connect.transforms.Flatten$Value",
-        &CONFIG_DEF,
-        create,
-    )
+    util::plugins!("Flatten", &CONFIG_DEF, create)
 }
 
 fn create(side: Side, props: &Props) -> Result<Box<dyn Transformation>, ConnectError> {
@@ -164,11 +159,8 @@ impl Names {
                 SchemaType::Map => return Err(unsupported("MAP", &name, true)),
                 _ => {
                     let v = field_value(value, field, true);
-                    let Some(target) = out.schema().field(&name).cloned() else {
-                        return Err(util::data_error(format!(
-                            "{name} is not a valid field name"
-                        )));
-                    };
+                    let schema = Arc::clone(out.schema());
+                    let target = util::lookup_field(&schema, &name)?;
                     util::check_put(&name, &target.schema, &v)?;
                     out.put_index(target.index, v);
                 }
@@ -189,12 +181,16 @@ impl Names {
 }
 
 impl Transformation for Flatten {
-    fn apply(&mut self, mut record: ConnectRecord) -> Result<Option<ConnectRecord>, ConnectError> {
-        if self.side.get(&record).value.is_null() {
-            return Ok(Some(record));
-        }
-        let SchemaAndValue { schema, value } = self.side.take(&mut record);
-        let updated = match schema {
+    fn apply(&mut self, record: ConnectRecord) -> Result<Option<ConnectRecord>, ConnectError> {
+        self.side
+            .apply_unless_null(record, |operating, _| self.flatten(operating))
+    }
+}
+
+impl Flatten {
+    fn flatten(&mut self, operating: SchemaAndValue) -> Result<SchemaAndValue, ConnectError> {
+        let SchemaAndValue { schema, value } = operating;
+        Ok(match schema {
             None => {
                 let map = util::require_map(value, PURPOSE)?;
                 let mut out = Vec::with_capacity(map.len());
@@ -202,37 +198,23 @@ impl Transformation for Flatten {
                 SchemaAndValue::schemaless(Value::Map(out))
             }
             Some(schema) => {
-                let value = util::require_struct(value, Some(&schema), PURPOSE)?;
+                let value = util::require_struct(&value, Some(&schema), PURPOSE)?;
                 let names = &self.names;
                 let updated_schema = self
                     .cache
                     .get_or_try_insert(&schema, |s| names.updated_schema(s))?;
                 let mut out = Struct::new(updated_schema.clone());
-                self.names.build_value(&value, "", &mut out)?;
+                self.names.build_value(value, "", &mut out)?;
                 SchemaAndValue::new(Some(updated_schema), Value::Struct(out))
             }
-        };
-        self.side.set(&mut record, updated);
-        Ok(Some(record))
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn record(value: SchemaAndValue) -> ConnectRecord {
-        ConnectRecord {
-            topic: "t".into(),
-            kafka_partition: Some(0),
-            key: SchemaAndValue::NULL,
-            value,
-            timestamp: None,
-            headers: Vec::new(),
-            kafka_offset: Some(0),
-            is_sink: true,
-        }
-    }
+    use crate::test_support::record;
 
     fn flatten(delimiter: &str) -> Box<dyn Transformation> {
         create(

@@ -61,17 +61,11 @@ mod tests {
         let props = [(NAME.to_string(), "h".to_string())].into();
         let mut p = plugin().create(&props).unwrap();
         let mut record = ConnectRecord {
-            topic: "t".into(),
-            kafka_partition: None,
-            key: SchemaAndValue::NULL,
-            value: SchemaAndValue::NULL,
-            timestamp: None,
             headers: vec![Header {
                 key: "other".into(),
                 value: SchemaAndValue::NULL,
             }],
-            kafka_offset: None,
-            is_sink: false,
+            ..crate::test_support::source_record("t", SchemaAndValue::NULL)
         };
         assert!(!p.test(&record).unwrap());
         record.headers.push(Header {

@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 
 use connect_api::config::{ConfigDef, ConfigKey, ConfigType, Importance, Validator};
 use connect_api::{
-    ConnectError, ConnectRecord, Header, Props, SchemaAndValue, SchemaRef, Struct, Transformation,
+    ConnectError, ConnectRecord, Header, Props, SchemaAndValue, SchemaRef, Transformation,
     TransformationPlugin, Value,
 };
 
@@ -15,7 +15,6 @@ use super::util::{self, SchemaCache, Side};
 const FIELDS: &str = "fields";
 const HEADERS: &str = "headers";
 const OPERATION: &str = "operation";
-const REPLACE_NULL_WITH_DEFAULT: &str = "replace.null.with.default";
 
 static CONFIG_DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
     ConfigDef::builder()
@@ -47,26 +46,13 @@ static CONFIG_DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
             .required()
             .validator(Validator::OneOf(&["move", "copy"])),
         )
-        .define(
-            ConfigKey::new(
-                REPLACE_NULL_WITH_DEFAULT,
-                ConfigType::Boolean,
-                Importance::Medium,
-                "Whether to replace fields that have a default value and that are null to the default value. When set to true, the default value is used, otherwise null is used.",
-            )
-            .default("true"),
-        )
+        .define(util::replace_null_with_default_key())
         .build()
 });
 
 /// The `$Key` and `$Value` plugins.
 pub(crate) fn plugins() -> Vec<Box<dyn TransformationPlugin>> {
-    util::key_and_value(
-        "org.apache.kafka.connect.transforms.HeaderFrom$Key",
-        "org.apache.kafka.connect.transforms.HeaderFrom$Value",
-        &CONFIG_DEF,
-        create,
-    )
+    util::plugins!("HeaderFrom", &CONFIG_DEF, create)
 }
 
 fn create(side: Side, props: &Props) -> Result<Box<dyn Transformation>, ConnectError> {
@@ -86,7 +72,7 @@ fn create(side: Side, props: &Props) -> Result<Box<dyn Transformation>, ConnectE
         fields,
         headers,
         is_move: config.string(OPERATION) == "move",
-        replace_null_with_default: config.boolean(REPLACE_NULL_WITH_DEFAULT),
+        replace_null_with_default: config.boolean(util::REPLACE_NULL_WITH_DEFAULT),
         cache: SchemaCache::default(),
     }))
 }
@@ -120,77 +106,77 @@ impl HeaderFrom {
             Ok(b.build())
         })
     }
+
+    fn with_schema(
+        &mut self,
+        operating: Value,
+        schema: SchemaRef,
+        record: &mut ConnectRecord,
+    ) -> Result<SchemaAndValue, ConnectError> {
+        let value = util::require_struct(&operating, Some(&schema), self.purpose())?;
+        let moved = if self.is_move {
+            let moved = self.move_schema(&schema)?;
+            let out =
+                util::rebuild_struct(value, &moved, self.replace_null_with_default, |_| None)?;
+            Some(SchemaAndValue::new(Some(moved), Value::Struct(out)))
+        } else {
+            None
+        };
+        for (field, header) in self.fields.iter().zip(&self.headers) {
+            let field_value = value.schema().field(field).map_or(Value::Null, |f| {
+                field_value(value, f, self.replace_null_with_default)
+            });
+            let Some(field_schema) = schema.field(field) else {
+                // Kafka dereferences `operatingSchema.field(fieldName)` unchecked.
+                return Err(util::java_exception(
+                    "NullPointerException",
+                    "Cannot invoke \"org.apache.kafka.connect.data.Field.schema()\" because the return value of \"org.apache.kafka.connect.data.Schema.field(String)\" is null",
+                ));
+            };
+            record.headers.push(Header {
+                key: header.clone(),
+                value: SchemaAndValue::new(Some(field_schema.schema.clone()), field_value),
+            });
+        }
+        // A copy leaves the operating value as it was.
+        Ok(moved.unwrap_or_else(|| SchemaAndValue::new(Some(schema), operating)))
+    }
+
+    fn schemaless(
+        &self,
+        value: &Value,
+        record: &mut ConnectRecord,
+    ) -> Result<SchemaAndValue, ConnectError> {
+        let value = util::require_map_ref(value, self.purpose())?;
+        let mut updated = value.to_vec();
+        for (field, header) in self.fields.iter().zip(&self.headers) {
+            let field_value = map_get(value, field).cloned().unwrap_or(Value::Null);
+            if self.is_move {
+                updated.retain(|(k, _)| k.as_str() != Some(field.as_str()));
+            }
+            record.headers.push(Header {
+                key: header.clone(),
+                value: SchemaAndValue::schemaless(field_value),
+            });
+        }
+        Ok(SchemaAndValue::schemaless(Value::Map(updated)))
+    }
 }
 
 impl Transformation for HeaderFrom {
-    fn apply(&mut self, mut record: ConnectRecord) -> Result<Option<ConnectRecord>, ConnectError> {
-        let operating = self.side.take(&mut record);
-        let purpose = self.purpose();
-        let updated = match &operating.schema {
-            Some(schema) => {
-                let value = util::require_struct(operating.value, Some(schema), purpose)?;
-                let updated = if self.is_move {
-                    let moved = self.move_schema(schema)?;
-                    let mut out = Struct::new(moved.clone());
-                    for f in &moved.fields {
-                        let v = match value.schema().field(&f.name) {
-                            Some(src) => field_value(&value, src, self.replace_null_with_default),
-                            None => {
-                                return Err(util::data_error(format!(
-                                    "{} is not a valid field name",
-                                    f.name
-                                )));
-                            }
-                        };
-                        out.put_index(f.index, v);
-                    }
-                    SchemaAndValue::new(Some(moved), Value::Struct(out))
-                } else {
-                    SchemaAndValue::new(Some(schema.clone()), Value::Struct(value.clone()))
-                };
-                for (field, header) in self.fields.iter().zip(&self.headers) {
-                    let field_value = value.schema().field(field).map_or(Value::Null, |f| {
-                        field_value(&value, f, self.replace_null_with_default)
-                    });
-                    let Some(field_schema) = schema.field(field) else {
-                        // Kafka dereferences `operatingSchema.field(fieldName)` unchecked.
-                        return Err(util::java_exception(
-                            "NullPointerException",
-                            "Cannot invoke \"org.apache.kafka.connect.data.Field.schema()\" because the return value of \"org.apache.kafka.connect.data.Schema.field(String)\" is null",
-                        ));
-                    };
-                    record.headers.push(Header {
-                        key: header.clone(),
-                        value: SchemaAndValue::new(Some(field_schema.schema.clone()), field_value),
-                    });
-                }
-                updated
-            }
-            None => {
-                let value = util::require_map(operating.value, purpose)?;
-                let mut updated = value.clone();
-                for (field, header) in self.fields.iter().zip(&self.headers) {
-                    let field_value = map_get(&value, field).cloned().unwrap_or(Value::Null);
-                    if self.is_move {
-                        updated.retain(|(k, _)| k.as_str() != Some(field.as_str()));
-                    }
-                    record.headers.push(Header {
-                        key: header.clone(),
-                        value: SchemaAndValue::schemaless(field_value),
-                    });
-                }
-                SchemaAndValue::schemaless(Value::Map(updated))
-            }
-        };
-        self.side.set(&mut record, updated);
-        Ok(Some(record))
+    fn apply(&mut self, record: ConnectRecord) -> Result<Option<ConnectRecord>, ConnectError> {
+        self.side
+            .apply(record, |operating, record| match operating.schema {
+                Some(schema) => self.with_schema(operating.value, schema, record),
+                None => self.schemaless(&operating.value, record),
+            })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use connect_api::{Schema, SchemaType};
+    use connect_api::{Schema, SchemaType, Struct};
 
     fn create_with(side: Side, op: &str) -> Box<dyn Transformation> {
         let props: Props = [
@@ -202,20 +188,14 @@ mod tests {
         create(side, &props).unwrap()
     }
 
+    /// A record that already has a header `x`, which the added ones must follow.
     fn record(value: SchemaAndValue) -> ConnectRecord {
-        ConnectRecord {
-            topic: "t".into(),
-            kafka_partition: Some(0),
-            key: SchemaAndValue::NULL,
-            value,
-            timestamp: None,
-            headers: vec![Header {
-                key: "x".into(),
-                value: SchemaAndValue::NULL,
-            }],
-            kafka_offset: None,
-            is_sink: false,
-        }
+        let mut record = crate::test_support::record(value);
+        record.headers.push(Header {
+            key: "x".into(),
+            value: SchemaAndValue::NULL,
+        });
+        record
     }
 
     fn struct_value() -> SchemaAndValue {

@@ -29,12 +29,7 @@ static CONFIG_DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
 
 /// The `$Key` and `$Value` plugins.
 pub(crate) fn plugins() -> Vec<Box<dyn TransformationPlugin>> {
-    util::key_and_value(
-        "org.apache.kafka.connect.transforms.HoistField$Key",
-        "org.apache.kafka.connect.transforms.HoistField$Value",
-        &CONFIG_DEF,
-        create,
-    )
+    util::plugins!("HoistField", &CONFIG_DEF, create)
 }
 
 fn create(side: Side, props: &Props) -> Result<Box<dyn Transformation>, ConnectError> {
@@ -54,47 +49,38 @@ struct HoistField {
 }
 
 impl Transformation for HoistField {
-    fn apply(&mut self, mut record: ConnectRecord) -> Result<Option<ConnectRecord>, ConnectError> {
-        let SchemaAndValue { schema, value } = self.side.take(&mut record);
-        let updated = match schema {
-            None => SchemaAndValue::schemaless(Value::Map(vec![(
+    fn apply(&mut self, record: ConnectRecord) -> Result<Option<ConnectRecord>, ConnectError> {
+        self.side
+            .apply(record, |operating, _| self.hoist(operating))
+    }
+}
+
+impl HoistField {
+    fn hoist(&mut self, operating: SchemaAndValue) -> Result<SchemaAndValue, ConnectError> {
+        let SchemaAndValue { schema, value } = operating;
+        let Some(schema) = schema else {
+            return Ok(SchemaAndValue::schemaless(Value::Map(vec![(
                 Value::String(self.field.clone()),
                 value,
-            )])),
-            Some(schema) => {
-                let field = &self.field;
-                let updated_schema: SchemaRef = self.cache.get_or_try_insert(&schema, |s| {
-                    Ok(Schema::struct_builder()
-                        .field(field.clone(), s.clone())
-                        .build())
-                })?;
-                util::check_put(field, &schema, &value)?;
-                let mut s = Struct::new(updated_schema.clone());
-                s.put_index(0, value);
-                SchemaAndValue::new(Some(updated_schema), Value::Struct(s))
-            }
+            )])));
         };
-        self.side.set(&mut record, updated);
-        Ok(Some(record))
+        let field = &self.field;
+        let updated_schema: SchemaRef = self.cache.get_or_try_insert(&schema, |s| {
+            Ok(Schema::struct_builder()
+                .field(field.clone(), s.clone())
+                .build())
+        })?;
+        util::check_put(field, &schema, &value)?;
+        let mut s = Struct::new(updated_schema.clone());
+        s.put_index(0, value);
+        Ok(SchemaAndValue::new(Some(updated_schema), Value::Struct(s)))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn record(key: SchemaAndValue) -> ConnectRecord {
-        ConnectRecord {
-            topic: "t".into(),
-            kafka_partition: Some(0),
-            key,
-            value: SchemaAndValue::NULL,
-            timestamp: None,
-            headers: Vec::new(),
-            kafka_offset: Some(0),
-            is_sink: true,
-        }
-    }
+    use crate::test_support::key_record as record;
 
     fn hoist(side: Side) -> Box<dyn Transformation> {
         create(side, &[("field".to_owned(), "magic".to_owned())].into()).unwrap()

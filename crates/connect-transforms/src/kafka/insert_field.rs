@@ -19,7 +19,6 @@ const OFFSET_FIELD: &str = "offset.field";
 const TIMESTAMP_FIELD: &str = "timestamp.field";
 const STATIC_FIELD: &str = "static.field";
 const STATIC_VALUE: &str = "static.value";
-const REPLACE_NULL_WITH_DEFAULT: &str = "replace.null.with.default";
 const PURPOSE: &str = "field insertion";
 const OPTIONALITY_DOC: &str = "Suffix with <code>!</code> to make this a required field, or <code>?</code> to keep it optional (the default).";
 
@@ -48,26 +47,13 @@ static CONFIG_DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
             STATIC_VALUE,
             "Static field value, if field name configured.".to_owned(),
         ))
-        .define(
-            ConfigKey::new(
-                REPLACE_NULL_WITH_DEFAULT,
-                ConfigType::Boolean,
-                Importance::Medium,
-                "Whether to replace fields that have a default value and that are null to the default value. When set to true, the default value is used, otherwise null is used.",
-            )
-            .default("true"),
-        )
+        .define(util::replace_null_with_default_key())
         .build()
 });
 
 /// The `$Key` and `$Value` plugins.
 pub(crate) fn plugins() -> Vec<Box<dyn TransformationPlugin>> {
-    util::key_and_value(
-        "org.apache.kafka.connect.transforms.InsertField$Key",
-        "org.apache.kafka.connect.transforms.InsertField$Value",
-        &CONFIG_DEF,
-        create,
-    )
+    util::plugins!("InsertField", &CONFIG_DEF, create)
 }
 
 /// Builds an inserted field's schema from its optionality.
@@ -112,7 +98,7 @@ fn create(side: Side, props: &Props) -> Result<Box<dyn Transformation>, ConnectE
         timestamp: Spec::parse(config.opt_string(TIMESTAMP_FIELD)),
         static_field: Spec::parse(config.opt_string(STATIC_FIELD)),
         static_value: config.opt_string(STATIC_VALUE).map(str::to_owned),
-        replace_null_with_default: config.boolean(REPLACE_NULL_WITH_DEFAULT),
+        replace_null_with_default: config.boolean(util::REPLACE_NULL_WITH_DEFAULT),
         cache: SchemaCache::default(),
     };
     if t.topic.is_none()
@@ -211,18 +197,17 @@ impl InsertField {
         }
         Ok(Arc::new(target))
     }
-}
 
-impl Transformation for InsertField {
-    fn apply(&mut self, mut record: ConnectRecord) -> Result<Option<ConnectRecord>, ConnectError> {
-        if self.side.get(&record).value.is_null() {
-            return Ok(Some(record));
-        }
-        let SchemaAndValue { schema, value } = self.side.take(&mut record);
-        let updated = match schema {
+    fn insert(
+        &mut self,
+        operating: SchemaAndValue,
+        record: &ConnectRecord,
+    ) -> Result<SchemaAndValue, ConnectError> {
+        let SchemaAndValue { schema, value } = operating;
+        Ok(match schema {
             None => {
                 let mut map = util::require_map(value, PURPOSE)?;
-                for (spec, value) in self.insertions(&record)? {
+                for (spec, value) in self.insertions(record)? {
                     if let Some(v) = value {
                         map_put(&mut map, &spec.name, v);
                     }
@@ -230,45 +215,47 @@ impl Transformation for InsertField {
                 SchemaAndValue::schemaless(Value::Map(map))
             }
             Some(schema) => {
-                let value = util::require_struct(value, Some(&schema), PURPOSE)?;
-                let source = value.schema().clone();
+                let value = util::require_struct(&value, Some(&schema), PURPOSE)?;
+                let source = value.schema();
                 let mut cache = std::mem::take(&mut self.cache);
-                let updated_schema = cache.get_or_try_insert(&source, |s| self.updated_schema(s));
+                let updated_schema = cache.get_or_try_insert(source, |s| self.updated_schema(s));
                 self.cache = cache;
                 let updated_schema = updated_schema?;
                 let mut out = Struct::new(updated_schema.clone());
                 for f in &source.fields {
                     out.put_index(
                         f.index,
-                        field_value(&value, f, self.replace_null_with_default),
+                        field_value(value, f, self.replace_null_with_default),
                     );
                 }
-                for (spec, v) in self.insertions(&record)? {
+                for (spec, v) in self.insertions(record)? {
                     if let Some(v) = v {
                         out.put(&spec.name, v);
                     }
                 }
                 SchemaAndValue::new(Some(updated_schema), Value::Struct(out))
             }
-        };
-        self.side.set(&mut record, updated);
-        Ok(Some(record))
+        })
+    }
+}
+
+impl Transformation for InsertField {
+    fn apply(&mut self, record: ConnectRecord) -> Result<Option<ConnectRecord>, ConnectError> {
+        self.side
+            .apply_unless_null(record, |operating, record| self.insert(operating, record))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kafka::util::props;
 
     fn create_with(
         side: Side,
         pairs: &[(&str, &str)],
     ) -> Result<Box<dyn Transformation>, ConnectError> {
-        let props: Props = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        create(side, &props)
+        create(side, &props(pairs))
     }
 
     fn record(value: SchemaAndValue, is_sink: bool) -> ConnectRecord {

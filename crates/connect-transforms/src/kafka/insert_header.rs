@@ -40,12 +40,7 @@ static CONFIG_DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
 
 /// The `InsertHeader` plugin.
 pub(crate) fn plugins() -> Vec<Box<dyn TransformationPlugin>> {
-    vec![util::plugin(
-        "org.apache.kafka.connect.transforms.InsertHeader",
-        Side::Value,
-        &CONFIG_DEF,
-        create,
-    )]
+    util::plugins!(single "InsertHeader", &CONFIG_DEF, create)
 }
 
 fn create(_: Side, props: &Props) -> Result<Box<dyn Transformation>, ConnectError> {
@@ -89,17 +84,11 @@ mod tests {
         .into();
         let mut t = create(Side::Value, &props).unwrap();
         let record = ConnectRecord {
-            topic: "t".into(),
-            kafka_partition: None,
-            key: SchemaAndValue::NULL,
-            value: SchemaAndValue::NULL,
-            timestamp: None,
             headers: vec![Header {
                 key: "h".into(),
                 value: SchemaAndValue::NULL,
             }],
-            kafka_offset: None,
-            is_sink: false,
+            ..crate::test_support::source_record("t", SchemaAndValue::NULL)
         };
         let out = t.apply(record).unwrap().unwrap();
         assert_eq!(

@@ -15,7 +15,6 @@ use super::util::{self, Side};
 
 const FIELDS: &str = "fields";
 const REPLACEMENT: &str = "replacement";
-const REPLACE_NULL_WITH_DEFAULT: &str = "replace.null.with.default";
 const PURPOSE: &str = "mask fields";
 
 static CONFIG_DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
@@ -33,26 +32,13 @@ static CONFIG_DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
             )
             .validator(Validator::NonEmptyString),
         )
-        .define(
-            ConfigKey::new(
-                REPLACE_NULL_WITH_DEFAULT,
-                ConfigType::Boolean,
-                Importance::Medium,
-                "Whether to replace fields that have a default value and that are null to the default value. When set to true, the default value is used, otherwise null is used.",
-            )
-            .default("true"),
-        )
+        .define(util::replace_null_with_default_key())
         .build()
 });
 
 /// The `$Key` and `$Value` plugins.
 pub(crate) fn plugins() -> Vec<Box<dyn TransformationPlugin>> {
-    util::key_and_value(
-        "org.apache.kafka.connect.transforms.MaskField$Key",
-        "org.apache.kafka.connect.transforms.MaskField$Value",
-        &CONFIG_DEF,
-        create,
-    )
+    util::plugins!("MaskField", &CONFIG_DEF, create)
 }
 
 fn create(side: Side, props: &Props) -> Result<Box<dyn Transformation>, ConnectError> {
@@ -65,7 +51,7 @@ fn create(side: Side, props: &Props) -> Result<Box<dyn Transformation>, ConnectE
         side,
         fields,
         replacement: parsed.opt_string(REPLACEMENT).map(str::to_owned),
-        replace_null_with_default: parsed.boolean(REPLACE_NULL_WITH_DEFAULT),
+        replace_null_with_default: parsed.boolean(util::REPLACE_NULL_WITH_DEFAULT),
     }))
 }
 
@@ -77,21 +63,14 @@ struct MaskField {
     replace_null_with_default: bool,
 }
 
-/// `Values.convertToLong(null, text)`: `new BigDecimal(text).longValue()`.
-fn replacement_long(text: &str) -> Result<i64, ConnectError> {
+/// `Values.convertToLong(null, text)` (`new BigDecimal(text).longValue()`) or
+/// `convertToDouble`: `number` turns the parsed decimal into the wanted type.
+fn replacement_number<T>(
+    text: &str,
+    number: impl FnOnce(&num_bigint::BigInt, i32) -> T,
+) -> Result<T, ConnectError> {
     java::parse_big_decimal(text)
-        .map(|(u, s)| util::big_decimal_long_value(&u, s))
-        .ok_or_else(|| {
-            util::data_error(format!(
-                "Unable to convert {text} (class java.lang.String) to a number"
-            ))
-        })
-}
-
-/// `Values.convertToDouble(null, text)`.
-fn replacement_double(text: &str) -> Result<f64, ConnectError> {
-    java::parse_big_decimal(text)
-        .map(|(u, s)| util::big_decimal_double_value(&u, s))
+        .map(|(u, s)| number(&u, s))
         .ok_or_else(|| {
             util::data_error(format!(
                 "Unable to convert {text} (class java.lang.String) to a number"
@@ -100,6 +79,36 @@ fn replacement_double(text: &str) -> Result<f64, ConnectError> {
 }
 
 impl MaskField {
+    fn mask(&self, operating: SchemaAndValue) -> Result<SchemaAndValue, ConnectError> {
+        let SchemaAndValue { schema, value } = operating;
+        Ok(match schema {
+            None => {
+                // `fields` holds each name once, so the entry being replaced is the original.
+                let mut out = util::require_map(value, PURPOSE)?;
+                for f in &self.fields {
+                    let original = map_get(&out, f).cloned().unwrap_or(Value::Null);
+                    map_put(&mut out, f, self.masked(original, None)?);
+                }
+                SchemaAndValue::schemaless(Value::Map(out))
+            }
+            Some(schema) => {
+                let value = util::require_struct(&value, Some(&schema), PURPOSE)?;
+                let mut out = Struct::new(value.schema().clone());
+                for field in &value.schema().fields {
+                    let original = field_value(value, field, self.replace_null_with_default);
+                    let v = if self.fields.contains(&field.name) {
+                        self.masked(original, Some(&field.schema))?
+                    } else {
+                        original
+                    };
+                    util::check_put(&field.name, &field.schema, &v)?;
+                    out.put_index(field.index, v);
+                }
+                SchemaAndValue::new(Some(schema), Value::Struct(out))
+            }
+        })
+    }
+
     /// `masked(value)`; `schema` is the field's, for the Java class logical types have.
     fn masked(&self, value: Value, schema: Option<&Schema>) -> Result<Value, ConnectError> {
         if value.is_null() {
@@ -133,7 +142,7 @@ impl MaskField {
                     "java.lang.Byte" | "java.lang.Short" | "java.lang.Integer" | "java.lang.Long",
                     v,
                 ) => {
-                    let n = replacement_long(text)?;
+                    let n = replacement_number(text, util::big_decimal_long_value)?;
                     match v {
                         Value::Int8(_) => Value::Int8(n as i8),
                         Value::Int16(_) => Value::Int16(n as i16),
@@ -141,8 +150,12 @@ impl MaskField {
                         _ => Value::Int64(n),
                     }
                 }
-                ("java.lang.Float", _) => Value::Float32(replacement_double(text)? as f32),
-                ("java.lang.Double", _) => Value::Float64(replacement_double(text)?),
+                ("java.lang.Float", _) => {
+                    Value::Float32(replacement_number(text, util::big_decimal_double_value)? as f32)
+                }
+                ("java.lang.Double", _) => {
+                    Value::Float64(replacement_number(text, util::big_decimal_double_value)?)
+                }
                 ("java.lang.String", _) => Value::String(text.clone()),
                 ("java.math.BigDecimal", _) => {
                     let (unscaled, scale) = java::parse_big_decimal(text).ok_or_else(|| {
@@ -182,64 +195,18 @@ fn decimal(
 }
 
 impl Transformation for MaskField {
-    fn apply(&mut self, mut record: ConnectRecord) -> Result<Option<ConnectRecord>, ConnectError> {
-        let SchemaAndValue { schema, value } = self.side.take(&mut record);
-        let updated = match schema {
-            None => {
-                // `fields` holds each name once, so the entry being replaced is the original.
-                let mut out = util::require_map(value, PURPOSE)?;
-                for f in &self.fields {
-                    let original = map_get(&out, f).cloned().unwrap_or(Value::Null);
-                    map_put(&mut out, f, self.masked(original, None)?);
-                }
-                SchemaAndValue::schemaless(Value::Map(out))
-            }
-            Some(schema) => {
-                let value = util::require_struct(value, Some(&schema), PURPOSE)?;
-                let mut out = Struct::new(value.schema().clone());
-                for field in &value.schema().fields {
-                    let original = field_value(&value, field, self.replace_null_with_default);
-                    let v = if self.fields.contains(&field.name) {
-                        self.masked(original, Some(&field.schema))?
-                    } else {
-                        original
-                    };
-                    util::check_put(&field.name, &field.schema, &v)?;
-                    out.put_index(field.index, v);
-                }
-                SchemaAndValue::new(Some(schema), Value::Struct(out))
-            }
-        };
-        self.side.set(&mut record, updated);
-        Ok(Some(record))
+    fn apply(&mut self, record: ConnectRecord) -> Result<Option<ConnectRecord>, ConnectError> {
+        self.side.apply(record, |operating, _| self.mask(operating))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use crate::kafka::util::props;
+    use crate::test_support::record;
     use connect_api::data::Timestamp;
 
     use super::*;
-
-    fn props(pairs: &[(&str, &str)]) -> Props {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
-
-    fn record(value: SchemaAndValue) -> ConnectRecord {
-        ConnectRecord {
-            topic: "t".into(),
-            kafka_partition: Some(0),
-            key: SchemaAndValue::NULL,
-            value,
-            timestamp: None,
-            headers: Vec::new(),
-            kafka_offset: Some(0),
-            is_sink: true,
-        }
-    }
 
     fn masked(
         fields: &str,

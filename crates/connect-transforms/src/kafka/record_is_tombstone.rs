@@ -41,14 +41,11 @@ mod tests {
     fn a_null_value_is_a_tombstone_even_with_a_schema() {
         let mut p = plugin().create(&Default::default()).unwrap();
         let mut record = ConnectRecord {
-            topic: "t".into(),
-            kafka_partition: None,
             key: SchemaAndValue::schemaless(Value::from("k")),
-            value: SchemaAndValue::new(Some(Schema::optional_string()), Value::Null),
-            timestamp: None,
-            headers: Vec::new(),
-            kafka_offset: None,
-            is_sink: false,
+            ..crate::test_support::source_record(
+                "t",
+                SchemaAndValue::new(Some(Schema::optional_string()), Value::Null),
+            )
         };
         assert!(p.test(&record).unwrap());
         record.value = SchemaAndValue::schemaless(Value::from(""));

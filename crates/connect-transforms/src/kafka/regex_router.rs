@@ -7,7 +7,7 @@ use connect_api::config::{ConfigDef, ConfigKey, ConfigType, Importance};
 use connect_api::{ConnectError, ConnectRecord, Props, Transformation, TransformationPlugin};
 
 use super::support::{JavaPattern, valid_regex};
-use super::util::{self, Side, parse_config, plugin};
+use super::util::{self, Side, parse_config};
 
 const REGEX: &str = "regex";
 const REPLACEMENT: &str = "replacement";
@@ -38,12 +38,7 @@ static CONFIG_DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
 
 /// The `RegexRouter` plugin.
 pub(crate) fn plugins() -> Vec<Box<dyn TransformationPlugin>> {
-    vec![plugin(
-        "org.apache.kafka.connect.transforms.RegexRouter",
-        Side::Value,
-        &CONFIG_DEF,
-        make,
-    )]
+    util::plugins!(single "RegexRouter", &CONFIG_DEF, make)
 }
 
 fn make(_: Side, props: &Props) -> Result<Box<dyn Transformation>, ConnectError> {
@@ -174,14 +169,8 @@ mod tests {
         .into();
         let mut t = plugins()[0].create(&props)?;
         let record = ConnectRecord {
-            topic: topic.into(),
             kafka_partition: Some(3),
-            key: SchemaAndValue::NULL,
-            value: SchemaAndValue::NULL,
-            timestamp: None,
-            headers: Vec::new(),
-            kafka_offset: None,
-            is_sink: false,
+            ..crate::test_support::source_record(topic, SchemaAndValue::NULL)
         };
         Ok(t.apply(record)?.unwrap().topic)
     }

@@ -6,11 +6,11 @@ use std::sync::{Arc, LazyLock};
 
 use connect_api::config::{ConfigDef, ConfigKey, ConfigType, Importance};
 use connect_api::{
-    ConnectError, ConnectRecord, Props, Schema, SchemaAndValue, SchemaRef, Struct, Transformation,
-    TransformationPlugin, Value,
+    ConnectError, ConnectRecord, Props, Schema, SchemaAndValue, SchemaRef, Transformation,
+    TransformationPlugin, Value, java,
 };
 
-use super::support::{field_value, map_put};
+use super::support::map_put;
 use super::util::{self, SchemaCache, Side};
 
 const EXCLUDE: &str = "exclude";
@@ -18,7 +18,6 @@ const INCLUDE: &str = "include";
 const BLACKLIST: &str = "blacklist";
 const WHITELIST: &str = "whitelist";
 const RENAMES: &str = "renames";
-const REPLACE_NULL_WITH_DEFAULT: &str = "replace.null.with.default";
 const PURPOSE: &str = "field replacement";
 
 static CONFIG_DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
@@ -62,26 +61,13 @@ static CONFIG_DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
             )
             .default(""),
         )
-        .define(
-            ConfigKey::new(
-                REPLACE_NULL_WITH_DEFAULT,
-                ConfigType::Boolean,
-                Importance::Medium,
-                "Whether to replace fields that have a default value and that are null to the default value. When set to true, the default value is used, otherwise null is used.",
-            )
-            .default("true"),
-        )
+        .define(util::replace_null_with_default_key())
         .build()
 });
 
 /// The `$Key` and `$Value` plugins.
 pub(crate) fn plugins() -> Vec<Box<dyn TransformationPlugin>> {
-    util::key_and_value(
-        "org.apache.kafka.connect.transforms.ReplaceField$Key",
-        "org.apache.kafka.connect.transforms.ReplaceField$Value",
-        &CONFIG_DEF,
-        create,
-    )
+    util::plugins!("ReplaceField", &CONFIG_DEF, create)
 }
 
 /// `ConfigUtils.translateDeprecatedConfigs`: a deprecated alias stands in for its key when the key
@@ -102,7 +88,7 @@ fn translate_deprecated(props: &Props) -> Props {
 fn parse_renames(mappings: &[String]) -> Result<Vec<(String, String)>, ConnectError> {
     mappings
         .iter()
-        .map(|m| match util::java_split(m, ':').as_slice() {
+        .map(|m| match java::split(m, ':').as_slice() {
             [from, to] => Ok(((*from).to_owned(), (*to).to_owned())),
             _ => Err(util::invalid_value(
                 RENAMES,
@@ -130,7 +116,7 @@ fn create(side: Side, props: &Props) -> Result<Box<dyn Transformation>, ConnectE
             renames,
             reverse,
         },
-        replace_null_with_default: parsed.boolean(REPLACE_NULL_WITH_DEFAULT),
+        replace_null_with_default: parsed.boolean(util::REPLACE_NULL_WITH_DEFAULT),
         cache: SchemaCache::default(),
     }))
 }
@@ -162,10 +148,6 @@ impl Spec {
         self.renames.get(name).map_or(name, String::as_str)
     }
 
-    fn reverse_renamed<'a>(&'a self, name: &'a str) -> &'a str {
-        self.reverse.get(name).map_or(name, String::as_str)
-    }
-
     /// `makeUpdatedSchema`: the struct's basics (not its optional flag) and the kept fields.
     fn updated_schema(&self, source: &SchemaRef) -> Result<SchemaRef, ConnectError> {
         let mut updated =
@@ -180,12 +162,16 @@ impl Spec {
 }
 
 impl Transformation for ReplaceField {
-    fn apply(&mut self, mut record: ConnectRecord) -> Result<Option<ConnectRecord>, ConnectError> {
-        if self.side.get(&record).value.is_null() {
-            return Ok(Some(record));
-        }
-        let SchemaAndValue { schema, value } = self.side.take(&mut record);
-        let updated = match schema {
+    fn apply(&mut self, record: ConnectRecord) -> Result<Option<ConnectRecord>, ConnectError> {
+        self.side
+            .apply_unless_null(record, |operating, _| self.replace(operating))
+    }
+}
+
+impl ReplaceField {
+    fn replace(&mut self, operating: SchemaAndValue) -> Result<SchemaAndValue, ConnectError> {
+        let SchemaAndValue { schema, value } = operating;
+        Ok(match schema {
             None => {
                 let map = util::require_map(value, PURPOSE)?;
                 let mut out = Vec::with_capacity(map.len());
@@ -198,56 +184,30 @@ impl Transformation for ReplaceField {
                 SchemaAndValue::schemaless(Value::Map(out))
             }
             Some(schema) => {
-                let value = util::require_struct(value, Some(&schema), PURPOSE)?;
+                let value = util::require_struct(&value, Some(&schema), PURPOSE)?;
                 let spec = &self.spec;
                 let updated_schema = self
                     .cache
                     .get_or_try_insert(value.schema(), |s| spec.updated_schema(s))?;
-                let mut out = Struct::new(updated_schema.clone());
-                for f in &updated_schema.fields {
-                    let original = self.spec.reverse_renamed(&f.name);
-                    let v = match value.schema().field(original) {
-                        Some(src) => field_value(&value, src, self.replace_null_with_default),
-                        None => {
-                            return Err(util::data_error(format!(
-                                "{original} is not a valid field name"
-                            )));
-                        }
-                    };
-                    util::check_put(&f.name, &f.schema, &v)?;
-                    out.put_index(f.index, v);
-                }
+                let out = util::rebuild_struct(
+                    value,
+                    &updated_schema,
+                    self.replace_null_with_default,
+                    |name| spec.reverse.get(name).map(String::as_str),
+                )?;
                 SchemaAndValue::new(Some(updated_schema), Value::Struct(out))
             }
-        };
-        self.side.set(&mut record, updated);
-        Ok(Some(record))
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use crate::kafka::util::props;
+    use connect_api::Struct;
+
     use super::*;
-
-    fn props(pairs: &[(&str, &str)]) -> Props {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
-
-    fn record(value: SchemaAndValue) -> ConnectRecord {
-        ConnectRecord {
-            topic: "t".into(),
-            kafka_partition: Some(0),
-            key: SchemaAndValue::NULL,
-            value,
-            timestamp: None,
-            headers: Vec::new(),
-            kafka_offset: Some(0),
-            is_sink: true,
-        }
-    }
+    use crate::test_support::record;
 
     fn row() -> SchemaAndValue {
         let schema = Schema::struct_builder()

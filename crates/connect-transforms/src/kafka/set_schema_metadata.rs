@@ -5,41 +5,36 @@ use std::sync::LazyLock;
 
 use connect_api::config::{ConfigDef, ConfigKey, ConfigType, Importance};
 use connect_api::{
-    ConnectError, ConnectRecord, Props, SchemaAndValue, SchemaType, Struct, Transformation,
+    ConnectError, ConnectRecord, Props, SchemaAndValue, SchemaType, Transformation,
     TransformationPlugin, Value,
 };
 
-use super::support::field_value;
 use super::util::{self, SchemaCache, Side};
 
 const SCHEMA_NAME: &str = "schema.name";
 const SCHEMA_VERSION: &str = "schema.version";
-const REPLACE_NULL_WITH_DEFAULT: &str = "replace.null.with.default";
 
 static CONFIG_DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
     ConfigDef::builder()
-        .define(ConfigKey::new(SCHEMA_NAME, ConfigType::String, Importance::High, "Schema name to set."))
-        .define(ConfigKey::new(SCHEMA_VERSION, ConfigType::Int, Importance::High, "Schema version to set."))
-        .define(
-            ConfigKey::new(
-                REPLACE_NULL_WITH_DEFAULT,
-                ConfigType::Boolean,
-                Importance::Medium,
-                "Whether to replace fields that have a default value and that are null to the default value. When set to true, the default value is used, otherwise null is used.",
-            )
-            .default("true"),
-        )
+        .define(ConfigKey::new(
+            SCHEMA_NAME,
+            ConfigType::String,
+            Importance::High,
+            "Schema name to set.",
+        ))
+        .define(ConfigKey::new(
+            SCHEMA_VERSION,
+            ConfigType::Int,
+            Importance::High,
+            "Schema version to set.",
+        ))
+        .define(util::replace_null_with_default_key())
         .build()
 });
 
 /// The `$Key` and `$Value` plugins.
 pub(crate) fn plugins() -> Vec<Box<dyn TransformationPlugin>> {
-    util::key_and_value(
-        "org.apache.kafka.connect.transforms.SetSchemaMetadata$Key",
-        "org.apache.kafka.connect.transforms.SetSchemaMetadata$Value",
-        &CONFIG_DEF,
-        create,
-    )
+    util::plugins!("SetSchemaMetadata", &CONFIG_DEF, create)
 }
 
 fn create(side: Side, props: &Props) -> Result<Box<dyn Transformation>, ConnectError> {
@@ -57,7 +52,7 @@ fn create(side: Side, props: &Props) -> Result<Box<dyn Transformation>, ConnectE
         side,
         name,
         version,
-        replace_null_with_default: config.boolean(REPLACE_NULL_WITH_DEFAULT),
+        replace_null_with_default: config.boolean(util::REPLACE_NULL_WITH_DEFAULT),
         cache: SchemaCache::default(),
     }))
 }
@@ -72,10 +67,17 @@ struct SetSchemaMetadata {
 }
 
 impl Transformation for SetSchemaMetadata {
-    fn apply(&mut self, mut record: ConnectRecord) -> Result<Option<ConnectRecord>, ConnectError> {
-        let SchemaAndValue { schema, value } = self.side.take(&mut record);
+    fn apply(&mut self, record: ConnectRecord) -> Result<Option<ConnectRecord>, ConnectError> {
+        self.side
+            .apply(record, |operating, _| self.update_schema(operating))
+    }
+}
+
+impl SetSchemaMetadata {
+    fn update_schema(&mut self, operating: SchemaAndValue) -> Result<SchemaAndValue, ConnectError> {
+        let SchemaAndValue { schema, value } = operating;
         if value.is_null() && schema.is_none() {
-            return Ok(Some(record));
+            return Ok(SchemaAndValue::NULL);
         }
         let schema = util::require_schema(schema.as_ref(), "updating schema metadata")?;
         // Kafka 3.9 copies `schema.fields()` into the new `ConnectSchema`, which throws for
@@ -95,54 +97,27 @@ impl Transformation for SetSchemaMetadata {
             Ok(std::sync::Arc::new(copy))
         })?;
         let value = match value {
-            Value::Struct(orig) => {
-                let mut out = Struct::new(updated.clone());
-                for f in &updated.fields {
-                    let v = match orig.schema().field(&f.name) {
-                        Some(src) => field_value(&orig, src, self.replace_null_with_default),
-                        None => {
-                            return Err(util::data_error(format!(
-                                "{} is not a valid field name",
-                                f.name
-                            )));
-                        }
-                    };
-                    out.put_index(f.index, v);
-                }
-                Value::Struct(out)
-            }
+            Value::Struct(orig) => Value::Struct(util::rebuild_struct(
+                &orig,
+                &updated,
+                self.replace_null_with_default,
+                |_| None,
+            )?),
             other => other,
         };
-        self.side
-            .set(&mut record, SchemaAndValue::new(Some(updated), value));
-        Ok(Some(record))
+        Ok(SchemaAndValue::new(Some(updated), value))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use connect_api::Schema;
+    use crate::kafka::util::props;
+    use crate::test_support::record;
+    use connect_api::{Schema, Struct};
 
     fn create_with(pairs: &[(&str, &str)]) -> Result<Box<dyn Transformation>, ConnectError> {
-        let props: Props = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        create(Side::Value, &props)
-    }
-
-    fn record(value: SchemaAndValue) -> ConnectRecord {
-        ConnectRecord {
-            topic: "t".into(),
-            kafka_partition: Some(0),
-            key: SchemaAndValue::NULL,
-            value,
-            timestamp: None,
-            headers: Vec::new(),
-            kafka_offset: None,
-            is_sink: false,
-        }
+        create(Side::Value, &props(pairs))
     }
 
     #[test]
@@ -185,8 +160,11 @@ mod tests {
         let a = |out: ConnectRecord| out.value.value.as_struct().unwrap().get("a").cloned();
         let mut t = create_with(&[(SCHEMA_NAME, "n")]).unwrap();
         assert_eq!(a(t.apply(input()).unwrap().unwrap()), Some(Value::Int32(9)));
-        let mut t =
-            create_with(&[(SCHEMA_NAME, "n"), (REPLACE_NULL_WITH_DEFAULT, "false")]).unwrap();
+        let mut t = create_with(&[
+            (SCHEMA_NAME, "n"),
+            (util::REPLACE_NULL_WITH_DEFAULT, "false"),
+        ])
+        .unwrap();
         assert_eq!(a(t.apply(input()).unwrap().unwrap()), Some(Value::Null));
     }
 

@@ -19,7 +19,6 @@ const FIELD: &str = "field";
 const TARGET_TYPE: &str = "target.type";
 const FORMAT: &str = "format";
 const UNIX_PRECISION: &str = "unix.precision";
-const REPLACE_NULL_WITH_DEFAULT: &str = "replace.null.with.default";
 const PURPOSE: &str = "converting timestamp formats";
 const MILLIS_PER_DAY: i64 = 86_400_000;
 
@@ -68,26 +67,13 @@ static CONFIG_DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
                 "seconds",
             ])),
         )
-        .define(
-            ConfigKey::new(
-                REPLACE_NULL_WITH_DEFAULT,
-                ConfigType::Boolean,
-                Importance::Medium,
-                "Whether to replace fields that have a default value and that are null to the default value. When set to true, the default value is used, otherwise null is used.",
-            )
-            .default("true"),
-        )
+        .define(util::replace_null_with_default_key())
         .build()
 });
 
 /// The `$Key` and `$Value` plugins.
 pub(crate) fn plugins() -> Vec<Box<dyn TransformationPlugin>> {
-    util::key_and_value(
-        "org.apache.kafka.connect.transforms.TimestampConverter$Key",
-        "org.apache.kafka.connect.transforms.TimestampConverter$Value",
-        &CONFIG_DEF,
-        create,
-    )
+    util::plugins!("TimestampConverter", &CONFIG_DEF, create)
 }
 
 /// A timestamp representation (`TimestampTranslator`).
@@ -198,7 +184,7 @@ fn create(side: Side, props: &Props) -> Result<Box<dyn Transformation>, ConnectE
         target,
         format,
         precision,
-        replace_null_with_default: config.boolean(REPLACE_NULL_WITH_DEFAULT),
+        replace_null_with_default: config.boolean(util::REPLACE_NULL_WITH_DEFAULT),
         cache: SchemaCache::default(),
     }))
 }
@@ -371,26 +357,21 @@ impl TimestampConverter {
         }
         Ok(out)
     }
-}
 
-fn is_logical(schema: Option<&Schema>) -> bool {
-    matches!(
-        schema.and_then(|s| s.name.as_deref()),
-        Some(Date::LOGICAL_NAME | Time::LOGICAL_NAME | Timestamp::LOGICAL_NAME)
-    )
-}
-
-impl Transformation for TimestampConverter {
-    fn apply(&mut self, mut record: ConnectRecord) -> Result<Option<ConnectRecord>, ConnectError> {
-        let SchemaAndValue { schema, value } = self.side.take(&mut record);
-        let updated = match schema {
+    fn convert_operating(
+        &mut self,
+        operating: SchemaAndValue,
+    ) -> Result<SchemaAndValue, ConnectError> {
+        let SchemaAndValue { schema, value } = operating;
+        Ok(match schema {
             None if value.is_null() || self.field.is_empty() => SchemaAndValue::schemaless(
                 self.schemaless_result(self.convert(value, None, None)?)?,
             ),
             None => {
-                let map = util::require_map(value, PURPOSE)?;
-                let mut updated = map.clone();
-                let current = map_get(&map, &self.field).cloned().unwrap_or(Value::Null);
+                let mut updated = util::require_map(value, PURPOSE)?;
+                let current = map_get(&updated, &self.field)
+                    .cloned()
+                    .unwrap_or(Value::Null);
                 let converted = self.schemaless_result(self.convert(current, None, None)?)?;
                 map_put(&mut updated, &self.field, converted);
                 SchemaAndValue::schemaless(Value::Map(updated))
@@ -402,7 +383,7 @@ impl Transformation for TimestampConverter {
                 SchemaAndValue::new(Some(updated_schema), v)
             }
             Some(schema) => {
-                let value = match value {
+                let value = match &value {
                     Value::Null => None,
                     other => Some(util::require_struct(other, Some(&schema), PURPOSE)?),
                 };
@@ -412,42 +393,39 @@ impl Transformation for TimestampConverter {
                 let updated_schema = updated_schema?;
                 let v = match value {
                     None => Value::Null,
-                    Some(s) => Value::Struct(self.convert_struct(&s, &updated_schema)?),
+                    Some(s) => Value::Struct(self.convert_struct(s, &updated_schema)?),
                 };
                 SchemaAndValue::new(Some(updated_schema), v)
             }
-        };
-        self.side.set(&mut record, updated);
-        Ok(Some(record))
+        })
+    }
+}
+
+fn is_logical(schema: Option<&Schema>) -> bool {
+    matches!(
+        schema.and_then(|s| s.name.as_deref()),
+        Some(Date::LOGICAL_NAME | Time::LOGICAL_NAME | Timestamp::LOGICAL_NAME)
+    )
+}
+
+impl Transformation for TimestampConverter {
+    fn apply(&mut self, record: ConnectRecord) -> Result<Option<ConnectRecord>, ConnectError> {
+        self.side
+            .apply(record, |operating, _| self.convert_operating(operating))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kafka::util::props;
+    use crate::test_support::record;
 
     fn create_with(
         side: Side,
         pairs: &[(&str, &str)],
     ) -> Result<Box<dyn Transformation>, ConnectError> {
-        let props: Props = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        create(side, &props)
-    }
-
-    fn record(value: SchemaAndValue) -> ConnectRecord {
-        ConnectRecord {
-            topic: "t".into(),
-            kafka_partition: Some(0),
-            key: SchemaAndValue::NULL,
-            value,
-            timestamp: None,
-            headers: Vec::new(),
-            kafka_offset: None,
-            is_sink: false,
-        }
+        create(side, &props(pairs))
     }
 
     fn run(pairs: &[(&str, &str)], value: SchemaAndValue) -> Result<SchemaAndValue, ConnectError> {

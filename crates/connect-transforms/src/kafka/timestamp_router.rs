@@ -37,12 +37,7 @@ static CONFIG_DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
 
 /// The `TimestampRouter` plugin.
 pub(crate) fn plugins() -> Vec<Box<dyn TransformationPlugin>> {
-    vec![util::plugin(
-        "org.apache.kafka.connect.transforms.TimestampRouter",
-        Side::Value,
-        &CONFIG_DEF,
-        create,
-    )]
+    util::plugins!(single "TimestampRouter", &CONFIG_DEF, create)
 }
 
 fn create(_: Side, props: &Props) -> Result<Box<dyn Transformation>, ConnectError> {
@@ -107,12 +102,9 @@ mod tests {
         ConnectRecord {
             topic: topic.into(),
             kafka_partition: Some(1),
-            key: SchemaAndValue::NULL,
-            value: SchemaAndValue::NULL,
             timestamp,
-            headers: Vec::new(),
             kafka_offset: Some(3),
-            is_sink: true,
+            ..crate::test_support::record(SchemaAndValue::NULL)
         }
     }
 

@@ -75,16 +75,7 @@ mod tests {
     use connect_api::SchemaAndValue;
 
     fn record(topic: &str) -> ConnectRecord {
-        ConnectRecord {
-            topic: topic.into(),
-            kafka_partition: None,
-            key: SchemaAndValue::NULL,
-            value: SchemaAndValue::NULL,
-            timestamp: None,
-            headers: Vec::new(),
-            kafka_offset: None,
-            is_sink: false,
-        }
+        crate::test_support::source_record(topic, SchemaAndValue::NULL)
     }
 
     #[test]

@@ -1,14 +1,17 @@
-//! Helpers shared by Kafka's transforms: the `$Key`/`$Value` plumbing, config parsing,
-//! `Requirements` and `SchemaUtil`, Java class names for error texts, and the schema caches.
+//! Helpers shared by Kafka's transforms (and Debezium's, which run on Kafka's classes): the
+//! `$Key`/`$Value` plumbing ([`Side::apply`], [`plugins!`]), config parsing, `Requirements`,
+//! `Struct.lookupField`/`put` and `SchemaBuilder.field`, `SchemaUtil`, Java class names for
+//! error texts, and the schema caches.
 
 use std::sync::Arc;
 
-use connect_api::config::ConfigDef;
+use connect_api::config::{ConfigDef, ConfigKey, ConfigType, Importance};
 use connect_api::connector::PluginKind;
 use connect_api::data::{Date, Decimal, Time, Timestamp};
 use connect_api::{
-    ConnectError, ConnectRecord, ParsedConfig, PluginDescriptor, Props, Schema, SchemaAndValue,
-    SchemaBuilder, SchemaRef, SchemaType, Transformation, TransformationPlugin, Value,
+    ConnectError, ConnectRecord, Field, ParsedConfig, PluginDescriptor, Props, Schema,
+    SchemaAndValue, SchemaBuilder, SchemaRef, SchemaType, Transformation, TransformationPlugin,
+    Value,
 };
 
 // Java's regex `matches()`/`replaceFirst` rules, shared with Debezium's routers.
@@ -27,7 +30,7 @@ pub(crate) enum Side {
 
 impl Side {
     /// `operatingSchema`/`operatingValue`.
-    pub(crate) fn get(self, record: &ConnectRecord) -> &SchemaAndValue {
+    fn get(self, record: &ConnectRecord) -> &SchemaAndValue {
         match self {
             Self::Key => &record.key,
             Self::Value => &record.value,
@@ -35,7 +38,7 @@ impl Side {
     }
 
     /// Moves the operating schema and value out, leaving a null in their place.
-    pub(crate) fn take(self, record: &mut ConnectRecord) -> SchemaAndValue {
+    fn take(self, record: &mut ConnectRecord) -> SchemaAndValue {
         std::mem::take(match self {
             Self::Key => &mut record.key,
             Self::Value => &mut record.value,
@@ -43,11 +46,49 @@ impl Side {
     }
 
     /// `newRecord` with the updated schema and value.
-    pub(crate) fn set(self, record: &mut ConnectRecord, data: SchemaAndValue) {
+    fn set(self, record: &mut ConnectRecord, data: SchemaAndValue) {
         match self {
             Self::Key => record.key = data,
             Self::Value => record.value = data,
         }
+    }
+
+    /// `apply` of a `$Key`/`$Value` transform: `update` gets the operating schema and value
+    /// (moved out of the record) and the rest of the record; what it returns replaces them.
+    ///
+    /// # Errors
+    /// Whatever `update` returns.
+    pub(crate) fn apply<F>(
+        self,
+        mut record: ConnectRecord,
+        update: F,
+    ) -> Result<Option<ConnectRecord>, ConnectError>
+    where
+        F: FnOnce(SchemaAndValue, &mut ConnectRecord) -> Result<SchemaAndValue, ConnectError>,
+    {
+        let operating = self.take(&mut record);
+        let updated = update(operating, &mut record)?;
+        self.set(&mut record, updated);
+        Ok(Some(record))
+    }
+
+    /// [`apply`](Self::apply) for the transforms that begin with
+    /// `if (operatingValue(record) == null) return record;`.
+    ///
+    /// # Errors
+    /// Whatever `update` returns.
+    pub(crate) fn apply_unless_null<F>(
+        self,
+        record: ConnectRecord,
+        update: F,
+    ) -> Result<Option<ConnectRecord>, ConnectError>
+    where
+        F: FnOnce(SchemaAndValue, &mut ConnectRecord) -> Result<SchemaAndValue, ConnectError>,
+    {
+        if self.get(&record).value.is_null() {
+            return Ok(Some(record));
+        }
+        self.apply(record, update)
     }
 }
 
@@ -92,19 +133,36 @@ pub(crate) fn plugin(
     })
 }
 
-/// The `$Key` and `$Value` plugins of a transform: `key_class` and `value_class` are the full
-/// Java class names.
-pub(crate) fn key_and_value(
-    key_class: &'static str,
-    value_class: &'static str,
-    def: &'static ConfigDef,
-    factory: Factory,
-) -> Vec<Box<dyn TransformationPlugin>> {
-    vec![
-        plugin(key_class, Side::Key, def, factory),
-        plugin(value_class, Side::Value, def, factory),
-    ]
+/// The plugins of Kafka's transform `$name` (`"Cast"`): its `$Key` and `$Value` variants, which
+/// share one definition and factory; with `single` the one plugin of a transform that has no
+/// variants (`"RegexRouter"`), whose factory is handed [`Side::Value`].
+macro_rules! plugins {
+    ($name:literal, $def:expr, $factory:expr) => {
+        vec![
+            $crate::kafka::util::plugin(
+                concat!("org.apache.kafka.connect.transforms.", $name, "$Key"),
+                $crate::kafka::util::Side::Key,
+                $def,
+                $factory,
+            ),
+            $crate::kafka::util::plugin(
+                concat!("org.apache.kafka.connect.transforms.", $name, "$Value"),
+                $crate::kafka::util::Side::Value,
+                $def,
+                $factory,
+            ),
+        ]
+    };
+    (single $name:literal, $def:expr, $factory:expr) => {
+        vec![$crate::kafka::util::plugin(
+            concat!("org.apache.kafka.connect.transforms.", $name),
+            $crate::kafka::util::Side::Value,
+            $def,
+            $factory,
+        )]
+    };
 }
+pub(crate) use plugins;
 
 /// A descriptor for one of Kafka's plugins.
 pub(crate) fn descriptor(class: &'static str, kind: PluginKind) -> PluginDescriptor {
@@ -114,6 +172,21 @@ pub(crate) fn descriptor(class: &'static str, kind: PluginKind) -> PluginDescrip
         kind,
         version: KAFKA_VERSION,
     }
+}
+
+/// The `replace.null.with.default` key (KIP-1040), read with `Struct.get` when true and
+/// `Struct.getWithoutDefault` when false.
+pub(crate) const REPLACE_NULL_WITH_DEFAULT: &str = "replace.null.with.default";
+
+/// The definition of [`REPLACE_NULL_WITH_DEFAULT`], the same in every transform that has it.
+pub(crate) fn replace_null_with_default_key() -> ConfigKey {
+    ConfigKey::new(
+        REPLACE_NULL_WITH_DEFAULT,
+        ConfigType::Boolean,
+        Importance::Medium,
+        "Whether to replace fields that have a default value and that are null to the default value. When set to true, the default value is used, otherwise null is used.",
+    )
+    .default("true")
 }
 
 /// `new SimpleConfig(CONFIG_DEF, props)`: every field error, or the parsed values.
@@ -145,6 +218,14 @@ pub(crate) fn invalid_value(key: &str, value: &str, reason: &str) -> ConnectErro
     )
 }
 
+/// Properties from `(key, value)` pairs.
+pub(crate) fn props(pairs: &[(&str, &str)]) -> Props {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
 /// Java's `List.toString()`: `[a, b]`.
 pub(crate) fn java_list(items: &[String]) -> String {
     format!("[{}]", items.join(", "))
@@ -164,18 +245,6 @@ pub(crate) fn non_empty_list(
         return Err(invalid_value(key, "[]", "Empty list"));
     }
     Ok(items)
-}
-
-/// Java's `String.split(regex)` for a one-character separator: trailing empty strings dropped.
-pub(crate) fn java_split(text: &str, separator: char) -> Vec<&str> {
-    let mut parts: Vec<&str> = text.split(separator).collect();
-    while parts.len() > 1 && parts.last() == Some(&"") {
-        parts.pop();
-    }
-    if parts == [""] && !text.is_empty() {
-        parts.clear();
-    }
-    parts
 }
 
 /// `BigDecimal.longValue()`: the integer part (truncated toward zero), its low 64 bits.
@@ -264,29 +333,87 @@ pub(crate) fn require_map(
 ) -> Result<Vec<(Value, Value)>, ConnectError> {
     match value {
         Value::Map(entries) => Ok(entries),
-        other => Err(data_error(format!(
-            "Only Map objects supported in absence of schema for [{purpose}], found: {}",
-            java_class_name(&other, None)
-        ))),
+        other => Err(not_a_map(&other, purpose)),
     }
 }
 
-/// `Requirements.requireStruct`.
+/// [`require_map`] on a value the record keeps.
+///
+/// # Errors
+/// When the value is not a map.
+pub(crate) fn require_map_ref<'a>(
+    value: &'a Value,
+    purpose: &str,
+) -> Result<&'a [(Value, Value)], ConnectError> {
+    match value {
+        Value::Map(entries) => Ok(entries),
+        other => Err(not_a_map(other, purpose)),
+    }
+}
+
+fn not_a_map(found: &Value, purpose: &str) -> ConnectError {
+    data_error(format!(
+        "Only Map objects supported in absence of schema for [{purpose}], found: {}",
+        java_class_name(found, None)
+    ))
+}
+
+/// `Requirements.requireStruct`; `schema` is the value's, for the Java class a logical type has
+/// (Debezium's callers pass none: they name the class of the value alone).
 ///
 /// # Errors
 /// When the value is not a struct.
-pub(crate) fn require_struct(
-    value: Value,
+pub(crate) fn require_struct<'a>(
+    value: &'a Value,
     schema: Option<&Schema>,
     purpose: &str,
-) -> Result<connect_api::Struct, ConnectError> {
+) -> Result<&'a connect_api::Struct, ConnectError> {
     match value {
         Value::Struct(s) => Ok(s),
-        other => Err(data_error(format!(
-            "Only Struct objects supported for [{purpose}], found: {}",
-            java_class_name(&other, schema)
-        ))),
+        other => Err(not_a_struct(other, schema, purpose)),
     }
+}
+
+/// The `DataException` of [`require_struct`], for callers that match the value themselves.
+pub(crate) fn not_a_struct(found: &Value, schema: Option<&Schema>, purpose: &str) -> ConnectError {
+    data_error(format!(
+        "Only Struct objects supported for [{purpose}], found: {}",
+        java_class_name(found, schema)
+    ))
+}
+
+/// `Struct.lookupField(name)` (behind `Struct.get`, `put` and `getWithoutDefault`).
+///
+/// # Errors
+/// `<name> is not a valid field name` when `schema` has no such field.
+pub(crate) fn lookup_field<'a>(schema: &'a Schema, name: &str) -> Result<&'a Field, ConnectError> {
+    schema
+        .field(name)
+        .ok_or_else(|| data_error(format!("{name} is not a valid field name")))
+}
+
+/// A struct of `schema` with every field read from `source` (`Struct.get`, or
+/// `getWithoutDefault` unless `with_default`) and put with `Struct.put`'s checks: the loop of
+/// `ReplaceField`, `HeaderFrom` (move) and `SetSchemaMetadata`. A field is read under the name
+/// `renamed_from` gives, else its own.
+///
+/// # Errors
+/// A field `source` lacks, or a null for a required field.
+pub(crate) fn rebuild_struct<'s>(
+    source: &connect_api::Struct,
+    schema: &SchemaRef,
+    with_default: bool,
+    renamed_from: impl Fn(&str) -> Option<&'s str>,
+) -> Result<connect_api::Struct, ConnectError> {
+    let mut out = connect_api::Struct::new(Arc::clone(schema));
+    for field in &schema.fields {
+        let name = renamed_from(&field.name).unwrap_or(&field.name);
+        let src = lookup_field(source.schema(), name)?;
+        let v = super::support::field_value(source, src, with_default);
+        check_put(&field.name, &field.schema, &v)?;
+        out.put_index(field.index, v);
+    }
+    Ok(out)
 }
 
 /// The Java class (`getClass().getName()`) Kafka would hold for `value`, read with `schema`
@@ -428,20 +555,51 @@ mod tests {
 
     #[test]
     fn java_split_drops_trailing_empty_parts_only() {
-        assert_eq!(java_split("a:b", ':'), vec!["a", "b"]);
-        assert_eq!(java_split("a:", ':'), vec!["a"]);
-        assert_eq!(java_split(":a", ':'), vec!["", "a"]);
-        assert_eq!(java_split("", ':'), vec![""]);
-        assert!(java_split("::", ':').is_empty());
+        use connect_api::java::split;
+        assert_eq!(split("a:b", ':'), vec!["a", "b"]);
+        assert_eq!(split("a:", ':'), vec!["a"]);
+        assert_eq!(split(":a", ':'), vec!["", "a"]);
+        assert_eq!(split("a,,b,,", ','), vec!["a", "", "b"]);
+        assert_eq!(split("", ':'), vec![""]);
+        assert!(split("::", ':').is_empty());
+        assert!(split(":", ':').is_empty());
     }
 
     #[test]
     fn a_string_where_a_struct_is_required_names_its_java_class() {
-        let err = require_struct(Value::from("x"), None, "field extraction").unwrap_err();
+        let err = require_struct(&Value::from("x"), None, "field extraction").unwrap_err();
         assert_eq!(
             err.to_string(),
             "Only Struct objects supported for [field extraction], found: java.lang.String"
         );
+    }
+
+    #[test]
+    fn a_rebuilt_struct_refuses_a_null_for_a_required_field_as_struct_put_does() {
+        let schema = Schema::struct_builder().field("a", Schema::int32()).build();
+        // A struct whose required field was never set.
+        let source = connect_api::Struct::new(schema.clone());
+        let err = rebuild_struct(&source, &schema, false, |_| None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Invalid value: null used for required field: \"a\", schema type: INT32"
+        );
+    }
+
+    #[test]
+    fn a_rebuilt_struct_reads_renamed_fields_and_names_a_missing_one() {
+        let source_schema = Schema::struct_builder()
+            .field("old", Schema::int32())
+            .build();
+        let source = connect_api::Struct::new(source_schema).with("old", 7);
+        let renamed = Schema::struct_builder()
+            .field("new", Schema::int32())
+            .build();
+        let out =
+            rebuild_struct(&source, &renamed, true, |n| (n == "new").then_some("old")).unwrap();
+        assert_eq!(out.get("new"), Some(&Value::Int32(7)));
+        let err = rebuild_struct(&source, &renamed, true, |_| None).unwrap_err();
+        assert_eq!(err.to_string(), "new is not a valid field name");
     }
 
     #[test]

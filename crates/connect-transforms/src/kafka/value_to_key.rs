@@ -13,7 +13,6 @@ use super::support::{field_value, map_get, map_put};
 use super::util::{self, SchemaCache, Side};
 
 const FIELDS: &str = "fields";
-const REPLACE_NULL_WITH_DEFAULT: &str = "replace.null.with.default";
 const PURPOSE: &str = "copying fields from value to key";
 
 static CONFIG_DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
@@ -27,26 +26,13 @@ static CONFIG_DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
             )
             .required(),
         )
-        .define(
-            ConfigKey::new(
-                REPLACE_NULL_WITH_DEFAULT,
-                ConfigType::Boolean,
-                Importance::Medium,
-                "Whether to replace fields that have a default value and that are null to the default value. When set to true, the default value is used, otherwise null is used.",
-            )
-            .default("true"),
-        )
+        .define(util::replace_null_with_default_key())
         .build()
 });
 
 /// The plugin (ValueToKey has no `$Key`/`$Value` variants).
 pub(crate) fn plugins() -> Vec<Box<dyn TransformationPlugin>> {
-    vec![util::plugin(
-        "org.apache.kafka.connect.transforms.ValueToKey",
-        Side::Value,
-        &CONFIG_DEF,
-        create,
-    )]
+    util::plugins!(single "ValueToKey", &CONFIG_DEF, create)
 }
 
 fn create(_side: Side, props: &Props) -> Result<Box<dyn Transformation>, ConnectError> {
@@ -54,7 +40,7 @@ fn create(_side: Side, props: &Props) -> Result<Box<dyn Transformation>, Connect
     let fields = util::non_empty_list(&parsed, FIELDS)?;
     Ok(Box::new(ValueToKey {
         fields,
-        replace_null_with_default: parsed.boolean(REPLACE_NULL_WITH_DEFAULT),
+        replace_null_with_default: parsed.boolean(util::REPLACE_NULL_WITH_DEFAULT),
         cache: SchemaCache::default(),
     }))
 }
@@ -71,12 +57,7 @@ impl Transformation for ValueToKey {
         let value = &record.value;
         let key = match &value.schema {
             None => {
-                let Value::Map(map) = &value.value else {
-                    return Err(util::data_error(format!(
-                        "Only Map objects supported in absence of schema for [{PURPOSE}], found: {}",
-                        util::java_class_name(&value.value, None)
-                    )));
-                };
+                let map = util::require_map_ref(&value.value, PURPOSE)?;
                 let mut key = Vec::with_capacity(self.fields.len());
                 for f in &self.fields {
                     map_put(&mut key, f, map_get(map, f).cloned().unwrap_or(Value::Null));
@@ -84,12 +65,7 @@ impl Transformation for ValueToKey {
                 SchemaAndValue::schemaless(Value::Map(key))
             }
             Some(_) => {
-                let Value::Struct(s) = &value.value else {
-                    return Err(util::data_error(format!(
-                        "Only Struct objects supported for [{PURPOSE}], found: {}",
-                        util::java_class_name(&value.value, value.schema.as_deref())
-                    )));
-                };
+                let s = util::require_struct(&value.value, value.schema.as_deref(), PURPOSE)?;
                 let fields = &self.fields;
                 let key_schema = self.cache.get_or_try_insert(s.schema(), |vs| {
                     let mut key_schema = Schema::struct_builder().into_schema();
@@ -121,19 +97,7 @@ impl Transformation for ValueToKey {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn record(value: SchemaAndValue) -> ConnectRecord {
-        ConnectRecord {
-            topic: "t".into(),
-            kafka_partition: Some(0),
-            key: SchemaAndValue::NULL,
-            value,
-            timestamp: None,
-            headers: Vec::new(),
-            kafka_offset: Some(0),
-            is_sink: true,
-        }
-    }
+    use crate::test_support::record;
 
     fn fields(list: &str) -> Props {
         [("fields".to_owned(), list.to_owned())].into()

@@ -66,14 +66,12 @@ fn event(op: &str, before: Value, after: Value) -> ConnectRecord {
     value.put("before", before);
     value.put("after", after);
     ConnectRecord {
-        topic: "srv.db.t".into(),
         kafka_partition: Some(0),
-        key: SchemaAndValue::NULL,
-        value: SchemaAndValue::new(Some(schema), Value::Struct(value)),
         timestamp: Some(1),
-        headers: Vec::new(),
-        kafka_offset: None,
-        is_sink: false,
+        ..crate::test_support::source_record(
+            "srv.db.t",
+            SchemaAndValue::new(Some(schema), Value::Struct(value)),
+        )
     }
 }
 
@@ -84,10 +82,7 @@ fn tombstone() -> ConnectRecord {
 }
 
 fn unwrap(props: &[(&str, &str)]) -> Box<dyn Transformation> {
-    let props: Props = props
-        .iter()
-        .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-        .collect();
+    let props = crate::kafka::util::props(props);
     plugin().create(&props).unwrap()
 }
 

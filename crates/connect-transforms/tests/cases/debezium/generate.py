@@ -146,6 +146,8 @@ case("router_key_field_regex", dict(ROUTER, **{
     "transforms.route.key.field.replacement": "shard-$1",
     "transforms.route.key.field.name": "shard"}), [shard(1), shard(2, "u"), tomb])
 case("router_no_key_uniqueness", dict(ROUTER, **{"transforms.route.key.enforce.uniqueness": "false"}), [shard(1), shard(3, "d"), tomb])
+# An empty key field name fails in Kafka's `SchemaBuilder.field`, as any empty field name does.
+case("router_empty_key_field_name", dict(ROUTER, **{"transforms.route.key.field.name": ""}), [shard(1)])
 case("router_schemaless_key_fails", ROUTER, [{"topic": "srv.inventory.customers_shard1", "partition": 0, "sink": False,
     "key": {"schema": None, "payload": {"id": 1}}}])
 case("router_then_unwrap", dict(ROUTER, **{"transforms": "route,unwrap",
@@ -165,6 +167,8 @@ H2V = {"transforms": "h2v", "transforms.h2v.type": "io.debezium.transforms.Heade
 case("header_to_value_copy", H2V, [flat(1), flat(2, headers=[]), {"topic": "flat", "partition": 0, "offset": 3}])
 case("header_to_value_move_nested", dict(H2V, **{"transforms.h2v.fields": "meta.f1,extra.f2", "transforms.h2v.operation": "move"}), [flat(1)])
 case("header_to_value_mismatched_lists", dict(H2V, **{"transforms.h2v.fields": "f1"}), [flat(1)])
+# `String.split(",")` drops trailing empty entries, so a trailing comma is no empty element.
+case("header_to_value_trailing_comma", dict(H2V, **{"transforms.h2v.headers": "h1,h2,", "transforms.h2v.fields": "f1,f2,"}), [flat(1)])
 case("header_to_value_schemaless_value_fails", H2V, [{"topic": "flat", "partition": 0, "offset": 1, "value": {"schema": None, "payload": {"a": 1}}, "headers": HDRS}])
 
 # SchemaChangeEventFilter
