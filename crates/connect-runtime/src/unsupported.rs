@@ -43,6 +43,22 @@ pub fn check_connector(config: &Props, is_source: bool) -> Findings {
             "errors.retry.timeout has no effect: Sluice's converters and transforms never fail retriably, so failed records are not retried; errors.tolerance decides what happens to them.".to_owned(),
         );
     }
+    // Kafka makes an admin client per connector (topic creation, the DLQ topic, offset
+    // resets) from the worker's admin settings plus `admin.override.*`; Sluice has one admin
+    // client per worker, so a connector's admin overrides would change nothing: say so.
+    let mut admin_overrides: Vec<&str> = config
+        .keys()
+        .filter(|k| k.starts_with("admin.override."))
+        .map(String::as_str)
+        .collect();
+    if !admin_overrides.is_empty() {
+        admin_overrides.sort_unstable();
+        findings.warnings.push(format!(
+            "{} ha{} no effect: Sluice uses the worker's one admin client (its top-level and admin.* settings) for topic creation, the dead letter queue topic and offset resets of every connector.",
+            admin_overrides.join(", "),
+            if admin_overrides.len() == 1 { "s" } else { "ve" }
+        ));
+    }
     if !is_source {
         return findings;
     }
@@ -112,6 +128,27 @@ pub fn check_at_start(name: &str, config: &Props, is_source: bool) -> Result<(),
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_connectors_admin_overrides_are_accepted_with_a_warning_naming_them() {
+        let mut config = source(&[]);
+        config.insert(
+            "admin.override.request.timeout.ms".to_owned(),
+            "5000".to_owned(),
+        );
+        for is_source in [true, false] {
+            let findings = check_connector(&config, is_source);
+            assert!(findings.errors.0.is_empty());
+            assert_eq!(findings.warnings.len(), 1);
+            assert!(
+                findings.warnings[0].starts_with(
+                    "admin.override.request.timeout.ms has no effect: Sluice uses the worker's one admin client"
+                ),
+                "{}",
+                findings.warnings[0]
+            );
+        }
+    }
 
     fn source(pairs: &[(&str, &str)]) -> Props {
         let mut p: Props = [("name", "c"), ("connector.class", "FileStreamSource")]
