@@ -759,3 +759,68 @@ async fn a_source_whose_producer_distrusts_the_broker_fails_naming_the_cause()
     worker.stop(Duration::from_secs(10)).await?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mysql_source_whose_history_clients_distrust_the_broker_fails_naming_the_cause()
+-> Result<(), BoxError> {
+    if skip("a_mysql_source_whose_history_clients_distrust_the_broker_fails_naming_the_cause") {
+        return Ok(());
+    }
+    let pki = Pki::generate()?;
+    let broker = TlsBroker::start(&pki, &TlsBrokerOptions::default()).await?;
+    let mut worker_settings = Settings::new();
+    for prefix in ["", "producer."] {
+        worker_settings.extend(tls_client(
+            &pki,
+            prefix,
+            "SSL",
+            StoreType::Pkcs12,
+            PemAs::File,
+            false,
+        )?);
+    }
+    let mut worker = builder(&broker, &worker_settings).start().await?;
+    wait_healthy(&worker.rest()).await?;
+    let mysql = Mysql::try_shared().await?;
+    let db = mysql.create_database("tlshist").await?;
+    let id = random_name("hist");
+    let foreign = pki.path("foreign.jks").display().to_string();
+    let server_id: u32 = rand::rng().random_range(100_000..2_000_000_000);
+    let mut config = json!({
+        "connector.class": "io.debezium.connector.mysql.MySqlConnector",
+        "tasks.max": "1",
+        "database.hostname": mysql.host(),
+        "database.port": mysql.port().to_string(),
+        "database.user": "debezium",
+        "database.password": "dbz",
+        "database.server.id": server_id.to_string(),
+        "database.include.list": db,
+        "topic.prefix": format!("{id}_cdc"),
+        "schema.history.internal.kafka.bootstrap.servers": broker.bootstrap(),
+        "schema.history.internal.kafka.topic": format!("{id}_history"),
+        "topic.creation.default.partitions": "1",
+        "topic.creation.default.replication.factor": "1",
+    });
+    for client in ["producer", "consumer"] {
+        let p = format!("schema.history.internal.{client}.");
+        for (k, v) in [
+            ("security.protocol", "SSL"),
+            ("ssl.truststore.type", "JKS"),
+            ("ssl.truststore.location", foreign.as_str()),
+            ("ssl.truststore.password", STORE_PASSWORD),
+        ] {
+            config[format!("{p}{k}")] = json!(v);
+        }
+    }
+    let trace = failed_task_trace(&worker, &id, &config).await?;
+    // librdkafka alone would only time out; the probe names why the handshake fails.
+    assert!(
+        trace.contains(&format!(
+            "SSL handshake failed: TLS handshake with {} failed: certificate verify failed: unable to get local issuer certificate",
+            broker.bootstrap()
+        )),
+        "{trace}"
+    );
+    worker.stop(Duration::from_secs(10)).await?;
+    Ok(())
+}

@@ -25,6 +25,9 @@ use rdkafka::{Offset, TopicPartitionList};
 use super::{HistoryRecord, SchemaHistory};
 use crate::error::{CdcError, Result};
 
+/// How long a failure's TLS check may take per bootstrap server.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// The history topic and the clients' settings.
 #[derive(Clone)]
 pub struct KafkaHistory {
@@ -75,6 +78,20 @@ impl KafkaHistory {
         defaults: &[(&str, &str)],
         forced: &[(&str, &str)],
     ) -> Result<ClientConfig> {
+        let mut c = ClientConfig::new();
+        for (k, v) in &self.translated(kind, defaults, forced)? {
+            c.set(k, v);
+        }
+        Ok(c)
+    }
+
+    /// The librdkafka settings behind [`Self::base`].
+    fn translated(
+        &self,
+        kind: ClientKind,
+        defaults: &[(&str, &str)],
+        forced: &[(&str, &str)],
+    ) -> Result<Props> {
         let layer = |pairs: &[(&str, &str)]| -> Props {
             pairs
                 .iter()
@@ -94,11 +111,31 @@ impl KafkaHistory {
         for warning in translated.new_warnings() {
             tracing::warn!("{warning}");
         }
-        let mut c = ClientConfig::new();
-        for (k, v) in &translated.props {
-            c.set(k, v);
+        Ok(translated.props)
+    }
+
+    /// A failure of a `kind` client. librdkafka reports a rejected broker certificate as
+    /// "certificate verify failed" in its log and the call only times out, so when the client
+    /// speaks TLS a handshake of our own names the cause (a foreign CA, an expired
+    /// certificate, a host-name mismatch). Blocking: up to [`PROBE_TIMEOUT`] per server.
+    fn failure(&self, kind: ClientKind, what: &str, e: impl std::fmt::Display) -> CdcError {
+        let rejected = self
+            .translated(kind, &[], &[])
+            .ok()
+            .and_then(|props| kafka_client::tls_probe::probe(&props, PROBE_TIMEOUT))
+            .filter(|f| f.certificate_rejected);
+        match rejected {
+            Some(f) => self.err(what, format_args!("SSL handshake failed: {f} ({e})")),
+            None => self.err(what, e),
         }
-        Ok(c)
+    }
+
+    /// [`Self::failure`] from async code, off the runtime's threads.
+    async fn failure_async(&self, kind: ClientKind, what: &'static str, e: String) -> CdcError {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || this.failure(kind, what, e))
+            .await
+            .unwrap_or_else(|j| CdcError::History(format!("history failure check panicked: {j}")))
     }
 
     fn err(&self, what: &str, e: impl std::fmt::Display) -> CdcError {
@@ -128,7 +165,7 @@ impl KafkaHistory {
     fn high_watermark(&self, consumer: &BaseConsumer) -> Result<Option<i64>> {
         let md = consumer
             .fetch_metadata(Some(&self.topic), self.timeout)
-            .map_err(|e| self.err("cannot read metadata", e))?;
+            .map_err(|e| self.failure(ClientKind::Consumer, "cannot read metadata", e))?;
         let exists = md
             .topics()
             .iter()
@@ -138,7 +175,7 @@ impl KafkaHistory {
         }
         let (_, high) = consumer
             .fetch_watermarks(&self.topic, 0, self.timeout)
-            .map_err(|e| self.err("cannot read the history size", e))?;
+            .map_err(|e| self.failure(ClientKind::Consumer, "cannot read the history size", e))?;
         Ok(Some(high))
     }
 }
@@ -165,10 +202,15 @@ impl SchemaHistory for KafkaHistory {
             .set("cleanup.policy", "delete")
             .set("retention.ms", "9223372036854775807")
             .set("retention.bytes", "-1");
-        let results = admin
-            .create_topics([&topic], &opts)
-            .await
-            .map_err(|e| self.err("cannot create the history topic", e))?;
+        let results = match admin.create_topics([&topic], &opts).await {
+            Ok(r) => r,
+            Err(e) => {
+                let what = "cannot create the history topic";
+                return Err(self
+                    .failure_async(ClientKind::Admin, what, e.to_string())
+                    .await);
+            }
+        };
         for r in results {
             match r {
                 Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
@@ -197,10 +239,12 @@ impl SchemaHistory for KafkaHistory {
             let json = r.to_json();
             let rec: FutureRecord<'_, (), str> =
                 FutureRecord::to(&self.topic).partition(0).payload(&json);
-            producer
-                .send(rec, self.timeout)
-                .await
-                .map_err(|(e, _)| self.err("cannot write a history record", e))?;
+            if let Err((e, _)) = producer.send(rec, self.timeout).await {
+                let what = "cannot write a history record";
+                return Err(self
+                    .failure_async(ClientKind::Producer, what, e.to_string())
+                    .await);
+            }
         }
         Ok(())
     }
@@ -230,7 +274,13 @@ impl SchemaHistory for KafkaHistory {
                 }
                 match consumer.poll(Duration::from_millis(200)) {
                     None => {}
-                    Some(Err(e)) => return Err(this.err("cannot read the history", e)),
+                    Some(Err(e)) => {
+                        return Err(this.failure(
+                            ClientKind::Consumer,
+                            "cannot read the history",
+                            e,
+                        ));
+                    }
                     Some(Ok(m)) => {
                         next = m.offset() + 1;
                         let text = m.payload_view::<str>().transpose().map_err(|e| {
