@@ -310,6 +310,24 @@ fn dump(dir: Option<&str>, name: &str, records: &[TopicRecord]) {
     std::fs::write(format!("{dir}/{name}"), text).ok();
 }
 
+/// Everything in a topic whose size the test does not know, once nothing new arrived for
+/// `quiet`. Every topic read this way has records by then, so an empty read (a slow first
+/// fetch on a busy broker) is tried again rather than compared.
+async fn read_settled(
+    bootstrap: &str,
+    topic: &str,
+    quiet: Duration,
+) -> Result<Vec<TopicRecord>, BoxError> {
+    let quiet = Until::Quiet(quiet);
+    for _ in 0..5 {
+        let records = read_topic(bootstrap, topic, quiet).await?;
+        if !records.is_empty() {
+            return Ok(records);
+        }
+    }
+    read_topic(bootstrap, topic, quiet).await
+}
+
 async fn read_n(bootstrap: &str, topic: &str, n: usize) -> Result<Vec<TopicRecord>, BoxError> {
     read_topic(bootstrap, topic, Until::Count { n, settle: SETTLE }).await
 }
@@ -443,14 +461,14 @@ async fn scenario() -> Result<Option<Outputs>, BoxError> {
         read_n(private.bootstrap(), &topic(prefix, TABLE), expected).await?;
     }
     let committed = || async {
-        let quiet = Until::Quiet(Duration::from_secs(4));
-        let a = read_topic(
+        let quiet = Duration::from_secs(4);
+        let a = read_settled(
             shared.bootstrap(),
             &format!("{}.offsets", jvm.group()),
             quiet,
         )
         .await?;
-        let b = read_topic(
+        let b = read_settled(
             private.bootstrap(),
             sluice
                 .env_var("OFFSET_STORAGE_TOPIC")
@@ -495,9 +513,8 @@ async fn scenario() -> Result<Option<Outputs>, BoxError> {
     let both = |t: String| {
         let (ja, sb) = (jvm_boot.clone(), sluice_boot.clone());
         async move {
-            let quiet = Until::Quiet(Duration::from_secs(3));
-            let a = read_topic(&ja, &t, quiet).await?;
-            let b = read_topic(&sb, &t, quiet).await?;
+            let a = read_settled(&ja, &t, SETTLE).await?;
+            let b = read_settled(&sb, &t, SETTLE).await?;
             Ok::<_, BoxError>((a, b))
         }
     };

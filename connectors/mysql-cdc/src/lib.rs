@@ -3,9 +3,41 @@
 //! This crate is the plugin behind `io.debezium.connector.mysql.MySqlConnector` (and
 //! `io.debezium.connector.mariadb.MariaDbConnector`). It accepts Debezium's connector JSON
 //! unchanged and writes what Debezium **2.2** writes (topics, key/value schemas, `source` block,
-//! offsets, schema history), so every consumer downstream keeps working. The plugin reports
+//! offsets, schema history), so every consumer downstream keeps working; with
+//! `sluice.debezium.version=3.6` it writes what Debezium 3.6.3 writes instead, checked record by
+//! record and offset by offset against the real connector (`tests/debezium_diff.rs`), and a
+//! connector can move between a JVM worker running Debezium 3.6 and Sluice in either direction
+//! on the same offsets and history (`tests/takeover_mysql.rs`). The plugin descriptor reports
 //! version `2.2.0.Final`: clients that gate features on the Debezium version see the version
-//! whose output they receive.
+//! whose output they receive by default (the descriptor is per class, not per config; a 3.6-mode
+//! connector's records say `3.6.3.Final` in `source.version`).
+//!
+//! # Rules kept from Debezium's sources
+//! - Table structures in schema change and history records are described as Debezium's DDL
+//!   parser describes them (`table::Column::history_view`): the declared type with its
+//!   `UNSIGNED`/`ZEROFILL` suffix, `java.sql.Types` codes of `DataTypeResolver`, unquoted
+//!   defaults, quoted ENUM/SET labels with lengths 1 and 2n−1, and a table without a charset
+//!   taking its database's (`charsetForTable`). 2.2 and 3.6 differ in two rules only: which
+//!   columns have an implicit NULL default, and `ON UPDATE` after `DEFAULT CURRENT_TIMESTAMP`.
+//! - A binlog statement is dropped by `schema.history.internal.ddl.filter` (each version's
+//!   default), else applied and recorded; one the parser makes no event of is recorded as a
+//!   database-level change (`table` ""), as `parseDdl` does. So a 5.7-faced MariaDB's truncated
+//!   dummy events (`# Dum`, sent to replicas that do not announce MariaDB's capabilities) are
+//!   recorded in 3.6 mode, as Debezium 3.6.3 records them, and filtered in 2.2 mode, whose
+//!   filter drops every comment; a real MySQL sends none, and on MariaDB the reader announces
+//!   the capabilities, so it gets none either. `DROP TABLE` is recorded per table, with
+//!   `DropTableParserListener`'s text.
+//! - An event is handled with the time of the event before it (Debezium's binlog client calls
+//!   the handler before the listener that records the time), and heartbeats are sent after an
+//!   event once `heartbeat.interval.ms` has passed, the server being asked for its own heartbeat
+//!   events every 0.8 × `connect.keep.alive.interval.ms`.
+//! - Streaming offsets carry `TransactionContext.store`'s keys (2.2: `transaction_id` always,
+//!   null outside a transaction; 3.6: only inside one), and a transaction's END record the
+//!   offset from before its commit. Offsets are written in Java `HashMap` order by the offset
+//!   store.
+//! - An offset or a history record this connector cannot continue (an unknown key such as
+//!   Debezium's `incremental_snapshot_*`, a blocking snapshot, a history record of an unknown
+//!   layout) fails the task with a message naming it and how to recover.
 //!
 //! # Layout
 //! - [`config`]: the `ConfigDef` (Debezium's property names and defaults) and the typed config.
@@ -75,6 +107,14 @@
 //!   stores, which are refused at validation with the conversion to use.
 //! - When the last captured table is empty, the last emitted snapshot row is still marked
 //!   `last` (Debezium then marks none), so the snapshot's completion is always in an offset.
+//! - Heartbeats inside a transaction are sent only at its first event (Debezium's may fall on
+//!   any event of it, with an offset inside the transaction). After a restart inside a
+//!   transaction with metadata, its per-table event orders start again from 1 (Debezium
+//!   restores them from the offset).
+//! - Not reproduced from the DDL parser: `CREATE UNIQUE INDEX` choosing a key for a table
+//!   without one, and the per-clause statement texts of a multi-table `RENAME TABLE`.
+//! - `MariaDbConnector` in 3.6 mode follows Debezium 3.6's MariaDB sources but was not compared
+//!   with the real connector (the oracle's jars do not include debezium-connector-mariadb).
 
 pub mod binlog;
 pub mod config;

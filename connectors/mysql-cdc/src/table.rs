@@ -55,6 +55,8 @@ pub struct Column {
     /// The definition has `ON UPDATE <now>` as a clause of its own.
     pub on_update: bool,
     pub auto_incremented: bool,
+    /// `AUTO_INCREMENT`, or a generated column (`AS (…)`); Debezium's history marks only the
+    /// former (see [`Column::history_view`]).
     pub generated: bool,
     pub charset: Option<String>,
     /// The declared `DEFAULT` expression, as written (`'M'`, `0`, `NULL`, `current_timestamp()`).

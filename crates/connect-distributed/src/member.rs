@@ -716,6 +716,25 @@ impl Member {
             );
             return self.rebalance_failed(reason, &e, true).await;
         }
+        if response.assignment.is_empty() {
+            // Every Connect leader writes at least a version header, so no assignment means the
+            // generation was completed without its leader's SyncGroup: tansu 0.6 does this when
+            // the leader expires mid-rebalance, and then hands the same empty generation to
+            // every rejoin of this member id. Leave and come back as a new member, which
+            // forces a real rebalance (a Kafka coordinator never gets here).
+            tracing::warn!(
+                generation = self.generation,
+                member_id = %self.member_id,
+                "SyncGroup gave no assignment (the generation lost its leader); rejoining as a new member"
+            );
+            self.leave_group().await;
+            self.member_id.clear();
+            self.generation = -1;
+            let e = DistributedError::Protocol(
+                "SyncGroup gave an empty assignment: the generation lost its leader".to_owned(),
+            );
+            return self.rebalance_failed(reason, &e, true).await;
+        }
         let assignment = match decode_assignment(&response.assignment) {
             Ok(a) => a,
             Err(e) => return self.rebalance_failed(reason, &e, true).await,

@@ -144,7 +144,7 @@ impl From<HerderError> for ApiError {
         let status =
             StatusCode::from_u16(e.kind.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let forward = (e.kind == HerderErrorKind::RequestTarget)
-            .then(|| crate::forward::ForwardTo(e.forward_url));
+            .then_some(crate::forward::ForwardTo(e.forward_url));
         Self {
             forward,
             ..Self::new(status, e.message)

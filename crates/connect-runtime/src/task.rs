@@ -63,7 +63,10 @@ impl StatusReporter {
     pub async fn task(&self, name: &str, task: u32, state: State, trace: Option<String>) {
         let status = self.status(state, trace);
         let written = if Self::is_safe_write(state) {
-            self.store.put_task_safe(name, task, &status).await.map(drop)
+            self.store
+                .put_task_safe(name, task, &status)
+                .await
+                .map(drop)
         } else {
             self.store.put_task(name, task, &status).await
         };

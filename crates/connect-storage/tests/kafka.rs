@@ -296,7 +296,8 @@ async fn topics_hold_exactly_kafka_connect_keys_and_values() -> TestResult {
             ),
             (
                 r#"["inventory-connector",{"server":"dbserver1"}]"#.to_string(),
-                some(r#"{"file":"mysql-bin.000003","pos":154,"ts_sec":1700000000}"#)
+                // Java HashMap order, as Debezium 3.6.3 through the JVM worker writes it.
+                some(r#"{"ts_sec":1700000000,"file":"mysql-bin.000003","pos":154}"#)
             ),
         ]
     );

@@ -133,11 +133,12 @@ fn main() -> ExitCode {
     }
 }
 
-/// Turns transparent huge pages off for the whole process (the flag is the address space's, so
-/// every thread, mimalloc's heaps and the C libraries' alike). mimalloc asks for huge pages on
-/// its arenas, so a thread that touches one byte of a 2 MiB region makes all of it resident:
-/// ~10 MB of an idle worker's 41 MB (BENCHMARKS.md), with no measurable gain per record. Kernels
-/// set to `always` would do the same to any heap. Best effort: without it only memory grows.
+/// Turns transparent huge pages off for the whole process (the flag belongs to the address
+/// space: every thread, mimalloc's heaps and the C libraries' alike). With huge pages, one byte
+/// touched in a 2 MiB region makes all of it resident: they were ~10.5 MB of the idle worker's
+/// 41 MB, for no measurable per-record gain (BENCHMARKS.md). mimalloc is also built with
+/// `no_thp`, so it does not ask for them (`madvise`) in the allocations made before `main`;
+/// this call covers kernels set to `always`. Best effort: without it only memory grows.
 fn disable_huge_pages() -> std::io::Result<()> {
     #[cfg(target_os = "linux")]
     rustix::thread::disable_transparent_huge_pages(true)?;
@@ -456,6 +457,23 @@ fn spawn_signal_handler(cancel: CancellationToken) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn huge_pages_are_off_for_the_process_after_start_up() {
+        let thp_enabled = || {
+            std::fs::read_to_string("/proc/self/status")
+                .expect("status")
+                .lines()
+                .find_map(|l| l.strip_prefix("THP_enabled:").map(|v| v.trim().to_owned()))
+        };
+        disable_huge_pages().expect("prctl");
+        // Kernels before 5.0 do not report the flag; the prctl's own answer then has to do.
+        if let Some(enabled) = thp_enabled() {
+            assert_eq!(enabled, "0");
+        }
+        assert!(rustix::thread::transparent_huge_pages_are_disabled().expect("prctl"));
+    }
 
     #[test]
     fn the_rest_connection_cap_comes_from_the_worker_config() {

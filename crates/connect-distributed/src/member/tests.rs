@@ -472,6 +472,36 @@ async fn a_failed_assignment_keeps_the_work_and_reports_it_when_rejoining() {
 }
 
 #[tokio::test]
+async fn an_empty_sync_group_assignment_makes_the_member_leave_and_rejoin_as_a_new_member() {
+    let fake = Fake::start().await;
+    let good = from_leader(2, &["c1"], &[task("c1", 0)], &[], &[]);
+    fake.with(|s| {
+        s.leader = Some("leader-1".into());
+        s.follower_assignments = [Bytes::new(), Bytes::from(encode_assignment(&good))]
+            .into_iter()
+            .collect();
+    });
+    let (handle, mut rx) = start(settings(&fake.addr), View::new(0, &[]));
+    let (_, member_id, a) = assigned(&mut rx).await;
+    assert_eq!(a.connectors, ["c1"]);
+    let seen = fake.seen();
+    let left: Vec<&Vec<String>> = seen
+        .iter()
+        .filter_map(|s| match s {
+            Seen::Leave { member_ids } => Some(member_ids),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(left.len(), 1, "{seen:?}");
+    assert_ne!(
+        left[0],
+        &vec![member_id],
+        "it came back under a new member id"
+    );
+    handle.leave().await;
+}
+
+#[tokio::test]
 async fn a_heartbeat_answered_rebalance_in_progress_makes_the_member_rejoin() {
     let fake = Fake::start().await;
     let (handle, mut rx) = start(settings(&fake.addr), View::new(0, &[("c1", 1)]));

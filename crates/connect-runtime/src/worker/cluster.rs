@@ -19,6 +19,11 @@
 //!   [`HerderError::request_target`] with the URL to forward them to, which the REST layer does.
 //!   Such requests wait while the worker is between two assignments, as they queue behind
 //!   Kafka's herder thread during a rebalance.
+//!
+//! Beyond Kafka's herder, for coordinators that complete generations without a live member
+//! (tansu 0.6): after each rebalance a worker rewrites the status of what it runs when another
+//! worker's status is there, and it stops a connector or task whose status another worker wrote
+//! under a newer generation (the reconcile loop does both).
 
 pub mod signature;
 
@@ -183,7 +188,11 @@ impl Owned {
         }
     }
 
-    pub(super) fn revoke(&mut self, names: &[String], ids: &[connect_distributed::ConnectorTaskId]) {
+    pub(super) fn revoke(
+        &mut self,
+        names: &[String],
+        ids: &[connect_distributed::ConnectorTaskId],
+    ) {
         if let Self::Assigned { connectors, tasks } = self {
             for n in names {
                 connectors.remove(n);
@@ -813,7 +822,9 @@ impl WorkerHerder {
         if let Some(stores) = self.inner.stores.get() {
             match tokio::time::timeout(c.sync_timeout, stores.config.refresh()).await {
                 Ok(Ok(())) => {}
-                Ok(Err(e)) => tracing::warn!(error = %e, "Could not read to the end of the config topic."),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "Could not read to the end of the config topic.")
+                }
                 Err(_) => tracing::warn!("Didn't reach end of config log quickly enough"),
             }
         }
