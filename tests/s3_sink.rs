@@ -972,9 +972,14 @@ async fn survive_sigkills(
     // max.poll.interval.ms bounds how long tansu holds a rebalance for a member killed in the
     // middle of joining: with librdkafka's default (300 s) a kill during start-up stalls the
     // restarted task for up to 5 minutes (reported to the runtime owner, see BENCHMARKS.md).
+    // A restarted worker runs its work once the Connect group has dropped its killed
+    // incarnation, after `session.timeout.ms` (10 s by default, as for a JVM worker): a short
+    // session keeps twenty kills within the test's time.
     let mut worker = Worker::builder()
         .env("OFFSET_FLUSH_INTERVAL_MS", "1000")
         .env("CONNECT_CONSUMER_MAX_POLL_INTERVAL_MS", "15000")
+        .env("CONNECT_SESSION_TIMEOUT_MS", "6000")
+        .env("CONNECT_HEARTBEAT_INTERVAL_MS", "2000")
         .start()
         .await?;
     let name = random_name(label);
