@@ -955,12 +955,13 @@ fn assert_exactly_once(
     Ok(())
 }
 
-/// Produces `n` unique ids to a 3-partition topic at a steady pace while SIGKILLing and
-/// restarting the worker `kills` times at random moments; then checks exactly-once.
+/// Produces unique ids to a 3-partition topic at a steady pace while SIGKILLing and restarting
+/// the worker twenty times at random moments (at least `min_records` in all); then checks
+/// exactly-once.
 async fn survive_sigkills(
     label: &str,
     flush: u64,
-    n: usize,
+    min_records: usize,
     extra: &[(&str, &str)],
 ) -> Result<(), BoxError> {
     const PARTITIONS: i32 = 3;
@@ -980,6 +981,10 @@ async fn survive_sigkills(
         .env("CONNECT_CONSUMER_MAX_POLL_INTERVAL_MS", "15000")
         .env("CONNECT_SESSION_TIMEOUT_MS", "6000")
         .env("CONNECT_HEARTBEAT_INTERVAL_MS", "2000")
+        // The sink's consumer group likewise drops a killed consumer after its session (45 s
+        // by default): 10 s keeps each restart short without expelling a live consumer when
+        // the broker is slow to answer under load.
+        .env("CONNECT_CONSUMER_SESSION_TIMEOUT_MS", "10000")
         .start()
         .await?;
     let name = random_name(label);
@@ -990,8 +995,11 @@ async fn survive_sigkills(
     )
     .await?;
 
-    // The producer runs throughout the kills: n records paced over ~150 s, and whatever is left
-    // at once when the kills are over, so every kill finds data to write.
+    // The producer runs throughout the kills, 300 records (100 per partition, whole files by
+    // count) per `pause`, so every kill that waits for the worker to write finds data: a fixed
+    // amount paced over a fixed time ran dry when restarts slowed down (a restarted worker
+    // waits for the Connect group to drop its killed incarnation). Once the kills are over it
+    // tops up to at least `min_records` at once; the total is what the bucket must hold.
     let produced = Arc::new(AtomicUsize::new(0));
     let kills_done = Arc::new(AtomicBool::new(false));
     let prod = {
@@ -1001,18 +1009,20 @@ async fn survive_sigkills(
         let kills_done = kills_done.clone();
         tokio::spawn(async move {
             let burst = 100 * PARTITIONS as usize;
-            let pause = Duration::from_millis(150_000 * burst as u64 / n as u64);
-            for start in (0..n).step_by(burst) {
-                let recs: Vec<Rec> = (start..(start + burst).min(n))
+            let pause = Duration::from_millis(2_000);
+            let mut next = 0;
+            while !kills_done.load(Ordering::Relaxed) || next < min_records {
+                let recs: Vec<Rec> = (next..next + burst)
                     .map(|i| id_event(i, PARTITIONS, None))
                     .collect();
                 produce(&p, &topic, &recs).await?;
+                next += burst;
                 produced.fetch_add(recs.len(), Ordering::Relaxed);
                 if !kills_done.load(Ordering::Relaxed) {
                     tokio::time::sleep(pause).await;
                 }
             }
-            Ok::<_, BoxError>(())
+            Ok::<_, BoxError>(next)
         })
     };
 
@@ -1063,7 +1073,7 @@ async fn survive_sigkills(
         worker.restart().await?;
     }
     kills_done.store(true, Ordering::Relaxed);
-    prod.await??;
+    let n = prod.await??;
     eprintln!(
         "{label}: producer done, {} kills in {:?}",
         KILLS,
@@ -1098,7 +1108,7 @@ async fn every_record_lands_once_across_twenty_sigkills() -> Result<(), BoxError
     if skip("every_record_lands_once_across_twenty_sigkills") {
         return Ok(());
     }
-    // 6,700 per partition: a multiple of flush.size, so every file closes by count.
+    // Bursts of 100 per partition: a multiple of flush.size, so every file closes by count.
     survive_sigkills("crash_count", 100, 20_100, &[]).await
 }
 

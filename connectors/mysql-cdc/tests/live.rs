@@ -650,7 +650,17 @@ async fn a_killed_binlog_connection_reconnects_without_losing_or_repeating_rows(
     conn.query_drop(format!("CREATE TABLE {db}.t (id INT PRIMARY KEY)"))
         .await
         .unwrap();
-    let h = Harness::new(srv.props(db, 184_062, &[("heartbeat.interval.ms", "100")]));
+    // Idle, Debezium emits a heartbeat only when an event arrives: the server's own heartbeat
+    // events come every 0.8 × connect.keep.alive.interval.ms (48 s by default), so a short
+    // keep-alive makes the idle heartbeat show up within the test.
+    let h = Harness::new(srv.props(
+        db,
+        184_062,
+        &[
+            ("heartbeat.interval.ms", "100"),
+            ("connect.keep.alive.interval.ms", "500"),
+        ],
+    ));
     let mut task = h.start().await.unwrap();
     let topic = "dbserver1.cdc_reconnect.t";
     let mut recs = Vec::new();

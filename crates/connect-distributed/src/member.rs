@@ -125,12 +125,14 @@ impl GroupMember {
             ..MemberStatus::default()
         });
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+        let protocol = settings.protocol;
         let member = Member::new(settings, security, view, events_tx, status_tx, cmd_rx);
         tokio::spawn(Box::pin(member.run()));
         Ok((
             MemberHandle {
                 commands: cmd_tx,
                 status: status_rx,
+                protocol,
             },
             events_rx,
         ))
@@ -179,6 +181,7 @@ enum Command {
 pub struct MemberHandle {
     commands: mpsc::UnboundedSender<Command>,
     status: watch::Receiver<MemberStatus>,
+    protocol: ConnectProtocolCompatibility,
 }
 
 impl MemberHandle {
@@ -194,6 +197,12 @@ impl MemberHandle {
     /// The member's status; `changed()` on it wakes on every update.
     pub fn status(&self) -> watch::Receiver<MemberStatus> {
         self.status.clone()
+    }
+
+    /// `connect.protocol`: the mode this member offers, which Kafka's member reports as its
+    /// current protocol until a rebalance picks one.
+    pub fn configured_protocol(&self) -> ConnectProtocolCompatibility {
+        self.protocol
     }
 
     /// Leaves the group (LeaveGroup) and stops the member; returns once it has. The runtime

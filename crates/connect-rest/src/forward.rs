@@ -22,6 +22,7 @@ use axum::extract::rejection::{BytesRejection, FailedToBufferBody};
 use axum::extract::{FromRequest, MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use connect_api::Props;
 use connect_runtime::worker::cluster::{
     InterWorkerClient, SIGNATURE_ALGORITHM_HEADER, SIGNATURE_HEADER,
 };
@@ -31,6 +32,7 @@ use serde::Deserialize;
 
 use crate::error::ApiError;
 use crate::extract::PathParams;
+use crate::jackson;
 use crate::state::AppState;
 use crate::uri::{first, java_bool, query_pairs};
 
@@ -355,9 +357,26 @@ pub(crate) async fn put_task_configs(
         }),
         _ => None,
     };
+    // The resource reads the body (a plain `ObjectMapper`) before the herder sees the request.
+    let configs = jackson::read_task_configs(&body).map_err(|e| {
+        tracing::debug!(error = %e, "task configs rejected");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.message())
+    })?;
+    // A null value (or a null config) in a signed peer's list has no meaning for a task's
+    // settings: Sluice keeps the settings that have values.
+    let configs = configs.map(|list| {
+        list.into_iter()
+            .map(|m| {
+                m.unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|(k, v)| Some((k, v?)))
+                    .collect::<Props>()
+            })
+            .collect::<Vec<_>>()
+    });
     state
         .herder
-        .put_task_configs(path.get("connector"), &body, signature)
+        .put_task_configs(path.get("connector"), &body, configs, signature)
         .await?;
     let mut resp = Response::new(Body::empty());
     *resp.status_mut() = StatusCode::NO_CONTENT;

@@ -205,6 +205,42 @@ pub(crate) fn read<T: Entity>(body: &[u8]) -> Result<Option<T>, JacksonError> {
     }
 }
 
+/// `List<Map<String,String>>` read by a plain `ObjectMapper` (`InternalConnectResource.
+/// putTaskConfigs`), which, unlike the JAX-RS provider, refuses an empty body: `Ok(None)` only
+/// for a root `null`. A `null` task config stays `None`.
+pub(crate) fn read_task_configs(body: &[u8]) -> Result<Option<Vec<Option<JavaMap>>>, JacksonError> {
+    let mut p = Parser::new(body);
+    match p.next_token()? {
+        // `ObjectMapper._initForReading`; the location is the input's start whatever the
+        // white space before the end.
+        None => Err(JacksonError::mapping(
+            "No content to map due to end-of-input",
+            Loc::At { line: 1, col: 0 },
+        )),
+        Some(Tok::Null) => Ok(None),
+        Some(Tok::StartArray) => {
+            let mut out = Vec::new();
+            loop {
+                match p.next_token()? {
+                    Some(Tok::EndArray) | None => return Ok(Some(out)),
+                    Some(Tok::Null) => out.push(None),
+                    Some(_) => {
+                        let index = out.len();
+                        let map = bind_string_map(&mut p)
+                            .map_err(|e| e.wrap("java.util.ArrayList", RefKey::Index(index)))?;
+                        out.push(Some(map));
+                    }
+                }
+            }
+        }
+        Some(t) => Err(mismatch(
+            "java.util.ArrayList<java.util.Map<java.lang.String,java.lang.String>>",
+            t,
+            &p,
+        )),
+    }
+}
+
 impl Entity for JavaMap {
     fn bind(p: &mut Parser<'_>) -> Result<Self, JacksonError> {
         bind_string_map(p)

@@ -24,8 +24,13 @@ use connect_runtime::{Herder, HerderError, SignatureHeaders};
 use http::StatusCode;
 use tower::ServiceExt;
 
-/// What the internal endpoint handed the herder: connector, body, signature.
-type InternalCall = (String, Vec<u8>, Option<SignatureHeaders>);
+/// What the internal endpoint handed the herder: connector, body, configs read, signature.
+type InternalCall = (
+    String,
+    Vec<u8>,
+    Option<Vec<Props>>,
+    Option<SignatureHeaders>,
+);
 
 /// A follower: reads from the fake cluster state, every write "only the leader can".
 #[derive(Debug)]
@@ -135,10 +140,11 @@ impl Herder for Follower {
         &self,
         name: &str,
         body: &[u8],
+        configs: Option<Vec<Props>>,
         signature: Option<SignatureHeaders>,
     ) -> Result<(), HerderError> {
         if let Ok(mut seen) = self.internal.lock() {
-            seen.push((name.to_owned(), body.to_vec(), signature));
+            seen.push((name.to_owned(), body.to_vec(), configs, signature));
         }
         Ok(())
     }
@@ -358,15 +364,66 @@ async fn the_signed_internal_endpoint_hands_body_and_signature_to_the_herder() {
             (
                 "c".to_owned(),
                 body.as_bytes().to_vec(),
+                Some(vec![Props::from([("a".to_owned(), "1".to_owned())])]),
                 Some(SignatureHeaders {
                     algorithm: "HmacSHA256".into(),
                     signature: "c2lnbmVk".into(),
                 })
             ),
-            ("c".to_owned(), body.as_bytes().to_vec(), None),
+            (
+                "c".to_owned(),
+                body.as_bytes().to_vec(),
+                Some(vec![Props::from([("a".to_owned(), "1".to_owned())])]),
+                None
+            ),
         ]
     );
     // The connectors resource still answers a method it lacks there.
     let (status, _, _) = call(&app, "DELETE", "/connectors/c/tasks", &[], "").await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+/// `InternalConnectResource.putTaskConfigs` reads its body with a plain `ObjectMapper` before the
+/// herder sees it: an empty body, a non-list and a non-map entry are Jackson's 500s, as the JVM
+/// worker (Kafka Connect 4.3, checked with curl) answers them, and the herder is never called.
+#[tokio::test]
+async fn the_internal_endpoint_answers_an_unreadable_body_as_jackson_does() {
+    let (app, herder, _) = follower(None);
+    let redacted = "[Source: REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled)";
+    let cases = [
+        (
+            "",
+            format!("No content to map due to end-of-input\n at {redacted}; line: 1]"),
+        ),
+        (
+            "\n \n ",
+            format!("No content to map due to end-of-input\n at {redacted}; line: 1]"),
+        ),
+        (
+            "{}",
+            format!(
+                "Cannot deserialize value of type `java.util.ArrayList<java.util.Map<java.lang.String,java.lang.String>>` from Object value (token `JsonToken.START_OBJECT`)\n at {redacted}; line: 1, column: 1]"
+            ),
+        ),
+        (
+            "[1]",
+            format!(
+                "Cannot deserialize value of type `java.util.LinkedHashMap<java.lang.String,java.lang.String>` from Integer value (token `JsonToken.VALUE_NUMBER_INT`)\n at {redacted}; line: 1, column: 2] (through reference chain: java.util.ArrayList[0])"
+            ),
+        ),
+        (
+            r#"[{"a":{}}]"#,
+            format!(
+                "Cannot deserialize value of type `java.lang.String` from Object value (token `JsonToken.START_OBJECT`)\n at {redacted}; line: 1, column: 7] (through reference chain: java.util.ArrayList[0]->java.util.LinkedHashMap[\"a\"])"
+            ),
+        ),
+    ];
+    for (body, message) in cases {
+        let (status, _, text) = call(&app, "POST", "/connectors/c/tasks", &[], body).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body:?}");
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(json["error_code"], 500, "{body:?}");
+        assert_eq!(json["message"], message.as_str(), "{body:?}");
+    }
+    assert!(herder.internal.lock().unwrap().is_empty());
 }

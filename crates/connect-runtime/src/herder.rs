@@ -277,11 +277,13 @@ pub trait Herder: Send + Sync + std::fmt::Debug {
 
     /// `POST /connectors/{c}/tasks`, the signed inter-worker request (KIP-507) by which the
     /// worker running a connector hands its task configs to the leader. `body` is the request's
-    /// bytes, which the signature covers.
+    /// bytes, which the signature covers; `configs` what the resource read from them (`None`
+    /// for a JSON `null`).
     async fn put_task_configs(
         &self,
         _name: &str,
         _body: &[u8],
+        _configs: Option<Vec<Props>>,
         _signature: Option<SignatureHeaders>,
     ) -> Result<(), HerderError> {
         // `StandaloneHerder.putTaskConfigs`.

@@ -23,6 +23,11 @@
 //!     → `kafka_connect_worker_connector_startup_attempts_total`, `kafka_connect_worker_connector_count` …;
 //!   - `kafka.connect<type=connect-worker-metrics, connector=(.+)><>([a-z-]+)`
 //!     → `kafka_connect_worker_connector_running_task_count{connector}` …;
+//!   - distributed mode only, `kafka.connect<type=connect-worker-rebalance-metrics><>(leader-name|connect-protocol): (.+)`
+//!     → `kafka_connect_worker_rebalance_leader_name{leader_name="http://…/"} 1` (and `_connect_protocol`),
+//!     `…><>([a-z-]+-total)` (COUNTER) / `([a-z-]+)` (GAUGE) → `kafka_connect_worker_rebalance_completed_rebalances_total`,
+//!     `kafka_connect_worker_rebalance_epoch`, `…_rebalancing`, `…_rebalance_{max,avg}_time_ms`,
+//!     `…_time_since_last_rebalance_ms`;
 //!   - `kafka.consumer<type=consumer-fetch-manager-metrics, client-id=(.+), topic=(.+), partition=(.+)><>(.+-lag)`
 //!     → `kafka_consumer_fetch_manager_records_lag{clientid,topic,partition}` (per partition lag).
 //! - [`Names::Confluent`] (`GET /metrics?names=confluent`): Confluent's
@@ -35,6 +40,8 @@
 //!     → `kafka_connect_task_error_metrics_total_record_errors` …;
 //!   - `kafka.connect<type=connect-worker-metrics><>([^:]+)` → `kafka_connect_connect_worker_metrics_$1{connector="aggregate"}`,
 //!     and with `connector=(.+)` → `kafka_connect_connect_worker_metrics_$2{connector}`;
+//!   - `kafka.connect<type=connect-worker-rebalance-metrics><>([^:]+)` → `kafka_connect_connect_worker_rebalance_metrics_$1`
+//!     (numbers only: `leader-name` and `connect-protocol` are strings without a `value`);
 //!   - `kafka.connect<type=connector-metrics, connector=(.+)><>(.+): (.+)` → `kafka_connect_connector_metrics{connector,status="running"} 1`;
 //!   - `kafka.(.+)<type=(.+), (.+)=(.+), (.+)=(.+), (.+)=(.+)><>(.+):` →
 //!     `kafka_consumer_consumer_fetch_manager_metrics_records_lag{client_type="consumer",client_id,topic,partition}`.
@@ -47,12 +54,13 @@
 //! gauges; the JMX exporter's UNTYPED becomes a gauge.
 
 mod process;
+mod rebalance;
 mod task;
 mod window;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use dashmap::DashMap;
@@ -106,6 +114,8 @@ pub(crate) enum BeanType {
     Worker,
     /// `kafka.connect:type=connect-worker-metrics,connector=…`
     WorkerConnector,
+    /// `kafka.connect:type=connect-worker-rebalance-metrics` (distributed mode only)
+    WorkerRebalance,
     /// `kafka.consumer:type=consumer-fetch-manager-metrics,client-id=…,topic=…,partition=…`
     ConsumerFetch,
 }
@@ -120,6 +130,7 @@ impl BeanType {
             Self::TaskError => "task-error",
             Self::Connector => "connector",
             Self::Worker | Self::WorkerConnector => "connect-worker",
+            Self::WorkerRebalance => "connect-worker-rebalance",
             Self::ConsumerFetch => "consumer-fetch-manager",
         }
     }
@@ -347,6 +358,20 @@ fn name_bean(names: Names, b: &Bean) -> Option<Series> {
                 s
             })
         }
+        // `(leader-name|connect-protocol): (.+)` → value 1 with the text as a label; an empty
+        // text fails `(.+)` and the catch-all rule drops the string.
+        (Names::Strimzi, T::WorkerRebalance, Value::Text(s)) if !s.is_empty() => Some(one(
+            safe_name(&format!("kafka_connect_worker_rebalance_{}", b.attr)).to_lowercase(),
+            labels,
+            b.attr,
+            s,
+        )),
+        (Names::Strimzi, T::WorkerRebalance, Value::Number(v)) => Some(number(
+            "kafka_connect_worker_rebalance_",
+            b.attr,
+            labels,
+            *v,
+        )),
         (Names::Strimzi, T::ConsumerFetch, Value::Number(v)) => Some(Series {
             name: safe_name(&format!("kafka_consumer_fetch_manager_{}", b.attr)),
             kind: Kind::Gauge,
@@ -392,6 +417,12 @@ fn name_bean(names: Names, b: &Bean) -> Option<Series> {
             labels,
             *v,
         )),
+        (Names::Confluent, T::WorkerRebalance, Value::Number(v)) => Some(number(
+            "kafka_connect_connect_worker_rebalance_metrics_",
+            b.attr,
+            labels,
+            *v,
+        )),
         (Names::Confluent, T::ConsumerFetch, Value::Number(v)) => {
             let mut l = vec![("client_type".to_owned(), "consumer".to_owned())];
             l.extend(labels);
@@ -425,6 +456,8 @@ struct Inner {
     task_startup_success: AtomicU64,
     task_startup_failure: AtomicU64,
     tasks: DashMap<(String, u32), Arc<TaskMetrics>>,
+    /// The rebalance group, once this worker is a group member (distributed mode).
+    rebalance: Mutex<Option<rebalance::Rebalance>>,
 }
 
 /// A connector's state as the status store has it, for a scrape.
@@ -464,6 +497,51 @@ impl WorkerMetrics {
             &i.task_startup_failure
         }
         .fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// This worker became a member of a Connect group offering `connect.protocol`'s
+    /// `protocol_version` (if known): the `connect-worker-rebalance-metrics` group exists from
+    /// now on, as Kafka's `DistributedHerder` creates it.
+    pub(crate) fn join_group(&self, protocol_version: Option<i16>) {
+        let now = group_clock();
+        self.with_rebalance(|r| {
+            *r = Some(rebalance::Rebalance::new(now, protocol_version));
+        });
+    }
+
+    /// The member handed over an assignment (`rebalanceStarted`).
+    pub(crate) fn rebalance_started(
+        &self,
+        generation: i32,
+        leader_url: &str,
+        protocol_version: i16,
+    ) {
+        let now = group_clock();
+        self.with_rebalance(|r| {
+            if let Some(r) = r {
+                r.started(now, generation, leader_url, protocol_version);
+            }
+        });
+    }
+
+    /// The worker started the work of its assignment (`rebalanceSucceeded`).
+    pub(crate) fn rebalance_succeeded(&self) {
+        let now = group_clock();
+        self.with_rebalance(|r| {
+            if let Some(r) = r {
+                r.succeeded(now);
+            }
+        });
+    }
+
+    fn with_rebalance<T>(&self, f: impl FnOnce(&mut Option<rebalance::Rebalance>) -> T) -> T {
+        // A panic while holding the lock leaves plain values behind: still good to read.
+        let mut guard = self
+            .inner
+            .rebalance
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut guard)
     }
 
     /// The metrics of a new task run; they replace the previous run's.
@@ -574,6 +652,9 @@ impl WorkerMetrics {
                 out.push(Bean::task_status(name, *task, &state.to_lowercase()));
             }
         }
+        if let Some(r) = self.with_rebalance(|r| r.clone()) {
+            r.beans(group_clock(), &mut out);
+        }
         let mut tasks: Vec<Arc<TaskMetrics>> =
             i.tasks.iter().map(|e| Arc::clone(e.value())).collect();
         tasks.sort_by(|a, b| (&a.connector, a.task).cmp(&(&b.connector, b.task)));
@@ -607,6 +688,12 @@ impl WorkerMetrics {
         series.extend(process::series());
         encode(series)
     }
+}
+
+/// The clock of the rebalance group: the cluster driver's (tokio's, which tests pause), the
+/// same instant as `Instant::now()` otherwise.
+fn group_clock() -> Instant {
+    tokio::time::Instant::now().into_std()
 }
 
 /// A family's samples: labels and value.

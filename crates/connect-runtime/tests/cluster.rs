@@ -195,7 +195,9 @@ impl InterWorkerClient for Network {
             }),
             _ => None,
         };
-        herder.put_task_configs(name, &body, signature).await
+        herder
+            .put_task_configs(name, &body, task_configs(&body), signature)
+            .await
     }
 }
 
@@ -824,7 +826,7 @@ async fn the_leader_writes_only_properly_signed_task_configs() {
     // Unsigned, tampered or sent to a follower, the configs are refused with Kafka's answers.
     let err = a
         .herder
-        .put_task_configs("c", body, None)
+        .put_task_configs("c", body, task_configs(body), None)
         .await
         .unwrap_err();
     assert_eq!(
@@ -836,13 +838,18 @@ async fn the_leader_writes_only_properly_signed_task_configs() {
     );
     let err = a
         .herder
-        .put_task_configs("c", br#"[{"task.class":"y"}]"#, Some(sig(&signed)))
+        .put_task_configs(
+            "c",
+            br#"[{"task.class":"y"}]"#,
+            task_configs(br#"[{"task.class":"y"}]"#),
+            Some(sig(&signed)),
+        )
         .await
         .unwrap_err();
     assert_eq!(err.kind, HerderErrorKind::Forbidden);
     let err = b
         .herder
-        .put_task_configs("c", body, Some(sig(&signed)))
+        .put_task_configs("c", body, task_configs(body), Some(sig(&signed)))
         .await
         .unwrap_err();
     assert_eq!(
@@ -855,7 +862,7 @@ async fn the_leader_writes_only_properly_signed_task_configs() {
     );
     let err = a
         .herder
-        .put_task_configs("nope", body, Some(sig(&signed)))
+        .put_task_configs("nope", body, task_configs(body), Some(sig(&signed)))
         .await
         .unwrap_err();
     assert_eq!(err.message, "Connector nope not found");
@@ -863,12 +870,201 @@ async fn the_leader_writes_only_properly_signed_task_configs() {
 
     // Signed with the session key, the leader writes them (a null value is no key).
     a.herder
-        .put_task_configs("c", body, Some(sig(&signed)))
+        .put_task_configs("c", body, task_configs(body), Some(sig(&signed)))
         .await
         .unwrap();
     assert_eq!(
         stores.config.snapshot().tasks("c"),
         [props(&[("task.class", "x"), ("slot", "0")])]
+    );
+    cancel.cancel();
+}
+
+/// What the REST resource reads from a task-configs body (null values dropped).
+fn task_configs(body: &[u8]) -> Option<Vec<Props>> {
+    let parsed: Option<Vec<std::collections::BTreeMap<String, Option<String>>>> =
+        serde_json::from_slice(body).ok()?;
+    parsed.map(|list| {
+        list.into_iter()
+            .map(|m| m.into_iter().filter_map(|(k, v)| Some((k, v?))).collect())
+            .collect()
+    })
+}
+
+/// The `GET /metrics` sample lines of a worker (Strimzi's names).
+async fn scrape(w: &Worker) -> Vec<String> {
+    Herder::metrics(&w.herder, connect_runtime::metrics::Names::Strimzi)
+        .await
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn sample<'a>(lines: &'a [String], name: &str) -> Option<&'a str> {
+    lines
+        .iter()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_exports_its_rebalances_as_kafkas_worker_rebalance_metrics() {
+    let kafka = MockCluster::<DefaultProducerContext>::new(1).unwrap();
+    let stores = stores();
+    let network = Arc::new(Network::default());
+    let cancel = CancellationToken::new();
+    let a = start(
+        "a:8083",
+        &stores,
+        &kafka.bootstrap_servers(),
+        &network,
+        &cancel,
+    )
+    .await;
+
+    // Before the first assignment: generation 0, no rebalance yet, no leader.
+    let before = scrape(&a).await;
+    assert_eq!(
+        sample(&before, "kafka_connect_worker_rebalance_epoch"),
+        Some("0.0"),
+        "{before:#?}"
+    );
+    assert_eq!(
+        sample(
+            &before,
+            "kafka_connect_worker_rebalance_completed_rebalances_total"
+        ),
+        Some("0.0")
+    );
+    assert_eq!(
+        sample(&before, "kafka_connect_worker_rebalance_rebalancing"),
+        Some("0.0")
+    );
+    assert_eq!(
+        sample(
+            &before,
+            "kafka_connect_worker_rebalance_time_since_last_rebalance_ms"
+        ),
+        Some("inf")
+    );
+    assert!(
+        !before.iter().any(|l| l.contains("leader_name")),
+        "{before:#?}"
+    );
+
+    // A completed rebalance: counted, not rebalancing, with its generation, leader and protocol.
+    assign(
+        &a,
+        Round {
+            generation: 3,
+            leader: &a,
+            connectors: &[],
+            tasks: &[],
+            offset: offset(&stores),
+            leader_state: None,
+        },
+    )
+    .await;
+    let after = until(
+        "one completed rebalance",
+        || scrape(&a),
+        |l| {
+            sample(
+                l,
+                "kafka_connect_worker_rebalance_completed_rebalances_total",
+            ) == Some("1.0")
+        },
+    )
+    .await;
+    assert_eq!(
+        sample(&after, "kafka_connect_worker_rebalance_epoch"),
+        Some("3.0")
+    );
+    assert_eq!(
+        sample(&after, "kafka_connect_worker_rebalance_rebalancing"),
+        Some("0.0")
+    );
+    assert_eq!(
+        sample(
+            &after,
+            r#"kafka_connect_worker_rebalance_leader_name{leader_name="http://a:8083/"}"#
+        ),
+        Some("1.0"),
+        "{after:#?}"
+    );
+    assert_eq!(
+        sample(
+            &after,
+            r#"kafka_connect_worker_rebalance_connect_protocol{connect_protocol="SESSIONED"}"#
+        ),
+        Some("1.0")
+    );
+    for name in [
+        "kafka_connect_worker_rebalance_rebalance_max_time_ms",
+        "kafka_connect_worker_rebalance_rebalance_avg_time_ms",
+        "kafka_connect_worker_rebalance_time_since_last_rebalance_ms",
+    ] {
+        let v: f64 = sample(&after, name).unwrap().parse().unwrap();
+        assert!((0.0..20_000.0).contains(&v), "{name} {v}");
+    }
+
+    // An assignment made at a config offset this worker cannot read to is not acted upon:
+    // the worker stays rebalancing until one completes.
+    assign(
+        &a,
+        Round {
+            generation: 4,
+            leader: &a,
+            connectors: &[],
+            tasks: &[],
+            offset: offset(&stores) + 5,
+            leader_state: None,
+        },
+    )
+    .await;
+    let pending = until(
+        "rebalancing",
+        || scrape(&a),
+        |l| sample(l, "kafka_connect_worker_rebalance_rebalancing") == Some("1.0"),
+    )
+    .await;
+    assert_eq!(
+        sample(&pending, "kafka_connect_worker_rebalance_epoch"),
+        Some("4.0")
+    );
+    assert_eq!(
+        sample(
+            &pending,
+            "kafka_connect_worker_rebalance_completed_rebalances_total"
+        ),
+        Some("1.0")
+    );
+    assign(
+        &a,
+        Round {
+            generation: 5,
+            leader: &a,
+            connectors: &[],
+            tasks: &[],
+            offset: offset(&stores),
+            leader_state: None,
+        },
+    )
+    .await;
+    let done = until(
+        "two completed rebalances",
+        || scrape(&a),
+        |l| {
+            sample(
+                l,
+                "kafka_connect_worker_rebalance_completed_rebalances_total",
+            ) == Some("2.0")
+        },
+    )
+    .await;
+    assert_eq!(
+        sample(&done, "kafka_connect_worker_rebalance_rebalancing"),
+        Some("0.0")
     );
     cancel.cancel();
 }

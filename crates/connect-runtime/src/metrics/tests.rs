@@ -388,3 +388,69 @@ fn commit_percentages_are_zero_before_any_commit_as_kafkas_frequencies_are() {
         assert!(has(&text, &line), "{text}");
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn rebalance_metrics_exist_in_a_group_and_follow_the_members_assignments() {
+    let m = WorkerMetrics::default();
+    // Outside a group (standalone) there is no such MBean.
+    for names in [Names::Strimzi, Names::Confluent] {
+        let text = m.render(&snapshot(), names);
+        assert!(!text.contains("rebalance"), "{text}");
+    }
+    m.join_group(Some(1));
+    let text = m.render(&[], Names::Strimzi);
+    for line in [
+        r#"kafka_connect_worker_rebalance_connect_protocol{connect_protocol="COMPATIBLE"} 1.0"#,
+        "kafka_connect_worker_rebalance_epoch 0.0",
+        "kafka_connect_worker_rebalance_completed_rebalances_total 0.0",
+        "kafka_connect_worker_rebalance_rebalancing 0.0",
+        "kafka_connect_worker_rebalance_rebalance_max_time_ms NaN",
+        "kafka_connect_worker_rebalance_rebalance_avg_time_ms NaN",
+        "kafka_connect_worker_rebalance_time_since_last_rebalance_ms inf",
+    ] {
+        assert!(has(&text, line), "{line}\n{text}");
+    }
+    assert!(!text.contains("leader_name"), "{text}");
+
+    m.rebalance_started(7, "http://a:8083/", 2);
+    tokio::time::advance(Duration::from_millis(250)).await;
+    let text = m.render(&[], Names::Strimzi);
+    assert!(
+        has(&text, "kafka_connect_worker_rebalance_rebalancing 1.0"),
+        "{text}"
+    );
+    m.rebalance_succeeded();
+    tokio::time::advance(Duration::from_millis(1000)).await;
+
+    let text = m.render(&[], Names::Strimzi);
+    for line in [
+        r#"kafka_connect_worker_rebalance_connect_protocol{connect_protocol="SESSIONED"} 1.0"#,
+        r#"kafka_connect_worker_rebalance_leader_name{leader_name="http://a:8083/"} 1.0"#,
+        "kafka_connect_worker_rebalance_epoch 7.0",
+        "kafka_connect_worker_rebalance_completed_rebalances_total 1.0",
+        "kafka_connect_worker_rebalance_rebalancing 0.0",
+        "kafka_connect_worker_rebalance_rebalance_max_time_ms 250.0",
+        "kafka_connect_worker_rebalance_rebalance_avg_time_ms 250.0",
+        "kafka_connect_worker_rebalance_time_since_last_rebalance_ms 1000.0",
+    ] {
+        assert!(has(&text, line), "{line}\n{text}");
+    }
+    assert!(
+        text.contains("# TYPE kafka_connect_worker_rebalance_completed_rebalances counter"),
+        "{text}"
+    );
+
+    // Confluent's rule exports the numbers only: strings without a `value` are dropped.
+    let text = m.render(&[], Names::Confluent);
+    for line in [
+        "kafka_connect_connect_worker_rebalance_metrics_epoch 7.0",
+        "kafka_connect_connect_worker_rebalance_metrics_completed_rebalances_total 1.0",
+        "kafka_connect_connect_worker_rebalance_metrics_rebalancing 0.0",
+        "kafka_connect_connect_worker_rebalance_metrics_rebalance_max_time_ms 250.0",
+        "kafka_connect_connect_worker_rebalance_metrics_time_since_last_rebalance_ms 1000.0",
+    ] {
+        assert!(has(&text, line), "{line}\n{text}");
+    }
+    assert!(!text.contains("leader_name"), "{text}");
+    assert!(!text.contains("connect_protocol"), "{text}");
+}

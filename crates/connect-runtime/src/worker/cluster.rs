@@ -37,7 +37,8 @@ use async_trait::async_trait;
 use connect_api::Props;
 use connect_distributed::member::MemberStatus;
 use connect_distributed::{
-    Assignment, AssignmentError, ConfigSnapshot, ConfigView, DistributedError, MemberEvent,
+    Assignment, AssignmentError, ConfigSnapshot, ConfigView, ConnectProtocolCompatibility,
+    DistributedError, MemberEvent,
 };
 use connect_storage::{ClusterConfigState, ConfigStore, State, TargetState};
 use dashmap::DashMap;
@@ -48,7 +49,7 @@ pub use signature::{KeySettings, SIGNATURE_ALGORITHM_HEADER, SIGNATURE_HEADER};
 
 use super::{Command, Stores, WorkerHerder};
 use crate::entities::Health;
-use crate::herder::{HerderError, HerderErrorKind, SignatureHeaders};
+use crate::herder::{HerderError, SignatureHeaders};
 
 /// Backoff of a failed task-config hand-over to the leader (Kafka's
 /// `RECONFIGURE_CONNECTOR_TASKS_BACKOFF_INITIAL_MS` / `_MAX_MS`).
@@ -67,6 +68,11 @@ pub trait GroupHandle: Send + Sync + fmt::Debug {
     fn status(&self) -> watch::Receiver<MemberStatus>;
     /// Leave the group for good (shutdown).
     async fn leave(&self);
+    /// `connect.protocol`, which the member reports as its protocol until a rebalance picks
+    /// one (the `connect-protocol` metric); `None` when unknown.
+    fn configured_protocol(&self) -> Option<ConnectProtocolCompatibility> {
+        None
+    }
 }
 
 #[async_trait]
@@ -81,6 +87,10 @@ impl GroupHandle for connect_distributed::MemberHandle {
 
     async fn leave(&self) {
         connect_distributed::MemberHandle::leave(self).await;
+    }
+
+    fn configured_protocol(&self) -> Option<ConnectProtocolCompatibility> {
+        Some(connect_distributed::MemberHandle::configured_protocol(self))
     }
 }
 
@@ -425,6 +435,11 @@ impl WorkerHerder {
                 return None;
             }
         };
+        self.inner.metrics.join_group(
+            member
+                .configured_protocol()
+                .map(ConnectProtocolCompatibility::protocol_version),
+        );
         let state = Arc::new(ClusterState {
             member,
             keys: settings.keys,
@@ -580,6 +595,11 @@ impl WorkerHerder {
             delay = ?assignment.delay,
             "Joined group and got assignment."
         );
+        self.inner.metrics.rebalance_started(
+            generation,
+            &assignment.leader_url,
+            assignment.protocol_version,
+        );
         self.inner.generation.store(generation, Ordering::Relaxed);
         let current = Current {
             generation,
@@ -641,6 +661,8 @@ impl WorkerHerder {
         if leader {
             self.delete_removed_statuses(stores).await;
         }
+        // Kafka's leader deletes these statuses within the rebalance too (in `onAssigned`).
+        self.inner.metrics.rebalance_succeeded();
     }
 
     /// `updateDeletedConnectorStatus` + `updateDeletedTaskStatus` (the leader, after a
@@ -893,6 +915,7 @@ impl WorkerHerder {
         &self,
         name: &str,
         body: &[u8],
+        configs: Option<Vec<Props>>,
         signature: Option<SignatureHeaders>,
     ) -> Result<(), HerderError> {
         let stores = self.stores().await?;
@@ -901,8 +924,6 @@ impl WorkerHerder {
                 "Kafka Connect in standalone mode does not support externally setting task configurations.",
             ));
         };
-        // The resource reads the body before the herder sees the request.
-        let configs = parse_task_configs(body)?;
         let protocol = match cluster.current() {
             Some(c) => c.protocol_version,
             None => cluster
@@ -927,6 +948,12 @@ impl WorkerHerder {
         if !stores.config.snapshot().contains(name) {
             return Err(HerderError::connector_not_found(name));
         }
+        // `writeTaskConfigs` with a null list fails in the herder thread (a peer's bug).
+        let Some(configs) = configs else {
+            return Err(HerderError::internal(format!(
+                "The task configurations for connector {name} are null"
+            )));
+        };
         write_task_configs(stores, name, &configs).await
     }
 
@@ -994,14 +1021,5 @@ async fn write_task_configs(
 
 /// The body of `POST /connectors/{c}/tasks`: `List<Map<String, String>>`, whose `null` values
 /// mean absent keys.
-fn parse_task_configs(body: &[u8]) -> Result<Vec<Props>, HerderError> {
-    let parsed: Vec<BTreeMap<String, Option<String>>> = serde_json::from_slice(body)
-        .map_err(|e| HerderError::new(HerderErrorKind::Internal, e.to_string()))?;
-    Ok(parsed
-        .into_iter()
-        .map(|m| m.into_iter().filter_map(|(k, v)| Some((k, v?))).collect())
-        .collect())
-}
-
 #[cfg(test)]
 mod tests;

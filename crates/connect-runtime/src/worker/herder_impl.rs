@@ -808,9 +808,11 @@ impl Herder for WorkerHerder {
         &self,
         name: &str,
         body: &[u8],
+        configs: Option<Vec<Props>>,
         signature: Option<crate::herder::SignatureHeaders>,
     ) -> Result<(), HerderError> {
-        self.put_task_configs_signed(name, body, signature).await
+        self.put_task_configs_signed(name, body, configs, signature)
+            .await
     }
 
     fn plugins(&self, connectors_only: bool) -> Vec<PluginInfo> {
