@@ -798,10 +798,53 @@ fn sasl(merged: &Props, out: &mut Props) -> Result<(), ClientConfigError> {
                 })?;
                 let mut config = vec![format!("principal={principal}")];
                 if let Some(scope) = opt("unsecuredLoginListClaim_scope") {
-                    config.push(format!("scope={scope}"));
+                    // `OAuthBearerUnsecuredLoginCallbackHandler.listClaimValue`: the first
+                    // character is the delimiter, empty items are dropped; librdkafka's list
+                    // is comma-separated.
+                    let mut chars = scope.chars();
+                    let items: Vec<&str> = match chars.next() {
+                        Some(delimiter) => chars
+                            .as_str()
+                            .split(delimiter)
+                            .filter(|s| !s.is_empty())
+                            .collect(),
+                        None => Vec::new(),
+                    };
+                    if !items.is_empty() {
+                        config.push(format!("scope={}", items.join(",")));
+                    }
                 }
                 if let Some(life) = opt("unsecuredLoginLifetimeSeconds") {
                     config.push(format!("lifeSeconds={life}"));
+                }
+                for (key, value) in &entry.options {
+                    if let Some(name) = key.strip_prefix("unsecuredLoginExtension_") {
+                        config.push(format!("extension_{name}={value}"));
+                    } else if key.starts_with("unsecuredLogin")
+                        && !matches!(
+                            key.as_str(),
+                            "unsecuredLoginStringClaim_sub"
+                                | "unsecuredLoginListClaim_scope"
+                                | "unsecuredLoginLifetimeSeconds"
+                        )
+                    {
+                        // librdkafka's unsecured JWT has sub, scope, iat and exp only: a claim
+                        // it cannot carry is refused rather than left out of the token.
+                        return Err(ClientConfigError::new(
+                            "sasl.jaas.config",
+                            format!(
+                                "the unsecured OAUTHBEARER option {key} is not supported (unsecuredLoginStringClaim_sub, unsecuredLoginListClaim_scope, unsecuredLoginLifetimeSeconds and unsecuredLoginExtension_* are)"
+                            ),
+                        ));
+                    }
+                }
+                // librdkafka splits this setting at spaces.
+                if let Some(bad) = config.iter().find(|c| c.contains(char::is_whitespace)) {
+                    let name = bad.split('=').next().unwrap_or_default();
+                    return Err(ClientConfigError::new(
+                        "sasl.jaas.config",
+                        format!("the unsecured OAUTHBEARER {name} may not contain white space"),
+                    ));
                 }
                 out.insert("sasl.oauthbearer.config".to_owned(), config.join(" "));
             }

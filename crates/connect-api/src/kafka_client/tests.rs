@@ -275,6 +275,49 @@ fn an_unsecured_oauthbearer_login_uses_librdkafkas_unsecured_jwt() {
 }
 
 #[test]
+fn an_unsecured_login_carries_its_scope_list_and_extensions_and_refuses_claims_librdkafka_lacks() {
+    let jaas = |options: &str| {
+        format!(
+            "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub=\"alice\" {options};"
+        )
+    };
+    let t = tr(
+        &[
+            ("sasl.mechanism", "OAUTHBEARER"),
+            (
+                "sasl.jaas.config",
+                &jaas(
+                    "unsecuredLoginListClaim_scope=\"|read||write\" unsecuredLoginLifetimeSeconds=\"600\" unsecuredLoginExtension_traceId=\"t1\"",
+                ),
+            ),
+        ],
+        ClientKind::Consumer,
+    )
+    .unwrap();
+    assert_eq!(
+        t.props["sasl.oauthbearer.config"],
+        "principal=alice scope=read,write lifeSeconds=600 extension_traceId=t1"
+    );
+    for option in [
+        "unsecuredLoginNumberClaim_level=\"3\"",
+        "unsecuredLoginStringClaim_team=\"x\"",
+        "unsecuredLoginPrincipalClaimName=\"user\"",
+    ] {
+        let err = tr(
+            &[
+                ("sasl.mechanism", "OAUTHBEARER"),
+                ("sasl.jaas.config", &jaas(option)),
+            ],
+            ClientKind::Consumer,
+        )
+        .unwrap_err();
+        let name = option.split('=').next().unwrap();
+        assert_eq!(err.key, "sasl.jaas.config");
+        assert!(err.message.contains(name), "{err}");
+    }
+}
+
+#[test]
 fn a_bad_jaas_string_or_a_module_of_another_mechanism_is_refused_without_the_password() {
     let bad = tr(
         &[

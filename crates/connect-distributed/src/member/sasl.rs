@@ -1,6 +1,9 @@
 //! SASL authentication of a broker connection: SaslHandshake, then the mechanism's exchange in
 //! SaslAuthenticate requests (KIP-152), as Kafka's `SaslClientAuthenticator` does. PLAIN and
-//! SCRAM-SHA-256/512 (RFC 5802, RFC 7677); the crypto is OpenSSL's, which librdkafka links too.
+//! SCRAM-SHA-256/512 (RFC 5802, RFC 7677), the crypto OpenSSL's, which librdkafka links too;
+//! OAUTHBEARER (RFC 7628) with the tokens of [`oauthbearer`].
+
+pub(crate) mod oauthbearer;
 
 use std::time::Duration;
 
@@ -11,6 +14,7 @@ use kafka_protocol::messages::{SaslAuthenticateRequest, SaslHandshakeRequest};
 use kafka_protocol::protocol::StrBytes;
 use openssl::hash::MessageDigest;
 
+pub(crate) use self::oauthbearer::OAuthBearer;
 use super::conn::{Connection, kafka_error};
 use crate::DistributedError;
 
@@ -23,6 +27,7 @@ pub(crate) enum Mechanism {
     Plain,
     ScramSha256,
     ScramSha512,
+    OAuthBearer,
 }
 
 impl Mechanism {
@@ -31,6 +36,7 @@ impl Mechanism {
             "PLAIN" => Some(Self::Plain),
             "SCRAM-SHA-256" => Some(Self::ScramSha256),
             "SCRAM-SHA-512" => Some(Self::ScramSha512),
+            "OAUTHBEARER" => Some(Self::OAuthBearer),
             _ => None,
         }
     }
@@ -40,6 +46,7 @@ impl Mechanism {
             Self::Plain => "PLAIN",
             Self::ScramSha256 => "SCRAM-SHA-256",
             Self::ScramSha512 => "SCRAM-SHA-512",
+            Self::OAuthBearer => "OAUTHBEARER",
         }
     }
 }
@@ -48,25 +55,40 @@ impl Mechanism {
 #[derive(Clone)]
 pub(crate) struct Sasl {
     mechanism: Mechanism,
-    username: String,
-    password: String,
+    credentials: Credentials,
+}
+
+#[derive(Clone)]
+enum Credentials {
+    Password { username: String, password: String },
+    OAuthBearer(OAuthBearer),
 }
 
 impl std::fmt::Debug for Sasl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sasl")
-            .field("mechanism", &self.mechanism)
-            .field("username", &self.username)
-            .finish_non_exhaustive()
+        let mut d = f.debug_struct("Sasl");
+        d.field("mechanism", &self.mechanism);
+        match &self.credentials {
+            Credentials::Password { username, .. } => d.field("username", username),
+            Credentials::OAuthBearer(o) => d.field("oauthbearer", o),
+        };
+        d.finish_non_exhaustive()
     }
 }
 
 impl Sasl {
+    /// PLAIN or SCRAM with a user name and password.
     pub(crate) fn new(mechanism: Mechanism, username: String, password: String) -> Self {
         Sasl {
             mechanism,
-            username,
-            password,
+            credentials: Credentials::Password { username, password },
+        }
+    }
+
+    pub(crate) fn oauthbearer(oauth: OAuthBearer) -> Self {
+        Sasl {
+            mechanism: Mechanism::OAuthBearer,
+            credentials: Credentials::OAuthBearer(oauth),
         }
     }
 
@@ -130,19 +152,65 @@ impl Sasl {
             }
             Ok(response.auth_bytes)
         };
+        let (username, password) = match &self.credentials {
+            Credentials::Password { username, password } => (username, password),
+            Credentials::OAuthBearer(oauth) => {
+                let token = oauth
+                    .token(timeout)
+                    .await
+                    .map_err(|m| failed(format!("no token: {m}"), conn))?;
+                let rejected = |message: String, conn: &Connection| {
+                    failed(
+                        format!(
+                            "the broker rejected the token of principal {}: {message}",
+                            token.principal
+                        ),
+                        conn,
+                    )
+                };
+                let answer = match round(conn, oauth.client_first(&token)).await {
+                    Ok(answer) => answer,
+                    Err(DistributedError::Authentication { message, .. }) => {
+                        oauth.forget().await;
+                        return Err(rejected(message, conn));
+                    }
+                    Err(e) => return Err(e),
+                };
+                if answer.is_empty() {
+                    return Ok(());
+                }
+                // RFC 7628 §3.2.2: a JSON error; the client answers a lone ^A and the broker
+                // then fails the exchange (Kafka's OAuthBearerSaslClient, librdkafka).
+                oauth.forget().await;
+                let server_error = String::from_utf8_lossy(&answer).into_owned();
+                let message = match round(conn, vec![0x01]).await {
+                    Err(DistributedError::Authentication { message, .. }) => {
+                        format!("{server_error} ({message})")
+                    }
+                    Ok(_) => server_error,
+                    Err(e) => return Err(e),
+                };
+                return Err(rejected(message, conn));
+            }
+        };
         match self.mechanism {
             Mechanism::Plain => {
                 // RFC 4616: authzid NUL authcid NUL passwd, with an empty authzid.
-                let mut msg = Vec::with_capacity(self.username.len() + self.password.len() + 2);
+                let mut msg = Vec::with_capacity(username.len() + password.len() + 2);
                 msg.push(0);
-                msg.extend_from_slice(self.username.as_bytes());
+                msg.extend_from_slice(username.as_bytes());
                 msg.push(0);
-                msg.extend_from_slice(self.password.as_bytes());
+                msg.extend_from_slice(password.as_bytes());
                 round(conn, msg).await?;
             }
+            Mechanism::OAuthBearer => {
+                return Err(failed(
+                    "OAUTHBEARER needs a token source, not a password".into(),
+                    conn,
+                ));
+            }
             Mechanism::ScramSha256 | Mechanism::ScramSha512 => {
-                let mut scram =
-                    Scram::new(self.mechanism, &self.username, &self.password, nonce()?);
+                let mut scram = Scram::new(self.mechanism, username, password, nonce()?);
                 let first = round(conn, scram.client_first().into_bytes()).await?;
                 let server_first = String::from_utf8_lossy(&first).into_owned();
                 let client_final = scram

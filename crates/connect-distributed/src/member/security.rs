@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::sasl::{Mechanism, Sasl};
+use super::sasl::{Mechanism, OAuthBearer, Sasl};
 use super::tls::Tls;
 use crate::DistributedError;
 
@@ -46,11 +46,22 @@ impl Security {
                 .unwrap_or("GSSAPI")
                 .to_ascii_uppercase();
             let mechanism = Mechanism::from_name(&name).ok_or_else(|| {
+                let why = if name == "GSSAPI" {
+                    " (Kerberos is not available to it)"
+                } else {
+                    ""
+                };
                 DistributedError::Config(format!(
-                    "sasl.mechanism {name} is not supported for the worker group membership \
-                     (PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 are)"
+                    "sasl.mechanism {name} is not supported for the worker group membership{why}; \
+                     PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 and OAUTHBEARER are"
                 ))
             })?;
+            if mechanism == Mechanism::OAuthBearer {
+                return Ok(Security {
+                    tls,
+                    sasl: Some(Sasl::oauthbearer(OAuthBearer::from_client(client)?)),
+                });
+            }
             let (Some(username), Some(password)) =
                 (client.get("sasl.username"), client.get("sasl.password"))
             else {

@@ -1,8 +1,9 @@
 //! The member's state machine against a scripted coordinator ([`fake`]), its TLS and SASL
-//! ([`security`]), and real groups on a broker and with a JVM worker ([`live`]).
+//! ([`security`], [`oauthbearer`]), and real groups on a broker and with a JVM worker ([`live`]).
 
 mod fake;
 mod live;
+mod oauthbearer;
 mod security;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -77,7 +77,10 @@ impl Tls {
             }
         };
         let verifier: Arc<dyn ServerCertVerifier> = if verify_chain {
-            let roots = roots(get("ssl.ca.pem"), get("ssl.ca.location"))?;
+            let roots = roots(
+                get("ssl.ca.pem").map(|v| ("ssl.ca.pem", v)),
+                get("ssl.ca.location").map(|v| ("ssl.ca.location", v)),
+            )?;
             let webpki =
                 WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
                     .build()
@@ -183,9 +186,41 @@ fn pem_setting(
     }
 }
 
-/// The trust anchors: `ssl.ca.pem`, else `ssl.ca.location` (a file or a directory of PEM files;
-/// `probe` means the system's), else the system's, as librdkafka on OpenSSL.
-fn roots(pem: Option<&str>, location: Option<&str>) -> Result<RootCertStore, DistributedError> {
+/// The rustls configuration for an `https` OAuth token endpoint (OAUTHBEARER/OIDC): the chain
+/// and the host name are always checked. Trusted: librdkafka's `https.ca.pem`/`https.ca.location`
+/// when set, else the worker's `ssl.ca.pem`/`ssl.ca.location` (Kafka's Java client checks its
+/// token endpoint against its own `ssl.truststore.*`, which the translation turns into
+/// `ssl.ca.pem`), else the system's.
+pub(crate) fn https_client_config(
+    client: &BTreeMap<String, String>,
+) -> Result<ClientConfig, DistributedError> {
+    let get = |k: &'static str| {
+        client
+            .get(k)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+            .map(|v| (k, v))
+    };
+    let (pem, location) = match (get("https.ca.pem"), get("https.ca.location")) {
+        (None, None) => (get("ssl.ca.pem"), get("ssl.ca.location")),
+        https => https,
+    };
+    let roots = roots(pem, location)?;
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    Ok(ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| config(format!("TLS: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
+/// The trust anchors: a PEM setting (`ssl.ca.pem`), else a location setting (`ssl.ca.location`:
+/// a file or a directory of PEM files; `probe` means the system's), else the system's, as
+/// librdkafka on OpenSSL. Each is given with its setting name, for the messages.
+fn roots(
+    pem: Option<(&str, &str)>,
+    location: Option<(&str, &str)>,
+) -> Result<RootCertStore, DistributedError> {
     let mut store = RootCertStore::empty();
     let mut add_pem = |text: &[u8], origin: &str| -> Result<(), DistributedError> {
         for cert in CertificateDer::pem_slice_iter(text) {
@@ -197,12 +232,12 @@ fn roots(pem: Option<&str>, location: Option<&str>) -> Result<RootCertStore, Dis
         Ok(())
     };
     match (pem, location) {
-        (Some(pem), _) => add_pem(pem.as_bytes(), "ssl.ca.pem")?,
-        (None, Some(location)) if !location.eq_ignore_ascii_case("probe") => {
+        (Some((name, pem)), _) => add_pem(pem.as_bytes(), name)?,
+        (None, Some((name, location))) if !location.eq_ignore_ascii_case("probe") => {
             let path = Path::new(location);
             let files = if path.is_dir() {
                 let mut files = std::fs::read_dir(path)
-                    .map_err(|e| config(format!("ssl.ca.location {location}: {e}")))?
+                    .map_err(|e| config(format!("{name} {location}: {e}")))?
                     .filter_map(|e| e.ok().map(|e| e.path()))
                     .filter(|p| p.is_file())
                     .collect::<Vec<_>>();
@@ -213,8 +248,8 @@ fn roots(pem: Option<&str>, location: Option<&str>) -> Result<RootCertStore, Dis
             };
             for file in files {
                 let text = std::fs::read(&file)
-                    .map_err(|e| config(format!("ssl.ca.location {}: {e}", file.display())))?;
-                add_pem(&text, &format!("ssl.ca.location {}", file.display()))?;
+                    .map_err(|e| config(format!("{name} {}: {e}", file.display())))?;
+                add_pem(&text, &format!("{name} {}", file.display()))?;
             }
         }
         _ => {
