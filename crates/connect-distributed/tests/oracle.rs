@@ -27,51 +27,19 @@ fn crate_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The oracle's jar directory, or why the tests cannot run.
-fn oracle_jars() -> Result<PathBuf, String> {
-    let home = match std::env::var_os("KC_HOME") {
-        Some(h) => PathBuf::from(h),
-        None => PathBuf::from(std::env::var_os("HOME").ok_or("HOME is not set")?)
-            .join(".cache/sluice-oracle"),
-    };
-    let cp = home.join("cp");
-    let has_runtime = std::fs::read_dir(&cp)
-        .map_err(|e| format!("oracle jars not found in {}: {e}", cp.display()))?
-        .flatten()
-        .any(|f| {
-            f.file_name()
-                .to_string_lossy()
-                .starts_with("connect-runtime-")
-        });
-    if has_runtime {
-        Ok(cp)
-    } else {
-        Err(format!("no connect-runtime jar in {}", cp.display()))
-    }
-}
-
 /// Both oracles compiled once per test run: the class directory and the jar directory.
 fn compiled() -> Result<&'static (tempfile::TempDir, PathBuf), String> {
     static COMPILED: OnceLock<Result<(tempfile::TempDir, PathBuf), String>> = OnceLock::new();
     COMPILED
         .get_or_init(|| {
-            let jars = oracle_jars()?;
-            let classes = tempfile::tempdir().map_err(|e| e.to_string())?;
-            let javac = Command::new("javac")
-                .arg("-nowarn")
-                .arg("-d")
-                .arg(classes.path())
-                .arg("-cp")
-                .arg(format!("{}/*", jars.display()))
-                .arg(crate_dir().join("tests/oracle/ProtocolOracle.java"))
-                .arg(crate_dir().join("tests/oracle/AssignorOracle.java"))
-                .output()
-                .map_err(|e| format!("javac not runnable: {e}"))?;
-            assert!(
-                javac.status.success(),
-                "the oracles do not compile:\n{}",
-                String::from_utf8_lossy(&javac.stderr)
-            );
+            let jars = java_oracle::jars("connect-runtime-")?;
+            let classes = java_oracle::compile(
+                &jars,
+                &[
+                    crate_dir().join("tests/oracle/ProtocolOracle.java"),
+                    crate_dir().join("tests/oracle/AssignorOracle.java"),
+                ],
+            )?;
             Ok((classes, jars))
         })
         .as_ref()
@@ -82,7 +50,7 @@ fn compiled() -> Result<&'static (tempfile::TempDir, PathBuf), String> {
 fn run_oracle(classes: &Path, jars: &Path, class: &str, input: &str) -> Vec<String> {
     let mut child = Command::new("java")
         .arg("-cp")
-        .arg(format!("{}:{}/*", classes.display(), jars.display()))
+        .arg(java_oracle::classpath(classes, jars))
         .arg(class)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

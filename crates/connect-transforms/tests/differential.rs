@@ -54,48 +54,12 @@ fn all_case_files() -> Vec<PathBuf> {
     out
 }
 
-/// The oracle's jar directory: `$KC_HOME/cp`, by default `~/.cache/sluice-oracle/cp`.
-fn oracle_jars() -> Result<PathBuf, String> {
-    let home = match std::env::var_os("KC_HOME") {
-        Some(h) => PathBuf::from(h),
-        None => PathBuf::from(std::env::var_os("HOME").ok_or("HOME is not set")?)
-            .join(".cache/sluice-oracle"),
-    };
-    let cp = home.join("cp");
-    let has_transforms = std::fs::read_dir(&cp)
-        .map_err(|e| format!("oracle jars not found in {}: {e}", cp.display()))?
-        .flatten()
-        .any(|f| {
-            f.file_name()
-                .to_string_lossy()
-                .starts_with("connect-transforms-")
-        });
-    if has_transforms {
-        Ok(cp)
-    } else {
-        Err(format!("no connect-transforms jar in {}", cp.display()))
-    }
-}
-
 /// Runs the Java oracle over `files`; returns each case's output lines.
 fn run_oracle(jars: &Path, files: &[PathBuf]) -> Result<HashMap<PathBuf, Vec<String>>, String> {
-    let classes = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let jar_glob = format!("{}/*", jars.display());
-    let javac = Command::new("javac")
-        .arg("-nowarn")
-        .arg("-d")
-        .arg(classes.path())
-        .arg("-cp")
-        .arg(&jar_glob)
-        .arg(crate_dir().join("tests/oracle/TransformOracle.java"))
-        .output()
-        .map_err(|e| format!("javac not runnable: {e}"))?;
-    if !javac.status.success() {
-        panic!(
-            "TransformOracle.java does not compile:\n{}",
-            String::from_utf8_lossy(&javac.stderr)
-        );
-    }
+    let classes = java_oracle::compile(
+        jars,
+        &[crate_dir().join("tests/oracle/TransformOracle.java")],
+    )?;
     // Kafka's date texts (`Cast` to string, `TimestampConverter`) use the JVM's default zone
     // and locale; Sluice's are UTC and English.
     let java = Command::new("java")
@@ -105,7 +69,7 @@ fn run_oracle(jars: &Path, files: &[PathBuf]) -> Result<HashMap<PathBuf, Vec<Str
             "-Duser.country=US",
         ])
         .arg("-cp")
-        .arg(format!("{}:{jar_glob}", classes.path().display()))
+        .arg(java_oracle::classpath(classes.path(), jars))
         .arg("TransformOracle")
         .args(files)
         .output()
@@ -478,7 +442,7 @@ fn every_case_matches_kafka_connects_own_transforms() {
             (f.clone(), run_rust(&case))
         })
         .collect();
-    let jars = match oracle_jars() {
+    let jars = match java_oracle::jars("connect-transforms-") {
         Ok(j) => j,
         Err(why) => {
             println!("skipped: differential transform test: {why}");
