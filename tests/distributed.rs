@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use connect_e2e::{
-    BoxError, Broker, JvmWorker, RestClient, Until, Worker, it_enabled, random_name, read_topic,
+    BoxError, Broker, JvmWorker, RestClient, Worker, it_enabled, random_name, topic_line_counts,
     wait_until,
 };
 use serde_json::{Value, json};
@@ -157,34 +157,6 @@ async fn wait_all_running(
     }
 }
 
-/// How often each line is in `topic`, once `n` records are there (FileStream values are
-/// `{"schema":…,"payload":"line 00001"}`).
-async fn topic_lines(
-    bootstrap: &str,
-    topic: &str,
-    n: usize,
-) -> Result<BTreeMap<String, usize>, BoxError> {
-    let records = read_topic(
-        bootstrap,
-        topic,
-        Until::Count {
-            n,
-            settle: Duration::from_secs(2),
-        },
-    )
-    .await?;
-    let mut out = BTreeMap::new();
-    for r in records {
-        let text = r.value_text().unwrap_or_default();
-        let line = serde_json::from_str::<Value>(&text)
-            .ok()
-            .and_then(|v| v["payload"].as_str().map(str::to_owned))
-            .unwrap_or(text);
-        *out.entry(line).or_default() += 1;
-    }
-    Ok(out)
-}
-
 /// Every line of `range` is in the topic, and none of `once` more than once.
 fn check_lines(
     topic: &str,
@@ -246,7 +218,7 @@ async fn check_topics(
     once: std::ops::Range<u32>,
 ) -> Result<(), BoxError> {
     for topic in &s.topics {
-        let lines = topic_lines(bootstrap, topic, range.len()).await?;
+        let lines = topic_line_counts(bootstrap, topic, range.len()).await?;
         check_lines(topic, &lines, range.clone(), once.clone())?;
     }
     Ok(())

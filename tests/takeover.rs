@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use connect_e2e::{
-    BoxError, Broker, JvmWorker, RestClient, Until, Worker, it_enabled, random_name, read_topic,
+    BoxError, Broker, JvmWorker, RestClient, Worker, it_enabled, random_name, topic_line_counts,
     wait_until,
 };
 use serde_json::json;
@@ -96,34 +96,6 @@ async fn sluice_on(group: &str) -> Result<Worker, BoxError> {
         .await
 }
 
-/// The lines in `topic`, once at least `n` are there (and a settle time for extras).
-async fn topic_lines(
-    bootstrap: &str,
-    topic: &str,
-    n: usize,
-) -> Result<BTreeMap<String, usize>, BoxError> {
-    let records = read_topic(
-        bootstrap,
-        topic,
-        Until::Count {
-            n,
-            settle: Duration::from_secs(2),
-        },
-    )
-    .await?;
-    let mut out = BTreeMap::new();
-    for r in records {
-        let text = r.value_text().unwrap_or_default();
-        // JsonConverter with schemas: {"schema":{…},"payload":"line 00001"}.
-        let line = serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .and_then(|v| v["payload"].as_str().map(str::to_owned))
-            .unwrap_or(text);
-        *out.entry(line).or_default() += 1;
-    }
-    Ok(out)
-}
-
 async fn takeover_both_ways(kill_jvm: bool) -> Result<(), BoxError> {
     let broker = Broker::try_shared().await?;
     let bootstrap = broker.bootstrap().to_owned();
@@ -168,7 +140,7 @@ async fn takeover_both_ways(kill_jvm: bool) -> Result<(), BoxError> {
         let is_in_flight = |l: &str| in_flight.clone().any(|i| l == format!("line {i:05}"));
         // The source: every line in the topic; only lines in flight at the kill twice (the JVM
         // wrote them without committing their offsets).
-        let lines = topic_lines(&bootstrap, &topic, 200).await?;
+        let lines = topic_line_counts(&bootstrap, &topic, 200).await?;
         assert!(
             (0..200).all(|i| lines.contains_key(&format!("line {i:05}"))),
             "{} distinct lines in the topic\nsluice log:\n{}",

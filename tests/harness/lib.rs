@@ -65,7 +65,9 @@ pub use s3::{
     ACCESS_KEY as S3_ACCESS_KEY, BUCKET as S3_BUCKET, S3, SECRET_KEY as S3_SECRET_KEY, list_keys,
     object_lines, object_store,
 };
-pub use topic::{TopicRecord, Until, consumer_from_beginning, read_topic, topic_with_values};
+pub use topic::{
+    TopicRecord, Until, consumer_from_beginning, read_topic, topic_line_counts, topic_with_values,
+};
 pub use worker::{Worker, WorkerBuilder};
 
 /// Error type of the harness and of tests (`Result<(), BoxError>` plus `?`).

@@ -230,6 +230,38 @@ pub async fn topic_with_values(
     Ok(())
 }
 
+/// The FileStream lines in `topic` with how often each occurs, once `n` records are there (and
+/// 2 s passed without more): a JsonConverter value with schemas
+/// (`{"schema":{…},"payload":"line 00001"}`) counts as its payload, any other value as its text.
+///
+/// # Errors
+/// When the topic cannot be read.
+pub async fn topic_line_counts(
+    bootstrap: &str,
+    topic: &str,
+    n: usize,
+) -> Result<std::collections::BTreeMap<String, usize>, BoxError> {
+    let records = read_topic(
+        bootstrap,
+        topic,
+        Until::Count {
+            n,
+            settle: Duration::from_secs(2),
+        },
+    )
+    .await?;
+    let mut out = std::collections::BTreeMap::new();
+    for r in records {
+        let text = r.value_text().unwrap_or_default();
+        let line = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v["payload"].as_str().map(str::to_owned))
+            .unwrap_or(text);
+        *out.entry(line).or_default() += 1;
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
