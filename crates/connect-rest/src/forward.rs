@@ -12,8 +12,11 @@
 //!
 //! [`Forwarder`] is the one HTTP client of a worker: it forwards REST requests and sends the
 //! runtime's signed internal requests (it is the runtime's
-//! [`InterWorkerClient`](connect_runtime::worker::cluster::InterWorkerClient)).
+//! [`InterWorkerClient`](connect_runtime::worker::cluster::InterWorkerClient)). Built with
+//! [`Forwarder::for_worker`], it speaks TLS to `https://` workers as Kafka's `RestClient` does,
+//! with the REST TLS settings of the worker ([`client_config`]).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -33,6 +36,7 @@ use serde::Deserialize;
 use crate::error::ApiError;
 use crate::extract::PathParams;
 use crate::jackson;
+use crate::security::tls::client_config;
 use crate::state::AppState;
 use crate::uri::{first, java_bool, query_pairs};
 
@@ -82,6 +86,9 @@ struct ErrorMessage {
 #[derive(Debug, Clone)]
 pub struct Forwarder {
     client: reqwest::Client,
+    /// Why the worker's REST TLS settings cannot make a client: Kafka builds its TLS only for
+    /// an `https://` URL, so only requests to one fail with it.
+    tls_problem: Option<Arc<str>>,
 }
 
 /// A worker's answer to a forwarded request.
@@ -94,18 +101,51 @@ struct Answer {
 
 impl Forwarder {
     /// A client whose requests give up after `timeout` (the REST request timeout: the request
-    /// being served would time out by then anyway).
+    /// being served would time out by then anyway), trusting the system's CAs for `https://`.
     ///
     /// # Errors
     /// When the TLS stack cannot be set up.
     pub fn new(timeout: Duration) -> Result<Self, String> {
-        let client = reqwest::Client::builder()
+        Ok(Self {
+            client: Self::builder(timeout).build().map_err(client_error)?,
+            tls_problem: None,
+        })
+    }
+
+    /// The client of a worker with these (resolved) properties: for `https://` workers it
+    /// trusts and presents what `SSLUtils.createClientSideSslContextFactory` does
+    /// (`listeners.https.ssl.*`, else `ssl.*`). Settings that cannot make a TLS client are not
+    /// an error here, as a cluster of `http://` workers never uses them: see
+    /// [`Forwarder::tls_problem`].
+    ///
+    /// # Errors
+    /// When the HTTP client cannot be set up.
+    pub fn for_worker(props: &Props, timeout: Duration) -> Result<Self, String> {
+        match client_config(props) {
+            Ok(tls) => Ok(Self {
+                client: Self::builder(timeout)
+                    .tls_backend_preconfigured(tls)
+                    .build()
+                    .map_err(client_error)?,
+                tls_problem: None,
+            }),
+            Err(e) => Ok(Self {
+                client: Self::builder(timeout).build().map_err(client_error)?,
+                tls_problem: Some(e.to_string().into()),
+            }),
+        }
+    }
+
+    /// Why requests to `https://` workers fail (each with a 500 naming this), if they do.
+    pub fn tls_problem(&self) -> Option<&str> {
+        self.tls_problem.as_deref()
+    }
+
+    fn builder(timeout: Duration) -> reqwest::ClientBuilder {
+        reqwest::Client::builder()
             .timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent("kafka-connect")
-            .build()
-            .map_err(|e| format!("cannot create the inter-worker HTTP client: {e}"))?;
-        Ok(Self { client })
     }
 
     /// `RestClient.httpRequest`: a 2xx answer, or Kafka's error for the others.
@@ -116,6 +156,15 @@ impl Forwarder {
         headers: Vec<(&'static str, String)>,
         body: Option<Bytes>,
     ) -> Result<Answer, ApiError> {
+        if let Some(problem) = &self.tls_problem
+            && url.starts_with("https://")
+        {
+            tracing::error!(url, error = %problem, "Failed to start RestClient");
+            return Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("Failed to start RestClient: {problem}"),
+            ));
+        }
         let mut req = self
             .client
             .request(method, url)
@@ -129,6 +178,7 @@ impl Forwarder {
                 .body(body);
         }
         let resp = req.send().await.map_err(|e| {
+            let e = error_chain(&e);
             tracing::error!(url, error = %e, "IO error forwarding REST request");
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -140,7 +190,10 @@ impl Forwarder {
         let body = resp.bytes().await.map_err(|e| {
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                format!("IO Error trying to forward REST request: {e}"),
+                format!(
+                    "IO Error trying to forward REST request: {}",
+                    error_chain(&e)
+                ),
             )
         })?;
         if status == StatusCode::NO_CONTENT || status.is_success() {
@@ -175,6 +228,27 @@ impl Forwarder {
             ),
         ))
     }
+}
+
+fn client_error(e: reqwest::Error) -> String {
+    format!("cannot create the inter-worker HTTP client: {e}")
+}
+
+/// An error with its causes (`error sending request …: client error (Connect): invalid peer
+/// certificate: UnknownIssuer`): reqwest's own text hides the TLS cause, which Java's
+/// `SSLHandshakeException` message names.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let c_text = c.to_string();
+        if !text.contains(&c_text) {
+            text.push_str(": ");
+            text.push_str(&c_text);
+        }
+        cause = c.source();
+    }
+    text
 }
 
 #[async_trait]

@@ -2,6 +2,8 @@
 //! follower's router, whose herder answers "ask the leader", forwards writes over HTTP to a
 //! leader's router on a real listener, with Kafka's `forward` hops and 409s; and the signed
 //! internal `POST /connectors/{c}/tasks` reaches the herder with its body and signature.
+//! Over https (a private CA made with `openssl` and `keytool`), the follower trusts and
+//! presents what the worker's REST TLS settings name, as Kafka's `RestClient` does.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -14,8 +16,9 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use connect_api::Props;
 use connect_api::config::{ConfigInfos, ConfigKeyInfo};
+use connect_rest::security::tls;
 use connect_rest::testkit::{self, FakeHerder};
-use connect_rest::{AppState, Forwarder, ServerLimits, router, serve};
+use connect_rest::{AppState, Forwarder, ServerLimits, router, serve, serve_tls};
 use connect_runtime::entities::{
     ConnectorInfo, ConnectorOffsets, ConnectorStateInfo, Health, Message, PluginInfo, ServerInfo,
     TargetState, TaskInfo, TaskProgressInfo, TaskState, Upserted,
@@ -161,6 +164,14 @@ impl Herder for Follower {
 
 /// A leader on a real listener; the request targets it saw, in order.
 async fn leader() -> (String, Arc<FakeHerder>, Arc<Mutex<Vec<String>>>) {
+    leader_served(None, "127.0.0.1").await
+}
+
+/// A leader on a real listener, over TLS when `tls` is given, with its URL naming `host`.
+async fn leader_served(
+    tls: Option<Arc<rustls::ServerConfig>>,
+    host: &str,
+) -> (String, Arc<FakeHerder>, Arc<Mutex<Vec<String>>>) {
     let (state, herder, _) = testkit::state();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
@@ -180,25 +191,43 @@ async fn leader() -> (String, Arc<FakeHerder>, Arc<Mutex<Vec<String>>>) {
         }
     }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/", listener.local_addr().unwrap());
-    tokio::spawn(serve(
-        listener,
-        app,
-        ServerLimits::default(),
-        std::future::pending(),
-    ));
+    let port = listener.local_addr().unwrap().port();
+    let never = std::future::pending();
+    let url = match tls {
+        Some(tls) => {
+            tokio::spawn(serve_tls(
+                listener,
+                app,
+                ServerLimits::default(),
+                tls,
+                never,
+            ));
+            format!("https://{host}:{port}/")
+        }
+        None => {
+            tokio::spawn(serve(listener, app, ServerLimits::default(), never));
+            format!("http://{host}:{port}/")
+        }
+    };
     (url, herder, seen)
 }
 
 fn follower(leader: Option<String>) -> (axum::Router, Arc<Follower>, Arc<FakeHerder>) {
+    follower_with(leader, Forwarder::new(Duration::from_secs(10)).unwrap())
+}
+
+fn follower_with(
+    leader: Option<String>,
+    forwarder: Forwarder,
+) -> (axum::Router, Arc<Follower>, Arc<FakeHerder>) {
     let (_, reads, loggers) = testkit::state();
     let herder = Arc::new(Follower {
         reads: reads.clone(),
         leader,
         internal: Mutex::new(Vec::new()),
     });
-    let state = AppState::new(herder.clone(), loggers, "http://localhost:8083")
-        .with_forwarder(Forwarder::new(Duration::from_secs(10)).unwrap());
+    let state =
+        AppState::new(herder.clone(), loggers, "http://localhost:8083").with_forwarder(forwarder);
     (router(state), herder, reads)
 }
 
@@ -426,4 +455,361 @@ async fn the_internal_endpoint_answers_an_unreadable_body_as_jackson_does() {
         assert_eq!(json["message"], message.as_str(), "{body:?}");
     }
     assert!(herder.internal.lock().unwrap().is_empty());
+}
+
+fn run(dir: &std::path::Path, program: &str, args: &[&str]) {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e}"));
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A private CA; a leader certificate for `localhost` only, in a JKS keystore; a follower
+/// (client) certificate in PKCS12 and PEM keystores; the CA as PEM and in a JKS truststore.
+struct Pki {
+    dir: tempfile::TempDir,
+}
+
+impl Pki {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let days = ["-days", "2"];
+        run(
+            d,
+            "openssl",
+            &[
+                &["req", "-x509", "-newkey", "rsa:2048", "-nodes"][..],
+                &[
+                    "-keyout",
+                    "ca.key",
+                    "-out",
+                    "ca.pem",
+                    "-subj",
+                    "/CN=forward-ca",
+                ],
+                &days,
+            ]
+            .concat(),
+        );
+        for (name, ext) in [
+            (
+                "leader",
+                "extendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost\n",
+            ),
+            ("follower", "extendedKeyUsage=clientAuth\n"),
+        ] {
+            std::fs::write(
+                d.join(format!("{name}.ext")),
+                format!("basicConstraints=CA:FALSE\n{ext}"),
+            )
+            .unwrap();
+            let (key, csr, pem) = (
+                format!("{name}.key"),
+                format!("{name}.csr"),
+                format!("{name}.pem"),
+            );
+            let subject = format!("/CN={name}");
+            run(
+                d,
+                "openssl",
+                &[
+                    "req", "-newkey", "rsa:2048", "-nodes", "-keyout", &key, "-out", &csr, "-subj",
+                    &subject,
+                ],
+            );
+            run(
+                d,
+                "openssl",
+                &[
+                    &[
+                        "x509", "-req", "-in", &csr, "-CA", "ca.pem", "-CAkey", "ca.key",
+                    ][..],
+                    &[
+                        "-CAcreateserial",
+                        "-out",
+                        &pem,
+                        "-extfile",
+                        &format!("{name}.ext"),
+                    ],
+                    &days,
+                ]
+                .concat(),
+            );
+            run(
+                d,
+                "openssl",
+                &[
+                    "pkcs12",
+                    "-export",
+                    "-in",
+                    &pem,
+                    "-inkey",
+                    &key,
+                    "-out",
+                    &format!("{name}.p12"),
+                    "-passout",
+                    "pass:store-pw",
+                    "-name",
+                    name,
+                ],
+            );
+            let keystore = format!(
+                "{}{}",
+                std::fs::read_to_string(d.join(&key)).unwrap(),
+                std::fs::read_to_string(d.join(&pem)).unwrap()
+            );
+            std::fs::write(d.join(format!("{name}-keystore.pem")), keystore).unwrap();
+        }
+        run(
+            d,
+            "keytool",
+            &[
+                "-importkeystore",
+                "-srckeystore",
+                "leader.p12",
+                "-srcstoretype",
+                "PKCS12",
+                "-srcstorepass",
+                "store-pw",
+                "-destkeystore",
+                "leader.jks",
+                "-deststoretype",
+                "JKS",
+                "-deststorepass",
+                "store-pw",
+                "-destkeypass",
+                "store-pw",
+                "-noprompt",
+            ],
+        );
+        run(
+            d,
+            "keytool",
+            &[
+                "-importcert",
+                "-file",
+                "ca.pem",
+                "-alias",
+                "ca",
+                "-keystore",
+                "trust.jks",
+                "-storetype",
+                "JKS",
+                "-storepass",
+                "trust-pw",
+                "-noprompt",
+            ],
+        );
+        Self { dir }
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).display().to_string()
+    }
+
+    /// The leader's listener: its JKS keystore, and client certificates the CA signed
+    /// required.
+    fn leader_tls(&self) -> Arc<rustls::ServerConfig> {
+        tls::server_config(
+            &props(&[
+                (
+                    "listeners.https.ssl.keystore.location",
+                    &self.path("leader.jks"),
+                ),
+                ("listeners.https.ssl.keystore.password", "store-pw"),
+                ("listeners.https.ssl.truststore.type", "PEM"),
+                (
+                    "listeners.https.ssl.truststore.location",
+                    &self.path("ca.pem"),
+                ),
+                ("listeners.https.ssl.client.auth", "required"),
+            ]),
+            tls::LISTENERS_HTTPS_PREFIX,
+        )
+        .unwrap()
+    }
+}
+
+fn props(pairs: &[(&str, &str)]) -> Props {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+fn worker_forwarder(pairs: &[(&str, &str)]) -> Forwarder {
+    Forwarder::for_worker(&props(pairs), Duration::from_secs(10)).unwrap()
+}
+
+const IO_ERROR: &str = r#"{"error_code":500,"message":"IO Error trying to forward REST request: "#;
+
+#[tokio::test]
+async fn a_follower_forwards_to_an_https_leader_with_the_worker_truststore_and_keystore() {
+    let pki = Pki::new();
+    let (url, leader_herder, seen) = leader_served(Some(pki.leader_tls()), "localhost").await;
+    let (ca, trust_jks) = (pki.path("ca.pem"), pki.path("trust.jks"));
+    let (p12, pem) = (pki.path("follower.p12"), pki.path("follower-keystore.pem"));
+    let configs = [
+        // The listener's settings, as Kafka's RestClient reads them first.
+        vec![
+            ("listeners.https.ssl.truststore.type", "PEM"),
+            ("listeners.https.ssl.truststore.location", ca.as_str()),
+            ("listeners.https.ssl.keystore.type", "PKCS12"),
+            ("listeners.https.ssl.keystore.location", p12.as_str()),
+            ("listeners.https.ssl.keystore.password", "store-pw"),
+            // Not read: the prefixed settings replace the plain ones all or nothing.
+            ("ssl.truststore.location", "/nonexistent.jks"),
+        ],
+        // Without any `listeners.https.` key, the plain `ssl.*` ones.
+        vec![
+            ("ssl.truststore.location", trust_jks.as_str()),
+            ("ssl.truststore.password", "trust-pw"),
+            ("ssl.keystore.type", "PEM"),
+            ("ssl.keystore.location", pem.as_str()),
+        ],
+    ];
+    for (i, config) in configs.iter().enumerate() {
+        let forwarder = worker_forwarder(config);
+        assert_eq!(forwarder.tls_problem(), None);
+        let (app, _, _) = follower_with(Some(url.clone()), forwarder);
+        let name = format!("c{i}");
+        let create = CREATE.replace(r#""name":"c""#, &format!(r#""name":"{name}""#));
+        let (status, _, body) = call(&app, "POST", "/connectors", &[], &create).await;
+        assert_eq!(status, StatusCode::CREATED, "{config:?}: {body}");
+        assert!(leader_herder.config_of(&name).is_some(), "{config:?}");
+    }
+    assert_eq!(seen.lock().unwrap().len(), 2);
+
+    // The keystore is what the leader's `ssl.client.auth=required` let in: without it the
+    // handshake is refused.
+    let no_keystore = worker_forwarder(&[
+        ("ssl.truststore.type", "PEM"),
+        ("ssl.truststore.location", &ca),
+    ]);
+    let (app, _, _) = follower_with(Some(url), no_keystore);
+    let (status, _, body) = call(&app, "POST", "/connectors", &[], CREATE).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    assert!(body.starts_with(IO_ERROR), "{body}");
+    assert_eq!(seen.lock().unwrap().len(), 2, "the leader served nothing");
+}
+
+#[tokio::test]
+async fn without_the_truststore_an_https_leader_is_an_io_error_naming_the_tls_cause() {
+    let pki = Pki::new();
+    let (url, _, seen) = leader_served(Some(pki.leader_tls()), "localhost").await;
+    // The keystore but no truststore: Jetty trusts the keystore's own certificate (and
+    // nothing else), so the leader's certificate is not trusted.
+    let forwarder = worker_forwarder(&[
+        ("ssl.keystore.type", "PKCS12"),
+        ("ssl.keystore.location", &pki.path("follower.p12")),
+        ("ssl.keystore.password", "store-pw"),
+    ]);
+    for forwarder in [forwarder, Forwarder::new(Duration::from_secs(10)).unwrap()] {
+        let (app, _, _) = follower_with(Some(url.clone()), forwarder);
+        let (status, _, body) = call(&app, "PUT", "/connectors/c/stop", &[], "").await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+        assert!(body.starts_with(IO_ERROR), "{body}");
+        assert!(
+            body.contains("invalid peer certificate: UnknownIssuer"),
+            "{body}"
+        );
+    }
+    assert!(seen.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_leader_certificate_for_another_host_is_refused_unless_identification_is_off() {
+    let pki = Pki::new();
+    // The leader's certificate names `localhost`, not 127.0.0.1.
+    let (url, leader_herder, _) = leader_served(Some(pki.leader_tls()), "127.0.0.1").await;
+    let (ca, p12) = (pki.path("ca.pem"), pki.path("follower.p12"));
+    let settings = |identification: Option<&'static str>| {
+        let mut pairs = vec![
+            ("ssl.truststore.type", "PEM"),
+            ("ssl.truststore.location", ca.as_str()),
+            ("ssl.keystore.type", "PKCS12"),
+            ("ssl.keystore.location", p12.as_str()),
+            ("ssl.keystore.password", "store-pw"),
+        ];
+        if let Some(v) = identification {
+            pairs.push(("ssl.endpoint.identification.algorithm", v));
+        }
+        worker_forwarder(&pairs)
+    };
+    for checked in [None, Some("https"), Some("HTTPS")] {
+        let (app, _, _) = follower_with(Some(url.clone()), settings(checked));
+        let (status, _, body) = call(&app, "POST", "/connectors", &[], CREATE).await;
+        assert_eq!(
+            status,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{checked:?}: {body}"
+        );
+        assert!(body.starts_with(IO_ERROR), "{body}");
+        assert!(
+            body.contains(
+                r#"invalid peer certificate: certificate not valid for name \"127.0.0.1\""#
+            ),
+            "{body}"
+        );
+    }
+    assert!(leader_herder.config_of("c").is_none());
+    let (app, _, _) = follower_with(Some(url), settings(Some("")));
+    let (status, _, body) = call(&app, "POST", "/connectors", &[], CREATE).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(leader_herder.config_of("c").is_some());
+}
+
+#[tokio::test]
+async fn without_a_truststore_the_keystore_certificate_is_trusted_as_jetty_does() {
+    let pki = Pki::new();
+    // Every worker with the same keystore and no truststore (no client authentication).
+    let shared = [
+        ("ssl.keystore.location", pki.path("leader.jks")),
+        ("ssl.keystore.password", "store-pw".to_owned()),
+    ];
+    let pairs: Vec<(&str, &str)> = shared.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let leader_tls = tls::server_config(&props(&pairs), tls::LISTENERS_HTTPS_PREFIX).unwrap();
+    let (url, leader_herder, _) = leader_served(Some(leader_tls), "localhost").await;
+    let (app, _, _) = follower_with(Some(url), worker_forwarder(&pairs));
+    let (status, _, body) = call(&app, "POST", "/connectors", &[], CREATE).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(leader_herder.config_of("c").is_some());
+}
+
+#[tokio::test]
+async fn client_tls_settings_sluice_cannot_honour_fail_only_https_forwarding_naming_them() {
+    let (http_url, leader_herder, _) = leader().await;
+    let forwarder = worker_forwarder(&[
+        (
+            "listeners.https.ssl.endpoint.identification.algorithm",
+            "LDAPS",
+        ),
+        ("listeners.https.ssl.enabled.protocols", "TLSv1.2"),
+    ]);
+    assert_eq!(
+        forwarder.tls_problem(),
+        Some(
+            "Invalid value LDAPS for configuration listeners.https.ssl.endpoint.identification.algorithm: the REST client checks host names as https, or not at all when the value is empty"
+        )
+    );
+    // A cluster of http workers never needs the TLS client.
+    let (app, _, _) = follower_with(Some(http_url), forwarder.clone());
+    let (status, _, body) = call(&app, "POST", "/connectors", &[], CREATE).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(leader_herder.config_of("c").is_some());
+    // To an https worker, Kafka's answer when its RestClient cannot start.
+    let (app, _, _) = follower_with(Some("https://localhost:1/".to_owned()), forwarder);
+    let (status, _, body) = call(&app, "DELETE", "/connectors/c", &[], "").await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        body,
+        r#"{"error_code":500,"message":"Failed to start RestClient: Invalid value LDAPS for configuration listeners.https.ssl.endpoint.identification.algorithm: the REST client checks host names as https, or not at all when the value is empty"}"#
+    );
 }

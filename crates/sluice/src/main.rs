@@ -312,9 +312,27 @@ async fn run(
     );
     herder.set_config_providers(providers);
 
-    // One HTTP client for other workers: forwarded REST requests and signed internal ones.
-    let forwarder = connect_rest::Forwarder::new(connect_rest::DEFAULT_REQUEST_TIMEOUT)
+    // One HTTP client for other workers: forwarded REST requests and signed internal ones,
+    // with the worker's REST TLS settings for https workers (Kafka's `RestClient`).
+    let forwarder = connect_rest::Forwarder::for_worker(o, connect_rest::DEFAULT_REQUEST_TIMEOUT)
         .map_err(anyhow::Error::msg)?;
+    if let Some(problem) = forwarder.tls_problem() {
+        // A worker that advertises https has https peers: its forwarding could never work.
+        // Kafka builds the client's TLS only for an https URL, so an http worker may carry
+        // `ssl.*` settings (for its Kafka clients) that no REST client could use.
+        if config.mode == Mode::Distributed
+            && advertised.protocol == connect_runtime::worker_config::Protocol::Https
+        {
+            anyhow::bail!("the REST client for the other workers cannot be set up: {problem}");
+        }
+        if o.keys()
+            .any(|k| k.starts_with("ssl.") || k.starts_with("listeners.https."))
+        {
+            tracing::warn!(
+                "Requests forwarded to https:// workers will fail: the REST client for the other workers cannot be set up: {problem}"
+            );
+        }
+    }
     let state =
         connect_rest::AppState::new(Arc::new(herder.clone()), loggers, advertised_url.clone())
             .with_forwarder(forwarder.clone());

@@ -1,15 +1,22 @@
-//! The https listeners' rustls configuration, from the settings Kafka's
-//! `SSLUtils.createServerSideSslContextFactory` reads.
+//! The REST TLS configuration, from the settings Kafka's `SSLUtils` reads: the https listeners'
+//! (`createServerSideSslContextFactory`) and the client a worker forwards requests to other
+//! workers with (`createClientSideSslContextFactory`, Kafka's `RestClient`).
 //!
 //! The settings come from `listeners.https.` (`admin.listeners.https.` for the admin
-//! listeners) when any key has that prefix, and then only from there; otherwise from the plain
-//! `ssl.*` keys (`valuesWithPrefixAllOrNothing`). The key and trust stores (PEM, PKCS12, JKS,
-//! inline PEM) are read by the Kafka client reader in `connect_api::kafka_client`, the one
-//! reader of Java's store formats, so the listener accepts exactly the stores the clients do.
+//! listeners; always `listeners.https.` for the client) when any key has that prefix, and then
+//! only from there; otherwise from the plain `ssl.*` keys (`valuesWithPrefixAllOrNothing`). The
+//! key and trust stores (PEM, PKCS12, JKS, inline PEM) are read by the Kafka client reader in
+//! `connect_api::kafka_client`, the one reader of Java's store formats, so the listener and the
+//! client accept exactly the stores the Kafka clients do.
 //!
-//! - `ssl.client.auth`: `required` (a client without a certificate the truststore signs is
-//!   refused in the handshake), `requested` (one is asked for and checked if sent), anything
-//!   else none, as `configureSslContextFactoryAuthentication`'s `switch`.
+//! - `ssl.client.auth` (listener): `required` (a client without a certificate the truststore
+//!   signs is refused in the handshake), `requested` (one is asked for and checked if sent),
+//!   anything else none, as `configureSslContextFactoryAuthentication`'s `switch`.
+//! - Client: the peer's certificate must chain to the truststore; without one, Jetty trusts the
+//!   certificate of the keystore (`loadTrustStore` falls back to the keystore), and without
+//!   either the system's CAs (the JVM's `cacerts`). The keystore is presented when the peer
+//!   asks for a client certificate. `ssl.endpoint.identification.algorithm`: `https` (Jetty's
+//!   default) checks the peer's host name, empty does not; other values are refused.
 //! - `ssl.enabled.protocols`: `TLSv1.2` and `TLSv1.3` (rustls has no older ones).
 //! - `ssl.cipher.suites`: Java's (IANA) suite names that rustls implements.
 //! - `ssl.protocol`, `ssl.provider`, `ssl.keymanager.algorithm`, `ssl.trustmanager.algorithm`,
@@ -19,10 +26,16 @@ use std::sync::Arc;
 
 use connect_api::Props;
 use connect_api::kafka_client::{ClientKind, translate};
-use rustls::server::WebPkiClientVerifier;
-use rustls::{RootCertStore, ServerConfig, SupportedProtocolVersion};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::{verify_server_cert_signed_by_trust_anchor, verify_server_name};
+use rustls::crypto::CryptoProvider;
+use rustls::server::{ParsedCertificate, WebPkiClientVerifier};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, ServerConfig,
+    SignatureScheme, SupportedProtocolVersion,
+};
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 
 use super::RestConfigError;
 
@@ -75,6 +88,101 @@ fn ssl_values(props: &Props, prefix: &str) -> (Props, String) {
     }
 }
 
+/// One side's TLS settings: the values (with the prefix they came from, for messages) and the
+/// stores as PEM.
+struct Material {
+    values: Props,
+    used: String,
+    pems: Props,
+}
+
+impl Material {
+    /// Reads the settings under `prefix` and their stores; `side` names the user of the
+    /// settings in the warnings.
+    fn read(props: &Props, prefix: &str, side: &str) -> Result<Self, RestConfigError> {
+        let (values, used) = ssl_values(props, prefix);
+        for k in JVM_ONLY_KEYS {
+            if values.get(*k).is_some_and(|v| !v.trim().is_empty()) {
+                tracing::warn!(
+                    "{used}{k} chooses a JVM security implementation; Sluice's {side} uses rustls and ignores it."
+                );
+            }
+        }
+        let stores: Props = values
+            .iter()
+            .filter(|(k, _)| STORE_KEYS.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let pems = translate(&[&stores], ClientKind::Admin)
+            .map_err(|e| RestConfigError::Store {
+                key: format!("{used}{}", e.key),
+                reason: e.message,
+            })?
+            .props;
+        Ok(Self { values, used, pems })
+    }
+
+    fn key_name(&self, k: &str) -> String {
+        format!("{}{k}", self.used)
+    }
+
+    fn pem(&self, k: &str) -> Option<&[u8]> {
+        self.pems.get(k).map(String::as_bytes)
+    }
+
+    /// The keystore's certificate chain and key, when there is a keystore.
+    fn keystore(
+        &self,
+    ) -> Result<Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>, RestConfigError>
+    {
+        let (Some(chain), Some(key)) = (self.pem("ssl.certificate.pem"), self.pem("ssl.key.pem"))
+        else {
+            return Ok(None);
+        };
+        let key_name = self.key_name("ssl.keystore.location");
+        let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(chain)
+            .collect::<Result<_, _>>()
+            .map_err(|e| store_error(&key_name, &e))?;
+        let key = PrivateKeyDer::from_pem_slice(key).map_err(|e| store_error(&key_name, &e))?;
+        Ok(Some((chain, key)))
+    }
+
+    /// The truststore's certificates, when there is a truststore.
+    fn truststore(&self) -> Result<Option<RootCertStore>, RestConfigError> {
+        let Some(ca) = self.pem("ssl.ca.pem") else {
+            return Ok(None);
+        };
+        let key_name = self.key_name("ssl.truststore.location");
+        let mut roots = RootCertStore::empty();
+        for cert in CertificateDer::pem_slice_iter(ca) {
+            let cert = cert.map_err(|e| store_error(&key_name, &e))?;
+            roots.add(cert).map_err(|e| store_error(&key_name, &e))?;
+        }
+        Ok(Some(roots))
+    }
+
+    /// The crypto provider with the `ssl.cipher.suites` and the `ssl.enabled.protocols`.
+    fn algorithms(
+        &self,
+    ) -> Result<(Arc<CryptoProvider>, Vec<&'static SupportedProtocolVersion>), RestConfigError>
+    {
+        let provider = Arc::new(cipher_suites(
+            rustls::crypto::aws_lc_rs::default_provider(),
+            &self.values,
+            &self.key_name("ssl.cipher.suites"),
+        )?);
+        let versions = protocol_versions(&self.values, &self.key_name("ssl.enabled.protocols"))?;
+        Ok((provider, versions))
+    }
+
+    fn no_suite_left(&self, e: &rustls::Error) -> RestConfigError {
+        RestConfigError::Setting {
+            key: self.key_name("ssl.cipher.suites"),
+            reason: format!("no cipher suite left for the enabled protocols: {e}"),
+        }
+    }
+}
+
 /// The rustls configuration of the https listeners under `prefix`.
 ///
 /// # Errors
@@ -82,55 +190,24 @@ fn ssl_values(props: &Props, prefix: &str) -> (Props, String) {
 /// client authentication without a truststore, or a protocol or cipher suite rustls lacks;
 /// each names the setting (with its prefix) and never a password.
 pub fn server_config(props: &Props, prefix: &str) -> Result<Arc<ServerConfig>, RestConfigError> {
-    let (values, used) = ssl_values(props, prefix);
-    let key_name = |k: &str| format!("{used}{k}");
-    for k in JVM_ONLY_KEYS {
-        if values.get(*k).is_some_and(|v| !v.trim().is_empty()) {
-            tracing::warn!(
-                "{} chooses a JVM security implementation; Sluice's https listener uses rustls and ignores it.",
-                key_name(k)
-            );
-        }
-    }
-    let stores: Props = values
-        .iter()
-        .filter(|(k, _)| STORE_KEYS.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let translated =
-        translate(&[&stores], ClientKind::Admin).map_err(|e| RestConfigError::Store {
-            key: key_name(&e.key),
-            reason: e.message,
-        })?;
-    let pem = |k: &str| translated.props.get(k).map(String::as_bytes);
-    let (Some(chain), Some(key)) = (pem("ssl.certificate.pem"), pem("ssl.key.pem")) else {
+    let m = Material::read(props, prefix, "https listener")?;
+    let used = m.used.as_str();
+    let key_name = |k: &str| m.key_name(k);
+    let Some((chain, key)) = m.keystore()? else {
         return Err(RestConfigError::Setting {
             key: key_name("ssl.keystore.location"),
             reason: "an https listener needs a keystore with the server's key and certificate (ssl.keystore.location, or ssl.keystore.key with ssl.keystore.certificate.chain)".to_owned(),
         });
     };
-    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(chain)
-        .collect::<Result<_, _>>()
-        .map_err(|e| store_error(&key_name("ssl.keystore.location"), &e))?;
-    let key = PrivateKeyDer::from_pem_slice(key)
-        .map_err(|e| store_error(&key_name("ssl.keystore.location"), &e))?;
-
-    let provider = Arc::new(cipher_suites(
-        rustls::crypto::aws_lc_rs::default_provider(),
-        &values,
-        &key_name("ssl.cipher.suites"),
-    )?);
-    let versions = protocol_versions(&values, &key_name("ssl.enabled.protocols"))?;
+    let (provider, versions) = m.algorithms()?;
     let builder = ServerConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&versions)
-        .map_err(|e| RestConfigError::Setting {
-            key: key_name("ssl.cipher.suites"),
-            reason: format!("no cipher suite left for the enabled protocols: {e}"),
-        })?;
+        .map_err(|e| m.no_suite_left(&e))?;
+    let values = &m.values;
     let client_auth = values.get("ssl.client.auth").map_or("none", |s| s.as_str());
     let builder = match client_auth {
         "required" | "requested" => {
-            let Some(ca) = pem("ssl.ca.pem") else {
+            let Some(roots) = m.truststore()? else {
                 return Err(RestConfigError::Setting {
                     key: key_name("ssl.client.auth"),
                     reason: format!(
@@ -138,14 +215,6 @@ pub fn server_config(props: &Props, prefix: &str) -> Result<Arc<ServerConfig>, R
                     ),
                 });
             };
-            let mut roots = RootCertStore::empty();
-            for cert in CertificateDer::pem_slice_iter(ca) {
-                let cert =
-                    cert.map_err(|e| store_error(&key_name("ssl.truststore.location"), &e))?;
-                roots
-                    .add(cert)
-                    .map_err(|e| store_error(&key_name("ssl.truststore.location"), &e))?;
-            }
             let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider);
             let verifier = if client_auth == "requested" {
                 verifier.allow_unauthenticated()
@@ -178,6 +247,176 @@ pub fn server_config(props: &Props, prefix: &str) -> Result<Arc<ServerConfig>, R
     // Jetty's connector in Kafka Connect speaks HTTP/1.1 only.
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
+}
+
+/// `SSLUtils.createClientSideSslContextFactory`: the rustls configuration of the client a
+/// worker forwards REST requests and sends internal requests to other workers with, from the
+/// `listeners.https.` settings or else the plain `ssl.*` ones.
+///
+/// # Errors
+/// A store that cannot be read, a protocol or cipher suite rustls lacks, an
+/// `ssl.endpoint.identification.algorithm` other than `https` or empty, or nothing to trust
+/// (no truststore, no keystore and no system CA); each names the setting and never a password.
+pub fn client_config(props: &Props) -> Result<ClientConfig, RestConfigError> {
+    let m = Material::read(
+        props,
+        LISTENERS_HTTPS_PREFIX,
+        "REST client for other workers",
+    )?;
+    let key = "ssl.endpoint.identification.algorithm";
+    // Kafka trims the value (`ConfigDef.Type.STRING`); Java compares the algorithm name
+    // ignoring case, and Jetty's client checks `HTTPS` when it is not set.
+    let check_host = match m.values.get(key).map(|v| v.trim()) {
+        None => true,
+        Some("") => false,
+        Some(v) if v.eq_ignore_ascii_case("https") => true,
+        Some(other) => {
+            return Err(RestConfigError::Invalid {
+                key: m.key_name(key),
+                value: other.to_owned(),
+                reason: "the REST client checks host names as https, or not at all when the value is empty".to_owned(),
+            });
+        }
+    };
+    let keystore = m.keystore()?;
+    let trust = match (m.truststore()?, &keystore) {
+        (Some(roots), _) => Trust::Roots(Arc::new(roots)),
+        // Java's trust manager trusts a key entry's own certificate (its chain's first).
+        (None, Some((chain, _))) => {
+            Trust::Own(
+                chain
+                    .first()
+                    .cloned()
+                    .ok_or_else(|| RestConfigError::Setting {
+                        key: m.key_name("ssl.keystore.location"),
+                        reason: "the keystore holds no certificate".to_owned(),
+                    })?,
+            )
+        }
+        (None, None) => {
+            let mut roots = RootCertStore::empty();
+            for cert in rustls_native_certs::load_native_certs().certs {
+                // One unparsable system certificate must not make the others unusable.
+                roots.add(cert).ok();
+            }
+            if roots.is_empty() {
+                return Err(RestConfigError::Setting {
+                    key: m.key_name("ssl.truststore.location"),
+                    reason: "no truststore is set and the system has no CA certificates to trust other workers with".to_owned(),
+                });
+            }
+            Trust::Roots(Arc::new(roots))
+        }
+    };
+    let (provider, versions) = m.algorithms()?;
+    let verifier = PeerVerifier {
+        trust,
+        check_host,
+        provider: provider.clone(),
+    };
+    let builder = ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&versions)
+        .map_err(|e| m.no_suite_left(&e))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier));
+    let mut config = match keystore {
+        Some((chain, key)) => {
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| RestConfigError::Setting {
+                    key: m.key_name("ssl.keystore.location"),
+                    reason: format!("the keystore's key and certificate cannot be presented: {e}"),
+                })?
+        }
+        None => builder.with_no_client_auth(),
+    };
+    // Jetty's client in Kafka Connect speaks HTTP/1.1 only.
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// What the REST client trusts another worker's certificate by.
+#[derive(Debug)]
+enum Trust {
+    /// It chains to one of these CAs (the truststore, or the system's).
+    Roots(Arc<RootCertStore>),
+    /// It is the keystore's own certificate (Jetty without a truststore).
+    Own(CertificateDer<'static>),
+}
+
+/// The REST client's check of another worker's certificate: the trust, then the host name
+/// unless `ssl.endpoint.identification.algorithm` is empty.
+#[derive(Debug)]
+struct PeerVerifier {
+    trust: Trust,
+    check_host: bool,
+    provider: Arc<CryptoProvider>,
+}
+
+impl ServerCertVerifier for PeerVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let cert = ParsedCertificate::try_from(end_entity)?;
+        match &self.trust {
+            Trust::Roots(roots) => verify_server_cert_signed_by_trust_anchor(
+                &cert,
+                roots,
+                intermediates,
+                now,
+                self.provider.signature_verification_algorithms.all,
+            )?,
+            Trust::Own(own) if own.as_ref() == end_entity.as_ref() => {}
+            Trust::Own(_) => {
+                return Err(rustls::Error::InvalidCertificate(
+                    CertificateError::UnknownIssuer,
+                ));
+            }
+        }
+        if self.check_host {
+            verify_server_name(&cert, server_name)?;
+        }
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
 }
 
 fn store_error(key: &str, e: &dyn std::fmt::Display) -> RestConfigError {
