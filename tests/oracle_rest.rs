@@ -770,7 +770,6 @@ fn keyed_differences(jvm: &Value, sluice: &Value, out: &mut Vec<String>) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "Sluice's MySqlConnector does not answer validate as Debezium 3.6.3 yet (its 3.6 definitions, Debezium's Field rules and messages, the connection test): issue #12. Run with --run-ignored all."]
 async fn mysql_connector_validation_answers_as_debezium_3_6_does() -> Result<(), BoxError> {
     if !it_enabled() {
         eprintln!("skipped, set CONNECT_IT=1 to run service-backed tests");

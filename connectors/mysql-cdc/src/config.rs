@@ -6,6 +6,8 @@
 
 use std::sync::LazyLock;
 
+pub(crate) mod debezium36;
+
 use connect_api::config::{ConfigDef, ConfigKey, ConfigType, Importance, Validator};
 use connect_api::{ConnectorConfig, FieldErrors, ParsedConfig};
 use regex::Regex;
@@ -349,7 +351,10 @@ fn key(name: &str, ty: ConfigType, importance: Importance, doc: &str) -> ConfigK
     ConfigKey::new(name, ty, importance, doc)
 }
 
-static DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
+static DEF: LazyLock<ConfigDef> = LazyLock::new(|| debezium36::regrouped(&DEF_22));
+
+/// Debezium 2.2's keys as Sluice declares them; [`DEF`] puts them in Debezium's groups.
+static DEF_22: LazyLock<ConfigDef> = LazyLock::new(|| {
     use ConfigType::{Boolean, Int, List, Long, Password, String as Str};
     use Importance::{High, Low, Medium};
     ConfigDef::builder()
@@ -418,6 +423,78 @@ static DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
         .build()
 });
 
+/// Debezium 3.6.3's definition (`sluice.debezium.version=3.6`), with the keys Sluice reads
+/// beyond it.
+static DEF36: LazyLock<ConfigDef> = LazyLock::new(|| debezium36::definition(&DEF));
+
+/// Whether `props` select Debezium 3.6's layout (and so its definition).
+pub(crate) fn is_v36(props: &connect_api::Props) -> bool {
+    props
+        .get("sluice.debezium.version")
+        .is_some_and(|v| crate::event::Layout::parse(v.trim()).is_3x())
+}
+
+/// Values of Debezium 3.6 keys Sluice reads that it does not implement: refused (never run as
+/// another mode).
+const UNIMPLEMENTED_36_VALUES: &[(&str, &[&str])] = &[
+    (
+        "snapshot.mode",
+        &["always", "configuration_based", "custom"],
+    ),
+    (
+        "time.precision.mode",
+        &["adaptive", "isostring", "microseconds", "nanoseconds"],
+    ),
+    ("event.processing.failure.handling.mode", &["ignore"]),
+    (
+        "snapshot.locking.mode",
+        &[
+            "minimal_percona",
+            "minimal_percona_no_table_locks",
+            "custom",
+        ],
+    ),
+];
+
+/// In 3.6 mode, the Debezium 3.6 keys Sluice does not read, set to anything but their default,
+/// and values of keys it reads that it does not implement, are refused on their key.
+fn refuse_unimplemented_36(originals: &connect_api::Props, errors: &mut FieldErrors) {
+    for (key, value) in originals {
+        let value = connect_api::java::trim(value);
+        let Some(e) = debezium36::TABLE.keys.iter().find(|e| e.name == *key) else {
+            continue;
+        };
+        let reason = if DEF.key(key).is_some() || key == "connect.keep.alive.interval.ms" {
+            UNIMPLEMENTED_36_VALUES
+                .iter()
+                .find(|(k, vals)| *k == key && vals.contains(&value.to_lowercase().as_str()))
+                .map(|_| format!("the value {value} is not implemented"))
+        } else if value.is_empty()
+            || e.default
+                .as_deref()
+                .is_some_and(|d| d.trim().eq_ignore_ascii_case(value))
+            || UNIMPLEMENTED.iter().any(|(k, _)| {
+                if k.ends_with('.') {
+                    key.starts_with(k)
+                } else {
+                    key == k
+                }
+            })
+            || (key == "signal.enabled.channels" && value == "source")
+        {
+            None
+        } else {
+            Some("Sluice does not implement this Debezium 3.6 setting".to_owned())
+        };
+        if let Some(reason) = reason {
+            errors.push(
+                key.clone(),
+                format!("The '{key}' value is invalid: Sluice's MySQL source does not support it: {reason}. Remove the setting."),
+            );
+        }
+    }
+}
+
 /// Debezium features this reader does not implement, by key prefix (or whole key), and what a
 /// connector asking for them would get instead. A non-empty value is refused on its key: running
 /// without the feature would silently emit unmasked or untruncated columns, miss signals, or
@@ -480,9 +557,17 @@ impl ConnectorConfig for MySqlConfig {
         &DEF
     }
 
+    fn config_def_for(props: &connect_api::Props) -> &'static ConfigDef {
+        if is_v36(props) { &DEF36 } else { &DEF }
+    }
+
     fn from_parsed(p: &ParsedConfig) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::new();
         refuse_unimplemented(p.originals(), &mut errors);
+        let v36 = is_v36(p.originals());
+        if v36 {
+            refuse_unimplemented_36(p.originals(), &mut errors);
+        }
         let lower = |k: &str| p.string(k).to_ascii_lowercase();
         for (inc, exc) in [
             ("database.include.list", "database.exclude.list"),
@@ -575,7 +660,17 @@ impl ConnectorConfig for MySqlConfig {
                 Filter::default()
             });
         let mut snapshot_selects = Vec::new();
-        for table in p.list("snapshot.select.statement.overrides") {
+        // A LIST in 2.2's definition, a STRING (split the same way) in 3.6's.
+        let override_tables: Vec<String> = match p.value("snapshot.select.statement.overrides") {
+            connect_api::config::ConfigValue::List(v) => v.clone(),
+            connect_api::config::ConfigValue::String(s) => s
+                .split(',')
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty())
+                .collect(),
+            _ => Vec::new(),
+        };
+        for table in &override_tables {
             let key = format!("snapshot.select.statement.overrides.{table}");
             match p.original(&key).map(str::trim).filter(|q| !q.is_empty()) {
                 Some(q) => snapshot_selects.push((table.clone(), q.to_owned())),
@@ -600,10 +695,12 @@ impl ConnectorConfig for MySqlConfig {
                 .string("schema.history.internal.kafka.bootstrap.servers")
                 .to_owned();
             let topic = p.string("schema.history.internal.kafka.topic").to_owned();
-            if bootstrap.is_empty() {
+            // Debezium 3.6 reads these when the task starts (KafkaSchemaHistory.configure), not
+            // in validate; the task start fails on them then.
+            if bootstrap.is_empty() && !v36 {
                 errors.push("schema.history.internal.kafka.bootstrap.servers", "The 'schema.history.internal.kafka.bootstrap.servers' value is invalid: A value is required");
             }
-            if topic.is_empty() {
+            if topic.is_empty() && !v36 {
                 errors.push("schema.history.internal.kafka.topic", "The 'schema.history.internal.kafka.topic' value is invalid: A value is required");
             }
             HistoryStore::Kafka {

@@ -10,6 +10,8 @@ use connect_api::{
     SourceOffset, SourcePartition,
 };
 
+use connect_api::config::{ConfigReport, ConnectorConfig, FieldErrors};
+
 use crate::config::MySqlConfig;
 use crate::event::DEBEZIUM_VERSION;
 use crate::offset::BinlogOffset;
@@ -56,6 +58,59 @@ fn check_offsets(
     Ok(true)
 }
 
+/// `RelationalBaseSourceConnector.validate`: Debezium's field rules, then, only when no key has
+/// an error, `BinlogConnector.validateConnection`: connect, `SELECT version()`, and put what
+/// failed on `database.hostname` in Debezium's words (a server error's text is the server's, as
+/// Connector/J passes it on; a failure to reach the server is Debezium's
+/// `DebeziumException` there, whose cause text Sluice cannot reproduce).
+async fn validate(props: &Props, report: ConfigReport) -> ConfigReport {
+    let mut report =
+        crate::config::debezium36::field_report(props, &report, crate::config::is_v36(props));
+    if report.error_count() > 0 {
+        return report;
+    }
+    let Ok(config) = MySqlConfig::parse(props) else {
+        return report;
+    };
+    let timeout_ms: u64 = props
+        .get("connection.validation.timeout.ms")
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(60_000);
+    let test = async {
+        use mysql_async::prelude::Queryable;
+        let mut conn = crate::connection::connect(&config).await?;
+        let version = conn.query_drop("SELECT version()").await;
+        conn.disconnect().await.ok();
+        version.map_err(|e| crate::error::CdcError::db("SELECT version()", e))
+    };
+    let problem = match tokio::time::timeout(std::time::Duration::from_millis(timeout_ms), test).await
+    {
+        Err(_) => Some(format!(
+            "Connection validation timed out after {timeout_ms} ms"
+        )),
+        Ok(Ok(())) => None,
+        Ok(Err(crate::error::CdcError::Database {
+            source: mysql_async::Error::Server(e),
+            ..
+        })) => Some(format!("Unable to connect: {}", e.message)),
+        Ok(Err(e)) => {
+            // Debezium's answer ends without the cause (the JVM worker's text, compared in
+            // tests/oracle_rest.rs); the log says why.
+            tracing::warn!(error = %e, "connection validation could not reach the database");
+            Some(
+                "Error during connection validation: io.debezium.DebeziumException: Failed to establish connection with the database: "
+                    .to_owned(),
+            )
+        }
+    };
+    if let Some(problem) = problem {
+        let mut errors = FieldErrors::new();
+        errors.push("database.hostname", problem);
+        report.add_errors(&errors);
+    }
+    report
+}
+
 macro_rules! connector_impl {
     ($ty:ident, $class:literal, $alias:literal) => {
         impl SourceConnector for $ty {
@@ -82,6 +137,10 @@ macro_rules! connector_impl {
                 let mut props = self.props.clone();
                 props.insert("connector.class".into(), $class.into());
                 Ok(vec![props])
+            }
+
+            async fn validate(config: &Props, report: ConfigReport) -> ConfigReport {
+                validate(config, report).await
             }
 
             fn alter_offsets(

@@ -72,6 +72,13 @@ pub trait ConnectorConfig: Sized + Send + Sync + 'static {
     /// The single source of truth for the keys this config reads.
     fn config_def() -> &'static ConfigDef;
 
+    /// The definition that applies to `props`, for plugins whose keys depend on a setting (a
+    /// plugin reproducing two versions of a product). [`Self::config_def`] by default.
+    fn config_def_for(props: &crate::Props) -> &'static ConfigDef {
+        let _ = props;
+        Self::config_def()
+    }
+
     /// Builds the typed config from values that already passed [`ConfigDef::parse`].
     ///
     /// Cross-field rules go here; each error names a field. Must be pure: no I/O.
@@ -85,7 +92,7 @@ pub trait ConnectorConfig: Sized + Send + Sync + 'static {
     /// # Errors
     /// Every field error of both phases.
     fn parse(props: &crate::Props) -> Result<Self, FieldErrors> {
-        let outcome = Self::config_def().parse(props);
+        let outcome = Self::config_def_for(props).parse(props);
         let errors = outcome.report.field_errors();
         if !errors.is_empty() {
             return Err(errors);

@@ -5,7 +5,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use crate::Props;
-use crate::config::ConnectorConfig;
+use crate::config::{ConfigReport, ConnectorConfig};
 use crate::error::ConnectError;
 use crate::record::{SourceOffset, SourcePartition, TopicPartition};
 use crate::sink::SinkTask;
@@ -85,6 +85,15 @@ pub trait SourceConnector: Sized + Send + Sync + 'static {
         async { Ok(()) }
     }
 
+    /// `Connector.validate`: the connector's own checks after the runtime validated `config`
+    /// against [`ConnectorConfig::config_def_for`] (`report`), such as a connection test or
+    /// validation rules of the product the plugin reproduces. Returns the report to answer with;
+    /// the default returns it unchanged.
+    fn validate(config: &Props, report: ConfigReport) -> impl Future<Output = ConfigReport> + Send {
+        let _ = config;
+        async move { report }
+    }
+
     /// KIP-875: checks an offsets alteration before the runtime writes it (`alterOffsets`).
     /// Returns `true` when the connector manages no offsets outside the framework.
     ///
@@ -117,6 +126,15 @@ pub trait SinkConnector: Sized + Send + Sync + 'static {
 
     fn stop(&mut self) -> impl Future<Output = Result<(), ConnectError>> + Send {
         async { Ok(()) }
+    }
+
+    /// `Connector.validate`: the connector's own checks after the runtime validated `config`
+    /// against [`ConnectorConfig::config_def_for`] (`report`), such as a connection test or
+    /// validation rules of the product the plugin reproduces. Returns the report to answer with;
+    /// the default returns it unchanged.
+    fn validate(config: &Props, report: ConfigReport) -> impl Future<Output = ConfigReport> + Send {
+        let _ = config;
+        async move { report }
     }
 
     /// KIP-875: checks an offsets alteration (consumer-group offsets) before the runtime applies it.

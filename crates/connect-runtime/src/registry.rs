@@ -28,8 +28,11 @@ pub trait DynConnectorPlugin: Send + Sync + fmt::Debug {
     fn descriptor(&self) -> &PluginDescriptor;
     /// The plugin's own definition (framework keys are merged in by the herder).
     fn config_def(&self) -> &'static ConfigDef;
-    /// Both parsing phases, pure: every field error in one report.
-    fn validate(&self, props: &Props) -> ConfigReport;
+    /// The definition that applies to `props` ([`ConnectorConfig::config_def_for`]).
+    fn config_def_for(&self, props: &Props) -> &'static ConfigDef;
+    /// Both parsing phases, then the connector's own `validate` (which may connect to the
+    /// system it reads or writes): every field error in one report.
+    async fn validate(&self, props: &Props) -> ConfigReport;
     async fn start(
         &self,
         ctx: ConnectorContext,
@@ -90,7 +93,7 @@ pub trait DynSinkTask: Send {
 }
 
 fn validate_with<C: ConnectorConfig>(props: &Props) -> ConfigReport {
-    let outcome = C::config_def().parse(props);
+    let outcome = C::config_def_for(props).parse(props);
     let mut report = outcome.report;
     if report.error_count() == 0
         && let Err(errors) = C::from_parsed(&outcome.parsed)
@@ -206,8 +209,11 @@ impl<C: SourceConnector> DynConnectorPlugin for SourcePlugin<C> {
     fn config_def(&self) -> &'static ConfigDef {
         C::Config::config_def()
     }
-    fn validate(&self, props: &Props) -> ConfigReport {
-        validate_with::<C::Config>(props)
+    fn config_def_for(&self, props: &Props) -> &'static ConfigDef {
+        C::Config::config_def_for(props)
+    }
+    async fn validate(&self, props: &Props) -> ConfigReport {
+        C::validate(props, validate_with::<C::Config>(props)).await
     }
     async fn start(
         &self,
@@ -258,8 +264,11 @@ impl<C: SinkConnector> DynConnectorPlugin for SinkPlugin<C> {
     fn config_def(&self) -> &'static ConfigDef {
         C::Config::config_def()
     }
-    fn validate(&self, props: &Props) -> ConfigReport {
-        validate_with::<C::Config>(props)
+    fn config_def_for(&self, props: &Props) -> &'static ConfigDef {
+        C::Config::config_def_for(props)
+    }
+    async fn validate(&self, props: &Props) -> ConfigReport {
+        C::validate(props, validate_with::<C::Config>(props)).await
     }
     async fn start(
         &self,

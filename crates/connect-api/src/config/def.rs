@@ -67,6 +67,9 @@ pub struct ConfigKey {
     pub validator: Option<Validator>,
     /// Static recommended values (shown as `recommended_values` by `/config/validate`).
     pub recommended: Vec<String>,
+    /// Parsed like any key but not listed by `/config` and `/config/validate`: a setting the
+    /// plugin reads that the product it reproduces does not declare in its definition.
+    pub unlisted: bool,
 }
 
 impl ConfigKey {
@@ -91,7 +94,14 @@ impl ConfigKey {
             dependents: Vec::new(),
             validator: None,
             recommended: Vec::new(),
+            unlisted: false,
         }
+    }
+
+    #[must_use]
+    pub fn unlisted(mut self) -> Self {
+        self.unlisted = true;
+        self
     }
 
     #[must_use]

@@ -118,13 +118,18 @@ impl ConfigInfos {
     /// definition does not know come first with `definition: null`, as in Kafka.
     pub fn new(name: impl Into<String>, def: &ConfigDef, report: &ConfigReport) -> Self {
         let mut configs = Vec::with_capacity(report.values.len());
-        for v in report.values.iter().filter(|v| def.key(&v.name).is_none()) {
+        let listed = |name: &str| def.key(name).is_some_and(|k| !k.unlisted);
+        for v in report
+            .values
+            .iter()
+            .filter(|v| !listed(&v.name) && (def.key(&v.name).is_none() || !v.errors.is_empty()))
+        {
             configs.push(ConfigInfo {
                 definition: None,
                 value: Some(v.clone()),
             });
         }
-        for key in def.keys() {
+        for key in def.keys().iter().filter(|k| !k.unlisted) {
             let value = report.values.iter().find(|v| v.name == key.name).cloned();
             configs.push(ConfigInfo {
                 definition: Some(key.into()),
@@ -143,6 +148,10 @@ impl ConfigInfos {
 impl ConfigDef {
     /// The body of `GET /connector-plugins/{p}/config`.
     pub fn key_infos(&self) -> Vec<ConfigKeyInfo> {
-        self.keys().iter().map(Into::into).collect()
+        self.keys()
+            .iter()
+            .filter(|k| !k.unlisted)
+            .map(Into::into)
+            .collect()
     }
 }

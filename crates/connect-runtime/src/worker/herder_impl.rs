@@ -64,12 +64,12 @@ impl WorkerHerder {
     /// Full validation of a submitted config, on its values with `${provider:…}` placeholders
     /// resolved (as Kafka's `validateConnectorConfig` does). Unlike Kafka, the answer shows a
     /// key whose value holds a placeholder with the placeholder, never the secret.
-    fn validate(&self, config: &Props) -> Result<ConfigInfos, HerderError> {
+    async fn validate(&self, config: &Props) -> Result<ConfigInfos, HerderError> {
         let name = config.get("name").map_or("", String::as_str);
         let resolved = self
             .resolve_config(name, config)
             .map_err(|e| HerderError::internal(e.to_string()))?;
-        let mut infos = self.validate_resolved(&resolved)?;
+        let mut infos = self.validate_resolved(&resolved).await?;
         let raw_keys = crate::config_providers::keys_with_variable_values(config);
         for info in &mut infos.configs {
             if let Some(v) = info.value.as_mut()
@@ -82,7 +82,7 @@ impl WorkerHerder {
     }
 
     /// Full validation: framework keys, the plugin's keys, converter classes, sink topics.
-    fn validate_resolved(&self, config: &Props) -> Result<ConfigInfos, HerderError> {
+    async fn validate_resolved(&self, config: &Props) -> Result<ConfigInfos, HerderError> {
         let Some(class) = config.get("connector.class") else {
             return Err(HerderError::bad_request(format!(
                 "Connector config {} contains no connector type",
@@ -147,7 +147,7 @@ impl WorkerHerder {
                 .client_config_override_policy
                 .validate(config, is_source),
         );
-        let plugin_report = plugin.validate(config);
+        let plugin_report = plugin.validate(config).await;
         let mut merged = ConfigReport::default();
         merged.extend(report);
         for v in plugin_report.values {
@@ -155,7 +155,7 @@ impl WorkerHerder {
                 merged.values.push(v);
             }
         }
-        let def: ConfigDef = fw_def.merged_with(plugin.config_def());
+        let def: ConfigDef = fw_def.merged_with(plugin.config_def_for(config));
         Ok(ConfigInfos::new(class.clone(), &def, &merged))
     }
 
@@ -193,7 +193,7 @@ impl WorkerHerder {
         allow_replace: bool,
         initial_state: Option<TargetState>,
     ) -> Result<Upserted, HerderError> {
-        let infos = self.validate(&config)?;
+        let infos = self.validate(&config).await?;
         if infos.error_count > 0 {
             let errors: Vec<String> = infos
                 .configs
@@ -867,6 +867,6 @@ impl Herder for WorkerHerder {
     }
 
     async fn validate_connector_config(&self, config: Props) -> Result<ConfigInfos, HerderError> {
-        self.validate(&config)
+        self.validate(&config).await
     }
 }
