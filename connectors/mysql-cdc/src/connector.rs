@@ -143,6 +143,14 @@ macro_rules! connector_impl {
                 validate(config, report).await
             }
 
+            fn version(config: &Props) -> &'static str {
+                let layout = config
+                    .get("sluice.debezium.version")
+                    .map(|v| crate::event::Layout::parse(v.trim()))
+                    .unwrap_or_default();
+                layout.version()
+            }
+
             fn alter_offsets(
                 _config: &Props,
                 offsets: &[(SourcePartition, Option<SourceOffset>)],
@@ -197,6 +205,21 @@ mod tests {
             "io.debezium.connector.mariadb.MariaDbConnector"
         );
         assert!(!format!("{c:?}").contains("dbz"));
+    }
+
+    #[test]
+    fn an_instance_reports_the_debezium_version_its_layout_reproduces() {
+        let with = |v: Option<&str>| {
+            let mut props = Props::new();
+            if let Some(v) = v {
+                props.insert("sluice.debezium.version".into(), v.into());
+            }
+            props
+        };
+        assert_eq!(MySqlConnector::version(&with(None)), "2.2.0.Final");
+        assert_eq!(MySqlConnector::version(&with(Some("2.2"))), "2.2.0.Final");
+        assert_eq!(MySqlConnector::version(&with(Some(" 3.6 "))), "3.6.3.Final");
+        assert_eq!(MariaDbConnector::version(&with(Some("3.6"))), "3.6.3.Final");
     }
 
     #[test]

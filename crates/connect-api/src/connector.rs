@@ -94,6 +94,14 @@ pub trait SourceConnector: Sized + Send + Sync + 'static {
         async move { report }
     }
 
+    /// `Connector.version()` of an instance configured with `config` (Kafka reports it per
+    /// connector, in the `connector-version` metric): the plugin's version unless the config
+    /// chooses the version of the product the plugin reproduces.
+    fn version(config: &Props) -> &'static str {
+        let _ = config;
+        Self::DESCRIPTOR.version
+    }
+
     /// KIP-875: checks an offsets alteration before the runtime writes it (`alterOffsets`).
     /// Returns `true` when the connector manages no offsets outside the framework.
     ///
@@ -135,6 +143,14 @@ pub trait SinkConnector: Sized + Send + Sync + 'static {
     fn validate(config: &Props, report: ConfigReport) -> impl Future<Output = ConfigReport> + Send {
         let _ = config;
         async move { report }
+    }
+
+    /// `Connector.version()` of an instance configured with `config` (Kafka reports it per
+    /// connector, in the `connector-version` metric): the plugin's version unless the config
+    /// chooses the version of the product the plugin reproduces.
+    fn version(config: &Props) -> &'static str {
+        let _ = config;
+        Self::DESCRIPTOR.version
     }
 
     /// KIP-875: checks an offsets alteration (consumer-group offsets) before the runtime applies it.

@@ -30,6 +30,8 @@ pub trait DynConnectorPlugin: Send + Sync + fmt::Debug {
     fn config_def(&self) -> &'static ConfigDef;
     /// The definition that applies to `props` ([`ConnectorConfig::config_def_for`]).
     fn config_def_for(&self, props: &Props) -> &'static ConfigDef;
+    /// The version an instance configured with `props` reports (`Connector.version()`).
+    fn version_for(&self, props: &Props) -> &'static str;
     /// Both parsing phases, then the connector's own `validate` (which may connect to the
     /// system it reads or writes): every field error in one report.
     async fn validate(&self, props: &Props) -> ConfigReport;
@@ -212,6 +214,9 @@ impl<C: SourceConnector> DynConnectorPlugin for SourcePlugin<C> {
     fn config_def_for(&self, props: &Props) -> &'static ConfigDef {
         C::Config::config_def_for(props)
     }
+    fn version_for(&self, props: &Props) -> &'static str {
+        C::version(props)
+    }
     async fn validate(&self, props: &Props) -> ConfigReport {
         C::validate(props, validate_with::<C::Config>(props)).await
     }
@@ -266,6 +271,9 @@ impl<C: SinkConnector> DynConnectorPlugin for SinkPlugin<C> {
     }
     fn config_def_for(&self, props: &Props) -> &'static ConfigDef {
         C::Config::config_def_for(props)
+    }
+    fn version_for(&self, props: &Props) -> &'static str {
+        C::version(props)
     }
     async fn validate(&self, props: &Props) -> ConfigReport {
         C::validate(props, validate_with::<C::Config>(props)).await

@@ -17,17 +17,18 @@ impl WorkerHerder {
                 let Ok(status) = self.connector_status(&name).await else {
                     continue;
                 };
-                let class = self
-                    .connector_config(&name)
-                    .await
-                    .ok()
-                    .and_then(|c| c.get("connector.class").cloned())
+                let config = self.connector_config(&name).await.unwrap_or_default();
+                let class = config
+                    .get("connector.class")
+                    .cloned()
                     .unwrap_or_default();
+                // The instance's version, as Kafka's `connector-version` (a Debezium 3.6-mode
+                // MySQL connector reports 3.6.3.Final, not the plugin's 2.2 default).
                 let version = self
                     .inner
                     .registry
                     .connector(&class)
-                    .map(|p| p.descriptor().version.to_owned())
+                    .map(|p| p.version_for(&config).to_owned())
                     .unwrap_or_default();
                 let connector_type = serde_text(&status.connector_type);
                 connectors.push(ConnectorSnapshot {
