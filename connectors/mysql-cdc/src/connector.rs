@@ -83,7 +83,8 @@ async fn validate(props: &Props, report: ConfigReport) -> ConfigReport {
         conn.disconnect().await.ok();
         version.map_err(|e| crate::error::CdcError::db("SELECT version()", e))
     };
-    let problem = match tokio::time::timeout(std::time::Duration::from_millis(timeout_ms), test).await
+    let problem = match tokio::time::timeout(std::time::Duration::from_millis(timeout_ms), test)
+        .await
     {
         Err(_) => Some(format!(
             "Connection validation timed out after {timeout_ms} ms"

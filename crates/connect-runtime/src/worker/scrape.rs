@@ -18,10 +18,7 @@ impl WorkerHerder {
                     continue;
                 };
                 let config = self.connector_config(&name).await.unwrap_or_default();
-                let class = config
-                    .get("connector.class")
-                    .cloned()
-                    .unwrap_or_default();
+                let class = config.get("connector.class").cloned().unwrap_or_default();
                 // The instance's version, as Kafka's `connector-version` (a Debezium 3.6-mode
                 // MySQL connector reports 3.6.3.Final, not the plugin's 2.2 default).
                 let version = self
