@@ -244,6 +244,9 @@ fn bit_literal(lit: &str, bits: i32) -> Option<Cell> {
     Some(Cell::Bytes(be[8 - nbytes.min(8)..].to_vec()))
 }
 
+/// 24:00:00, the largest TIME Kafka Connect's `Time` (and Debezium's `connect` mode) takes.
+const MICROS_PER_DAY: i64 = 86_400_000_000;
+
 /// Converts one cell of `col`. `optional` is the field's optionality (zero dates become null in
 /// optional fields and the epoch otherwise).
 ///
@@ -409,8 +412,24 @@ pub fn convert(
             let micros = parse_time_micros(&cell).ok_or_else(|| bad(&cell))?;
             if adaptive {
                 Value::Int64(micros)
-            } else {
+            } else if (0..=MICROS_PER_DAY).contains(&micros) {
                 Value::Int32(i32::try_from(micros / 1000).map_err(|_| bad(&micros))?)
+            } else {
+                // `connect` mode takes no large TIME values (`supportsLargeTimeValues` is true
+                // only in the adaptive modes): `Time.toMilliOfDay` refuses one outside
+                // 00:00:00..24:00:00 and `handleUnknownData` makes it null in an optional
+                // field, with a warning that leaves the value out; a required field fails.
+                if optional {
+                    tracing::warn!(
+                        column = %col.name,
+                        "Unexpected value for a TIME column outside 00:00:00..24:00:00 with time.precision.mode=connect: written as null"
+                    );
+                    return Ok(Value::Null);
+                }
+                return Err(format!(
+                    "column {} ({}): a TIME value outside 00:00:00..24:00:00 has no Kafka Connect Time with time.precision.mode=connect",
+                    col.name, col.type_name
+                ));
             }
         }
         "YEAR" => {
@@ -940,6 +959,19 @@ mod tests {
         assert_eq!(
             column_schema(&time, connect, false).name.as_deref(),
             Some("org.apache.kafka.connect.data.Time")
+        );
+        // Debezium's `connect` mode has no large TIME values: null when optional, else an error.
+        for large in ["-838:59:59", "24:00:01", "838:59:59"] {
+            assert_eq!(
+                convert(&time, connect, Cell::Text(large.into()), true).unwrap(),
+                Value::Null,
+                "{large}"
+            );
+            assert!(convert(&time, connect, Cell::Text(large.into()), false).is_err());
+        }
+        assert_eq!(
+            convert(&time, connect, Cell::Text("24:00:00".into()), false).unwrap(),
+            Value::Int32(86_400_000)
         );
         let dt = col("datetime(6)");
         assert_eq!(
