@@ -223,6 +223,9 @@ pub struct MySqlConfig {
     /// `connect.keep.alive.interval.ms` (Debezium's default 60000): the binlog connection asks
     /// the server for heartbeat events every 0.8 of it.
     pub keep_alive_interval_ms: u64,
+    /// `connection.validation.timeout.ms` (Debezium's default 60000): how long validate's
+    /// connection test may take.
+    pub connection_validation_timeout_ms: u64,
     pub connect_timeout_ms: u64,
     /// `database.ssl.mode`.
     pub ssl_mode: SslMode,
@@ -427,11 +430,32 @@ static DEF_22: LazyLock<ConfigDef> = LazyLock::new(|| {
 /// beyond it.
 static DEF36: LazyLock<ConfigDef> = LazyLock::new(|| debezium36::definition(&DEF));
 
-/// Whether `props` select Debezium 3.6's layout (and so its definition).
-pub(crate) fn is_v36(props: &connect_api::Props) -> bool {
+/// The layout `props` select (`sluice.debezium.version`, 2.2 when unset).
+pub(crate) fn layout_of(props: &connect_api::Props) -> crate::event::Layout {
     props
         .get("sluice.debezium.version")
-        .is_some_and(|v| crate::event::Layout::parse(v.trim()).is_3x())
+        .map(|v| crate::event::Layout::parse(v.trim()))
+        .unwrap_or_default()
+}
+
+/// Whether `props` select Debezium 3.6's layout (and so its definition).
+pub(crate) fn is_v36(props: &connect_api::Props) -> bool {
+    layout_of(props).is_3x()
+}
+
+/// Debezium keys Sluice reads that its 2.2-era definition does not declare (Debezium 2.2's
+/// configuration lists neither): millisecond settings, 60000 by default.
+const READ_OUTSIDE_DEF: &[&str] = &[
+    "connect.keep.alive.interval.ms",
+    "connection.validation.timeout.ms",
+];
+
+fn read_outside_def(originals: &connect_api::Props, key: &str) -> u64 {
+    debug_assert!(READ_OUTSIDE_DEF.contains(&key));
+    originals
+        .get(key)
+        .and_then(|v| connect_api::java::trim(v).parse().ok())
+        .unwrap_or(60_000)
 }
 
 /// Values of Debezium 3.6 keys Sluice reads that it does not implement: refused (never run as
@@ -464,7 +488,7 @@ fn refuse_unimplemented_36(originals: &connect_api::Props, errors: &mut FieldErr
         let Some(e) = debezium36::TABLE.keys.iter().find(|e| e.name == *key) else {
             continue;
         };
-        let reason = if DEF.key(key).is_some() || key == "connect.keep.alive.interval.ms" {
+        let reason = if DEF.key(key).is_some() || READ_OUTSIDE_DEF.contains(&key.as_str()) {
             UNIMPLEMENTED_36_VALUES
                 .iter()
                 .find(|(k, vals)| *k == key && vals.contains(&value.to_lowercase().as_str()))
@@ -781,11 +805,14 @@ impl ConnectorConfig for MySqlConfig {
             max_queue_size: usize::try_from(max_queue).unwrap_or(8192),
             poll_interval_ms: u64::try_from(p.long("poll.interval.ms")).unwrap_or(500),
             heartbeat_interval_ms: u64::try_from(p.int("heartbeat.interval.ms")).unwrap_or(0),
-            keep_alive_interval_ms: p
-                .originals()
-                .get("connect.keep.alive.interval.ms")
-                .and_then(|v| connect_api::java::trim(v).parse().ok())
-                .unwrap_or(60_000),
+            keep_alive_interval_ms: read_outside_def(
+                p.originals(),
+                "connect.keep.alive.interval.ms",
+            ),
+            connection_validation_timeout_ms: read_outside_def(
+                p.originals(),
+                "connection.validation.timeout.ms",
+            ),
             connect_timeout_ms: u64::try_from(p.long("connect.timeout.ms")).unwrap_or(30_000),
             ssl_mode,
             ssl_truststore,
@@ -1010,6 +1037,19 @@ mod tests {
         props.insert("converters".into(), " ".into());
         props.insert("column.propagate.source.type".into(), "".into());
         assert!(MySqlConfig::parse(&props).is_ok());
+    }
+
+    #[test]
+    fn debezium_keys_read_outside_the_definition_are_used_not_refused_in_3_6_mode() {
+        let mut props = article_props();
+        props.insert("sluice.debezium.version".into(), "3.6".into());
+        props.insert("connect.keep.alive.interval.ms".into(), "5000".into());
+        props.insert("connection.validation.timeout.ms".into(), " 2500".into());
+        let c = MySqlConfig::parse(&props).unwrap();
+        assert_eq!(c.keep_alive_interval_ms, 5000);
+        assert_eq!(c.connection_validation_timeout_ms, 2500);
+        let defaults = MySqlConfig::parse(&article_props()).unwrap();
+        assert_eq!(defaults.connection_validation_timeout_ms, 60_000);
     }
 
     #[test]

@@ -72,10 +72,7 @@ async fn validate(props: &Props, report: ConfigReport) -> ConfigReport {
     let Ok(config) = MySqlConfig::parse(props) else {
         return report;
     };
-    let timeout_ms: u64 = props
-        .get("connection.validation.timeout.ms")
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(60_000);
+    let timeout_ms = config.connection_validation_timeout_ms;
     let test = async {
         use mysql_async::prelude::Queryable;
         let mut conn = crate::connection::connect(&config).await?;
@@ -145,11 +142,7 @@ macro_rules! connector_impl {
             }
 
             fn version(config: &Props) -> &'static str {
-                let layout = config
-                    .get("sluice.debezium.version")
-                    .map(|v| crate::event::Layout::parse(v.trim()))
-                    .unwrap_or_default();
-                layout.version()
+                crate::config::layout_of(config).version()
             }
 
             fn alter_offsets(
