@@ -1,6 +1,6 @@
 //! Requests served by another worker of the cluster: Kafka's `HerderRequestHandler`
-//! (`completeOrForwardRequest`), its `RestClient`, and the signed inter-worker endpoint of
-//! `InternalClusterResource`.
+//! (`completeOrForwardRequest`), its `RestClient`, and the signed inter-worker endpoints of
+//! `InternalClusterResource` (`POST /connectors/{c}/tasks`, `PUT /connectors/{c}/fence`).
 //!
 //! A herder call that only the leader (or the worker running a connector) may serve fails with
 //! [`HerderErrorKind::RequestTarget`](connect_runtime::HerderErrorKind::RequestTarget) and the
@@ -26,6 +26,7 @@ use axum::extract::{FromRequest, MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use connect_api::Props;
+use connect_runtime::worker::cluster::signature::check_headers;
 use connect_runtime::worker::cluster::{
     InterWorkerClient, SIGNATURE_ALGORITHM_HEADER, SIGNATURE_HEADER,
 };
@@ -64,12 +65,17 @@ const FORWARDED: &[(Method, &str, bool)] = &[
     (Method::PATCH, "/connectors/{connector}/offsets", true),
     (Method::DELETE, "/connectors/{connector}/offsets", false),
     (Method::POST, "/connectors/{connector}/tasks", true),
+    (Method::PUT, "/connectors/{connector}/fence", true),
 ];
 
 /// The signed inter-worker routes (`InternalClusterResource`): outside `ROUTES` and
-/// `openapi.yaml`, as Kafka hides them from its API description, and exempt from BasicAuth, as
-/// `JaasBasicAuthFilter` exempts them.
-pub const INTERNAL_ROUTES: &[(Method, &str)] = &[(Method::POST, "/connectors/{connector}/tasks")];
+/// `openapi.yaml`, as Kafka hides them from its API description (`@Operation(hidden = true)`),
+/// exempt from BasicAuth, as `JaasBasicAuthFilter` exempts them, and taking a body of any
+/// media type, as the resource declares no `@Consumes`.
+pub const INTERNAL_ROUTES: &[(Method, &str)] = &[
+    (Method::POST, "/connectors/{connector}/tasks"),
+    (Method::PUT, "/connectors/{connector}/fence"),
+];
 
 /// On an error response: the request must be served by the worker at this URL (`None`: no
 /// worker is known to serve it right now).
@@ -418,24 +424,12 @@ pub(crate) async fn put_task_configs(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let text = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    let signature = match (text(SIGNATURE_ALGORITHM_HEADER), text(SIGNATURE_HEADER)) {
-        (Some(algorithm), Some(signature)) => Some(SignatureHeaders {
-            algorithm,
-            signature,
-        }),
-        _ => None,
-    };
     // The resource reads the body (a plain `ObjectMapper`) before the herder sees the request.
     let configs = jackson::read_task_configs(&body).map_err(|e| {
         tracing::debug!(error = %e, "task configs rejected");
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.message())
     })?;
+    let signature = signature_from_headers(&headers)?;
     // A null value (or a null config) in a signed peer's list has no meaning for a task's
     // settings: Sluice keeps the settings that have values.
     let configs = configs.map(|list| {
@@ -452,9 +446,53 @@ pub(crate) async fn put_task_configs(
         .herder
         .put_task_configs(path.get("connector"), &body, configs, signature)
         .await?;
+    Ok(no_content())
+}
+
+/// `PUT /connectors/{connector}/fence` (`InternalClusterResource.fenceZombies`): the leader
+/// fences out a source connector's older task generations for another worker, once the request's
+/// signature checks. A `void` resource method: `204` with no body.
+pub(crate) async fn fence_zombies(
+    State(state): State<AppState>,
+    path: PathParams,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let signature = signature_from_headers(&headers)?;
+    state
+        .herder
+        .fence_zombie_source_tasks(path.get("connector"), &body, signature)
+        .await?;
+    Ok(no_content())
+}
+
+/// `InternalRequestSignature.fromHeaders`, which the resource runs before any herder does:
+/// no signature unless both headers are there; an algorithm the JVM lacks or a signature that
+/// is not base64 is a 400.
+fn signature_from_headers(headers: &HeaderMap) -> Result<Option<SignatureHeaders>, ApiError> {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let (Some(algorithm), Some(signature)) =
+        (text(SIGNATURE_ALGORITHM_HEADER), text(SIGNATURE_HEADER))
+    else {
+        return Ok(None);
+    };
+    let signature = SignatureHeaders {
+        algorithm,
+        signature,
+    };
+    check_headers(&signature)?;
+    Ok(Some(signature))
+}
+
+fn no_content() -> Response {
     let mut resp = Response::new(Body::empty());
     *resp.status_mut() = StatusCode::NO_CONTENT;
-    Ok(resp)
+    resp
 }
 
 /// Whether a request is for a signed internal endpoint (`JaasBasicAuthFilter.isInternalRequest`).

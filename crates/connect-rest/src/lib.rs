@@ -16,9 +16,9 @@
 //! - [`testkit`] (feature `testkit`): an in-memory herder and loggers for tests.
 //!
 //! - [`forward`]: requests another worker of the cluster must serve are forwarded there, as
-//!   Kafka's `HerderRequestHandler` does, and the signed inter-worker endpoint
-//!   `POST /connectors/{c}/tasks` is served (outside [`ROUTES`]); `PUT /connectors/{c}/fence`,
-//!   which only exactly-once source support uses, is not.
+//!   Kafka's `HerderRequestHandler` does, and the signed inter-worker endpoints
+//!   `POST /connectors/{c}/tasks` and `PUT /connectors/{c}/fence` are served (outside
+//!   [`ROUTES`]).
 //!
 //! Two endpoints are Sluice's own, not Kafka's:
 //! `GET /connectors/{c}/tasks/{t}/progress`, the latest progress a task reported, and

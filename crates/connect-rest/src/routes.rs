@@ -103,6 +103,7 @@ fn endpoint(method: &Method, path: &str) -> MethodRouter<AppState> {
         ("GET", "/admin/loggers/{logger}") => get(h::get_logger),
         ("PUT", "/admin/loggers/{logger}") => put(h::set_logger),
         ("POST", "/connectors/{connector}/tasks") => post(crate::forward::put_task_configs),
+        ("PUT", "/connectors/{connector}/fence") => put(crate::forward::fence_zombies),
         (m, p) => panic!("no handler for {m} {p}"),
     }
 }
@@ -260,8 +261,8 @@ fn allowed_methods(path: &str) -> Vec<&'static Method> {
 
 /// Jersey's method selection for a matched path: 405 for a method the resource lacks,
 /// `OPTIONS` answered with the allowed methods, 415 for a `Content-Type` the resource does not
-/// consume (`application/json` everywhere but `/` and `/health`), 406 for an `Accept` that
-/// excludes `application/json`.
+/// consume (`application/json` everywhere but `/`, `/health` and the internal routes), 406 for
+/// an `Accept` that excludes `application/json`.
 async fn negotiate(
     State(auth): State<Option<Arc<BasicAuth>>>,
     req: Request,
@@ -288,7 +289,10 @@ async fn negotiate(
     if consumes_json && let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
         match ct.to_str().ok().and_then(media_type) {
             None => return ApiError::bad_request().into_response(),
-            Some((t, s)) if !compatible_with_json(&t, &s) => {
+            // `InternalClusterResource` declares no `@Consumes`: its methods take any type.
+            Some((t, s))
+                if !compatible_with_json(&t, &s) && !crate::forward::is_internal(method, path) =>
+            {
                 return ApiError::unsupported_media_type().into_response();
             }
             Some(_) => {}

@@ -4,7 +4,9 @@
 //! Errors carry Kafka Connect's exact messages (through [`HerderError`]'s constructors), config
 //! validation reports `tasks.max`, `name` and required-key errors as Kafka does, and a connector
 //! gets a RUNNING status with `tasks.max` tasks when created. Switches make every call hang
-//! ([`FakeHerder::set_hang`]) or panic ([`FakeHerder::set_panic`]).
+//! ([`FakeHerder::set_hang`]) or panic ([`FakeHerder::set_panic`]). As the leader of its
+//! one-worker group it serves `PUT /connectors/{c}/fence`, checking signatures once
+//! [`FakeHerder::set_session_key`] puts the group on the `sessioned` protocol.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -18,7 +20,9 @@ use connect_runtime::entities::{
     ConnectorType, Health, LoggerLevel, Message, PluginInfo, ServerInfo, State, TargetState,
     TaskInfo, TaskProgressInfo, TaskState, Upserted,
 };
-use connect_runtime::{Herder, HerderError, Loggers};
+use connect_runtime::worker::cluster::KeySettings;
+use connect_runtime::{Herder, HerderError, Loggers, SignatureHeaders};
+use connect_storage::SessionKey;
 
 use crate::state::AppState;
 
@@ -95,6 +99,8 @@ struct Inner {
     connectors: BTreeMap<String, Connector>,
     plugins: Vec<FakePlugin>,
     health: Health,
+    /// With the `sessioned` protocol: the session key internal requests are signed with.
+    session_key: Option<SessionKey>,
 }
 
 /// The in-memory herder.
@@ -214,6 +220,7 @@ impl FakeHerder {
                 connectors: BTreeMap::new(),
                 plugins,
                 health: Health::Healthy,
+                session_key: None,
             }),
             hang: AtomicBool::new(false),
             panic: AtomicBool::new(false),
@@ -234,6 +241,13 @@ impl FakeHerder {
     /// Makes every async call panic (to exercise the panic guard).
     pub fn set_panic(&self, panic: bool) {
         self.panic.store(panic, Ordering::SeqCst);
+    }
+
+    /// Puts the group on the `sessioned` protocol with this session key (internal requests
+    /// must then be signed with it and the default `inter.worker.*` settings), or with `None`
+    /// on a protocol that checks no signatures (the default).
+    pub fn set_session_key(&self, key: Option<SessionKey>) {
+        self.lock().session_key = key;
     }
 
     pub fn set_health(&self, health: Health) {
@@ -787,6 +801,29 @@ impl Herder for FakeHerder {
         Ok(Message {
             message: "The offsets for this connector have been reset successfully".to_owned(),
         })
+    }
+
+    /// The leader's checks of `DistributedHerder.fenceZombieSourceTasks`; with no exactly-once
+    /// source support there is never a fencing to do.
+    async fn fence_zombie_source_tasks(
+        &self,
+        name: &str,
+        body: &[u8],
+        signature: Option<SignatureHeaders>,
+    ) -> Result<(), HerderError> {
+        self.gate().await;
+        let inner = self.lock();
+        if let Some(key) = &inner.session_key {
+            KeySettings::default().verify(Some(key), body, signature.as_ref())?;
+        }
+        let c = inner
+            .connectors
+            .get(name)
+            .ok_or_else(|| HerderError::connector_not_found(name))?;
+        if c.connector_type != ConnectorType::Source {
+            return Err(HerderError::not_a_source_connector(name));
+        }
+        Ok(())
     }
 
     fn plugins(&self, connectors_only: bool) -> Vec<PluginInfo> {

@@ -1,7 +1,8 @@
 //! Requests another worker must serve (`HerderRequestHandler.completeOrForwardRequest`): a
 //! follower's router, whose herder answers "ask the leader", forwards writes over HTTP to a
-//! leader's router on a real listener, with Kafka's `forward` hops and 409s; and the signed
-//! internal `POST /connectors/{c}/tasks` reaches the herder with its body and signature.
+//! leader's router on a real listener, with Kafka's `forward` hops and 409s; the signed
+//! internal `POST /connectors/{c}/tasks` reaches the herder with its body and signature, and
+//! the signed `PUT /connectors/{c}/fence` is answered by the leader with Kafka's statuses.
 //! Over https (a private CA made with `openssl` and `keytool`), the follower trusts and
 //! presents what the worker's REST TLS settings name, as Kafka's `RestClient` does.
 
@@ -23,7 +24,9 @@ use connect_runtime::entities::{
     ConnectorInfo, ConnectorOffsets, ConnectorStateInfo, Health, Message, PluginInfo, ServerInfo,
     TargetState, TaskInfo, TaskProgressInfo, TaskState, Upserted,
 };
+use connect_runtime::worker::cluster::KeySettings;
 use connect_runtime::{Herder, HerderError, SignatureHeaders};
+use connect_storage::SessionKey;
 use http::StatusCode;
 use tower::ServiceExt;
 
@@ -150,6 +153,17 @@ impl Herder for Follower {
             seen.push((name.to_owned(), body.to_vec(), configs, signature));
         }
         Ok(())
+    }
+    async fn fence_zombie_source_tasks(
+        &self,
+        _: &str,
+        _: &[u8],
+        _: Option<SignatureHeaders>,
+    ) -> Result<(), HerderError> {
+        Err(HerderError::request_target(
+            "Only the leader may perform zombie fencing.",
+            self.leader.clone(),
+        ))
     }
     fn plugins(&self, connectors_only: bool) -> Vec<PluginInfo> {
         self.reads.plugins(connectors_only)
@@ -410,6 +424,27 @@ async fn the_signed_internal_endpoint_hands_body_and_signature_to_the_herder() {
     // The connectors resource still answers a method it lacks there.
     let (status, _, _) = call(&app, "DELETE", "/connectors/c/tasks", &[], "").await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    // `fromHeaders` runs in the resource: a signature the JVM cannot read never reaches the
+    // herder.
+    let (status, _, text) = call(
+        &app,
+        "POST",
+        "/connectors/c/tasks",
+        &[
+            ("X-Connect-Authorization", "c2lnbmVk"),
+            ("X-Connect-Request-Signature-Algorithm", "HmacSHA999"),
+        ],
+        body,
+    )
+    .await;
+    assert_eq!(
+        (status, text.as_str()),
+        (
+            StatusCode::BAD_REQUEST,
+            r#"{"error_code":400,"message":"Algorithm HmacSHA999 not available"}"#
+        )
+    );
+    assert_eq!(herder.internal.lock().unwrap().len(), 2);
 }
 
 /// `InternalConnectResource.putTaskConfigs` reads its body with a plain `ObjectMapper` before the
@@ -455,6 +490,203 @@ async fn the_internal_endpoint_answers_an_unreadable_body_as_jackson_does() {
         assert_eq!(json["message"], message.as_str(), "{body:?}");
     }
     assert!(herder.internal.lock().unwrap().is_empty());
+}
+
+/// A source and a sink connector on a fake herder.
+async fn source_and_sink(herder: &FakeHerder) {
+    for (name, class, key) in [
+        ("src", "FileStreamSource", "topic"),
+        ("snk", "FileStreamSink", "topics"),
+    ] {
+        let config = Props::from([
+            ("name".to_owned(), name.to_owned()),
+            ("connector.class".to_owned(), class.to_owned()),
+            (key.to_owned(), "t".to_owned()),
+        ]);
+        herder
+            .put_connector_config(name, config, false, None)
+            .await
+            .unwrap();
+    }
+}
+
+fn session_key() -> SessionKey {
+    SessionKey {
+        key: b"0123456789abcdef0123456789abcdef".to_vec(),
+        algorithm: "HmacSHA256".to_owned(),
+        creation_timestamp: 0,
+    }
+}
+
+/// `DistributedHerder.doFenceZombieSourceTasks` on the leader: a `void` resource method, so a
+/// source connector is `204` with no body; Kafka's 404 and 400 otherwise.
+#[tokio::test]
+async fn the_leader_answers_a_fence_for_a_source_connector_with_204_and_no_body() {
+    let (state, herder, _) = testkit::state();
+    source_and_sink(&herder).await;
+    let app = router(state);
+    for uri in ["/connectors/src/fence", "/connectors/src/fence/"] {
+        let (status, headers, body) = call(&app, "PUT", uri, &[], "").await;
+        assert_eq!(
+            (status, body.as_str()),
+            (StatusCode::NO_CONTENT, ""),
+            "{uri}"
+        );
+        assert_eq!(headers.get("content-type"), None, "{uri}");
+    }
+    let (status, _, body) = call(&app, "PUT", "/connectors/nope/fence", &[], "").await;
+    assert_eq!(
+        (status, body.as_str()),
+        (
+            StatusCode::NOT_FOUND,
+            r#"{"error_code":404,"message":"Connector nope not found"}"#
+        )
+    );
+    let (status, _, body) = call(&app, "PUT", "/connectors/snk/fence", &[], "").await;
+    assert_eq!(
+        (status, body.as_str()),
+        (
+            StatusCode::BAD_REQUEST,
+            r#"{"error_code":400,"message":"Connector snk is not a source connector"}"#
+        )
+    );
+    // The resource declares no `@Consumes`: a body of any type reaches the herder.
+    let (status, _, body) = call(
+        &app,
+        "PUT",
+        "/connectors/src/fence",
+        &[("content-type", "text/plain")],
+        "",
+    )
+    .await;
+    assert_eq!((status, body.as_str()), (StatusCode::NO_CONTENT, ""));
+}
+
+/// `requestNotSignedProperly` under the `sessioned` protocol, after `fromHeaders` in the resource.
+#[tokio::test]
+async fn under_sessioned_a_fence_must_be_signed_with_the_session_key() {
+    let (state, herder, _) = testkit::state();
+    source_and_sink(&herder).await;
+    herder.set_session_key(Some(session_key()));
+    let app = router(state);
+    let signed = KeySettings::default().sign(&session_key(), b"").unwrap();
+    let header = |name: &str| {
+        signed
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap()
+    };
+    let (mac, algorithm) = (
+        header("X-Connect-Authorization"),
+        header("X-Connect-Request-Signature-Algorithm"),
+    );
+    let with = |mac: &str, algorithm: &str| {
+        vec![
+            ("X-Connect-Authorization".to_owned(), mac.to_owned()),
+            (
+                "X-Connect-Request-Signature-Algorithm".to_owned(),
+                algorithm.to_owned(),
+            ),
+        ]
+    };
+    let cases = [
+        (
+            Vec::new(),
+            "",
+            StatusCode::BAD_REQUEST,
+            r#"{"error_code":400,"message":"Internal request missing required signature"}"#,
+        ),
+        (
+            // Only one of the two headers: no signature at all.
+            with(&mac, &algorithm)[..1].to_vec(),
+            "",
+            StatusCode::BAD_REQUEST,
+            r#"{"error_code":400,"message":"Internal request missing required signature"}"#,
+        ),
+        (
+            // Signed for an empty body, sent with one.
+            with(&mac, &algorithm),
+            "{}",
+            StatusCode::FORBIDDEN,
+            r#"{"error_code":403,"message":"Internal request contained invalid signature."}"#,
+        ),
+        (
+            with(&mac, "HmacSHA999"),
+            "",
+            StatusCode::BAD_REQUEST,
+            r#"{"error_code":400,"message":"Algorithm HmacSHA999 not available"}"#,
+        ),
+        (with(&mac, &algorithm), "", StatusCode::NO_CONTENT, ""),
+    ];
+    for (headers, body, status, text) in cases {
+        let headers: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let answer = call(&app, "PUT", "/connectors/src/fence", &headers, body).await;
+        assert_eq!(
+            (answer.0, answer.2.as_str()),
+            (status, text),
+            "{headers:?} {body:?}"
+        );
+    }
+    // The signature is checked before the connector is looked up.
+    let (status, _, body) = call(&app, "PUT", "/connectors/nope/fence", &[], "").await;
+    assert_eq!(
+        (status, body.as_str()),
+        (
+            StatusCode::BAD_REQUEST,
+            r#"{"error_code":400,"message":"Internal request missing required signature"}"#
+        )
+    );
+}
+
+/// A follower forwards a fence to the leader (`completeOrForwardRequest`), which, as Kafka's
+/// `RestClient`, gets only the `Authorization` header: without `sessioned` the leader's 204 comes
+/// back; under it, the leader's 400 for the signature that did not go along.
+#[tokio::test]
+async fn a_follower_forwards_a_fence_to_the_leader_without_its_signature() {
+    let (url, leader_herder, seen) = leader().await;
+    source_and_sink(&leader_herder).await;
+    let (app, _, _) = follower(Some(url));
+    let (status, headers, body) = call(
+        &app,
+        "PUT",
+        "/connectors/src/fence",
+        &[("authorization", "Basic dTpw")],
+        "",
+    )
+    .await;
+    assert_eq!((status, body.as_str()), (StatusCode::NO_CONTENT, ""));
+    assert_eq!(headers.get("content-type"), None);
+    let (status, _, body) = call(&app, "PUT", "/connectors/snk/fence", &[], "").await;
+    assert_eq!(
+        (status, body.as_str()),
+        (
+            StatusCode::BAD_REQUEST,
+            r#"{"error_code":400,"message":"Connector snk is not a source connector"}"#
+        )
+    );
+    leader_herder.set_session_key(Some(session_key()));
+    let signed = KeySettings::default().sign(&session_key(), b"").unwrap();
+    let headers: Vec<(&str, &str)> = signed.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, _, body) = call(&app, "PUT", "/connectors/src/fence", &headers, "").await;
+    assert_eq!(
+        (status, body.as_str()),
+        (
+            StatusCode::BAD_REQUEST,
+            r#"{"error_code":400,"message":"Internal request missing required signature"}"#
+        )
+    );
+    assert_eq!(
+        seen.lock().unwrap().clone(),
+        [
+            "PUT /connectors/src/fence?forward=true auth=Basic dTpw",
+            "PUT /connectors/snk/fence?forward=true auth=-",
+            "PUT /connectors/src/fence?forward=true auth=-",
+        ]
+    );
 }
 
 fn run(dir: &std::path::Path, program: &str, args: &[&str]) {

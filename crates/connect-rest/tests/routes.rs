@@ -94,7 +94,6 @@ async fn unmatched_routes_and_methods() {
         "/connectors/c/tasks/0",
         "/connectors//",
         "/connectors/c/status/x",
-        "/connectors/c/fence",
         "/admin",
         "//",
     ] {
@@ -109,6 +108,9 @@ async fn unmatched_routes_and_methods() {
         ("GET", "/connectors/c/restart"),
         // `POST …/tasks` is the signed inter-worker endpoint; nothing else writes there.
         ("PUT", "/connectors/c/tasks"),
+        // `PUT …/fence` is the other one; the path has no other method.
+        ("GET", "/connectors/c/fence"),
+        ("POST", "/connectors/c/fence/"),
         ("DELETE", "/"),
         ("POST", "/health"),
         ("PATCH", "/admin/loggers/root"),
@@ -146,6 +148,10 @@ async fn head_and_options() {
     assert_eq!(r.header("content-type"), Some("text/plain"));
     assert_eq!(r.body, "HEAD, POST, GET, OPTIONS");
     assert_eq!(r.header("allow"), Some("HEAD, POST, GET, OPTIONS"));
+    // The signed internal endpoint's path, as the JVM worker answers it.
+    let r = app.bare("OPTIONS", "/connectors/c/fence").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, "OPTIONS, PUT");
 }
 
 #[tokio::test]

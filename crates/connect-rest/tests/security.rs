@@ -562,10 +562,19 @@ async fn basic_auth_answers_401_as_kafka_and_200_with_the_right_password() {
         not_base64.body,
         r#"{"error_code":500,"message":"Illegal base64 character 2d"}"#
     );
+    // The signed internal endpoints are exempt: the herder answers without credentials.
+    let fence = http(addr, "PUT", "/connectors/c/fence", &[]).await;
+    assert_eq!(
+        (fence.status, fence.body.as_str()),
+        (
+            404,
+            r#"{"error_code":404,"message":"Connector c not found"}"#
+        )
+    );
     // Unmatched paths are answered before the filter runs, as by Jersey.
     let missing = http(addr, "GET", "/nope", &[]).await;
     assert_eq!(missing.status, 404);
-    answers.extend([wrong, ok, not_base64, missing]);
+    answers.extend([wrong, ok, not_base64, fence, missing]);
 
     for a in &answers {
         assert!(

@@ -188,6 +188,19 @@ impl HerderError {
         Self::bad_request(msg)
     }
 
+    /// `StandaloneHerder.fenceZombieSourceTasks`: an `UnsupportedOperationException`, which
+    /// `ConnectExceptionMapper` answers with 500.
+    pub fn fencing_in_standalone_mode() -> Self {
+        Self::internal(
+            "Kafka Connect in standalone mode does not support exactly-once source connectors.",
+        )
+    }
+
+    /// 400 `Connector <c> is not a source connector` (zombie fencing).
+    pub fn not_a_source_connector(name: &str) -> Self {
+        Self::bad_request(format!("Connector {name} is not a source connector"))
+    }
+
     /// 400 `Connector name configuration (<a>) doesn't match connector name in the URL (<b>)`.
     pub fn name_mismatch(in_config: &str, in_url: &str) -> Self {
         Self::bad_request(format!(
@@ -290,6 +303,19 @@ pub trait Herder: Send + Sync + std::fmt::Debug {
         Err(HerderError::internal(
             "Kafka Connect in standalone mode does not support externally setting task configurations.",
         ))
+    }
+
+    /// `PUT /connectors/{c}/fence`, the signed inter-worker request (KIP-618) by which the
+    /// worker about to start a connector's exactly-once source tasks asks the leader to fence
+    /// out older task generations (`fenceZombieSourceTasks`). `body` is the request's bytes,
+    /// which the signature covers; the resource has already read the signature headers.
+    async fn fence_zombie_source_tasks(
+        &self,
+        _name: &str,
+        _body: &[u8],
+        _signature: Option<SignatureHeaders>,
+    ) -> Result<(), HerderError> {
+        Err(HerderError::fencing_in_standalone_mode())
     }
 
     /// `GET /connector-plugins`, in Kafka's order (sinks, sources, then the rest by kind).

@@ -880,6 +880,142 @@ async fn the_leader_writes_only_properly_signed_task_configs() {
     cancel.cancel();
 }
 
+/// `DistributedHerder.fenceZombieSourceTasks`: the signature is checked under `sessioned`, only
+/// the leader answers, and it answers success for a source connector it has (with no
+/// exactly-once source support there is nothing to fence), Kafka's 404 and 400 otherwise.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_leader_answers_properly_signed_fences_for_its_source_connectors() {
+    let kafka = MockCluster::<DefaultProducerContext>::new(1).unwrap();
+    let stores = stores();
+    let network = Arc::new(Network::default());
+    let cancel = CancellationToken::new();
+    let a = start(
+        "a:8083",
+        &stores,
+        &kafka.bootstrap_servers(),
+        &network,
+        &cancel,
+    )
+    .await;
+    let b = start(
+        "b:8083",
+        &stores,
+        &kafka.bootstrap_servers(),
+        &network,
+        &cancel,
+    )
+    .await;
+    for w in [&a, &b] {
+        assign(
+            w,
+            Round {
+                generation: 1,
+                leader: &a,
+                connectors: &[],
+                tasks: &[],
+                offset: offset(&stores),
+                leader_state: None,
+            },
+        )
+        .await;
+    }
+    let key = until(
+        "session key",
+        || async { stores.config.snapshot().session_key },
+        Option::is_some,
+    )
+    .await
+    .unwrap();
+    a.herder
+        .put_connector_config("c", multi("c", 1), false, None)
+        .await
+        .unwrap();
+    // A connector whose plugin this worker lacks is no source connector (`ConnectorType.UNKNOWN`).
+    stores
+        .config
+        .put_connector_config(
+            "snk",
+            &props(&[
+                ("name", "snk"),
+                (
+                    "connector.class",
+                    "org.apache.kafka.connect.file.FileStreamSinkConnector",
+                ),
+                ("topics", "t"),
+            ]),
+            None,
+        )
+        .await
+        .unwrap();
+    let signed = KeySettings::default().sign(&key, b"").unwrap();
+    let sig = SignatureHeaders {
+        algorithm: signed[1].1.clone(),
+        signature: signed[0].1.clone(),
+    };
+    let answer = |w: &Worker, name: &str, body: &'static [u8], sig: Option<SignatureHeaders>| {
+        let herder = w.herder.clone();
+        let name = name.to_owned();
+        async move {
+            herder
+                .fence_zombie_source_tasks(&name, body, sig)
+                .await
+                .map_err(|e| (e.kind, e.message, e.forward_url))
+        }
+    };
+
+    assert_eq!(answer(&a, "c", b"", Some(sig.clone())).await, Ok(()));
+    assert_eq!(
+        answer(&a, "c", b"", None).await,
+        Err((
+            HerderErrorKind::BadRequest,
+            "Internal request missing required signature".to_owned(),
+            None
+        ))
+    );
+    assert_eq!(
+        answer(&a, "c", b"{}", Some(sig.clone())).await,
+        Err((
+            HerderErrorKind::Forbidden,
+            "Internal request contained invalid signature.".to_owned(),
+            None
+        ))
+    );
+    assert_eq!(
+        answer(&b, "c", b"", Some(sig.clone())).await,
+        Err((
+            HerderErrorKind::RequestTarget,
+            "Only the leader may perform zombie fencing.".to_owned(),
+            Some("http://a:8083/".to_owned())
+        ))
+    );
+    // A follower checks the signature before it sends the request on.
+    assert_eq!(
+        answer(&b, "c", b"", None).await,
+        Err((
+            HerderErrorKind::BadRequest,
+            "Internal request missing required signature".to_owned(),
+            None
+        ))
+    );
+    assert_eq!(
+        answer(&a, "nope", b"", Some(sig.clone())).await,
+        Err((
+            HerderErrorKind::NotFound,
+            "Connector nope not found".to_owned(),
+            None
+        ))
+    );
+    assert_eq!(
+        answer(&a, "snk", b"", Some(sig.clone())).await,
+        Err((
+            HerderErrorKind::BadRequest,
+            "Connector snk is not a source connector".to_owned(),
+            None
+        ))
+    );
+    cancel.cancel();
+}
+
 /// What the REST resource reads from a task-configs body (null values dropped).
 fn task_configs(body: &[u8]) -> Option<Vec<Props>> {
     let parsed: Option<Vec<std::collections::BTreeMap<String, Option<String>>>> =

@@ -913,3 +913,40 @@ async fn settings_sluice_cannot_honour_are_refused_at_validation_and_fail_a_stor
     cancel.cancel();
     run.await.unwrap();
 }
+
+/// `StandaloneHerder.fenceZombieSourceTasks`: outside a group there is no zombie fencing, an
+/// `UnsupportedOperationException` (500) whatever the connector.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_standalone_worker_answers_a_fence_as_kafkas_standalone_herder() {
+    let cluster = MockCluster::<DefaultProducerContext>::new(1).unwrap();
+    let Running {
+        herder,
+        cancel,
+        run,
+    } = reporting_worker(&cluster);
+    herder
+        .put_connector_config(
+            "s",
+            reporting_config("s", ""),
+            false,
+            Some(connect_runtime::entities::TargetState::Stopped),
+        )
+        .await
+        .unwrap();
+    for name in ["s", "nope"] {
+        let err = herder
+            .fence_zombie_source_tasks(name, b"", None)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (err.kind, err.message.as_str()),
+            (
+                HerderErrorKind::Internal,
+                "Kafka Connect in standalone mode does not support exactly-once source connectors."
+            ),
+            "{name}"
+        );
+    }
+    cancel.cancel();
+    run.await.unwrap();
+}

@@ -4,8 +4,8 @@
 //!
 //! As `JaasBasicAuthFilter` (Kafka 3.9) does:
 //! - every request the API matches is checked, `GET /` and `/health` included; only the
-//!   signed internal endpoints are exempt (`POST /connectors/{c}/tasks`, which Sluice serves:
-//!   the router skips the check for it; `PUT /connectors/{c}/fence`, which it does not);
+//!   signed internal endpoints are exempt (`POST /connectors/{c}/tasks` and
+//!   `PUT /connectors/{c}/fence`: the router skips the check for them);
 //! - a missing, malformed or non-Basic `Authorization` header, an unknown user or a wrong
 //!   password is `401` with the body `User cannot access the resource.`. Kafka's filter sets
 //!   no `WWW-Authenticate` header; Sluice adds `Basic realm="KafkaConnect"` (the JAAS login

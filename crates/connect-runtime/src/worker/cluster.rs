@@ -909,6 +909,40 @@ impl WorkerHerder {
             .then(|| format!("{}://{}/", scheme(&cluster.worker_url), status.worker_id))
     }
 
+    /// `requestNotSignedProperly`: from the `sessioned` protocol on, an internal request must
+    /// carry a valid MAC of `body` made with the current session key. Nothing to check outside
+    /// a group.
+    ///
+    /// # Errors
+    /// Kafka's 400, 503 or 403 for a signature that is missing or does not check.
+    pub(super) fn verify_internal_request(
+        &self,
+        stores: &Stores,
+        body: &[u8],
+        signature: Option<&SignatureHeaders>,
+    ) -> Result<(), HerderError> {
+        let Some(cluster) = self.cluster() else {
+            return Ok(());
+        };
+        let protocol = match cluster.current() {
+            Some(c) => c.protocol_version,
+            None => cluster
+                .member
+                .status()
+                .borrow()
+                .protocol_version
+                .unwrap_or(2),
+        };
+        if let Some(s) = signature {
+            signature::check_headers(s)?;
+        }
+        if protocol >= 2 {
+            let key = stores.config.snapshot().session_key;
+            cluster.keys.verify(key.as_ref(), body, signature)?;
+        }
+        Ok(())
+    }
+
     /// `putTaskConfigs` (`POST /connectors/{c}/tasks`): checks the signature under the
     /// `sessioned` protocol, then the leader writes the configs.
     pub(super) async fn put_task_configs_signed(
@@ -924,24 +958,7 @@ impl WorkerHerder {
                 "Kafka Connect in standalone mode does not support externally setting task configurations.",
             ));
         };
-        let protocol = match cluster.current() {
-            Some(c) => c.protocol_version,
-            None => cluster
-                .member
-                .status()
-                .borrow()
-                .protocol_version
-                .unwrap_or(2),
-        };
-        if let Some(s) = &signature {
-            signature::check_headers(s)?;
-        }
-        if protocol >= 2 {
-            let key = stores.config.snapshot().session_key;
-            cluster
-                .keys
-                .verify(key.as_ref(), body, signature.as_ref())?;
-        }
+        self.verify_internal_request(stores, body, signature.as_ref())?;
         cluster
             .require_leader("Only the leader may write task configurations.")
             .await?;
