@@ -15,6 +15,9 @@
 //! not in the table is taken as a librdkafka setting and passed on unchanged (librdkafka refuses
 //! unknown ones when the client is created). A key of another client kind (`group.id` given to
 //! a producer) is dropped with a warning, as Java's "supplied but isn't a known config" does.
+//! Where a Java default differs from librdkafka's in a way users rely on (the producer's 32 MB
+//! `buffer.memory` against librdkafka's 1 GiB queue), the Java default applies unless the key
+//! is set under either spelling: [`JAVA_DEFAULTS`].
 //! The security settings (`sasl.jaas.config`, the trust and key stores) become librdkafka's
 //! `sasl.*` and in-memory `ssl.*.pem` settings.
 
@@ -509,6 +512,17 @@ pub const JAVA_KEYS: &[JavaKey] = &[
     k("ssl.key.password", ALL, Rule::Combined),
 ];
 
+/// Java client defaults that differ from librdkafka's in a way a Kafka Connect user relies on:
+/// each is applied beneath every layer as if set there, so a value the user gives under either
+/// spelling (the Java key or librdkafka's) wins, and it goes through the key's own [`Rule`].
+///
+/// `buffer.memory` bounds the bytes a producer holds for sending (Java's `BufferPool`; `send`
+/// blocks when it is full). librdkafka's bound, `queue.buffering.max.kbytes`, defaults to 1 GiB,
+/// so without this a connector's producer could hold 32 times what the same connector holds on
+/// the JVM worker.
+pub const JAVA_DEFAULTS: &[(ClientKind, &str, &str)] =
+    &[(ClientKind::Producer, "buffer.memory", "33554432")];
+
 /// librdkafka's aliases, so a Java key and a librdkafka spelling of the same setting in two
 /// layers (worker default, connector override) are one setting and the later layer wins.
 const LIBRDKAFKA_ALIASES: &[(&str, &str)] = &[
@@ -580,14 +594,19 @@ impl Translated {
 }
 
 /// Merges setting layers (later ones win, also across a Java key and its librdkafka spelling)
-/// and translates the result for a `kind` client.
+/// over the Java defaults of [`JAVA_DEFAULTS`] and translates the result for a `kind` client.
 ///
 /// # Errors
 /// A refused key, a value librdkafka cannot represent, or a security setting that cannot be
 /// read (a store, its password, the JAAS text); the error names the key and no secret.
 pub fn translate(layers: &[&Props], kind: ClientKind) -> Result<Translated, ClientConfigError> {
+    let java_defaults: Props = JAVA_DEFAULTS
+        .iter()
+        .filter(|(k, _, _)| *k == kind)
+        .map(|(_, key, value)| ((*key).to_owned(), (*value).to_owned()))
+        .collect();
     let mut merged: BTreeMap<String, String> = BTreeMap::new();
-    for layer in layers {
+    for layer in std::iter::once(&java_defaults).chain(layers.iter().copied()) {
         for (key, value) in layer.iter() {
             let setting = setting_of(key, kind);
             merged.retain(|k, _| setting_of(k, kind) != setting);

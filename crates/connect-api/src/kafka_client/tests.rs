@@ -106,10 +106,64 @@ fn a_later_layer_overrides_an_earlier_one_across_java_and_librdkafka_spellings()
     let t = translate(&[&defaults, &overrides], ClientKind::Producer).unwrap();
     assert_eq!(t.props["queue.buffering.max.ms"], "50");
     assert_eq!(t.props["request.required.acks"], "1");
-    assert_eq!(t.props.len(), 2);
+    // The two settings and the producer's Java default `buffer.memory` (JAVA_DEFAULTS).
+    assert_eq!(t.props.len(), 3);
     let t = translate(&[&overrides, &defaults], ClientKind::Producer).unwrap();
     assert_eq!(t.props["queue.buffering.max.ms"], "5");
     assert_eq!(t.props["request.required.acks"], "all");
+}
+
+#[test]
+fn a_producer_without_buffer_memory_gets_the_java_producers_32_mib_bound() {
+    // librdkafka's own default is 1 GiB (1048576 KiB); Java's buffer.memory is 33554432 bytes.
+    let t = tr(&[("client.id", "c1")], ClientKind::Producer).unwrap();
+    assert_eq!(t.props["queue.buffering.max.kbytes"], "32768");
+    assert!(t.warnings.is_empty(), "{:?}", t.warnings);
+    let t = translate(&[], ClientKind::Producer).unwrap();
+    assert_eq!(t.props, props(&[("queue.buffering.max.kbytes", "32768")]));
+}
+
+#[test]
+fn a_users_producer_buffer_bound_wins_over_the_java_default_under_either_spelling() {
+    let t = tr(&[("buffer.memory", "1048576")], ClientKind::Producer).unwrap();
+    assert_eq!(t.props["queue.buffering.max.kbytes"], "1024");
+    assert!(!t.props.contains_key("buffer.memory"));
+    let t = tr(
+        &[("queue.buffering.max.kbytes", "1048576")],
+        ClientKind::Producer,
+    )
+    .unwrap();
+    assert_eq!(t.props["queue.buffering.max.kbytes"], "1048576");
+    // The worker's producer.* in one layer, a connector's producer.override.* in a later one.
+    let worker = props(&[("buffer.memory", "67108864")]);
+    let connector = props(&[("queue.buffering.max.kbytes", "4096")]);
+    let t = translate(&[&worker, &connector], ClientKind::Producer).unwrap();
+    assert_eq!(t.props["queue.buffering.max.kbytes"], "4096");
+    let t = translate(&[&connector, &worker], ClientKind::Producer).unwrap();
+    assert_eq!(t.props["queue.buffering.max.kbytes"], "65536");
+}
+
+#[test]
+fn consumers_and_admin_clients_get_no_producer_buffer_bound() {
+    for kind in [ClientKind::Consumer, ClientKind::Admin] {
+        let t = tr(&[("client.id", "c1")], kind).unwrap();
+        assert_eq!(t.props, props(&[("client.id", "c1")]), "{kind:?}");
+        assert!(t.warnings.is_empty(), "{kind:?}: {:?}", t.warnings);
+    }
+}
+
+#[test]
+fn a_buffer_memory_librdkafka_cannot_take_is_refused_as_before() {
+    let e = tr(&[("buffer.memory", "-1")], ClientKind::Producer).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "Invalid Kafka client setting buffer.memory: must be at least 0"
+    );
+    let e = tr(&[("buffer.memory", "32MB")], ClientKind::Producer).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "Invalid Kafka client setting buffer.memory: not a number of bytes"
+    );
 }
 
 #[test]
@@ -127,7 +181,13 @@ fn librdkafka_only_keys_pass_unchanged_and_other_kinds_keys_are_dropped_with_a_w
         ClientKind::Producer,
     )
     .unwrap();
-    assert_eq!(t.props, props(&[("queue.buffering.max.messages", "1000")]));
+    assert_eq!(
+        t.props,
+        props(&[
+            ("queue.buffering.max.messages", "1000"),
+            ("queue.buffering.max.kbytes", "32768"),
+        ])
+    );
     assert_eq!(t.warnings.len(), 3, "{:?}", t.warnings);
     assert!(t.warnings.iter().any(|w| w.contains("'group.id'")));
     assert!(t.warnings.iter().any(|w| w.contains("'metric.reporters'")));

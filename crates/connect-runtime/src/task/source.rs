@@ -11,13 +11,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant as StdInstant};
 
 use bytes::Bytes;
+use connect_api::data::SchemaAndValue;
 use connect_api::{ConnectError, SourceOffset, SourcePartition, SourceRecord};
 use connect_storage::{OffsetStore, State, StatusStore, StoreError, TargetState, TopicStatus};
 use futures::stream::FuturesOrdered;
 use futures::{FutureExt, StreamExt};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header as KHeader, OwnedHeaders};
-use rdkafka::producer::FutureRecord;
-use rdkafka::util::Timeout;
+use rdkafka::producer::{DeliveryFuture, FutureRecord};
 use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -36,6 +37,8 @@ const MAX_IN_FLIGHT_BATCHES: usize = 64;
 /// At most this many records wait for their delivery reports at once (they are kept for
 /// `commit_record`): what bounds memory when batches are large.
 const MAX_IN_FLIGHT_RECORDS: usize = 16_384;
+/// How long the task waits before retrying a record the producer's full buffer refused.
+const QUEUE_FULL_WAIT: Duration = Duration::from_millis(5);
 /// librdkafka reports a failed TLS handshake on every reconnect; the diagnostic handshake that
 /// names the cause runs at most this often.
 const TLS_PROBE_INTERVAL: Duration = Duration::from_secs(30);
@@ -84,6 +87,13 @@ struct Serialized {
     headers: Option<OwnedHeaders>,
     partition: Option<i32>,
     timestamp: Option<i64>,
+}
+
+/// What became of a record handed to the producer.
+enum Enqueued {
+    Queued(DeliveryFuture),
+    Failed(KafkaError),
+    Stopped,
 }
 
 /// The polled records, how many of them were sent (not dropped or skipped), and the outcome.
@@ -361,44 +371,61 @@ impl SourceRunner {
                 seen_topics.insert(record.topic.clone());
             }
             outgoing.push(serialized);
+            if !keep_polled && self.transforms.is_empty() {
+                // Until Kafka acknowledges it, only the record's source partition and offset
+                // are needed (its task does not read committed records): its content goes now,
+                // not after the delivery report.
+                polled.key = SchemaAndValue::default();
+                polled.value = SchemaAndValue::default();
+                polled.headers = Vec::new();
+            }
         }
         self.metrics.errors(errors);
-        let written = outgoing.iter().flatten().count();
-        let producer = self.producer.clone();
-        Ok(async move {
-            // The serialized forms move into the producer's futures (no copy of the headers);
-            // the records come back to the caller for `commit_record` and their offsets.
-            let sends = outgoing.into_iter().flatten().map(|o| {
-                let producer = &producer;
-                async move {
-                    let mut fr: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&o.topic);
-                    if let Some(h) = o.headers {
-                        fr = fr.headers(h);
-                    }
-                    if let Some(k) = &o.key {
-                        fr = fr.key(k.as_ref());
-                    }
-                    if let Some(v) = &o.value {
-                        fr = fr.payload(v.as_ref());
-                    }
-                    if let Some(p) = o.partition {
-                        fr = fr.partition(p);
-                    }
-                    if let Some(ts) = o.timestamp {
-                        fr = fr.timestamp(ts);
-                    }
-                    producer
-                        .send(fr, Timeout::Never)
-                        .await
-                        .map(|_| ())
-                        .map_err(|(e, _)| format!("could not deliver a record to {}: {e}", o.topic))
+        // Enqueued here, one record after the other, as Kafka's `producer.send` is called: when
+        // the producer's buffer (`buffer.memory`, librdkafka's `queue.buffering.max.kbytes`) is
+        // full the task waits for space before the next record, so records enter the producer
+        // in poll order (a record retried after `QueueFull` must never overtake the next one),
+        // and polling stops while Kafka is behind. librdkafka copies each record, so the
+        // serialized form is dropped as soon as it is queued.
+        let mut deliveries = Vec::with_capacity(outgoing.len());
+        let mut written = 0;
+        let mut refused = None;
+        let mut sent_upto = records.len();
+        for (i, o) in outgoing.into_iter().enumerate() {
+            let Some(mut o) = o else { continue };
+            match enqueue(&self.producer, &self.cancel, &mut o).await {
+                Enqueued::Queued(d) => {
+                    deliveries.push((d, o.topic));
+                    written += 1;
                 }
-            });
-            let results = futures::future::join_all(sends).await;
-            let outcome = results
-                .into_iter()
-                .find_map(Result::err)
-                .map_or(Ok(()), Err);
+                Enqueued::Failed(e) => {
+                    refused = Some(format!("could not deliver a record to {}: {e}", o.topic));
+                    break;
+                }
+                Enqueued::Stopped => {
+                    // The rest of the batch was never sent: neither committed nor counted;
+                    // the source polls it again after a restart.
+                    sent_upto = i;
+                    break;
+                }
+            }
+        }
+        records.truncate(sent_upto);
+        Ok(async move {
+            let mut outcome = Ok(());
+            for (delivery, topic) in deliveries {
+                let failed = match delivery.await {
+                    Ok(Ok(_)) => continue,
+                    Ok(Err((e, _))) => e.to_string(),
+                    Err(_) => "the producer was closed".to_owned(),
+                };
+                if outcome.is_ok() {
+                    outcome = Err(format!("could not deliver a record to {topic}: {failed}"));
+                }
+            }
+            if let (Ok(()), Some(refused)) = (&outcome, refused) {
+                outcome = Err(refused);
+            }
             (records, written, outcome)
         }
         .boxed())
@@ -566,6 +593,44 @@ impl SourceRunner {
                 tracing::warn!(connector = %self.connector, task = self.task_id, %error, "Could not commit source offsets; will retry.");
                 Ok(())
             }
+        }
+    }
+}
+
+/// Queues one record in the producer, waiting while its buffer is full.
+async fn enqueue(
+    producer: &SharedProducer,
+    cancel: &CancellationToken,
+    o: &mut Serialized,
+) -> Enqueued {
+    let headers = o.headers.take();
+    let mut fr: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&o.topic);
+    if let Some(h) = headers {
+        fr = fr.headers(h);
+    }
+    if let Some(k) = &o.key {
+        fr = fr.key(k.as_ref());
+    }
+    if let Some(v) = &o.value {
+        fr = fr.payload(v.as_ref());
+    }
+    if let Some(p) = o.partition {
+        fr = fr.partition(p);
+    }
+    if let Some(ts) = o.timestamp {
+        fr = fr.timestamp(ts);
+    }
+    loop {
+        match producer.send_result(fr) {
+            Ok(d) => return Enqueued::Queued(d),
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                fr = back;
+                tokio::select! {
+                    () = cancel.cancelled() => return Enqueued::Stopped,
+                    () = tokio::time::sleep(QUEUE_FULL_WAIT) => {}
+                }
+            }
+            Err((e, _)) => return Enqueued::Failed(e),
         }
     }
 }
