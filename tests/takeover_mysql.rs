@@ -8,6 +8,11 @@
 //! other recovers from. The rows are counted by primary key in the data topic: none missing,
 //! and only the rows inserted while a worker went away may be there twice.
 //!
+//! The rolling-migration test (issue #14) runs the same connector and three FileStream sources on
+//! two JVM workers of one cluster, adds two Sluice workers to it and stops the JVM workers one by
+//! one; its group is coordinated by the harness's `GroupCoordinator` (Kafka's semantics) in front
+//! of tansu, whose own coordinator does not hand a departed leader's work on.
+//!
 //! The third test gives Sluice what it cannot continue — a JVM-style offset holding Debezium's
 //! incremental snapshot state, and a history record of an unknown layout — and expects a FAILED
 //! task whose trace names it.
@@ -426,5 +431,285 @@ async fn offsets_and_history_that_sluice_cannot_continue_fail_the_task_naming_th
         "{trace}"
     );
     assert!(trace.contains("snapshot.mode=recovery"), "{trace}");
+    Ok(())
+}
+
+/// The group settings of the rolling migration's workers, JVM and Sluice alike: lost work is
+/// reassigned at once, a dead worker is noticed after 6 s, offsets are committed every second.
+const ROLLING_GROUP: &[(&str, &str)] = &[
+    ("scheduled.rebalance.max.delay.ms", "0"),
+    ("session.timeout.ms", "6000"),
+    ("heartbeat.interval.ms", "1000"),
+    ("offset.flush.interval.ms", "1000"),
+];
+
+/// A worker property as the `debezium/connect` environment variable Sluice reads.
+fn connect_env(key: &str) -> String {
+    match key {
+        "offset.flush.interval.ms" => "OFFSET_FLUSH_INTERVAL_MS".to_owned(),
+        k => format!("CONNECT_{}", k.replace('.', "_").to_uppercase()),
+    }
+}
+
+fn append_lines(file: &std::path::Path, range: std::ops::Range<u32>) -> Result<(), BoxError> {
+    use std::io::Write as _;
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(file)?;
+    for i in range {
+        writeln!(f, "line {i:05}")?;
+    }
+    Ok(())
+}
+
+/// Waits until every connector of `names` and its tasks run, all on workers of `allowed`, as
+/// `rest` reports; returns the workers in use.
+async fn wait_placed(
+    rest: &RestClient,
+    names: &[String],
+    allowed: &[String],
+) -> Result<std::collections::BTreeSet<String>, BoxError> {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let mut used = std::collections::BTreeSet::new();
+        let mut last = Vec::new();
+        let mut placed = true;
+        for name in names {
+            let st = rest.connector_status(name).await;
+            let ok = st.as_ref().is_ok_and(|s| {
+                let mut on = vec![(&s.connector.state, &s.connector.worker_id)];
+                on.extend(s.tasks.iter().map(|t| (&t.state, &t.worker_id)));
+                !s.tasks.is_empty()
+                    && on
+                        .iter()
+                        .all(|(state, w)| *state == "RUNNING" && allowed.contains(w))
+            });
+            if let Ok(s) = &st {
+                used.insert(s.connector.worker_id.clone());
+                used.extend(s.tasks.iter().map(|t| t.worker_id.clone()));
+            }
+            placed &= ok;
+            last.push(format!("{st:?}"));
+        }
+        if placed {
+            return Ok(used);
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!(
+                "not everything RUNNING on {allowed:?} within {WAIT:?}: {}",
+                last.join("\n")
+            )
+            .into());
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Every line of `0..n` is in `topic`, and only lines of `in_flight` more than once.
+async fn check_file_topic(
+    bootstrap: &str,
+    topic: &str,
+    n: u32,
+    in_flight: &[std::ops::Range<u32>],
+) -> Result<usize, BoxError> {
+    let lines = connect_e2e::topic_line_counts(bootstrap, topic, n as usize).await?;
+    let missing: Vec<u32> = (0..n)
+        .filter(|i| !lines.contains_key(&format!("line {i:05}")))
+        .collect();
+    let unexpected: Vec<u32> = (0..n)
+        .filter(|i| {
+            lines.get(&format!("line {i:05}")).is_some_and(|c| *c > 1)
+                && !in_flight.iter().any(|r| r.contains(i))
+        })
+        .collect();
+    if !missing.is_empty() || !unexpected.is_empty() {
+        return Err(format!(
+            "{topic}: missing {missing:?}, more than once outside a handover {unexpected:?}"
+        )
+        .into());
+    }
+    Ok(lines.values().map(|c| c - 1).sum())
+}
+
+/// Issue #14's rolling migration: two JVM workers run the article's MySQL connector and three
+/// FileStream sources; two Sluice workers join their cluster, then the JVM workers are stopped
+/// one by one. Through every step each connector keeps running, and at the end every row and
+/// every line is in its topic, more than once only if it was in flight when a JVM worker left.
+///
+/// The group is coordinated by the harness's [`connect_e2e::GroupCoordinator`] (Kafka's
+/// semantics) in front of tansu: tansu 0.6's own coordinator does not hand a departed leader's
+/// work to the others (tests/distributed.rs).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rolling_migration_from_jvm_workers_to_sluice_workers_keeps_every_connector_and_change()
+-> Result<(), BoxError> {
+    if skip(
+        "a_rolling_migration_from_jvm_workers_to_sluice_workers_keeps_every_connector_and_change",
+    ) {
+        return Ok(());
+    }
+    let broker = Broker::try_shared().await?;
+    let bootstrap = broker.bootstrap().to_owned();
+    let mysql = Mysql::try_shared_57().await?;
+    let group = random_name("rolling");
+    let coordinator = connect_e2e::GroupCoordinator::start(&bootstrap, &[group.as_str()]).await?;
+    let via = coordinator.bootstrap().to_owned();
+    let jvm = || {
+        ROLLING_GROUP
+            .iter()
+            .fold(JvmWorker::builder().group(&group), |b, (k, v)| {
+                b.property(*k, *v)
+            })
+    };
+    // Given two JVM workers in one cluster,
+    let Some(mut jvm1) = jvm().start(&via).await? else {
+        return Ok(());
+    };
+    let Some(mut jvm2) = jvm().start(&via).await? else {
+        return Ok(());
+    };
+    // running the article's MySQL connector
+    let db = mysql.create_database("roll").await?;
+    execute(
+        mysql,
+        &format!("CREATE TABLE `{db}`.orders (id INT PRIMARY KEY, v VARCHAR(20))"),
+    )
+    .await?;
+    insert(mysql, &db, 0..40).await?;
+    let prefix = random_name("roll");
+    let mysql_name = format!("{prefix}-connector");
+    let mysql_topic = format!("{prefix}.{db}.orders");
+    let props: BTreeMap<String, String> =
+        serde_json::from_value(connector_config(mysql, &db, &prefix, &bootstrap))?;
+    jvm1.rest().create_connector(&mysql_name, &props).await?;
+    // and three FileStream sources,
+    let dir = tempfile::tempdir()?;
+    let files: Vec<_> = (0..3)
+        .map(|i| dir.path().join(format!("in-{i}.txt")))
+        .collect();
+    let file_topics: Vec<String> = (0..3).map(|i| format!("{prefix}_lines_{i}")).collect();
+    let mut names = vec![mysql_name.clone()];
+    for i in 0..3 {
+        append_lines(&files[i], 0..50)?;
+        let name = format!("{prefix}-file-{i}");
+        let config = json!({
+            "connector.class": "FileStreamSource",
+            "file": files[i].display().to_string(),
+            "topic": file_topics[i],
+            "topic.creation.default.partitions": "1",
+            "topic.creation.default.replication.factor": "1",
+        });
+        jvm2.rest()
+            .create_connector(&name, &serde_json::from_value(config)?)
+            .await?;
+        names.push(name);
+    }
+    let jvms = vec![jvm1.worker_id(), jvm2.worker_id()];
+    let jvm_logs = |a: &JvmWorker, b: &JvmWorker| {
+        format!("--- jvm1\n{}\n--- jvm2\n{}", a.log_tail(40), b.log_tail(40))
+    };
+    if let Err(e) = wait_placed(&jvm1.rest(), &names, &jvms).await {
+        panic!("{e}\n{}", jvm_logs(&jvm1, &jvm2));
+    }
+    rows(&bootstrap, &mysql_topic, 40).await?;
+
+    // when two Sluice workers join the cluster,
+    let sluice = || {
+        ROLLING_GROUP.iter().fold(
+            Worker::builder()
+                .env("BOOTSTRAP_SERVERS", &via)
+                .env("GROUP_ID", &group)
+                .env("CONFIG_STORAGE_TOPIC", format!("{group}.configs"))
+                .env("OFFSET_STORAGE_TOPIC", format!("{group}.offsets"))
+                .env("STATUS_STORAGE_TOPIC", format!("{group}.status")),
+            |b, (k, v)| b.env(connect_env(k), *v),
+        )
+    };
+    let mut s1 = sluice().start().await?;
+    let mut s2 = sluice().start().await?;
+    let sluices = vec![
+        format!("127.0.0.1:{}", s1.port()),
+        format!("127.0.0.1:{}", s2.port()),
+    ];
+    let all: Vec<String> = jvms.iter().chain(&sluices).cloned().collect();
+    let logs = |s1: &Worker, s2: &Worker| {
+        format!(
+            "--- sluice1\n{}\n--- sluice2\n{}",
+            s1.log_tail(40),
+            s2.log_tail(40)
+        )
+    };
+    insert(mysql, &db, 40..80).await?;
+    for f in &files {
+        append_lines(f, 50..100)?;
+    }
+    // (the leader balances connectors and tasks each over the four: one of each per worker)
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let used = wait_placed(&s1.rest(), &names, &all).await?;
+        if sluices.iter().all(|s| used.contains(s)) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the Sluice workers got no work: {used:?}\n{}\n{}",
+            logs(&s1, &s2),
+            jvm_logs(&jvm1, &jvm2)
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    // and the JVM workers stop one by one, each while rows and lines arrive,
+    insert(mysql, &db, 80..120).await?;
+    for f in &files {
+        append_lines(f, 100..150)?;
+    }
+    jvm1.stop().await?;
+    let left: Vec<String> = all[1..].to_vec();
+    if let Err(e) = wait_placed(&s1.rest(), &names, &left).await {
+        panic!("{e}\n{}\n{}", logs(&s1, &s2), jvm_logs(&jvm1, &jvm2));
+    }
+    insert(mysql, &db, 120..160).await?;
+    for f in &files {
+        append_lines(f, 150..200)?;
+    }
+    jvm2.stop().await?;
+    // then everything runs on the Sluice workers,
+    if let Err(e) = wait_placed(&s2.rest(), &names, &sluices).await {
+        panic!("{e}\n{}\n{}", logs(&s1, &s2), jvm_logs(&jvm1, &jvm2));
+    }
+    insert(mysql, &db, 160..200).await?;
+    for f in &files {
+        append_lines(f, 200..250)?;
+    }
+    // and no change is lost: every row and line is there, twice at most if it was in flight
+    // when a JVM worker left.
+    let (counts, _) = rows(&bootstrap, &mysql_topic, 200).await?;
+    let row_extra = check_counts(
+        "after the migration",
+        &counts,
+        200,
+        std::slice::from_ref(&(80..160)),
+        &logs(&s1, &s2),
+    );
+    let mut line_extra = 0;
+    for t in &file_topics {
+        line_extra +=
+            check_file_topic(&bootstrap, t, 250, std::slice::from_ref(&(100..200))).await?;
+    }
+    for name in &names {
+        let st = s1.rest().connector_status(name).await?;
+        assert!(
+            st.tasks
+                .iter()
+                .all(|t| t.state == "RUNNING" && sluices.contains(&t.worker_id)),
+            "{st:?}"
+        );
+    }
+    eprintln!(
+        "rolling migration: 200 rows and 3 × 250 lines all present; {row_extra} rows and \
+         {line_extra} lines sent twice across the two JVM departures"
+    );
+    s1.stop(Duration::from_secs(20)).await?;
+    s2.stop(Duration::from_secs(20)).await?;
     Ok(())
 }

@@ -78,9 +78,15 @@ impl Broker {
     /// Starts a private tansu on `port` (for tests where a client was told the address before
     /// the broker existed).
     pub async fn start_on(port: u16) -> Result<Self, BoxError> {
+        Self::start_at("127.0.0.1", port).await
+    }
+
+    /// Starts a private tansu listening on and advertising `host:port` (an address of one's
+    /// own, e.g. a veth's, for clients in another network namespace).
+    pub async fn start_at(host: &str, port: u16) -> Result<Self, BoxError> {
         let tansu = program("tansu", "run `scripts/stack.sh install`")?;
         let dir = temp_dir("sluice-tansu-")?;
-        let url = format!("tcp://127.0.0.1:{port}");
+        let url = format!("tcp://{host}:{port}");
         let mut cmd = Command::new(&tansu);
         cmd.arg("broker")
             .args(["--listener-url", &url, "--advertised-listener-url", &url])
@@ -92,7 +98,7 @@ impl Broker {
             // Keep stray files (if any) in the temp dir, not the test's cwd.
             .current_dir(&dir);
         let mut process = Supervised::spawn("tansu", cmd, &dir.join("tansu.log"), Some(&dir))?;
-        let addr = format!("127.0.0.1:{port}");
+        let addr = format!("{host}:{port}");
         let ready = wait_until(ready_timeout(), || {
             let up = process.exited().is_none();
             let addr = addr.clone();

@@ -24,6 +24,8 @@ pub struct WorkerBuilder {
     args: Vec<String>,
     bin: Option<PathBuf>,
     port: Option<u16>,
+    host: Option<String>,
+    wrapper: Vec<String>,
     ready_timeout: Option<Duration>,
 }
 
@@ -65,6 +67,19 @@ impl WorkerBuilder {
         self
     }
 
+    /// The address the REST listener binds and advertises (default `127.0.0.1`).
+    pub fn host(mut self, host: impl Into<String>) -> Self {
+        self.host = Some(host.into());
+        self
+    }
+
+    /// Runs the binary through `program args… <sluice> <sluice args…>`, e.g.
+    /// `ip netns exec <ns>` (which execs it, so the process is the worker's own).
+    pub fn wrap<S: Into<String>>(mut self, program_and_args: impl IntoIterator<Item = S>) -> Self {
+        self.wrapper = program_and_args.into_iter().map(Into::into).collect();
+        self
+    }
+
     pub fn ready_timeout(mut self, timeout: Duration) -> Self {
         self.ready_timeout = Some(timeout);
         self
@@ -101,12 +116,13 @@ impl WorkerBuilder {
         }
         // The REST listener, in the debezium/connect image's variables and the worker
         // property passthrough (CONNECT_LISTENERS -> listeners).
+        let host = self.host.unwrap_or_else(|| "127.0.0.1".to_owned());
         let listener = [
-            ("REST_HOST_NAME", "127.0.0.1".to_owned()),
+            ("REST_HOST_NAME", host.clone()),
             ("REST_PORT", port.to_string()),
-            ("ADVERTISED_HOST_NAME", "127.0.0.1".to_owned()),
+            ("ADVERTISED_HOST_NAME", host.clone()),
             ("ADVERTISED_PORT", port.to_string()),
-            ("CONNECT_LISTENERS", format!("http://127.0.0.1:{port}")),
+            ("CONNECT_LISTENERS", format!("http://{host}:{port}")),
         ];
         for (k, v) in listener {
             if !self.env.iter().any(|(key, _)| key == k) {
@@ -117,7 +133,9 @@ impl WorkerBuilder {
         let mut worker = Worker {
             bin,
             args: self.args,
+            wrapper: self.wrapper,
             env,
+            host,
             port,
             dir: temp_dir("sluice-worker-")?,
             ready_timeout: self.ready_timeout.unwrap_or_else(ready_timeout),
@@ -134,7 +152,9 @@ impl WorkerBuilder {
 pub struct Worker {
     bin: PathBuf,
     args: Vec<String>,
+    wrapper: Vec<String>,
     env: Vec<(String, String)>,
+    host: String,
     port: u16,
     dir: PathBuf,
     ready_timeout: Duration,
@@ -182,7 +202,14 @@ impl Worker {
 
     async fn launch(&mut self) -> Result<(), BoxError> {
         self.starts += 1;
-        let mut cmd = Command::new(&self.bin);
+        let mut cmd = match self.wrapper.split_first() {
+            Some((program, args)) => {
+                let mut cmd = Command::new(program);
+                cmd.args(args).arg(&self.bin);
+                cmd
+            }
+            None => Command::new(&self.bin),
+        };
         cmd.args(&self.args)
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .current_dir(&self.dir);
@@ -204,9 +231,14 @@ impl Worker {
         Ok(())
     }
 
-    /// `http://127.0.0.1:<port>`.
+    /// `http://<host>:<port>` (host `127.0.0.1` unless [`WorkerBuilder::host`]).
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://{}:{}", self.host, self.port)
+    }
+
+    /// The REST listener's address.
+    pub fn host(&self) -> &str {
+        &self.host
     }
 
     pub fn port(&self) -> u16 {

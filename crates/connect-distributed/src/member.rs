@@ -126,13 +126,16 @@ impl GroupMember {
         });
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
         let protocol = settings.protocol;
-        let member = Member::new(settings, security, view, events_tx, status_tx, cmd_rx);
+        let backoff = Arc::new(std::sync::Mutex::new(None));
+        let mut member = Member::new(settings, security, view, events_tx, status_tx, cmd_rx);
+        member.backoff = backoff.clone();
         tokio::spawn(Box::pin(member.run()));
         Ok((
             MemberHandle {
                 commands: cmd_tx,
                 status: status_rx,
                 protocol,
+                backoff,
             },
             events_rx,
         ))
@@ -182,7 +185,12 @@ pub struct MemberHandle {
     commands: mpsc::UnboundedSender<Command>,
     status: watch::Receiver<MemberStatus>,
     protocol: ConnectProtocolCompatibility,
+    /// A leave-and-back-off the runtime asked for, taken by the member's next turn.
+    backoff: PendingBackoff,
 }
+
+/// Why and for how long the member must stay out of the group.
+type PendingBackoff = Arc<std::sync::Mutex<Option<(String, Duration)>>>;
 
 impl MemberHandle {
     /// Rejoins the group at the next opportunity (Kafka's `member.requestRejoin()`), e.g. after
@@ -191,6 +199,19 @@ impl MemberHandle {
     /// `CONFIG_MISMATCH` assignment is retried after `retry.backoff.ms`.
     pub fn request_rejoin(&self) {
         // A stopped member has nothing to rejoin.
+        self.commands.send(Command::Rejoin).ok();
+    }
+
+    /// Leaves the group, giving up the assignment (revoked, then `Lost`), stays out for
+    /// `pause` and joins again as a new member: what Kafka's herder does when it cannot read
+    /// the config topic to an assignment's offset (`member.maybeLeaveGroup` and
+    /// `backoff(worker.unsync.backoff.ms)`), so that the group reassigns this worker's work
+    /// instead of waiting on it. `reason` becomes the status's `last_error`.
+    pub fn leave_and_back_off(&self, reason: String, pause: Duration) {
+        if let Ok(mut pending) = self.backoff.lock() {
+            *pending = Some((reason, pause));
+        }
+        // Wakes the member if it waits for its next heartbeat.
         self.commands.send(Command::Rejoin).ok();
     }
 
@@ -284,6 +305,7 @@ struct Member {
     heartbeat_failed: bool,
     last_error: Option<String>,
     stopped: bool,
+    backoff: PendingBackoff,
 }
 
 impl Member {
@@ -330,6 +352,7 @@ impl Member {
             heartbeat_failed: false,
             last_error: None,
             stopped: false,
+            backoff: PendingBackoff::default(),
         }
     }
 
@@ -339,7 +362,7 @@ impl Member {
                 break notify;
             }
         };
-        self.leave_group().await;
+        self.leave_group("the worker is stopping").await;
         self.stopped = true;
         self.state = State::Unjoined;
         self.coordinator = None;
@@ -352,6 +375,10 @@ impl Member {
     /// One turn of Kafka's `WorkerCoordinator.poll`: handle a loss, find the coordinator, join if
     /// needed, else heartbeat when due.
     async fn step(&mut self) -> Result<(), Stop> {
+        let backoff = self.backoff.lock().ok().and_then(|mut b| b.take());
+        if let Some((reason, pause)) = backoff {
+            return self.back_off(reason, pause).await;
+        }
         if self.lost.is_none()
             && self.owns_work()
             && self.state != State::PreparingRebalance
@@ -736,7 +763,7 @@ impl Member {
                 member_id = %self.member_id,
                 "SyncGroup gave no assignment (the generation lost its leader); rejoining as a new member"
             );
-            self.leave_group().await;
+            self.leave_group("the generation lost its leader").await;
             self.member_id.clear();
             self.generation = -1;
             let e = DistributedError::Protocol(
@@ -943,6 +970,20 @@ impl Member {
         self.last_error = Some(lost.reason.clone());
         self.publish();
         self.give_up_assignment(lost.reason).await
+    }
+
+    /// [`MemberHandle::leave_and_back_off`].
+    async fn back_off(&mut self, reason: String, pause: Duration) -> Result<(), Stop> {
+        tracing::warn!(%reason, backoff_ms = pause.as_millis(), "leaving the group and backing off before rejoining");
+        self.leave_group("the worker cannot read the config topic to the assignment's offset")
+            .await;
+        self.lose(Lost {
+            reason,
+            reset_member_id: true,
+        })
+        .await?;
+        self.rejoin = None;
+        self.sleep(pause).await
     }
 
     /// Revokes everything owned (if anything) and tells the runtime membership is lost.
@@ -1207,7 +1248,7 @@ impl Member {
 
     /// Kafka's `maybeLeaveGroup`: a best-effort LeaveGroup so the group rebalances now rather
     /// than after the session timeout.
-    async fn leave_group(&mut self) {
+    async fn leave_group(&mut self, reason: &str) {
         if self.member_id.is_empty() {
             return;
         }
@@ -1238,8 +1279,7 @@ impl Member {
         let request = if version >= 3 {
             let mut identity = MemberIdentity::default().with_member_id(member_id);
             if version >= 5 {
-                identity =
-                    identity.with_reason(Some(StrBytes::from_static_str("the worker is stopping")));
+                identity = identity.with_reason(Some(StrBytes::from_string(reason.to_owned())));
             }
             LeaveGroupRequest::default()
                 .with_group_id(group)

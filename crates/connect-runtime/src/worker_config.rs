@@ -406,18 +406,16 @@ impl WorkerConfig {
     }
 }
 
-const NO_UNSYNC_BACKOFF: &str = "a worker that cannot read the config topic to an assignment's offset rejoins after retry.backoff.ms";
 const NO_SCANNER: &str = "Sluice's plugins are compiled in; no plugin directory is scanned";
 const NO_JMX_METRICS: &str = "Sluice does not keep Kafka's sampled worker metrics";
 
-/// Worker settings for machinery Sluice does not have (the plugin scanner, sampled metrics, the
-/// unsync backoff): a value given changes nothing, so it is reported once at start. The group
-/// protocol's settings (`connect.protocol`, `session.timeout.ms`, `inter.worker.*`, …) are
-/// honoured.
+/// Worker settings for machinery Sluice does not have (the plugin scanner, sampled metrics): a
+/// value given changes nothing, so it is reported once at start. The group protocol's settings
+/// (`connect.protocol`, `session.timeout.ms`, `inter.worker.*`, `worker.sync.timeout.ms`,
+/// `worker.unsync.backoff.ms`, …) are honoured.
 const INERT_WORKER_KEYS: &[(&str, &str)] = &[
     (PLUGIN_PATH_CONFIG, NO_SCANNER),
     ("plugin.discovery", NO_SCANNER),
-    ("worker.unsync.backoff.ms", NO_UNSYNC_BACKOFF),
     ("metrics.sample.window.ms", NO_JMX_METRICS),
     ("metrics.num.samples", NO_JMX_METRICS),
     ("metrics.recording.level", NO_JMX_METRICS),

@@ -1,7 +1,8 @@
 //! Two workers of one Connect cluster on shared in-memory stores, each with a fake group
 //! member driven by the test as the group coordinator and leader would: what each worker runs,
 //! the statuses it writes, revocations, rejoins, the leader-only writes, the signed hand-over
-//! of task configs to the leader, and `/health` before and after joining.
+//! of task configs to the leader, `/health` before and after joining, and a worker whose config
+//! topic is behind the assignment's offset (catching up, or leaving the group and backing off).
 
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,7 +28,10 @@ use connect_runtime::worker::cluster::{
 use connect_runtime::{
     Herder, HerderError, HerderErrorKind, SignatureHeaders, Stores, WorkerHerder, WorkerSettings,
 };
-use connect_storage::{MemoryConfigStore, MemoryOffsetStore, MemoryStatusStore};
+use connect_storage::{
+    ClusterConfigState, ConfigStore, MemoryConfigStore, MemoryOffsetStore, MemoryStatusStore,
+    SessionKey, StoreError, TargetState,
+};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::DefaultProducerContext;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -52,6 +56,9 @@ struct MultiSource {
 struct MultiConfig {
     originals: Props,
 }
+
+/// The `worker.unsync.backoff.ms` the test workers run with.
+const UNSYNC_BACKOFF: Duration = Duration::from_secs(7);
 
 static MULTI_DEF: LazyLock<ConfigDef> = LazyLock::new(|| {
     ConfigDef::builder()
@@ -134,12 +141,18 @@ fn multi(name: &str, tasks: u32) -> Props {
 struct FakeMember {
     status: watch::Sender<MemberStatus>,
     rejoins: AtomicUsize,
+    /// Each `leave_and_back_off`: why, and for how long.
+    backoffs: Mutex<Vec<(String, Duration)>>,
 }
 
 #[async_trait]
 impl GroupHandle for FakeMember {
     fn request_rejoin(&self) {
         self.rejoins.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn leave_and_back_off(&self, reason: String, pause: Duration) {
+        self.backoffs.lock().unwrap().push((reason, pause));
     }
 
     fn status(&self) -> watch::Receiver<MemberStatus> {
@@ -261,6 +274,7 @@ async fn start(
             ..MemberStatus::default()
         }),
         rejoins: AtomicUsize::new(0),
+        backoffs: Mutex::new(Vec::new()),
     });
     let (events_tx, events_rx) = mpsc::channel(16);
     let (view_tx, view_rx) = oneshot::channel();
@@ -273,6 +287,8 @@ async fn start(
         keys: KeySettings::default(),
         client: network.clone(),
         sync_timeout: Duration::from_secs(3),
+        // Not Kafka's 5-minute default, so the tests see the setting reach the member.
+        unsync_backoff: UNSYNC_BACKOFF,
         worker_url: url.clone(),
     });
     network
@@ -1202,5 +1218,295 @@ async fn a_member_exports_its_rebalances_as_kafkas_worker_rebalance_metrics() {
         sample(&done, "kafka_connect_worker_rebalance_rebalancing"),
         Some("0.0")
     );
+    cancel.cancel();
+}
+
+// --------------------------------------------------------------- a follower behind the leader
+
+/// A follower's view of the config topic that the leader writes to: it shows the records only
+/// once `refresh` (a read to the end of the topic) has taken `read_time`, as a worker that has
+/// not consumed the latest records yet.
+#[derive(Debug)]
+struct Lagging {
+    topic: Arc<MemoryConfigStore>,
+    seen: watch::Sender<ClusterConfigState>,
+    read_time: Duration,
+}
+
+impl Lagging {
+    fn new(topic: Arc<MemoryConfigStore>, read_time: Duration) -> Self {
+        let seen = watch::Sender::new(topic.snapshot());
+        Lagging {
+            topic,
+            seen,
+            read_time,
+        }
+    }
+}
+
+#[async_trait]
+impl ConfigStore for Lagging {
+    async fn put_connector_config(
+        &self,
+        name: &str,
+        props: &Props,
+        target_state: Option<TargetState>,
+    ) -> Result<(), StoreError> {
+        self.topic
+            .put_connector_config(name, props, target_state)
+            .await
+    }
+
+    async fn remove_connector(&self, name: &str) -> Result<(), StoreError> {
+        self.topic.remove_connector(name).await
+    }
+
+    async fn put_task_configs(&self, name: &str, configs: &[Props]) -> Result<(), StoreError> {
+        self.topic.put_task_configs(name, configs).await
+    }
+
+    async fn put_target_state(&self, name: &str, state: TargetState) -> Result<(), StoreError> {
+        self.topic.put_target_state(name, state).await
+    }
+
+    async fn put_restart_request(
+        &self,
+        name: &str,
+        include_tasks: bool,
+        only_failed: bool,
+    ) -> Result<(), StoreError> {
+        self.topic
+            .put_restart_request(name, include_tasks, only_failed)
+            .await
+    }
+
+    async fn put_logger_level(&self, namespace: &str, level: &str) -> Result<(), StoreError> {
+        self.topic.put_logger_level(namespace, level).await
+    }
+
+    async fn put_session_key(&self, key: &SessionKey) -> Result<(), StoreError> {
+        self.topic.put_session_key(key).await
+    }
+
+    async fn refresh(&self) -> Result<(), StoreError> {
+        tokio::time::sleep(self.read_time).await;
+        self.seen.send_replace(self.topic.snapshot());
+        Ok(())
+    }
+
+    fn snapshot(&self) -> ClusterConfigState {
+        self.seen.borrow().clone()
+    }
+
+    fn subscribe(&self) -> watch::Receiver<ClusterConfigState> {
+        self.seen.subscribe()
+    }
+}
+
+/// A leader `a` on the config topic and a follower `b` whose view of it lags (reading to its
+/// end takes `read_time`); `a` has created connector `late` since `b` last read it.
+async fn follower_behind(read_time: Duration) -> Behind {
+    let kafka = MockCluster::<DefaultProducerContext>::new(1).unwrap();
+    let topic = Arc::new(MemoryConfigStore::new());
+    let leader_stores = Stores {
+        config: topic.clone(),
+        offsets: Arc::new(MemoryOffsetStore::new()),
+        status: Arc::new(MemoryStatusStore::new()),
+    };
+    let follower_stores = Stores {
+        config: Arc::new(Lagging::new(topic, read_time)),
+        ..leader_stores.clone()
+    };
+    let network = Arc::new(Network::default());
+    let cancel = CancellationToken::new();
+    let bootstrap = kafka.bootstrap_servers();
+    let a = start("a:8083", &leader_stores, &bootstrap, &network, &cancel).await;
+    let b = start("b:8083", &follower_stores, &bootstrap, &network, &cancel).await;
+    assign(
+        &a,
+        Round {
+            generation: 1,
+            leader: &a,
+            connectors: &[],
+            tasks: &[],
+            offset: offset(&leader_stores),
+            leader_state: None,
+        },
+    )
+    .await;
+    until("a healthy", || a.herder.health(), |h| *h == Health::Healthy).await;
+    a.herder
+        .put_connector_config("late", multi("late", 1), false, None)
+        .await
+        .unwrap();
+    assert!(
+        follower_stores.config.snapshot().offset < offset(&leader_stores),
+        "b has not read the new records yet"
+    );
+    Behind {
+        a,
+        b,
+        stores: leader_stores,
+        cancel,
+        _kafka: kafka,
+    }
+}
+
+/// [`follower_behind`]'s cluster.
+struct Behind {
+    a: Worker,
+    b: Worker,
+    /// The leader's.
+    stores: Stores,
+    cancel: CancellationToken,
+    _kafka: MockCluster<'static, DefaultProducerContext>,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_behind_the_assignments_config_offset_reads_up_to_it_before_starting_the_work() {
+    let Behind {
+        a,
+        b,
+        stores,
+        cancel,
+        _kafka,
+    } = follower_behind(Duration::from_millis(500)).await;
+    // Given an assignment made at an offset the follower has not read yet,
+    assign(
+        &b,
+        Round {
+            generation: 2,
+            leader: &a,
+            connectors: &["late"],
+            tasks: &[],
+            offset: offset(&stores),
+            leader_state: None,
+        },
+    )
+    .await;
+    // then it reads the config topic up to it and runs the work, without rejoining.
+    until(
+        "late running on b",
+        || owners(&a.herder, "late"),
+        |(c, _)| {
+            c.as_ref()
+                .is_some_and(|(s, w)| *s == State::Running && w == "b:8083")
+        },
+    )
+    .await;
+    assert_eq!(b.member.rejoins.load(Ordering::SeqCst), 0);
+    assert!(b.member.backoffs.lock().unwrap().is_empty());
+    cancel.cancel();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_that_cannot_read_up_to_the_assignments_config_offset_in_time_leaves_and_backs_off()
+ {
+    // Reading the config topic to its end takes longer than worker.sync.timeout.ms (3 s here).
+    let Behind {
+        a,
+        b,
+        stores,
+        cancel,
+        _kafka,
+    } = follower_behind(Duration::from_secs(30)).await;
+    assign(
+        &b,
+        Round {
+            generation: 2,
+            leader: &a,
+            connectors: &["late"],
+            tasks: &[],
+            offset: offset(&stores),
+            leader_state: None,
+        },
+    )
+    .await;
+    // As Kafka's herder, it leaves the group for worker.unsync.backoff.ms,
+    // so that its work goes to the others, and starts nothing.
+    let backoffs = until(
+        "b backs off",
+        || async { b.member.backoffs.lock().unwrap().clone() },
+        |b| !b.is_empty(),
+    )
+    .await;
+    let (reason, pause) = &backoffs[0];
+    assert_eq!(*pause, UNSYNC_BACKOFF);
+    assert!(
+        reason.starts_with(
+            "Didn't reach end of config log quickly enough (worker.sync.timeout.ms = 3000 ms)"
+        ),
+        "{reason}"
+    );
+    assert_eq!(b.member.rejoins.load(Ordering::SeqCst), 0);
+    assert_eq!(owners(&a.herder, "late").await.0, None, "not started");
+    cancel.cancel();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_whose_config_topic_ends_before_the_assignments_offset_leaves_and_says_why() {
+    let kafka = MockCluster::<DefaultProducerContext>::new(1).unwrap();
+    let stores = stores();
+    let network = Arc::new(Network::default());
+    let cancel = CancellationToken::new();
+    let bootstrap = kafka.bootstrap_servers();
+    let a = start("a:8083", &stores, &bootstrap, &network, &cancel).await;
+    // Given a worker whose config topic is another, empty one,
+    let odd_stores = Stores {
+        config: Arc::new(MemoryConfigStore::new()),
+        ..stores.clone()
+    };
+    let odd = start("odd:8083", &odd_stores, &bootstrap, &network, &cancel).await;
+    assign(
+        &a,
+        Round {
+            generation: 1,
+            leader: &a,
+            connectors: &[],
+            tasks: &[],
+            offset: offset(&stores),
+            leader_state: None,
+        },
+    )
+    .await;
+    a.herder
+        .put_connector_config("multi", multi("multi", 1), false, None)
+        .await
+        .unwrap();
+    // when the leader assigns it work at the offset of the leader's config topic (read once:
+    // the leader goes on writing the connector's task configs),
+    let assigned_at = offset(&stores);
+    assign(
+        &odd,
+        Round {
+            generation: 2,
+            leader: &a,
+            connectors: &["multi"],
+            tasks: &[],
+            offset: assigned_at,
+            leader_state: None,
+        },
+    )
+    .await;
+    // then it reads its own topic to the end, finds itself still behind, and leaves the group
+    // rather than rejoining at once for the same assignment, saying why,
+    let backoffs = until(
+        "odd backs off",
+        || async { odd.member.backoffs.lock().unwrap().clone() },
+        |b| !b.is_empty(),
+    )
+    .await;
+    let (reason, pause) = &backoffs[0];
+    assert_eq!(*pause, UNSYNC_BACKOFF);
+    let want = format!(
+        "The config topic (config.storage.topic) ends at offset {}, before the group's assignment at config offset {}",
+        offset(&odd_stores),
+        assigned_at
+    );
+    assert!(reason.starts_with(&want), "{reason}");
+    assert_eq!(odd.member.rejoins.load(Ordering::SeqCst), 0);
+    // and runs nothing.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(owners(&a.herder, "multi").await.0, None, "not started");
     cancel.cancel();
 }

@@ -109,6 +109,7 @@ pub(crate) fn cluster_settings(
         keys,
         client: inter_worker,
         sync_timeout: millis(i64::from(parsed.int("worker.sync.timeout.ms"))),
+        unsync_backoff: millis(i64::from(parsed.int("worker.unsync.backoff.ms"))),
         worker_url: worker_url.to_owned(),
     })
 }

@@ -723,3 +723,63 @@ pub(super) fn work_of(connectors: &[String], tasks: &[ConnectorTaskId]) -> BTree
         .chain(tasks.iter().cloned().map(Work::Task))
         .collect()
 }
+
+#[tokio::test]
+async fn a_member_asked_to_back_off_gives_up_its_work_leaves_and_joins_again_as_a_new_member_later()
+{
+    let fake = Fake::start().await;
+    let (handle, mut rx) = start(settings(&fake.addr), View::new(0, &[("c1", 1)]));
+    let (_, member_id, a) = assigned(&mut rx).await;
+    assert_eq!(a.connectors, ["c1"]);
+    // When the runtime cannot read the config topic to the assignment's offset,
+    let pause = Duration::from_secs(2);
+    let asked = tokio::time::Instant::now();
+    handle.leave_and_back_off("the config topic is behind".into(), pause);
+    // the member revokes its work, tells the runtime it is out of the group,
+    let MemberEvent::Revoke {
+        connectors,
+        tasks,
+        done,
+    } = next(&mut rx).await
+    else {
+        panic!("expected the revocation first");
+    };
+    assert_eq!((connectors, tasks), (strings(&["c1"]), vec![task("c1", 0)]));
+    done.send(()).unwrap();
+    match next(&mut rx).await {
+        MemberEvent::Lost { reason } => assert_eq!(reason, "the config topic is behind"),
+        other => panic!("expected Lost, got {other:?}"),
+    }
+    // leaves the group (so the others get the work now), says why,
+    let left: Vec<Vec<String>> = fake
+        .seen()
+        .into_iter()
+        .filter_map(|s| match s {
+            Seen::Leave { member_ids } => Some(member_ids),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(left, [vec![member_id.clone()]]);
+    let status = handle.status().borrow().clone();
+    assert!(!status.joined);
+    assert_eq!(
+        status.last_error.as_deref(),
+        Some("the config topic is behind")
+    );
+    // and joins again, as a new member, only once the pause is over.
+    let (_, again, a) = assigned(&mut rx).await;
+    assert!(
+        asked.elapsed() >= pause,
+        "rejoined after {:?}",
+        asked.elapsed()
+    );
+    assert_ne!(again, member_id);
+    assert_eq!(a.connectors, ["c1"]);
+    let joins = fake.joins();
+    assert_eq!(joins.len(), 2, "{joins:?}");
+    assert!(
+        matches!(&joins[1], Seen::Join { member_id, .. } if member_id.is_empty()),
+        "{joins:?}"
+    );
+    handle.leave().await;
+}

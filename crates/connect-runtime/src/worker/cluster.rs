@@ -64,6 +64,9 @@ const KEY_WRITE_RETRY: Duration = Duration::from_secs(1);
 pub trait GroupHandle: Send + Sync + fmt::Debug {
     /// Rejoin at the next opportunity, so the leader assigns with the current config.
     fn request_rejoin(&self);
+    /// Leave the group, giving up the assignment, and join again after `pause`
+    /// (`member.maybeLeaveGroup` + `backoff`); `reason` is the member's last error.
+    fn leave_and_back_off(&self, reason: String, pause: Duration);
     /// The member's state, for `/health` and for waiting out a rebalance.
     fn status(&self) -> watch::Receiver<MemberStatus>;
     /// Leave the group for good (shutdown).
@@ -79,6 +82,10 @@ pub trait GroupHandle: Send + Sync + fmt::Debug {
 impl GroupHandle for connect_distributed::MemberHandle {
     fn request_rejoin(&self) {
         connect_distributed::MemberHandle::request_rejoin(self);
+    }
+
+    fn leave_and_back_off(&self, reason: String, pause: Duration) {
+        connect_distributed::MemberHandle::leave_and_back_off(self, reason, pause);
     }
 
     fn status(&self) -> watch::Receiver<MemberStatus> {
@@ -125,6 +132,9 @@ pub struct ClusterSettings {
     pub client: Arc<dyn InterWorkerClient>,
     /// `worker.sync.timeout.ms`: how long to read the config topic to an assignment's offset.
     pub sync_timeout: Duration,
+    /// `worker.unsync.backoff.ms`: how long a worker that could not read the config topic to an
+    /// assignment's offset stays out of the group before it rejoins.
+    pub unsync_backoff: Duration,
     /// This worker's advertised REST URL (`http://host:port/`).
     pub worker_url: String,
 }
@@ -135,6 +145,7 @@ impl fmt::Debug for ClusterSettings {
             .field("keys", &self.keys)
             .field("client", &self.client)
             .field("sync_timeout", &self.sync_timeout)
+            .field("unsync_backoff", &self.unsync_backoff)
             .field("worker_url", &self.worker_url)
             .finish_non_exhaustive()
     }
@@ -265,6 +276,7 @@ pub struct ClusterState {
     keys: KeySettings,
     client: Arc<dyn InterWorkerClient>,
     sync_timeout: Duration,
+    unsync_backoff: Duration,
     worker_url: String,
     current: watch::Sender<Option<Current>>,
     /// Since when the member has been trying to join (for `/health`).
@@ -445,6 +457,7 @@ impl WorkerHerder {
             keys: settings.keys,
             client: settings.client,
             sync_timeout: settings.sync_timeout,
+            unsync_backoff: settings.unsync_backoff,
             worker_url: settings.worker_url,
             current: watch::Sender::new(None),
             seeking_since: Mutex::new(SystemTime::now()),
@@ -626,15 +639,48 @@ impl WorkerHerder {
             } else {
                 tracing::warn!("Catching up to assignment's config offset.");
             }
-            match tokio::time::timeout(cluster.sync_timeout, stores.config.refresh()).await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => {
-                    tracing::warn!(error = %e, "Could not read to the end of the config topic.")
-                }
-                Err(_) => tracing::warn!("Didn't reach end of config log quickly enough"),
+            let read = match tokio::time::timeout(cluster.sync_timeout, stores.config.refresh())
+                .await
+            {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(format!(
+                    "Could not read to the end of the config topic: {e}"
+                )),
+                Err(_) => Err(format!(
+                    "Didn't reach end of config log quickly enough (worker.sync.timeout.ms = {} ms)",
+                    cluster.sync_timeout.as_millis()
+                )),
+            };
+            let offset = stores.config.subscribe().borrow().offset;
+            behind = offset < assignment.config_offset;
+            // Kafka's herder leaves and backs off only when the read times out; a worker that
+            // read its config topic to the end and is still behind the leader's offset reads
+            // another topic than the leader (or one that lost records): rejoining at once only
+            // gets it the same assignment again, which it cannot run, so it leaves as well and
+            // its work goes to the others.
+            let problem = match read {
+                Err(e) => Some(e),
+                Ok(()) if behind => Some(format!(
+                    "The config topic (config.storage.topic) ends at offset {offset}, before the group's assignment at config offset {}: this worker reads another config topic than the leader, or one that lost records",
+                    assignment.config_offset
+                )),
+                Ok(()) => None,
+            };
+            if let Some(problem) = problem {
+                let reason = format!(
+                    "{problem}; leaving the group for {} ms before rejoining",
+                    cluster.unsync_backoff.as_millis()
+                );
+                tracing::error!(
+                    config_offset = offset,
+                    assignment_config_offset = assignment.config_offset,
+                    "{reason}"
+                );
+                cluster.current.send_replace(None);
+                cluster.member.leave_and_back_off(reason, cluster.unsync_backoff);
+                return;
             }
-            behind = stores.config.subscribe().borrow().offset < assignment.config_offset;
-            if assignment.error == AssignmentError::ConfigMismatch || behind {
+            if assignment.error == AssignmentError::ConfigMismatch {
                 cluster.member.request_rejoin();
                 return;
             }
