@@ -1,24 +1,26 @@
 //! Several Sluice workers in one Connect cluster (distributed mode, Kafka's group protocol):
-//! FileStream sources spread over three workers and REST calls answered alike on every worker
-//! (writes forwarded to the leader or to the connector's owner), on tansu alone.
+//! FileStream sources spread over three workers, REST calls answered alike on every worker
+//! (writes forwarded to the leader or to the connector's owner), a mixed cluster of a JVM worker
+//! (`../shared/oracle/kc.sh`) and two Sluice workers sharing the work, and failures: a SIGKILLed
+//! worker's work running elsewhere within 10 s (Sluice workers, and all-JVM workers as the
+//! baseline), a restart of the whole cluster without a line copied twice, Sluice workers taking
+//! over from a departing JVM worker.
 //!
-//! The mixed cluster of a JVM worker (`../shared/oracle/kc.sh`) and two Sluice workers sharing
-//! the work, and the tests of failures — a SIGKILLed worker's work running elsewhere within
-//! 10 s (Sluice workers, and all-JVM workers as the baseline), a restart of the whole cluster
-//! without a line copied twice, Sluice workers taking over from a departing JVM worker — need a
-//! coordinator that behaves as Kafka's, which tansu 0.6's is not (when it expires a member it
-//! keeps the generation and may name the dead leader again, lets the surviving leader rejoin
-//! alone, and completes overlapping joins without some members; JVM workers fail the same way,
-//! and the mixed test failed one run in four on tansu alone). Their workers bootstrap through
-//! the harness's [`GroupCoordinator`], which coordinates their group as Kafka's classic group
-//! coordinator does and relays everything else to tansu.
+//! Data goes through tansu; the Connect group is coordinated by the harness's
+//! [`GroupCoordinator`] (Kafka's classic group coordinator semantics), because tansu 0.6's own
+//! coordinator hands out overlapping assignments: when it expires a member it keeps the
+//! generation and may name the dead leader again, it lets the surviving leader rejoin alone, and
+//! it completes overlapping joins without some members, so that several members each believe
+//! they lead and a task runs on two workers. JVM workers fail the same way on it; on tansu alone
+//! the mixed test failed one run in four and the three-worker test copied a source's lines
+//! twice under parallel test load.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use connect_e2e::cluster::{
-    SOURCES, WAIT, append_all, check_topics, create_spread, leader_url, logs, settled, sluice,
-    source_config, sources, three_workers, wait_all_running, worker_id,
+    SOURCES, WAIT, append_all, check_topics, create_spread, jvm_builder, leader_url, logs, settled,
+    sluice, source_config, sources, three_workers, wait_all_running, worker_id,
 };
 use connect_e2e::{
     BoxError, Broker, GroupCoordinator, JvmWorker, Worker, it_enabled, random_name, wait_until,
@@ -45,11 +47,12 @@ async fn three_sluice_workers_share_the_work_and_answer_rest_calls_alike() -> Re
     let broker = Broker::try_shared().await?;
     let bootstrap = broker.bootstrap().to_owned();
     let group = random_name("dist");
+    let proxy = GroupCoordinator::start(&bootstrap, [&group]).await?;
     let dir = tempfile::tempdir()?;
     let s = sources(dir.path(), &random_name("d"));
     // Given three Sluice workers in one group, when FileStream sources are created through
     // different workers, then they run spread over the three, as every worker reports.
-    let (mut workers, ids) = three_workers(&bootstrap, &group).await?;
+    let (mut workers, ids) = three_workers(&proxy.bootstrap(), &group).await?;
     create_spread(&workers, &ids, &s).await?;
 
     // REST calls behave the same on every worker: writes go to the leader or the owner.
@@ -348,14 +351,7 @@ async fn a_killed_jvm_workers_tasks_run_on_the_other_jvm_workers_and_never_twice
 /// A JVM worker with [`GROUP`](connect_e2e::cluster::GROUP)'s settings, bootstrapping through `bootstrap`; `None` without
 /// Java or kc.sh.
 async fn jvm_worker(bootstrap: &str, group: &str) -> Result<Option<JvmWorker>, BoxError> {
-    JvmWorker::builder()
-        .group(group)
-        .property("scheduled.rebalance.max.delay.ms", "0")
-        .property("session.timeout.ms", "6000")
-        .property("heartbeat.interval.ms", "1000")
-        .property("offset.flush.interval.ms", "1000")
-        .start(bootstrap)
-        .await
+    jvm_builder(group).start(bootstrap).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -370,15 +366,7 @@ async fn a_jvm_worker_and_sluice_workers_share_one_cluster() -> Result<(), BoxEr
     // workers included, which then run work reassigned elsewhere: Kafka's semantics here)
     let proxy = GroupCoordinator::start(&bootstrap, [&group]).await?;
     // Given a JVM worker leading the group (kc.sh names the topics `<group>.configs`, …),
-    let Some(mut jvm) = JvmWorker::builder()
-        .group(&group)
-        .property("scheduled.rebalance.max.delay.ms", "0")
-        .property("session.timeout.ms", "6000")
-        .property("heartbeat.interval.ms", "1000")
-        .property("offset.flush.interval.ms", "1000")
-        .start(&proxy.bootstrap())
-        .await?
-    else {
+    let Some(mut jvm) = jvm_builder(&group).start(&proxy.bootstrap()).await? else {
         return Ok(());
     };
     // and two Sluice workers joining it,

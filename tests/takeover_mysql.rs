@@ -20,6 +20,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use connect_e2e::cluster::{append, jvm_builder, sluice_builder};
 use connect_e2e::{
     BoxError, Broker, JvmWorker, Mysql, RestClient, TopicRecord, Until, Worker, it_enabled,
     random_name, read_topic, topic_with_values,
@@ -434,35 +435,6 @@ async fn offsets_and_history_that_sluice_cannot_continue_fail_the_task_naming_th
     Ok(())
 }
 
-/// The group settings of the rolling migration's workers, JVM and Sluice alike: lost work is
-/// reassigned at once, a dead worker is noticed after 6 s, offsets are committed every second.
-const ROLLING_GROUP: &[(&str, &str)] = &[
-    ("scheduled.rebalance.max.delay.ms", "0"),
-    ("session.timeout.ms", "6000"),
-    ("heartbeat.interval.ms", "1000"),
-    ("offset.flush.interval.ms", "1000"),
-];
-
-/// A worker property as the `debezium/connect` environment variable Sluice reads.
-fn connect_env(key: &str) -> String {
-    match key {
-        "offset.flush.interval.ms" => "OFFSET_FLUSH_INTERVAL_MS".to_owned(),
-        k => format!("CONNECT_{}", k.replace('.', "_").to_uppercase()),
-    }
-}
-
-fn append_lines(file: &std::path::Path, range: std::ops::Range<u32>) -> Result<(), BoxError> {
-    use std::io::Write as _;
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(file)?;
-    for i in range {
-        writeln!(f, "line {i:05}")?;
-    }
-    Ok(())
-}
-
 /// Waits until every connector of `names` and its tasks run, all on workers of `allowed`, as
 /// `rest` reports; returns the workers in use.
 async fn wait_placed(
@@ -554,18 +526,11 @@ async fn a_rolling_migration_from_jvm_workers_to_sluice_workers_keeps_every_conn
     let group = random_name("rolling");
     let coordinator = connect_e2e::GroupCoordinator::start(&bootstrap, &[group.as_str()]).await?;
     let via = coordinator.bootstrap().to_owned();
-    let jvm = || {
-        ROLLING_GROUP
-            .iter()
-            .fold(JvmWorker::builder().group(&group), |b, (k, v)| {
-                b.property(*k, *v)
-            })
-    };
     // Given two JVM workers in one cluster,
-    let Some(mut jvm1) = jvm().start(&via).await? else {
+    let Some(mut jvm1) = jvm_builder(&group).start(&via).await? else {
         return Ok(());
     };
-    let Some(mut jvm2) = jvm().start(&via).await? else {
+    let Some(mut jvm2) = jvm_builder(&group).start(&via).await? else {
         return Ok(());
     };
     // running the article's MySQL connector
@@ -590,7 +555,7 @@ async fn a_rolling_migration_from_jvm_workers_to_sluice_workers_keeps_every_conn
     let file_topics: Vec<String> = (0..3).map(|i| format!("{prefix}_lines_{i}")).collect();
     let mut names = vec![mysql_name.clone()];
     for i in 0..3 {
-        append_lines(&files[i], 0..50)?;
+        append(&files[i], 0..50)?;
         let name = format!("{prefix}-file-{i}");
         let config = json!({
             "connector.class": "FileStreamSource",
@@ -614,19 +579,8 @@ async fn a_rolling_migration_from_jvm_workers_to_sluice_workers_keeps_every_conn
     rows(&bootstrap, &mysql_topic, 40).await?;
 
     // when two Sluice workers join the cluster,
-    let sluice = || {
-        ROLLING_GROUP.iter().fold(
-            Worker::builder()
-                .env("BOOTSTRAP_SERVERS", &via)
-                .env("GROUP_ID", &group)
-                .env("CONFIG_STORAGE_TOPIC", format!("{group}.configs"))
-                .env("OFFSET_STORAGE_TOPIC", format!("{group}.offsets"))
-                .env("STATUS_STORAGE_TOPIC", format!("{group}.status")),
-            |b, (k, v)| b.env(connect_env(k), *v),
-        )
-    };
-    let mut s1 = sluice().start().await?;
-    let mut s2 = sluice().start().await?;
+    let mut s1 = sluice_builder(&via, &group).start().await?;
+    let mut s2 = sluice_builder(&via, &group).start().await?;
     let sluices = vec![
         format!("127.0.0.1:{}", s1.port()),
         format!("127.0.0.1:{}", s2.port()),
@@ -641,7 +595,7 @@ async fn a_rolling_migration_from_jvm_workers_to_sluice_workers_keeps_every_conn
     };
     insert(mysql, &db, 40..80).await?;
     for f in &files {
-        append_lines(f, 50..100)?;
+        append(f, 50..100)?;
     }
     // (the leader balances connectors and tasks each over the four: one of each per worker)
     let deadline = std::time::Instant::now() + WAIT;
@@ -661,7 +615,7 @@ async fn a_rolling_migration_from_jvm_workers_to_sluice_workers_keeps_every_conn
     // and the JVM workers stop one by one, each while rows and lines arrive,
     insert(mysql, &db, 80..120).await?;
     for f in &files {
-        append_lines(f, 100..150)?;
+        append(f, 100..150)?;
     }
     jvm1.stop().await?;
     let left: Vec<String> = all[1..].to_vec();
@@ -670,7 +624,7 @@ async fn a_rolling_migration_from_jvm_workers_to_sluice_workers_keeps_every_conn
     }
     insert(mysql, &db, 120..160).await?;
     for f in &files {
-        append_lines(f, 150..200)?;
+        append(f, 150..200)?;
     }
     jvm2.stop().await?;
     // then everything runs on the Sluice workers,
@@ -679,7 +633,7 @@ async fn a_rolling_migration_from_jvm_workers_to_sluice_workers_keeps_every_conn
     }
     insert(mysql, &db, 160..200).await?;
     for f in &files {
-        append_lines(f, 200..250)?;
+        append(f, 200..250)?;
     }
     // and no change is lost: every row and line is there, twice at most if it was in flight
     // when a JVM worker left.

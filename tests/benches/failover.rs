@@ -3,8 +3,9 @@
 //!
 //! Three clusters of three workers each, one after the other, on the same broker: all Sluice,
 //! mixed (one JVM worker, the first to join and so the group's leader, and two Sluice workers),
-//! and all JVM (Kafka Connect 4.3, `../shared/oracle/kc.sh`). Every worker runs with
-//! `scheduled.rebalance.max.delay.ms=0`, `session.timeout.ms=6000`, `heartbeat.interval.ms=1000`.
+//! and all JVM (Kafka Connect 4.3, `../shared/oracle/kc.sh`). Every worker runs with the
+//! harness's `cluster::GROUP` settings: `scheduled.rebalance.max.delay.ms=0`,
+//! `session.timeout.ms=6000`, `heartbeat.interval.ms=1000`.
 //! In each round, for each cluster:
 //! - two workers start, `BENCH_SOURCES` FileStream sources are created (a connector and a task
 //!   each: 2 × `BENCH_SOURCES` units of work) and run on them;
@@ -26,16 +27,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use connect_e2e::cluster::{jvm_builder, sluice_builder};
 use connect_e2e::{BoxError, Broker, GroupCoordinator, JvmWorker, RestClient, Worker, random_name};
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(180);
-const GROUP: &[(&str, &str)] = &[
-    ("scheduled.rebalance.max.delay.ms", "0"),
-    ("session.timeout.ms", "6000"),
-    ("heartbeat.interval.ms", "1000"),
-    ("offset.flush.interval.ms", "1000"),
-];
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
 enum Kind {
@@ -85,38 +81,16 @@ impl Member {
     }
 }
 
-/// A worker property as the `debezium/connect` environment variable Sluice reads.
-fn connect_env(key: &str) -> String {
-    match key {
-        "offset.flush.interval.ms" => "OFFSET_FLUSH_INTERVAL_MS".to_owned(),
-        k => format!("CONNECT_{}", k.replace('.', "_").to_uppercase()),
-    }
-}
-
 /// Starts a worker of `kind` in `group` through the coordinator's bootstrap; returns it once
 /// its REST API answers, with the time from the start to that answer.
 async fn start(kind: Kind, group: &str, via: &str) -> Result<(Member, Instant), BoxError> {
     match kind {
         Kind::Sluice => {
-            let b = GROUP.iter().fold(
-                Worker::builder()
-                    .env("BOOTSTRAP_SERVERS", via)
-                    .env("GROUP_ID", group)
-                    .env("CONFIG_STORAGE_TOPIC", format!("{group}.configs"))
-                    .env("OFFSET_STORAGE_TOPIC", format!("{group}.offsets"))
-                    .env("STATUS_STORAGE_TOPIC", format!("{group}.status")),
-                |b, (k, v)| b.env(connect_env(k), *v),
-            );
-            let w = b.start().await?;
+            let w = sluice_builder(via, group).start().await?;
             Ok((Member::Sluice(Box::new(w)), Instant::now()))
         }
         Kind::Jvm => {
-            let b = GROUP
-                .iter()
-                .fold(JvmWorker::builder().group(group), |b, (k, v)| {
-                    b.property(*k, *v)
-                });
-            let w = b
+            let w = jvm_builder(group)
                 .start(via)
                 .await?
                 .ok_or("the JVM worker cannot run here (no Java or kc.sh)")?;

@@ -10,22 +10,29 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::{
-    BoxError, GroupCoordinator, RestClient, RestResponse, Worker, WorkerBuilder, topic_line_counts,
-    wait_until,
+    BoxError, GroupCoordinator, JvmWorker, JvmWorkerBuilder, RestClient, RestResponse, Worker,
+    WorkerBuilder, topic_line_counts, wait_until,
 };
 
 pub const WAIT: Duration = Duration::from_secs(90);
 
 pub const SOURCES: usize = 4;
 
-/// The group settings every worker of these clusters runs with: lost work is reassigned at
-/// once, a dead worker is noticed after 6 s.
+/// The worker properties every worker of these clusters runs with, Sluice's and the JVM's:
+/// lost work is reassigned at once, a dead worker is noticed after 6 s, offsets are committed
+/// every second.
 pub const GROUP: &[(&str, &str)] = &[
-    ("CONNECT_SCHEDULED_REBALANCE_MAX_DELAY_MS", "0"),
-    ("CONNECT_SESSION_TIMEOUT_MS", "6000"),
-    ("CONNECT_HEARTBEAT_INTERVAL_MS", "1000"),
-    ("OFFSET_FLUSH_INTERVAL_MS", "1000"),
+    ("scheduled.rebalance.max.delay.ms", "0"),
+    ("session.timeout.ms", "6000"),
+    ("heartbeat.interval.ms", "1000"),
+    ("offset.flush.interval.ms", "1000"),
 ];
+
+/// A worker property as the `debezium/connect` environment variable Sluice reads
+/// (`offset.flush.interval.ms` → `CONNECT_OFFSET_FLUSH_INTERVAL_MS`).
+pub fn connect_env(key: &str) -> String {
+    format!("CONNECT_{}", key.replace('.', "_").to_uppercase())
+}
 
 pub fn append(file: &Path, range: std::ops::Range<u32>) -> Result<(), BoxError> {
     use std::io::Write as _;
@@ -53,7 +60,16 @@ pub fn sluice_builder(bootstrap: &str, group: &str) -> WorkerBuilder {
         .env("CONFIG_STORAGE_TOPIC", format!("{group}.configs"))
         .env("OFFSET_STORAGE_TOPIC", format!("{group}.offsets"))
         .env("STATUS_STORAGE_TOPIC", format!("{group}.status"))
-        .envs(GROUP.iter().copied())
+        .envs(GROUP.iter().map(|(k, v)| (connect_env(k), *v)))
+}
+
+/// A JVM worker (`../shared/oracle/kc.sh`) of `group` with [`GROUP`]'s settings.
+pub fn jvm_builder(group: &str) -> JvmWorkerBuilder {
+    GROUP
+        .iter()
+        .fold(JvmWorker::builder().group(group), |b, (k, v)| {
+            b.property(*k, *v)
+        })
 }
 
 pub fn worker_id(w: &Worker) -> String {
