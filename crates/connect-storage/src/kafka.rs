@@ -52,11 +52,15 @@ pub struct KafkaSettings {
     /// How long a write may take to be acknowledged and read back, and start-up to read a
     /// topic to its end (Kafka uses 30 s).
     pub timeout: Duration,
-    /// The internal topics' producer, created by the first store opened and shared by clones.
+    /// The config and offset topics' producer, created by the first store opened and shared
+    /// by clones.
     writer: SharedWriter,
+    /// The status topic's producer (not idempotent), shared likewise.
+    status_writer: SharedWriter,
 }
 
-/// One producer for the three internal topics instead of one each: every rdkafka
+/// One producer for the config and offset topics instead of one each (and one for the status
+/// topic, which must not be idempotent): every rdkafka
 /// `FutureProducer` runs a polling thread whose 100 ms poll spins for its last sub-millisecond
 /// (rdkafka's deadline becomes a 0 ms librdkafka poll), ~0.85 % of a core per producer even
 /// when idle (measured: 17 ticks in 20 s per thread).
@@ -76,18 +80,38 @@ impl KafkaSettings {
             extra: BTreeMap::new(),
             timeout: Duration::from_secs(30),
             writer: SharedWriter::default(),
+            status_writer: SharedWriter::default(),
         }
     }
 
-    /// The producer for the internal topics' writes, created on first use and shared by every
-    /// store opened from this settings value or its clones. The settings it was made with
-    /// (`extra`, `timeout`) are those of the first call. A producer that hit a fatal error
+    /// The producer for the config and offset topics' writes, created on first use and shared
+    /// by every store opened from this settings value or its clones. The settings it was made
+    /// with (`extra`, `timeout`) are those of the first call. A producer that hit a fatal error
     /// (the idempotent producer's unrecoverable states) is replaced, so reopening the stores
     /// after such a failure starts afresh.
     pub(crate) fn writer(&self) -> Result<FutureProducer, StoreError> {
+        self.shared_producer(&self.writer, true)
+    }
+
+    /// The status topic's producer: not idempotent, as Kafka's `KafkaStatusBackingStore` makes
+    /// it (`enable.idempotence=false`). An idempotent producer whose messages timed out (a
+    /// worker cut off from the broker) must bump its epoch before it may write again, which
+    /// tansu 0.6 does not support: every later write fails, and the statuses of a worker that
+    /// came back would never be written. Statuses need no exactly-once delivery: a duplicate of
+    /// a compacted status record changes nothing. One request in flight keeps librdkafka's
+    /// retries from reordering the records of a partition (Kafka's has `retries=0` and retries
+    /// in the store; here every write is retried by librdkafka within its timeout).
+    pub(crate) fn status_writer(&self) -> Result<FutureProducer, StoreError> {
+        self.shared_producer(&self.status_writer, false)
+    }
+
+    fn shared_producer(
+        &self,
+        shared: &SharedWriter,
+        idempotent: bool,
+    ) -> Result<FutureProducer, StoreError> {
         use rdkafka::producer::Producer as _;
-        let mut slot = self
-            .writer
+        let mut slot = shared
             .0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -99,18 +123,36 @@ impl KafkaSettings {
                 }
             }
         }
-        let producer: FutureProducer = self
-            .client_config(
-                ClientKind::Producer,
-                &[("linger.ms", "0"), ("client.id", "sluice-internal-writer")],
+        let timeout = self.timeout.as_millis().to_string();
+        let (client_id, forced): (&str, &[(&str, &str)]) = if idempotent {
+            (
+                "sluice-internal-writer",
                 &[
                     ("acks", "all"),
                     ("enable.idempotence", "true"),
-                    // Java's default partitioner: a key goes where a Java worker would put it,
-                    // so compaction and readers see one partition per key.
+                    // Java's default partitioner: a key goes where a Java worker would put
+                    // it, so compaction and readers see one partition per key.
                     ("partitioner", "murmur2_random"),
-                    ("message.timeout.ms", &self.timeout.as_millis().to_string()),
+                    ("message.timeout.ms", &timeout),
                 ],
+            )
+        } else {
+            (
+                "sluice-status-writer",
+                &[
+                    ("acks", "all"),
+                    ("enable.idempotence", "false"),
+                    ("max.in.flight.requests.per.connection", "1"),
+                    ("partitioner", "murmur2_random"),
+                    ("message.timeout.ms", &timeout),
+                ],
+            )
+        };
+        let producer: FutureProducer = self
+            .client_config(
+                ClientKind::Producer,
+                &[("linger.ms", "0"), ("client.id", client_id)],
+                forced,
             )?
             .create()
             .map_err(|e| StoreError::kafka("cannot create the internal topics' producer", e))?;
@@ -213,9 +255,11 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn the_three_stores_write_through_one_producer() {
+    async fn the_config_and_offset_stores_share_a_producer_and_the_status_store_has_its_own() {
+        use rdkafka::producer::Producer as _;
         // Each rdkafka producer keeps a polling thread that spins briefly on every 100 ms
-        // poll, so one per store would cost an idle worker three times that.
+        // poll, so one per store would cost an idle worker three times that; the status store
+        // writes through its own, not idempotent.
         let cluster = rdkafka::mocking::MockCluster::new(1).unwrap();
         for (topic, partitions) in [("c", 1), ("o", 2), ("s", 2)] {
             cluster.create_topic(topic, partitions, 1).unwrap();
@@ -234,7 +278,11 @@ mod tests {
             .unwrap();
         let handle = config.log.producer_handle();
         assert_eq!(offsets.log.producer_handle(), handle);
-        assert_eq!(status.log.producer_handle(), handle);
+        assert_ne!(status.log.producer_handle(), handle);
+        assert_eq!(
+            status.log.producer_handle(),
+            settings.status_writer().unwrap().client().native_ptr()
+        );
     }
 
     #[test]

@@ -677,7 +677,9 @@ impl WorkerHerder {
                     "{reason}"
                 );
                 cluster.current.send_replace(None);
-                cluster.member.leave_and_back_off(reason, cluster.unsync_backoff);
+                cluster
+                    .member
+                    .leave_and_back_off(reason, cluster.unsync_backoff);
                 return;
             }
             if assignment.error == AssignmentError::ConfigMismatch {

@@ -23,7 +23,7 @@ use crate::metrics::TaskKind;
 use crate::task::sink::{SinkHost, SinkRunner};
 use crate::task::source::SourceRunner;
 use crate::task::{
-    ErrorPolicy, HostSignals, LatestProgress, StatusReporter, TaskConverters, TaskExit,
+    ErrorPolicy, HostSignals, LatestProgress, StatusQueue, StatusReporter, TaskConverters, TaskExit,
 };
 use crate::topic_creation::TopicCreation;
 use crate::transforms::TransformChain;
@@ -65,10 +65,15 @@ pub(super) struct Reconciler {
     reporter: StatusReporter,
     /// What this worker is to run (everything, or its group assignment).
     ownership: watch::Receiver<Owned>,
+    /// Every status write of this loop and of its tasks goes through it (`stores.status` is
+    /// this queue), so stopping work never waits for a status write the broker cannot take.
+    status_queue: Arc<StatusQueue>,
 }
 
 impl Reconciler {
-    pub(super) fn new(herder: WorkerHerder, stores: Stores) -> Self {
+    pub(super) fn new(herder: WorkerHerder, mut stores: Stores) -> Self {
+        let status_queue = StatusQueue::start(stores.status.clone());
+        stores.status = status_queue.clone();
         let reporter = StatusReporter {
             store: stores.status.clone(),
             worker_id: herder.inner.settings.worker_id.clone(),
@@ -90,6 +95,7 @@ impl Reconciler {
             restart_seq,
             reporter,
             ownership,
+            status_queue,
         }
     }
 
@@ -128,6 +134,9 @@ impl Reconciler {
                 }
             }
         }
+        // The UNASSIGNED statuses were queued; they go out before the worker ends, as Kafka's
+        // status store flushes its producer when it stops.
+        self.status_queue.flush().await;
     }
 
     async fn command(&mut self, cmd: Command) {

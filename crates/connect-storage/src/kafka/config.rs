@@ -36,6 +36,7 @@ impl KafkaConfigStore {
             purpose: "connector configurations",
             read_committed: true,
             single_partition: true,
+            idempotent: true,
         };
         let log = KafkaLog::open(settings, topic, options, move |ends| {
             // Restart requests already in the log were meant for a worker that has since

@@ -47,6 +47,9 @@ pub(crate) struct LogOptions {
     /// Whether the topic must have exactly one partition (the config topic: its records are
     /// only meaningful in one total order).
     pub(crate) single_partition: bool,
+    /// Whether writes go through the idempotent producer (config and offsets) or the status
+    /// topic's non-idempotent one ([`KafkaSettings::status_writer`]).
+    pub(crate) idempotent: bool,
 }
 
 /// A compacted topic, consumed from the beginning by a background task.
@@ -100,7 +103,11 @@ impl KafkaLog {
         // Created first (by the first store opened): the idempotent producer fetches its
         // producer id in the background (its first attempt finds no connection yet and retries
         // after 500 ms), overlapping the topic set-up and the initial read.
-        let producer = settings.writer()?;
+        let producer = if options.idempotent {
+            settings.writer()?
+        } else {
+            settings.status_writer()?
+        };
 
         let isolation = if options.read_committed {
             "read_committed"

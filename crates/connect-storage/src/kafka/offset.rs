@@ -34,6 +34,7 @@ impl KafkaOffsetStore {
             purpose: "source connector offsets",
             read_committed: false,
             single_partition: false,
+            idempotent: true,
         };
         let log = KafkaLog::open(settings, topic, options, move |_| {
             Box::new(move |key, value, _partition, _offset| {

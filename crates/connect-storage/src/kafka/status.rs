@@ -13,7 +13,9 @@ use crate::{Record, StoreError};
 /// A [`StatusStore`] on `status.storage.topic`.
 ///
 /// Unlike Kafka, which fires status writes and forgets them, a write here waits until it is
-/// read back, so a status read right after a write shows it.
+/// read back, so a status read right after a write shows it (the runtime's `StatusQueue`
+/// decides which writes nobody waits for). Writes go through a producer that is not
+/// idempotent, as Kafka's ([`KafkaSettings::status_writer`]).
 #[derive(Debug)]
 pub struct KafkaStatusStore {
     pub(super) log: KafkaLog,
@@ -33,6 +35,7 @@ impl KafkaStatusStore {
             purpose: "connector and task statuses",
             read_committed: false,
             single_partition: false,
+            idempotent: false,
         };
         let log = KafkaLog::open(settings, topic, options, move |_| {
             Box::new(move |key, value, _partition, _offset| {
