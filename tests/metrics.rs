@@ -192,6 +192,14 @@ async fn a_mysql_to_s3_pipeline_counts_its_records_and_its_lag_drains_to_zero()
         .await?;
     assert_eq!(created.status, 201, "{}", created.text);
     rest.wait_running(&src, 1, WAIT).await?;
+    // The task runs before its snapshot reads: rows inserted before the snapshot's consistent
+    // read would be snapshot rows, not streamed events.
+    let snap = [("name", prefix.as_str()), ("context", "snapshot")];
+    let (snapshotted, _) = scrape_until(&rest, "strimzi", |m| {
+        value(m, "debezium_metrics_SnapshotCompleted", &snap) == Some(1.0)
+    })
+    .await;
+    assert!(snapshotted, "the snapshot did not complete");
     // When 200 more rows are streamed in four transactions.
     for k in 0..4u64 {
         conn.query_drop(insert_sql(&db, 300 + k * 50..350 + k * 50))
