@@ -212,7 +212,7 @@ impl std::fmt::Debug for FileStreamSourceTask {
 
 impl SourceTask for FileStreamSourceTask {
     type Config = FileStreamSourceConfig;
-    // `commit_record` is not overridden: the runtime may move records into transforms.
+    // `commit_record` is not overridden: the runtime drops each record once it is sent.
     const READS_COMMITTED_RECORDS: bool = false;
 
     async fn start(ctx: SourceTaskContext, config: Self::Config) -> Result<Self, ConnectError> {
@@ -427,7 +427,7 @@ fn partition_for(file: Option<&str>) -> SourcePartition {
         FILENAME_FIELD.to_owned(),
         file.map_or(Json::Null, Json::from),
     );
-    SourcePartition(map)
+    SourcePartition::new(map)
 }
 
 fn now_millis() -> i64 {

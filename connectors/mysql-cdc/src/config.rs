@@ -218,6 +218,9 @@ pub struct MySqlConfig {
     pub snapshot_selects: Vec<(String, String)>,
     pub max_batch_size: usize,
     pub max_queue_size: usize,
+    /// `max.queue.size.in.bytes`: the approximate bytes of queued records at which the reader
+    /// waits; 0 (Debezium's default) bounds the queue by records only.
+    pub max_queue_size_in_bytes: u64,
     pub poll_interval_ms: u64,
     pub heartbeat_interval_ms: u64,
     /// `connect.keep.alive.interval.ms` (Debezium's default 60000): the binlog connection asks
@@ -412,6 +415,7 @@ static DEF_22: LazyLock<ConfigDef> = LazyLock::new(|| {
         .group("Connector")
         .define(key("max.batch.size", Int, Medium, "Maximum size of each batch of source records.").default("2048").validator(Validator::at_least(1.0)))
         .define(key("max.queue.size", Int, Medium, "Maximum size of the queue for change events read from the database log but not yet recorded or forwarded.").default("8192").validator(Validator::at_least(1.0)))
+        .define(key("max.queue.size.in.bytes", Long, Medium, "Maximum size of the queue in bytes for change events read from the database log but not yet recorded or forwarded. Defaults to 0. Mean the feature is not enabled").default("0").validator(Validator::at_least(0.0)))
         .define(key("poll.interval.ms", Long, Medium, "Time to wait for new change events to appear after receiving no events, given in milliseconds.").default("500").validator(Validator::at_least(0.0)))
         .define(key("heartbeat.interval.ms", Int, Medium, "Length of an interval in milli-seconds in in which the connector periodically sends heartbeat messages to a heartbeat topic. Use 0 to disable heartbeat messages.").default("0").validator(Validator::at_least(0.0)))
         .group("History Storage")
@@ -803,6 +807,7 @@ impl ConnectorConfig for MySqlConfig {
                 .max(1),
             max_batch_size: usize::try_from(max_batch).unwrap_or(2048),
             max_queue_size: usize::try_from(max_queue).unwrap_or(8192),
+            max_queue_size_in_bytes: u64::try_from(p.long("max.queue.size.in.bytes")).unwrap_or(0),
             poll_interval_ms: u64::try_from(p.long("poll.interval.ms")).unwrap_or(500),
             heartbeat_interval_ms: u64::try_from(p.int("heartbeat.interval.ms")).unwrap_or(0),
             keep_alive_interval_ms: read_outside_def(

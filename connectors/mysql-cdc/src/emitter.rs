@@ -14,7 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use connect_api::data::{SchemaAndValue, Value};
 use connect_api::{SourceOffset, SourcePartition, SourceRecord, TaskHost};
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use crate::config::MySqlConfig;
 use crate::convert::{Cell, convert};
@@ -87,7 +87,22 @@ fn context_headers(config: &MySqlConfig, flavor: Flavor) -> connect_api::Headers
 
 /// What the emitter hands to the task's `poll`: a batch of records, or the failure that ends
 /// the reader.
-pub(crate) type Batch = std::result::Result<Vec<SourceRecord>, CdcError>;
+pub(crate) type Batch = std::result::Result<Queued, CdcError>;
+
+/// Records on their way to `poll`, holding their share of `max.queue.size.in.bytes` until
+/// `poll` takes them.
+#[derive(Debug)]
+pub(crate) struct Queued {
+    pub(crate) records: Vec<SourceRecord>,
+    _bytes: Option<OwnedSemaphorePermit>,
+}
+
+/// `max.queue.size.in.bytes` as semaphore permits.
+fn queue_byte_limit(config: &MySqlConfig) -> usize {
+    usize::try_from(config.max_queue_size_in_bytes)
+        .unwrap_or(usize::MAX)
+        .min(Semaphore::MAX_PERMITS)
+}
 
 /// Turns what the readers decode into records: change events, schema changes and the history,
 /// heartbeats, and transaction metadata, whose state it alone keeps.
@@ -103,6 +118,11 @@ pub(crate) struct Emitter {
     partition: SourcePartition,
     out: mpsc::Sender<Batch>,
     batch: Vec<SourceRecord>,
+    /// `max.queue.size.in.bytes` when set: one permit per approximate byte of queued records,
+    /// the batch being filled included.
+    queue_bytes: Option<Arc<Semaphore>>,
+    /// The batch being filled's share of `queue_bytes`.
+    batch_bytes: Option<OwnedSemaphorePermit>,
     pub(crate) host: Arc<dyn TaskHost>,
     /// `provide.transaction.metadata` state of the transaction being read.
     tx: Transaction,
@@ -130,7 +150,10 @@ impl Emitter {
         out: mpsc::Sender<Batch>,
         host: Arc<dyn TaskHost>,
     ) -> Self {
+        let queue_bytes = (config.max_queue_size_in_bytes > 0)
+            .then(|| Arc::new(Semaphore::new(queue_byte_limit(&config))));
         Self {
+            queue_bytes,
             streaming: metrics::StreamingMetrics::default(),
             partition: partition(&config.topic_prefix),
             context_headers: context_headers(&config, flavor),
@@ -141,6 +164,7 @@ impl Emitter {
             cache: HashMap::new(),
             history,
             history_high: None,
+            batch_bytes: None,
             out,
             batch: Vec::new(),
             host,
@@ -360,9 +384,35 @@ impl Emitter {
     }
 
     pub(crate) async fn push(&mut self, rec: SourceRecord) -> Result<()> {
+        if let Some(queue) = self.queue_bytes.clone() {
+            self.reserve(&queue, rec.approximate_size()).await?;
+        }
         self.batch.push(rec);
         if self.batch.len() >= self.config.max_batch_size {
             self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Takes a record's share of `max.queue.size.in.bytes`, waiting while the queue is at its
+    /// bound (Debezium's `ChangeEventQueue` waits the same way); a record larger than the whole
+    /// bound passes alone.
+    async fn reserve(&mut self, queue: &Arc<Semaphore>, size: usize) -> Result<()> {
+        let size = u32::try_from(size.min(queue_byte_limit(&self.config))).unwrap_or(u32::MAX);
+        let permit = match Arc::clone(queue).try_acquire_many_owned(size) {
+            Ok(p) => p,
+            Err(_) => {
+                // The batch being filled holds bytes too: hand it over so `poll` frees them.
+                self.flush().await?;
+                Arc::clone(queue)
+                    .acquire_many_owned(size)
+                    .await
+                    .map_err(|_| CdcError::Decode("task stopped".into()))?
+            }
+        };
+        match &mut self.batch_bytes {
+            Some(held) => held.merge(permit),
+            None => self.batch_bytes = Some(permit),
         }
         Ok(())
     }
@@ -376,7 +426,10 @@ impl Emitter {
         if self.batch.is_empty() {
             return Ok(());
         }
-        let batch = std::mem::take(&mut self.batch);
+        let batch = Queued {
+            records: std::mem::take(&mut self.batch),
+            _bytes: self.batch_bytes.take(),
+        };
         self.out
             .send(Ok(batch))
             .await
@@ -422,5 +475,84 @@ impl Emitter {
             Arc::new(NoHost),
         );
         (emitter, rx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use connect_api::data::{SchemaAndValue, Value};
+    use connect_api::{SourceOffset, SourceRecord};
+
+    use super::*;
+
+    fn record(text: &str) -> SourceRecord {
+        SourceRecord::new(
+            partition("test"),
+            SourceOffset::default(),
+            "test.db.t",
+            SchemaAndValue::NULL,
+            SchemaAndValue::schemaless(Value::String(text.to_owned())),
+        )
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_byte_bound_hands_over_the_filling_batch_and_waits_until_poll_takes_it() {
+        let size = record(&"x".repeat(1000)).approximate_size();
+        let bound = (size * 5 / 2).to_string();
+        let (mut emitter, mut rx) = Emitter::for_test(&[("max.queue.size.in.bytes", &bound)]);
+        emitter.push(record(&"x".repeat(1000))).await.unwrap();
+        emitter.push(record(&"x".repeat(1000))).await.unwrap();
+        assert!(
+            rx.try_recv().is_err(),
+            "two records fit: the batch is still filling"
+        );
+
+        // The third would pass the bound: the two go to `poll`, and the third waits for them.
+        let third = tokio::time::timeout(
+            Duration::from_secs(60),
+            emitter.push(record(&"x".repeat(1000))),
+        )
+        .await;
+        assert!(
+            third.is_err(),
+            "the third record must wait for the queue to drain"
+        );
+        let handed = rx.try_recv().unwrap().unwrap();
+        assert_eq!(handed.records.len(), 2);
+        drop(handed);
+
+        emitter.push(record(&"x".repeat(1000))).await.unwrap();
+        emitter.flush().await.unwrap();
+        assert_eq!(rx.try_recv().unwrap().unwrap().records.len(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_record_larger_than_the_byte_bound_passes_alone() {
+        let (mut emitter, mut rx) = Emitter::for_test(&[("max.queue.size.in.bytes", "100")]);
+        emitter.push(record(&"x".repeat(5000))).await.unwrap();
+        let second = tokio::time::timeout(
+            Duration::from_secs(60),
+            emitter.push(record(&"y".repeat(5000))),
+        )
+        .await;
+        assert!(
+            second.is_err(),
+            "the queue is at its bound while the first is queued"
+        );
+        assert_eq!(rx.try_recv().unwrap().unwrap().records.len(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_a_byte_bound_records_wait_only_for_the_record_bound() {
+        let (mut emitter, mut rx) = Emitter::for_test(&[]);
+        for _ in 0..100 {
+            emitter.push(record(&"x".repeat(100_000))).await.unwrap();
+        }
+        assert!(
+            rx.try_recv().is_err(),
+            "100 records of 100 kB stay in the filling batch"
+        );
     }
 }

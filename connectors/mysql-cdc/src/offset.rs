@@ -14,7 +14,7 @@ use crate::error::{CdcError, Result};
 pub fn partition(server: &str) -> SourcePartition {
     let mut m = Map::new();
     m.insert("server".into(), Json::String(server.into()));
-    SourcePartition(m)
+    SourcePartition::new(m)
 }
 
 /// One binlog offset.

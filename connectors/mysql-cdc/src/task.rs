@@ -83,7 +83,11 @@ impl MySqlSourceTask {
             .map(|(_, o)| BinlogOffset::from_source_offset(&o))
             .transpose()?;
         history.initialize().await?;
-        let capacity = (config.max_queue_size / config.max_batch_size.max(1)).max(2);
+        // `max.queue.size` bounds what Debezium's queue holds, the batch being filled included:
+        // the channel takes the whole batches that fit beside the one the emitter is filling.
+        let capacity = (config.max_queue_size / config.max_batch_size.max(1))
+            .saturating_sub(1)
+            .max(1);
         let (tx, rx) = mpsc::channel(capacity);
         let mut emitter = Emitter::new(
             config.clone(),
@@ -240,7 +244,7 @@ async fn run(emitter: &mut Emitter, mut conn: mysql_async::Conn, plan: Plan) -> 
 
 impl SourceTask for MySqlSourceTask {
     type Config = MySqlConfig;
-    // `commit_record` is not overridden: the runtime may move records into transforms.
+    // `commit_record` is not overridden: the runtime drops each record once it is sent.
     const READS_COMMITTED_RECORDS: bool = false;
 
     async fn start(
@@ -268,7 +272,9 @@ impl SourceTask for MySqlSourceTask {
         }
         match tokio::time::timeout(self.poll_interval, self.rx.recv()).await {
             Err(_) => Ok(Vec::new()),
-            Ok(Some(Ok(batch))) => Ok(batch),
+            // The batch's share of `max.queue.size.in.bytes` is freed here, as Debezium's
+            // `poll` frees what it drains.
+            Ok(Some(Ok(batch))) => Ok(batch.records),
             Ok(Some(Err(e))) => {
                 self.finished = true;
                 Err(e.into_connect())

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use serde_json::{Map, Value as Json};
@@ -35,18 +36,30 @@ impl fmt::Display for TopicPartition {
 pub type OffsetMap = BTreeMap<TopicPartition, i64>;
 
 /// Where a source record came from (`sourcePartition`). A newtype so that it cannot be passed where
-/// an offset is expected; JSON because it round-trips through the offsets topic as JSON.
+/// an offset is expected; JSON because it round-trips through the offsets topic as JSON. Shared,
+/// because a source stamps the same partition on every record it reads from it (a CDC task's
+/// queue holds thousands): a clone is a reference count, not a map.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct SourcePartition(pub Map<String, Json>);
+pub struct SourcePartition(pub Arc<Map<String, Json>>);
 
 /// How far into its partition a source has read (`sourceOffset`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SourceOffset(pub Map<String, Json>);
 
 impl SourcePartition {
+    pub fn new(map: Map<String, Json>) -> Self {
+        Self(Arc::new(map))
+    }
+
     /// Canonical JSON bytes, usable as a map key (serde_json keeps keys sorted).
     pub fn key(&self) -> String {
-        Json::Object(self.0.clone()).to_string()
+        // A map of JSON values always serializes; the fallback is unreachable.
+        serde_json::to_string(&*self.0).unwrap_or_default()
+    }
+
+    /// The partition's map, copied only when another record still shares it.
+    pub fn into_map(self) -> Map<String, Json> {
+        Arc::unwrap_or_clone(self.0)
     }
 }
 
@@ -94,6 +107,40 @@ impl SourceRecord {
             timestamp: None,
             headers: Vec::new(),
         }
+    }
+
+    /// Roughly the memory this record holds (see [`crate::data::Value::approximate_size`]); a shared source
+    /// partition is not counted.
+    pub fn approximate_size(&self) -> usize {
+        fn map(m: &Map<String, Json>) -> usize {
+            // serde_json's map is a B-tree of 11-entry nodes; each entry owns a key and a value.
+            let entries = m.len().div_ceil(11) * 11;
+            entries * (std::mem::size_of::<String>() + std::mem::size_of::<Json>())
+                + m.iter().map(|(k, v)| k.capacity() + json(v)).sum::<usize>()
+        }
+        fn json(v: &Json) -> usize {
+            match v {
+                Json::String(s) => s.capacity(),
+                Json::Array(a) => a
+                    .iter()
+                    .map(|v| std::mem::size_of::<Json>() + json(v))
+                    .sum(),
+                Json::Object(m) => map(m),
+                _ => 0,
+            }
+        }
+        std::mem::size_of::<Self>()
+            + self.topic.capacity()
+            + map(&self.source_offset.0)
+            + self.key.value.heap_size()
+            + self.value.value.heap_size()
+            + self
+                .headers
+                .iter()
+                .map(|h| {
+                    std::mem::size_of::<Header>() + h.key.capacity() + h.value.value.heap_size()
+                })
+                .sum::<usize>()
     }
 }
 

@@ -68,10 +68,12 @@ pub trait SourceTask: Sized + Send + 'static {
     /// not lose data (keep read-but-unreturned rows in `self`, not in the future).
     fn poll(&mut self) -> impl Future<Output = Result<Vec<SourceRecord>, ConnectError>> + Send;
 
-    /// Whether [`Self::commit_record`] looks at the records it is given. A task that leaves it
-    /// `false` gets its records back without key, value and headers when a transform chain
-    /// runs, which saves the runtime a copy of every record; the default keeps them (Kafka
-    /// hands `commitRecord` the record as polled, before its transforms).
+    /// Whether the task implements [`Self::commit_record`]. A task that sets it `false` gets
+    /// no `commit_record` calls, which lets the runtime drop each record once it is sent (and
+    /// a transform chain take the polled record's content instead of copying it): only the
+    /// batch's latest offset per source partition waits for Kafka's acknowledgement. The
+    /// default keeps every record until then (Kafka hands `commitRecord` the record as polled,
+    /// before its transforms).
     const READS_COMMITTED_RECORDS: bool = true;
 
     /// Called once per record after Kafka acknowledged it.

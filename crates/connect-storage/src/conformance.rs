@@ -36,7 +36,7 @@ fn object(v: Value) -> Map<String, Value> {
 }
 
 fn partition(v: Value) -> SourcePartition {
-    SourcePartition(object(v))
+    SourcePartition::new(object(v))
 }
 
 fn offset(v: Value) -> SourceOffset {
@@ -356,7 +356,7 @@ pub async fn offset_store(store: &dyn OffsetStore) {
         .await
         .expect("all_for")
         .into_iter()
-        .map(|(p, o)| (Value::Object(p.0), Value::Object(o.0)))
+        .map(|(p, o)| (Value::Object(p.into_map()), Value::Object(o.0)))
         .collect();
     all.sort_by_key(|(p, _)| p.to_string());
     assert_eq!(

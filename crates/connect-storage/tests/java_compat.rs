@@ -246,7 +246,7 @@ async fn status_and_offset_topics_written_by_a_java_worker_are_understood() -> T
     assert_eq!(topics[0].topic, "dbserver1.inventory.customers");
     assert_eq!(topics[0].discover_timestamp, 1_700_000_000_000);
 
-    let server = SourcePartition(
+    let server = SourcePartition::new(
         json!({"server": "dbserver1"})
             .as_object()
             .cloned()

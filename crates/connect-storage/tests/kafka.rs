@@ -68,7 +68,7 @@ fn props(pairs: &[(&str, &str)]) -> Props {
 }
 
 fn partition(v: serde_json::Value) -> SourcePartition {
-    SourcePartition(v.as_object().cloned().unwrap_or_default())
+    SourcePartition::new(v.as_object().cloned().unwrap_or_default())
 }
 
 fn offset(v: serde_json::Value) -> SourceOffset {

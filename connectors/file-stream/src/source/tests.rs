@@ -9,7 +9,7 @@ use super::*;
 use crate::testing::{StubOffsets, props, source_context};
 
 fn partition(file: &str) -> SourcePartition {
-    SourcePartition(json!({ "filename": file }).as_object().unwrap().clone())
+    SourcePartition::new(json!({ "filename": file }).as_object().unwrap().clone())
 }
 
 fn offset(v: Json) -> SourceOffset {
@@ -268,7 +268,7 @@ fn alter(config: &[(&str, &str)], offsets: &[(Json, Option<Json>)]) -> Result<bo
         .iter()
         .map(|(p, o)| {
             (
-                SourcePartition(p.as_object().unwrap().clone()),
+                SourcePartition::new(p.as_object().unwrap().clone()),
                 o.as_ref()
                     .map(|o| SourceOffset(o.as_object().unwrap().clone())),
             )

@@ -78,13 +78,13 @@ async fn replay_from(
             }
             emitter.flush().await.unwrap();
             while let Ok(batch) = rx.try_recv() {
-                out.extend(batch.unwrap());
+                out.extend(batch.unwrap().records);
             }
         }
     }
     emitter.flush().await.unwrap();
     while let Ok(batch) = rx.try_recv() {
-        out.extend(batch.unwrap());
+        out.extend(batch.unwrap().records);
     }
     (out, error)
 }

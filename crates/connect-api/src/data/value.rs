@@ -24,6 +24,28 @@ pub enum Value {
 }
 
 impl Value {
+    /// Roughly the memory this value holds: its own size plus what it owns on the heap (the
+    /// schemas it points to are shared and not counted). For bounds like Debezium's
+    /// `max.queue.size.in.bytes`, which are approximate by nature.
+    pub fn approximate_size(&self) -> usize {
+        std::mem::size_of::<Value>() + self.heap_size()
+    }
+
+    /// What the value owns on the heap.
+    pub(crate) fn heap_size(&self) -> usize {
+        match self {
+            Value::String(s) => s.capacity(),
+            Value::Bytes(b) => b.len(),
+            Value::Array(items) => items.iter().map(Value::approximate_size).sum(),
+            Value::Map(entries) => entries
+                .iter()
+                .map(|(k, v)| k.approximate_size() + v.approximate_size())
+                .sum(),
+            Value::Struct(s) => s.values.iter().map(Value::approximate_size).sum(),
+            _ => 0,
+        }
+    }
+
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }

@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant as StdInstant};
 
 use bytes::Bytes;
-use connect_api::data::SchemaAndValue;
 use connect_api::{ConnectError, SourceOffset, SourcePartition, SourceRecord};
 use connect_storage::{OffsetStore, State, StatusStore, StoreError, TargetState, TopicStatus};
 use futures::stream::FuturesOrdered;
@@ -76,7 +75,6 @@ impl std::fmt::Debug for SourceRunner {
     }
 }
 
-/// One record ready to send: converted bytes plus what is needed after delivery.
 /// A converted record, ready for the producer.
 struct Serialized {
     topic: String,
@@ -96,8 +94,32 @@ enum Enqueued {
     Stopped,
 }
 
-/// The polled records, how many of them were sent (not dropped or skipped), and the outcome.
-type BatchResult = (Vec<SourceRecord>, usize, Result<(), String>);
+/// What the runner keeps of a batch until Kafka acknowledges it.
+enum Processed {
+    /// The records as polled, for `commit_record`: the task reads them.
+    Records(Vec<SourceRecord>),
+    /// How many records the batch had and the last offset of each of its source partitions:
+    /// a task that does not read committed records gets no `commit_record` calls, so nothing
+    /// of a record outlives its send (a CDC stream keeps up to `MAX_IN_FLIGHT_RECORDS` in
+    /// flight, and each record's offset and partition maps cost more than its bytes).
+    Offsets {
+        count: usize,
+        latest: Vec<(SourcePartition, SourceOffset)>,
+    },
+}
+
+impl Processed {
+    fn len(&self) -> usize {
+        match self {
+            Processed::Records(r) => r.len(),
+            Processed::Offsets { count, .. } => *count,
+        }
+    }
+}
+
+/// The processed part of a batch, how many of its records were sent (not dropped or skipped),
+/// and the outcome.
+type BatchResult = (Processed, usize, Result<(), String>);
 /// Latest committable offset per source partition (keyed by the partition's canonical JSON).
 type Pending = HashMap<String, (SourcePartition, SourceOffset)>;
 /// An offset write in the background: the offsets it carries, how it went, how long it took.
@@ -296,121 +318,74 @@ impl SourceRunner {
         Ok(())
     }
 
-    /// Converts and enqueues a batch; the returned future resolves when Kafka acknowledged all
-    /// of it (or one failed).
+    /// Transforms, converts and enqueues a batch, record by record as Kafka's `sendRecords`
+    /// does; the returned future resolves when Kafka acknowledged all of it (or one failed).
     async fn send_batch(
         &mut self,
-        mut records: Vec<SourceRecord>,
+        records: Vec<SourceRecord>,
         seen_topics: &mut HashSet<String>,
     ) -> Result<futures::future::BoxFuture<'static, BatchResult>, ConnectError> {
-        // `None` where a record was skipped under `errors.tolerance=all`.
-        let mut outgoing: Vec<Option<Serialized>> = Vec::with_capacity(records.len());
-        let mut errors = ErrorCounts::default();
         let keep_polled = self.task.reads_committed_records();
-        for polled in &mut records {
-            // Transforms see the polled record; `records` keeps it for `commit_record` and its
-            // offset, which counts as processed even when a transform drops the record.
-            let transformed: SourceRecord;
-            let record = if self.transforms.is_empty() {
-                &*polled
-            } else {
-                match self.transforms.apply_source(polled, keep_polled) {
-                    Ok(Some(r)) => {
-                        transformed = r;
-                        &transformed
-                    }
-                    Ok(None) => {
-                        outgoing.push(None);
-                        continue;
-                    }
-                    Err(f) if self.errors.tolerate_all => {
-                        errors.skipped_one(self.errors.log_errors);
-                        if self.errors.log_errors {
-                            tracing::error!(connector = %self.connector, task = self.task_id, topic = %polled.topic, stage = "TRANSFORMATION", class = %f.class, error = %f.error, "Error transforming a source record; skipped (errors.tolerance=all).");
-                        }
-                        outgoing.push(None);
-                        continue;
-                    }
-                    Err(f) => {
-                        self.metrics.errors(ErrorCounts::failed_one());
-                        tracing::error!(connector = %self.connector, task = self.task_id, "Error encountered in task. Executing stage 'TRANSFORMATION' with class '{}'.", f.class);
-                        return Err(ConnectError::fatal_with(
-                            "Tolerance exceeded in error handler",
-                            f.error,
-                        ));
-                    }
-                }
-            };
-            let serialized = match self.convert(record) {
-                Ok(s) => Some(s),
-                Err(e) if self.errors.tolerate_all => {
-                    errors.skipped_one(self.errors.log_errors);
-                    if self.errors.log_errors {
-                        tracing::error!(connector = %self.connector, task = self.task_id, topic = %record.topic, error = %e, "Error converting a source record; skipped (errors.tolerance=all).");
-                    }
-                    None
-                }
+        let mut errors = ErrorCounts::default();
+        let mut deliveries: Vec<(DeliveryFuture, usize)> = Vec::with_capacity(records.len());
+        // The topics of the deliveries, one entry per run of equal topics: a failed delivery
+        // names its topic, and most batches have one.
+        let mut topics: Vec<String> = Vec::new();
+        let mut kept = Vec::with_capacity(if keep_polled { records.len() } else { 0 });
+        let mut latest: Vec<(SourcePartition, SourceOffset)> = Vec::new();
+        let mut count = 0;
+        let mut written = 0;
+        let mut refused = None;
+        for mut polled in records {
+            let serialized = match self
+                .prepare(&mut polled, keep_polled, seen_topics, &mut errors)
+                .await
+            {
+                Ok(s) => s,
                 Err(e) => {
-                    self.metrics.errors(ErrorCounts::failed_one());
+                    self.metrics.errors(errors);
                     return Err(e);
                 }
             };
-            if serialized.is_some() && !seen_topics.contains(&record.topic) {
-                self.ensure_topic(&record.topic).await?;
-                if self.topic_tracking {
-                    let status = TopicStatus {
-                        topic: record.topic.clone(),
-                        connector: self.connector.clone(),
-                        task: i32::try_from(self.task_id).unwrap_or(i32::MAX),
-                        discover_timestamp: chrono::Utc::now().timestamp_millis(),
-                    };
-                    if let Err(e) = self.status_store.put_topic(&status).await {
-                        tracing::warn!(error = %e, "Could not record an active topic.");
+            // Enqueued here, one record after the other, as Kafka's `producer.send` is called:
+            // when the producer's buffer (`buffer.memory`, librdkafka's
+            // `queue.buffering.max.kbytes`) is full the task waits for space before the next
+            // record, so records enter the producer in poll order (a record retried after
+            // `QueueFull` must never overtake the next one), and polling stops while Kafka is
+            // behind. librdkafka copies each record, so its serialized form goes once queued.
+            if let Some(mut o) = serialized {
+                match enqueue(&self.producer, &self.cancel, &mut o).await {
+                    Enqueued::Queued(d) => {
+                        if topics.last() != Some(&o.topic) {
+                            topics.push(std::mem::take(&mut o.topic));
+                        }
+                        deliveries.push((d, topics.len() - 1));
+                        written += 1;
                     }
+                    Enqueued::Failed(e) => {
+                        refused = Some(format!("could not deliver a record to {}: {e}", o.topic));
+                        break;
+                    }
+                    // The rest of the batch was never sent: neither committed nor counted; the
+                    // source polls it again after a restart.
+                    Enqueued::Stopped => break,
                 }
-                seen_topics.insert(record.topic.clone());
             }
-            outgoing.push(serialized);
-            if !keep_polled && self.transforms.is_empty() {
-                // Until Kafka acknowledges it, only the record's source partition and offset
-                // are needed (its task does not read committed records): its content goes now,
-                // not after the delivery report.
-                polled.key = SchemaAndValue::default();
-                polled.value = SchemaAndValue::default();
-                polled.headers = Vec::new();
+            // Processed (sent, dropped by a transform, or skipped under `errors.tolerance=all`):
+            // its offset becomes committable once every record before it is acknowledged.
+            count += 1;
+            if keep_polled {
+                kept.push(polled);
+            } else {
+                remember_latest(&mut latest, polled.source_partition, polled.source_offset);
             }
         }
         self.metrics.errors(errors);
-        // Enqueued here, one record after the other, as Kafka's `producer.send` is called: when
-        // the producer's buffer (`buffer.memory`, librdkafka's `queue.buffering.max.kbytes`) is
-        // full the task waits for space before the next record, so records enter the producer
-        // in poll order (a record retried after `QueueFull` must never overtake the next one),
-        // and polling stops while Kafka is behind. librdkafka copies each record, so the
-        // serialized form is dropped as soon as it is queued.
-        let mut deliveries = Vec::with_capacity(outgoing.len());
-        let mut written = 0;
-        let mut refused = None;
-        let mut sent_upto = records.len();
-        for (i, o) in outgoing.into_iter().enumerate() {
-            let Some(mut o) = o else { continue };
-            match enqueue(&self.producer, &self.cancel, &mut o).await {
-                Enqueued::Queued(d) => {
-                    deliveries.push((d, o.topic));
-                    written += 1;
-                }
-                Enqueued::Failed(e) => {
-                    refused = Some(format!("could not deliver a record to {}: {e}", o.topic));
-                    break;
-                }
-                Enqueued::Stopped => {
-                    // The rest of the batch was never sent: neither committed nor counted;
-                    // the source polls it again after a restart.
-                    sent_upto = i;
-                    break;
-                }
-            }
-        }
-        records.truncate(sent_upto);
+        let processed = if keep_polled {
+            Processed::Records(kept)
+        } else {
+            Processed::Offsets { count, latest }
+        };
         Ok(async move {
             let mut outcome = Ok(());
             for (delivery, topic) in deliveries {
@@ -420,15 +395,87 @@ impl SourceRunner {
                     Err(_) => "the producer was closed".to_owned(),
                 };
                 if outcome.is_ok() {
+                    let topic = topics.get(topic).map_or("", String::as_str);
                     outcome = Err(format!("could not deliver a record to {topic}: {failed}"));
                 }
             }
             if let (Ok(()), Some(refused)) = (&outcome, refused) {
                 outcome = Err(refused);
             }
-            (records, written, outcome)
+            (processed, written, outcome)
         }
         .boxed())
+    }
+
+    /// One polled record through the transforms and converters, its topic created on first
+    /// sight: `None` when a transform dropped it or `errors.tolerance=all` skipped it.
+    async fn prepare(
+        &mut self,
+        polled: &mut SourceRecord,
+        keep_polled: bool,
+        seen_topics: &mut HashSet<String>,
+        errors: &mut ErrorCounts,
+    ) -> Result<Option<Serialized>, ConnectError> {
+        // Transforms see the polled record; the runner keeps it (or its offset) for
+        // `commit_record` and the offset commit, as processed even when a transform drops it.
+        let transformed: SourceRecord;
+        let record = if self.transforms.is_empty() {
+            &*polled
+        } else {
+            match self.transforms.apply_source(polled, keep_polled) {
+                Ok(Some(r)) => {
+                    transformed = r;
+                    &transformed
+                }
+                Ok(None) => return Ok(None),
+                Err(f) if self.errors.tolerate_all => {
+                    errors.skipped_one(self.errors.log_errors);
+                    if self.errors.log_errors {
+                        tracing::error!(connector = %self.connector, task = self.task_id, topic = %polled.topic, stage = "TRANSFORMATION", class = %f.class, error = %f.error, "Error transforming a source record; skipped (errors.tolerance=all).");
+                    }
+                    return Ok(None);
+                }
+                Err(f) => {
+                    self.metrics.errors(ErrorCounts::failed_one());
+                    tracing::error!(connector = %self.connector, task = self.task_id, "Error encountered in task. Executing stage 'TRANSFORMATION' with class '{}'.", f.class);
+                    return Err(ConnectError::fatal_with(
+                        "Tolerance exceeded in error handler",
+                        f.error,
+                    ));
+                }
+            }
+        };
+        let serialized = match self.convert(record) {
+            Ok(s) => s,
+            Err(e) if self.errors.tolerate_all => {
+                errors.skipped_one(self.errors.log_errors);
+                if self.errors.log_errors {
+                    tracing::error!(connector = %self.connector, task = self.task_id, topic = %record.topic, error = %e, "Error converting a source record; skipped (errors.tolerance=all).");
+                }
+                return Ok(None);
+            }
+            Err(e) => {
+                self.metrics.errors(ErrorCounts::failed_one());
+                return Err(e);
+            }
+        };
+        if !seen_topics.contains(&record.topic) {
+            let topic = record.topic.clone();
+            self.ensure_topic(&topic).await?;
+            if self.topic_tracking {
+                let status = TopicStatus {
+                    topic: topic.clone(),
+                    connector: self.connector.clone(),
+                    task: i32::try_from(self.task_id).unwrap_or(i32::MAX),
+                    discover_timestamp: chrono::Utc::now().timestamp_millis(),
+                };
+                if let Err(e) = self.status_store.put_topic(&status).await {
+                    tracing::warn!(error = %e, "Could not record an active topic.");
+                }
+            }
+            seen_topics.insert(topic);
+        }
+        Ok(Some(serialized))
     }
 
     /// Creates `topic` when missing, retrying with back-off while the broker cannot (it is down,
@@ -524,24 +571,34 @@ impl SourceRunner {
         })
     }
 
-    /// Handles a finished batch: fail on a delivery error, else `commit_record` each record and
-    /// make its offset the partition's latest committable one.
+    /// Handles a finished batch: fail on a delivery error, else `commit_record` each record (a
+    /// task that reads them) and make the batch's offsets their partitions' latest committable.
     async fn complete(
         &mut self,
         st: &mut LoopState,
-        (records, written, outcome): BatchResult,
+        (processed, written, outcome): BatchResult,
     ) -> Result<(), ConnectError> {
-        st.in_flight_records = st.in_flight_records.saturating_sub(records.len());
+        let count = processed.len();
+        st.in_flight_records = st.in_flight_records.saturating_sub(count);
         if let Err(msg) = outcome {
             return Err(ConnectError::fatal(msg));
         }
-        self.metrics.source_written(records.len(), written);
-        for r in records {
-            self.task.commit_record(&r).await?;
-            st.pending.insert(
-                r.source_partition.key(),
-                (r.source_partition, r.source_offset),
-            );
+        self.metrics.source_written(count, written);
+        match processed {
+            Processed::Records(records) => {
+                for r in records {
+                    self.task.commit_record(&r).await?;
+                    st.pending.insert(
+                        r.source_partition.key(),
+                        (r.source_partition, r.source_offset),
+                    );
+                }
+            }
+            Processed::Offsets { latest, .. } => {
+                for (partition, offset) in latest {
+                    st.pending.insert(partition.key(), (partition, offset));
+                }
+            }
         }
         Ok(())
     }
@@ -594,6 +651,20 @@ impl SourceRunner {
                 Ok(())
             }
         }
+    }
+}
+
+/// Makes `offset` the latest of `partition` in `latest` (source order: a later record's offset
+/// supersedes an earlier one's).
+fn remember_latest(
+    latest: &mut Vec<(SourcePartition, SourceOffset)>,
+    partition: SourcePartition,
+    offset: SourceOffset,
+) {
+    // Most batches have one partition: the search starts at the newest entry.
+    match latest.iter_mut().rev().find(|(p, _)| *p == partition) {
+        Some(entry) => entry.1 = offset,
+        None => latest.push((partition, offset)),
     }
 }
 

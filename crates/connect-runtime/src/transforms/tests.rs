@@ -350,7 +350,7 @@ fn a_polled_record_keeps_its_content_only_for_tasks_that_read_committed_records(
     .unwrap();
     let polled = || {
         let mut r = connect_api::SourceRecord::new(
-            connect_api::SourcePartition(
+            connect_api::SourcePartition::new(
                 serde_json::json!({"file": "f"})
                     .as_object()
                     .unwrap()

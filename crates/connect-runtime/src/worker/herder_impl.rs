@@ -670,7 +670,7 @@ impl Herder for WorkerHerder {
                 .map_err(store_err)?
                 .into_iter()
                 .map(|(p, o)| ConnectorOffset {
-                    partition: p.0,
+                    partition: p.into_map(),
                     offset: Some(o.0),
                 })
                 .collect(),
@@ -739,7 +739,7 @@ impl Herder for WorkerHerder {
                 .iter()
                 .map(|o| {
                     (
-                        SourcePartition(o.partition.clone()),
+                        SourcePartition::new(o.partition.clone()),
                         o.offset.clone().map(SourceOffset),
                     )
                 })

@@ -180,7 +180,7 @@ mod tests {
     use super::*;
 
     fn partition(v: serde_json::Value) -> SourcePartition {
-        SourcePartition(v.as_object().unwrap().clone())
+        SourcePartition::new(v.as_object().unwrap().clone())
     }
 
     fn offset(v: serde_json::Value) -> SourceOffset {

@@ -14,7 +14,7 @@ use crate::{Record, StoreError};
 pub(crate) fn key(connector: &str, partition: &SourcePartition) -> Result<Vec<u8>, StoreError> {
     let key = Value::Array(vec![
         Value::String(connector.to_string()),
-        Value::Object(partition.0.clone()),
+        Value::Object((*partition.0).clone()),
     ]);
     let mut out = String::new();
     java_json(&mut out, &key);
@@ -124,7 +124,7 @@ pub(crate) fn parse_key(bytes: &[u8]) -> Option<(String, SourcePartition)> {
     let partition = parts.pop()?;
     let connector = parts.pop()?;
     match (connector, partition) {
-        (Value::String(c), Value::Object(p)) => Some((c, SourcePartition(p))),
+        (Value::String(c), Value::Object(p)) => Some((c, SourcePartition::new(p))),
         _ => None,
     }
 }
@@ -148,7 +148,7 @@ fn canonical(partition: &SourcePartition) -> String {
             other => other.clone(),
         }
     }
-    sorted(&Value::Object(partition.0.clone())).to_string()
+    sorted(&Value::Object((*partition.0).clone())).to_string()
 }
 
 /// The latest offset of every (connector, partition), built by folding offset records.
@@ -274,7 +274,7 @@ mod tests {
 
     fn partition(v: Value) -> SourcePartition {
         match v {
-            Value::Object(m) => SourcePartition(m),
+            Value::Object(m) => SourcePartition::new(m),
             _ => panic!("not an object"),
         }
     }
