@@ -705,3 +705,40 @@ async fn enqueue(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn partition(file: &str) -> SourcePartition {
+        SourcePartition::new(
+            json!({ "filename": file })
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        )
+    }
+
+    fn offset(position: i64) -> SourceOffset {
+        SourceOffset(
+            json!({ "position": position })
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        )
+    }
+
+    #[test]
+    fn a_batch_keeps_only_the_latest_offset_of_each_partition() {
+        let mut latest = Vec::new();
+        for (file, position) in [("a", 1), ("a", 2), ("b", 10), ("a", 3), ("b", 11)] {
+            remember_latest(&mut latest, partition(file), offset(position));
+        }
+        assert_eq!(
+            latest,
+            vec![(partition("a"), offset(3)), (partition("b"), offset(11))]
+        );
+    }
+}
