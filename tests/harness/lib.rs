@@ -57,9 +57,11 @@ pub mod tls;
 mod topic;
 mod worker;
 
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 pub use broker::Broker;
@@ -97,12 +99,23 @@ pub fn random_name(prefix: &str) -> String {
     format!("{prefix}_{}_{suffix}", std::process::id())
 }
 
-/// A loopback port that was free a moment ago. The OS hands out ephemeral ports round-robin,
-/// so the race with another process grabbing it before our service binds is small; starters
-/// retry on a fresh port if the service fails to come up.
+/// A loopback port that was free a moment ago, and never one this process was given before. The
+/// OS hands out ephemeral ports round-robin, so the race with another process grabbing it before
+/// our service binds is small; starters retry on a fresh port if the service fails to come up.
+/// Within one test it is not small: a test that keeps a port free for a broker started later
+/// (`broker_outage`) must not see its worker's REST listener take it, or the worker's Kafka
+/// client talks to its own HTTP server.
 pub fn free_port() -> Result<u16, BoxError> {
-    let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
-    Ok(l.local_addr()?.port())
+    static GIVEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    for _ in 0..1000 {
+        let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+        let port = l.local_addr()?.port();
+        let fresh = GIVEN.lock().map_or(true, |mut given| given.insert(port));
+        if fresh {
+            return Ok(port);
+        }
+    }
+    Err("every free port the OS offered was handed out before".into())
 }
 
 /// Polls `probe` with exponential backoff (20 ms doubling to 1 s) until it returns `true` or
@@ -173,6 +186,13 @@ mod tests {
             a.bytes()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
         );
+    }
+
+    #[test]
+    fn free_port_never_hands_out_a_port_twice_in_a_process() {
+        let ports: Vec<u16> = (0..3000).map(|_| free_port().unwrap()).collect();
+        let distinct: BTreeSet<u16> = ports.iter().copied().collect();
+        assert_eq!(distinct.len(), ports.len());
     }
 
     #[tokio::test]

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Headers, Message};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 
@@ -84,7 +85,16 @@ fn read_blocking(bootstrap: &str, topic: &str, until: Until) -> Result<Vec<Topic
     let mut progress = Progress::new(until, Instant::now());
     while !progress.finished(out.len(), Instant::now()) {
         if let Some(m) = consumer.poll(Duration::from_millis(100)) {
-            let m = m?;
+            let m = match m {
+                Ok(m) => m,
+                // A dropped broker connection is reported as an error and librdkafka reconnects
+                // by itself, as Kafka's consumer does silently: the reader goes on until its
+                // deadline instead of failing the test.
+                Err(KafkaError::MessageConsumption(
+                    RDKafkaErrorCode::AllBrokersDown | RDKafkaErrorCode::BrokerTransportFailure,
+                )) => continue,
+                Err(e) => return Err(e.into()),
+            };
             progress.record_at(Instant::now());
             let headers = m
                 .headers()
