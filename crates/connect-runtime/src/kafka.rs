@@ -195,11 +195,17 @@ impl KafkaClients {
     /// # Errors
     /// When a setting cannot be translated.
     pub fn producer_config(&self, overrides: &ClientProps) -> Result<ClientConfig, ClientError> {
-        // Defaults tuned for throughput with bounded latency; Kafka Connect's own producer
-        // defaults (acks=all, idempotence) keep ordering and no-duplicate delivery per partition.
+        // Kafka Connect's own defaults (`Worker.baseProducerConfigs`): acks=all, no idempotence,
+        // one request in flight, retries without a deadline. Records reach each partition in
+        // order, at least once. The idempotent producer's five requests in flight are not only
+        // a departure from the JVM worker: librdkafka 2.12 busy-polls its broker socket while a
+        // partition's window of five is full (~480k poll(2) calls a second under CDC load, a
+        // third of the worker's CPU; BENCHMARKS.md, "Producer defaults"). `linger.ms` and
+        // `batch.num.messages` are Sluice's throughput choices; all of these can be overridden.
         let mut defaults: ClientProps = [
             ("acks", "all"),
-            ("enable.idempotence", "true"),
+            ("enable.idempotence", "false"),
+            ("max.in.flight.requests.per.connection", "1"),
             ("linger.ms", "5"),
             ("batch.num.messages", "10000"),
             ("compression.type", "none"),
@@ -708,6 +714,30 @@ mod tests {
         assert_eq!(plain.get("ssl.ca.pem"), None);
         assert_eq!(plain.get("request.required.acks"), Some("all"));
         clients.producer(&inline_pem_client(&ca)).unwrap();
+    }
+
+    #[test]
+    fn a_connector_producer_defaults_to_kafka_connects_one_request_in_flight_without_idempotence() {
+        let worker = props(&[("bootstrap.servers", "127.0.0.1:1")]);
+        let clients = KafkaClients::with_admin_overrides(
+            worker_client_props(&worker),
+            worker_admin_props(&worker),
+        )
+        .unwrap();
+        let producer = clients.producer_config(&ClientProps::new()).unwrap();
+        assert_eq!(producer.get("request.required.acks"), Some("all"));
+        assert_eq!(producer.get("enable.idempotence"), Some("false"));
+        assert_eq!(producer.get("max.in.flight"), Some("1"));
+        assert_eq!(producer.get("message.timeout.ms"), Some("2147483647"));
+        // A connector (or the worker's `producer.*`) can still ask for the idempotent producer.
+        let idempotent = clients
+            .producer_config(&props(&[
+                ("enable.idempotence", "true"),
+                ("max.in.flight.requests.per.connection", "5"),
+            ]))
+            .unwrap();
+        assert_eq!(idempotent.get("enable.idempotence"), Some("true"));
+        assert_eq!(idempotent.get("max.in.flight"), Some("5"));
     }
 
     #[test]
