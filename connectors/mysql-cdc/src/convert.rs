@@ -498,7 +498,7 @@ pub fn convert(
         }
         _ => match cell {
             Cell::Text(s) | Cell::Json(s) => Value::String(s),
-            Cell::Bytes(b) => Value::String(decode_text(col, &b)),
+            Cell::Bytes(b) => Value::String(decode_text_owned(col, b)),
             Cell::Int(i) => Value::String(i.to_string()),
             Cell::UInt(i) => Value::String(i.to_string()),
             other => return Err(bad(&other)),
@@ -559,18 +559,28 @@ fn set_labels(col: &Column, bits: u64) -> String {
 /// Decodes binlog string bytes with the column's character set. Invalid sequences become U+FFFD,
 /// as Java's decoder does in Debezium, rather than failing the whole row.
 pub fn decode_text(col: &Column, bytes: &[u8]) -> String {
-    match col
-        .charset
-        .as_deref()
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("latin1") | Some("cp1252") => bytes.iter().map(|b| cp1252(*b)).collect(),
-        Some("ascii") | Some("latin2") | Some("binary") if bytes.is_ascii() => {
-            String::from_utf8_lossy(bytes).into_owned()
-        }
-        _ => String::from_utf8_lossy(bytes).into_owned(),
+    if is_cp1252(col) && !bytes.is_ascii() {
+        bytes.iter().map(|b| cp1252(*b)).collect()
+    } else {
+        String::from_utf8_lossy(bytes).into_owned()
     }
+}
+
+/// [`decode_text`] of bytes the caller owns: UTF-8 (and ASCII in any charset) becomes the
+/// `String` without a copy, since this runs for every string cell of every binlog row.
+pub fn decode_text_owned(col: &Column, bytes: Vec<u8>) -> String {
+    if is_cp1252(col) && !bytes.is_ascii() {
+        return bytes.iter().map(|b| cp1252(*b)).collect();
+    }
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Whether the column's charset is MySQL's `latin1` (or `cp1252`); compared without
+/// allocating, as it runs per cell.
+fn is_cp1252(col: &Column) -> bool {
+    col.charset
+        .as_deref()
+        .is_some_and(|c| c.eq_ignore_ascii_case("latin1") || c.eq_ignore_ascii_case("cp1252"))
 }
 
 /// MySQL's `latin1` is Windows-1252.
@@ -905,6 +915,35 @@ mod tests {
         )
         .unwrap();
         assert_eq!(v, Value::String("café€".into()));
+    }
+
+    #[test]
+    fn string_cells_decode_by_charset_whatever_its_case_and_invalid_utf8_becomes_replacement() {
+        let text = |charset: Option<&str>, bytes: &[u8]| {
+            let mut c = col("varchar(10)");
+            c.charset = charset.map(str::to_owned);
+            let owned = convert(&c, ValueModes::default(), Cell::Bytes(bytes.to_vec()), true);
+            assert_eq!(
+                Value::String(decode_text(&c, bytes)),
+                owned.clone().unwrap()
+            );
+            owned.unwrap()
+        };
+        assert_eq!(text(Some("LATIN1"), &[0xe9]), Value::String("é".into()));
+        assert_eq!(text(Some("cp1252"), &[0x80]), Value::String("€".into()));
+        assert_eq!(
+            text(Some("utf8mb4"), "é€".as_bytes()),
+            Value::String("é€".into())
+        );
+        assert_eq!(text(None, b"plain"), Value::String("plain".into()));
+        assert_eq!(
+            text(Some("latin1"), b"plain"),
+            Value::String("plain".into())
+        );
+        assert_eq!(
+            text(Some("utf8mb4"), &[0x61, 0xff]),
+            Value::String("a\u{fffd}".into())
+        );
     }
 
     #[test]

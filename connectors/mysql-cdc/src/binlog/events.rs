@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use mysql_async::binlog::events::{Event, EventData, RowsEventData};
 
 use super::cursor::{Cursor, PendingGtid};
-use super::decode::{TableMaps, decode_image, rotate_file_name};
+use super::decode::{RowImages, TableMaps, decode_image, rotate_file_name};
 use super::event_type::{
     FORMAT_DESCRIPTION_EVENT, HEARTBEAT_LOG_EVENT, MARIADB_ANNOTATE_ROWS_EVENT, MARIADB_GTID_EVENT,
     QUERY_EVENT, ROTATE_EVENT, TRANSACTION_PAYLOAD_EVENT,
@@ -326,7 +326,13 @@ async fn rows_event<M: TableMaps + Sync>(
             .clone()
             .unwrap_or_else(|| format!("file={},pos={}", cursor.file, cursor.restart_pos))
     });
-    for (i, r) in rows.rows(tme).enumerate() {
+    let images = RowImages::new(rows, tme).map_err(|e| {
+        CdcError::Decode(format!(
+            "cannot decode the rows event of {id} at {}:{start_pos}: {e}",
+            cursor.file
+        ))
+    })?;
+    for (i, r) in images.enumerate() {
         let (before, after) = r.map_err(|e| {
             CdcError::Decode(format!(
                 "cannot decode a row of {id} at {}:{start_pos}: {e}",
