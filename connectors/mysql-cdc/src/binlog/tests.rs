@@ -34,6 +34,24 @@ async fn replay(name: &str, seed: &[(&str, &str)]) -> (Vec<SourceRecord>, Option
     replay_from(name, BufReader::new(file), seed).await
 }
 
+/// The events compressed inside `ev` when it is a TRANSACTION_PAYLOAD event, else none.
+fn payload_events<R: std::io::BufRead>(
+    bf: &mut BinlogFile<R>,
+    ev: &mysql_common::binlog::events::Event,
+) -> Vec<mysql_common::binlog::events::Event> {
+    let mut inner = Vec::new();
+    if ev.header().event_type_raw() == TRANSACTION_PAYLOAD_EVENT {
+        let tpe = ev
+            .read_event::<mysql_common::binlog::events::TransactionPayloadEvent<'_>>()
+            .unwrap();
+        let mut bytes = std::io::Cursor::new(tpe.danger_decompress());
+        while let Some(e) = bf.reader_mut().read_decompressed(&mut bytes).unwrap() {
+            inner.push(e);
+        }
+    }
+    inner
+}
+
 /// [`replay`] of binlog bytes built by a test, reported as file `name`.
 async fn replay_from(
     name: &str,
@@ -60,16 +78,7 @@ async fn replay_from(
                 break;
             }
         };
-        let mut inner = Vec::new();
-        if ev.header().event_type_raw() == TRANSACTION_PAYLOAD_EVENT {
-            let tpe = ev
-                .read_event::<mysql_common::binlog::events::TransactionPayloadEvent<'_>>()
-                .unwrap();
-            let mut bytes = std::io::Cursor::new(tpe.danger_decompress());
-            while let Some(e) = bf.reader_mut().read_decompressed(&mut bytes).unwrap() {
-                inner.push(e);
-            }
-        }
+        let inner = payload_events(&mut bf, &ev);
         for e in std::iter::once(&ev).chain(inner.iter()) {
             if let Err(e) = handle(&mut emitter, bf.reader(), &mut cursor, e).await {
                 error = Some(e);
@@ -607,15 +616,7 @@ fn row_images_match_mysql_common(name: &str, binlog: impl std::io::BufRead) -> u
     let mut compared = 0;
     while let Some(Ok(ev)) = bf.next() {
         let mut events = vec![ev.clone()];
-        if ev.header().event_type_raw() == TRANSACTION_PAYLOAD_EVENT {
-            let tpe = ev
-                .read_event::<mysql_common::binlog::events::TransactionPayloadEvent<'_>>()
-                .unwrap();
-            let mut bytes = std::io::Cursor::new(tpe.danger_decompress());
-            while let Some(e) = bf.reader_mut().read_decompressed(&mut bytes).unwrap() {
-                events.push(e);
-            }
-        }
+        events.extend(payload_events(&mut bf, &ev));
         for e in &events {
             let Ok(Some(EventData::RowsEvent(rows))) = e.read_data() else {
                 continue;
