@@ -199,8 +199,9 @@ impl KafkaClients {
         // one request in flight, retries without a deadline. Records reach each partition in
         // order, at least once. The idempotent producer's five requests in flight are not only
         // a departure from the JVM worker: librdkafka 2.12 busy-polls its broker socket while a
-        // partition's window of five is full (~480k poll(2) calls a second under CDC load, a
-        // third of the worker's CPU; BENCHMARKS.md, "Producer defaults"). `linger.ms` and
+        // partition's window of five is full (~0.5M poll(2) calls a second under CDC load,
+        // 30-50 % of the worker's CPU; BENCHMARKS.md, "Producer defaults and the binlog row
+        // decoder"). `linger.ms` and
         // `batch.num.messages` are Sluice's throughput choices; all of these can be overridden.
         let mut defaults: ClientProps = [
             ("acks", "all"),
