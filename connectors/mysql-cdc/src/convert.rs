@@ -559,11 +559,7 @@ fn set_labels(col: &Column, bits: u64) -> String {
 /// Decodes binlog string bytes with the column's character set. Invalid sequences become U+FFFD,
 /// as Java's decoder does in Debezium, rather than failing the whole row.
 pub fn decode_text(col: &Column, bytes: &[u8]) -> String {
-    if is_cp1252(col) && !bytes.is_ascii() {
-        bytes.iter().map(|b| cp1252(*b)).collect()
-    } else {
-        String::from_utf8_lossy(bytes).into_owned()
-    }
+    decode_text_owned(col, bytes.to_vec())
 }
 
 /// [`decode_text`] of bytes the caller owns: UTF-8 (and ASCII in any charset) becomes the

@@ -201,8 +201,8 @@ impl KafkaClients {
         // a departure from the JVM worker: librdkafka 2.12 busy-polls its broker socket while a
         // partition's window of five is full (~0.5M poll(2) calls a second under CDC load,
         // 30-50 % of the worker's CPU; BENCHMARKS.md, "Producer defaults and the binlog row
-        // decoder"). `linger.ms` and
-        // `batch.num.messages` are Sluice's throughput choices; all of these can be overridden.
+        // decoder"). `linger.ms` and `batch.num.messages` are Sluice's throughput choices; all
+        // of these can be overridden.
         let mut defaults: ClientProps = [
             ("acks", "all"),
             ("enable.idempotence", "false"),

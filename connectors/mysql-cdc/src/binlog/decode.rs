@@ -3,7 +3,6 @@
 //! event, and the TABLE_MAP cache the rows events refer to.
 
 use std::collections::BTreeMap;
-
 use std::io;
 
 use mysql_async::binlog::events::{Event, TableMapEvent};
@@ -187,9 +186,9 @@ pub(super) type RowImage<'a> = Vec<Option<BinlogValue<'a>>>;
 /// when the server logs no names), which was a sixth of the worker's CPU while streaming.
 pub(super) struct RowImages<'a> {
     columns: Vec<ColumnCodec<'a>>,
-    /// Which columns the before / after image carries (`None`: the event has no such image).
-    before: Option<Vec<bool>>,
-    after: Option<Vec<bool>>,
+    /// The columns each before / after image carries (`None`: the event has no such image).
+    before: Option<Carried>,
+    after: Option<Carried>,
     /// A `PARTIAL_UPDATE_ROWS_EVENT`: its after images start with the shared image.
     partial: bool,
     json_columns: usize,
@@ -202,6 +201,21 @@ struct ColumnCodec<'a> {
     ty: ColumnType,
     meta: &'a [u8],
     unsigned: bool,
+}
+
+/// The columns an image carries (one flag per table column) and how many they are, which sizes
+/// the image's null bitmap.
+struct Carried {
+    columns: Vec<bool>,
+    count: usize,
+}
+
+impl Carried {
+    fn new(n: usize, bit: impl Fn(usize) -> bool) -> Self {
+        let columns: Vec<bool> = (0..n).map(bit).collect();
+        let count = columns.iter().filter(|c| **c).count();
+        Self { columns, count }
+    }
 }
 
 /// `BinlogRowValueOptions::PARTIAL_JSON_UPDATES`.
@@ -233,52 +247,78 @@ impl<'a> RowImages<'a> {
             columns,
             before: rows
                 .columns_before_image()
-                .map(|b| (0..n).map(|i| b.get(i).is_some_and(|x| *x)).collect()),
+                .map(|b| Carried::new(n, |i| b.get(i).is_some_and(|x| *x))),
             after: rows
                 .columns_after_image()
-                .map(|b| (0..n).map(|i| b.get(i).is_some_and(|x| *x)).collect()),
+                .map(|b| Carried::new(n, |i| b.get(i).is_some_and(|x| *x))),
             partial: matches!(rows, RowsEventData::PartialUpdateRowsEvent(_)),
             json_columns: tme.json_column_count(),
             data: ParseBuf(rows.rows_data()),
         })
     }
 
-    /// One image: `shared` when a partial update's after image starts with the shared image.
-    fn image(&mut self, present: &[bool], shared: bool) -> io::Result<RowImage<'a>> {
-        let mut partial_bits: Option<&'a [u8]> = None;
-        if shared {
-            let options = *self.data.parse::<RawInt<LenEnc>>(())?;
-            if options & PARTIAL_JSON_UPDATES > 0 {
-                partial_bits = Some(self.data.parse(self.json_columns.div_ceil(8))?);
-            }
-        }
-        let carried = present.iter().filter(|p| **p).count();
-        let nulls: &'a [u8] = self.data.parse(carried.div_ceil(8))?;
-        let mut values = Vec::with_capacity(carried);
-        let (mut image_idx, mut json_idx) = (0, 0);
-        for (i, c) in self.columns.iter().enumerate() {
-            // Every JSON column of the table takes the next bit of the partial bitmap.
-            let mut is_partial = false;
-            if c.ty == ColumnType::MYSQL_TYPE_JSON
-                && let Some(bits) = partial_bits
-            {
-                is_partial = json_idx < self.json_columns && bit(bits, json_idx).unwrap_or(false);
-                json_idx += 1;
-            }
-            if !present.get(i).copied().unwrap_or(false) {
-                continue;
-            }
-            let value = if bit(nulls, image_idx).unwrap_or(true) {
-                BinlogValue::Value(mysql_common::Value::NULL)
-            } else {
-                self.data
-                    .parse::<BinlogValue<'a>>((c.ty, c.meta, c.unsigned, is_partial))?
-            };
-            values.push(Some(value));
-            image_idx += 1;
-        }
-        Ok(values)
+    /// The next row's images.
+    fn row(&mut self) -> io::Result<(Option<RowImage<'a>>, Option<RowImage<'a>>)> {
+        let Self {
+            columns,
+            before,
+            after,
+            partial,
+            json_columns,
+            data,
+        } = self;
+        let before = before
+            .as_ref()
+            .map(|c| read_image(data, columns, *json_columns, c, false))
+            .transpose()?;
+        let after = after
+            .as_ref()
+            .map(|c| read_image(data, columns, *json_columns, c, *partial))
+            .transpose()?;
+        Ok((before, after))
     }
+}
+
+/// One image from `data`: `shared` when a partial update's after image starts with the shared
+/// image.
+fn read_image<'a>(
+    data: &mut ParseBuf<'a>,
+    columns: &[ColumnCodec<'a>],
+    json_columns: usize,
+    carried: &Carried,
+    shared: bool,
+) -> io::Result<RowImage<'a>> {
+    let mut partial_bits: Option<&'a [u8]> = None;
+    if shared {
+        let options = *data.parse::<RawInt<LenEnc>>(())?;
+        if options & PARTIAL_JSON_UPDATES > 0 {
+            partial_bits = Some(data.parse(json_columns.div_ceil(8))?);
+        }
+    }
+    let nulls: &'a [u8] = data.parse(carried.count.div_ceil(8))?;
+    let mut values = Vec::with_capacity(carried.count);
+    let (mut image_idx, mut json_idx) = (0, 0);
+    for (c, present) in columns.iter().zip(&carried.columns) {
+        // Every JSON column of the table takes the next bit of the partial bitmap.
+        let mut is_partial = false;
+        if c.ty == ColumnType::MYSQL_TYPE_JSON
+            && let Some(bits) = partial_bits
+        {
+            is_partial = json_idx < json_columns && bit(bits, json_idx).unwrap_or(false);
+            json_idx += 1;
+        }
+        if !*present {
+            continue;
+        }
+        let value = if bit(nulls, image_idx).unwrap_or(true) {
+            BinlogValue::Value(mysql_common::Value::NULL)
+        } else {
+            data.parse::<BinlogValue<'a>>((c.ty, c.meta, c.unsigned, is_partial))?
+        };
+        values.push(Some(value));
+        image_idx += 1;
+    }
+    Ok(values)
 }
 
 /// Bit `i` of a MySQL bitmap (least significant bit first); `None` past its end.
@@ -293,25 +333,11 @@ impl<'a> Iterator for RowImages<'a> {
         if self.data.is_empty() {
             return None;
         }
-        let before = self.before.take();
-        let after = self.after.take();
-        let result = (|| {
-            let b = before
-                .as_deref()
-                .map(|p| self.image(p, false))
-                .transpose()?;
-            let a = after
-                .as_deref()
-                .map(|p| self.image(p, self.partial))
-                .transpose()?;
-            Ok((b, a))
-        })();
-        self.before = before;
-        self.after = after;
-        if result.is_err() {
+        let row = self.row();
+        if row.is_err() {
             // The rest of the event cannot be framed once one image fails to parse.
             self.data = ParseBuf(&[]);
         }
-        Some(result)
+        Some(row)
     }
 }
