@@ -454,10 +454,11 @@ cmd_install() {
   command -v curl >/dev/null || apt_pkgs+=(curl)
   command -v openssl >/dev/null || apt_pkgs+=(openssl)
   command -v ss >/dev/null || apt_pkgs+=(iproute2)
-  # librdkafka is built with TLS (OpenSSL), SASL/GSSAPI (Cyrus SASL), zstd and OIDC (curl);
+  # librdkafka is built with TLS (OpenSSL), SASL/GSSAPI (Cyrus SASL) and zstd, and with curl
+  # for OIDC (built from curl-sys's bundled source on the same OpenSSL, so no libcurl here);
   # stunnel4 puts TLS in front of tansu for the Kafka TLS tests.
   local dev
-  for dev in libssl-dev libsasl2-dev libzstd-dev libcurl4-openssl-dev; do
+  for dev in libssl-dev libsasl2-dev libzstd-dev; do
     dpkg -s "$dev" >/dev/null 2>&1 || apt_pkgs+=("$dev")
   done
   command -v stunnel4 >/dev/null || apt_pkgs+=(stunnel4)
