@@ -29,11 +29,11 @@ use std::time::Duration;
 use connect_api::kafka_client::tls_probe::{self, TlsFailure};
 use connect_api::kafka_client::{self, ClientConfigError, ClientKind, JAVA_KEYS};
 use dashmap::DashMap;
+use kafka_clients::EventProducer;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::{ClientContext, DefaultClientContext};
 use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::producer::FutureProducer;
 use tokio::sync::watch;
 
 /// Client settings: `bootstrap.servers` and whatever else the worker passes to every client.
@@ -230,7 +230,7 @@ impl KafkaClients {
         }
         let config = self.producer_config(overrides)?;
         let events = ProducerEvents::new(settings_of(&config));
-        let producer: FutureProducer<ProducerEvents> = config
+        let producer: EventProducer<ProducerEvents> = config
             .create_with_context(events.clone())
             .map_err(ClientError::Create)?;
         let shared = SharedProducer { producer, events };
@@ -398,12 +398,12 @@ fn settings_of(config: &ClientConfig) -> ClientProps {
 /// delivery reports. It dereferences to the rdkafka producer.
 #[derive(Clone)]
 pub struct SharedProducer {
-    producer: FutureProducer<ProducerEvents>,
+    producer: EventProducer<ProducerEvents>,
     events: ProducerEvents,
 }
 
 impl std::ops::Deref for SharedProducer {
-    type Target = FutureProducer<ProducerEvents>;
+    type Target = EventProducer<ProducerEvents>;
 
     fn deref(&self) -> &Self::Target {
         &self.producer

@@ -34,10 +34,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use connect_api::kafka_client::{self, ClientKind};
+use kafka_clients::EventProducer;
 use rdkafka::ClientConfig;
 use rdkafka::admin::AdminClient;
 use rdkafka::client::DefaultClientContext;
-use rdkafka::producer::FutureProducer;
 
 use crate::StoreError;
 
@@ -60,12 +60,10 @@ pub struct KafkaSettings {
 }
 
 /// One producer for the config and offset topics instead of one each (and one for the status
-/// topic, which must not be idempotent): every rdkafka
-/// `FutureProducer` runs a polling thread whose 100 ms poll spins for its last sub-millisecond
-/// (rdkafka's deadline becomes a 0 ms librdkafka poll), ~0.85 % of a core per producer even
-/// when idle (measured: 17 ticks in 20 s per thread).
+/// topic, which must not be idempotent): each producer is a librdkafka client with its own
+/// threads, connections and buffers.
 #[derive(Clone, Default)]
-struct SharedWriter(Arc<std::sync::Mutex<Option<FutureProducer>>>);
+struct SharedWriter(Arc<std::sync::Mutex<Option<EventProducer>>>);
 
 impl std::fmt::Debug for SharedWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -89,7 +87,7 @@ impl KafkaSettings {
     /// with (`extra`, `timeout`) are those of the first call. A producer that hit a fatal error
     /// (the idempotent producer's unrecoverable states) is replaced, so reopening the stores
     /// after such a failure starts afresh.
-    pub(crate) fn writer(&self) -> Result<FutureProducer, StoreError> {
+    pub(crate) fn writer(&self) -> Result<EventProducer, StoreError> {
         self.shared_producer(&self.writer, true)
     }
 
@@ -101,7 +99,7 @@ impl KafkaSettings {
     /// a compacted status record changes nothing. One request in flight keeps librdkafka's
     /// retries from reordering the records of a partition (Kafka's has `retries=0` and retries
     /// in the store; here every write is retried by librdkafka within its timeout).
-    pub(crate) fn status_writer(&self) -> Result<FutureProducer, StoreError> {
+    pub(crate) fn status_writer(&self) -> Result<EventProducer, StoreError> {
         self.shared_producer(&self.status_writer, false)
     }
 
@@ -109,7 +107,7 @@ impl KafkaSettings {
         &self,
         shared: &SharedWriter,
         idempotent: bool,
-    ) -> Result<FutureProducer, StoreError> {
+    ) -> Result<EventProducer, StoreError> {
         use rdkafka::producer::Producer as _;
         let mut slot = shared
             .0
@@ -148,7 +146,7 @@ impl KafkaSettings {
                 ],
             )
         };
-        let producer: FutureProducer = self
+        let producer: EventProducer = self
             .client_config(
                 ClientKind::Producer,
                 &[("linger.ms", "0"), ("client.id", client_id)],
@@ -257,9 +255,8 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_config_and_offset_stores_share_a_producer_and_the_status_store_has_its_own() {
         use rdkafka::producer::Producer as _;
-        // Each rdkafka producer keeps a polling thread that spins briefly on every 100 ms
-        // poll, so one per store would cost an idle worker three times that; the status store
-        // writes through its own, not idempotent.
+        // Each producer is a librdkafka client with its own threads and connections, so the
+        // stores share one; the status store writes through its own, not idempotent.
         let cluster = rdkafka::mocking::MockCluster::new(1).unwrap();
         for (topic, partitions) in [("c", 1), ("o", 2), ("s", 2)] {
             cluster.create_topic(topic, partitions, 1).unwrap();

@@ -13,13 +13,14 @@ use std::time::Duration;
 use async_trait::async_trait;
 use connect_api::Props;
 use connect_api::kafka_client::{self, ClientKind};
+use kafka_clients::EventProducer;
 use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::message::Message;
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::FutureRecord;
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::{HistoryRecord, SchemaHistory};
@@ -39,7 +40,7 @@ pub struct KafkaHistory {
     consumer_overrides: Props,
     timeout: Duration,
     /// Created on first write and reused: a snapshot writes one record per table.
-    producer: Arc<OnceLock<FutureProducer>>,
+    producer: Arc<OnceLock<EventProducer>>,
 }
 
 impl std::fmt::Debug for KafkaHistory {
@@ -224,7 +225,7 @@ impl SchemaHistory for KafkaHistory {
         let producer = match self.producer.get() {
             Some(p) => p,
             None => {
-                let p: FutureProducer = self
+                let p: EventProducer = self
                     .base(
                         ClientKind::Producer,
                         &[],

@@ -4,10 +4,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::FutureExt as _;
+use kafka_clients::{DeliveryFuture, EventProducer};
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Message;
-use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer as _};
+use rdkafka::producer::{FutureRecord, Producer as _};
 use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -55,7 +56,7 @@ pub(crate) struct LogOptions {
 /// A compacted topic, consumed from the beginning by a background task.
 pub(crate) struct KafkaLog {
     topic: String,
-    producer: FutureProducer,
+    producer: EventProducer,
     consumer: Arc<StreamConsumer>,
     partitions: i32,
     /// The next offset to apply, per partition: everything before it has been applied.
@@ -407,7 +408,7 @@ async fn read_loop(
 /// Fetches the topic's metadata through the producer, so its first write does not wait for a
 /// metadata round of its own (about half a second against tansu). Best effort: a failure here
 /// only costs that first write the wait.
-async fn warm_up(producer: &FutureProducer, topic: &str, timeout: Duration) {
+async fn warm_up(producer: &EventProducer, topic: &str, timeout: Duration) {
     let producer = producer.clone();
     let name = topic.to_string();
     let outcome =
