@@ -12,8 +12,8 @@
 //! [`DeliveryFuture`], [`EventProducer::send`] waits out a full queue), and dereferences to the
 //! [`BaseProducer`] for the rest (`client()`, `flush`, `in_flight_count`).
 //!
-//! The only unsafe code of the workspace is here: the three librdkafka calls rdkafka does not
-//! wrap (the main queue's handle, its io event, its length).
+//! The only unsafe code of the workspace is here: the four librdkafka calls rdkafka does not
+//! wrap (the main queue's handle, its io event, its length, the handle's release).
 #![allow(unsafe_code)]
 
 use std::future::Future;
@@ -157,14 +157,19 @@ impl<C: ClientContext + 'static> Drop for Driver<C> {
         {
             tracing::warn!("The Kafka producer's serving thread panicked.");
         }
-        // librdkafka must not write to the fd once it is closed (its number may be reused);
-        // the producer's own drop still serves the queue (its purge and flush).
-        // SAFETY: the handle came from `rd_kafka_queue_get_main` and the thread that used it
-        // has ended; the producer it belongs to is still alive (dropped after this).
-        unsafe {
-            rdsys::rd_kafka_queue_io_event_enable(self.queue.0, -1, std::ptr::null(), 0);
-            rdsys::rd_kafka_queue_destroy(self.queue.0);
-        }
+        // The producer's own drop still serves the queue (its purge and flush).
+        release(&self.queue);
+    }
+}
+
+/// Stops librdkafka's writes to the wake-up fd and releases the queue handle. librdkafka must
+/// not write to the fd once it is closed (its number may be reused by then).
+fn release(queue: &MainQueue) {
+    // SAFETY: the handle came from `rd_kafka_queue_get_main`, no thread uses it any more, and
+    // the producer it belongs to is still alive (it is dropped after this).
+    unsafe {
+        rdsys::rd_kafka_queue_io_event_enable(queue.0, -1, std::ptr::null(), 0);
+        rdsys::rd_kafka_queue_destroy(queue.0);
     }
 }
 
@@ -236,9 +241,15 @@ impl<C: ClientContext + 'static> FromClientConfigAndContext<C> for EventProducer
             std::thread::Builder::new()
                 .name("kafka producer".to_owned())
                 .spawn(move || serve(&producer, &queue, &wake, &stop))
-                .map_err(|e| {
-                    KafkaError::ClientCreation(format!("cannot start the producer's thread: {e}"))
-                })?
+        };
+        let thread = match thread {
+            Ok(thread) => thread,
+            Err(e) => {
+                release(&queue);
+                return Err(KafkaError::ClientCreation(format!(
+                    "cannot start the producer's thread: {e}"
+                )));
+            }
         };
         Ok(Self {
             driver: Arc::new(Driver {
@@ -287,6 +298,8 @@ fn wake(fd: &OwnedFd) {
     rustix::io::write(fd, &1u64.to_ne_bytes()).ok();
 }
 
+// `FutureRecord` and `BaseRecord` carry the same fields; rdkafka's own conversions between
+// them are private, so the two directions are spelled out here.
 fn into_base<'a, K, P>(
     record: FutureRecord<'a, K, P>,
     tx: Box<oneshot::Sender<OwnedDeliveryResult>>,
