@@ -88,14 +88,26 @@ def wait_for_worker(s: demo.Settings, timeout: float) -> dict | None:
 
 def wait_running(s: demo.Settings, timeout: float) -> dict[str, dict]:
     """Until the three connectors and their tasks are RUNNING (or the timeout); returns the
-    last statuses seen."""
+    last statuses seen. A connector found PAUSED or STOPPED is resumed once: the demo may run
+    on a worker where someone paused it, and replacing its config (setup_connectors.sh's PUT)
+    keeps the target state, in Kafka Connect as in Sluice."""
     deadline = time.monotonic() + timeout
     states: dict[str, dict] = {}
+    resumed: set[str] = set()
     while time.monotonic() < deadline:
         try:
             states = demo.connector_states(s)
         except demo.ConnectError:
             states = {}
+        for c in demo.CONNECTORS:
+            state = states.get(c, {}).get("connector", {}).get("state")
+            if state in ("PAUSED", "STOPPED") and c not in resumed:
+                resumed.add(c)
+                try:
+                    status, body = demo.rest(s, "PUT", f"/connectors/{c}/resume")
+                except demo.ConnectError as e:
+                    status, body = None, e
+                log(f"{c}: was {state}; PUT .../resume -> {status}" + ("" if status == 202 else f": {body}"))
         ok = all(
             states.get(c, {}).get("connector", {}).get("state") == "RUNNING"
             and states[c].get("tasks")
