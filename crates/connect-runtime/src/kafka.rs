@@ -1,7 +1,7 @@
 //! The shared Kafka client pool.
 //!
 //! One producer per effective producer configuration (the worker's `producer.*` plus the
-//! connector's `producer.override.*`), shared by clone (rdkafka documents it as cheap: it is an
+//! connector's `producer.override.*`), shared by clone (a `kafka_clients::EventProducer` is an
 //! `Arc` inside); one `AdminClient` per worker. Consumers are never pooled: each sink task owns
 //! its own, because group membership and assignment belong to a single instance.
 //!
