@@ -243,11 +243,13 @@ def test_insert_rows_chunks_multi_row_inserts_and_maps_empty_cells_to_null():
 
 
 class StubConnect:
-    """Records requests; answers POST /connectors with `post_status` (201 or 409) and
-    PUT .../config with 200."""
+    """Records requests; answers POST /connectors with `post_status` (201 or 409), PUT
+    .../config with 200, GET /connectors?expand=status with the connectors of `states` (name ->
+    connector and task state) and PUT .../resume with 202, making that connector RUNNING."""
 
-    def __init__(self, post_status=201):
+    def __init__(self, post_status=201, states: dict[str, str] | None = None):
         self.post_status = post_status
+        self.states = dict(states or {})
         self.requests: list[tuple[str, str, bytes, dict]] = []
         stub = self
 
@@ -257,7 +259,7 @@ class StubConnect:
                 return self.rfile.read(n)
 
             def _answer(self, status, obj):
-                raw = json.dumps(obj).encode()
+                raw = b"" if obj is None else json.dumps(obj).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(raw)))
@@ -275,10 +277,29 @@ class StubConnect:
                 else:
                     self._answer(stub.post_status, {"error_code": stub.post_status, "message": "boom"})
 
+            def do_GET(self):  # noqa: N802
+                stub.requests.append(("GET", self.path, b"", dict(self.headers)))
+                listing = {
+                    name: {
+                        "status": {
+                            "name": name,
+                            "connector": {"state": state, "worker_id": "w"},
+                            "tasks": [{"id": 0, "state": state, "worker_id": "w"}],
+                        }
+                    }
+                    for name, state in stub.states.items()
+                }
+                self._answer(200, listing)
+
             def do_PUT(self):  # noqa: N802
                 body = self._body()
                 stub.requests.append(("PUT", self.path, body, dict(self.headers)))
-                self._answer(200, {"name": self.path.split("/")[2], "config": json.loads(body), "tasks": []})
+                name = self.path.split("/")[2]
+                if self.path.endswith("/resume"):
+                    stub.states[name] = "RUNNING"
+                    self._answer(202, None)
+                else:
+                    self._answer(200, {"name": name, "config": json.loads(body), "tasks": []})
 
             def log_message(self, *args):
                 pass
@@ -476,66 +497,18 @@ def test_event_keys_are_json_strings_unless_raw_is_asked_for():
     assert demo.event_key("b552efd0", raw=True) == b"b552efd0"
 
 
-class StubStatuses:
-    """A Connect REST stub with the demo's three connectors in given states: GET
-    /connectors?expand=status lists them, PUT /connectors/{c}/resume makes one RUNNING."""
-
-    def __init__(self, states: dict[str, str]):
-        self.states = dict(states)
-        self.resumes: list[str] = []
-        stub = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def _answer(self, status, obj):
-                raw = b"" if obj is None else json.dumps(obj).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-            def do_GET(self):  # noqa: N802 - http.server's naming
-                listing = {
-                    name: {
-                        "status": {
-                            "name": name,
-                            "connector": {"state": state, "worker_id": "w"},
-                            "tasks": [{"id": 0, "state": state, "worker_id": "w"}],
-                        }
-                    }
-                    for name, state in stub.states.items()
-                }
-                self._answer(200, listing)
-
-            def do_PUT(self):  # noqa: N802
-                name = self.path.split("/")[2]
-                stub.resumes.append(name)
-                stub.states[name] = "RUNNING"
-                self._answer(202, None)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def test_run_demo_resumes_a_connector_left_paused_or_stopped(capsys):
     import run_demo
 
     paused, stopped, running = demo.CONNECTORS
-    s = StubStatuses({paused: "PAUSED", stopped: "STOPPED", running: "RUNNING"})
+    s = StubConnect(states={paused: "PAUSED", stopped: "STOPPED", running: "RUNNING"})
     try:
         states = run_demo.wait_running(demo.Settings.from_env({"CONNECT_URL": s.url}), 10)
     finally:
         s.close()
     # Each paused or stopped one resumed once, the running one left alone; then all RUNNING.
-    assert sorted(s.resumes) == sorted([paused, stopped])
+    resumes = [p.split("/")[2] for m, p, _, _ in s.requests if m == "PUT" and p.endswith("/resume")]
+    assert sorted(resumes) == sorted([paused, stopped])
     assert all(states[c]["connector"]["state"] == "RUNNING" for c in demo.CONNECTORS)
     captured = capsys.readouterr()
     out = captured.out + captured.err
