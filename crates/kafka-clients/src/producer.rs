@@ -65,13 +65,6 @@ impl<C> std::fmt::Debug for Deliveries<C> {
     }
 }
 
-impl<C> Deliveries<C> {
-    /// The context the producer was created with.
-    pub fn inner(&self) -> &C {
-        &self.inner
-    }
-}
-
 impl<C: ClientContext> ClientContext for Deliveries<C> {
     const ENABLE_REFRESH_OAUTH_TOKEN: bool = C::ENABLE_REFRESH_OAUTH_TOKEN;
 
@@ -139,26 +132,32 @@ struct MainQueue(*mut rdsys::rd_kafka_queue_t);
 unsafe impl Send for MainQueue {}
 unsafe impl Sync for MainQueue {}
 
-/// The producer, its serving thread and the fd that wakes it; dropped with the last clone.
+/// What the serving thread and the handles share. Field order is drop order: the producer
+/// (its purge and flush) goes before the fd closes.
+struct Shared<C: ClientContext + 'static> {
+    producer: BaseProducer<Deliveries<C>>,
+    queue: MainQueue,
+    wake: OwnedFd,
+    stop: AtomicBool,
+}
+
+/// The serving thread, stopped and joined when the last clone goes.
 struct Driver<C: ClientContext + 'static> {
-    producer: Arc<BaseProducer<Deliveries<C>>>,
-    queue: Arc<MainQueue>,
-    wake: Arc<OwnedFd>,
-    stop: Arc<AtomicBool>,
+    shared: Arc<Shared<C>>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl<C: ClientContext + 'static> Drop for Driver<C> {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Release);
-        wake(&self.wake);
+        self.shared.stop.store(true, Ordering::Release);
+        wake(&self.shared.wake);
         if let Some(thread) = self.thread.take()
             && thread.join().is_err()
         {
             tracing::warn!("The Kafka producer's serving thread panicked.");
         }
         // The producer's own drop still serves the queue (its purge and flush).
-        release(&self.queue);
+        release(&self.shared.queue);
     }
 }
 
@@ -196,7 +195,7 @@ impl<C: ClientContext + 'static> Deref for EventProducer<C> {
     type Target = BaseProducer<Deliveries<C>>;
 
     fn deref(&self) -> &Self::Target {
-        &self.driver.producer
+        &self.driver.shared.producer
     }
 }
 
@@ -212,11 +211,9 @@ impl<C: ClientContext + 'static> FromClientConfigAndContext<C> for EventProducer
             BaseProducer::from_config_and_context(config, Deliveries { inner: context })?;
         let wake = rustix::event::eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK)
             .map_err(|e| KafkaError::ClientCreation(format!("cannot create an eventfd: {e}")))?;
-        let wake = Arc::new(wake);
         // SAFETY: the client is alive; the handle is destroyed in `Driver::drop`, before it.
-        let queue = Arc::new(MainQueue(unsafe {
-            rdsys::rd_kafka_queue_get_main(producer.client().native_ptr())
-        }));
+        let queue =
+            MainQueue(unsafe { rdsys::rd_kafka_queue_get_main(producer.client().native_ptr()) });
         // An eventfd takes 8-byte writes that add to its counter.
         static ONE: [u8; 8] = 1u64.to_ne_bytes();
         // SAFETY: `ONE` is static and the fd outlives the registration (removed in `drop`).
@@ -229,48 +226,44 @@ impl<C: ClientContext + 'static> FromClientConfigAndContext<C> for EventProducer
                 ONE.len(),
             );
         }
-        let producer = Arc::new(producer);
-        let stop = Arc::new(AtomicBool::new(false));
+        let shared = Arc::new(Shared {
+            producer,
+            queue,
+            wake,
+            stop: AtomicBool::new(false),
+        });
         let thread = {
-            let (producer, queue, wake, stop) = (
-                Arc::clone(&producer),
-                Arc::clone(&queue),
-                Arc::clone(&wake),
-                Arc::clone(&stop),
-            );
+            let shared = Arc::clone(&shared);
             std::thread::Builder::new()
                 .name("kafka producer".to_owned())
-                .spawn(move || serve(&producer, &queue, &wake, &stop))
+                .spawn(move || serve(&shared))
         };
-        let thread = match thread {
-            Ok(thread) => thread,
-            Err(e) => {
-                release(&queue);
-                return Err(KafkaError::ClientCreation(format!(
-                    "cannot start the producer's thread: {e}"
-                )));
-            }
-        };
-        Ok(Self {
-            driver: Arc::new(Driver {
-                producer,
-                queue,
-                wake,
-                stop,
-                thread: Some(thread),
+        match thread {
+            Ok(thread) => Ok(Self {
+                driver: Arc::new(Driver {
+                    shared,
+                    thread: Some(thread),
+                }),
             }),
-        })
+            Err(e) => {
+                release(&shared.queue);
+                Err(KafkaError::ClientCreation(format!(
+                    "cannot start the producer's thread: {e}"
+                )))
+            }
+        }
     }
 }
 
 /// The serving thread: sleeps until librdkafka (or `Driver::drop`) writes to `wake`, then
 /// serves every event on the queue: delivery reports, errors, logs, statistics.
-fn serve<C: ClientContext + 'static>(
-    producer: &BaseProducer<Deliveries<C>>,
-    queue: &MainQueue,
-    wake: &OwnedFd,
-    stop: &AtomicBool,
-) {
+fn serve<C: ClientContext + 'static>(shared: &Shared<C>) {
+    let Shared {
+        producer,
+        queue,
+        wake,
+        stop,
+    } = shared;
     let mut counter = [0u8; 8];
     loop {
         let mut fds = [PollFd::new(wake, PollFlags::IN)];
@@ -337,11 +330,6 @@ where
 }
 
 impl<C: ClientContext + 'static> EventProducer<C> {
-    /// The context the producer was created with.
-    pub fn events(&self) -> &C {
-        self.driver.producer.context().inner()
-    }
-
     /// Enqueues `record`; its [`DeliveryFuture`] resolves with librdkafka's delivery report.
     /// A refused record (the queue is full, the topic is unknown...) comes back with the error.
     #[allow(clippy::result_large_err)]
@@ -355,6 +343,7 @@ impl<C: ClientContext + 'static> EventProducer<C> {
     {
         let (tx, rx) = oneshot::channel();
         self.driver
+            .shared
             .producer
             .send(into_base(record, Box::new(tx)))
             .map(|()| DeliveryFuture { rx })
@@ -379,7 +368,7 @@ impl<C: ClientContext + 'static> EventProducer<C> {
         let (tx, rx) = oneshot::channel();
         let mut record = into_base(record, Box::new(tx));
         loop {
-            match self.driver.producer.send(record) {
+            match self.driver.shared.producer.send(record) {
                 Ok(()) => {
                     return rx.await.unwrap_or_else(|_| {
                         Err((
