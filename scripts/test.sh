@@ -46,6 +46,7 @@ summary() {
   log "== summary ($((SECONDS - T0))s)"
   local s
   for s in "${STEPS[@]}"; do log "   $s"; done
+  log "   disk: $(df -h --output=avail "$REPO" | tail -1 | tr -d ' ') free, target/ $(du -sh "$REPO/target" 2>/dev/null | cut -f1)"
 }
 
 # A step the rest cannot run without: stop here.
@@ -62,6 +63,10 @@ if command -v java >/dev/null && [[ -f "$ORACLE_KC" ]]; then
 else
   log "no java or no $ORACLE_KC: the differential tests against the JVM worker will skip"
 fi
+# CI builds a fresh clone once: incremental caches (1.6 GB of a 6.7 GB debug build) only cost
+# disk there, and a CI machine has run out of it mid-build. Local runs keep them.
+if [[ -n "${CI:-}" ]]; then export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"; fi
+log "disk: $(df -h --output=avail,target "$REPO" | tail -1 | awk '{print $1" free on "$2}')"
 must "cargo build ${SELECT[*]} --all-targets" cargo build "${SELECT[@]}" --all-targets
 
 has_package() {
