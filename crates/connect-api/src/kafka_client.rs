@@ -520,8 +520,15 @@ pub const JAVA_KEYS: &[JavaKey] = &[
 /// blocks when it is full). librdkafka's bound, `queue.buffering.max.kbytes`, defaults to 1 GiB,
 /// so without this a connector's producer could hold 32 times what the same connector holds on
 /// the JVM worker.
-pub const JAVA_DEFAULTS: &[(ClientKind, &str, &str)] =
-    &[(ClientKind::Producer, "buffer.memory", "33554432")];
+///
+/// `partitioner.ignore.keys=false` is Java's built-in partitioner: a keyed record goes to
+/// murmur2(key) mod partitions. librdkafka's default hashes keys with CRC32 instead, so the same
+/// key would land in another partition than on the JVM worker: a topic written by both (a
+/// takeover, a mixed cluster) would split a key's records over two partitions, out of order.
+pub const JAVA_DEFAULTS: &[(ClientKind, &str, &str)] = &[
+    (ClientKind::Producer, "buffer.memory", "33554432"),
+    (ClientKind::Producer, "partitioner.ignore.keys", "false"),
+];
 
 /// librdkafka's aliases, so a Java key and a librdkafka spelling of the same setting in two
 /// layers (worker default, connector override) are one setting and the later layer wins.
@@ -973,12 +980,16 @@ fn assignors(v: &str) -> Result<Option<String>, String> {
     Ok(Some(names.join(",")))
 }
 
+/// librdkafka's partitioner that places keys as Java's does (`Utils.murmur2`, positive, modulo
+/// the partition count); keyless records go to a random partition, sticky per batch.
+const MURMUR2: &str = "murmur2_random";
+
 fn partitioner_class(v: &str) -> Result<Option<String>, String> {
     let class = v.trim();
     match class.rsplit('.').next().unwrap_or(class) {
-        "" => Ok(None),
-        // Java's default: murmur2 of the key, sticky for keyless records.
-        "DefaultPartitioner" => Ok(Some("murmur2_random".to_owned())),
+        // No class is Java's built-in partitioner, which DefaultPartitioner was: murmur2 of the
+        // key, sticky for keyless records.
+        "" | "DefaultPartitioner" => Ok(Some(MURMUR2.to_owned())),
         "UniformStickyPartitioner" => Ok(Some("random".to_owned())),
         _ => Err(format!(
             "the partitioner {class} has no librdkafka equivalent"
@@ -989,7 +1000,7 @@ fn partitioner_class(v: &str) -> Result<Option<String>, String> {
 fn partitioner_ignore_keys(v: &str) -> Result<Option<String>, String> {
     match v.trim().to_ascii_lowercase().as_str() {
         "true" => Ok(Some("random".to_owned())),
-        "false" => Ok(None),
+        "false" => Ok(Some(MURMUR2.to_owned())),
         _ => Err("Expected value to be either true or false".to_owned()),
     }
 }

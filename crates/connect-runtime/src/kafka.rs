@@ -639,6 +639,47 @@ mod tests {
         }
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_connector_producers_keyed_records_land_in_the_partition_javas_producer_picks() {
+        // Partitions of a 3-partition topic that Kafka's own producer picks for these keys
+        // (`Utils.toPositive(Utils.murmur2(key)) % 3`, run on kafka-clients 4.3.0's jar):
+        // a takeover or a mixed cluster keeps each key in one partition only if Sluice agrees.
+        const JAVA: [(&str, i32); 12] = [
+            (r#"{"id":1}"#, 0),
+            (r#"{"id":2}"#, 1),
+            (r#"{"id":3}"#, 0),
+            (r#"{"id":4}"#, 2),
+            (r#"{"id":5}"#, 2),
+            (r#"{"id":6}"#, 1),
+            (r#"{"id":7}"#, 0),
+            (r#"{"id":8}"#, 0),
+            (r#"{"id":9}"#, 0),
+            (r#"{"id":10}"#, 1),
+            (r#"{"id":11}"#, 1),
+            (r#"{"id":12}"#, 2),
+        ];
+        let cluster = rdkafka::mocking::MockCluster::new(1).unwrap();
+        cluster.create_topic("keyed", 3, 1).unwrap();
+        let clients = KafkaClients::new(props(&[(
+            "bootstrap.servers",
+            &cluster.bootstrap_servers(),
+        )]))
+        .unwrap();
+        // No partitioner settings: what a connector gets from a worker config that has none.
+        let producer = clients.producer(&ClientProps::new()).unwrap();
+        for (key, java) in JAVA {
+            let delivery = producer
+                .send(
+                    FutureRecord::to("keyed").key(key).payload("v"),
+                    Duration::from_secs(10),
+                )
+                .await
+                .map_err(|(e, _)| e)
+                .unwrap();
+            assert_eq!(delivery.partition, java, "{key}");
+        }
+    }
+
     /// A CA certificate in PEM, and a file holding it.
     fn ca_pem(dir: &std::path::Path) -> (String, String) {
         use openssl::asn1::Asn1Time;

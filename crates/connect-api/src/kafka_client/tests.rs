@@ -106,8 +106,9 @@ fn a_later_layer_overrides_an_earlier_one_across_java_and_librdkafka_spellings()
     let t = translate(&[&defaults, &overrides], ClientKind::Producer).unwrap();
     assert_eq!(t.props["queue.buffering.max.ms"], "50");
     assert_eq!(t.props["request.required.acks"], "1");
-    // The two settings and the producer's Java default `buffer.memory` (JAVA_DEFAULTS).
-    assert_eq!(t.props.len(), 3);
+    // The two settings and the producer's Java defaults `buffer.memory` and the partitioner
+    // (JAVA_DEFAULTS).
+    assert_eq!(t.props.len(), 4);
     let t = translate(&[&overrides, &defaults], ClientKind::Producer).unwrap();
     assert_eq!(t.props["queue.buffering.max.ms"], "5");
     assert_eq!(t.props["request.required.acks"], "all");
@@ -120,7 +121,41 @@ fn a_producer_without_buffer_memory_gets_the_java_producers_32_mib_bound() {
     assert_eq!(t.props["queue.buffering.max.kbytes"], "32768");
     assert!(t.warnings.is_empty(), "{:?}", t.warnings);
     let t = translate(&[], ClientKind::Producer).unwrap();
-    assert_eq!(t.props, props(&[("queue.buffering.max.kbytes", "32768")]));
+    assert_eq!(
+        t.props,
+        props(&[
+            ("queue.buffering.max.kbytes", "32768"),
+            ("partitioner", "murmur2_random"),
+        ])
+    );
+}
+
+#[test]
+fn a_producer_places_keys_with_javas_murmur2_unless_told_otherwise() {
+    // Java's producer without partitioner settings, or with partitioner.ignore.keys=false.
+    for given in [vec![], vec![("partitioner.ignore.keys", "false")]] {
+        let t = tr(&given, ClientKind::Producer).unwrap();
+        assert_eq!(t.props["partitioner"], "murmur2_random", "{given:?}");
+    }
+    // Each way of choosing another one, under a Java or a librdkafka key, replaces it.
+    for (given, expected) in [
+        (("partitioner.ignore.keys", "true"), "random"),
+        (
+            (
+                "partitioner.class",
+                "org.apache.kafka.clients.producer.UniformStickyPartitioner",
+            ),
+            "random",
+        ),
+        (("partitioner", "consistent_random"), "consistent_random"),
+    ] {
+        let t = tr(&[given], ClientKind::Producer).unwrap();
+        assert_eq!(t.props["partitioner"], expected, "{given:?}");
+    }
+    for kind in [ClientKind::Consumer, ClientKind::Admin] {
+        let t = translate(&[], kind).unwrap();
+        assert!(!t.props.contains_key("partitioner"), "{kind:?}");
+    }
 }
 
 #[test]
@@ -186,6 +221,7 @@ fn librdkafka_only_keys_pass_unchanged_and_other_kinds_keys_are_dropped_with_a_w
         props(&[
             ("queue.buffering.max.messages", "1000"),
             ("queue.buffering.max.kbytes", "32768"),
+            ("partitioner", "murmur2_random"),
         ])
     );
     assert_eq!(t.warnings.len(), 3, "{:?}", t.warnings);
