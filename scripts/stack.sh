@@ -455,10 +455,14 @@ cmd_install() {
   command -v openssl >/dev/null || apt_pkgs+=(openssl)
   command -v ss >/dev/null || apt_pkgs+=(iproute2)
   # librdkafka is built with TLS (OpenSSL), SASL/GSSAPI (Cyrus SASL) and zstd, and with curl
-  # for OIDC (built from curl-sys's bundled source on the same OpenSSL, so no libcurl here);
+  # for OIDC, linked from curl-sys's bundled build on the same OpenSSL. libcurl4-openssl-dev is
+  # still needed: rdkafka-sys points librdkafka's configure at curl-sys's headers but not at its
+  # library, and configure's `-lcurl` link check decides whether OIDC is built at all. Without
+  # it the build succeeds and OIDC logins fail ("OAuth/OIDC depends on libcurl"; the
+  # oidc_login test). The binary does not link the system libcurl.
   # stunnel4 puts TLS in front of tansu for the Kafka TLS tests.
   local dev
-  for dev in libssl-dev libsasl2-dev libzstd-dev; do
+  for dev in libssl-dev libsasl2-dev libzstd-dev libcurl4-openssl-dev; do
     dpkg -s "$dev" >/dev/null 2>&1 || apt_pkgs+=("$dev")
   done
   command -v stunnel4 >/dev/null || apt_pkgs+=(stunnel4)
