@@ -580,17 +580,30 @@ mod tests {
             .collect()
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn batches_of_every_compression_are_written_and_read_back() {
-        // librdkafka built without a codec refuses `compression.type` at creation, and a
-        // consumer without it cannot decompress: a round trip per codec proves both sides.
+    /// librdkafka's in-process mock cluster with `topic` of `partitions`, and a worker's clients
+    /// bootstrapped to it (the cluster lives as long as the first half of the pair).
+    fn mock_cluster_clients(
+        topic: &str,
+        partitions: i32,
+    ) -> (
+        rdkafka::mocking::MockCluster<'static, rdkafka::producer::DefaultProducerContext>,
+        KafkaClients,
+    ) {
         let cluster = rdkafka::mocking::MockCluster::new(1).unwrap();
-        cluster.create_topic("c", 1, 1).unwrap();
+        cluster.create_topic(topic, partitions, 1).unwrap();
         let clients = KafkaClients::new(props(&[(
             "bootstrap.servers",
             &cluster.bootstrap_servers(),
         )]))
         .unwrap();
+        (cluster, clients)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn batches_of_every_compression_are_written_and_read_back() {
+        // librdkafka built without a codec refuses `compression.type` at creation, and a
+        // consumer without it cannot decompress: a round trip per codec proves both sides.
+        let (_cluster, clients) = mock_cluster_clients("c", 1);
         let codecs = ["gzip", "snappy", "lz4", "zstd"];
         for codec in codecs {
             let producer = clients
@@ -658,13 +671,7 @@ mod tests {
             (r#"{"id":11}"#, 1),
             (r#"{"id":12}"#, 2),
         ];
-        let cluster = rdkafka::mocking::MockCluster::new(1).unwrap();
-        cluster.create_topic("keyed", 3, 1).unwrap();
-        let clients = KafkaClients::new(props(&[(
-            "bootstrap.servers",
-            &cluster.bootstrap_servers(),
-        )]))
-        .unwrap();
+        let (_cluster, clients) = mock_cluster_clients("keyed", 3);
         // No partitioner settings: what a connector gets from a worker config that has none.
         let producer = clients.producer(&ClientProps::new()).unwrap();
         for (key, java) in JAVA {
