@@ -89,7 +89,7 @@ pub enum Rule {
     /// Refused when set to a non-empty value: why it cannot be honoured.
     Refuse(&'static str),
     /// Read together with related keys: the security settings (into librdkafka's `sasl.*` and
-    /// `ssl.*.pem`) and the per-codec compression levels.
+    /// `ssl.*.pem`), the per-codec compression levels, and the two partitioner keys.
     Combined,
 }
 
@@ -223,16 +223,9 @@ pub const JAVA_KEYS: &[JavaKey] = &[
         P,
         Rule::Ignore("librdkafka keeps metadata of every topic it produced to"),
     ),
-    k(
-        "partitioner.class",
-        P,
-        Rule::Convert("partitioner", partitioner_class),
-    ),
-    k(
-        "partitioner.ignore.keys",
-        P,
-        Rule::Convert("partitioner", partitioner_ignore_keys),
-    ),
+    // Read together: the class, when set, decides (see `partitioner`).
+    k("partitioner.class", P, Rule::Combined),
+    k("partitioner.ignore.keys", P, Rule::Combined),
     k(
         "partitioner.adaptive.partitioning.enable",
         P,
@@ -558,8 +551,27 @@ fn java_key(name: &str, kind: ClientKind) -> Option<&'static JavaKey> {
         .or_else(|| JAVA_KEYS.iter().find(|j| j.name == name))
 }
 
+/// Java's two partitioner keys. Both end up as librdkafka's one `partitioner`, but in Java they
+/// are two settings: a class set in one layer is not undone by `partitioner.ignore.keys` in
+/// another, because `ignore.keys` only steers the built-in partitioner (`KafkaProducer.partition`).
+const PARTITIONER_KEYS: [&str; 2] = ["partitioner.class", "partitioner.ignore.keys"];
+
+/// Whether a key set in a later layer replaces `earlier`: the same librdkafka setting, except
+/// that the two Java partitioner keys stand side by side (each still replaces, and is replaced
+/// by, librdkafka's own `partitioner`).
+fn replaces(later: &str, earlier: &str, kind: ClientKind) -> bool {
+    if later != earlier && PARTITIONER_KEYS.contains(&later) && PARTITIONER_KEYS.contains(&earlier)
+    {
+        return false;
+    }
+    setting_of(later, kind) == setting_of(earlier, kind)
+}
+
 /// The librdkafka setting a key ends up as, so layers override each other across spellings.
 fn setting_of(name: &str, kind: ClientKind) -> &str {
+    if PARTITIONER_KEYS.contains(&name) {
+        return "partitioner";
+    }
     if let Some((_, canonical)) = LIBRDKAFKA_ALIASES.iter().find(|(a, _)| *a == name) {
         return canonical;
     }
@@ -615,8 +627,7 @@ pub fn translate(layers: &[&Props], kind: ClientKind) -> Result<Translated, Clie
     let mut merged: BTreeMap<String, String> = BTreeMap::new();
     for layer in std::iter::once(&java_defaults).chain(layers.iter().copied()) {
         for (key, value) in layer.iter() {
-            let setting = setting_of(key, kind);
-            merged.retain(|k, _| setting_of(k, kind) != setting);
+            merged.retain(|k, _| !replaces(key, k, kind));
             merged.insert(key.clone(), value.clone());
         }
     }
@@ -669,6 +680,7 @@ pub fn translate(layers: &[&Props], kind: ClientKind) -> Result<Translated, Clie
     }
     if kind == ClientKind::Producer {
         compression_level(&merged, &mut out)?;
+        partitioner(&merged, &mut out)?;
     }
     sasl(&merged, &mut out)?;
     if let Some(ca) = stores::truststore(&merged)? {
@@ -984,23 +996,49 @@ fn assignors(v: &str) -> Result<Option<String>, String> {
 /// the partition count); keyless records go to a random partition, sticky per batch.
 const MURMUR2: &str = "murmur2_random";
 
-fn partitioner_class(v: &str) -> Result<Option<String>, String> {
+/// `partitioner.class` and `partitioner.ignore.keys` as librdkafka's `partitioner`, as Java's
+/// producer reads them: a class, when set, places every record and `ignore.keys` is unused; no
+/// class is the built-in partitioner, which hashes keys unless `ignore.keys` is true. Both are
+/// checked either way, as Java's `ConfigDef` checks both.
+fn partitioner(merged: &Props, out: &mut Props) -> Result<(), ClientConfigError> {
+    let [class_key, ignore_key] = PARTITIONER_KEYS;
+    let class = match merged.get(class_key) {
+        Some(v) => partitioner_class(v).map_err(|m| ClientConfigError::new(class_key, m))?,
+        None => None,
+    };
+    let builtin = match merged.get(ignore_key) {
+        Some(v) => {
+            Some(partitioner_ignore_keys(v).map_err(|m| ClientConfigError::new(ignore_key, m))?)
+        }
+        None => None,
+    };
+    if let Some(p) = class.or(builtin) {
+        out.insert("partitioner".to_owned(), p.to_owned());
+    }
+    Ok(())
+}
+
+/// The librdkafka partitioner of a `partitioner.class`; `None` when it is empty (the built-in
+/// partitioner, steered by `partitioner.ignore.keys`).
+fn partitioner_class(v: &str) -> Result<Option<&'static str>, String> {
     let class = v.trim();
     match class.rsplit('.').next().unwrap_or(class) {
-        // No class is Java's built-in partitioner, which DefaultPartitioner was: murmur2 of the
-        // key, sticky for keyless records.
-        "" | "DefaultPartitioner" => Ok(Some(MURMUR2.to_owned())),
-        "UniformStickyPartitioner" => Ok(Some("random".to_owned())),
+        "" => Ok(None),
+        // Deprecated in Kafka 3 (removed in 4.0): murmur2 of the key, sticky for keyless records,
+        // whatever `ignore.keys` says.
+        "DefaultPartitioner" => Ok(Some(MURMUR2)),
+        "UniformStickyPartitioner" => Ok(Some("random")),
         _ => Err(format!(
             "the partitioner {class} has no librdkafka equivalent"
         )),
     }
 }
 
-fn partitioner_ignore_keys(v: &str) -> Result<Option<String>, String> {
+/// The built-in partitioner: murmur2 of the key, or, with `ignore.keys`, none of it.
+fn partitioner_ignore_keys(v: &str) -> Result<&'static str, String> {
     match v.trim().to_ascii_lowercase().as_str() {
-        "true" => Ok(Some("random".to_owned())),
-        "false" => Ok(Some(MURMUR2.to_owned())),
+        "true" => Ok("random"),
+        "false" => Ok(MURMUR2),
         _ => Err("Expected value to be either true or false".to_owned()),
     }
 }

@@ -159,6 +159,49 @@ fn a_producer_places_keys_with_javas_murmur2_unless_told_otherwise() {
 }
 
 #[test]
+fn a_partitioner_class_decides_over_ignore_keys_in_any_layer_as_in_javas_producer() {
+    const STICKY: &str = "org.apache.kafka.clients.producer.UniformStickyPartitioner";
+    // Java uses the class and reads ignore.keys only for its built-in partitioner, whichever
+    // layer (worker, connector override) gives which.
+    let class = props(&[("partitioner.class", STICKY)]);
+    let keys = props(&[("partitioner.ignore.keys", "false")]);
+    let both = props(&[
+        ("partitioner.class", STICKY),
+        ("partitioner.ignore.keys", "false"),
+    ]);
+    for layers in [vec![&both], vec![&class, &keys], vec![&keys, &class]] {
+        let t = translate(&layers, ClientKind::Producer).unwrap();
+        assert_eq!(t.props["partitioner"], "random", "{layers:?}");
+    }
+    // An empty class is the built-in partitioner, so ignore.keys steers it.
+    let t = tr(
+        &[
+            ("partitioner.class", ""),
+            ("partitioner.ignore.keys", "true"),
+        ],
+        ClientKind::Producer,
+    )
+    .unwrap();
+    assert_eq!(t.props["partitioner"], "random");
+    // Java checks ignore.keys even when a class makes it unused.
+    let e = tr(
+        &[
+            ("partitioner.class", STICKY),
+            ("partitioner.ignore.keys", "maybe"),
+        ],
+        ClientKind::Producer,
+    )
+    .unwrap_err();
+    assert_eq!(e.key, "partitioner.ignore.keys");
+    // librdkafka's own key and the Java keys still replace each other across layers.
+    let rdkafka = props(&[("partitioner", "consistent_random")]);
+    let t = translate(&[&both, &rdkafka], ClientKind::Producer).unwrap();
+    assert_eq!(t.props["partitioner"], "consistent_random");
+    let t = translate(&[&rdkafka, &keys], ClientKind::Producer).unwrap();
+    assert_eq!(t.props["partitioner"], "murmur2_random");
+}
+
+#[test]
 fn a_users_producer_buffer_bound_wins_over_the_java_default_under_either_spelling() {
     let t = tr(&[("buffer.memory", "1048576")], ClientKind::Producer).unwrap();
     assert_eq!(t.props["queue.buffering.max.kbytes"], "1024");
