@@ -437,22 +437,29 @@ class Worker:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def sluice_env(bootstrap, port, group_prefix):
+    """The debezium/connect-style environment of a Sluice worker with its own group and
+    internal topics on `bootstrap`, serving REST on `port`; no `CONNECT_*` of the caller's."""
+    gid = f"{group_prefix}_{rand()}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECT_")}
+    env.update(
+        BOOTSTRAP_SERVERS=bootstrap,
+        GROUP_ID=gid,
+        CONFIG_STORAGE_TOPIC=f"{gid}.configs",
+        OFFSET_STORAGE_TOPIC=f"{gid}.offsets",
+        STATUS_STORAGE_TOPIC=f"{gid}.status",
+        OFFSET_FLUSH_INTERVAL_MS="1000",
+        ADVERTISED_HOST_NAME="127.0.0.1",
+        CONNECT_LISTENERS=f"http://127.0.0.1:{port}",
+    )
+    return env
+
+
 class Sluice(Worker):
     kind = "sluice"
 
     def launch(self):
-        gid = f"bench_vs_jvm_{rand()}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECT_")}
-        env.update(
-            BOOTSTRAP_SERVERS=self.bootstrap,
-            GROUP_ID=gid,
-            CONFIG_STORAGE_TOPIC=f"{gid}.configs",
-            OFFSET_STORAGE_TOPIC=f"{gid}.offsets",
-            STATUS_STORAGE_TOPIC=f"{gid}.status",
-            OFFSET_FLUSH_INTERVAL_MS="1000",
-            ADVERTISED_HOST_NAME="127.0.0.1",
-            CONNECT_LISTENERS=f"http://127.0.0.1:{self.port}",
-        )
+        env = sluice_env(self.bootstrap, self.port, "bench_vs_jvm")
         self.logf = open(os.path.join(self.dir, "worker.log"), "w")
         self.proc = subprocess.Popen([SLUICE_BIN], env=env, stdout=self.logf, stderr=self.logf)
 

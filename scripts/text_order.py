@@ -46,17 +46,7 @@ def run_idle(binary, prefix, idle_seconds, work, name):
     `idle_seconds` after `GET /connectors` answered, then stops it with SIGTERM."""
     tansu = bench.Tansu()
     port = bench.free_port()
-    gid = f"text_order_{bench.rand()}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECT_")}
-    env.update(
-        BOOTSTRAP_SERVERS=tansu.bootstrap,
-        GROUP_ID=gid,
-        CONFIG_STORAGE_TOPIC=f"{gid}.configs",
-        OFFSET_STORAGE_TOPIC=f"{gid}.offsets",
-        STATUS_STORAGE_TOPIC=f"{gid}.status",
-        ADVERTISED_HOST_NAME="127.0.0.1",
-        CONNECT_LISTENERS=f"http://127.0.0.1:{port}",
-    )
+    env = bench.sluice_env(tansu.bootstrap, port, "text_order")
     log = open(os.path.join(work, f"{name}.log"), "w")
     proc = subprocess.Popen(prefix + [binary], env=env, stdout=log, stderr=log)
     try:
