@@ -1,19 +1,21 @@
 #!/usr/bin/env python3
-"""Writes crates/sluice/text-order.txt: the functions an idle worker runs, then those a loaded
-one runs most, for the linker to place first in `.text` (lld's `--symbol-ordering-file`, passed
-by crates/sluice/build.rs). See BENCHMARKS.md, "Start-up-ordered code".
+"""Writes crates/sluice/text-order.txt: the functions a loaded worker runs (hottest first), then
+the rest of those an idle one runs, for the linker to place first in `.text` (lld's
+`--symbol-ordering-file`, passed by crates/sluice/build.rs). See BENCHMARKS.md, "Start-up-ordered
+code".
 
 Why: the kernel maps code 64 KiB at a time around each page a process touches (fault-around),
 so an idle worker whose few thousand running functions are spread over 21 MB of `.text` keeps
-~11 MB of it resident. Packed together they take ~3 MB.
+~11 MB of it resident; packed together, ~5 MB.
 
 How the functions are found, on the release binary as built (names are mangled symbols):
-1. idle: the worker starts against a private memory:// tansu under valgrind's callgrind, which
-   records every function that runs; it idles a few seconds after `GET /connectors` answers,
-   then stops on SIGTERM. These come first, in callgrind's order.
-2. load: scripts/bench_vs_jvm.py's CDC (schemas on) and file units, each worker under
-   `perf record` (cpu-clock samples and every page fault); the functions seen are appended,
-   most sampled first.
+1. load: scripts/bench_vs_jvm.py's CDC (schemas on) and file units, each worker under
+   `perf record` (cpu-clock samples and every page fault); most sampled first.
+2. idle: the worker starts against a private memory:// tansu under valgrind's callgrind, which
+   records every function that runs, idles a few seconds after `GET /connectors` answers and
+   stops on SIGTERM; then once more at full speed under `perf record -e page-faults` for what
+   callgrind's timing misses. Those not already listed follow, in callgrind's order.
+3. the names of the previous list that the binary still has, last.
 
 The names are tied to the build: a changed crate or dependency renames some symbols (their
 hash), and names the binary no longer has are skipped by the linker (`--no-warn-symbol-ordering`),

@@ -1,5 +1,6 @@
 //! The release binary's code layout: the functions listed in `crates/sluice/text-order.txt`
-//! (idle first, then the hottest under load; `scripts/text_order.py`) come first in `.text`,
+//! (those that run under load, hottest first, then the rest of those that run at idle;
+//! `scripts/text_order.py`) come first in `.text`,
 //! placed there by the linker (`crates/sluice/build.rs`). Spread over 21 MB they kept ~11 MB of
 //! an idle worker's code resident, because the kernel maps code 64 KiB around each page touched.
 
@@ -56,7 +57,7 @@ fn the_release_binary_places_the_functions_of_text_order_first() -> Result<(), B
     );
     // Placed first, they span little more than their own size (C objects, which have no
     // per-function sections, move whole). In the default layout they are spread over all of
-    // `.text`, half of them past its first 12 MB.
+    // `.text`, half of them past its first 11 MB.
     let size: u64 = placed.iter().map(|(_, s)| s).sum();
     let mut ends: Vec<u64> = placed
         .iter()
