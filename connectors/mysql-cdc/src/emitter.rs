@@ -215,7 +215,7 @@ impl Emitter {
         op: Op,
         before: Option<Vec<Value>>,
         after: Option<Vec<Value>>,
-        source: &SourceInfo,
+        source: SourceInfo,
         offset: &BinlogOffset,
     ) -> Result<()> {
         if op == Op::Update {
@@ -237,7 +237,7 @@ impl Emitter {
                     None,
                     old_key,
                     vec![newkey],
-                    source,
+                    source.clone(),
                     offset,
                 )
                 .await?;
@@ -269,22 +269,23 @@ impl Emitter {
         after: Option<Vec<Value>>,
         key: SchemaAndValue,
         headers: connect_api::Headers,
-        source: &SourceInfo,
+        source: SourceInfo,
         offset: &BinlogOffset,
     ) -> Result<()> {
-        self.streaming.event(source);
+        self.streaming.event(&source);
+        let snapshot = source.snapshot.is_some();
         let block = self.transaction_block(ts, offset).await?;
         let value = ts.envelope_in_tx(
             op,
             before.and_then(|r| ts.value(r)),
             after.and_then(|r| ts.value(r)),
-            source.to_struct(self.flavor, self.config.layout, &self.config.topic_prefix),
+            source.into_struct(self.flavor, self.config.layout, &self.config.topic_prefix),
             now_us(),
             block,
         );
         let mut headers = headers;
         headers.extend(self.context_headers.iter().cloned());
-        let record_offset = self.record_offset(offset, source.snapshot.is_some());
+        let record_offset = self.record_offset(offset, snapshot);
         // The key, offset and headers are copied only for the tombstone that follows a delete:
         // every other record moves them (copying an offset map per record showed in profiles).
         let tombstone =

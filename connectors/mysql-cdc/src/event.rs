@@ -179,16 +179,24 @@ pub struct SourceInfo {
 
 impl SourceInfo {
     pub fn to_struct(&self, flavor: Flavor, layout: Layout, server_name: &str) -> Struct {
-        // Field order of `build_source_schema`; built positionally because this runs per row.
-        let mut values = vec![
+        self.clone().into_struct(flavor, layout, server_name)
+    }
+
+    /// The block of the last record that uses this source: its strings move into the struct.
+    pub fn into_struct(self, flavor: Flavor, layout: Layout, server_name: &str) -> Struct {
+        // Field order of `build_source_schema`; built positionally because this runs per row,
+        // and sized once: grown from the first seven it was reallocated twice to 28 slots, a
+        // 1.1 KB vector per record in the task's queue (heaptrack, BENCHMARKS.md).
+        let mut values = Vec::with_capacity(if layout.is_3x() { 17 } else { 15 });
+        values.extend([
             Value::String(layout.version().to_owned()),
             Value::String(flavor.connector().to_owned()),
             Value::String(server_name.to_owned()),
             Value::Int64(self.ts_ms),
             self.snapshot.map(str::to_owned).into(),
-            Value::String(self.db.clone()),
+            Value::String(self.db),
             Value::Null,
-        ];
+        ]);
         if layout.is_3x() {
             // BinlogSourceInfo keeps an Instant of millisecond precision (the binlog header's
             // seconds, or the snapshot clock), so the finer fields are its scalings.
@@ -196,15 +204,16 @@ impl SourceInfo {
             values.push(Value::Int64(self.ts_ms.saturating_mul(1_000_000)));
         }
         values.extend([
-            self.table.clone().into(),
+            self.table.into(),
             Value::Int64(self.server_id),
-            self.gtid.clone().into(),
-            Value::String(self.file.clone()),
+            self.gtid.into(),
+            Value::String(self.file),
             Value::Int64(self.pos),
             Value::Int32(self.row),
             self.thread.into(),
-            self.query.clone().into(),
+            self.query.into(),
         ]);
+        debug_assert_eq!(values.len(), values.capacity());
         let schema = flavor.source_schema(layout);
         Struct::from_values(schema.clone(), values).unwrap_or_else(|| Struct::new(schema))
     }

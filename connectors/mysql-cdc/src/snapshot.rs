@@ -1049,7 +1049,7 @@ async fn emit(
         offset.snapshot_key = Some(serde_json::Value::Array(k.clone()).to_string());
     }
     emitter
-        .emit_change(&ts, Op::Read, None, Some(p.values), &source, &offset)
+        .emit_change(&ts, Op::Read, None, Some(p.values), source, &offset)
         .await
 }
 

@@ -384,7 +384,7 @@ async fn rows_event<M: TableMaps + Sync>(
         };
         let offset = cursor.offset(index, row_no + 1, ts_sec, server_id);
         emitter
-            .emit_change(&ts, op, before, after, &source, &offset)
+            .emit_change(&ts, op, before, after, source, &offset)
             .await?;
     }
     Ok(true)
