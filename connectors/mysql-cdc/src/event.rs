@@ -185,8 +185,8 @@ impl SourceInfo {
     /// The block of the last record that uses this source: its strings move into the struct.
     pub fn into_struct(self, flavor: Flavor, layout: Layout, server_name: &str) -> Struct {
         // Field order of `build_source_schema`; built positionally because this runs per row,
-        // and sized once: grown from the first seven it was reallocated twice to 28 slots, a
-        // 1.1 KB vector per record in the task's queue (heaptrack, BENCHMARKS.md).
+        // and sized once: grown from the first seven it was reallocated on the way (to 15
+        // slots, 28 in the 3.x layout), ~1.1 KB per queued record (heaptrack, BENCHMARKS.md).
         let mut values = Vec::with_capacity(if layout.is_3x() { 17 } else { 15 });
         values.extend([
             Value::String(layout.version().to_owned()),
