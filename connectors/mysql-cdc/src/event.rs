@@ -186,7 +186,7 @@ impl SourceInfo {
     pub fn into_struct(self, flavor: Flavor, layout: Layout, server_name: &str) -> Struct {
         // Field order of `build_source_schema`; built positionally because this runs per row,
         // and sized once: grown from the first seven it was reallocated on the way (to 15
-        // slots, 28 in the 3.x layout), ~1.1 KB per queued record (heaptrack, BENCHMARKS.md).
+        // slots, or 28, 1.1 KB, in the 3.x layout, where 17 are used).
         let mut values = Vec::with_capacity(if layout.is_3x() { 17 } else { 15 });
         values.extend([
             Value::String(layout.version().to_owned()),
