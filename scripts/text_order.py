@@ -15,15 +15,19 @@ How the functions are found, on the release binary as built (names are mangled s
    records every function that runs, idles a few seconds after `GET /connectors` answers and
    stops on SIGTERM; then once more at full speed under `perf record -e page-faults` for what
    callgrind's timing misses. Those not already listed follow, in callgrind's order.
-3. the names of the previous list that the binary still has, last.
+3. the names of the previous list (and of any `--previous` lists) that the binary still has,
+   last; a name whose hash changed is carried over to the binary's one symbol of the same name
+   and another hash.
 
 The names are tied to the build: a changed crate or dependency renames some symbols (their
 hash), and names the binary no longer has are skipped by the linker (`--no-warn-symbol-ordering`),
-so a stale list degrades to the default layout but never breaks the build. Rerun after
-dependency updates or larger changes, and measure idle RSS (scripts/bench_startup.sh).
+so a stale list degrades to the default layout but never breaks the build. A new dependency of a
+crate renames every symbol of it and of the crates above it (their hashes include it); the
+`binary_layout` test fails when fewer than 4 in 5 names are left. Rerun after dependency updates
+or larger changes, and measure idle RSS (scripts/bench_startup.sh).
 
 Needs valgrind and perf, and what scripts/bench_vs_jvm.py needs (tansu, MariaDB).
-Usage: .venv/bin/python scripts/text_order.py [--rows 50000] [--idle-seconds 8]
+Usage: .venv/bin/python scripts/text_order.py [--rows 50000] [--idle-seconds 8] [--previous F]...
 """
 
 import argparse
@@ -157,10 +161,33 @@ def binary_functions(binary):
             if len(p) == 3 and p[1] in "tTwW"}
 
 
+# A Rust symbol's legacy mangling ends in a hash of the item and its crate's build: `17h<16 hex>E`.
+HASH_RE = re.compile(r"17h[0-9a-f]{16}E$")
+
+
+def carried_over(previous, present):
+    """The names of `previous` as the binary has them: a name that is gone is replaced by the
+    one present symbol that differs from it only in its hash, if there is exactly one."""
+    by_stem = collections.defaultdict(list)
+    for fn in present:
+        by_stem[HASH_RE.sub("", fn)].append(fn)
+    out = []
+    for fn in previous:
+        if fn in present:
+            out.append(fn)
+            continue
+        stem = HASH_RE.sub("", fn)
+        if stem != fn and len(by_stem.get(stem, ())) == 1:
+            out.append(by_stem[stem][0])
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, default=50000)
     ap.add_argument("--idle-seconds", type=float, default=8)
+    ap.add_argument("--previous", action="append", default=[],
+                    help="an older list to carry names over from, after the current one")
     args = ap.parse_args()
     binary = os.path.realpath(bench.SLUICE_BIN)
     with tempfile.TemporaryDirectory(prefix="text-order-") as work:
@@ -177,14 +204,17 @@ def main():
     listed = set(hot)
     idle = [fn for fn in idle if fn in present and fn not in listed]
     listed |= set(idle)
+    previous = []
+    for path in [OUT] + args.previous:
+        if os.path.exists(path):
+            with open(path) as f:
+                previous += [line.strip() for line in f
+                             if line.strip() and not line.startswith("#")]
     kept = []
-    if os.path.exists(OUT):
-        with open(OUT) as f:
-            for line in f:
-                fn = line.strip()
-                if fn and not fn.startswith("#") and fn in present and fn not in listed:
-                    listed.add(fn)
-                    kept.append(fn)
+    for fn in carried_over(previous, present):
+        if fn not in listed:
+            listed.add(fn)
+            kept.append(fn)
     commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO,
                             capture_output=True, text=True).stdout.strip()
     with open(OUT, "w") as f:
