@@ -167,7 +167,7 @@ pub struct JsonConverter {
     to_json: Mutex<SchemaJsonCache>,
     /// Keyed by the schema's raw JSON text, so a cached schema is not even parsed.
     to_connect: Mutex<Lru<Arc<str>, Option<SchemaRef>>>,
-    /// The last output size and a margin, to allocate the next buffer once.
+    /// The last output size, to allocate the next buffer once.
     size_hint: AtomicUsize,
 }
 
@@ -308,13 +308,8 @@ impl Converter for JsonConverter {
         if !self.write(&mut out, data)? {
             return Ok(None);
         }
-        // The next record of a topic is about as long; an eighth more covers most variation.
-        // The buffer's slack lives as long as the record: a source task's producer reads the
-        // payload in place until its delivery report, so a power-of-two hint kept up to 40 %
-        // of the producer's buffer as unused capacity (BENCHMARKS.md, "The payload without a
-        // copy").
         self.size_hint.store(
-            (out.len() + out.len() / 8).clamp(64, 1 << 20),
+            out.len().next_power_of_two().min(1 << 20),
             Ordering::Relaxed,
         );
         Ok(Some(Bytes::from(out)))

@@ -7,4 +7,4 @@
 
 pub mod producer;
 
-pub use producer::{DeliveryFuture, EventProducer, OwnedRecord};
+pub use producer::{DeliveryFuture, EventProducer};

@@ -12,20 +12,10 @@
 //! [`DeliveryFuture`], [`EventProducer::send`] waits out a full queue), and dereferences to the
 //! [`BaseProducer`] for the rest (`client()`, `flush`, `in_flight_count`).
 //!
-//! [`EventProducer::send_owned`] hands librdkafka a record's payload without a copy: rdkafka's
-//! `send` always asks librdkafka to copy it (`RD_KAFKA_MSG_F_COPY`), a glibc `malloc`, a
-//! `memcpy` and a `free` on another thread for every record on the source tasks' hot path.
-//! Here the record's [`Bytes`] ride in the delivery report's opaque and are dropped with the
-//! report, the point from which librdkafka no longer reads them. The bytes held are the same
-//! (librdkafka's `queue.buffering.max.kbytes` counts payloads either way); they sit in the
-//! Rust heap instead of glibc's (BENCHMARKS.md, "The payload without a copy").
-//!
-//! The only unsafe code of the workspace is here: the librdkafka calls rdkafka does not wrap
-//! (the main queue's handle, its io event, its length, the handle's release, and the
-//! produce call without a copy).
+//! The only unsafe code of the workspace is here: the four librdkafka calls rdkafka does not
+//! wrap (the main queue's handle, its io event, its length, the handle's release).
 #![allow(unsafe_code)]
 
-use std::ffi::{CString, c_int, c_void};
 use std::future::Future;
 use std::ops::Deref;
 use std::os::fd::OwnedFd;
@@ -36,15 +26,13 @@ use std::task::{Context, Poll};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use rdkafka::IntoOpaque as _;
 use rdkafka::bindings as rdsys;
 use rdkafka::client::{ClientContext, DefaultClientContext, OAuthToken};
 use rdkafka::config::{
     ClientConfig, FromClientConfig, FromClientConfigAndContext, RDKafkaLogLevel,
 };
 use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
-use rdkafka::message::{Message as _, OwnedHeaders, OwnedMessage, ToBytes};
+use rdkafka::message::{Message as _, OwnedMessage, ToBytes};
 use rdkafka::producer::future_producer::{Delivery, OwnedDeliveryResult};
 use rdkafka::producer::{
     BaseProducer, BaseRecord, DeliveryResult, FutureRecord, Producer as _, ProducerContext,
@@ -104,26 +92,10 @@ impl<C: ClientContext> ClientContext for Deliveries<C> {
     }
 }
 
-/// What a record in librdkafka's hands carries to its delivery report: where to send the
-/// report, and the payload librdkafka reads in place (records sent by
-/// [`EventProducer::send_owned`]; the others were copied).
-pub struct Pending {
-    tx: oneshot::Sender<OwnedDeliveryResult>,
-    payload: Option<Bytes>,
-}
-
-impl std::fmt::Debug for Pending {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pending").finish_non_exhaustive()
-    }
-}
-
 impl<C: ClientContext> ProducerContext for Deliveries<C> {
-    type DeliveryOpaque = Box<Pending>;
+    type DeliveryOpaque = Box<oneshot::Sender<OwnedDeliveryResult>>;
 
-    fn delivery(&self, result: &DeliveryResult<'_>, pending: Self::DeliveryOpaque) {
-        let Pending { tx, payload } = *pending;
-        // A failed record is copied out while `payload` still backs it.
+    fn delivery(&self, result: &DeliveryResult<'_>, tx: Self::DeliveryOpaque) {
         let owned = match result {
             Ok(message) => Ok(Delivery {
                 partition: message.partition(),
@@ -132,26 +104,9 @@ impl<C: ClientContext> ProducerContext for Deliveries<C> {
             }),
             Err((error, message)) => Err((error.clone(), message.detach())),
         };
-        // librdkafka reads a record's payload until it reports the record, never after; let go
-        // of it before the report, so whoever awaits the report finds it released.
-        drop(payload);
         // The receiver is gone when the caller stopped waiting; the report has no one to tell.
         tx.send(owned).ok();
     }
-}
-
-/// A record for [`EventProducer::send_owned`], owning its bytes.
-#[derive(Debug, Default)]
-pub struct OwnedRecord {
-    pub topic: String,
-    /// `None`: the partitioner chooses.
-    pub partition: Option<i32>,
-    pub key: Option<Bytes>,
-    pub payload: Option<Bytes>,
-    /// `None` for no headers: librdkafka would copy an empty list per record.
-    pub headers: Option<OwnedHeaders>,
-    /// Milliseconds since the epoch; `None`: the time of the send.
-    pub timestamp: Option<i64>,
 }
 
 /// What a record's delivery came to, once librdkafka reports it: `Err` only if the producer
@@ -340,8 +295,8 @@ fn wake(fd: &OwnedFd) {
 // them are private, so the two directions are spelled out here.
 fn into_base<'a, K, P>(
     record: FutureRecord<'a, K, P>,
-    tx: oneshot::Sender<OwnedDeliveryResult>,
-) -> BaseRecord<'a, K, P, Box<Pending>>
+    tx: Box<oneshot::Sender<OwnedDeliveryResult>>,
+) -> BaseRecord<'a, K, P, Box<oneshot::Sender<OwnedDeliveryResult>>>
 where
     K: ToBytes + ?Sized,
     P: ToBytes + ?Sized,
@@ -353,7 +308,7 @@ where
         key: record.key,
         timestamp: record.timestamp,
         headers: record.headers,
-        delivery_opaque: Box::new(Pending { tx, payload: None }),
+        delivery_opaque: tx,
     }
 }
 
@@ -390,83 +345,9 @@ impl<C: ClientContext + 'static> EventProducer<C> {
         self.driver
             .shared
             .producer
-            .send(into_base(record, tx))
+            .send(into_base(record, Box::new(tx)))
             .map(|()| DeliveryFuture { rx })
             .map_err(|(e, record)| (e, from_base(record)))
-    }
-
-    /// Enqueues `record` with its payload read in place until its delivery report (no copy;
-    /// see the module's page). On success the payload, key and headers are taken from
-    /// `record` (its topic stays, for the caller's messages); a refused record (the queue is
-    /// full, the topic name has a NUL...) is left whole, to be sent again or reported.
-    ///
-    /// # Errors
-    /// librdkafka's refusal.
-    pub fn send_owned(&self, record: &mut OwnedRecord) -> Result<DeliveryFuture, KafkaError> {
-        fn raw(bytes: Option<&Bytes>) -> (*mut c_void, usize) {
-            bytes.map_or((std::ptr::null_mut(), 0), |b| {
-                (b.as_ptr().cast_mut().cast(), b.len())
-            })
-        }
-        let topic = CString::new(record.topic.as_str())?;
-        let (tx, rx) = oneshot::channel();
-        let payload = record.payload.take();
-        let (payload_ptr, payload_len) = raw(payload.as_ref());
-        let (key_ptr, key_len) = raw(record.key.as_ref());
-        // rdkafka keeps `OwnedHeaders::ptr` to itself; its borrowed view is the native list
-        // by address (`as_borrowed` casts the pointer to a reference).
-        let headers_ptr = record.headers.as_ref().map_or(std::ptr::null_mut(), |h| {
-            std::ptr::from_ref(h.as_borrowed())
-                .cast_mut()
-                .cast::<rdsys::rd_kafka_headers_t>()
-        });
-        // The same encoding rdkafka's delivery callback decodes (`IntoOpaque` of a `Box`).
-        let opaque = Box::new(Pending { tx, payload }).into_ptr();
-        use rdsys::rd_kafka_vtype_t::*;
-        // No `RD_KAFKA_MSG_F_COPY`: librdkafka keeps `payload_ptr`, which the `Bytes` in the
-        // opaque back until the delivery report drops them. The key is copied whatever the
-        // flags say.
-        let no_copy: c_int = 0;
-        // SAFETY: the client is alive; every pointer is valid for the call, the payload's
-        // until its report (above), and the topic and key are copied during the call.
-        let error = unsafe {
-            rdsys::rd_kafka_producev(
-                self.driver.shared.producer.client().native_ptr(),
-                RD_KAFKA_VTYPE_TOPIC,
-                topic.as_ptr(),
-                RD_KAFKA_VTYPE_PARTITION,
-                record.partition.unwrap_or(-1),
-                RD_KAFKA_VTYPE_MSGFLAGS,
-                no_copy,
-                RD_KAFKA_VTYPE_VALUE,
-                payload_ptr,
-                payload_len,
-                RD_KAFKA_VTYPE_KEY,
-                key_ptr,
-                key_len,
-                RD_KAFKA_VTYPE_OPAQUE,
-                opaque,
-                RD_KAFKA_VTYPE_TIMESTAMP,
-                record.timestamp.unwrap_or(0),
-                RD_KAFKA_VTYPE_HEADERS,
-                headers_ptr,
-                RD_KAFKA_VTYPE_END,
-            )
-        };
-        if error == rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
-            // librdkafka owns the headers now and frees them with the record.
-            if let Some(headers) = record.headers.take() {
-                std::mem::forget(headers);
-            }
-            record.key = None;
-            Ok(DeliveryFuture { rx })
-        } else {
-            // SAFETY: librdkafka refused the record, so the opaque was never handed over: it
-            // is still the box made above, and nothing else frees it.
-            let pending = unsafe { Box::<Pending>::from_ptr(opaque) };
-            record.payload = pending.payload;
-            Err(KafkaError::MessageProduction(error.into()))
-        }
     }
 
     /// Sends `record` and waits for its delivery report, retrying while the queue is full for
@@ -485,7 +366,7 @@ impl<C: ClientContext + 'static> EventProducer<C> {
         let start = Instant::now();
         let queue_timeout = queue_timeout.into();
         let (tx, rx) = oneshot::channel();
-        let mut record = into_base(record, tx);
+        let mut record = into_base(record, Box::new(tx));
         loop {
             match self.driver.shared.producer.send(record) {
                 Ok(()) => {

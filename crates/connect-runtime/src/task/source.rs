@@ -10,13 +10,15 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant as StdInstant};
 
+use bytes::Bytes;
 use connect_api::{ConnectError, SourceOffset, SourcePartition, SourceRecord};
 use connect_storage::{OffsetStore, State, StatusStore, StoreError, TargetState, TopicStatus};
 use futures::stream::FuturesOrdered;
 use futures::{FutureExt, StreamExt};
-use kafka_clients::{DeliveryFuture, OwnedRecord};
+use kafka_clients::DeliveryFuture;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header as KHeader, OwnedHeaders};
+use rdkafka::producer::FutureRecord;
 use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -72,6 +74,18 @@ impl std::fmt::Debug for SourceRunner {
             .field("task", &self.task_id)
             .finish_non_exhaustive()
     }
+}
+
+/// A converted record, ready for the producer.
+struct Serialized {
+    topic: String,
+    key: Option<Bytes>,
+    value: Option<Bytes>,
+    /// `None` for no headers: most CDC records have none, and librdkafka would copy an empty
+    /// header list per message.
+    headers: Option<OwnedHeaders>,
+    partition: Option<i32>,
+    timestamp: Option<i64>,
 }
 
 /// What became of a record handed to the producer.
@@ -339,8 +353,7 @@ impl SourceRunner {
             // `queue.buffering.max.kbytes`) is full the task waits for space before the next
             // record, so records enter the producer in poll order (a record retried after
             // `QueueFull` must never overtake the next one), and polling stops while Kafka is
-            // behind. librdkafka reads the payload in place until the record's delivery
-            // report, which drops it.
+            // behind. librdkafka copies each record, so its serialized form goes once queued.
             if let Some(mut o) = serialized {
                 match enqueue(&self.producer, &self.cancel, &mut o).await {
                     Enqueued::Queued(d) => {
@@ -403,7 +416,7 @@ impl SourceRunner {
         keep_polled: bool,
         seen_topics: &mut HashSet<String>,
         errors: &mut ErrorCounts,
-    ) -> Result<Option<OwnedRecord>, ConnectError> {
+    ) -> Result<Option<Serialized>, ConnectError> {
         // Transforms see the polled record; the runner keeps it (or its offset) for
         // `commit_record` and the offset commit, as processed even when a transform drops it.
         let transformed: SourceRecord;
@@ -527,7 +540,7 @@ impl SourceRunner {
         }
     }
 
-    fn convert(&self, record: &SourceRecord) -> Result<OwnedRecord, ConnectError> {
+    fn convert(&self, record: &SourceRecord) -> Result<Serialized, ConnectError> {
         let topic = &record.topic;
         let c = &self.converters;
         let key = c
@@ -549,10 +562,10 @@ impl SourceRunner {
             }
             Some(headers)
         };
-        Ok(OwnedRecord {
+        Ok(Serialized {
             topic: topic.clone(),
             key,
-            payload: value,
+            value,
             headers,
             partition: record.kafka_partition,
             timestamp: record.timestamp,
@@ -660,19 +673,36 @@ fn remember_latest(
 async fn enqueue(
     producer: &SharedProducer,
     cancel: &CancellationToken,
-    o: &mut OwnedRecord,
+    o: &mut Serialized,
 ) -> Enqueued {
+    let headers = o.headers.take();
+    let mut fr: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&o.topic);
+    if let Some(h) = headers {
+        fr = fr.headers(h);
+    }
+    if let Some(k) = &o.key {
+        fr = fr.key(k.as_ref());
+    }
+    if let Some(v) = &o.value {
+        fr = fr.payload(v.as_ref());
+    }
+    if let Some(p) = o.partition {
+        fr = fr.partition(p);
+    }
+    if let Some(ts) = o.timestamp {
+        fr = fr.timestamp(ts);
+    }
     loop {
-        match producer.send_owned(o) {
+        match producer.send_result(fr) {
             Ok(d) => return Enqueued::Queued(d),
-            // Refused whole: the same record goes again once there is room.
-            Err(KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull)) => {
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                fr = back;
                 tokio::select! {
                     () = cancel.cancelled() => return Enqueued::Stopped,
                     () = tokio::time::sleep(QUEUE_FULL_WAIT) => {}
                 }
             }
-            Err(e) => return Enqueued::Failed(e),
+            Err((e, _)) => return Enqueued::Failed(e),
         }
     }
 }

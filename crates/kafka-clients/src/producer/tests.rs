@@ -6,12 +6,7 @@ use rdkafka::mocking::MockCluster;
 use rdkafka::producer::FutureRecord;
 use rdkafka::util::Timeout;
 
-use bytes::Bytes;
-use rdkafka::Message as _;
-use rdkafka::consumer::{BaseConsumer, Consumer as _};
-use rdkafka::message::{Header, Headers as _, OwnedHeaders};
-
-use super::{EventProducer, OwnedRecord};
+use super::EventProducer;
 
 fn config(pairs: &[(&str, &str)]) -> ClientConfig {
     let mut c = ClientConfig::new();
@@ -80,6 +75,7 @@ async fn a_failed_delivery_reaches_its_future_with_the_error_and_the_record() {
         error,
         KafkaError::MessageProduction(RDKafkaErrorCode::MessageTimedOut)
     );
+    use rdkafka::Message as _;
     assert_eq!(message.payload(), Some(&b"v"[..]));
     assert_eq!(message.key(), Some(&b"k"[..]));
 }
@@ -154,140 +150,4 @@ async fn dropping_the_last_clone_settles_the_records_still_queued() {
             Err(_) => {}
         }
     }
-}
-
-fn owned(topic: &str, key: &str, payload: &Bytes) -> OwnedRecord {
-    OwnedRecord {
-        topic: topic.to_owned(),
-        key: Some(Bytes::copy_from_slice(key.as_bytes())),
-        payload: Some(payload.clone()),
-        ..OwnedRecord::default()
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_record_sent_without_a_copy_arrives_whole_and_is_released_after_its_report() {
-    let cluster = MockCluster::new(1).unwrap();
-    cluster.create_topic("t", 1, 1).unwrap();
-    let producer: EventProducer = config(&[
-        ("bootstrap.servers", &cluster.bootstrap_servers()),
-        ("linger.ms", "50"),
-    ])
-    .create()
-    .unwrap();
-    let payloads: Vec<Bytes> = (0..200)
-        .map(|i| Bytes::from(format!("payload {i} {}", "x".repeat(i * 37)).into_bytes()))
-        .collect();
-    let mut futures = Vec::new();
-    for (i, payload) in payloads.iter().enumerate() {
-        let mut record = owned("t", &format!("k{i}"), payload);
-        record.headers = Some(OwnedHeaders::new().insert(Header {
-            key: "h",
-            value: Some(&format!("v{i}")),
-        }));
-        futures.push(producer.send_owned(&mut record).unwrap());
-        // Taken by the send: the producer holds the payload, and owns the headers.
-        assert!(record.payload.is_none() && record.headers.is_none() && record.key.is_none());
-        assert_eq!(record.topic, "t");
-    }
-    // Lingering in librdkafka's queue: the producer still reads the payloads in place.
-    assert!(payloads.iter().all(|p| !p.is_unique()));
-    for (i, f) in futures.into_iter().enumerate() {
-        let delivery = within(f).await.unwrap().unwrap();
-        assert_eq!(delivery.offset, i as i64);
-    }
-    // Reported: the producer has let go of every payload.
-    assert!(payloads.iter().all(Bytes::is_unique));
-
-    let consumer: BaseConsumer = config(&[
-        ("bootstrap.servers", &cluster.bootstrap_servers()),
-        ("group.id", "g"),
-        ("auto.offset.reset", "earliest"),
-    ])
-    .create()
-    .unwrap();
-    consumer.subscribe(&["t"]).unwrap();
-    let mut read = 0;
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while read < payloads.len() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "read only {read} records"
-        );
-        let Some(m) = consumer.poll(Duration::from_millis(100)) else {
-            continue;
-        };
-        let m = m.unwrap();
-        let i = usize::try_from(m.offset()).unwrap();
-        assert_eq!(m.payload(), Some(&payloads[i][..]));
-        assert_eq!(m.key(), Some(format!("k{i}").as_bytes()));
-        let h = m.headers().unwrap().get(0);
-        assert_eq!((h.key, h.value), ("h", Some(format!("v{i}").as_bytes())));
-        read += 1;
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_record_refused_without_a_copy_comes_back_whole() {
-    let producer: EventProducer = config(&[
-        ("bootstrap.servers", "127.0.0.1:1"),
-        ("message.max.bytes", "1000"),
-    ])
-    .create()
-    .unwrap();
-    let big = Bytes::from(vec![b'x'; 5000]);
-    let mut record = owned("t", "k", &big);
-    record.headers = Some(OwnedHeaders::new().insert(Header {
-        key: "h",
-        value: Some("v"),
-    }));
-    let error = producer.send_owned(&mut record).unwrap_err();
-    assert_eq!(
-        error,
-        KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge)
-    );
-    assert_eq!(record.payload.as_deref(), Some(&big[..]));
-    assert_eq!(record.key.as_deref(), Some(&b"k"[..]));
-    assert_eq!(record.headers.map(|h| h.count()), Some(1));
-    // Nothing else holds the payload: the refused send kept no reference.
-    drop(record.payload);
-    assert!(big.is_unique());
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failed_delivery_without_a_copy_reports_the_record_and_releases_the_payload() {
-    let producer: EventProducer = config(&[
-        ("bootstrap.servers", "127.0.0.1:1"),
-        ("message.timeout.ms", "200"),
-    ])
-    .create()
-    .unwrap();
-    let payload = Bytes::from(b"value".to_vec());
-    let f = producer.send_owned(&mut owned("t", "k", &payload)).unwrap();
-    let (error, message) = within(f).await.unwrap().unwrap_err();
-    assert_eq!(
-        error,
-        KafkaError::MessageProduction(RDKafkaErrorCode::MessageTimedOut)
-    );
-    assert_eq!(message.payload(), Some(&b"value"[..]));
-    assert_eq!(message.key(), Some(&b"k"[..]));
-    assert!(payload.is_unique());
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn records_sent_without_a_copy_are_released_when_the_producer_goes() {
-    let producer: EventProducer = config(&[("bootstrap.servers", "127.0.0.1:1")])
-        .create()
-        .unwrap();
-    let payload = Bytes::from(b"value".to_vec());
-    let f = producer.send_owned(&mut owned("t", "k", &payload)).unwrap();
-    assert!(!payload.is_unique());
-    tokio::task::spawn_blocking(move || drop(producer))
-        .await
-        .unwrap();
-    // Purged on drop, reported, and the payload let go.
-    if let Ok(report) = within(f).await {
-        assert!(report.is_err(), "a purged record was delivered");
-    }
-    assert!(payload.is_unique());
 }
