@@ -4,17 +4,17 @@
 use std::process::Command;
 
 fn main() {
-    let commit = Command::new("git")
-        .args(["rev-parse", "HEAD"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .map(|s| s.trim().chars().take(16).collect::<String>())
+    let commit = git(&["rev-parse", "HEAD"])
+        .map(|s| s.chars().take(16).collect::<String>())
         .filter(|s| s.len() == 16)
         .unwrap_or_else(|| "0000000000000000".to_owned());
     println!("cargo:rustc-env=SLUICE_COMMIT={commit}");
-    println!("cargo:rerun-if-changed=../../.git/HEAD");
+    // HEAD names the branch and changes only when another is checked out; a commit moves the
+    // branch's ref (a loose file, or `packed-refs` once git packs it). Watching HEAD alone
+    // kept the first build's commit in every later build of a working copy.
+    for path in git_paths() {
+        println!("cargo:rerun-if-changed={path}");
+    }
 
     // A position-independent executable carries one 24-byte RELA entry per pointer in its
     // read-only data (~80k here, 2 MB); the loader reads them all at start, so they are 2 MB of
@@ -44,4 +44,37 @@ fn main() {
         );
         println!("cargo:rustc-link-arg-bins=-Wl,--no-warn-symbol-ordering");
     }
+}
+
+/// The files whose change means another commit is checked out: HEAD, the ref it names and
+/// `packed-refs`, as git resolves their paths (worktrees keep them apart), those that exist
+/// (Cargo reruns a build script on every build while a watched file is missing). HEAD alone
+/// when git is not there: a source tarball has no commit to follow.
+fn git_paths() -> Vec<String> {
+    let mut paths = vec![
+        git(&["rev-parse", "--git-path", "HEAD"]).unwrap_or_else(|| "../../.git/HEAD".to_owned()),
+    ];
+    if let Some(branch) =
+        git(&["rev-parse", "--symbolic-full-name", "HEAD"]).filter(|b| b.starts_with("refs/"))
+    {
+        for name in [branch.as_str(), "packed-refs"] {
+            paths.extend(
+                git(&["rev-parse", "--git-path", name])
+                    .filter(|p| std::path::Path::new(p).exists()),
+            );
+        }
+    }
+    paths
+}
+
+/// What `git <args>` prints, trimmed; `None` without git, outside a repository, or on failure.
+fn git(args: &[&str]) -> Option<String> {
+    Command::new("git")
+        .args(args)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
 }
