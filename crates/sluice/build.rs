@@ -48,23 +48,20 @@ fn main() {
 
 /// The files whose change means another commit is checked out: HEAD, the ref it names and
 /// `packed-refs`, as git resolves their paths (worktrees keep them apart), those that exist
-/// (Cargo reruns a build script on every build while a watched file is missing). HEAD alone
-/// when git is not there: a source tarball has no commit to follow.
+/// (Cargo reruns a build script on every build while a watched file is missing). None without
+/// git: a source tarball has no commit to follow.
 fn git_paths() -> Vec<String> {
-    let mut paths = vec![
-        git(&["rev-parse", "--git-path", "HEAD"]).unwrap_or_else(|| "../../.git/HEAD".to_owned()),
-    ];
-    if let Some(branch) =
-        git(&["rev-parse", "--symbolic-full-name", "HEAD"]).filter(|b| b.starts_with("refs/"))
-    {
-        for name in [branch.as_str(), "packed-refs"] {
-            paths.extend(
-                git(&["rev-parse", "--git-path", name])
-                    .filter(|p| std::path::Path::new(p).exists()),
-            );
-        }
-    }
-    paths
+    let mut names = vec!["HEAD".to_owned()];
+    // A detached HEAD holds the commit itself; on a branch it names the ref that moves.
+    names.extend(
+        git(&["rev-parse", "--symbolic-full-name", "HEAD"]).filter(|b| b.starts_with("refs/")),
+    );
+    names.push("packed-refs".to_owned());
+    names
+        .iter()
+        .filter_map(|name| git(&["rev-parse", "--git-path", name]))
+        .filter(|p| std::path::Path::new(p).exists())
+        .collect()
 }
 
 /// What `git <args>` prints, trimmed; `None` without git, outside a repository, or on failure.
