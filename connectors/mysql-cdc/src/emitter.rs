@@ -65,7 +65,7 @@ fn uuid_v7(now_ms: i64) -> String {
 /// the id of this run of the task.
 fn context_headers(config: &MySqlConfig, flavor: Flavor) -> connect_api::Headers {
     if !config.layout.is_3x() {
-        return Vec::new();
+        return connect_api::Headers::new();
     }
     let header = |key: &str, value: String| connect_api::Header {
         key: format!("__debezium.context.{key}"),
@@ -77,12 +77,12 @@ fn context_headers(config: &MySqlConfig, flavor: Flavor) -> connect_api::Headers
             Value::String(value),
         ),
     };
-    vec![
+    connect_api::Headers::from(vec![
         header("connectorLogicalName", config.topic_prefix.clone()),
         header("taskId", "0".into()),
         header("connectorName", flavor.connector().into()),
         header("runId", uuid_v7(now_ms())),
-    ]
+    ])
 }
 
 /// What the emitter hands to the task's `poll`: a batch of records, or the failure that ends
@@ -236,7 +236,7 @@ impl Emitter {
                     before,
                     None,
                     old_key,
-                    vec![newkey],
+                    vec![newkey].into(),
                     source.clone(),
                     offset,
                 )
@@ -248,7 +248,7 @@ impl Emitter {
                         None,
                         after,
                         new_key,
-                        vec![oldkey],
+                        vec![oldkey].into(),
                         source,
                         offset,
                     )
@@ -256,8 +256,17 @@ impl Emitter {
             }
         }
         let key = Self::key_of(ts, after.as_ref().or(before.as_ref()));
-        self.emit_one(ts, op, before, after, key, Vec::new(), source, offset)
-            .await
+        self.emit_one(
+            ts,
+            op,
+            before,
+            after,
+            key,
+            connect_api::Headers::new(),
+            source,
+            offset,
+        )
+        .await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -284,7 +293,7 @@ impl Emitter {
             block,
         );
         let mut headers = headers;
-        headers.extend(self.context_headers.iter().cloned());
+        headers.append_shared(&self.context_headers);
         let record_offset = self.record_offset(offset, snapshot);
         // The key, offset and headers are copied only for the tombstone that follows a delete:
         // every other record moves them (copying an offset map per record showed in profiles).
@@ -501,6 +510,65 @@ mod tests {
             SchemaAndValue::NULL,
             SchemaAndValue::schemaless(Value::String(text.to_owned())),
         )
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn debezium_3_records_carry_the_context_headers_as_one_shared_list() {
+        let (mut emitter, mut rx) = Emitter::for_test(&[("sluice.debezium.version", "3.6")]);
+        let mut schemas = Schemas::default();
+        schemas
+            .apply(
+                "inventory",
+                "CREATE TABLE orders (id INT NOT NULL PRIMARY KEY, note VARCHAR(20))",
+            )
+            .unwrap();
+        let table = schemas
+            .get(&TableId::new("inventory", "orders"))
+            .unwrap()
+            .clone();
+        let ts = TableSchema::new(
+            table,
+            "test",
+            crate::config::ValueModes::default(),
+            Flavor::MySql,
+        );
+        for id in [1, 2] {
+            let row = vec![Value::Int32(id), "n".into()];
+            let source = SourceInfo {
+                db: "inventory".into(),
+                table: Some("orders".into()),
+                file: "mysql-bin.000001".into(),
+                ..SourceInfo::default()
+            };
+            emitter
+                .emit_change(
+                    &ts,
+                    Op::Create,
+                    None,
+                    Some(row),
+                    source,
+                    &BinlogOffset::default(),
+                )
+                .await
+                .unwrap();
+        }
+        emitter.flush().await.unwrap();
+        let records = rx.try_recv().unwrap().unwrap().records;
+        assert_eq!(records.len(), 2);
+        let keys: Vec<&str> = records[0].headers.iter().map(|h| h.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "__debezium.context.connectorLogicalName",
+                "__debezium.context.taskId",
+                "__debezium.context.connectorName",
+                "__debezium.context.runId"
+            ]
+        );
+        assert!(connect_api::Headers::same_list(
+            &records[0].headers,
+            &records[1].headers
+        ));
     }
 
     #[tokio::test(start_paused = true)]

@@ -192,7 +192,8 @@ mod tests {
                     key: "h2".into(),
                     value: SchemaAndValue::schemaless(Value::Int32(42)),
                 },
-            ],
+            ]
+            .into(),
             raw_key: None,
             raw_value: None,
         }

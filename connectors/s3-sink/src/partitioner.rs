@@ -224,7 +224,7 @@ mod tests {
             value: SchemaAndValue::new(None, value),
             timestamp: ts,
             timestamp_type: TimestampType::CreateTime,
-            headers: Vec::new(),
+            headers: Default::default(),
             raw_key: None,
             raw_value: None,
         }

@@ -744,7 +744,7 @@ mod tests {
             value: connect_api::SchemaAndValue::schemaless(connect_api::Value::Int64(o)),
             timestamp: None,
             timestamp_type: connect_api::TimestampType::NoTimestampType,
-            headers: Vec::new(),
+            headers: Default::default(),
             raw_key: None,
             raw_value: None,
         }

@@ -106,7 +106,7 @@ mod support {
             value,
             timestamp: Some(1_700_000_000_000 + offset),
             timestamp_type: TimestampType::CreateTime,
-            headers: Vec::new(),
+            headers: Default::default(),
             raw_key: None,
             raw_value: None,
         }
@@ -1007,7 +1007,7 @@ async fn an_unexpected_existing_object_is_never_overwritten() {
 
 #[tokio::test]
 async fn keys_and_headers_files_sit_next_to_values_and_are_rebuilt_when_missing() {
-    use connect_api::Header;
+    use connect_api::{Header, Headers};
     let (mem, store) = memory();
     let overrides = [
         ("flush.size", "2"),
@@ -1025,10 +1025,10 @@ async fn keys_and_headers_files_sit_next_to_values_and_are_rebuilt_when_missing(
     let rec = |o: i64| {
         let mut r = click(0, o);
         r.key = SchemaAndValue::schemaless(Value::String(format!("k{o}")));
-        r.headers = vec![Header {
+        r.headers = Headers::from(vec![Header {
             key: "trace".into(),
             value: SchemaAndValue::schemaless(Value::Int64(o)),
-        }];
+        }]);
         r
     };
     let clock = Arc::new(ManualClock::new(T0));

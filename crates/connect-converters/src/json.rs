@@ -335,7 +335,7 @@ impl HeaderConverter for JsonConverter {
         _key: &str,
         value: &SchemaAndValue,
     ) -> Result<Option<Bytes>, ConvertError> {
-        self.from_connect_data(topic, &Vec::new(), value)
+        self.from_connect_data(topic, &Headers::new(), value)
     }
 
     fn to_connect_header(
@@ -344,7 +344,7 @@ impl HeaderConverter for JsonConverter {
         _key: &str,
         bytes: Option<&[u8]>,
     ) -> Result<SchemaAndValue, ConvertError> {
-        self.to_connect_data(topic, &Vec::new(), bytes)
+        self.to_connect_data(topic, &Headers::new(), bytes)
     }
 }
 

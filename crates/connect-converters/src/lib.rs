@@ -50,7 +50,7 @@
 //!
 //! let converter = JsonConverterPlugin::default().create(&Props::new(), true).unwrap();
 //! let bytes = converter
-//!     .from_connect_data("customers", &vec![], &SchemaAndValue::new(Some(schema), key.clone().into()))
+//!     .from_connect_data("customers", &connect_api::Headers::new(), &SchemaAndValue::new(Some(schema), key.clone().into()))
 //!     .unwrap()
 //!     .unwrap();
 //! assert_eq!(
@@ -58,7 +58,7 @@
 //!     br#"{"schema":{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"}],"optional":false,"name":"dbserver1.inventory.customers.Key"},"payload":{"id":1004}}"#
 //! );
 //!
-//! let back = converter.to_connect_data("customers", &vec![], Some(&bytes)).unwrap();
+//! let back = converter.to_connect_data("customers", &connect_api::Headers::new(), Some(&bytes)).unwrap();
 //! assert_eq!(back.value.as_struct().unwrap().get("id"), Some(&1004.into()));
 //! ```
 

@@ -235,7 +235,7 @@ impl HeaderConverter for StringConverter {
         _key: &str,
         bytes: Option<&[u8]>,
     ) -> Result<SchemaAndValue, ConvertError> {
-        self.to_connect_data(topic, &Vec::new(), bytes)
+        self.to_connect_data(topic, &Headers::new(), bytes)
     }
 }
 

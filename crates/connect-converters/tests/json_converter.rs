@@ -21,13 +21,17 @@ fn converter(props: &[(&str, &str)]) -> Box<dyn Converter> {
 
 fn to_json(c: &dyn Converter, schema: Option<SchemaRef>, value: Value) -> String {
     let bytes = c
-        .from_connect_data("t", &vec![], &SchemaAndValue::new(schema, value))
+        .from_connect_data(
+            "t",
+            &connect_api::Headers::new(),
+            &SchemaAndValue::new(schema, value),
+        )
         .unwrap();
     String::from_utf8(bytes.expect("not a tombstone").to_vec()).unwrap()
 }
 
 fn from_json(c: &dyn Converter, json: &str) -> SchemaAndValue {
-    c.to_connect_data("t", &vec![], Some(json.as_bytes()))
+    c.to_connect_data("t", &connect_api::Headers::new(), Some(json.as_bytes()))
         .unwrap()
 }
 
@@ -357,7 +361,7 @@ fn schemas_disabled_writes_the_payload_only() {
 fn tombstones_and_optional_nulls() {
     let c = converter(&[]);
     let out = c
-        .from_connect_data("t", &vec![], &SchemaAndValue::NULL)
+        .from_connect_data("t", &connect_api::Headers::new(), &SchemaAndValue::NULL)
         .unwrap();
     assert_eq!(out, None);
     assert_eq!(
@@ -370,7 +374,8 @@ fn tombstones_and_optional_nulls() {
         "null"
     );
     assert_eq!(
-        c.to_connect_data("t", &vec![], None).unwrap(),
+        c.to_connect_data("t", &connect_api::Headers::new(), None)
+            .unwrap(),
         SchemaAndValue::NULL
     );
 }
@@ -538,7 +543,10 @@ fn debezium_2_4_2_capture_round_trips_byte_for_byte() {
         .unwrap();
     assert_eq!(source.get("snapshot"), Some(&Value::String("first".into())));
     assert_eq!(source.get("server_id"), Some(&Value::Int64(0)));
-    let out = c.from_connect_data("t", &vec![], &data).unwrap().unwrap();
+    let out = c
+        .from_connect_data("t", &connect_api::Headers::new(), &data)
+        .unwrap()
+        .unwrap();
     assert_eq!(std::str::from_utf8(&out).unwrap(), captured);
 }
 
@@ -633,7 +641,11 @@ fn numeric_decimals_are_read_exactly_at_the_schema_scale() {
         "123456789012345678901234567".parse::<BigInt>().unwrap()
     );
     let err = c
-        .to_connect_data("t", &vec![], Some(env(schema, "1.2345").as_bytes()))
+        .to_connect_data(
+            "t",
+            &connect_api::Headers::new(),
+            Some(env(schema, "1.2345").as_bytes()),
+        )
         .unwrap_err();
     assert!(err.to_string().contains("scale"), "{err}");
 }
@@ -652,7 +664,10 @@ fn missing_and_null_fields_take_defaults_when_reading() {
 }
 
 fn deserialize_error(c: &dyn Converter, json: &[u8]) -> String {
-    match c.to_connect_data("t", &vec![], Some(json)).unwrap_err() {
+    match c
+        .to_connect_data("t", &connect_api::Headers::new(), Some(json))
+        .unwrap_err()
+    {
         ConvertError::Deserialize { message, .. } => message,
         other => panic!("expected a deserialization error, got {other:?}"),
     }
@@ -660,7 +675,11 @@ fn deserialize_error(c: &dyn Converter, json: &[u8]) -> String {
 
 fn serialize_error(c: &dyn Converter, schema: Option<SchemaRef>, value: Value) -> String {
     match c
-        .from_connect_data("t", &vec![], &SchemaAndValue::new(schema, value))
+        .from_connect_data(
+            "t",
+            &connect_api::Headers::new(),
+            &SchemaAndValue::new(schema, value),
+        )
         .unwrap_err()
     {
         ConvertError::Serialize { message, .. } => message,
@@ -807,7 +826,7 @@ fn encodes_ten_thousand_debezium_records() {
         .len();
     let total: usize = (0..10_000)
         .map(|_| {
-            c.from_connect_data("t", &vec![], &data)
+            c.from_connect_data("t", &connect_api::Headers::new(), &data)
                 .unwrap()
                 .unwrap()
                 .len()
@@ -892,7 +911,11 @@ fn one_converter_serves_many_threads() {
             let (c, data) = (c.clone(), data.clone());
             std::thread::spawn(move || {
                 (0..200)
-                    .map(|_| c.from_connect_data("t", &vec![], &data).unwrap().unwrap())
+                    .map(|_| {
+                        c.from_connect_data("t", &connect_api::Headers::new(), &data)
+                            .unwrap()
+                            .unwrap()
+                    })
                     .collect::<Vec<_>>()
             })
         })

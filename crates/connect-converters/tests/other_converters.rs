@@ -30,8 +30,12 @@ fn header_converter(class: &str) -> Box<dyn HeaderConverter> {
 }
 
 fn write(c: &dyn Converter, schema: Option<SchemaRef>, value: Value) -> Option<Bytes> {
-    c.from_connect_data("t", &vec![], &SchemaAndValue::new(schema, value))
-        .unwrap()
+    c.from_connect_data(
+        "t",
+        &connect_api::Headers::new(),
+        &SchemaAndValue::new(schema, value),
+    )
+    .unwrap()
 }
 
 const STRING: &str = "org.apache.kafka.connect.storage.StringConverter";
@@ -110,14 +114,18 @@ fn string_converter_writes_text_and_reads_optional_strings() {
     );
 
     let read = c
-        .to_connect_data("t", &vec![], Some("héllo".as_bytes()))
+        .to_connect_data("t", &connect_api::Headers::new(), Some("héllo".as_bytes()))
         .unwrap();
     assert_eq!(read.schema.as_deref(), Some(&*Schema::optional_string()));
     assert_eq!(read.value, Value::String("héllo".into()));
-    let null = c.to_connect_data("t", &vec![], None).unwrap();
+    let null = c
+        .to_connect_data("t", &connect_api::Headers::new(), None)
+        .unwrap();
     assert_eq!(null.schema.as_deref(), Some(&*Schema::optional_string()));
     assert_eq!(null.value, Value::Null);
-    let lossy = c.to_connect_data("t", &vec![], Some(b"a\xffb")).unwrap();
+    let lossy = c
+        .to_connect_data("t", &connect_api::Headers::new(), Some(b"a\xffb"))
+        .unwrap();
     assert_eq!(lossy.value, Value::String("a\u{FFFD}b".into()));
 }
 
@@ -127,7 +135,7 @@ fn string_converter_honours_the_encoding() {
     assert_eq!(write(&*latin1, None, "é€".into()).unwrap(), &b"\xe9?"[..]);
     assert_eq!(
         latin1
-            .to_connect_data("t", &vec![], Some(b"\xe9"))
+            .to_connect_data("t", &connect_api::Headers::new(), Some(b"\xe9"))
             .unwrap()
             .value,
         "é".into()
@@ -151,13 +159,15 @@ fn byte_array_converter_passes_bytes_through() {
         Some(raw.clone())
     );
     assert_eq!(write(&*c, None, Value::Null), None);
-    let read = c.to_connect_data("t", &vec![], Some(&raw)).unwrap();
+    let read = c
+        .to_connect_data("t", &connect_api::Headers::new(), Some(&raw))
+        .unwrap();
     assert_eq!(read.schema.as_deref(), Some(&*Schema::optional_bytes()));
     assert_eq!(read.value, Value::Bytes(raw));
     let err = c
         .from_connect_data(
             "t",
-            &vec![],
+            &connect_api::Headers::new(),
             &SchemaAndValue::new(Some(Schema::string()), "x".into()),
         )
         .unwrap_err();
@@ -166,7 +176,11 @@ fn byte_array_converter_passes_bytes_through() {
         "Invalid schema type for ByteArrayConverter: STRING"
     );
     let err = c
-        .from_connect_data("t", &vec![], &SchemaAndValue::schemaless(1.into()))
+        .from_connect_data(
+            "t",
+            &connect_api::Headers::new(),
+            &SchemaAndValue::schemaless(1.into()),
+        )
         .unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -195,7 +209,9 @@ fn number_converters_use_big_endian_fixed_widths() {
     for (name, value, bytes) in cases {
         let c = converter(&format!("org.apache.kafka.connect.converters.{name}"), &[]);
         assert_eq!(write(&*c, None, value.clone()).unwrap(), bytes, "{name}");
-        let read = c.to_connect_data("t", &vec![], Some(bytes)).unwrap();
+        let read = c
+            .to_connect_data("t", &connect_api::Headers::new(), Some(bytes))
+            .unwrap();
         assert_eq!(read.value, value, "{name}");
         assert!(read.schema.unwrap().optional, "{name}");
         assert_eq!(write(&*c, None, Value::Null), None, "{name}");
@@ -206,19 +222,26 @@ fn number_converters_use_big_endian_fixed_widths() {
 fn number_converters_reject_wrong_sizes_and_types() {
     let c = converter("org.apache.kafka.connect.converters.IntegerConverter", &[]);
     let err = c
-        .to_connect_data("t", &vec![], Some(b"\x01\x02"))
+        .to_connect_data("t", &connect_api::Headers::new(), Some(b"\x01\x02"))
         .unwrap_err();
     assert_eq!(
         err.to_string(),
         "Failed to deserialize integer: Size of data received by IntegerDeserializer is not 4"
     );
     let err = c
-        .from_connect_data("t", &vec![], &SchemaAndValue::schemaless(Value::Int64(1)))
+        .from_connect_data(
+            "t",
+            &connect_api::Headers::new(),
+            &SchemaAndValue::schemaless(Value::Int64(1)),
+        )
         .unwrap_err();
     assert!(matches!(err, ConvertError::Serialize { .. }));
     assert!(err.to_string().contains("class java.lang.Long"), "{err}");
     let b = converter("org.apache.kafka.connect.converters.BooleanConverter", &[]);
-    assert!(b.to_connect_data("t", &vec![], Some(b"\x02")).is_err());
+    assert!(
+        b.to_connect_data("t", &connect_api::Headers::new(), Some(b"\x02"))
+            .is_err()
+    );
 }
 
 fn header_text(value: SchemaAndValue) -> String {

@@ -11,7 +11,7 @@ pub(crate) fn record(value: SchemaAndValue) -> ConnectRecord {
         key: SchemaAndValue::NULL,
         value,
         timestamp: None,
-        headers: Vec::new(),
+        headers: Default::default(),
         kafka_offset: Some(0),
         is_sink: true,
     }
@@ -34,7 +34,7 @@ pub(crate) fn source_record(topic: &str, value: SchemaAndValue) -> ConnectRecord
         key: SchemaAndValue::NULL,
         value,
         timestamp: None,
-        headers: Vec::new(),
+        headers: Default::default(),
         kafka_offset: None,
         is_sink: false,
     }

@@ -243,7 +243,7 @@ fn decode(
         None | Some(Json::Null) => Ok(SchemaAndValue::NULL),
         Some(e) => {
             let bytes = serde_json::to_vec(e).unwrap();
-            Ok(converter.to_connect_data(topic, &Vec::new(), Some(&bytes))?)
+            Ok(converter.to_connect_data(topic, &connect_api::Headers::new(), Some(&bytes))?)
         }
     }
 }
@@ -254,7 +254,7 @@ fn encode(
     data: &SchemaAndValue,
 ) -> Result<Json, ConnectError> {
     Ok(converter
-        .from_connect_data(topic, &Vec::new(), data)?
+        .from_connect_data(topic, &connect_api::Headers::new(), data)?
         .map_or(Json::Null, |b| {
             Json::String(String::from_utf8_lossy(&b).into_owned())
         }))
@@ -280,7 +280,7 @@ fn input_record(conv: &Converters, r: &Json) -> Result<ConnectRecord, ConnectErr
             partition
         },
         timestamp: r["timestamp"].as_i64(),
-        headers,
+        headers: headers.into(),
         kafka_offset: sink.then(|| r["offset"].as_i64().unwrap_or(0)),
         is_sink: sink,
         topic,
@@ -508,12 +508,12 @@ fn member_order_is_tolerated_only_where_a_map_may_be() {
     let rust = json!({"value": "{\"b\":2,\"a\":1}", "key": "{\"b\":2,\"a\":1}"});
     let value_only = Loose {
         fields: vec!["value"],
-        headers: Vec::new(),
+        headers: Default::default(),
     };
     assert!(!matches(&java, &rust, &value_only));
     let both = Loose {
         fields: vec!["value", "key"],
-        headers: Vec::new(),
+        headers: Default::default(),
     };
     assert!(matches(&java, &rust, &both));
     let other_values = json!({"value": "{\"b\":3,\"a\":1}", "key": "{\"b\":2,\"a\":1}"});

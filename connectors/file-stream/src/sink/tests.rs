@@ -15,7 +15,7 @@ fn record(offset: i64, value: Value) -> SinkRecord {
         value: SchemaAndValue::schemaless(value),
         timestamp: None,
         timestamp_type: TimestampType::CreateTime,
-        headers: Vec::new(),
+        headers: Default::default(),
         raw_key: None,
         raw_value: None,
     }

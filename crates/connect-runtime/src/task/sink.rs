@@ -13,8 +13,8 @@ use std::time::{Duration, Instant as StdInstant};
 
 use bytes::Bytes;
 use connect_api::{
-    AssignedPartition, ConnectError, Header, OffsetMap, SinkRecord, SinkTaskHost, TaskHost,
-    TimestampType, TopicPartition,
+    AssignedPartition, ConnectError, Header, Headers, OffsetMap, SinkRecord, SinkTaskHost,
+    TaskHost, TimestampType, TopicPartition,
 };
 use connect_storage::{State, StatusStore, TargetState, TopicStatus};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
@@ -904,6 +904,7 @@ impl SinkRunner {
                 value,
             });
         }
+        let headers = Headers::from(headers);
         let key = conv
             .key
             .to_connect_data(&c.topic, &headers, c.key.as_deref())

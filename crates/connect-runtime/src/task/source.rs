@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant as StdInstant};
 
 use bytes::Bytes;
-use connect_api::{ConnectError, SourceOffset, SourcePartition, SourceRecord};
+use connect_api::{ConnectError, Headers, SourceOffset, SourcePartition, SourceRecord};
 use connect_storage::{OffsetStore, State, StatusStore, StoreError, TargetState, TopicStatus};
 use futures::stream::FuturesOrdered;
 use futures::{FutureExt, StreamExt};
@@ -88,6 +88,25 @@ struct Serialized {
     timestamp: Option<i64>,
 }
 
+/// What the runner remembers from one record to the next while it converts and sends them.
+#[derive(Default)]
+struct SendMemo {
+    /// Topics created or found since the task started.
+    seen_topics: HashSet<String>,
+    headers: Option<HeaderMemo>,
+}
+
+/// The last shared header list a record carried, in librdkafka's form for its topic. Debezium
+/// 3 stamps four constant headers on every record: they are converted once, and each record
+/// gets a copy of the result.
+struct HeaderMemo {
+    /// Held so that the list stays alive and unchanged: a list is changed only through a copy
+    /// while another holder exists, so the same list means the same headers.
+    list: Headers,
+    topic: String,
+    converted: OwnedHeaders,
+}
+
 /// What became of a record handed to the producer.
 enum Enqueued {
     Queued(DeliveryFuture),
@@ -143,7 +162,7 @@ struct LoopState {
     /// by a broker round trip every `offset.flush.interval.ms`.
     flushing: Option<futures::future::BoxFuture<'static, FlushResult>>,
     pending: Pending,
-    seen_topics: HashSet<String>,
+    memo: SendMemo,
     next_flush: Instant,
     paused: bool,
     /// The producer's TLS failures as librdkafka reports them.
@@ -177,7 +196,7 @@ impl SourceRunner {
             in_flight_records: 0,
             flushing: None,
             pending: Pending::new(),
-            seen_topics: HashSet::new(),
+            memo: SendMemo::default(),
             next_flush: Instant::now() + self.flush_interval,
             paused: false,
             tls_errors: self.producer.tls_errors(),
@@ -295,7 +314,7 @@ impl SourceRunner {
         if !records.is_empty() {
             let count = records.len();
             self.metrics.source_polled(count, poll_started.elapsed());
-            let fut = self.send_batch(records, &mut st.seen_topics).await?;
+            let fut = self.send_batch(records, &mut st.memo).await?;
             st.in_flight_records += count;
             st.in_flight.push_back(fut);
         }
@@ -324,7 +343,7 @@ impl SourceRunner {
     async fn send_batch(
         &mut self,
         records: Vec<SourceRecord>,
-        seen_topics: &mut HashSet<String>,
+        memo: &mut SendMemo,
     ) -> Result<futures::future::BoxFuture<'static, BatchResult>, ConnectError> {
         let keep_polled = self.task.reads_committed_records();
         let mut errors = ErrorCounts::default();
@@ -339,7 +358,7 @@ impl SourceRunner {
         let mut refused = None;
         for mut polled in records {
             let serialized = match self
-                .prepare(&mut polled, keep_polled, seen_topics, &mut errors)
+                .prepare(&mut polled, keep_polled, memo, &mut errors)
                 .await
             {
                 Ok(s) => s,
@@ -414,7 +433,7 @@ impl SourceRunner {
         &mut self,
         polled: &mut SourceRecord,
         keep_polled: bool,
-        seen_topics: &mut HashSet<String>,
+        memo: &mut SendMemo,
         errors: &mut ErrorCounts,
     ) -> Result<Option<Serialized>, ConnectError> {
         // Transforms see the polled record; the runner keeps it (or its offset) for
@@ -446,7 +465,7 @@ impl SourceRunner {
                 }
             }
         };
-        let serialized = match self.convert(record) {
+        let serialized = match convert(&self.converters, record, &mut memo.headers) {
             Ok(s) => s,
             Err(e) if self.errors.tolerate_all => {
                 errors.skipped_one(self.errors.log_errors);
@@ -460,7 +479,7 @@ impl SourceRunner {
                 return Err(e);
             }
         };
-        if !seen_topics.contains(&record.topic) {
+        if !memo.seen_topics.contains(&record.topic) {
             let topic = record.topic.clone();
             self.ensure_topic(&topic).await?;
             if self.topic_tracking {
@@ -474,7 +493,7 @@ impl SourceRunner {
                     tracing::warn!(error = %e, "Could not record an active topic.");
                 }
             }
-            seen_topics.insert(topic);
+            memo.seen_topics.insert(topic);
         }
         Ok(Some(serialized))
     }
@@ -538,38 +557,6 @@ impl SourceRunner {
             }
             None => Ok(()),
         }
-    }
-
-    fn convert(&self, record: &SourceRecord) -> Result<Serialized, ConnectError> {
-        let topic = &record.topic;
-        let c = &self.converters;
-        let key = c
-            .key
-            .from_connect_data(topic, &record.headers, &record.key)?;
-        let value = c
-            .value
-            .from_connect_data(topic, &record.headers, &record.value)?;
-        let headers = if record.headers.is_empty() {
-            None
-        } else {
-            let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
-            for h in &record.headers {
-                let v = c.header.from_connect_header(topic, &h.key, &h.value)?;
-                headers = headers.insert(KHeader {
-                    key: &h.key,
-                    value: v.as_deref(),
-                });
-            }
-            Some(headers)
-        };
-        Ok(Serialized {
-            topic: topic.clone(),
-            key,
-            value,
-            headers,
-            partition: record.kafka_partition,
-            timestamp: record.timestamp,
-        })
     }
 
     /// Handles a finished batch: fail on a delivery error, else `commit_record` each record (a
@@ -669,6 +656,58 @@ fn remember_latest(
     }
 }
 
+/// A record's key, value and headers as bytes. A header list shared with the record before
+/// (a source's constant headers) is converted once: header converters are functions of the
+/// topic, key and value (see [`connect_api::HeaderConverter`]).
+fn convert(
+    c: &TaskConverters,
+    record: &SourceRecord,
+    memo: &mut Option<HeaderMemo>,
+) -> Result<Serialized, ConnectError> {
+    let topic = &record.topic;
+    let key = c
+        .key
+        .from_connect_data(topic, &record.headers, &record.key)?;
+    let value = c
+        .value
+        .from_connect_data(topic, &record.headers, &record.value)?;
+    let headers = if record.headers.is_empty() {
+        None
+    } else {
+        Some(match memo {
+            Some(m) if m.topic == *topic && Headers::same_list(&m.list, &record.headers) => {
+                m.converted.clone()
+            }
+            _ => {
+                let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
+                for h in record.headers.iter() {
+                    let v = c.header.from_connect_header(topic, &h.key, &h.value)?;
+                    headers = headers.insert(KHeader {
+                        key: &h.key,
+                        value: v.as_deref(),
+                    });
+                }
+                if record.headers.is_shared() {
+                    *memo = Some(HeaderMemo {
+                        list: record.headers.clone(),
+                        topic: topic.clone(),
+                        converted: headers.clone(),
+                    });
+                }
+                headers
+            }
+        })
+    };
+    Ok(Serialized {
+        topic: topic.clone(),
+        key,
+        value,
+        headers,
+        partition: record.kafka_partition,
+        timestamp: record.timestamp,
+    })
+}
+
 /// Queues one record in the producer, waiting while its buffer is full.
 async fn enqueue(
     producer: &SharedProducer,
@@ -729,6 +768,133 @@ mod tests {
                 .cloned()
                 .unwrap_or_default(),
         )
+    }
+
+    /// The `SimpleHeaderConverter`'s bytes with the topic in front, counting its calls.
+    #[derive(Debug, Default)]
+    struct CountingHeaders(std::sync::atomic::AtomicUsize);
+
+    impl connect_api::HeaderConverter for CountingHeaders {
+        fn from_connect_header(
+            &self,
+            topic: &str,
+            _key: &str,
+            value: &connect_api::SchemaAndValue,
+        ) -> Result<Option<Bytes>, connect_api::ConvertError> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let text = match &value.value {
+                connect_api::Value::String(s) => s.clone(),
+                other => format!("{other:?}"),
+            };
+            Ok(Some(Bytes::from(format!("{topic}:{text}"))))
+        }
+
+        fn to_connect_header(
+            &self,
+            _topic: &str,
+            _key: &str,
+            _bytes: Option<&[u8]>,
+        ) -> Result<connect_api::SchemaAndValue, connect_api::ConvertError> {
+            Ok(connect_api::SchemaAndValue::NULL)
+        }
+    }
+
+    fn converters(header: Arc<CountingHeaders>) -> TaskConverters {
+        let bytes: Arc<dyn connect_api::Converter> =
+            Arc::new(connect_converters::bytearray::ByteArrayConverter);
+        TaskConverters {
+            key: bytes.clone(),
+            value: bytes,
+            header,
+            key_class: "k".into(),
+            header_class: "h".into(),
+            value_class: "v".into(),
+        }
+    }
+
+    fn header(key: &str, value: &str) -> connect_api::Header {
+        connect_api::Header {
+            key: key.into(),
+            value: connect_api::SchemaAndValue::schemaless(connect_api::Value::String(
+                value.into(),
+            )),
+        }
+    }
+
+    fn record(topic: &str, headers: &Headers) -> SourceRecord {
+        let mut r = SourceRecord::new(
+            partition("a"),
+            offset(1),
+            topic,
+            connect_api::SchemaAndValue::NULL,
+            connect_api::SchemaAndValue::NULL,
+        );
+        r.headers = headers.clone();
+        r
+    }
+
+    /// The headers librdkafka was handed, as (key, value) text pairs.
+    fn sent(s: &Serialized) -> Vec<(String, String)> {
+        use rdkafka::message::Headers as _;
+        let Some(h) = &s.headers else {
+            return Vec::new();
+        };
+        h.iter()
+            .map(|h| {
+                (
+                    h.key.to_owned(),
+                    String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned(),
+                )
+            })
+            .collect()
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn a_header_list_records_share_is_converted_once_per_topic() -> Result<(), ConnectError> {
+        let counter = Arc::new(CountingHeaders::default());
+        let c = converters(counter.clone());
+        let shared = Headers::from(vec![header("a", "1"), header("b", "2")]);
+        let mut memo = None;
+        for _ in 0..3 {
+            let s = convert(&c, &record("t1", &shared), &mut memo)?;
+            assert_eq!(sent(&s), pairs(&[("a", "t1:1"), ("b", "t1:2")]));
+        }
+        assert_eq!(counter.0.load(std::sync::atomic::Ordering::Relaxed), 2);
+        // Another topic converts again: a converter may write the topic into the bytes.
+        let s = convert(&c, &record("t2", &shared), &mut memo)?;
+        assert_eq!(sent(&s), pairs(&[("a", "t2:1"), ("b", "t2:2")]));
+        assert_eq!(counter.0.load(std::sync::atomic::Ordering::Relaxed), 4);
+        Ok(())
+    }
+
+    #[test]
+    fn a_record_whose_shared_headers_were_changed_sends_its_own() -> Result<(), ConnectError> {
+        let c = converters(Arc::new(CountingHeaders::default()));
+        let shared = Headers::from(vec![header("a", "1")]);
+        let mut memo = None;
+        convert(&c, &record("t", &shared), &mut memo)?;
+        // A transform changes one record's list: copy on write, so the memo does not apply.
+        let mut changed = record("t", &shared);
+        changed.headers.push(header("b", "2"));
+        let s = convert(&c, &changed, &mut memo)?;
+        assert_eq!(sent(&s), pairs(&[("a", "t:1"), ("b", "t:2")]));
+        // An equal list that is not the same one is converted on its own, and right.
+        let lookalike = Headers::from(vec![header("a", "9")]);
+        let s = convert(&c, &record("t", &lookalike), &mut memo)?;
+        assert_eq!(sent(&s), pairs(&[("a", "t:9")]));
+        // The shared list still converts to its own headers afterwards.
+        let s = convert(&c, &record("t", &shared), &mut memo)?;
+        assert_eq!(sent(&s), pairs(&[("a", "t:1")]));
+        // A record without headers sends none.
+        let s = convert(&c, &record("t", &Headers::new()), &mut memo)?;
+        assert!(s.headers.is_none());
+        Ok(())
     }
 
     #[test]

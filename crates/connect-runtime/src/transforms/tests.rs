@@ -136,7 +136,7 @@ fn record(topic: &str) -> ConnectRecord {
         key: SchemaAndValue::schemaless(Value::Null),
         value: SchemaAndValue::schemaless(Value::from("v")),
         timestamp: None,
-        headers: Vec::new(),
+        headers: Default::default(),
         kafka_offset: None,
         is_sink: false,
     }

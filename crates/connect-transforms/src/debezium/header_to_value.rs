@@ -416,7 +416,8 @@ mod tests {
                     key: "h2".into(),
                     value: SchemaAndValue::new(Some(Schema::int64()), Value::Int64(2)),
                 },
-            ],
+            ]
+            .into(),
             ..crate::test_support::source_record(
                 "t",
                 SchemaAndValue::new(Some(schema), Value::Struct(value)),

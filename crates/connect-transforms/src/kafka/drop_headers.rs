@@ -71,7 +71,8 @@ mod tests {
                 header("a", "3"),
                 header("d", "4"),
                 header("c", "5"),
-            ],
+            ]
+            .into(),
             ..crate::test_support::source_record("t", SchemaAndValue::NULL)
         };
         let out = t.apply(record).unwrap().unwrap();

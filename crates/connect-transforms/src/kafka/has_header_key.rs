@@ -64,7 +64,8 @@ mod tests {
             headers: vec![Header {
                 key: "other".into(),
                 value: SchemaAndValue::NULL,
-            }],
+            }]
+            .into(),
             ..crate::test_support::source_record("t", SchemaAndValue::NULL)
         };
         assert!(!p.test(&record).unwrap());

@@ -265,7 +265,7 @@ mod tests {
             key: SchemaAndValue::NULL,
             value,
             timestamp: Some(1_700_000_000_000),
-            headers: Vec::new(),
+            headers: Default::default(),
             kafka_offset: is_sink.then_some(42),
             is_sink,
         }

@@ -87,7 +87,8 @@ mod tests {
             headers: vec![Header {
                 key: "h".into(),
                 value: SchemaAndValue::NULL,
-            }],
+            }]
+            .into(),
             ..crate::test_support::source_record("t", SchemaAndValue::NULL)
         };
         let out = t.apply(record).unwrap().unwrap();
