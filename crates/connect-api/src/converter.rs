@@ -38,8 +38,8 @@ pub trait Converter: Send + Sync + std::fmt::Debug + 'static {
 
 /// A configured header converter (`HeaderConverter`).
 ///
-/// `from_connect_header` must be a function of its arguments: a source runner converts a header
-/// list that records share once per topic and reuses the bytes for each record that carries it.
+/// `from_connect_header` must be a function of its arguments: a source runner reuses the bytes
+/// of a header list that records share for the next records of the same topic that carry it.
 #[allow(clippy::wrong_self_convention)]
 pub trait HeaderConverter: Send + Sync + std::fmt::Debug + 'static {
     /// # Errors
