@@ -229,8 +229,10 @@ def main():
             kept.append(fn)
     commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO,
                             capture_output=True, text=True).stdout.strip()
-    # The binary holds the code under these paths; uncommitted changes there are named.
-    code = ["crates", "connectors", "Cargo.toml", "Cargo.lock"]
+    # The binary holds the code under these paths (the list itself aside); uncommitted changes
+    # there are named.
+    code = ["crates", "connectors", "Cargo.toml", "Cargo.lock",
+            ":(exclude)" + os.path.relpath(OUT, REPO)]
     if subprocess.run(["git", "diff", "--quiet", "HEAD", "--"] + code, cwd=REPO).returncode:
         commit += " with uncommitted changes"
     with open(OUT, "w") as f:
