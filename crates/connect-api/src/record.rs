@@ -107,15 +107,11 @@ impl Headers {
         let Some(first_dropped) = self.iter().position(|h| !keep(h)) else {
             return;
         };
+        // Those before the first dropped one stay and `keep` is not asked about them again.
         let list = self.to_mut();
-        let mut index = 0;
-        list.retain(|h| {
-            let i = index;
-            index += 1;
-            // Those before the first dropped one were kept, that one is dropped: `keep` has
-            // seen them and is not asked again.
-            i < first_dropped || (i > first_dropped && keep(h))
-        });
+        let rest = list.split_off(first_dropped + 1);
+        list.pop();
+        list.extend(rest.into_iter().filter(|h| keep(h)));
         if list.is_empty() {
             self.0 = None;
         }

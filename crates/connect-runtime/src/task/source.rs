@@ -676,38 +676,7 @@ fn convert(
     let headers = if record.headers.is_empty() {
         None
     } else {
-        Some(match memo {
-            Some(m) if m.topic == *topic && Headers::same_list(&m.list, &record.headers) => {
-                match &m.converted {
-                    Some(converted) => converted.clone(),
-                    None => {
-                        let converted = convert_headers(c, record)?;
-                        m.converted = Some(converted.clone());
-                        converted
-                    }
-                }
-            }
-            _ => {
-                let converted = convert_headers(c, record)?;
-                if record.headers.is_shared() {
-                    match memo {
-                        Some(m) => {
-                            m.list.clone_from(&record.headers);
-                            m.topic.clone_from(topic);
-                            m.converted = None;
-                        }
-                        None => {
-                            *memo = Some(HeaderMemo {
-                                list: record.headers.clone(),
-                                topic: topic.clone(),
-                                converted: None,
-                            });
-                        }
-                    }
-                }
-                converted
-            }
-        })
+        Some(remembered_headers(c, record, memo)?)
     };
     Ok(Serialized {
         topic: topic.clone(),
@@ -717,6 +686,35 @@ fn convert(
         partition: record.kafka_partition,
         timestamp: record.timestamp,
     })
+}
+
+/// A record's headers in librdkafka's form: a copy of the memo's when the record carries the
+/// list and topic it remembers (converted and kept on the second such record), else converted.
+fn remembered_headers(
+    c: &TaskConverters,
+    record: &SourceRecord,
+    memo: &mut Option<HeaderMemo>,
+) -> Result<OwnedHeaders, ConnectError> {
+    match memo {
+        Some(m) if m.topic == record.topic && Headers::same_list(&m.list, &record.headers) => {
+            if let Some(converted) = &m.converted {
+                return Ok(converted.clone());
+            }
+            let converted = convert_headers(c, record)?;
+            m.converted = Some(converted.clone());
+            Ok(converted)
+        }
+        _ => {
+            if record.headers.is_shared() {
+                *memo = Some(HeaderMemo {
+                    list: record.headers.clone(),
+                    topic: record.topic.clone(),
+                    converted: None,
+                });
+            }
+            convert_headers(c, record)
+        }
+    }
 }
 
 /// A record's headers through the header converter, in librdkafka's form.
