@@ -144,6 +144,14 @@ def test_unlisted_server_errors_are_refused():
     )
     assert not accepted_server_error("POST /connectors", "<html>500</html>")
     assert accepted_server_error(
+        "POST /connectors",
+        '{"error_code":500,"message":"Failed to find any class that implements Connector and which name matches false, available connectors are: PluginDesc{klass=class io.confluent.connect.s3.S3SinkConnector}"}',
+    )
+    assert not accepted_server_error(
+        "GET /connectors",
+        '{"error_code":500,"message":"Failed to find any class that implements Connector and which name matches false"}',
+    )
+    assert accepted_server_error(
         "GET /health", '{"status":"unhealthy","message":"Worker was unable to handle this request and may be unable to handle other requests. Unable to reach the Kafka cluster"}'
     )
     assert not accepted_server_error("GET /health", '{"status":"healthy","message":"x"}')
