@@ -287,7 +287,6 @@ impl WorkerHerder {
             }
         };
         self.set_broker_error(None);
-        self.inner.stores.set(stores.clone()).ok();
         if let Some(id) = self.inner.clients.cluster_id().await {
             self.inner.cluster_id.set(id).ok();
         }
@@ -307,6 +306,10 @@ impl WorkerHerder {
             .ok()
             .and_then(|mut p| p.take());
         let driver = pending.and_then(|settings| self.start_cluster(settings, &stores));
+        // Requests see the stores only now that the worker's mode is settled: a member of a
+        // group must not answer, for a moment, as a standalone worker would (healthy before
+        // it joined; "standalone mode" to a forwarded task-config write).
+        self.inner.stores.set(stores.clone()).ok();
         self.inner.ready.send_replace(true);
         tracing::info!("Worker started; reading connector configurations.");
         let probe = tokio::spawn(self.clone().probe_broker());

@@ -306,6 +306,14 @@ async fn start(
         .await;
     });
     let view = view_rx.await.expect("the member is started");
+    // The herder takes the member's handle just after starting it; until then it has no
+    // cluster state to act on (and does not answer requests yet).
+    until(
+        "the worker seeking membership",
+        || herder.health(),
+        |h| matches!(h, Health::Starting(m) if m.contains("ensuring membership")),
+    )
+    .await;
     Worker {
         id: id.to_owned(),
         url,
@@ -314,6 +322,86 @@ async fn start(
         events: events_tx,
         view,
     }
+}
+
+/// While its member is being started, a worker of a group answers as one that is still
+/// starting, never as a standalone worker: not healthy, and no "standalone mode" refusal of a
+/// forwarded task-config write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_that_is_still_joining_never_answers_as_a_standalone_worker() {
+    let kafka = MockCluster::<DefaultProducerContext>::new(1).unwrap();
+    let stores = stores();
+    let cancel = CancellationToken::new();
+    let registry = PluginRegistry::builder()
+        .source::<MultiSource>()
+        .converters(connect_converters::plugins())
+        .build()
+        .unwrap();
+    let clients = KafkaClients::new(
+        [(
+            "bootstrap.servers".to_owned(),
+            kafka.bootstrap_servers().clone(),
+        )]
+        .into(),
+    )
+    .unwrap();
+    let herder = WorkerHerder::new(registry, worker_settings("a:8083"), clients, cancel.clone());
+    let member: Arc<dyn GroupHandle> = Arc::new(FakeMember {
+        status: watch::Sender::new(MemberStatus::default()),
+        rejoins: AtomicUsize::new(0),
+        backoffs: Mutex::new(Vec::new()),
+    });
+    let (_events, events_rx) = mpsc::channel(16);
+    // The member's start is held until the test has asked its questions.
+    let (entered_tx, entered_rx) = oneshot::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    herder.set_cluster(ClusterSettings {
+        start_member: Box::new(move |_view| {
+            entered_tx.send(()).ok();
+            release_rx.recv().ok();
+            Ok((member, events_rx))
+        }),
+        keys: KeySettings::default(),
+        client: Arc::new(Network::default()),
+        sync_timeout: Duration::from_secs(3),
+        unsync_backoff: UNSYNC_BACKOFF,
+        worker_url: "http://a:8083/".to_owned(),
+    });
+    let h = herder.clone();
+    tokio::spawn(async move {
+        h.run(move || {
+            let s = stores.clone();
+            async move { Ok(s) }
+        })
+        .await;
+    });
+    entered_rx.await.expect("the member is being started");
+
+    let health = herder.health().await;
+    assert!(
+        matches!(&health, Health::Starting(m) if m.starts_with("The worker is currently initializing")),
+        "{health:?}"
+    );
+    let body = br#"[{"task.class":"x"}]"#;
+    let write = tokio::spawn({
+        let h = herder.clone();
+        async move {
+            h.put_task_configs("c", body, task_configs(body), None)
+                .await
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!write.is_finished(), "answered before the worker started");
+    release_tx.send(()).unwrap();
+    let err = write.await.unwrap().unwrap_err();
+    assert_eq!(
+        (err.kind, err.message.as_str()),
+        (
+            HerderErrorKind::BadRequest,
+            "Internal request missing required signature"
+        )
+    );
+    cancel.cancel();
 }
 
 /// What the leader gives a worker in one rebalance.
@@ -1306,6 +1394,9 @@ impl ConfigStore for Lagging {
 /// A leader `a` on the config topic and a follower `b` whose view of it lags (reading to its
 /// end takes `read_time`); `a` has created connector `late` since `b` last read it.
 async fn follower_behind(read_time: Duration) -> Behind {
+    if let Ok(f) = std::env::var("TEST_LOG") {
+        tracing_subscriber::fmt().with_env_filter(f).try_init().ok();
+    }
     let kafka = MockCluster::<DefaultProducerContext>::new(1).unwrap();
     let topic = Arc::new(MemoryConfigStore::new());
     let leader_stores = Stores {
@@ -1335,6 +1426,15 @@ async fn follower_behind(read_time: Duration) -> Behind {
     )
     .await;
     until("a healthy", || a.herder.health(), |h| *h == Health::Healthy).await;
+    // The leader writes its session key just after it takes the assignment; wait for it, or
+    // it may land after the offset the next round's assignment names, and `b` (rightly)
+    // finds itself ahead of that assignment and rejoins instead of starting `late`.
+    until(
+        "a's session key",
+        || async { leader_stores.config.snapshot().session_key.is_some() },
+        |written| *written,
+    )
+    .await;
     a.herder
         .put_connector_config("late", multi("late", 1), false, None)
         .await
