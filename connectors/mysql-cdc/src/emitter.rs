@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use connect_api::data::{SchemaAndValue, Value};
-use connect_api::{SourceOffset, SourcePartition, SourceRecord, TaskHost};
+use connect_api::{RecordOffset, SourcePartition, SourceRecord, TaskHost};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use crate::config::MySqlConfig;
@@ -22,6 +22,7 @@ use crate::ddl::Schemas;
 use crate::error::{CdcError, Result};
 use crate::event::{Flavor, Op, SourceInfo, TableSchema};
 use crate::history::SchemaHistory;
+use crate::offset::RecordOffsetForm;
 use crate::offset::{BinlogOffset, partition};
 use crate::table::TableId;
 
@@ -370,32 +371,20 @@ impl Emitter {
         self.flush().await
     }
 
-    /// The offset map Debezium's `getOffset` gives a record at `offset`: a snapshot record's as
-    /// it is (3.x: the snapshot's kind, `SnapshotType.toString()`, where 2.x puts `true`); a
-    /// streaming record's with `TransactionContext.store`'s keys (`transaction_id` and the
-    /// per-table event counts while a transaction's metadata is open; 2.2 puts the id even when
-    /// it is null, 3.x only when set, DBZ-7380 in 2.6.0).
-    pub(crate) fn record_offset(&self, offset: &BinlogOffset, snapshot: bool) -> SourceOffset {
-        let mut o = offset.to_source_offset();
-        let layout = self.config.layout;
-        if snapshot || offset.snapshot {
-            if layout.is_3x()
-                && let Some(flag) = o.0.get_mut("snapshot")
-            {
-                *flag = serde_json::Value::String("INITIAL".into());
-            }
-            return o;
-        }
-        for (key, value) in self.tx.offset_keys() {
-            o.0.insert(key, value);
-        }
-        if !layout.is_3x() && !o.0.contains_key(transaction::OFFSET_TRANSACTION_ID) {
-            o.0.insert(
-                transaction::OFFSET_TRANSACTION_ID.into(),
-                serde_json::Value::Null,
-            );
-        }
-        o
+    /// The offset of a record at `offset` ([`RecordOffset`]'s typed form: its map, built by
+    /// [`RecordOffsetForm`], is Debezium's `getOffset`).
+    pub(crate) fn record_offset(&self, offset: &BinlogOffset, snapshot: bool) -> RecordOffset {
+        let snapshot = snapshot || offset.snapshot;
+        RecordOffset::Typed(Arc::new(RecordOffsetForm {
+            offset: offset.clone(),
+            snapshot,
+            layout: self.config.layout,
+            tx_keys: if snapshot {
+                Vec::new()
+            } else {
+                self.tx.offset_keys()
+            },
+        }))
     }
 
     pub(crate) async fn push(&mut self, rec: SourceRecord) -> Result<()> {
@@ -499,6 +488,7 @@ mod tests {
 
     use connect_api::data::{SchemaAndValue, Value};
     use connect_api::{SourceOffset, SourceRecord};
+    use serde_json::{Value as Json, json};
 
     use super::*;
 
@@ -569,6 +559,102 @@ mod tests {
             &records[0].headers,
             &records[1].headers
         ));
+    }
+
+    #[tokio::test]
+    async fn change_records_carry_a_typed_offset_that_becomes_debeziums_map() {
+        for (version, snapshot_flag) in [("2.2", json!(true)), ("3.6", json!("INITIAL"))] {
+            let (mut emitter, mut rx) = Emitter::for_test(&[("sluice.debezium.version", version)]);
+            let mut schemas = Schemas::default();
+            schemas
+                .apply(
+                    "inventory",
+                    "CREATE TABLE orders (id INT NOT NULL PRIMARY KEY)",
+                )
+                .unwrap();
+            let table = schemas
+                .get(&TableId::new("inventory", "orders"))
+                .unwrap()
+                .clone();
+            let ts = TableSchema::new(
+                table,
+                "test",
+                crate::config::ValueModes::default(),
+                Flavor::MySql,
+            );
+            let streamed = BinlogOffset {
+                file: "mysql-bin.000003".into(),
+                pos: 154,
+                row: 1,
+                event: 2,
+                ts_sec: Some(1_700_000_000),
+                server_id: Some(223_344),
+                ..BinlogOffset::default()
+            };
+            let snapshot = BinlogOffset {
+                snapshot: true,
+                row: 0,
+                event: 0,
+                ..streamed.clone()
+            };
+            for offset in [&streamed, &snapshot] {
+                let source = SourceInfo {
+                    db: "inventory".into(),
+                    table: Some("orders".into()),
+                    file: offset.file.clone(),
+                    ..SourceInfo::default()
+                };
+                emitter
+                    .emit_change(
+                        &ts,
+                        Op::Create,
+                        None,
+                        Some(vec![Value::Int32(1)]),
+                        source,
+                        offset,
+                    )
+                    .await
+                    .unwrap();
+            }
+            emitter.flush().await.unwrap();
+            let records = rx.try_recv().unwrap().unwrap().records;
+            assert!(
+                records
+                    .iter()
+                    .all(|r| matches!(r.source_offset, RecordOffset::Typed(_))),
+                "{records:?}"
+            );
+            let mut expected = json!({
+                "file": "mysql-bin.000003", "pos": 154, "row": 1, "event": 2,
+                "ts_sec": 1_700_000_000, "server_id": 223_344,
+            });
+            // Debezium 2.2 puts the transaction id even when it is null; 3.x only when set.
+            if version == "2.2" {
+                expected["transaction_id"] = Json::Null;
+            }
+            assert_eq!(
+                Json::Object(records[0].source_offset.to_offset().0),
+                expected,
+                "{version}"
+            );
+            assert_eq!(
+                Json::Object(records[1].source_offset.to_offset().0),
+                json!({
+                    "file": "mysql-bin.000003", "pos": 154, "ts_sec": 1_700_000_000,
+                    "server_id": 223_344, "snapshot": snapshot_flag,
+                }),
+                "{version}"
+            );
+            // A typed offset in the queue is a fraction of its map's size.
+            let typed = records[0].approximate_size();
+            let mut as_map = records[0].clone();
+            as_map.source_offset = records[0].source_offset.to_offset().into();
+            assert!(
+                typed + 400 < as_map.approximate_size(),
+                "{typed} {}",
+                as_map.approximate_size()
+            );
+        }
     }
 
     #[tokio::test(start_paused = true)]

@@ -150,7 +150,7 @@ async fn article_config_keeps_its_history_in_kafka_and_recovers_from_it() {
 
     // Restart from the committed offset: the schema comes back from Kafka, streaming continues,
     // and DDL while streaming lands in the topic too.
-    *offsets.0.lock().unwrap() = Some(last);
+    *offsets.0.lock().unwrap() = Some(last.to_offset());
     let mut task = start(&props, &offsets).await.unwrap();
     conn.query_drop(format!(
         "ALTER TABLE {db}.orders ADD COLUMN note VARCHAR(8)"

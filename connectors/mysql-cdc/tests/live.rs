@@ -247,9 +247,11 @@ async fn article_table_snapshot_then_streaming_matches_debezium() {
         source(snap[0], "table"),
         &Value::from("olist_orders_dataset")
     );
-    assert!(snap[0].source_offset.0.get("snapshot") == Some(&serde_json::Value::Bool(true)));
     assert!(
-        !snap[2].source_offset.0.contains_key("snapshot"),
+        snap[0].source_offset.to_offset().0.get("snapshot") == Some(&serde_json::Value::Bool(true))
+    );
+    assert!(
+        !snap[2].source_offset.to_offset().0.contains_key("snapshot"),
         "the last snapshot record completes the snapshot"
     );
     assert_eq!(snap[0].source_partition.key(), r#"{"server":"dbserver1"}"#);
@@ -450,11 +452,11 @@ async fn restart_resumes_after_the_last_committed_row_of_a_half_sent_event() {
     assert_eq!(source(rows[0], "pos"), source(rows[2], "pos"));
     assert_eq!(source(rows[2], "row"), &Value::Int32(2));
     assert_eq!(
-        rows[1].source_offset.0.get("row"),
+        rows[1].source_offset.to_offset().0.get("row"),
         Some(&serde_json::json!(2))
     );
     // Commit the offset of the second row only, then restart.
-    *h.offsets.0.lock().unwrap() = Some(rows[1].source_offset.clone());
+    *h.offsets.0.lock().unwrap() = Some(rows[1].source_offset.to_offset());
     let mut task = h.start().await.unwrap();
     let mut again = Vec::new();
     collect(&mut task, &mut again, |r| ops(r, topic).len() >= 2).await;
@@ -683,7 +685,7 @@ async fn a_killed_binlog_connection_reconnects_without_losing_or_repeating_rows(
         st(&beat.key.value).get("serverName"),
         Some(&Value::from("dbserver1"))
     );
-    assert!(beat.source_offset.0.contains_key("pos"));
+    assert!(beat.source_offset.to_offset().0.contains_key("pos"));
     // Kill the server side of our replication connection (the dump thread of server id 184062).
     let dumps: Vec<(u64, String)> = conn
         .query("SELECT ID, COALESCE(INFO, '') FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'")
@@ -1181,7 +1183,7 @@ async fn a_restart_before_a_recorded_ddl_decodes_earlier_rows_with_the_earlier_s
     drop(task);
     // Only the first insert's offset was committed; the ALTER is already in the history.
     let first = recs.iter().find(|r| r.topic == topic).unwrap();
-    *h.offsets.0.lock().unwrap() = Some(first.source_offset.clone());
+    *h.offsets.0.lock().unwrap() = Some(first.source_offset.to_offset());
     let mut task = h.start().await.unwrap();
     let mut again = Vec::new();
     collect(&mut task, &mut again, |r| ops(r, topic).len() >= 2).await;
@@ -1234,7 +1236,12 @@ async fn a_binlog_rotation_moves_events_to_the_new_file() {
     assert_ne!(source(rows[0], "file"), source(rows[1], "file"));
     assert_eq!(source(rows[1], "file").as_str().unwrap(), new_file);
     assert_eq!(
-        rows[1].source_offset.0.get("file").and_then(|f| f.as_str()),
+        rows[1]
+            .source_offset
+            .to_offset()
+            .0
+            .get("file")
+            .and_then(|f| f.as_str()),
         Some(new_file.as_str())
     );
     task.stop().await.unwrap();
@@ -1448,11 +1455,11 @@ async fn chunked_resume(threads: &str, db: &str, server_id: u32) {
     let fifth = recs.iter().filter(|r| r.topic == t).nth(4).unwrap();
     assert_eq!(after(fifth, "id"), &Value::Int32(5));
     assert_eq!(
-        fifth.source_offset.0.get("snapshot_table"),
+        fifth.source_offset.to_offset().0.get("snapshot_table"),
         Some(&serde_json::json!(format!("{db}.t")))
     );
     assert_eq!(
-        fifth.source_offset.0.get("snapshot_key"),
+        fifth.source_offset.to_offset().0.get("snapshot_key"),
         Some(&serde_json::json!("[5]"))
     );
     // Changes while the connector is down, before and after the resume point.
@@ -1466,7 +1473,7 @@ async fn chunked_resume(threads: &str, db: &str, server_id: u32) {
         .await
         .unwrap();
 
-    *h.offsets.0.lock().unwrap() = Some(fifth.source_offset.clone());
+    *h.offsets.0.lock().unwrap() = Some(fifth.source_offset.to_offset());
     let mut task = h.start().await.unwrap();
     let mut again = Vec::new();
     collect(&mut task, &mut again, |r| {
@@ -1735,7 +1742,7 @@ async fn a_restart_reads_from_the_offsets_gtid_set_when_its_file_means_nothing_h
         .iter()
         .find(|r| r.topic == topic && after(r, "id") == &Value::Int32(5))
         .unwrap();
-    let mut offset = fifth.source_offset.clone();
+    let mut offset = fifth.source_offset.to_offset();
     assert!(
         offset
             .0

@@ -60,8 +60,8 @@ pub use data::{
 };
 pub use error::{BoxError, ConnectError, ConvertError};
 pub use record::{
-    Header, Headers, OffsetMap, SinkRecord, SourceOffset, SourcePartition, SourceRecord,
-    TimestampType, TopicPartition,
+    Header, Headers, OffsetForm, OffsetMap, RecordOffset, SinkRecord, SourceOffset,
+    SourcePartition, SourceRecord, TimestampType, TopicPartition,
 };
 pub use sink::{AssignedPartition, SinkTask, SinkTaskContext, SinkTaskHost};
 pub use source::{OffsetStorageReader, SourceTask, SourceTaskContext, TaskHost};

@@ -46,6 +46,88 @@ pub struct SourcePartition(pub Arc<Map<String, Json>>);
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SourceOffset(pub Map<String, Json>);
 
+/// A source's own, typed form of an offset, which becomes Kafka Connect's map only when the
+/// worker needs it (see [`RecordOffset`]).
+pub trait OffsetForm: fmt::Debug + Send + Sync {
+    /// The offset as Kafka Connect stores it.
+    fn to_offset(&self) -> SourceOffset;
+
+    /// Roughly the memory it holds beside its own size (for `max.queue.size.in.bytes`).
+    fn heap_size(&self) -> usize;
+}
+
+/// A source record's offset: the map, or the source's typed form of it ([`OffsetForm`]).
+///
+/// A CDC task stamps its offset on every record, but the worker stores only the newest of each
+/// batch and partition: each record's map (a B-tree node and a string per key, ~1 KB in the
+/// task's queue) was built and dropped unread. A typed offset is one small allocation, made a
+/// map once per batch. Two offsets are equal when their maps are.
+#[derive(Clone)]
+pub enum RecordOffset {
+    Map(SourceOffset),
+    Typed(Arc<dyn OffsetForm>),
+}
+
+impl RecordOffset {
+    /// The offset's map (built, for a typed offset).
+    pub fn to_offset(&self) -> SourceOffset {
+        match self {
+            RecordOffset::Map(m) => m.clone(),
+            RecordOffset::Typed(t) => t.to_offset(),
+        }
+    }
+
+    /// As [`RecordOffset::to_offset`], without copying a map.
+    pub fn into_offset(self) -> SourceOffset {
+        match self {
+            RecordOffset::Map(m) => m,
+            RecordOffset::Typed(t) => t.to_offset(),
+        }
+    }
+}
+
+impl Default for RecordOffset {
+    fn default() -> Self {
+        RecordOffset::Map(SourceOffset::default())
+    }
+}
+
+impl From<SourceOffset> for RecordOffset {
+    fn from(o: SourceOffset) -> Self {
+        RecordOffset::Map(o)
+    }
+}
+
+impl PartialEq for RecordOffset {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (RecordOffset::Map(a), RecordOffset::Map(b)) => a == b,
+            _ => self.to_offset() == other.to_offset(),
+        }
+    }
+}
+
+impl Eq for RecordOffset {}
+
+impl PartialEq<SourceOffset> for RecordOffset {
+    fn eq(&self, other: &SourceOffset) -> bool {
+        match self {
+            RecordOffset::Map(m) => m == other,
+            RecordOffset::Typed(t) => t.to_offset() == *other,
+        }
+    }
+}
+
+/// Printed as its map, typed or not.
+impl fmt::Debug for RecordOffset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecordOffset::Map(m) => m.fmt(f),
+            RecordOffset::Typed(t) => t.to_offset().fmt(f),
+        }
+    }
+}
+
 impl SourcePartition {
     pub fn new(map: Map<String, Json>) -> Self {
         Self(Arc::new(map))
@@ -197,7 +279,7 @@ impl<'a> IntoIterator for &'a Headers {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SourceRecord {
     pub source_partition: SourcePartition,
-    pub source_offset: SourceOffset,
+    pub source_offset: RecordOffset,
     pub topic: String,
     /// `None` lets the producer's partitioner choose (by key hash).
     pub kafka_partition: Option<i32>,
@@ -212,14 +294,14 @@ impl SourceRecord {
     /// A record with no explicit partition, timestamp or headers.
     pub fn new(
         source_partition: SourcePartition,
-        source_offset: SourceOffset,
+        source_offset: impl Into<RecordOffset>,
         topic: impl Into<String>,
         key: SchemaAndValue,
         value: SchemaAndValue,
     ) -> Self {
         Self {
             source_partition,
-            source_offset,
+            source_offset: source_offset.into(),
             topic: topic.into(),
             kafka_partition: None,
             key,
@@ -256,7 +338,10 @@ impl SourceRecord {
         };
         std::mem::size_of::<Self>()
             + self.topic.capacity()
-            + map(&self.source_offset.0)
+            + match &self.source_offset {
+                RecordOffset::Map(m) => map(&m.0),
+                RecordOffset::Typed(t) => std::mem::size_of_val(&**t) + t.heap_size(),
+            }
             + self.key.value.heap_size()
             + self.value.value.heap_size()
             + headers
@@ -308,6 +393,37 @@ mod tests {
 
     fn keys(h: &Headers) -> Vec<&str> {
         h.iter().map(|h| h.key.as_str()).collect()
+    }
+
+    #[derive(Debug)]
+    struct Position(i64);
+
+    impl OffsetForm for Position {
+        fn to_offset(&self) -> SourceOffset {
+            let mut m = Map::new();
+            m.insert("position".into(), self.0.into());
+            SourceOffset(m)
+        }
+
+        fn heap_size(&self) -> usize {
+            0
+        }
+    }
+
+    #[test]
+    fn a_typed_offset_is_equal_to_and_printed_as_its_map() {
+        let typed = RecordOffset::Typed(Arc::new(Position(7)));
+        let map = Position(7).to_offset();
+        assert_eq!(typed, RecordOffset::Map(map.clone()));
+        assert_eq!(RecordOffset::Map(map.clone()), typed);
+        assert_eq!(typed, map);
+        assert_ne!(typed, RecordOffset::Typed(Arc::new(Position(8))));
+        assert_eq!(
+            format!("{typed:?}"),
+            format!("{:?}", RecordOffset::Map(map.clone()))
+        );
+        assert_eq!(typed.clone().into_offset(), map);
+        assert_eq!(RecordOffset::from(map.clone()).into_offset(), map);
     }
 
     #[test]

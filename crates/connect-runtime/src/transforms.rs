@@ -11,7 +11,7 @@ use std::fmt;
 
 use connect_api::config::{ConfigDef, ConfigKey, ConfigType, DefaultValue, Importance, Width};
 use connect_api::{
-    ConnectError, ConnectRecord, FieldErrors, Predicate, Props, SinkRecord, SourceOffset,
+    ConnectError, ConnectRecord, FieldErrors, Predicate, Props, RecordOffset, SinkRecord,
     SourcePartition, SourceRecord, Transformation,
 };
 
@@ -391,7 +391,7 @@ impl TransformChain {
         };
         Ok(self.apply(input)?.map(|r| SourceRecord {
             source_partition: SourcePartition::default(),
-            source_offset: SourceOffset::default(),
+            source_offset: RecordOffset::default(),
             topic: r.topic,
             kafka_partition: r.kafka_partition,
             key: r.key,

@@ -39,7 +39,11 @@ fn values(records: &[SourceRecord]) -> Vec<&str> {
 fn positions(records: &[SourceRecord]) -> Vec<i64> {
     records
         .iter()
-        .map(|r| r.source_offset.0[POSITION_FIELD].as_i64().unwrap())
+        .map(|r| {
+            r.source_offset.to_offset().0[POSITION_FIELD]
+                .as_i64()
+                .unwrap()
+        })
         .collect()
 }
 

@@ -161,6 +161,7 @@ async fn statement_inserts_and_ddl_with_gtids_update_the_schema() {
     let last = recs.last().unwrap();
     let gtids = last
         .source_offset
+        .to_offset()
         .0
         .get("gtids")
         .and_then(|g| g.as_str())
@@ -184,7 +185,7 @@ async fn compressed_transaction_payloads_are_read() {
     assert_eq!(src(r[0], "pos"), &Value::Int64(274));
     // After the payload's XID the restart point is the payload's end.
     assert_eq!(
-        r[0].source_offset.0.get("event"),
+        r[0].source_offset.to_offset().0.get("event"),
         Some(&serde_json::json!(2))
     );
 }
@@ -248,12 +249,12 @@ async fn mariadb_gtids_annotations_and_timestamps_decode() {
     assert_eq!(src(r[1], "gtid"), &Value::from("0-1-2"));
     // The restart point of a MariaDB transaction is its GTID event (ends at 372, 42 bytes).
     assert_eq!(
-        r[0].source_offset.0.get("pos"),
+        r[0].source_offset.to_offset().0.get("pos"),
         Some(&serde_json::json!(330))
     );
     // Completed GTIDs: the first transaction is in the set while the second is read.
     assert_eq!(
-        r[1].source_offset.0.get("gtids"),
+        r[1].source_offset.to_offset().0.get("gtids"),
         Some(&serde_json::json!("0-1-1"))
     );
     assert_eq!(src(r[0], "ts_ms"), &Value::Int64(1_650_493_084_000));

@@ -10,10 +10,7 @@ use connect_api::data::Value;
 use super::{Emitter, now_ms};
 use crate::error::Result;
 use crate::event::TableSchema;
-use crate::offset::BinlogOffset;
-
-/// `TransactionContext.OFFSET_TRANSACTION_ID`.
-pub(super) const OFFSET_TRANSACTION_ID: &str = "transaction_id";
+use crate::offset::{BinlogOffset, OFFSET_TRANSACTION_ID};
 /// `TransactionContext.OFFSET_TABLE_COUNT_PREFIX`, followed by the table's `db.table`.
 const OFFSET_TABLE_COUNT_PREFIX: &str = "transaction_data_collection_order_";
 

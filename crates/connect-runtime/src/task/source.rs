@@ -11,7 +11,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant as StdInstant};
 
 use bytes::Bytes;
-use connect_api::{ConnectError, Headers, SourceOffset, SourcePartition, SourceRecord};
+use connect_api::{
+    ConnectError, Headers, RecordOffset, SourceOffset, SourcePartition, SourceRecord,
+};
 use connect_storage::{OffsetStore, State, StatusStore, StoreError, TargetState, TopicStatus};
 use futures::stream::FuturesOrdered;
 use futures::{FutureExt, StreamExt};
@@ -126,7 +128,7 @@ enum Processed {
     /// flight, and each record's offset and partition maps cost more than its bytes).
     Offsets {
         count: usize,
-        latest: Vec<(SourcePartition, SourceOffset)>,
+        latest: Vec<(SourcePartition, RecordOffset)>,
     },
 }
 
@@ -354,7 +356,7 @@ impl SourceRunner {
         // names its topic, and most batches have one.
         let mut topics: Vec<String> = Vec::new();
         let mut kept = Vec::with_capacity(if keep_polled { records.len() } else { 0 });
-        let mut latest: Vec<(SourcePartition, SourceOffset)> = Vec::new();
+        let mut latest: Vec<(SourcePartition, RecordOffset)> = Vec::new();
         let mut count = 0;
         let mut written = 0;
         let mut refused = None;
@@ -580,13 +582,14 @@ impl SourceRunner {
                     self.task.commit_record(&r).await?;
                     st.pending.insert(
                         r.source_partition.key(),
-                        (r.source_partition, r.source_offset),
+                        (r.source_partition, r.source_offset.into_offset()),
                     );
                 }
             }
             Processed::Offsets { latest, .. } => {
                 for (partition, offset) in latest {
-                    st.pending.insert(partition.key(), (partition, offset));
+                    st.pending
+                        .insert(partition.key(), (partition, offset.into_offset()));
                 }
             }
         }
@@ -647,9 +650,9 @@ impl SourceRunner {
 /// Makes `offset` the latest of `partition` in `latest` (source order: a later record's offset
 /// supersedes an earlier one's).
 fn remember_latest(
-    latest: &mut Vec<(SourcePartition, SourceOffset)>,
+    latest: &mut Vec<(SourcePartition, RecordOffset)>,
     partition: SourcePartition,
-    offset: SourceOffset,
+    offset: RecordOffset,
 ) {
     // Most batches have one partition: the search starts at the newest entry.
     match latest.iter_mut().rev().find(|(p, _)| *p == partition) {
@@ -927,15 +930,53 @@ mod tests {
         Ok(())
     }
 
+    /// A source's typed offset that counts how often it is made a map.
+    #[derive(Debug)]
+    struct CountedForm(i64, Arc<std::sync::atomic::AtomicUsize>);
+
+    impl connect_api::OffsetForm for CountedForm {
+        fn to_offset(&self) -> SourceOffset {
+            self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            offset(self.0)
+        }
+
+        fn heap_size(&self) -> usize {
+            0
+        }
+    }
+
+    #[test]
+    fn a_batch_makes_only_its_latest_typed_offsets_maps() {
+        let made = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut latest = Vec::new();
+        for (file, position) in [("a", 1), ("a", 2), ("b", 10), ("a", 3), ("b", 11)] {
+            let typed = RecordOffset::Typed(Arc::new(CountedForm(position, made.clone())));
+            remember_latest(&mut latest, partition(file), typed);
+        }
+        assert_eq!(made.load(std::sync::atomic::Ordering::Relaxed), 0);
+        let committed: Vec<(SourcePartition, SourceOffset)> = latest
+            .into_iter()
+            .map(|(p, o)| (p, o.into_offset()))
+            .collect();
+        assert_eq!(
+            committed,
+            vec![(partition("a"), offset(3)), (partition("b"), offset(11))]
+        );
+        assert_eq!(made.load(std::sync::atomic::Ordering::Relaxed), 2);
+    }
+
     #[test]
     fn a_batch_keeps_only_the_latest_offset_of_each_partition() {
         let mut latest = Vec::new();
         for (file, position) in [("a", 1), ("a", 2), ("b", 10), ("a", 3), ("b", 11)] {
-            remember_latest(&mut latest, partition(file), offset(position));
+            remember_latest(&mut latest, partition(file), offset(position).into());
         }
         assert_eq!(
             latest,
-            vec![(partition("a"), offset(3)), (partition("b"), offset(11))]
+            vec![
+                (partition("a"), offset(3).into()),
+                (partition("b"), offset(11).into())
+            ]
         );
     }
 }
