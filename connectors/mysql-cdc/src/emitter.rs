@@ -502,26 +502,26 @@ mod tests {
         )
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn debezium_3_records_carry_the_context_headers_as_one_shared_list() {
-        let (mut emitter, mut rx) = Emitter::for_test(&[("sluice.debezium.version", "3.6")]);
+    /// The records' shape for table `inventory.orders`, created by `ddl`.
+    fn orders(ddl: &str) -> TableSchema {
         let mut schemas = Schemas::default();
-        schemas
-            .apply(
-                "inventory",
-                "CREATE TABLE orders (id INT NOT NULL PRIMARY KEY, note VARCHAR(20))",
-            )
-            .unwrap();
+        schemas.apply("inventory", ddl).unwrap();
         let table = schemas
             .get(&TableId::new("inventory", "orders"))
             .unwrap()
             .clone();
-        let ts = TableSchema::new(
+        TableSchema::new(
             table,
             "test",
             crate::config::ValueModes::default(),
             Flavor::MySql,
-        );
+        )
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn debezium_3_records_carry_the_context_headers_as_one_shared_list() {
+        let (mut emitter, mut rx) = Emitter::for_test(&[("sluice.debezium.version", "3.6")]);
+        let ts = orders("CREATE TABLE orders (id INT NOT NULL PRIMARY KEY, note VARCHAR(20))");
         for id in [1, 2] {
             let row = vec![Value::Int32(id), "n".into()];
             let source = SourceInfo {
@@ -565,23 +565,7 @@ mod tests {
     async fn change_records_carry_a_typed_offset_that_becomes_debeziums_map() {
         for (version, snapshot_flag) in [("2.2", json!(true)), ("3.6", json!("INITIAL"))] {
             let (mut emitter, mut rx) = Emitter::for_test(&[("sluice.debezium.version", version)]);
-            let mut schemas = Schemas::default();
-            schemas
-                .apply(
-                    "inventory",
-                    "CREATE TABLE orders (id INT NOT NULL PRIMARY KEY)",
-                )
-                .unwrap();
-            let table = schemas
-                .get(&TableId::new("inventory", "orders"))
-                .unwrap()
-                .clone();
-            let ts = TableSchema::new(
-                table,
-                "test",
-                crate::config::ValueModes::default(),
-                Flavor::MySql,
-            );
+            let ts = orders("CREATE TABLE orders (id INT NOT NULL PRIMARY KEY)");
             let streamed = BinlogOffset {
                 file: "mysql-bin.000003".into(),
                 pos: 154,
