@@ -518,18 +518,23 @@ mod tests {
         )
     }
 
+    /// Where a row of `inventory.orders` read from binlog `file` came from.
+    fn orders_source(file: &str) -> SourceInfo {
+        SourceInfo {
+            db: "inventory".into(),
+            table: Some("orders".into()),
+            file: file.into(),
+            ..SourceInfo::default()
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn debezium_3_records_carry_the_context_headers_as_one_shared_list() {
         let (mut emitter, mut rx) = Emitter::for_test(&[("sluice.debezium.version", "3.6")]);
         let ts = orders("CREATE TABLE orders (id INT NOT NULL PRIMARY KEY, note VARCHAR(20))");
         for id in [1, 2] {
             let row = vec![Value::Int32(id), "n".into()];
-            let source = SourceInfo {
-                db: "inventory".into(),
-                table: Some("orders".into()),
-                file: "mysql-bin.000001".into(),
-                ..SourceInfo::default()
-            };
+            let source = orders_source("mysql-bin.000001");
             emitter
                 .emit_change(
                     &ts,
@@ -582,12 +587,7 @@ mod tests {
                 ..streamed.clone()
             };
             for offset in [&streamed, &snapshot] {
-                let source = SourceInfo {
-                    db: "inventory".into(),
-                    table: Some("orders".into()),
-                    file: offset.file.clone(),
-                    ..SourceInfo::default()
-                };
+                let source = orders_source(&offset.file);
                 emitter
                     .emit_change(
                         &ts,
