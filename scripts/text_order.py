@@ -24,8 +24,8 @@ hash), and names the binary no longer has are skipped by the linker (`--no-warn-
 so a stale list degrades to the default layout but never breaks the build. A changed function can
 rename others of its codegen unit (LLVM's `.llvm.<hash>` suffix): a 6 % loss raised idle RSS by
 3 MB. A new dependency of a crate renames every symbol of it and of the crates above it (their
-hashes include it); the `binary_layout` test fails when fewer than 4 in 5 names are left. Rerun after dependency updates
-or larger changes, and measure idle RSS (scripts/bench_startup.sh).
+hashes include it); the `binary_layout` test fails when fewer than 4 in 5 names are left. Rerun
+after dependency updates or larger changes, and measure idle RSS (scripts/bench_startup.sh).
 
 Needs valgrind and perf, and what scripts/bench_vs_jvm.py needs (tansu, MariaDB).
 Usage: .venv/bin/python scripts/text_order.py [--rows 50000] [--idle-seconds 8] [--previous F]...

@@ -22,8 +22,7 @@ use crate::ddl::Schemas;
 use crate::error::{CdcError, Result};
 use crate::event::{Flavor, Op, SourceInfo, TableSchema};
 use crate::history::SchemaHistory;
-use crate::offset::RecordOffsetForm;
-use crate::offset::{BinlogOffset, partition};
+use crate::offset::{BinlogOffset, RecordOffsetForm, partition};
 use crate::table::TableId;
 
 use transaction::Transaction;
