@@ -405,7 +405,7 @@ impl ConnectorConfig for S3SinkConfig {
                 if locale.is_empty() {
                     errors.push("locale", "Locale cannot be empty.");
                 }
-                let Some(zone) = timezone else {
+                let Some(zone) = timezone.clone() else {
                     if timezone_raw.is_empty() {
                         errors.push("timezone", "Timezone cannot be empty.");
                     }

@@ -4,12 +4,13 @@
 //! `java.time` (`YYYY` is the year of era, not the week-based year), so the pattern language is
 //! parsed here rather than translated.
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Offset, TimeZone, Timelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
+use connect_api::java::ZoneRules;
 
 /// A Joda `DateTimeZone`: a region id (`America/New_York`, `UTC`) or a fixed offset (`+02:00`).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Zone {
-    Named(chrono_tz::Tz),
+    Named(ZoneRules),
     Fixed(chrono::FixedOffset),
 }
 
@@ -23,19 +24,16 @@ impl Zone {
         if let Some(fixed) = parse_fixed_offset(id) {
             return Ok(Self::Fixed(fixed));
         }
-        id.parse::<chrono_tz::Tz>()
+        ZoneRules::of(id)
             .map(Self::Named)
-            .map_err(|_| format!("The datetime zone id '{id}' is not recognised"))
+            .ok_or_else(|| format!("The datetime zone id '{id}' is not recognised"))
     }
 
     /// The zone's offset from UTC at `utc_ms`, in milliseconds.
     pub fn offset_ms(&self, utc_ms: i64) -> i64 {
-        let utc = utc_datetime(utc_ms);
+        // Transitions fall on whole seconds: the second holding `utc_ms` has its offset.
         let secs = match self {
-            Self::Named(tz) => tz
-                .offset_from_utc_datetime(&utc.naive_utc())
-                .fix()
-                .local_minus_utc(),
+            Self::Named(rules) => rules.offset_at_instant(utc_ms.div_euclid(1000)),
             Self::Fixed(f) => f.local_minus_utc(),
         };
         i64::from(secs) * 1000

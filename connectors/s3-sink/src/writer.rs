@@ -155,8 +155,8 @@ impl PartitionWriter {
         let next_scheduled = sh
             .cfg
             .rotate_schedule_interval_ms
-            .zip(sh.cfg.timezone)
-            .map(|(iv, zone)| next_scheduled_rotation(now, iv, &zone));
+            .zip(sh.cfg.timezone.as_ref())
+            .map(|(iv, zone)| next_scheduled_rotation(now, iv, zone));
         Self {
             tp,
             open: Vec::new(),
@@ -349,8 +349,8 @@ impl PartitionWriter {
     }
 
     fn set_next_scheduled(&mut self, sh: &Shared, now: i64) {
-        if let (Some(iv), Some(zone)) = (sh.cfg.rotate_schedule_interval_ms, sh.cfg.timezone) {
-            self.next_scheduled = Some(next_scheduled_rotation(now, iv, &zone));
+        if let (Some(iv), Some(zone)) = (sh.cfg.rotate_schedule_interval_ms, &sh.cfg.timezone) {
+            self.next_scheduled = Some(next_scheduled_rotation(now, iv, zone));
         }
     }
 

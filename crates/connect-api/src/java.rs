@@ -4,14 +4,16 @@
 //! Byte-compatibility depends on these: Jackson writes a `double` with `Double.toString` (`1.0`,
 //! `1.0E10`), a `BigDecimal` with `BigDecimal.toString` (`12.340`, `1E-7`), and never Rust's forms
 //! (`1`, `1e10`). Also here: Jackson's string escaping, `String.trim()`, `String.hashCode()` and
-//! `HashMap` iteration order, civil dates, and the `.properties` format.
+//! `HashMap` iteration order, civil dates, region time zones, and the `.properties` format.
 
 use num_bigint::{BigInt, Sign};
 
 mod floating;
 mod properties;
+mod zone;
 
 pub use properties::{PropertiesError, parse_properties};
+pub use zone::ZoneRules;
 
 /// `Double.toString(v)` as JDK 17 prints it (see [`write_double`]).
 pub fn double_to_string(v: f64) -> String {

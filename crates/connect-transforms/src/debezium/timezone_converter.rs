@@ -9,12 +9,10 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-use chrono::{
-    DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Timelike,
-    Utc,
-};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 use connect_api::config::{ConfigDef, ConfigKey, ConfigType, Importance, ParsedConfig, Width};
 use connect_api::data::Timestamp;
+use connect_api::java::ZoneRules;
 use connect_api::{
     ConnectError, ConnectRecord, Props, Struct, Transformation, TransformationPlugin, Value, java,
 };
@@ -87,10 +85,10 @@ pub(super) fn plugin() -> Box<dyn TransformationPlugin> {
 }
 
 /// The target zone: a fixed offset (`+08:00`) or a region with rules.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum Zone {
     Fixed(i32),
-    Region(chrono_tz::Tz),
+    Region(ZoneRules),
 }
 
 impl Zone {
@@ -115,35 +113,23 @@ impl Zone {
             // ZoneOffset.of accepts at most ±18:00.
             return (secs <= 18 * 3600).then_some(Self::Fixed(sign * secs));
         }
-        text.parse::<chrono_tz::Tz>().ok().map(Self::Region)
+        ZoneRules::of(text).map(Self::Region)
     }
 
     /// `rules.getOffset(Instant)`, in seconds.
-    fn offset_at_instant(self, epoch_seconds: i64) -> i32 {
+    fn offset_at_instant(&self, epoch_seconds: i64) -> i32 {
         match self {
-            Self::Fixed(s) => s,
-            Self::Region(tz) => DateTime::from_timestamp(epoch_seconds, 0).map_or(0, |utc| {
-                tz.offset_from_utc_datetime(&utc.naive_utc())
-                    .fix()
-                    .local_minus_utc()
-            }),
+            Self::Fixed(s) => *s,
+            Self::Region(rules) => rules.offset_at_instant(epoch_seconds),
         }
     }
 
     /// `rules.getOffset(LocalDateTime)`: in an overlap the earlier offset, in a gap the offset
     /// before the transition.
-    fn offset_at_local(self, local: &NaiveDateTime) -> i32 {
+    fn offset_at_local(&self, local: &NaiveDateTime) -> i32 {
         match self {
-            Self::Fixed(s) => s,
-            Self::Region(tz) => match tz.offset_from_local_datetime(local) {
-                chrono::LocalResult::Single(o) | chrono::LocalResult::Ambiguous(o, _) => {
-                    o.fix().local_minus_utc()
-                }
-                chrono::LocalResult::None => tz
-                    .offset_from_utc_datetime(&(*local - Duration::days(1)))
-                    .fix()
-                    .local_minus_utc(),
-            },
+            Self::Fixed(s) => *s,
+            Self::Region(rules) => rules.offset_at_local(local.and_utc().timestamp()),
         }
     }
 }
