@@ -1,8 +1,8 @@
 //! The release binary's code layout: the functions listed in `crates/sluice/text-order.txt`
-//! (those that run under load, hottest first, then the rest of those that run at idle;
-//! `scripts/text_order.py`) come first in `.text`,
-//! placed there by the linker (`crates/sluice/build.rs`). Spread over 21 MB they kept ~11 MB of
-//! an idle worker's code resident, because the kernel maps code 64 KiB around each page touched.
+//! (those that run at idle, then those that run under load only; `scripts/text_order.py`) come
+//! first in `.text`, placed there by the linker (`crates/sluice/build.rs`), one by one. Spread
+//! over 21 MB they kept ~11 MB of an idle worker's code resident, because the kernel maps code
+//! 64 KiB around each page touched.
 
 use std::collections::HashMap;
 
@@ -55,9 +55,11 @@ fn the_release_binary_places_the_functions_of_text_order_first() -> Result<(), B
         listed.len(),
         bin.display()
     );
-    // Placed first, they span little more than their own size (C objects, which have no
-    // per-function sections, move whole). In the default layout they are spread over all of
-    // `.text`, half of them past its first 11 MB.
+    // Placed first, they span little more than their own size. In the default layout they are
+    // spread over all of `.text`, half of them past its first 11 MB. A C object built without
+    // a section per function (`-ffunction-sections`, which `.cargo/config.toml` gives
+    // librdkafka's build) moves whole with its first listed function: that was 1.26 times the
+    // listed size, and a megabyte more code resident at idle.
     let size: u64 = placed.iter().map(|(_, s)| s).sum();
     let mut ends: Vec<u64> = placed
         .iter()
@@ -66,9 +68,9 @@ fn the_release_binary_places_the_functions_of_text_order_first() -> Result<(), B
     ends.sort_unstable();
     let p99 = ends[ends.len() * 99 / 100];
     assert!(
-        p99 <= 2 * size,
-        "99 % of the listed functions end within {p99} bytes of .text's start, more than twice \
-         their {size} bytes: the linker did not order them ({} of .text)",
+        p99 * 10 <= size * 11,
+        "99 % of the listed functions end within {p99} bytes of .text's start, more than 1.1 \
+         times their {size} bytes: the linker did not order them one by one ({} of .text)",
         text.size()
     );
     Ok(())

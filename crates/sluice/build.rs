@@ -27,9 +27,10 @@ fn main() {
 
     // The kernel maps code 64 KiB at a time around each page touched (fault-around), so the few
     // thousand functions an idle worker runs, spread over 21 MB of `.text`, kept ~11 MB of it
-    // resident. text-order.txt (scripts/text_order.py) lists the functions that run under load,
-    // hottest first, then the rest of those that run at idle; lld places them first. Names the
-    // build no longer has are skipped, so a stale list only loses the gain. lld is Rust's
+    // resident. text-order.txt (scripts/text_order.py) lists the functions that run at idle,
+    // then those that run under load only; lld places them first, one by one (C code too:
+    // `.cargo/config.toml` gives librdkafka's build a section per function). Names the build no
+    // longer has are skipped, so a stale list only loses the gain. lld is Rust's
     // default linker on x86_64 Linux only (since 1.90); GNU ld does not know the option, hence
     // the target check and `SLUICE_TEXT_ORDER=off`.
     let order = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("text-order.txt");
