@@ -193,6 +193,24 @@ def carried_over(previous, present):
     return out
 
 
+def blocks(hot, idle, present):
+    """The list's three blocks, of the names `present` in the binary: the functions that run
+    both at idle and under load (hottest first), the rest of those that run at idle (in the
+    order they were seen), then those that run under load only (hottest first).
+
+    An idle worker touches only the first two, so the kernel's 64 KiB fault-around windows do
+    not map load-only code among them (with the whole load set first, the idle functions
+    spread through it kept it resident); under load the data path's code is still packed, in
+    two blocks."""
+    idle_set = {fn for fn in idle if fn in present}
+    both = [fn for fn in hot if fn in present and fn in idle_set]
+    listed = set(both)
+    idle_only = [fn for fn in idle if fn in present and fn not in listed]
+    listed |= set(idle_only)
+    load_only = [fn for fn in hot if fn in present and fn not in listed]
+    return both, idle_only, load_only
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, default=50000)
@@ -206,24 +224,11 @@ def main():
         bench.log(f"idle: {len(idle)} functions")
         hot = load_functions(binary, args.rows, work)
         bench.log(f"load: {len(hot)} functions")
-    # What runs at idle first: the functions that run both at idle and under load, hottest
-    # first, then the rest of what runs at idle. Then the functions only load runs, hottest
-    # first. An idle worker touches only the first two blocks, so the kernel's 64 KiB
-    # fault-around windows do not map load-only code between them (with the whole load set
-    # first, the idle functions among it kept ~1.9 MB of it resident); under load the data
-    # path's code is still packed, in two blocks. Names from the previous list that the binary
-    # still has stay, last: perf samples miss rarely run functions, so each run adds to what
-    # earlier runs found.
+    # Names from the previous list that the binary still has stay, last: perf samples miss
+    # rarely run functions, so each run adds to what earlier runs found.
     present = binary_functions(binary)
-    hot = [fn for fn in hot if fn in present]
-    idle = [fn for fn in idle if fn in present]
-    idle_set = set(idle)
-    both = [fn for fn in hot if fn in idle_set]
-    listed = set(both)
-    idle = [fn for fn in idle if fn not in listed]
-    listed |= set(idle)
-    load_only = [fn for fn in hot if fn not in listed]
-    listed |= set(load_only)
+    both, idle, load_only = blocks(hot, idle, present)
+    listed = set(both) | set(idle) | set(load_only)
     previous = []
     for path in [OUT] + args.previous:
         if os.path.exists(path):

@@ -35,3 +35,14 @@ def test_present_names_stay_and_ambiguous_or_gone_ones_are_dropped():
     previous = ["main", f"_ZN3api4gone{H1}", f"_ZN4core3ptr4drop{H1}.llvm.1"]
     present = {"main", f"_ZN4core3ptr4drop{H2}.llvm.2", f"_ZN4core3ptr4drop{H3}.llvm.3"}
     assert text_order.carried_over(previous, present) == ["main"]
+
+
+def test_what_runs_at_idle_comes_before_what_only_load_runs():
+    hot = ["poll", "encode", "send", "gone"]  # hottest first
+    idle = ["start", "send", "tick", "poll"]  # in the order seen
+    present = {"poll", "encode", "send", "start", "tick"}
+    both, idle_only, load_only = text_order.blocks(hot, idle, present)
+    # Idle code first (what load also runs keeps its heat order), load-only code last.
+    assert both == ["poll", "send"]
+    assert idle_only == ["start", "tick"]
+    assert load_only == ["encode"]
